@@ -1,0 +1,46 @@
+#include "ledger/status.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace rcl {
+namespace {
+// Payload type URL under which violations travel inside an absl::Status.
+// Encoding: one violation per line, "field\tdescription\n".
+constexpr std::string_view kViolationsPayload = "rcl.dev/FieldViolations";
+}  // namespace
+
+absl::Status Violations::ToStatus() const {
+  if (list_.empty()) return absl::OkStatus();
+  std::string message;
+  std::string payload;
+  for (const FieldViolation& v : list_) {
+    if (!message.empty()) absl::StrAppend(&message, "; ");
+    absl::StrAppend(&message, v.field, ": ", v.description);
+    absl::StrAppend(&payload, v.field, "\t", v.description, "\n");
+  }
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kViolationsPayload, absl::Cord(payload));
+  return status;
+}
+
+absl::Status InvalidField(std::string field, std::string description) {
+  Violations v;
+  v.Add(std::move(field), std::move(description));
+  return v.ToStatus();
+}
+
+std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kViolationsPayload);
+  if (!payload.has_value()) return out;
+  std::string text(*payload);
+  for (std::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
+    out.push_back({parts.first, parts.second});
+  }
+  return out;
+}
+
+}  // namespace rcl

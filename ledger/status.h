@@ -1,0 +1,66 @@
+// Small status helpers shared by the ledger (this Abseil has no
+// RETURN_IF_ERROR / ASSIGN_OR_RETURN), and field violations carried inside an
+// absl::Status so the server can turn them into google.rpc.BadRequest.
+#ifndef RCL_LEDGER_STATUS_H_
+#define RCL_LEDGER_STATUS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define RCL_STATUS_CONCAT_INNER_(a, b) a##b
+#define RCL_STATUS_CONCAT_(a, b) RCL_STATUS_CONCAT_INNER_(a, b)
+
+#define RCL_RETURN_IF_ERROR(expr)            \
+  do {                                       \
+    ::absl::Status rcl_status_ = (expr);     \
+    if (!rcl_status_.ok()) return rcl_status_; \
+  } while (0)
+
+#define RCL_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) return tmp.status();              \
+  lhs = std::move(*tmp)
+
+// RCL_ASSIGN_OR_RETURN(auto x, FunctionReturningStatusOr());
+#define RCL_ASSIGN_OR_RETURN(lhs, expr) \
+  RCL_ASSIGN_OR_RETURN_IMPL_(RCL_STATUS_CONCAT_(rcl_statusor_, __LINE__), lhs, expr)
+
+namespace rcl {
+
+// One problem with one field of a request. `field` is the proto field name
+// (e.g. "cpt", "modifiers[1]"); `description` says what is wrong without
+// echoing PHI.
+struct FieldViolation {
+  std::string field;
+  std::string description;
+  bool operator==(const FieldViolation&) const = default;
+};
+
+// Collects field violations; ToStatus() is OK when there are none, else
+// INVALID_ARGUMENT whose message lists them and whose payload carries them.
+class Violations {
+ public:
+  void Add(std::string field, std::string description) {
+    list_.push_back({std::move(field), std::move(description)});
+  }
+  bool empty() const { return list_.empty(); }
+  const std::vector<FieldViolation>& list() const { return list_; }
+  absl::Status ToStatus() const;
+
+ private:
+  std::vector<FieldViolation> list_;
+};
+
+// INVALID_ARGUMENT for a single field.
+absl::Status InvalidField(std::string field, std::string description);
+
+// The field violations carried by `status` (empty if none).
+std::vector<FieldViolation> GetFieldViolations(const absl::Status& status);
+
+}  // namespace rcl
+
+#endif  // RCL_LEDGER_STATUS_H_
