@@ -1,0 +1,436 @@
+#include "ledger/validation.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ledger/money.h"
+#include "ledger/status.h"
+
+namespace rcl::ledger {
+namespace {
+
+constexpr std::string_view kCivilDateDescription = "must be a civil date YYYY-MM-DD";
+
+// This Abseil is built with its own string_view (not std::string_view), so
+// views cross into absl functions through this.
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+
+bool AllDigits(std::string_view s) {
+  for (char c : s) {
+    if (!IsDigit(c)) return false;
+  }
+  return true;
+}
+
+std::string Indexed(std::string_view field, int index) {
+  return absl::StrCat(AbslView(field), "[", index, "]");
+}
+
+// Decodes the next UTF-8 code point of `s` starting at `*pos` and advances
+// `*pos`. Returns nullopt on malformed input (truncated sequences, overlong
+// encodings, surrogates, code points above U+10FFFF).
+std::optional<uint32_t> NextCodePoint(std::string_view s, size_t* pos) {
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  const uint8_t lead = byte(*pos);
+  if (lead < 0x80) {
+    ++*pos;
+    return lead;
+  }
+  int extra;
+  uint32_t cp;
+  uint32_t min;
+  if ((lead & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = lead & 0x1F;
+    min = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = lead & 0x0F;
+    min = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = lead & 0x07;
+    min = 0x10000;
+  } else {
+    return std::nullopt;
+  }
+  if (*pos + extra >= s.size()) return std::nullopt;  // Truncated.
+  for (int i = 1; i <= extra; ++i) {
+    const uint8_t b = byte(*pos + i);
+    if ((b & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+  *pos += extra + 1;
+  return cp;
+}
+
+bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+// Free text (names, reasons): non-blank, valid UTF-8, no control characters,
+// at most `max_length` code points. Never echoes the value.
+void CheckText(std::string_view field, std::string_view value, int max_length,
+               Violations& violations) {
+  if (absl::StripAsciiWhitespace(AbslView(value)).empty()) {
+    violations.Add(std::string(field), "must not be empty");
+    return;
+  }
+  int length = 0;
+  size_t pos = 0;
+  while (pos < value.size()) {
+    std::optional<uint32_t> cp = NextCodePoint(value, &pos);
+    if (!cp.has_value()) {
+      violations.Add(std::string(field), "must be valid UTF-8");
+      return;
+    }
+    if (IsControl(*cp)) {
+      violations.Add(std::string(field), "must not contain control characters");
+      return;
+    }
+    ++length;
+  }
+  if (length > max_length) {
+    violations.Add(std::string(field), absl::StrCat("must be at most ", max_length, " characters"));
+  }
+}
+
+void CheckId(std::string_view field, std::string_view value, Violations& violations) {
+  if (value.empty()) {
+    violations.Add(std::string(field), "must not be empty");
+  } else if (!IsValidId(value)) {
+    violations.Add(std::string(field),
+                   absl::StrCat("must be 1..", kIdLengthMax,
+                                " characters of [A-Za-z0-9._-] starting with a letter or digit"));
+  }
+}
+
+// Payer and member ids: 1..max_length ASCII alphanumerics (and hyphens when
+// allowed). Never echoes the value (member ids are PHI).
+void CheckToken(std::string_view field, std::string_view value, int max_length, bool allow_hyphen,
+                Violations& violations) {
+  bool ok = !value.empty() && value.size() <= static_cast<size_t>(max_length);
+  for (char c : value) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || (allow_hyphen && c == '-'))) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    violations.Add(std::string(field), absl::StrCat("must be 1..", max_length, " characters of ",
+                                                    allow_hyphen ? "[A-Za-z0-9-]" : "[A-Za-z0-9]"));
+  }
+}
+
+std::optional<absl::CivilDay> CheckDate(std::string_view field, std::string_view value,
+                                        Violations& violations) {
+  absl::StatusOr<absl::CivilDay> day = ParseCivilDate(value);
+  if (!day.ok()) {
+    violations.Add(std::string(field), std::string(kCivilDateDescription));
+    return std::nullopt;
+  }
+  return *day;
+}
+
+void CheckNotFuture(std::string_view field, std::string_view value, absl::CivilDay today,
+                    Violations& violations) {
+  std::optional<absl::CivilDay> day = CheckDate(field, value, violations);
+  if (day.has_value() && *day > today) {
+    violations.Add(std::string(field), "must not be in the future");
+  }
+}
+
+void CheckNpi(std::string_view field, std::string_view value, Violations& violations) {
+  if (!IsValidNpi(value)) {
+    violations.Add(std::string(field), "must be a 10-digit NPI with a valid check digit");
+  }
+}
+
+void CheckLineNumber(int32_t line_number, Violations& violations) {
+  if (line_number < 1 || line_number > kLineNumberMax) {
+    violations.Add("line_number", absl::StrCat("must be between 1 and ", kLineNumberMax));
+  }
+}
+
+// Luhn check digit for `digits` (the payload without the check digit).
+int LuhnCheckDigit(std::string_view digits) {
+  int sum = 0;
+  bool double_it = true;  // The rightmost payload digit is doubled.
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (double_it) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double_it = !double_it;
+  }
+  return (10 - sum % 10) % 10;
+}
+
+// --- Per-command validation -------------------------------------------------
+
+void ValidateRegisterPatient(const rcl::v1::RegisterPatient& c, absl::CivilDay today,
+                             Violations& v) {
+  CheckId("patient_id", c.patient_id(), v);
+  CheckText("family_name", c.family_name(), kNameLengthMax, v);
+  CheckText("given_name", c.given_name(), kNameLengthMax, v);
+  CheckNotFuture("birth_date", c.birth_date(), today, v);
+}
+
+void ValidateAddCoverage(const rcl::v1::AddCoverage& c, Violations& v) {
+  CheckId("patient_id", c.patient_id(), v);
+  CheckId("coverage_id", c.coverage_id(), v);
+  CheckToken("payer_id", c.payer_id(), kPayerIdLengthMax, /*allow_hyphen=*/false, v);
+  CheckText("payer_name", c.payer_name(), kNameLengthMax, v);
+  CheckToken("member_id", c.member_id(), kMemberIdLengthMax, /*allow_hyphen=*/true, v);
+  if (c.rank() < 1 || c.rank() > kCoverageRankMax) {
+    v.Add("rank", absl::StrCat("must be between 1 and ", kCoverageRankMax));
+  }
+  std::optional<absl::CivilDay> from = CheckDate("effective_from", c.effective_from(), v);
+  if (!c.effective_to().empty()) {
+    std::optional<absl::CivilDay> to = CheckDate("effective_to", c.effective_to(), v);
+    if (from.has_value() && to.has_value() && *to < *from) {
+      v.Add("effective_to", "must not be before effective_from");
+    }
+  }
+}
+
+void ValidateEndCoverage(const rcl::v1::EndCoverage& c, Violations& v) {
+  CheckId("patient_id", c.patient_id(), v);
+  CheckId("coverage_id", c.coverage_id(), v);
+  CheckDate("effective_to", c.effective_to(), v);
+}
+
+void ValidateOpenEncounter(const rcl::v1::OpenEncounter& c, absl::CivilDay today, Violations& v) {
+  CheckId("encounter_id", c.encounter_id(), v);
+  CheckId("patient_id", c.patient_id(), v);
+  CheckNpi("rendering_npi", c.rendering_npi(), v);
+  CheckNpi("billing_npi", c.billing_npi(), v);
+  CheckNotFuture("date_of_service", c.date_of_service(), today, v);
+  if (!IsValidPlaceOfService(c.place_of_service())) {
+    v.Add("place_of_service", "must be a 2-digit place of service code 01..99");
+  }
+}
+
+void ValidateRecordDiagnoses(rcl::v1::RecordDiagnoses& c, Violations& v) {
+  CheckId("encounter_id", c.encounter_id(), v);
+  const int count = c.icd10_codes_size();
+  if (count == 0) {
+    v.Add("icd10_codes", "must contain at least one code");
+  } else if (count > kDiagnosesPerCommandMax) {
+    v.Add("icd10_codes", absl::StrCat("must contain at most ", kDiagnosesPerCommandMax, " codes"));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < count; ++i) {
+    absl::StatusOr<std::string> code = NormalizeIcd10(c.icd10_codes(i));
+    if (!code.ok()) {
+      v.Add(Indexed("icd10_codes", i), "must be an ICD-10-CM code");
+      continue;
+    }
+    if (!seen.insert(*code).second) {
+      v.Add(Indexed("icd10_codes", i), "duplicates an earlier code in this command");
+    }
+    *c.mutable_icd10_codes(i) = *std::move(code);
+  }
+}
+
+void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
+  CheckId("encounter_id", c.encounter_id(), v);
+  CheckLineNumber(c.line_number(), v);
+
+  absl::AsciiStrToUpper(c.mutable_cpt());
+  absl::AsciiStrToUpper(c.mutable_hcpcs());
+  const bool has_cpt = !c.cpt().empty();
+  const bool has_hcpcs = !c.hcpcs().empty();
+  if (has_cpt == has_hcpcs) {
+    v.Add("cpt", "exactly one of cpt or hcpcs must be given");
+  } else if (has_cpt && !IsValidCpt(c.cpt())) {
+    v.Add("cpt", "must be a CPT code: 5 digits, or 4 digits followed by F or T");
+  } else if (has_hcpcs && !IsValidHcpcs(c.hcpcs())) {
+    v.Add("hcpcs", "must be a HCPCS Level II code: a letter A-V followed by 4 digits");
+  }
+
+  if (c.modifiers_size() > kModifiersPerLineMax) {
+    v.Add("modifiers", absl::StrCat("must contain at most ", kModifiersPerLineMax, " modifiers"));
+  }
+  absl::flat_hash_set<std::string> modifiers;
+  for (int i = 0; i < c.modifiers_size(); ++i) {
+    absl::AsciiStrToUpper(c.mutable_modifiers(i));
+    if (!IsValidModifier(c.modifiers(i))) {
+      v.Add(Indexed("modifiers", i), "must be exactly 2 letters or digits");
+    } else if (!modifiers.insert(c.modifiers(i)).second) {
+      v.Add(Indexed("modifiers", i), "duplicates an earlier modifier");
+    }
+  }
+
+  if (c.units() < 1 || c.units() > kUnitsMax) {
+    v.Add("units", absl::StrCat("must be between 1 and ", kUnitsMax));
+  }
+  if (c.amount_cents() <= 0 || c.amount_cents() > rcl::kAmountCentsMax) {
+    v.Add("amount_cents",
+          absl::StrCat("must be greater than 0 and at most ", rcl::kAmountCentsMax));
+  }
+
+  const int pointers = c.diagnosis_pointers_size();
+  if (pointers == 0) {
+    v.Add("diagnosis_pointers", "must contain at least one pointer");
+  } else if (pointers > kPointersPerLineMax) {
+    v.Add("diagnosis_pointers",
+          absl::StrCat("must contain at most ", kPointersPerLineMax, " pointers"));
+  }
+  absl::flat_hash_set<int32_t> seen;
+  for (int i = 0; i < pointers; ++i) {
+    const int32_t p = c.diagnosis_pointers(i);
+    if (p < 1 || p > kDiagnosesPerEncounterMax) {
+      v.Add(Indexed("diagnosis_pointers", i),
+            absl::StrCat("must be between 1 and ", kDiagnosesPerEncounterMax));
+    } else if (!seen.insert(p).second) {
+      v.Add(Indexed("diagnosis_pointers", i), "duplicates an earlier pointer");
+    }
+  }
+}
+
+void ValidateVoidCharge(const rcl::v1::VoidCharge& c, Violations& v) {
+  CheckId("encounter_id", c.encounter_id(), v);
+  CheckLineNumber(c.line_number(), v);
+  CheckText("reason", c.reason(), kReasonLengthMax, v);
+}
+
+void ValidateCompleteCoding(const rcl::v1::CompleteCoding& c, Violations& v) {
+  CheckId("encounter_id", c.encounter_id(), v);
+}
+
+}  // namespace
+
+bool IsValidId(std::string_view id) {
+  if (id.empty() || id.size() > static_cast<size_t>(kIdLengthMax)) return false;
+  if (!absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsValidTenant(std::string_view tenant) { return IsValidId(tenant); }
+
+absl::StatusOr<std::string> NormalizeIcd10(std::string_view code) {
+  const absl::Status invalid = absl::InvalidArgumentError("must be an ICD-10-CM code");
+  std::string out;
+  out.reserve(code.size());
+  for (size_t i = 0; i < code.size(); ++i) {
+    const char c = code[i];
+    if (c == '.') {
+      // A single dot, right after the third character, with more after it.
+      if (i != 3 || i + 1 == code.size()) return invalid;
+      continue;
+    }
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) return invalid;
+    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  if (out.size() < 3 || out.size() > 7) return invalid;
+  if (!IsUpper(out[0]) || !IsDigit(out[1])) return invalid;
+  return out;
+}
+
+bool IsValidCpt(std::string_view code) {
+  if (code.size() != 5) return false;
+  if (!AllDigits(code.substr(0, 4))) return false;
+  const char last = code[4];
+  return IsDigit(last) || last == 'F' || last == 'T';
+}
+
+bool IsValidHcpcs(std::string_view code) {
+  return code.size() == 5 && code[0] >= 'A' && code[0] <= 'V' && AllDigits(code.substr(1));
+}
+
+bool IsValidModifier(std::string_view m) {
+  return m.size() == 2 && (IsUpper(m[0]) || IsDigit(m[0])) && (IsUpper(m[1]) || IsDigit(m[1]));
+}
+
+bool IsValidNpi(std::string_view npi) {
+  if (npi.size() != 10 || !AllDigits(npi)) return false;
+  const std::string payload = absl::StrCat("80840", AbslView(npi.substr(0, 9)));
+  return LuhnCheckDigit(payload) == npi[9] - '0';
+}
+
+bool IsValidPlaceOfService(std::string_view pos) {
+  return pos.size() == 2 && AllDigits(pos) && pos != "00";
+}
+
+absl::StatusOr<absl::CivilDay> ParseCivilDate(std::string_view text) {
+  const absl::Status invalid = absl::InvalidArgumentError(std::string(kCivilDateDescription));
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return invalid;
+  const std::string_view year_text = text.substr(0, 4);
+  const std::string_view month_text = text.substr(5, 2);
+  const std::string_view day_text = text.substr(8, 2);
+  if (!AllDigits(year_text) || !AllDigits(month_text) || !AllDigits(day_text)) return invalid;
+  const auto to_int = [](std::string_view digits) {
+    int n = 0;
+    for (char c : digits) n = n * 10 + (c - '0');
+    return n;
+  };
+  const int year = to_int(year_text);
+  const int month = to_int(month_text);
+  const int day = to_int(day_text);
+  if (year < kCivilYearMin || year > kCivilYearMax) return invalid;
+  if (month < 1 || month > 12 || day < 1 || day > 31) return invalid;
+  // CivilDay normalizes out-of-range days (Feb 30 -> Mar 2); a real date
+  // survives unchanged.
+  const absl::CivilDay result(year, month, day);
+  if (result.month() != month || result.day() != day) return invalid;
+  return result;
+}
+
+std::string FormatCivilDate(absl::CivilDay day) {
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+absl::Status ValidateCommand(rcl::v1::Command* command, absl::CivilDay today) {
+  Violations v;
+  if (command == nullptr) {
+    v.Add("command", "no command given");
+    return v.ToStatus();
+  }
+  switch (command->kind_case()) {
+    case rcl::v1::Command::kRegisterPatient:
+      ValidateRegisterPatient(command->register_patient(), today, v);
+      break;
+    case rcl::v1::Command::kAddCoverage:
+      ValidateAddCoverage(command->add_coverage(), v);
+      break;
+    case rcl::v1::Command::kEndCoverage:
+      ValidateEndCoverage(command->end_coverage(), v);
+      break;
+    case rcl::v1::Command::kOpenEncounter:
+      ValidateOpenEncounter(command->open_encounter(), today, v);
+      break;
+    case rcl::v1::Command::kRecordDiagnoses:
+      ValidateRecordDiagnoses(*command->mutable_record_diagnoses(), v);
+      break;
+    case rcl::v1::Command::kRecordCharge:
+      ValidateRecordCharge(*command->mutable_record_charge(), v);
+      break;
+    case rcl::v1::Command::kVoidCharge:
+      ValidateVoidCharge(command->void_charge(), v);
+      break;
+    case rcl::v1::Command::kCompleteCoding:
+      ValidateCompleteCoding(command->complete_coding(), v);
+      break;
+    case rcl::v1::Command::KIND_NOT_SET:
+      v.Add("command", "no command given");
+      break;
+  }
+  return v.ToStatus();
+}
+
+}  // namespace rcl::ledger
