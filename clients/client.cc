@@ -1,0 +1,336 @@
+#include "clients/client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "ledger/status.h"
+
+namespace rcl::client {
+namespace {
+
+using rcl::v1::CommandResponse;
+
+constexpr uint32_t kStreamPageMax = 1000;
+
+}  // namespace
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // gRPC and Abseil share the canonical code numbering (0..16).
+  int raw = static_cast<int>(status.error_code());
+  absl::StatusCode code =
+      (raw >= 0 && raw <= 16) ? static_cast<absl::StatusCode>(raw) : absl::StatusCode::kUnknown;
+  std::string message = status.error_message();
+
+  rcl::Violations violations;
+  if (!status.error_details().empty()) {
+    google::rpc::Status details;
+    if (details.ParseFromString(status.error_details())) {
+      for (const google::protobuf::Any& any : details.details()) {
+        google::rpc::BadRequest bad_request;
+        if (!any.Is<google::rpc::BadRequest>() || !any.UnpackTo(&bad_request)) continue;
+        for (const auto& v : bad_request.field_violations()) {
+          violations.Add(v.field(), v.description());
+        }
+      }
+    }
+  }
+  if (violations.empty()) return absl::Status(code, message);
+
+  // Append the violations the message does not already spell out.
+  std::string missing;
+  for (const rcl::FieldViolation& v : violations.list()) {
+    std::string text = absl::StrCat(v.field, ": ", v.description);
+    if (absl::StrContains(message, text)) continue;
+    absl::StrAppend(&missing, missing.empty() ? "" : "; ", text);
+  }
+  if (!missing.empty()) {
+    message = message.empty() ? missing : absl::StrCat(message, " [violations: ", missing, "]");
+  }
+  absl::Status out(code, message);
+  // Carry the violations in the same payload rcl::Violations uses.
+  absl::Status carrier = violations.ToStatus();
+  carrier.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& payload) {
+    out.SetPayload(type_url, payload);
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::Status& status) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (rcl::FieldViolation& v : rcl::GetFieldViolations(status)) {
+    out.emplace_back(std::move(v.field), std::move(v.description));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Subscription.
+
+Subscription::Subscription() = default;
+
+Subscription::~Subscription() {
+  if (reader_ != nullptr && !finished_) {
+    Cancel();
+    rcl::v1::SubscribeResponse ignored;
+    while (reader_->Read(&ignored)) {
+    }
+    reader_->Finish().ok();
+  }
+}
+
+bool Subscription::Next(rcl::v1::SubscribeResponse* response) {
+  if (finished_ || reader_ == nullptr) return false;
+  if (reader_->Read(response)) return true;
+  final_status_ = FromGrpcStatus(reader_->Finish());
+  finished_ = true;
+  return false;
+}
+
+void Subscription::Cancel() {
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return;
+  cancelled_ = true;
+  context_->TryCancel();
+}
+
+bool Subscription::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+absl::Status Subscription::Finish() {
+  if (!finished_) {
+    Cancel();
+    rcl::v1::SubscribeResponse ignored;
+    while (Next(&ignored)) {
+    }
+  }
+  return final_status_;
+}
+
+// ---------------------------------------------------------------------------
+// Client.
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, Options options)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      ledger_(rcl::v1::LedgerService::NewStub(channel_)),
+      log_(rcl::v1::LogService::NewStub(channel_)) {}
+
+Client::~Client() = default;
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address, Options options) {
+  if (address.empty()) return absl::InvalidArgumentError("server address is empty");
+  if (options.tenant.empty()) return absl::InvalidArgumentError("tenant is empty");
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
+  if (channel == nullptr) return absl::InternalError("could not create a gRPC channel");
+  if (options.connect_timeout_ms > 0) {
+    auto deadline =
+        std::chrono::system_clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
+    if (!channel->WaitForConnected(deadline)) {
+      return absl::UnavailableError(absl::StrCat("could not connect to ", address, " within ",
+                                                 options.connect_timeout_ms, " ms"));
+    }
+  }
+  return std::unique_ptr<Client>(new Client(std::move(channel), std::move(options)));
+}
+
+std::unique_ptr<Client> Client::FromChannel(std::shared_ptr<grpc::Channel> channel,
+                                            Options options) {
+  return std::unique_ptr<Client>(new Client(std::move(channel), std::move(options)));
+}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext(bool with_deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (with_deadline && options_.deadline_ms > 0) {
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(options_.deadline_ms));
+  }
+  if (options_.wait_for_ready) context->set_wait_for_ready(true);
+  if (!options_.bearer_token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.bearer_token));
+  }
+  return context;
+}
+
+rcl::v1::CommandContext Client::MakeContext(const CommandOptions& options) const {
+  rcl::v1::CommandContext context;
+  context.set_tenant(options_.tenant);
+  context.set_command_id(options.command_id);
+  if (options.expected_version.has_value()) {
+    context.set_expected_version(*options.expected_version);
+  }
+  context.set_correlation_id(options.correlation_id);
+  context.set_causation_id(options.causation_id);
+  return context;
+}
+
+template <typename Request, typename Command, typename Method>
+absl::StatusOr<CommandResponse> Client::Send(const Command& command, const CommandOptions& options,
+                                             Method method) {
+  Request request;
+  *request.mutable_context() = MakeContext(options);
+  *request.mutable_command() = command;
+  CommandResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
+  grpc::Status status = (ledger_.get()->*method)(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<CommandResponse> Client::RegisterPatient(const rcl::v1::RegisterPatient& command,
+                                                        const CommandOptions& options) {
+  return Send<rcl::v1::RegisterPatientRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::RegisterPatient);
+}
+
+absl::StatusOr<CommandResponse> Client::AddCoverage(const rcl::v1::AddCoverage& command,
+                                                    const CommandOptions& options) {
+  return Send<rcl::v1::AddCoverageRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::AddCoverage);
+}
+
+absl::StatusOr<CommandResponse> Client::EndCoverage(const rcl::v1::EndCoverage& command,
+                                                    const CommandOptions& options) {
+  return Send<rcl::v1::EndCoverageRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::EndCoverage);
+}
+
+absl::StatusOr<CommandResponse> Client::OpenEncounter(const rcl::v1::OpenEncounter& command,
+                                                      const CommandOptions& options) {
+  return Send<rcl::v1::OpenEncounterRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::OpenEncounter);
+}
+
+absl::StatusOr<CommandResponse> Client::RecordDiagnoses(const rcl::v1::RecordDiagnoses& command,
+                                                        const CommandOptions& options) {
+  return Send<rcl::v1::RecordDiagnosesRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::RecordDiagnoses);
+}
+
+absl::StatusOr<CommandResponse> Client::RecordCharge(const rcl::v1::RecordCharge& command,
+                                                     const CommandOptions& options) {
+  return Send<rcl::v1::RecordChargeRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::RecordCharge);
+}
+
+absl::StatusOr<CommandResponse> Client::VoidCharge(const rcl::v1::VoidCharge& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::VoidChargeRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::VoidCharge);
+}
+
+absl::StatusOr<CommandResponse> Client::CompleteCoding(const rcl::v1::CompleteCoding& command,
+                                                       const CommandOptions& options) {
+  return Send<rcl::v1::CompleteCodingRequest>(command, options,
+                                              &rcl::v1::LedgerService::Stub::CompleteCoding);
+}
+
+absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
+                                                const CommandOptions& options) {
+  switch (command.kind_case()) {
+    case rcl::v1::Command::kRegisterPatient:
+      return RegisterPatient(command.register_patient(), options);
+    case rcl::v1::Command::kAddCoverage:
+      return AddCoverage(command.add_coverage(), options);
+    case rcl::v1::Command::kEndCoverage:
+      return EndCoverage(command.end_coverage(), options);
+    case rcl::v1::Command::kOpenEncounter:
+      return OpenEncounter(command.open_encounter(), options);
+    case rcl::v1::Command::kRecordDiagnoses:
+      return RecordDiagnoses(command.record_diagnoses(), options);
+    case rcl::v1::Command::kRecordCharge:
+      return RecordCharge(command.record_charge(), options);
+    case rcl::v1::Command::kVoidCharge:
+      return VoidCharge(command.void_charge(), options);
+    case rcl::v1::Command::kCompleteCoding:
+      return CompleteCoding(command.complete_coding(), options);
+    case rcl::v1::Command::KIND_NOT_SET:
+      break;
+  }
+  return rcl::InvalidField("command", "no command kind is set");
+}
+
+absl::StatusOr<rcl::v1::ReadStreamResponse> Client::ReadStream(rcl::v1::ReadStreamRequest request) {
+  if (request.tenant().empty()) request.set_tenant(options_.tenant);
+  rcl::v1::ReadStreamResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = log_->ReadStream(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::ReadAllResponse> Client::ReadAll(rcl::v1::ReadAllRequest request) {
+  if (request.tenant().empty()) request.set_tenant(options_.tenant);
+  rcl::v1::ReadAllResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = log_->ReadAll(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::HeadResponse> Client::Head() {
+  rcl::v1::HeadRequest request;
+  rcl::v1::HeadResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = log_->Head(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::VerifyResponse> Client::Verify(uint64_t from_position,
+                                                       uint64_t to_position) {
+  rcl::v1::VerifyRequest request;
+  request.set_from_position(from_position);
+  request.set_to_position(to_position);
+  rcl::v1::VerifyResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = log_->Verify(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::DigestResponse> Client::Digest(uint64_t position) {
+  rcl::v1::DigestRequest request;
+  request.set_position(position);
+  rcl::v1::DigestResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = log_->Digest(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> Client::Subscribe(rcl::v1::SubscribeRequest request) {
+  if (request.tenant().empty()) request.set_tenant(options_.tenant);
+  std::unique_ptr<Subscription> subscription(new Subscription());
+  subscription->context_ = NewContext(/*with_deadline=*/false);
+  subscription->reader_ = log_->Subscribe(subscription->context_.get(), request);
+  if (subscription->reader_ == nullptr) return absl::InternalError("could not start Subscribe");
+  return subscription;
+}
+
+absl::StatusOr<std::vector<rcl::v1::Event>> Client::ReadWholeStream(const std::string& stream) {
+  std::vector<rcl::v1::Event> events;
+  rcl::v1::ReadStreamRequest request;
+  request.set_stream(stream);
+  request.set_limit(kStreamPageMax);
+  while (true) {
+    absl::StatusOr<rcl::v1::ReadStreamResponse> page = ReadStream(request);
+    if (!page.ok()) return page.status();
+    for (rcl::v1::Event& e : *page->mutable_events()) events.push_back(std::move(e));
+    if (page->end_of_stream() || page->events().empty()) break;
+    request.set_from_version(page->next_version());
+  }
+  return events;
+}
+
+}  // namespace rcl::client

@@ -1,0 +1,167 @@
+// rcl::client::Client: a small, thread-safe C++ client for the RCL gRPC API
+// (rcl.v1.LedgerService and rcl.v1.LogService).
+//
+// Every call returns absl::Status / absl::StatusOr. gRPC errors keep their
+// code and message; the field violations of a google.rpc.BadRequest detail
+// are appended to the message ("...; violations: cpt: must be ...") and
+// carried in the status payload used by rcl::Violations, so
+// rcl::GetFieldViolations() (ledger/status.h) and FieldViolationsOf() work on
+// client-side statuses.
+//
+//   RCL_ASSIGN_OR_RETURN(auto client, rcl::client::Client::Connect(
+//       "127.0.0.1:50051", {.tenant = "acme"}));
+//   rcl::v1::RegisterPatient cmd;
+//   cmd.set_patient_id("P1");
+//   ...
+//   absl::StatusOr<rcl::v1::CommandResponse> r =
+//       client->RegisterPatient(cmd, {.command_id = "reg-P1"});
+#ifndef RCL_CLIENTS_CLIENT_H_
+#define RCL_CLIENTS_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/grpcpp.h"
+#include "rcl/v1/api.grpc.pb.h"
+#include "rcl/v1/api.pb.h"
+#include "rcl/v1/events.pb.h"
+
+namespace rcl::client {
+
+struct Options {
+  // Tenant of every request (CommandContext.tenant, ReadAll/Subscribe tenant).
+  std::string tenant = "default";
+  // Deadline of each unary call; <= 0 means none. Subscribe has no deadline.
+  int64_t deadline_ms = 30'000;
+  // When > 0, Connect() waits this long for the channel to become ready and
+  // fails with UNAVAILABLE otherwise. 0: connect lazily on the first call.
+  int64_t connect_timeout_ms = 0;
+  // gRPC wait-for-ready: calls queue while the server is unreachable (until
+  // their deadline) instead of failing fast with UNAVAILABLE.
+  bool wait_for_ready = false;
+  // Sent as "authorization: Bearer <token>" when not empty.
+  std::string bearer_token;
+  // Channel credentials; null means insecure (plaintext).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Largest response accepted (bytes).
+  int max_receive_message_bytes = 64 << 20;
+};
+
+// Per-command envelope fields (rcl.v1.CommandContext minus the tenant).
+struct CommandOptions {
+  std::string command_id;                   // idempotency key; empty: server assigns
+  std::optional<int64_t> expected_version;  // -1: the stream must not exist
+  std::string correlation_id;
+  std::string causation_id;
+};
+
+// Converts a gRPC status into an absl::Status with the same code and
+// message, appending (and carrying as payload) the field violations of a
+// google.rpc.BadRequest found in the binary error details.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The (field, description) pairs carried by a status returned by this
+// library (or built by rcl::Violations); empty when there are none.
+std::vector<std::pair<std::string, std::string>> FieldViolationsOf(const absl::Status& status);
+
+// A live Subscribe call. Next() blocks until the server sends a batch, the
+// call ends, or Cancel() is called (from any thread). After Next() returns
+// false, Finish() gives the final status (CANCELLED after Cancel()).
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  bool Next(rcl::v1::SubscribeResponse* response);
+  void Cancel();
+  absl::Status Finish();
+  bool cancelled() const;
+
+ private:
+  friend class Client;
+  Subscription();
+
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<rcl::v1::SubscribeResponse>> reader_;
+  mutable absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ = false;
+  absl::Status final_status_;
+};
+
+class Client {
+ public:
+  // Creates a channel to `address` ("host:port", or any gRPC target).
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string address, Options options = {});
+  // Uses an existing channel (e.g. an in-process one in tests).
+  static std::unique_ptr<Client> FromChannel(std::shared_ptr<grpc::Channel> channel,
+                                             Options options = {});
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  const std::string& tenant() const { return options_.tenant; }
+  const Options& options() const { return options_; }
+
+  // --- LedgerService: one method per RPC.
+  absl::StatusOr<rcl::v1::CommandResponse> RegisterPatient(const rcl::v1::RegisterPatient& command,
+                                                           const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AddCoverage(const rcl::v1::AddCoverage& command,
+                                                       const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> EndCoverage(const rcl::v1::EndCoverage& command,
+                                                       const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> OpenEncounter(const rcl::v1::OpenEncounter& command,
+                                                         const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordDiagnoses(const rcl::v1::RecordDiagnoses& command,
+                                                           const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordCharge(const rcl::v1::RecordCharge& command,
+                                                        const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> VoidCharge(const rcl::v1::VoidCharge& command,
+                                                      const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> CompleteCoding(const rcl::v1::CompleteCoding& command,
+                                                          const CommandOptions& options = {});
+  // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
+                                                   const CommandOptions& options = {});
+
+  // --- LogService. An empty tenant in a request is filled with tenant().
+  absl::StatusOr<rcl::v1::ReadStreamResponse> ReadStream(rcl::v1::ReadStreamRequest request);
+  absl::StatusOr<rcl::v1::ReadAllResponse> ReadAll(rcl::v1::ReadAllRequest request);
+  absl::StatusOr<rcl::v1::HeadResponse> Head();
+  absl::StatusOr<rcl::v1::VerifyResponse> Verify(uint64_t from_position = 0,
+                                                 uint64_t to_position = 0);
+  absl::StatusOr<rcl::v1::DigestResponse> Digest(uint64_t position = 0);
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(rcl::v1::SubscribeRequest request);
+
+  // Convenience: every event of `stream` (forward, paging until the end).
+  absl::StatusOr<std::vector<rcl::v1::Event>> ReadWholeStream(const std::string& stream);
+
+ private:
+  Client(std::shared_ptr<grpc::Channel> channel, Options options);
+
+  std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline) const;
+  rcl::v1::CommandContext MakeContext(const CommandOptions& options) const;
+
+  template <typename Request, typename Command, typename Method>
+  absl::StatusOr<rcl::v1::CommandResponse> Send(const Command& command,
+                                                const CommandOptions& options, Method method);
+
+  Options options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rcl::v1::LedgerService::Stub> ledger_;
+  std::unique_ptr<rcl::v1::LogService::Stub> log_;
+};
+
+}  // namespace rcl::client
+
+#endif  // RCL_CLIENTS_CLIENT_H_
