@@ -8,7 +8,7 @@ namespace rcl {
 namespace {
 // Payload type URL under which violations travel inside an absl::Status.
 // Encoding: one violation per line, "field\tdescription\n".
-constexpr std::string_view kViolationsPayload = "rcl.dev/FieldViolations";
+constexpr absl::string_view kViolationsPayload = "rcl.dev/FieldViolations";
 }  // namespace
 
 absl::Status Violations::ToStatus() const {
@@ -36,7 +36,7 @@ std::vector<FieldViolation> GetFieldViolations(const absl::Status& status) {
   auto payload = status.GetPayload(kViolationsPayload);
   if (!payload.has_value()) return out;
   std::string text(*payload);
-  for (std::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     std::pair<std::string, std::string> parts = absl::StrSplit(line, absl::MaxSplits('\t', 1));
     out.push_back({parts.first, parts.second});
   }

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 #define RCL_STATUS_CONCAT_INNER_(a, b) a##b
 #define RCL_STATUS_CONCAT_(a, b) RCL_STATUS_CONCAT_INNER_(a, b)
@@ -30,6 +31,10 @@
   RCL_ASSIGN_OR_RETURN_IMPL_(RCL_STATUS_CONCAT_(rcl_statusor_, __LINE__), lhs, expr)
 
 namespace rcl {
+
+// Debian's Abseil has its own string_view type (not std::string_view); this
+// bridges the two for absl::StrCat and friends.
+inline absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // One problem with one field of a request. `field` is the proto field name
 // (e.g. "cpt", "modifiers[1]"); `description` says what is wrong without

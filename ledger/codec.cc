@@ -1,0 +1,177 @@
+#include "ledger/codec.h"
+
+#include <openssl/evp.h>
+
+#include <cassert>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace rcl::ledger {
+namespace {
+
+constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8;  // format, position, version, recorded_at
+constexpr size_t kStringFieldCount = 10;
+static_assert(kFixedHeaderSize == 25, "header layout is part of the on-disk format");
+
+void PutString(std::string* out, std::string_view s) {
+  uint32_t n = static_cast<uint32_t>(s.size());
+  char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                 static_cast<char>(n)};
+  out->append(len, 4);
+  out->append(s);
+}
+
+// Reads a u32-length-prefixed string at *pos; false if it runs past `end`.
+bool GetString(std::string_view in, size_t* pos, std::string* out) {
+  if (in.size() - *pos < 4) return false;
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data() + *pos);
+  uint32_t n = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  *pos += 4;
+  if (in.size() - *pos < n) return false;
+  out->assign(in.data() + *pos, n);
+  *pos += n;
+  return true;
+}
+
+}  // namespace
+
+void PutBigEndian64(std::string* out, uint64_t value) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  out->append(buf, 8);
+}
+
+uint64_t GetBigEndian64(const char* in) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(in[i]);
+  return value;
+}
+
+std::string CanonicalBytes(const EventRecord& e) {
+  std::string out;
+  out.reserve(kFixedHeaderSize + e.payload.size() + 128 + 4 * kStringFieldCount);
+  out.push_back(static_cast<char>(kRecordFormatV1));
+  PutBigEndian64(&out, e.position);
+  PutBigEndian64(&out, e.version);
+  PutBigEndian64(&out, static_cast<uint64_t>(e.recorded_at_us));
+  // The order of these fields is part of the format (kStringFieldCount of them).
+  PutString(&out, e.tenant);
+  PutString(&out, e.stream);
+  PutString(&out, e.type);
+  PutString(&out, e.event_id);
+  PutString(&out, e.command_id);
+  PutString(&out, e.correlation_id);
+  PutString(&out, e.causation_id);
+  PutString(&out, e.actor);
+  PutString(&out, e.effective_date);
+  PutString(&out, e.payload);
+  return out;
+}
+
+Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
+  Hash out{};
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned int len = 0;
+  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, prev_hash.data(), prev_hash.size()) == 1 &&
+            EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  // SHA-256 cannot fail short of memory exhaustion; a wrong hash would be
+  // silent corruption, so stop hard.
+  if (!ok || len != kHashSize) std::abort();
+  return out;
+}
+
+Hash Sha256(std::string_view data) {
+  Hash out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != kHashSize) {
+    std::abort();
+  }
+  return out;
+}
+
+std::string EncodeRecord(const EventRecord& event) {
+  std::string out = CanonicalBytes(event);
+  out.append(reinterpret_cast<const char*>(event.prev_hash.data()), kHashSize);
+  out.append(reinterpret_cast<const char*>(event.hash.data()), kHashSize);
+  return out;
+}
+
+absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
+  if (bytes.size() < kFixedHeaderSize + 4 * kStringFieldCount + 2 * kHashSize) {
+    return absl::DataLossError("event record too short");
+  }
+  if (static_cast<uint8_t>(bytes[0]) != kRecordFormatV1) {
+    return absl::DataLossError(absl::StrCat("unknown event record format ", int{static_cast<uint8_t>(bytes[0])}));
+  }
+  EventRecord e;
+  e.position = GetBigEndian64(bytes.data() + 1);
+  e.version = GetBigEndian64(bytes.data() + 9);
+  e.recorded_at_us = static_cast<int64_t>(GetBigEndian64(bytes.data() + 17));
+  std::string_view body = bytes.substr(0, bytes.size() - 2 * kHashSize);
+  size_t pos = kFixedHeaderSize;
+  std::string* fields[kStringFieldCount] = {&e.tenant,         &e.stream,       &e.type,  &e.event_id,
+                                            &e.command_id,     &e.correlation_id, &e.causation_id,
+                                            &e.actor,          &e.effective_date, &e.payload};
+  for (std::string* f : fields) {
+    if (!GetString(body, &pos, f)) return absl::DataLossError("event record field runs past its end");
+  }
+  if (pos != body.size()) return absl::DataLossError("event record has trailing bytes");
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize, e.prev_hash.begin());
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize,
+              e.hash.begin());
+  return e;
+}
+
+std::string PositionKey(uint64_t position) {
+  std::string key;
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+absl::StatusOr<uint64_t> DecodePositionKey(std::string_view key) {
+  if (key.size() != 8) return absl::DataLossError("log key is not 8 bytes");
+  return GetBigEndian64(key.data());
+}
+
+std::string StreamPrefix(std::string_view tenant, std::string_view stream) {
+  std::string key;
+  key.reserve(tenant.size() + stream.size() + 2);
+  key.append(tenant);
+  key.push_back('\0');
+  key.append(stream);
+  key.push_back('\0');
+  return key;
+}
+
+std::string StreamIndexKey(std::string_view tenant, std::string_view stream, uint64_t version) {
+  std::string key = StreamPrefix(tenant, stream);
+  PutBigEndian64(&key, version);
+  return key;
+}
+
+std::string CommandKey(std::string_view tenant, std::string_view command_id) {
+  std::string key;
+  key.append(tenant);
+  key.push_back('\0');
+  key.append(command_id);
+  return key;
+}
+
+std::string HashHex(const Hash& hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * kHashSize, '0');
+  for (size_t i = 0; i < kHashSize; ++i) {
+    out[2 * i] = kDigits[hash[i] >> 4];
+    out[2 * i + 1] = kDigits[hash[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace rcl::ledger

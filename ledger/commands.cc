@@ -1,0 +1,251 @@
+#include "ledger/commands.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
+#include "ledger/status.h"
+
+namespace rcl::ledger {
+namespace {
+
+using rcl::v1::Command;
+
+// Account names (PRODUCT.md section 3).
+constexpr char kArUnbilled[] = "ar:unbilled";
+constexpr char kGrossCharges[] = "revenue:gross_charges";
+
+absl::Status Rule(std::string message) { return absl::FailedPreconditionError(std::move(message)); }
+
+// Serializes `payload` into a new event; financial payloads must balance.
+absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Message& payload,
+                  std::string effective_date) {
+  RCL_RETURN_IF_ERROR(CheckBalanced(ExtractPostings(payload)));
+  NewEvent e;
+  e.stream = std::move(stream);
+  e.type = payload.GetDescriptor()->name();
+  if (!payload.SerializeToString(&e.payload)) return absl::InternalError("cannot serialize event payload");
+  e.effective_date = std::move(effective_date);
+  d->events.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const PatientState*> GetPatient(StateView& view, const std::string& patient_id) {
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(PatientStream(patient_id)));
+  const auto* p = std::get_if<PatientState>(&s->aggregate);
+  if (!s->exists() || p == nullptr) return Rule(absl::StrCat("patient ", patient_id, " is not registered"));
+  return p;
+}
+
+absl::StatusOr<const EncounterState*> GetEncounter(StateView& view, const std::string& encounter_id) {
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(EncounterStream(encounter_id)));
+  const auto* e = std::get_if<EncounterState>(&s->aggregate);
+  if (!s->exists() || e == nullptr) return Rule(absl::StrCat("encounter ", encounter_id, " is not open"));
+  return e;
+}
+
+absl::StatusOr<const EncounterState*> GetCodableEncounter(StateView& view, const std::string& encounter_id) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* e, GetEncounter(view, encounter_id));
+  if (e->coding_complete) return Rule(absl::StrCat("encounter ", encounter_id, " has completed coding"));
+  return e;
+}
+
+// Date ranges as YYYY-MM-DD strings compare correctly as strings.
+bool Overlaps(const CoverageState& c, std::string_view from, std::string_view to) {
+  bool c_ends_before = !c.effective_to.empty() && c.effective_to < from;
+  bool starts_after_c = !to.empty() && to < c.effective_from;
+  return !c_ends_before && !starts_after_c;
+}
+
+absl::StatusOr<Decision> DecideRegisterPatient(const rcl::v1::RegisterPatient& c, StateView& view) {
+  std::string stream = PatientStream(c.patient_id());
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(stream));
+  if (s->exists()) return Rule(absl::StrCat("patient ", c.patient_id(), " is already registered"));
+  rcl::v1::PatientRegistered e;
+  e.set_patient_id(c.patient_id());
+  e.set_family_name(c.family_name());
+  e.set_given_name(c.given_name());
+  e.set_birth_date(c.birth_date());
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, stream, e, ""));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideAddCoverage(const rcl::v1::AddCoverage& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const PatientState* p, GetPatient(view, c.patient_id()));
+  if (p->coverages.contains(c.coverage_id())) {
+    return Rule(absl::StrCat("coverage ", c.coverage_id(), " already exists for patient ", c.patient_id()));
+  }
+  for (const auto& [id, existing] : p->coverages) {
+    if (existing.rank == c.rank() && Overlaps(existing, c.effective_from(), c.effective_to())) {
+      return Rule(absl::StrCat("rank ", c.rank(), " overlaps coverage ", id, " of the same rank"));
+    }
+  }
+  rcl::v1::CoverageAdded e;
+  e.set_patient_id(c.patient_id());
+  e.set_coverage_id(c.coverage_id());
+  e.set_payer_id(c.payer_id());
+  e.set_payer_name(c.payer_name());
+  e.set_member_id(c.member_id());
+  e.set_rank(c.rank());
+  e.set_effective_from(c.effective_from());
+  e.set_effective_to(c.effective_to());
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, PatientStream(c.patient_id()), e, c.effective_from()));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideEndCoverage(const rcl::v1::EndCoverage& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const PatientState* p, GetPatient(view, c.patient_id()));
+  auto it = p->coverages.find(c.coverage_id());
+  if (it == p->coverages.end()) {
+    return Rule(absl::StrCat("coverage ", c.coverage_id(), " does not exist for patient ", c.patient_id()));
+  }
+  if (c.effective_to() < it->second.effective_from) {
+    return Rule("effective_to is before the coverage's effective_from");
+  }
+  if (!it->second.effective_to.empty() && it->second.effective_to < c.effective_to()) {
+    return Rule("coverage already ends before effective_to; ending can only shorten it");
+  }
+  rcl::v1::CoverageEnded e;
+  e.set_patient_id(c.patient_id());
+  e.set_coverage_id(c.coverage_id());
+  e.set_effective_to(c.effective_to());
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, PatientStream(c.patient_id()), e, c.effective_to()));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideOpenEncounter(const rcl::v1::OpenEncounter& c, StateView& view) {
+  RCL_RETURN_IF_ERROR(GetPatient(view, c.patient_id()).status());
+  std::string stream = EncounterStream(c.encounter_id());
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(stream));
+  if (s->exists()) return Rule(absl::StrCat("encounter ", c.encounter_id(), " already exists"));
+  rcl::v1::EncounterOpened e;
+  e.set_encounter_id(c.encounter_id());
+  e.set_patient_id(c.patient_id());
+  e.set_rendering_npi(c.rendering_npi());
+  e.set_billing_npi(c.billing_npi());
+  e.set_date_of_service(c.date_of_service());
+  e.set_place_of_service(c.place_of_service());
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, stream, e, c.date_of_service()));
+  return d;
+}
+
+// Must match ledger/validation.h's kDiagnosesPerEncounterMax (837P allows 12).
+constexpr size_t kEncounterDiagnosesMax = 12;
+
+absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  if (enc->diagnoses.size() + c.icd10_codes_size() > kEncounterDiagnosesMax) {
+    return Rule(absl::StrCat("an encounter holds at most ", kEncounterDiagnosesMax, " diagnoses"));
+  }
+  for (const std::string& code : c.icd10_codes()) {
+    if (std::find(enc->diagnoses.begin(), enc->diagnoses.end(), code) != enc->diagnoses.end()) {
+      return Rule(absl::StrCat("diagnosis ", code, " is already recorded on encounter ", c.encounter_id()));
+    }
+  }
+  rcl::v1::DiagnosesRecorded e;
+  e.set_encounter_id(c.encounter_id());
+  *e.mutable_icd10_codes() = c.icd10_codes();
+  e.set_first_pointer(static_cast<int>(enc->diagnoses.size()) + 1);
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  if (enc->lines.contains(c.line_number())) {
+    return Rule(absl::StrCat("line ", c.line_number(), " already exists on encounter ", c.encounter_id()));
+  }
+  for (int pointer : c.diagnosis_pointers()) {
+    if (pointer < 1 || static_cast<size_t>(pointer) > enc->diagnoses.size()) {
+      return Rule(absl::StrCat("diagnosis pointer ", pointer, " does not point at a recorded diagnosis (encounter has ",
+                               enc->diagnoses.size(), ")"));
+    }
+  }
+  rcl::v1::ChargeRecorded e;
+  e.set_encounter_id(c.encounter_id());
+  e.set_line_number(c.line_number());
+  bool cpt = !c.cpt().empty();
+  e.set_code_system(cpt ? rcl::v1::PROCEDURE_CODE_SYSTEM_CPT : rcl::v1::PROCEDURE_CODE_SYSTEM_HCPCS);
+  e.set_procedure_code(cpt ? c.cpt() : c.hcpcs());
+  *e.mutable_modifiers() = c.modifiers();
+  e.set_units(c.units());
+  e.set_amount_cents(c.amount_cents());
+  *e.mutable_diagnosis_pointers() = c.diagnosis_pointers();
+  e.set_patient_id(enc->patient_id);
+  e.set_date_of_service(enc->date_of_service);
+  AddPostingPair(e.mutable_postings(), kArUnbilled, kGrossCharges, c.amount_cents());
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetEncounter(view, c.encounter_id()));
+  auto it = enc->lines.find(c.line_number());
+  if (it == enc->lines.end()) {
+    return Rule(absl::StrCat("line ", c.line_number(), " does not exist on encounter ", c.encounter_id()));
+  }
+  if (it->second.voided) return Rule(absl::StrCat("line ", c.line_number(), " is already voided"));
+  rcl::v1::ChargeVoided e;
+  e.set_encounter_id(c.encounter_id());
+  e.set_line_number(c.line_number());
+  e.set_reason(c.reason());
+  e.set_amount_cents(it->second.amount_cents);
+  // The exact negation of the charge's postings.
+  AddPostingPair(e.mutable_postings(), kGrossCharges, kArUnbilled, it->second.amount_cents);
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  return d;
+}
+
+absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, StateView& view) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  if (enc->diagnoses.empty()) return Rule("coding cannot complete without at least one diagnosis");
+  if (enc->ActiveLineCount() == 0) return Rule("coding cannot complete without at least one charge line");
+  rcl::v1::CodingCompleted e;
+  e.set_encounter_id(c.encounter_id());
+  e.set_active_line_count(enc->ActiveLineCount());
+  e.set_diagnosis_count(static_cast<int>(enc->diagnoses.size()));
+  Decision d;
+  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  return d;
+}
+
+}  // namespace
+
+std::string CommandStream(const Command& command) {
+  switch (command.kind_case()) {
+    case Command::kRegisterPatient: return PatientStream(command.register_patient().patient_id());
+    case Command::kAddCoverage: return PatientStream(command.add_coverage().patient_id());
+    case Command::kEndCoverage: return PatientStream(command.end_coverage().patient_id());
+    case Command::kOpenEncounter: return EncounterStream(command.open_encounter().encounter_id());
+    case Command::kRecordDiagnoses: return EncounterStream(command.record_diagnoses().encounter_id());
+    case Command::kRecordCharge: return EncounterStream(command.record_charge().encounter_id());
+    case Command::kVoidCharge: return EncounterStream(command.void_charge().encounter_id());
+    case Command::kCompleteCoding: return EncounterStream(command.complete_coding().encounter_id());
+    case Command::KIND_NOT_SET: break;
+  }
+  return "";
+}
+
+absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
+  switch (command.kind_case()) {
+    case Command::kRegisterPatient: return DecideRegisterPatient(command.register_patient(), view);
+    case Command::kAddCoverage: return DecideAddCoverage(command.add_coverage(), view);
+    case Command::kEndCoverage: return DecideEndCoverage(command.end_coverage(), view);
+    case Command::kOpenEncounter: return DecideOpenEncounter(command.open_encounter(), view);
+    case Command::kRecordDiagnoses: return DecideRecordDiagnoses(command.record_diagnoses(), view);
+    case Command::kRecordCharge: return DecideRecordCharge(command.record_charge(), view);
+    case Command::kVoidCharge: return DecideVoidCharge(command.void_charge(), view);
+    case Command::kCompleteCoding: return DecideCompleteCoding(command.complete_coding(), view);
+    case Command::KIND_NOT_SET: break;
+  }
+  return absl::InvalidArgumentError("command: no command given");
+}
+
+}  // namespace rcl::ledger

@@ -1,0 +1,47 @@
+// Deciding commands: given a validated command and the current state of the
+// streams it touches, the events to append (or the business rule it breaks).
+// Pure: no I/O beyond the StateView, no clock.
+#ifndef RCL_LEDGER_COMMANDS_H_
+#define RCL_LEDGER_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/state.h"
+#include "rcl/v1/events.pb.h"
+
+namespace rcl::ledger {
+
+// Largest number of events one command may append.
+inline constexpr size_t kEventsPerCommandMax = 4096;
+
+struct NewEvent {
+  std::string stream;
+  std::string type;     // payload message name
+  std::string payload;  // serialized payload
+  std::string effective_date;
+};
+
+struct Decision {
+  std::vector<NewEvent> events;  // in append order; at least one
+};
+
+// Read access to stream states for one tenant. Get() returns the state
+// including the effects of commands decided earlier in the same batch.
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  virtual absl::StatusOr<const StreamState*> Get(const std::string& stream) = 0;
+};
+
+// The stream a command is about: the one its expected version refers to and
+// whose version the response reports.
+std::string CommandStream(const rcl::v1::Command& command);
+
+// Business rules broken: FAILED_PRECONDITION; nothing to append.
+absl::StatusOr<Decision> Decide(const rcl::v1::Command& command, StateView& view);
+
+}  // namespace rcl::ledger
+
+#endif  // RCL_LEDGER_COMMANDS_H_

@@ -1,0 +1,434 @@
+#include "ledger/ledger.h"
+
+#include <openssl/rand.h>
+
+#include <cassert>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "ledger/commands.h"
+#include "ledger/postings.h"
+#include "ledger/state_cache.h"
+#include "ledger/status.h"
+#include "ledger/validation.h"
+#include "spdlog/spdlog.h"
+
+namespace rcl::ledger {
+namespace {
+
+std::string StateKey(std::string_view tenant, std::string_view stream) {
+  return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
+}
+
+// Random (version 4) UUIDs, from OpenSSL's CSPRNG.
+std::string NewUuid() {
+  uint8_t b[16];
+  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                         b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+std::string Fingerprint(const rcl::v1::Command& command) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    command.SerializeToCodedStream(&coded);
+  }
+  Hash h = Sha256(bytes);
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& command_id) {
+  CommandResult out;
+  out.position = r.position();
+  out.stream = r.stream();
+  out.stream_version = r.stream_version();
+  out.event_ids.assign(r.event_ids().begin(), r.event_ids().end());
+  out.command_id = command_id;
+  return out;
+}
+
+}  // namespace
+
+struct Ledger::WriterState {
+  explicit WriterState(size_t cache_max) : cache(cache_max) {}
+  StateCache cache;
+  uint64_t next_position = 1;
+  Hash last_hash{};
+  int64_t last_recorded_at_us = 0;
+};
+
+// The state of a tenant's streams as the batch being decided sees it: the
+// batch's own effects (overlay) over the cache over the store.
+class Ledger::BatchView : public StateView {
+ public:
+  BatchView(Ledger* ledger, absl::flat_hash_map<std::string, StreamState>* overlay)
+      : ledger_(ledger), overlay_(overlay) {}
+
+  void set_tenant(const std::string& tenant) { tenant_ = tenant; }
+
+  absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
+    std::string key = StateKey(tenant_, stream);
+    if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
+    RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
+    pinned_.push_back(state);
+    return state.get();
+  }
+
+  // A mutable copy in the overlay, for applying this batch's new events.
+  absl::StatusOr<StreamState*> Mutable(const std::string& stream) {
+    std::string key = StateKey(tenant_, stream);
+    if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
+    RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
+    return &overlay_->emplace(key, *state).first->second;
+  }
+
+  void ReleasePins() { pinned_.clear(); }
+
+ private:
+  absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
+    WriterState& w = *ledger_->writer_;
+    if (auto cached = w.cache.Find(key)) return cached;
+    auto state = std::make_shared<StreamState>();
+    uint64_t from = 0;
+    while (true) {
+      RCL_ASSIGN_OR_RETURN(auto events, ledger_->store_->ReadStream(tenant_, stream, from, false, kReadPageMax));
+      for (const EventRecord& e : events) {
+        RCL_RETURN_IF_ERROR(ApplyEvent(state.get(), e.version, e.type, e.payload));
+      }
+      if (events.size() < kReadPageMax) break;
+      from = events.back().version + 1;
+    }
+    w.cache.Put(key, state);
+    return std::shared_ptr<const StreamState>(state);
+  }
+
+  Ledger* ledger_;
+  absl::flat_hash_map<std::string, StreamState>* overlay_;
+  std::string tenant_;
+  std::vector<std::shared_ptr<const StreamState>> pinned_;
+};
+
+Ledger::Ledger(Options options) : options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
+  if (options.queue_max == 0 || options.batch_commands_max == 0) {
+    return absl::InvalidArgumentError("queue_max and batch_commands_max must be positive");
+  }
+  std::unique_ptr<Ledger> ledger(new Ledger(std::move(options)));
+  EventStore::Options store_options;
+  store_options.path = ledger->options_.data_dir;
+  store_options.sync_writes = ledger->options_.sync_writes;
+  RCL_ASSIGN_OR_RETURN(ledger->store_, EventStore::Open(store_options));
+  // Recovery: the head is the last record of the log (one seek); stream
+  // versions and states load lazily from the stream index.
+  RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
+  ledger->writer_ = std::make_unique<WriterState>(ledger->options_.state_cache_streams_max);
+  ledger->writer_->next_position = head.position + 1;
+  ledger->writer_->last_hash = head.hash;
+  ledger->writer_->last_recorded_at_us = head.recorded_at_us;
+  {
+    absl::MutexLock lock(&ledger->mu_);
+    ledger->head_ = head;
+  }
+  spdlog::info("ledger opened: head position {}", head.position);
+  ledger->thread_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
+  return ledger;
+}
+
+Ledger::~Ledger() { Stop(); }
+
+void Ledger::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t Ledger::NowUs() const {
+  if (options_.clock_us) return options_.clock_us();
+  return absl::ToUnixMicros(absl::Now());
+}
+
+absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
+  if (!IsValidTenant(request.tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
+  if (!request.command_id.empty() && !IsValidId(request.command_id)) {
+    return InvalidField("command_id", "must be 1-64 characters of [A-Za-z0-9._-]");
+  }
+  if (request.correlation_id.size() > kEnvelopeStringSizeMax || request.causation_id.size() > kEnvelopeStringSizeMax ||
+      request.actor.size() > kEnvelopeStringSizeMax) {
+    return InvalidField("context", "correlation id, causation id and actor are at most 256 bytes");
+  }
+  if (request.expected_version.has_value() && *request.expected_version < -1) {
+    return InvalidField("expected_version", "must be -1 (no stream) or a version >= 0");
+  }
+  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMicros(NowUs()), absl::UTCTimeZone());
+  RCL_RETURN_IF_ERROR(ValidateCommand(&request.command, today));
+
+  Pending pending;
+  if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
+  pending.request = std::move(request);
+  pending.callback = std::move(callback);
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("server is shutting down");
+  if (failed_) return absl::UnavailableError("ledger stopped accepting writes after a storage failure");
+  if (queue_.size() >= options_.queue_max) return absl::ResourceExhaustedError("command queue is full; retry later");
+  queue_.push_back(std::move(pending));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CommandResult> Ledger::Execute(CommandRequest request) {
+  absl::Mutex done_mu;
+  bool done = false;
+  absl::StatusOr<CommandResult> result;
+  RCL_RETURN_IF_ERROR(Submit(std::move(request), [&](absl::StatusOr<CommandResult> r) {
+    absl::MutexLock lock(&done_mu);
+    result = std::move(r);
+    done = true;
+  }));
+  absl::MutexLock lock(&done_mu);
+  done_mu.Await(absl::Condition(&done));
+  return result;
+}
+
+LogHead Ledger::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
+}
+
+bool Ledger::WaitForPosition(uint64_t position, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return head_.position >= position; };
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+int Ledger::AddCommitListener(std::function<void(uint64_t)> listener) {
+  absl::MutexLock lock(&mu_);
+  int id = next_listener_id_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Ledger::RemoveCommitListener(int id) {
+  absl::MutexLock lock(&mu_);
+  listeners_.erase(id);
+}
+
+void Ledger::WriterLoop() {
+  std::vector<Pending> batch;
+  while (true) {
+    batch.clear();
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping and drained
+      size_t n = std::min(queue_.size(), options_.batch_commands_max);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    ProcessBatch(batch);
+  }
+}
+
+void Ledger::ProcessBatch(std::vector<Pending>& batch) {
+  bool failed;
+  {
+    absl::MutexLock lock(&mu_);
+    failed = failed_;
+  }
+  if (failed) {
+    for (Pending& p : batch) p.callback(absl::UnavailableError("ledger stopped accepting writes after a storage failure"));
+    return;
+  }
+  WriterState& w = *writer_;
+  absl::flat_hash_map<std::string, StreamState> overlay;
+  BatchView view(this, &overlay);
+  rocksdb::WriteBatch wb;
+  std::vector<absl::StatusOr<CommandResult>> results(batch.size(), absl::UnknownError("not decided"));
+  // Commands of this batch with an id, by command key: index into batch.
+  absl::flat_hash_map<std::string, size_t> batch_command_ids;
+
+  const uint64_t first_position = w.next_position;
+  uint64_t next_position = w.next_position;
+  Hash chain = w.last_hash;
+  int64_t recorded_at = std::max(NowUs(), w.last_recorded_at_us);
+  size_t written_commands = 0;
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    CommandRequest& req = batch[i].request;
+    view.set_tenant(req.tenant);
+    view.ReleasePins();
+    std::string command_key;
+    if (!req.command_id.empty()) {
+      command_key = CommandKey(req.tenant, req.command_id);
+      // Idempotency: the same id earlier in this batch, or already stored.
+      if (auto it = batch_command_ids.find(command_key); it != batch_command_ids.end()) {
+        results[i] = batch[it->second].fingerprint == batch[i].fingerprint
+                         ? results[it->second]
+                         : absl::StatusOr<CommandResult>(absl::AlreadyExistsError(
+                               "command id was already used for a different command"));
+        continue;
+      }
+      auto stored = store_->GetCommand(req.tenant, req.command_id);
+      if (!stored.ok()) {
+        results[i] = stored.status();
+        continue;
+      }
+      if (stored->has_value()) {
+        rcl::v1::CommandRecord record;
+        if (!record.ParseFromString(**stored)) {
+          results[i] = absl::DataLossError("undecodable command record");
+        } else if (record.fingerprint() != batch[i].fingerprint) {
+          results[i] = absl::AlreadyExistsError("command id was already used for a different command");
+        } else {
+          results[i] = FromRecord(record, req.command_id);
+        }
+        continue;
+      }
+    }
+
+    std::string primary = CommandStream(req.command);
+    if (req.expected_version.has_value()) {
+      auto current = view.Get(primary);
+      if (!current.ok()) {
+        results[i] = current.status();
+        continue;
+      }
+      if ((*current)->version != *req.expected_version) {
+        results[i] = absl::AbortedError(absl::StrCat("expected version ", *req.expected_version, " of ", primary,
+                                                     " but it is at ", (*current)->version));
+        continue;
+      }
+    }
+    absl::StatusOr<Decision> decision = Decide(req.command, view);
+    if (!decision.ok()) {
+      results[i] = decision.status();
+      continue;
+    }
+    assert(!decision->events.empty());
+    if (decision->events.size() > kEventsPerCommandMax) {
+      results[i] = absl::FailedPreconditionError("command would append too many events");
+      continue;
+    }
+
+    // Apply to the overlay first (it can fail on corrupt stored state), then
+    // append to the batch.
+    CommandResult result;
+    result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
+    result.stream = primary;
+    std::vector<EventRecord> records;
+    records.reserve(decision->events.size());
+    absl::Status applied = absl::OkStatus();
+    absl::flat_hash_map<std::string, StreamState> undo;  // overlay entries before this command
+    for (NewEvent& ne : decision->events) {
+      if (ne.payload.size() > kPayloadSizeMax) {
+        applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
+        break;
+      }
+      auto state = view.Mutable(ne.stream);
+      if (!state.ok()) {
+        applied = state.status();
+        break;
+      }
+      std::string key = StateKey(req.tenant, ne.stream);
+      if (!undo.contains(key)) undo.emplace(key, **state);
+      EventRecord e;
+      e.position = next_position + records.size();
+      e.version = static_cast<uint64_t>((*state)->version + 1);
+      e.recorded_at_us = recorded_at;
+      e.tenant = req.tenant;
+      e.stream = ne.stream;
+      e.type = ne.type;
+      e.event_id = NewUuid();
+      e.command_id = result.command_id;
+      e.correlation_id = req.correlation_id;
+      e.causation_id = req.causation_id;
+      e.actor = req.actor;
+      e.effective_date = ne.effective_date;
+      e.payload = std::move(ne.payload);
+      applied = ApplyEvent(*state, e.version, e.type, e.payload);
+      if (!applied.ok()) break;
+      if (e.stream == primary) result.stream_version = e.version;
+      records.push_back(std::move(e));
+    }
+    if (!applied.ok()) {
+      for (auto& [key, before] : undo) overlay[key] = std::move(before);
+      results[i] = applied;
+      continue;
+    }
+
+    for (EventRecord& e : records) {
+      e.prev_hash = chain;
+      e.hash = ChainHash(chain, CanonicalBytes(e));
+      chain = e.hash;
+      wb.Put(store_->log_family(), PositionKey(e.position), EncodeRecord(e));
+      std::string position_value;
+      PutBigEndian64(&position_value, e.position);
+      wb.Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
+      result.event_ids.push_back(e.event_id);
+    }
+    next_position += records.size();
+    result.position = next_position - 1;
+    if (!req.command_id.empty()) {
+      rcl::v1::CommandRecord record;
+      record.set_fingerprint(batch[i].fingerprint);
+      record.set_position(result.position);
+      record.set_stream(result.stream);
+      record.set_stream_version(result.stream_version);
+      for (const auto& id : result.event_ids) record.add_event_ids(id);
+      record.set_recorded_at_us(recorded_at);
+      wb.Put(store_->command_family(), command_key, record.SerializeAsString());
+      batch_command_ids[command_key] = i;
+    }
+    results[i] = std::move(result);
+    ++written_commands;
+  }
+  view.ReleasePins();
+
+  if (next_position != first_position) {
+    absl::Status written = store_->Write(&wb);
+    if (!written.ok()) {
+      spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
+      absl::Status failure = absl::UnavailableError("storage write failed; the command was not recorded");
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (results[i].ok()) results[i] = failure;
+      }
+      absl::MutexLock lock(&mu_);
+      failed_ = true;
+      // Fail everything still queued too: the writer stops here.
+    } else {
+      for (auto& [key, state] : overlay) {
+        w.cache.Put(key, std::make_shared<const StreamState>(std::move(state)));
+      }
+      w.next_position = next_position;
+      w.last_hash = chain;
+      w.last_recorded_at_us = recorded_at;
+      commits_.fetch_add(1, std::memory_order_relaxed);
+      committed_commands_.fetch_add(written_commands, std::memory_order_relaxed);
+      std::vector<std::function<void(uint64_t)>> listeners;
+      {
+        absl::MutexLock lock(&mu_);
+        head_.position = next_position - 1;
+        head_.hash = chain;
+        head_.recorded_at_us = recorded_at;
+        for (auto& [id, l] : listeners_) listeners.push_back(l);
+      }
+      for (auto& l : listeners) l(next_position - 1);
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].callback(std::move(results[i]));
+}
+
+}  // namespace rcl::ledger

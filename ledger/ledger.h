@@ -1,0 +1,136 @@
+// Ledger: the write side of RCL. Owns the EventStore and the sequencing
+// writer: one thread that takes queued commands in batches, decides each
+// against current state, appends their events (positions, versions, hash
+// chain) in ONE RocksDB WriteBatch with WAL fsync, and only then completes
+// every command of the batch (group commit).
+//
+// Thread-safety: Submit(), head(), WaitForPosition() and the listener calls
+// are safe from any thread. Callbacks run on the writer thread and must not
+// block.
+#ifndef RCL_LEDGER_LEDGER_H_
+#define RCL_LEDGER_LEDGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ledger/event_store.h"
+#include "rcl/v1/events.pb.h"
+
+namespace rcl::ledger {
+
+struct CommandRequest {
+  std::string tenant;
+  std::string command_id;                 // optional idempotency key
+  std::optional<int64_t> expected_version;  // of CommandStream(command); -1 = must not exist
+  std::string correlation_id;
+  std::string causation_id;
+  std::string actor;
+  rcl::v1::Command command;
+};
+
+struct CommandResult {
+  uint64_t position = 0;  // position of the command's last event
+  std::string stream;
+  uint64_t stream_version = 0;
+  std::vector<std::string> event_ids;
+  std::string command_id;
+  bool operator==(const CommandResult&) const = default;
+};
+
+using CommandCallback = std::function<void(absl::StatusOr<CommandResult>)>;
+
+class Ledger {
+ public:
+  struct Options {
+    std::string data_dir;
+    size_t queue_max = 8192;          // queued commands; beyond: RESOURCE_EXHAUSTED
+    size_t batch_commands_max = 512;  // commands decided and committed together
+    size_t state_cache_streams_max = 200'000;
+    bool sync_writes = true;          // only tests may turn fsync off
+    // Clock, for tests; default is the system clock (microseconds since epoch).
+    std::function<int64_t()> clock_us;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
+  ~Ledger();  // Stop()s
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Validates and normalizes the command, then queues it. On OK the callback
+  // is called exactly once, after the command's events are durable (or with
+  // the rule it broke). On error the callback is never called:
+  // INVALID_ARGUMENT (bad input), RESOURCE_EXHAUSTED (queue full),
+  // UNAVAILABLE (stopping, or read-only after a write failure).
+  absl::Status Submit(CommandRequest request, CommandCallback callback);
+
+  // Submit and wait.
+  absl::StatusOr<CommandResult> Execute(CommandRequest request);
+
+  // The last committed (durable) position and hash.
+  LogHead head() const;
+
+  // Blocks until head().position >= position or the timeout passes.
+  bool WaitForPosition(uint64_t position, absl::Duration timeout) const;
+
+  // Called on the writer thread after every commit with the new head
+  // position. Must be fast and must not block. Returns an id for removal.
+  int AddCommitListener(std::function<void(uint64_t)> listener);
+  void RemoveCommitListener(int id);
+
+  // Stops accepting commands, finishes every queued one, joins the writer.
+  void Stop();
+
+  const EventStore& store() const { return *store_; }
+  EventStore* mutable_store_for_testing() { return store_.get(); }
+
+  // Counters for metrics and benchmarks.
+  uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  uint64_t committed_commands() const { return committed_commands_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Pending {
+    CommandRequest request;
+    std::string fingerprint;  // SHA-256 of the command, when command_id is set
+    CommandCallback callback;
+  };
+  class BatchView;
+
+  explicit Ledger(Options options);
+  void WriterLoop();
+  void ProcessBatch(std::vector<Pending>& batch);
+  int64_t NowUs() const;
+
+  Options options_;
+  std::unique_ptr<EventStore> store_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  LogHead head_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(mu_);
+  int next_listener_id_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Writer-thread state (no lock: only the writer touches it).
+  struct WriterState;
+  std::unique_ptr<WriterState> writer_;
+  std::thread thread_;
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> committed_commands_{0};
+};
+
+}  // namespace rcl::ledger
+
+#endif  // RCL_LEDGER_LEDGER_H_

@@ -1,0 +1,29 @@
+// Double-entry postings carried by financial events. Every event payload
+// with a `repeated rcl.v1.Posting postings` field is financial; its postings
+// must sum to zero (debits > 0 equal credits < 0).
+#ifndef RCL_LEDGER_POSTINGS_H_
+#define RCL_LEDGER_POSTINGS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+#include "rcl/v1/events.pb.h"
+
+namespace rcl::ledger {
+
+// The postings of any event payload (empty if it has none).
+std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& payload);
+
+// OK iff every posting has a non-empty account, a non-zero amount, and the
+// amounts sum to zero without overflow.
+absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings);
+
+// Appends Dr `debit_account` / Cr `credit_account` of `amount_cents` (> 0).
+void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings, std::string_view debit_account,
+                    std::string_view credit_account, int64_t amount_cents);
+
+}  // namespace rcl::ledger
+
+#endif  // RCL_LEDGER_POSTINGS_H_

@@ -1,0 +1,80 @@
+// rcl-server: the RCL revenue-cycle ledger server.
+#include <algorithm>
+#include <csignal>
+#include <string>
+#include <vector>
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "server/server.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "HOST:PORT to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "./var/data", "data directory (created if missing)");
+ABSL_FLAG(size_t, queue_max, 8192, "commands that may wait for the writer; beyond: RESOURCE_EXHAUSTED");
+ABSL_FLAG(size_t, batch_max, 512, "commands decided and fsynced together (group commit)");
+ABSL_FLAG(size_t, read_threads, 4, "threads serving reads and verification");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+
+namespace {
+
+// Flags are documented with dashes (--data-dir); Abseil spells them with
+// underscores. Accept both.
+std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& a = args[i];
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0) continue;
+    size_t end = a.find('=');
+    if (end == std::string::npos) end = a.size();
+    std::replace(a.begin() + 2, a.begin() + static_cast<std::ptrdiff_t>(end), '-', '_');
+  }
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "rcl-server --listen HOST:PORT --data-dir DIR [flags]\nThe RCL revenue-cycle ledger server. "
+      "Flags may be written with dashes or underscores.");
+  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  std::vector<char*> arg_ptrs;
+  for (auto& a : args) arg_ptrs.push_back(a.data());
+  absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
+  auto logger = spdlog::stderr_color_mt("rcl");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+
+  // Block the stop signals in every thread; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  rcl::server::ServerConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.queue_max = absl::GetFlag(FLAGS_queue_max);
+  config.batch_commands_max = absl::GetFlag(FLAGS_batch_max);
+  config.read_threads = absl::GetFlag(FLAGS_read_threads);
+  auto server = rcl::server::Server::Start(config);
+  if (!server.ok()) {
+    spdlog::critical("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  std::cout << "rcl-server listening on " << (*server)->address() << std::endl;
+  spdlog::info("data directory {}", config.data_dir);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("signal {} received", signal);
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,79 @@
+#include "server/server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/services.h"
+#include "spdlog/spdlog.h"
+
+namespace rcl::server {
+
+struct Server::Parts {
+  std::unique_ptr<WorkPool> reads;
+  std::unique_ptr<SubscriptionHub> hub;
+  std::unique_ptr<LogServiceImpl> log_service;
+  std::unique_ptr<LedgerServiceImpl> ledger_service;
+  std::unique_ptr<grpc::Server> grpc_server;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create data directory: ", ec.message()));
+
+  std::unique_ptr<Server> server(new Server());
+  server->shutdown_grace_ms_ = config.shutdown_grace_ms;
+  ledger::Ledger::Options options;
+  options.data_dir = config.data_dir;
+  options.queue_max = config.queue_max;
+  options.batch_commands_max = config.batch_commands_max;
+  auto ledger = ledger::Ledger::Open(options);
+  if (!ledger.ok()) return ledger.status();
+  server->ledger_ = std::move(*ledger);
+
+  auto parts = std::make_unique<Parts>();
+  parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max);
+  parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get());
+  parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get());
+  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(parts->log_service.get());
+  builder.RegisterService(parts->ledger_service.get());
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  parts->grpc_server = builder.BuildAndStart();
+  if (parts->grpc_server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  server->address_ = absl::StrCat(host, ":", port);
+  server->parts_ = std::move(parts);
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Shutdown() {
+  if (shut_down_ || parts_ == nullptr) return;
+  shut_down_ = true;
+  spdlog::info("shutting down");
+  parts_->hub->RequestStop();
+  // Waits for in-flight calls; the ledger still runs, so every queued command
+  // completes (durably) and is answered.
+  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(shutdown_grace_ms_));
+  parts_->hub->Stop();
+  ledger_->Stop();
+  parts_->grpc_server->Wait();
+  parts_.reset();
+  ledger_.reset();
+  spdlog::info("stopped");
+}
+
+}  // namespace rcl::server

@@ -1,0 +1,51 @@
+// Assembles and runs the RCL gRPC server: ledger, services, health checking,
+// reflection; graceful shutdown.
+#ifndef RCL_SERVER_SERVER_H_
+#define RCL_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/ledger.h"
+
+namespace rcl::server {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:50051";
+  std::string data_dir = "./var/data";
+  size_t queue_max = 8192;
+  size_t batch_commands_max = 512;
+  size_t read_threads = 4;
+  size_t read_queue_max = 1024;
+  int shutdown_grace_ms = 5000;
+};
+
+class Server {
+ public:
+  // Opens the ledger and starts listening. The bound address (with the real
+  // port when the configured one is 0) is in address().
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerConfig& config);
+  ~Server();  // Shutdown()s
+
+  const std::string& address() const { return address_; }
+  ledger::Ledger* ledger() const { return ledger_.get(); }
+
+  // Stops accepting calls, lets every in-flight command finish (every
+  // acknowledged command is already durable), ends subscriptions, stops the
+  // writer and closes the store. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Parts;
+  Server() = default;
+  std::string address_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<Parts> parts_;
+  int shutdown_grace_ms_ = 5000;
+  bool shut_down_ = false;
+};
+
+}  // namespace rcl::server
+
+#endif  // RCL_SERVER_SERVER_H_

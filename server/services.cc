@@ -1,0 +1,210 @@
+#include "server/services.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "ledger/status.h"
+#include "ledger/validation.h"
+#include "server/event_convert.h"
+#include "server/status_mapping.h"
+
+namespace rcl::server {
+namespace {
+
+constexpr size_t kActorLengthMax = 128;
+
+uint32_t PageSize(uint32_t requested) {
+  if (requested == 0) return kPageDefault;
+  return std::min(requested, kPageMax);
+}
+
+// Until authentication lands, the actor is what the caller names in the
+// `x-rcl-actor` metadata (or "anonymous").
+std::string ActorOf(const grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("x-rcl-actor");
+  if (it == md.end()) return "anonymous";
+  std::string actor(it->second.data(), std::min(it->second.size(), kActorLengthMax));
+  return actor;
+}
+
+absl::Status CheckTenant(const std::string& tenant) {
+  if (!ledger::IsValidTenant(tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(grpc::CallbackServerContext* ctx,
+                                                     std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  bool queued = reads_->TrySchedule([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many reads in progress; retry later"));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext* ctx,
+                                                     const rcl::v1::ReadStreamRequest* req,
+                                                     rcl::v1::ReadStreamResponse* resp) {
+  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
+    if (req->stream().empty() || req->stream().size() > ledger::kEnvelopeStringSizeMax) {
+      return InvalidField("stream", "must be 1-256 characters");
+    }
+    const ledger::EventStore& store = ledger_->store();
+    RCL_ASSIGN_OR_RETURN(int64_t last, store.StreamLastVersion(req->tenant(), req->stream()));
+    resp->set_stream_version(last);
+    uint64_t from = req->has_from_version() ? req->from_version()
+                    : req->backward()       ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
+                                            : 0;
+    uint32_t limit = PageSize(req->limit());
+    RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(req->tenant(), req->stream(), from, req->backward(), limit));
+    for (const auto& e : events) ToApiEvent(e, resp->add_events());
+    bool full = events.size() == limit;
+    if (req->backward()) {
+      bool more = full && !events.empty() && events.back().version > 0;
+      resp->set_end_of_stream(!more);
+      if (more) resp->set_next_version(events.back().version - 1);
+    } else {
+      bool more = full && static_cast<int64_t>(events.back().version) < last;
+      resp->set_end_of_stream(!more);
+      if (more) resp->set_next_version(events.back().version + 1);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* ctx,
+                                                  const rcl::v1::ReadAllRequest* req,
+                                                  rcl::v1::ReadAllResponse* resp) {
+  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
+    EventFilter filter{req->tenant(), req->stream_prefix(),
+                       std::vector<std::string>(req->event_types().begin(), req->event_types().end())};
+    uint64_t head = ledger_->head().position;
+    uint64_t from = std::max<uint64_t>(req->from_position(), 1);
+    uint32_t limit = PageSize(req->limit());
+    uint64_t scanned_to = from - 1;
+    RCL_RETURN_IF_ERROR(ledger_->store().ScanLog(from, head, kReadAllScanMax, [&](const ledger::EventRecord& e) {
+      if (filter.Matches(e)) ToApiEvent(e, resp->add_events());
+      scanned_to = e.position;
+      return resp->events_size() < static_cast<int>(limit);
+    }));
+    resp->set_next_position(scanned_to + 1);
+    resp->set_head_position(head);
+    resp->set_end_of_log(scanned_to >= head);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
+    grpc::CallbackServerContext* ctx, const rcl::v1::SubscribeRequest* req) {
+  absl::Status tenant = CheckTenant(req->tenant());
+  if (!tenant.ok()) {
+    class Rejected : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
+     public:
+      explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Rejected(ToGrpcStatus(tenant));
+  }
+  return hub_->Start(*req);
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx, const rcl::v1::HeadRequest* req,
+                                               rcl::v1::HeadResponse* resp) {
+  ledger::LogHead head = ledger_->head();  // in memory: no disk
+  resp->set_position(head.position);
+  resp->set_hash(ledger::HashHex(head.hash));
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
+                                                 rcl::v1::VerifyResponse* resp) {
+  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+    if (req->to_position() != 0 && req->to_position() < req->from_position()) {
+      return InvalidField("to_position", "must not be before from_position");
+    }
+    RCL_ASSIGN_OR_RETURN(ledger::VerifyResult r, ledger_->store().Verify(req->from_position(), req->to_position()));
+    resp->set_ok(r.ok);
+    resp->set_from_position(r.from_position);
+    resp->set_to_position(r.to_position);
+    resp->set_events_checked(r.events_checked);
+    resp->set_first_bad_position(r.first_bad_position);
+    resp->set_error(r.error);
+    if (r.ok) resp->set_hash_at_to(ledger::HashHex(r.hash_at_to));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
+                                                 rcl::v1::DigestResponse* resp) {
+  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+    ledger::LogHead head = ledger_->head();
+    resp->set_head_position(head.position);
+    resp->set_head_hash(ledger::HashHex(head.hash));
+    resp->set_taken_at_us(absl::ToUnixMicros(absl::Now()));
+    if (req->position() == 0 || req->position() == head.position) {
+      resp->set_position(head.position);
+      resp->set_hash(ledger::HashHex(head.hash));
+      return absl::OkStatus();
+    }
+    if (req->position() > head.position) {
+      return absl::OutOfRangeError(absl::StrCat("position ", req->position(), " is past the head ", head.position));
+    }
+    RCL_ASSIGN_OR_RETURN(ledger::EventRecord e, ledger_->store().ReadEvent(req->position()));
+    resp->set_position(e.position);
+    resp->set_hash(ledger::HashHex(e.hash));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
+                                                     const rcl::v1::CommandContext& context, rcl::v1::Command command,
+                                                     rcl::v1::CommandResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  ledger::CommandRequest request;
+  request.tenant = context.tenant();
+  request.command_id = context.command_id();
+  if (context.has_expected_version()) request.expected_version = context.expected_version();
+  request.correlation_id = context.correlation_id();
+  request.causation_id = context.causation_id();
+  request.actor = ActorOf(ctx);
+  request.command = std::move(command);
+  absl::Status queued = ledger_->Submit(std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
+    if (!r.ok()) {
+      reactor->Finish(ToGrpcStatus(r.status()));
+      return;
+    }
+    resp->set_position(r->position);
+    resp->set_stream(r->stream);
+    resp->set_stream_version(r->stream_version);
+    for (auto& id : r->event_ids) resp->add_event_ids(id);
+    resp->set_command_id(r->command_id);
+    reactor->Finish(grpc::Status::OK);
+  });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
+}
+
+#define RCL_COMMAND_RPC_IMPL(Name, field)                                                            \
+  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                                 \
+      grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, rcl::v1::CommandResponse* resp) { \
+    rcl::v1::Command command;                                                                        \
+    *command.mutable_##field() = req->command();                                                     \
+    return Execute(ctx, req->context(), std::move(command), resp);                                   \
+  }
+RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
+RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)
+RCL_COMMAND_RPC_IMPL(EndCoverage, end_coverage)
+RCL_COMMAND_RPC_IMPL(OpenEncounter, open_encounter)
+RCL_COMMAND_RPC_IMPL(RecordDiagnoses, record_diagnoses)
+RCL_COMMAND_RPC_IMPL(RecordCharge, record_charge)
+RCL_COMMAND_RPC_IMPL(VoidCharge, void_charge)
+RCL_COMMAND_RPC_IMPL(CompleteCoding, complete_coding)
+#undef RCL_COMMAND_RPC_IMPL
+
+}  // namespace rcl::server

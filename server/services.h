@@ -1,0 +1,71 @@
+// The gRPC services: LogService (reads, subscriptions, verification) and
+// LedgerService (commands). Thin: they check the request's shape, hand the
+// work to the ledger (commands) or to the read pool (reads) and answer from
+// there; no gRPC callback thread waits on disk.
+#ifndef RCL_SERVER_SERVICES_H_
+#define RCL_SERVER_SERVICES_H_
+
+#include "ledger/ledger.h"
+#include "rcl/v1/api.grpc.pb.h"
+#include "server/subscriptions.h"
+#include "server/work_pool.h"
+
+namespace rcl::server {
+
+inline constexpr uint32_t kPageDefault = 100;
+inline constexpr uint32_t kPageMax = 1000;
+inline constexpr uint64_t kReadAllScanMax = 10'000;
+
+class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
+ public:
+  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub)
+      : ledger_(ledger), reads_(reads), hub_(hub) {}
+
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, const rcl::v1::ReadStreamRequest* req,
+                                       rcl::v1::ReadStreamResponse* resp) override;
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, const rcl::v1::ReadAllRequest* req,
+                                    rcl::v1::ReadAllResponse* resp) override;
+  grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                                  const rcl::v1::SubscribeRequest* req) override;
+  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, const rcl::v1::HeadRequest* req,
+                                 rcl::v1::HeadResponse* resp) override;
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
+                                   rcl::v1::VerifyResponse* resp) override;
+  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
+                                   rcl::v1::DigestResponse* resp) override;
+
+ private:
+  // Runs `work` on the read pool and finishes the call with its status.
+  grpc::ServerUnaryReactor* OnReadPool(grpc::CallbackServerContext* ctx, std::function<absl::Status()> work);
+
+  ledger::Ledger* ledger_;
+  WorkPool* reads_;
+  SubscriptionHub* hub_;
+};
+
+class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
+ public:
+  explicit LedgerServiceImpl(ledger::Ledger* ledger) : ledger_(ledger) {}
+
+#define RCL_COMMAND_RPC(Name)                                                                       \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, \
+                                 rcl::v1::CommandResponse* resp) override;
+  RCL_COMMAND_RPC(RegisterPatient)
+  RCL_COMMAND_RPC(AddCoverage)
+  RCL_COMMAND_RPC(EndCoverage)
+  RCL_COMMAND_RPC(OpenEncounter)
+  RCL_COMMAND_RPC(RecordDiagnoses)
+  RCL_COMMAND_RPC(RecordCharge)
+  RCL_COMMAND_RPC(VoidCharge)
+  RCL_COMMAND_RPC(CompleteCoding)
+#undef RCL_COMMAND_RPC
+
+ private:
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const rcl::v1::CommandContext& context,
+                                    rcl::v1::Command command, rcl::v1::CommandResponse* resp);
+  ledger::Ledger* ledger_;
+};
+
+}  // namespace rcl::server
+
+#endif  // RCL_SERVER_SERVICES_H_
