@@ -312,7 +312,8 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
         continue;
       }
     }
-    absl::StatusOr<Decision> decision = Decide(req.command, view);
+    absl::StatusOr<Decision> decision =
+        options_.decide ? options_.decide(req.command, view) : Decide(req.command, view);
     if (!decision.ok()) {
       results[i] = decision.status();
       continue;

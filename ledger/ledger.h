@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ledger/commands.h"
 #include "ledger/event_store.h"
 #include "rcl/v1/events.pb.h"
 
@@ -61,6 +62,9 @@ class Ledger {
     bool sync_writes = true;          // only tests may turn fsync off
     // Clock, for tests; default is the system clock (microseconds since epoch).
     std::function<int64_t()> clock_us;
+    // Decider, for tests of the log mechanics (e.g. commands spanning many
+    // streams); default is rcl::ledger::Decide.
+    std::function<absl::StatusOr<Decision>(const rcl::v1::Command&, StateView&)> decide;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
