@@ -255,9 +255,12 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
     case rcl::v1::Command::kCompleteCoding:
       return CompleteCoding(command.complete_coding(), options);
     case rcl::v1::Command::KIND_NOT_SET:
+      return rcl::InvalidField("command", "no command kind is set");
+    default:
       break;
   }
-  return rcl::InvalidField("command", "no command kind is set");
+  return absl::UnimplementedError(
+      absl::StrCat("this client has no RPC for command kind ", command.kind_case()));
 }
 
 absl::StatusOr<rcl::v1::ReadStreamResponse> Client::ReadStream(rcl::v1::ReadStreamRequest request) {

@@ -8,13 +8,18 @@
 // rcl::GetFieldViolations() (ledger/status.h) and FieldViolationsOf() work on
 // client-side statuses.
 //
-//   RCL_ASSIGN_OR_RETURN(auto client, rcl::client::Client::Connect(
-//       "127.0.0.1:50051", {.tenant = "acme"}));
+//   rcl::client::Options options;
+//   options.tenant = "acme";
+//   RCL_ASSIGN_OR_RETURN(auto client, rcl::client::Client::Connect("127.0.0.1:50051", options));
 //   rcl::v1::RegisterPatient cmd;
 //   cmd.set_patient_id("P1");
 //   ...
-//   absl::StatusOr<rcl::v1::CommandResponse> r =
-//       client->RegisterPatient(cmd, {.command_id = "reg-P1"});
+//   rcl::client::CommandOptions command_options;
+//   command_options.command_id = "reg-P1";
+//   absl::StatusOr<rcl::v1::CommandResponse> r = client->RegisterPatient(cmd, command_options);
+//
+// (GCC 12 with -Wextra warns about C++20 designated initializers that leave
+// fields out, so set the fields of Options / CommandOptions one by one.)
 #ifndef RCL_CLIENTS_CLIENT_H_
 #define RCL_CLIENTS_CLIENT_H_
 
