@@ -17,9 +17,10 @@ constexpr char kGrossCharges[] = "revenue:gross_charges";
 
 absl::Status Rule(std::string message) { return absl::FailedPreconditionError(std::move(message)); }
 
-// Serializes `payload` into a new event; financial payloads must balance.
-absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Message& payload,
-                  std::string effective_date) {
+}  // namespace
+
+absl::Status EmitEvent(Decision* d, std::string stream, const google::protobuf::Message& payload,
+                       std::string effective_date) {
   RCL_RETURN_IF_ERROR(CheckBalanced(ExtractPostings(payload)));
   NewEvent e;
   e.stream = std::move(stream);
@@ -28,6 +29,13 @@ absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Messa
   e.effective_date = std::move(effective_date);
   d->events.push_back(std::move(e));
   return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Message& payload,
+                  std::string effective_date) {
+  return EmitEvent(d, std::move(stream), payload, std::move(effective_date));
 }
 
 absl::StatusOr<const PatientState*> GetPatient(StateView& view, const std::string& patient_id) {
@@ -228,9 +236,9 @@ std::string CommandStream(const Command& command) {
     case Command::kRecordCharge: return EncounterStream(command.record_charge().encounter_id());
     case Command::kVoidCharge: return EncounterStream(command.void_charge().encounter_id());
     case Command::kCompleteCoding: return EncounterStream(command.complete_coding().encounter_id());
-    case Command::KIND_NOT_SET: break;
+    default: break;
   }
-  return "";
+  return ClaimCommandStream(command);
 }
 
 absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
@@ -243,9 +251,10 @@ absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
     case Command::kRecordCharge: return DecideRecordCharge(command.record_charge(), view);
     case Command::kVoidCharge: return DecideVoidCharge(command.void_charge(), view);
     case Command::kCompleteCoding: return DecideCompleteCoding(command.complete_coding(), view);
-    case Command::KIND_NOT_SET: break;
+    case Command::KIND_NOT_SET: return absl::InvalidArgumentError("command: no command given");
+    default: break;
   }
-  return absl::InvalidArgumentError("command: no command given");
+  return DecideClaimCommand(command, view);
 }
 
 }  // namespace rcl::ledger

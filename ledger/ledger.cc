@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "ledger/commands.h"
 #include "ledger/postings.h"
+#include "ledger/replay.h"
 #include "ledger/state_cache.h"
 #include "ledger/status.h"
 #include "ledger/validation.h"
@@ -97,16 +98,8 @@ class Ledger::BatchView : public StateView {
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
     WriterState& w = *ledger_->writer_;
     if (auto cached = w.cache.Find(key)) return cached;
-    auto state = std::make_shared<StreamState>();
-    uint64_t from = 0;
-    while (true) {
-      RCL_ASSIGN_OR_RETURN(auto events, ledger_->store_->ReadStream(tenant_, stream, from, false, kReadPageMax));
-      for (const EventRecord& e : events) {
-        RCL_RETURN_IF_ERROR(ApplyEvent(state.get(), e.version, e.type, e.payload));
-      }
-      if (events.size() < kReadPageMax) break;
-      from = events.back().version + 1;
-    }
+    RCL_ASSIGN_OR_RETURN(StreamState loaded, LoadStreamState(*ledger_->store_, tenant_, stream));
+    auto state = std::make_shared<StreamState>(std::move(loaded));
     w.cache.Put(key, state);
     return std::shared_ptr<const StreamState>(state);
   }

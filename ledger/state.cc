@@ -32,6 +32,20 @@ int EncounterState::ActiveLineCount() const {
   return n;
 }
 
+const CoverageState* PatientState::CoverageOn(int rank, const std::string& date) const {
+  for (const auto& [id, c] : coverages) {
+    if (c.rank == rank && c.effective_from <= date && (c.effective_to.empty() || date <= c.effective_to)) return &c;
+  }
+  return nullptr;
+}
+
+std::string ClaimStream(std::string_view id) { return absl::StrCat("claim-", AbslView(id)); }
+std::string RemitStream(std::string_view id) { return absl::StrCat("remit-", AbslView(id)); }
+std::string AppealStream(std::string_view id) { return absl::StrCat("appeal-", AbslView(id)); }
+std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_number) {
+  return absl::StrCat("remittrace-", AbslView(payer_id), "-", AbslView(trace_number));
+}
+
 std::string PatientStream(std::string_view patient_id) { return absl::StrCat("patient-", absl::string_view(patient_id.data(), patient_id.size())); }
 std::string EncounterStream(std::string_view encounter_id) { return absl::StrCat("encounter-", absl::string_view(encounter_id.data(), encounter_id.size())); }
 
@@ -99,8 +113,22 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
     enc->coding_complete = true;
+  } else if (type == "EncounterClaimed") {
+    rcl::v1::EncounterClaimed e;
+    if (auto s = Parse(payload, &e); !s.ok()) return s;
+    auto* enc = As<EncounterState>(state);
+    if (enc == nullptr) return Mismatch(type);
+    enc->claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
+  } else if (type == "PatientClaimLinked") {
+    rcl::v1::PatientClaimLinked e;
+    if (auto s = Parse(payload, &e); !s.ok()) return s;
+    auto* p = As<PatientState>(state);
+    if (p == nullptr) return Mismatch(type);
+    p->claims[e.claim_id()] = e.date_of_service();
   } else {
-    return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
+    absl::Status s = ApplyClaimSideEvent(state, type, payload);
+    if (absl::IsNotFound(s)) return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
+    if (!s.ok()) return s;
   }
   state->version = static_cast<int64_t>(version);
   return absl::OkStatus();

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +32,14 @@ struct CoverageState {
 struct PatientState {
   std::string patient_id;
   std::map<std::string, CoverageState> coverages;  // by coverage id
+  // Claims billing this patient's encounters, with their dates of service.
+  std::map<std::string, std::string> claims;       // claim id -> date of service
+  int64_t credit_cents = 0;                        // unapplied payments minus refunds
+  std::set<std::string> payment_ids;
+  std::set<std::string> refund_ids;
+  int statements = 0;
+  // The coverage of `rank` in force on `date` (YYYY-MM-DD), if any.
+  const CoverageState* CoverageOn(int rank, const std::string& date) const;
   bool operator==(const PatientState&) const = default;
 };
 
@@ -55,11 +65,141 @@ struct EncounterState {
   std::vector<std::string> diagnoses;          // pointer n is diagnoses[n - 1]
   std::map<int, ChargeLineState> lines;        // by line number
   bool coding_complete = false;
+  // Claims of this encounter: claim id -> (coverage id, frequency).
+  std::map<std::string, std::pair<std::string, int>> claims;
   int ActiveLineCount() const;
   bool operator==(const EncounterState&) const = default;
 };
 
-using Aggregate = std::variant<std::monostate, PatientState, EncounterState>;
+enum class ClaimStatus {
+  kCreated,      // not yet scrubbed
+  kScrubFailed,  // last scrub failed: cannot submit
+  kReady,        // last scrub passed
+  kSubmitted,
+  kAccepted,     // acknowledged by the payer (or adjudication reversed)
+  kRejected,     // front-end rejection: correct, scrub, resubmit
+  kAdjudicated,  // paid (fully or partly) or moved to patient / next payer
+  kDenied,       // adjudicated paying nothing for a non-PR reason
+  kReplaced,     // superseded by a frequency-7 claim
+  kVoided,       // voided by a frequency-8 claim
+};
+std::string_view ClaimStatusName(ClaimStatus status);
+
+struct ClaimLineAmounts {
+  int64_t allowed_cents = 0;
+  int64_t paid_cents = 0;
+  int64_t contractual_cents = 0;
+  int64_t other_adjustment_cents = 0;
+  int64_t patient_responsibility_cents = 0;
+  int64_t denied_cents = 0;
+  bool operator==(const ClaimLineAmounts&) const = default;
+};
+
+struct ClaimLineView {
+  rcl::v1::ClaimLine line;
+  ClaimLineAmounts amounts;  // of the adjudication in force
+  bool operator==(const ClaimLineView& o) const {
+    return line.SerializeAsString() == o.line.SerializeAsString() && amounts == o.amounts;
+  }
+};
+
+// The adjudication in force (not reversed or superseded).
+struct AdjudicationState {
+  std::string remit_id;
+  std::string payer_claim_number;
+  rcl::v1::ClaimPaymentStatus status = rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED;
+  int64_t paid_cents = 0;
+  int64_t contractual_cents = 0;
+  int64_t other_adjustment_cents = 0;
+  int64_t patient_responsibility_cents = 0;
+  int64_t denied_cents = 0;
+  bool denied = false;
+  std::string transfer_claim_id;
+  std::map<int, ClaimLineAmounts> lines;
+  std::vector<std::pair<std::string, int64_t>> postings;  // account, amount
+  bool operator==(const AdjudicationState&) const = default;
+};
+
+struct ClaimState {
+  std::string claim_id;
+  std::string encounter_id;
+  std::string patient_id;
+  std::string coverage_id;
+  std::string payer_id;
+  int rank = 1;
+  int frequency = 1;
+  std::string original_claim_id;
+  std::string payer_claim_number;
+  std::string date_of_service;
+  std::string billing_npi;
+  std::string rendering_npi;
+  std::vector<std::string> diagnoses;
+  std::map<int, ClaimLineView> lines;
+  ClaimStatus status = ClaimStatus::kCreated;
+  int submissions = 0;
+  bool last_scrub_passed = false;
+
+  int64_t charge_cents = 0;
+  int64_t opening_balance_cents = 0;
+  int64_t transferred_in_cents = 0;
+  int64_t payer_paid_cents = 0;
+  int64_t contractual_cents = 0;
+  int64_t other_adjustment_cents = 0;
+  int64_t patient_responsibility_cents = 0;  // moved to the patient
+  int64_t transferred_out_cents = 0;          // moved to the next payer
+  int64_t denied_cents = 0;                   // held in payer AR by the adjudication in force
+  int64_t patient_paid_cents = 0;
+  int64_t payer_written_off_cents = 0;
+  int64_t patient_written_off_cents = 0;
+  int64_t moved_out_cents = 0;                // to a replacement claim, or back to unbilled by a void
+  bool ever_denied = false;
+  std::string next_claim_id;                  // the next payer's claim, once created
+  std::optional<AdjudicationState> adjudication;
+  std::map<std::string, rcl::v1::AppealOutcome> appeals;  // appeal id -> outcome (UNSPECIFIED = open)
+  std::set<std::string> payment_ids;
+
+  int64_t PayerBalance() const {
+    return opening_balance_cents + transferred_in_cents - payer_paid_cents - contractual_cents -
+           other_adjustment_cents - patient_responsibility_cents - transferred_out_cents - payer_written_off_cents -
+           moved_out_cents;
+  }
+  int64_t PatientBalance() const {
+    return patient_responsibility_cents - patient_paid_cents - patient_written_off_cents;
+  }
+  int64_t WrittenOff() const { return payer_written_off_cents + patient_written_off_cents; }
+  bool Closed() const { return status == ClaimStatus::kReplaced || status == ClaimStatus::kVoided; }
+  bool operator==(const ClaimState&) const = default;
+};
+
+struct RemittanceState {
+  std::string remit_id;
+  std::string payer_id;
+  std::string trace_number;
+  rcl::v1::PaymentMethod method = rcl::v1::PAYMENT_METHOD_UNSPECIFIED;
+  int64_t total_cents = 0;
+  std::string paid_date;
+  int64_t posted_cents = 0;           // claim payments posted (net of reversals)
+  int64_t provider_adjustment_cents = 0;
+  bool operator==(const RemittanceState&) const = default;
+};
+
+struct AppealState {
+  std::string appeal_id;
+  std::string claim_id;
+  int level = 0;
+  std::string deadline;
+  rcl::v1::AppealOutcome outcome = rcl::v1::APPEAL_OUTCOME_UNSPECIFIED;
+  bool operator==(const AppealState&) const = default;
+};
+
+// A uniqueness guard stream (e.g. one remittance per payer + trace number).
+struct GuardState {
+  std::string owner;
+  bool operator==(const GuardState&) const = default;
+};
+
+using Aggregate = std::variant<std::monostate, PatientState, EncounterState, ClaimState, RemittanceState,
+                               AppealState, GuardState>;
 
 struct StreamState {
   int64_t version = -1;  // last version; -1 = the stream does not exist
@@ -72,9 +212,20 @@ struct StreamState {
 // stream's next version; an unknown type or undecodable payload is DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload);
 
+// True when an adjudicated line counts as denied: nothing paid, and adjusted
+// for a reason that is not patient responsibility (or the claim is denied).
+bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status);
+
+// Claim-side events (ledger/claim_state.cc). NOT_FOUND if `type` is not one.
+absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std::string_view payload);
+
 // Stream names.
 std::string PatientStream(std::string_view patient_id);
 std::string EncounterStream(std::string_view encounter_id);
+std::string ClaimStream(std::string_view claim_id);
+std::string RemitStream(std::string_view remit_id);
+std::string AppealStream(std::string_view appeal_id);
+std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_number);
 
 }  // namespace rcl::ledger
 

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ledger/claim_validation.h"
 #include "ledger/money.h"
 #include "ledger/status.h"
 
@@ -428,6 +429,9 @@ absl::Status ValidateCommand(rcl::v1::Command* command, absl::CivilDay today) {
       break;
     case rcl::v1::Command::KIND_NOT_SET:
       v.Add("command", "no command given");
+      break;
+    default:
+      if (!ValidateClaimCommand(command, today, v)) v.Add("command", "unknown command");
       break;
   }
   return v.ToStatus();

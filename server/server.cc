@@ -38,7 +38,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max);
   parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get());
   parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get());
-  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get());
+  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/status.h"
+#include "ledger/replay.h"
 #include "ledger/validation.h"
 #include "server/event_convert.h"
 #include "server/status_mapping.h"
@@ -205,6 +206,112 @@ RCL_COMMAND_RPC_IMPL(RecordDiagnoses, record_diagnoses)
 RCL_COMMAND_RPC_IMPL(RecordCharge, record_charge)
 RCL_COMMAND_RPC_IMPL(VoidCharge, void_charge)
 RCL_COMMAND_RPC_IMPL(CompleteCoding, complete_coding)
+RCL_COMMAND_RPC_IMPL(CreateClaim, create_claim)
+RCL_COMMAND_RPC_IMPL(ScrubClaim, scrub_claim)
+RCL_COMMAND_RPC_IMPL(SubmitClaim, submit_claim)
+RCL_COMMAND_RPC_IMPL(AcknowledgeClaim, acknowledge_claim)
+RCL_COMMAND_RPC_IMPL(ReplaceClaim, replace_claim)
+RCL_COMMAND_RPC_IMPL(VoidClaim, void_claim)
+RCL_COMMAND_RPC_IMPL(RecordRemittance, record_remittance)
+RCL_COMMAND_RPC_IMPL(AdjudicateClaim, adjudicate_claim)
+RCL_COMMAND_RPC_IMPL(ReverseAdjudication, reverse_adjudication)
+RCL_COMMAND_RPC_IMPL(RecordProviderAdjustment, record_provider_adjustment)
+RCL_COMMAND_RPC_IMPL(AdjustClaim, adjust_claim)
+RCL_COMMAND_RPC_IMPL(WriteOffClaim, write_off_claim)
+RCL_COMMAND_RPC_IMPL(FileAppeal, file_appeal)
+RCL_COMMAND_RPC_IMPL(DecideAppeal, decide_appeal)
+RCL_COMMAND_RPC_IMPL(ReceivePatientPayment, receive_patient_payment)
+RCL_COMMAND_RPC_IMPL(IssuePatientStatement, issue_patient_statement)
+RCL_COMMAND_RPC_IMPL(RefundPatient, refund_patient)
 #undef RCL_COMMAND_RPC_IMPL
+
+namespace {
+
+std::string AppealOutcomeName(rcl::v1::AppealOutcome o) {
+  switch (o) {
+    case rcl::v1::APPEAL_OUTCOME_OVERTURNED: return "overturned";
+    case rcl::v1::APPEAL_OUTCOME_UPHELD: return "upheld";
+    case rcl::v1::APPEAL_OUTCOME_PARTIAL: return "partial";
+    default: return "open";
+  }
+}
+
+void ToClaimView(const ledger::ClaimState& c, rcl::v1::ClaimView* v) {
+  v->set_claim_id(c.claim_id);
+  v->set_status(std::string(ledger::ClaimStatusName(c.status)));
+  v->set_encounter_id(c.encounter_id);
+  v->set_patient_id(c.patient_id);
+  v->set_coverage_id(c.coverage_id);
+  v->set_payer_id(c.payer_id);
+  v->set_rank(c.rank);
+  v->set_frequency(c.frequency);
+  v->set_original_claim_id(c.original_claim_id);
+  v->set_payer_claim_number(c.payer_claim_number);
+  v->set_date_of_service(c.date_of_service);
+  v->set_charge_cents(c.charge_cents);
+  v->set_opening_balance_cents(c.opening_balance_cents);
+  v->set_payer_paid_cents(c.payer_paid_cents);
+  v->set_contractual_cents(c.contractual_cents);
+  v->set_other_adjustment_cents(c.other_adjustment_cents);
+  v->set_patient_responsibility_cents(c.patient_responsibility_cents);
+  v->set_transferred_cents(c.transferred_out_cents);
+  v->set_transferred_in_cents(c.transferred_in_cents);
+  v->set_patient_paid_cents(c.patient_paid_cents);
+  v->set_written_off_cents(c.WrittenOff());
+  v->set_moved_out_cents(c.moved_out_cents);
+  v->set_payer_balance_cents(c.PayerBalance());
+  v->set_patient_balance_cents(c.PatientBalance());
+  v->set_denied_cents(c.denied_cents);
+  v->set_denied(c.adjudication.has_value() && c.adjudication->denied);
+  v->set_next_claim_id(c.next_claim_id);
+  v->set_submissions(c.submissions);
+  for (const auto& [number, line] : c.lines) {
+    auto* l = v->add_lines();
+    l->set_line_number(number);
+    l->set_procedure_code(line.line.procedure_code());
+    *l->mutable_modifiers() = line.line.modifiers();
+    l->set_units(line.line.units());
+    l->set_charge_cents(line.line.charge_cents());
+    *l->mutable_diagnosis_pointers() = line.line.diagnosis_pointers();
+    l->set_allowed_cents(line.amounts.allowed_cents);
+    l->set_paid_cents(line.amounts.paid_cents);
+    l->set_contractual_cents(line.amounts.contractual_cents);
+    l->set_other_adjustment_cents(line.amounts.other_adjustment_cents);
+    l->set_patient_responsibility_cents(line.amounts.patient_responsibility_cents);
+    l->set_denied_cents(line.amounts.denied_cents);
+  }
+  for (const auto& [id, outcome] : c.appeals) {
+    auto* a = v->add_appeals();
+    a->set_appeal_id(id);
+    a->set_outcome(AppealOutcomeName(outcome));
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContext* ctx,
+                                                      const rcl::v1::GetClaimRequest* req, rcl::v1::ClaimView* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto work = [this, req, resp]() -> absl::Status {
+    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
+    if (!ledger::IsValidId(req->claim_id())) return InvalidField("claim_id", "must be 1-64 characters of [A-Za-z0-9._-]");
+    RCL_ASSIGN_OR_RETURN(ledger::StreamState state,
+                         ledger::LoadStreamState(ledger_->store(), req->tenant(), ledger::ClaimStream(req->claim_id()),
+                                                 req->as_of_position()));
+    const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
+    if (!state.exists() || claim == nullptr) {
+      return absl::NotFoundError(absl::StrCat("claim ", req->claim_id(), " does not exist",
+                                              req->as_of_position() ? " at that position" : ""));
+    }
+    ToClaimView(*claim, resp);
+    resp->set_stream_version(state.version);
+    resp->set_as_of_position(req->as_of_position() ? req->as_of_position() : ledger_->head().position);
+    return absl::OkStatus();
+  };
+  if (!reads_->TrySchedule([reactor, work] { reactor->Finish(ToGrpcStatus(work())); })) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many reads in progress; retry later"));
+  }
+  return reactor;
+}
 
 }  // namespace rcl::server

@@ -45,7 +45,7 @@ class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
 
 class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
  public:
-  explicit LedgerServiceImpl(ledger::Ledger* ledger) : ledger_(ledger) {}
+  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads) : ledger_(ledger), reads_(reads) {}
 
 #define RCL_COMMAND_RPC(Name)                                                                       \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, \
@@ -58,12 +58,33 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
   RCL_COMMAND_RPC(RecordCharge)
   RCL_COMMAND_RPC(VoidCharge)
   RCL_COMMAND_RPC(CompleteCoding)
+  RCL_COMMAND_RPC(CreateClaim)
+  RCL_COMMAND_RPC(ScrubClaim)
+  RCL_COMMAND_RPC(SubmitClaim)
+  RCL_COMMAND_RPC(AcknowledgeClaim)
+  RCL_COMMAND_RPC(ReplaceClaim)
+  RCL_COMMAND_RPC(VoidClaim)
+  RCL_COMMAND_RPC(RecordRemittance)
+  RCL_COMMAND_RPC(AdjudicateClaim)
+  RCL_COMMAND_RPC(ReverseAdjudication)
+  RCL_COMMAND_RPC(RecordProviderAdjustment)
+  RCL_COMMAND_RPC(AdjustClaim)
+  RCL_COMMAND_RPC(WriteOffClaim)
+  RCL_COMMAND_RPC(FileAppeal)
+  RCL_COMMAND_RPC(DecideAppeal)
+  RCL_COMMAND_RPC(ReceivePatientPayment)
+  RCL_COMMAND_RPC(IssuePatientStatement)
+  RCL_COMMAND_RPC(RefundPatient)
 #undef RCL_COMMAND_RPC
+
+  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, const rcl::v1::GetClaimRequest* req,
+                                     rcl::v1::ClaimView* resp) override;
 
  private:
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const rcl::v1::CommandContext& context,
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
+  WorkPool* reads_;
 };
 
 }  // namespace rcl::server
