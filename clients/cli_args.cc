@@ -143,7 +143,17 @@ absl::Status CheckRequired(const ParsedArgs& args, std::span<const FlagSpec> spe
 
 absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min,
                                      int64_t max) {
-  std::string range = absl::StrCat("must be an integer from ", min, " to ", max);
+  std::string range;
+  if (min == std::numeric_limits<int64_t>::min() && max == std::numeric_limits<int64_t>::max()) {
+    range = "must be an integer";
+  } else if (min == std::numeric_limits<int32_t>::min() &&
+             max == std::numeric_limits<int32_t>::max()) {
+    range = "must be a 32-bit integer";
+  } else if (max == std::numeric_limits<int64_t>::max()) {
+    range = absl::StrCat("must be an integer >= ", min);
+  } else {
+    range = absl::StrCat("must be an integer from ", min, " to ", max);
+  }
   absl::string_view digits = text;
   bool negative = false;
   if (!digits.empty() && digits.front() == '-') {
@@ -166,7 +176,8 @@ absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view t
 
 absl::StatusOr<uint64_t> ParseUintFlag(absl::string_view flag, absl::string_view text,
                                        uint64_t max) {
-  std::string range = absl::StrCat("must be an integer from 0 to ", max);
+  std::string range = max == UINT64_MAX ? std::string("must be a non-negative integer")
+                                        : absl::StrCat("must be an integer from 0 to ", max);
   if (text.empty() || text.size() > 20) return FlagError(flag, range);
   uint64_t value = 0;
   for (char c : text) {

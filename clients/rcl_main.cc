@@ -572,6 +572,8 @@ absl::Status RunLogVerify(Invocation& inv) {
     }
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else if (last.ok() && checked == 0) {
+    absl::StrAppend(&inv.out(), "ok no events to verify\n");
   } else if (last.ok()) {
     absl::StrAppend(&inv.out(), "ok chain verified positions ", first, "..", last.to_position(),
                     " events_checked=", checked, " hash_at_to=", last.hash_at_to(), "\n");
@@ -928,7 +930,13 @@ Outcome Run(const std::vector<std::string>& args) {
 
   Invocation inv(std::move(*parsed), std::move(server), std::move(tenant));
   absl::Status status = command->run(inv);
-  if (!status.ok()) return Fail(status, json);
+  if (!status.ok()) {
+    Outcome failed = Fail(status, json);
+    // A command may have written its own JSON result before failing (log
+    // verify on a broken chain): keep that as the one object on stdout.
+    if (json && !inv.out().empty()) failed.out = std::move(inv.out());
+    return failed;
+  }
   return Outcome{0, std::move(inv.out()), ""};
 }
 

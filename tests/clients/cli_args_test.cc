@@ -155,6 +155,17 @@ TEST(ParseIntFlagTest, StrictDecimal) {
   }
 }
 
+TEST(ParseIntFlagTest, MessagesForWideRanges) {
+  EXPECT_EQ(ParseIntFlag("--line", "x", INT32_MIN, INT32_MAX).status().message(),
+            "--line: must be a 32-bit integer");
+  EXPECT_EQ(ParseIntFlag("--n", "x", INT64_MIN, INT64_MAX).status().message(),
+            "--n: must be an integer");
+  EXPECT_EQ(ParseIntFlag("--expected-version", "-2", -1, INT64_MAX).status().message(),
+            "--expected-version: must be an integer >= -1");
+  EXPECT_EQ(ParseUintFlag("--from", "-1").status().message(),
+            "--from: must be a non-negative integer");
+}
+
 TEST(ParseUintFlagTest, StrictDecimal) {
   EXPECT_EQ(*ParseUintFlag("--from", "0"), 0u);
   EXPECT_EQ(*ParseUintFlag("--from", "18446744073709551615"), UINT64_MAX);
