@@ -235,6 +235,108 @@ absl::StatusOr<CommandResponse> Client::CompleteCoding(const rcl::v1::CompleteCo
                                               &rcl::v1::LedgerService::Stub::CompleteCoding);
 }
 
+absl::StatusOr<CommandResponse> Client::CreateClaim(const rcl::v1::CreateClaim& command,
+                                                    const CommandOptions& options) {
+  return Send<rcl::v1::CreateClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::CreateClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::ScrubClaim(const rcl::v1::ScrubClaim& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::ScrubClaimRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::ScrubClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::SubmitClaim(const rcl::v1::SubmitClaim& command,
+                                                    const CommandOptions& options) {
+  return Send<rcl::v1::SubmitClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::SubmitClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::AcknowledgeClaim(const rcl::v1::AcknowledgeClaim& command,
+                                                         const CommandOptions& options) {
+  return Send<rcl::v1::AcknowledgeClaimRequest>(command, options,
+                                                &rcl::v1::LedgerService::Stub::AcknowledgeClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::ReplaceClaim(const rcl::v1::ReplaceClaim& command,
+                                                     const CommandOptions& options) {
+  return Send<rcl::v1::ReplaceClaimRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::ReplaceClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::VoidClaim(const rcl::v1::VoidClaim& command,
+                                                  const CommandOptions& options) {
+  return Send<rcl::v1::VoidClaimRequest>(command, options,
+                                         &rcl::v1::LedgerService::Stub::VoidClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::RecordRemittance(const rcl::v1::RecordRemittance& command,
+                                                         const CommandOptions& options) {
+  return Send<rcl::v1::RecordRemittanceRequest>(command, options,
+                                                &rcl::v1::LedgerService::Stub::RecordRemittance);
+}
+
+absl::StatusOr<CommandResponse> Client::AdjudicateClaim(const rcl::v1::AdjudicateClaim& command,
+                                                        const CommandOptions& options) {
+  return Send<rcl::v1::AdjudicateClaimRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::AdjudicateClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::ReverseAdjudication(
+    const rcl::v1::ReverseAdjudication& command, const CommandOptions& options) {
+  return Send<rcl::v1::ReverseAdjudicationRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::ReverseAdjudication);
+}
+
+absl::StatusOr<CommandResponse> Client::RecordProviderAdjustment(
+    const rcl::v1::RecordProviderAdjustment& command, const CommandOptions& options) {
+  return Send<rcl::v1::RecordProviderAdjustmentRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::RecordProviderAdjustment);
+}
+
+absl::StatusOr<CommandResponse> Client::AdjustClaim(const rcl::v1::AdjustClaim& command,
+                                                    const CommandOptions& options) {
+  return Send<rcl::v1::AdjustClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::AdjustClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::WriteOffClaim(const rcl::v1::WriteOffClaim& command,
+                                                      const CommandOptions& options) {
+  return Send<rcl::v1::WriteOffClaimRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::WriteOffClaim);
+}
+
+absl::StatusOr<CommandResponse> Client::FileAppeal(const rcl::v1::FileAppeal& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::FileAppealRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::FileAppeal);
+}
+
+absl::StatusOr<CommandResponse> Client::DecideAppeal(const rcl::v1::DecideAppeal& command,
+                                                     const CommandOptions& options) {
+  return Send<rcl::v1::DecideAppealRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::DecideAppeal);
+}
+
+absl::StatusOr<CommandResponse> Client::ReceivePatientPayment(
+    const rcl::v1::ReceivePatientPayment& command, const CommandOptions& options) {
+  return Send<rcl::v1::ReceivePatientPaymentRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::ReceivePatientPayment);
+}
+
+absl::StatusOr<CommandResponse> Client::IssuePatientStatement(
+    const rcl::v1::IssuePatientStatement& command, const CommandOptions& options) {
+  return Send<rcl::v1::IssuePatientStatementRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::IssuePatientStatement);
+}
+
+absl::StatusOr<CommandResponse> Client::RefundPatient(const rcl::v1::RefundPatient& command,
+                                                      const CommandOptions& options) {
+  return Send<rcl::v1::RefundPatientRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::RefundPatient);
+}
+
 absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
                                                 const CommandOptions& options) {
   switch (command.kind_case()) {
@@ -254,6 +356,40 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
       return VoidCharge(command.void_charge(), options);
     case rcl::v1::Command::kCompleteCoding:
       return CompleteCoding(command.complete_coding(), options);
+    case rcl::v1::Command::kCreateClaim:
+      return CreateClaim(command.create_claim(), options);
+    case rcl::v1::Command::kScrubClaim:
+      return ScrubClaim(command.scrub_claim(), options);
+    case rcl::v1::Command::kSubmitClaim:
+      return SubmitClaim(command.submit_claim(), options);
+    case rcl::v1::Command::kAcknowledgeClaim:
+      return AcknowledgeClaim(command.acknowledge_claim(), options);
+    case rcl::v1::Command::kReplaceClaim:
+      return ReplaceClaim(command.replace_claim(), options);
+    case rcl::v1::Command::kVoidClaim:
+      return VoidClaim(command.void_claim(), options);
+    case rcl::v1::Command::kRecordRemittance:
+      return RecordRemittance(command.record_remittance(), options);
+    case rcl::v1::Command::kAdjudicateClaim:
+      return AdjudicateClaim(command.adjudicate_claim(), options);
+    case rcl::v1::Command::kReverseAdjudication:
+      return ReverseAdjudication(command.reverse_adjudication(), options);
+    case rcl::v1::Command::kRecordProviderAdjustment:
+      return RecordProviderAdjustment(command.record_provider_adjustment(), options);
+    case rcl::v1::Command::kAdjustClaim:
+      return AdjustClaim(command.adjust_claim(), options);
+    case rcl::v1::Command::kWriteOffClaim:
+      return WriteOffClaim(command.write_off_claim(), options);
+    case rcl::v1::Command::kFileAppeal:
+      return FileAppeal(command.file_appeal(), options);
+    case rcl::v1::Command::kDecideAppeal:
+      return DecideAppeal(command.decide_appeal(), options);
+    case rcl::v1::Command::kReceivePatientPayment:
+      return ReceivePatientPayment(command.receive_patient_payment(), options);
+    case rcl::v1::Command::kIssuePatientStatement:
+      return IssuePatientStatement(command.issue_patient_statement(), options);
+    case rcl::v1::Command::kRefundPatient:
+      return RefundPatient(command.refund_patient(), options);
     case rcl::v1::Command::KIND_NOT_SET:
       return rcl::InvalidField("command", "no command kind is set");
     default:
@@ -261,6 +397,19 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
   }
   return absl::UnimplementedError(
       absl::StrCat("this client has no RPC for command kind ", command.kind_case()));
+}
+
+absl::StatusOr<rcl::v1::ClaimView> Client::GetClaim(const std::string& claim_id,
+                                                    uint64_t as_of_position) {
+  rcl::v1::GetClaimRequest request;
+  request.set_tenant(options_.tenant);
+  request.set_claim_id(claim_id);
+  request.set_as_of_position(as_of_position);
+  rcl::v1::ClaimView response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = ledger_->GetClaim(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 absl::StatusOr<rcl::v1::ReadStreamResponse> Client::ReadStream(rcl::v1::ReadStreamRequest request) {

@@ -135,9 +135,47 @@ class Client {
                                                       const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> CompleteCoding(const rcl::v1::CompleteCoding& command,
                                                           const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> CreateClaim(const rcl::v1::CreateClaim& command,
+                                                       const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ScrubClaim(const rcl::v1::ScrubClaim& command,
+                                                      const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> SubmitClaim(const rcl::v1::SubmitClaim& command,
+                                                       const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AcknowledgeClaim(
+      const rcl::v1::AcknowledgeClaim& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ReplaceClaim(const rcl::v1::ReplaceClaim& command,
+                                                        const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> VoidClaim(const rcl::v1::VoidClaim& command,
+                                                     const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordRemittance(
+      const rcl::v1::RecordRemittance& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AdjudicateClaim(const rcl::v1::AdjudicateClaim& command,
+                                                           const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ReverseAdjudication(
+      const rcl::v1::ReverseAdjudication& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordProviderAdjustment(
+      const rcl::v1::RecordProviderAdjustment& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AdjustClaim(const rcl::v1::AdjustClaim& command,
+                                                       const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> WriteOffClaim(const rcl::v1::WriteOffClaim& command,
+                                                         const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> FileAppeal(const rcl::v1::FileAppeal& command,
+                                                      const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> DecideAppeal(const rcl::v1::DecideAppeal& command,
+                                                        const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ReceivePatientPayment(
+      const rcl::v1::ReceivePatientPayment& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> IssuePatientStatement(
+      const rcl::v1::IssuePatientStatement& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RefundPatient(const rcl::v1::RefundPatient& command,
+                                                         const CommandOptions& options = {});
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
   absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
                                                    const CommandOptions& options = {});
+
+  // A claim folded from its events (as of a log position when not 0).
+  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id,
+                                              uint64_t as_of_position = 0);
 
   // --- LogService. An empty tenant in a request is filled with tenant().
   absl::StatusOr<rcl::v1::ReadStreamResponse> ReadStream(rcl::v1::ReadStreamRequest request);

@@ -558,6 +558,46 @@ TEST_F(CliTest, ClientLibrary) {
   EXPECT_EQ(read->events_size(), kThreads * kPerThread);
 }
 
+TEST_F(CliTest, ClaimThroughTheClientLibrary) {
+  RegisterPatientAndOpenEncounter();
+  ASSERT_EQ(
+      Rcl({"coverage", "add", "--patient", "P1", "--id", "C1", "--payer", "87726", "--payer-name",
+           "ACME", "--member-id", "M1", "--rank", "1", "--from", "2026-01-01"})
+          .exit_code,
+      0);
+  ASSERT_EQ(Rcl({"encounter", "diagnose", "--id", "E1", "--icd10", "E11.9"}).exit_code, 0);
+  ASSERT_EQ(Rcl({"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount",
+                 "150", "--dx", "1"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Rcl({"encounter", "complete", "--id", "E1"}).exit_code, 0);
+
+  client::Options options;
+  options.tenant = "default";
+  auto connected = client::Client::Connect(server_->address(), options);
+  ASSERT_TRUE(connected.ok());
+  client::Client& c = **connected;
+  v1::Command create;
+  create.mutable_create_claim()->set_claim_id("CL1");
+  create.mutable_create_claim()->set_encounter_id("E1");
+  create.mutable_create_claim()->set_coverage_id("C1");
+  absl::StatusOr<v1::CommandResponse> created = c.Execute(create);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->stream(), "claim-CL1");
+
+  absl::StatusOr<v1::ClaimView> claim = c.GetClaim("CL1");
+  ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_EQ(claim->claim_id(), "CL1");
+  EXPECT_EQ(claim->encounter_id(), "E1");
+  EXPECT_EQ(claim->charge_cents(), 15000);
+  EXPECT_EQ(claim->lines_size(), 1);
+  EXPECT_EQ(c.GetClaim("NOPE").status().code(), absl::StatusCode::kNotFound);
+
+  // The claim's stream reads back through the CLI with integer cents.
+  Struct stream = RclJson({"stream", "read", "claim-CL1"});
+  ASSERT_FALSE(List(stream, "events").empty());
+}
+
 TEST_F(CliTest, ServerRestartKeepsTheLog) {
   RegisterPatientAndOpenEncounter();
   ASSERT_TRUE(server_->Terminate().ok());
