@@ -584,5 +584,14 @@ TEST(RclBinaryTest, HelpAndJsonErrors) {
   EXPECT_THAT(r.out, ::testing::StartsWith("{\"error\":{\"code\":\"UNAVAILABLE\""));
 }
 
+TEST(RclBinaryTest, ServerFromEnvironment) {
+  if (access(RclBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "rcl not built";
+  setenv("RCL_SERVER", "127.0.0.1:1", 1);
+  rcl::testing::CommandResult r = rcl::testing::RunCommand({RclBinary(), "--json", "status"});
+  unsetenv("RCL_SERVER");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+}
+
 }  // namespace
 }  // namespace rcl::cli
