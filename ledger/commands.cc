@@ -193,7 +193,9 @@ absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, Stat
 }
 
 absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateView& view) {
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetEncounter(view, c.encounter_id()));
+  // Charges change only while coding is open: once coded, the encounter's
+  // lines are what claims bill.
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
   auto it = enc->lines.find(c.line_number());
   if (it == enc->lines.end()) {
     return Rule(absl::StrCat("line ", c.line_number(), " does not exist on encounter ", c.encounter_id()));

@@ -311,7 +311,10 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
       results[i] = decision.status();
       continue;
     }
-    assert(!decision->events.empty());
+    if (decision->events.empty()) {
+      results[i] = absl::InternalError("command decided no events");
+      continue;
+    }
     if (decision->events.size() > kEventsPerCommandMax) {
       results[i] = absl::FailedPreconditionError("command would append too many events");
       continue;
@@ -329,6 +332,11 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
     for (NewEvent& ne : decision->events) {
       if (ne.payload.size() > kPayloadSizeMax) {
         applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
+        break;
+      }
+      if (ne.stream.empty() || ne.stream.size() > kEnvelopeStringSizeMax || ne.type.size() > kEnvelopeStringSizeMax ||
+          ne.effective_date.size() > kEnvelopeStringSizeMax) {
+        applied = absl::InternalError("event envelope field outside its limits");
         break;
       }
       auto state = view.Mutable(ne.stream);
