@@ -628,7 +628,12 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
   return d;
 }
 
+std::string DateOrToday(const std::string& date, const StateView& view) {
+  return date.empty() ? FormatCivilDate(view.Today()) : date;
+}
+
 absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateView& view) {
+  const std::string filed = DateOrToday(c.filed_date(), view);
   RCL_RETURN_IF_ERROR(MustNotExist(view, AppealStream(c.appeal_id()), absl::StrCat("appeal ", c.appeal_id())));
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   RCL_RETURN_IF_ERROR(MustBeOpen(*claim));
@@ -644,15 +649,16 @@ absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateVie
   e.set_claim_id(c.claim_id());
   e.set_level(c.level());
   e.set_reason(c.reason());
-  e.set_filed_date(c.filed_date());
+  e.set_filed_date(filed);
   e.set_deadline(c.deadline());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, c.filed_date()));
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, c.filed_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, filed));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, filed));
   return d;
 }
 
 absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, StateView& view) {
+  const std::string decided = DateOrToday(c.decided_date(), view);
   RCL_ASSIGN_OR_RETURN(const AppealState* appeal,
                        GetAs<AppealState>(view, AppealStream(c.appeal_id()), absl::StrCat("appeal ", c.appeal_id())));
   if (appeal->outcome != rcl::v1::APPEAL_OUTCOME_UNSPECIFIED) {
@@ -662,16 +668,17 @@ absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, Stat
   e.set_appeal_id(c.appeal_id());
   e.set_claim_id(appeal->claim_id);
   e.set_outcome(c.outcome());
-  e.set_decided_date(c.decided_date());
+  e.set_decided_date(decided);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, c.decided_date()));
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(appeal->claim_id), e, c.decided_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, decided));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(appeal->claim_id), e, decided));
   return d;
 }
 
 // --- Patient account ------------------------------------------------------------
 
 absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayment& c, StateView& view) {
+  const std::string received = DateOrToday(c.received_date(), view);
   RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, c.patient_id()));
   if (patient->payment_ids.contains(c.payment_id())) {
     return Rule(absl::StrCat("payment ", c.payment_id(), " was already received"));
@@ -703,7 +710,7 @@ absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayme
   e.set_payment_id(c.payment_id());
   e.set_amount_cents(c.amount_cents());
   e.set_method(c.method());
-  e.set_received_date(c.received_date());
+  e.set_received_date(received);
   int64_t remaining = c.amount_cents();
   for (const ClaimState* claim : targets) {
     int64_t apply = std::min(remaining, std::max<int64_t>(claim->PatientBalance(), 0));
@@ -718,22 +725,23 @@ absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayme
   pb.Move(kCashPatient, PatientAr(c.patient_id()), c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, c.received_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, received));
   for (const auto& a : e.allocations()) {
     rcl::v1::PatientPaymentApplied applied;
     applied.set_claim_id(a.claim_id());
     applied.set_payment_id(c.payment_id());
     applied.set_amount_cents(a.amount_cents());
-    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(a.claim_id()), applied, c.received_date()));
+    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(a.claim_id()), applied, received));
   }
   return d;
 }
 
 absl::StatusOr<Decision> DecideStatement(const rcl::v1::IssuePatientStatement& c, StateView& view) {
+  const std::string statement_date = DateOrToday(c.statement_date(), view);
   RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, c.patient_id()));
   rcl::v1::PatientStatementIssued e;
   e.set_patient_id(c.patient_id());
-  e.set_statement_date(c.statement_date());
+  e.set_statement_date(statement_date);
   int64_t total = 0;
   for (const auto& [id, dos] : patient->claims) {
     RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, id));
@@ -747,7 +755,7 @@ absl::StatusOr<Decision> DecideStatement(const rcl::v1::IssuePatientStatement& c
   e.set_credit_cents(patient->credit_cents);
   e.set_balance_cents(total - patient->credit_cents);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, c.statement_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, statement_date));
   return d;
 }
 

@@ -1,5 +1,6 @@
 #include "ledger/claim_validation.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -46,13 +47,12 @@ void Amount(const std::string& field, int64_t cents, Violations& v, bool positiv
   }
 }
 
-// A civil date; empty means `today` when defaulted.
-void Date(const std::string& field, std::string* value, absl::CivilDay today, Violations& v, bool defaulted,
+// A civil date. When `optional`, empty is allowed: the decider uses the
+// business date of the commit (so a retry on another day still matches the
+// original command's fingerprint).
+void Date(const std::string& field, std::string* value, absl::CivilDay today, Violations& v, bool optional,
           bool not_future) {
-  if (value->empty() && defaulted) {
-    *value = FormatCivilDate(today);
-    return;
-  }
+  if (value->empty() && optional) return;
   auto day = ParseCivilDate(*value);
   if (!day.ok()) {
     v.Add(field, "must be a civil date YYYY-MM-DD");
@@ -146,7 +146,11 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kRecordRemittance: {
       auto* c = command->mutable_record_remittance();
       Id("remit_id", c->remit_id(), v);
-      Code("payer_id", c->payer_id(), 80, v);
+      if (c->payer_id().empty() || c->payer_id().size() > 80 ||
+          !std::all_of(c->payer_id().begin(), c->payer_id().end(),
+                       [](char ch) { return absl::ascii_isalnum(static_cast<unsigned char>(ch)); })) {
+        v.Add("payer_id", "must be 1..80 characters of [A-Za-z0-9]");
+      }
       Id("trace_number", c->trace_number(), v);
       if (c->method() == rcl::v1::PAYMENT_METHOD_UNSPECIFIED || !rcl::v1::PaymentMethod_IsValid(c->method())) {
         v.Add("method", "must be CHK, ACH or NON");
@@ -205,7 +209,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Date("filed_date", c->mutable_filed_date(), today, v, true, true);
       if (!c->deadline().empty()) {
         Date("deadline", c->mutable_deadline(), today, v, false, false);
-        if (ParseCivilDate(c->deadline()).ok() && c->deadline() < c->filed_date()) {
+        if (ParseCivilDate(c->deadline()).ok() && !c->filed_date().empty() && c->deadline() < c->filed_date()) {
           v.Add("deadline", "must not be before filed_date");
         }
       }

@@ -1,6 +1,7 @@
 // Shape validation of the claims-to-cash commands (see validation.h for the
 // conventions: every violation is reported, field names are proto names,
-// values are never echoed). Fills defaulted dates with `today`.
+// values are never echoed). Optional dates stay empty: deciders fill them
+// with the commit's business date (StateView::Today()).
 #ifndef RCL_LEDGER_CLAIM_VALIDATION_H_
 #define RCL_LEDGER_CLAIM_VALIDATION_H_
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "ledger/state.h"
 #include "rcl/v1/events.pb.h"
 
@@ -33,6 +34,9 @@ class StateView {
  public:
   virtual ~StateView() = default;
   virtual absl::StatusOr<const StreamState*> Get(const std::string& stream) = 0;
+  // The business date (UTC) of the commit being decided, for commands whose
+  // date defaults to "today".
+  virtual absl::CivilDay Today() const = 0;
 };
 
 // Appends `payload` as a new event on `stream`; financial payloads (those

@@ -75,6 +75,8 @@ class Ledger::BatchView : public StateView {
       : ledger_(ledger), overlay_(overlay) {}
 
   void set_tenant(const std::string& tenant) { tenant_ = tenant; }
+  void set_today(absl::CivilDay today) { today_ = today; }
+  absl::CivilDay Today() const override { return today_; }
 
   absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
     std::string key = StateKey(tenant_, stream);
@@ -107,6 +109,7 @@ class Ledger::BatchView : public StateView {
   Ledger* ledger_;
   absl::flat_hash_map<std::string, StreamState>* overlay_;
   std::string tenant_;
+  absl::CivilDay today_;
   std::vector<std::shared_ptr<const StreamState>> pinned_;
 };
 
@@ -257,6 +260,7 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
   uint64_t next_position = w.next_position;
   Hash chain = w.last_hash;
   int64_t recorded_at = std::max(NowUs(), w.last_recorded_at_us);
+  view.set_today(absl::ToCivilDay(absl::FromUnixMicros(recorded_at), absl::UTCTimeZone()));
   size_t written_commands = 0;
 
   for (size_t i = 0; i < batch.size(); ++i) {
