@@ -77,7 +77,9 @@ void ValidateAdjudicate(rcl::v1::AdjudicateClaim& c, Violations& v) {
   if (c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED || !rcl::v1::ClaimPaymentStatus_IsValid(c.status())) {
     v.Add("status", "must be primary, secondary, tertiary, denied or predetermination");
   }
-  if (c.lines_size() == 0) v.Add("lines", "at least one adjudicated line is required");
+  if (c.lines_size() == 0 && c.claim_adjustments_size() == 0) {
+    v.Add("lines", "at least one adjudicated line or claim adjustment is required");
+  }
   if (c.lines_size() > kAdjudicatedLinesMax) v.Add("lines", "too many lines");
   std::set<int> seen;
   for (int i = 0; i < c.lines_size(); ++i) {
