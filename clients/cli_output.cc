@@ -279,6 +279,11 @@ std::string CommandResponseLine(const rcl::v1::CommandResponse& response) {
 
 void WriteCommandResponseJson(const rcl::v1::CommandResponse& response, JsonWriter* w) {
   w->BeginObject();
+  AppendCommandResponseFields(response, w);
+  w->EndObject();
+}
+
+void AppendCommandResponseFields(const rcl::v1::CommandResponse& response, JsonWriter* w) {
   w->Key("position").Uint(response.position());
   w->Key("stream").String(response.stream());
   w->Key("stream_version").Uint(response.stream_version());
@@ -286,7 +291,6 @@ void WriteCommandResponseJson(const rcl::v1::CommandResponse& response, JsonWrit
   for (const std::string& id : response.event_ids()) w->String(id);
   w->EndArray();
   w->Key("command_id").String(response.command_id());
-  w->EndObject();
 }
 
 }  // namespace rcl::cli

@@ -64,6 +64,8 @@ std::string EventLine(const rcl::v1::Event& event);
 // "ok position=12 stream=encounter-E1 stream_version=3 event_ids=a,b command_id=c"
 std::string CommandResponseLine(const rcl::v1::CommandResponse& response);
 void WriteCommandResponseJson(const rcl::v1::CommandResponse& response, JsonWriter* w);
+// The same keys without the enclosing braces, for results that add their own.
+void AppendCommandResponseFields(const rcl::v1::CommandResponse& response, JsonWriter* w);
 
 }  // namespace rcl::cli
 

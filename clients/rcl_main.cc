@@ -24,13 +24,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "clients/cli_args.h"
+#include "clients/cli_claims.h"
 #include "clients/cli_output.h"
 #include "clients/client.h"
+#include "clients/demo.h"
 #include "ledger/status.h"
 
 namespace rcl::cli {
@@ -309,6 +313,373 @@ absl::Status RunEncounterComplete(Invocation& inv) {
   rcl::v1::CompleteCoding cmd;
   cmd.set_encounter_id(Str(inv, "id"));
   return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.CompleteCoding(cmd, o); });
+}
+
+// --- Claims to cash.
+
+// Parses a flag with one of the Parse* functions above, as a usage error.
+template <typename T, typename Parser>
+absl::StatusOr<T> Parsed(const Invocation& inv, absl::string_view name, Parser parse) {
+  absl::StatusOr<T> v = parse(absl::StrCat("--", name), Str(inv, name));
+  if (!v.ok()) return Usage(v.status());
+  return v;
+}
+
+absl::StatusOr<int64_t> AmountFlag(const Invocation& inv, absl::string_view name,
+                                   bool allow_negative) {
+  absl::StatusOr<int64_t> cents =
+      allow_negative ? ParseSignedAmountFlag(absl::StrCat("--", name), Str(inv, name))
+                     : ParseAmountFlag(absl::StrCat("--", name), Str(inv, name));
+  if (!cents.ok()) return Usage(cents.status());
+  return cents;
+}
+
+// The event of `type` the command wrote on `stream`: the newest one at or
+// before the stream version the command returned (so an idempotent replay
+// shows the original result).
+template <typename Message>
+absl::StatusOr<Message> ReadWrittenEvent(Client& client, const rcl::v1::CommandResponse& r,
+                                         const std::string& stream, absl::string_view type) {
+  constexpr uint32_t kLookBack = 100;
+  rcl::v1::ReadStreamRequest request;
+  request.set_stream(stream);
+  request.set_backward(true);
+  if (r.stream() == stream) request.set_from_version(r.stream_version());
+  request.set_limit(kLookBack);
+  absl::StatusOr<rcl::v1::ReadStreamResponse> page = client.ReadStream(request);
+  if (!page.ok()) return page.status();
+  for (const rcl::v1::Event& e : page->events()) {
+    if (e.type() != type) continue;
+    Message m;
+    if (!m.ParseFromString(e.payload())) {
+      return absl::DataLossError(absl::StrCat("undecodable ", type, " event at position ",
+                                              e.position()));
+    }
+    return m;
+  }
+  return absl::NotFoundError(absl::StrCat("no ", type, " event found on stream ", stream));
+}
+
+absl::Status RunClaimCreate(Invocation& inv) {
+  rcl::v1::CreateClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_encounter_id(Str(inv, "encounter"));
+  cmd.set_coverage_id(Str(inv, "coverage"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.CreateClaim(cmd, o); });
+}
+
+absl::Status RunClaimScrub(Invocation& inv) {
+  rcl::v1::ScrubClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  absl::StatusOr<CommandOptions> options = WriteOptions(inv);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->ScrubClaim(cmd, *options);
+  if (!r.ok()) return r.status();
+  absl::StatusOr<rcl::v1::ClaimScrubbed> scrub = ReadWrittenEvent<rcl::v1::ClaimScrubbed>(
+      **client, *r, absl::StrCat("claim-", cmd.claim_id()), "ClaimScrubbed");
+  if (!scrub.ok()) return scrub.status();
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject();
+    AppendCommandResponseFields(*r, &w);
+    AppendScrubJson(*scrub, &w);
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), CommandResponseLine(*r), "\n", ScrubText(*scrub));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunClaimSubmit(Invocation& inv) {
+  rcl::v1::SubmitClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_batch_id(Str(inv, "batch"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.SubmitClaim(cmd, o); });
+}
+
+absl::Status RunClaimAck(Invocation& inv) {
+  bool accepted = inv.args().Has("accepted");
+  bool rejected = inv.args().Has("rejected");
+  if (accepted == rejected) return UsageError("exactly one of --accepted or --rejected is required");
+  if (rejected && !inv.args().Value("reason").has_value()) {
+    return UsageError("--reason is required with --rejected");
+  }
+  rcl::v1::AcknowledgeClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_accepted(accepted);
+  cmd.set_reason(Str(inv, "reason"));
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.AcknowledgeClaim(cmd, o); });
+}
+
+absl::Status RunClaimReplace(Invocation& inv) {
+  rcl::v1::ReplaceClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_original_claim_id(Str(inv, "original"));
+  cmd.set_payer_claim_number(Str(inv, "payer-claim-number"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.ReplaceClaim(cmd, o); });
+}
+
+absl::Status RunClaimVoid(Invocation& inv) {
+  rcl::v1::VoidClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_original_claim_id(Str(inv, "original"));
+  cmd.set_payer_claim_number(Str(inv, "payer-claim-number"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.VoidClaim(cmd, o); });
+}
+
+absl::Status RunRemitRecord(Invocation& inv) {
+  rcl::v1::RecordRemittance cmd;
+  cmd.set_remit_id(Str(inv, "id"));
+  cmd.set_payer_id(Str(inv, "payer"));
+  cmd.set_trace_number(Str(inv, "trace"));
+  absl::StatusOr<rcl::v1::PaymentMethod> method =
+      Parsed<rcl::v1::PaymentMethod>(inv, "method", ParsePaymentMethod);
+  if (!method.ok()) return method.status();
+  cmd.set_method(*method);
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
+  if (!amount.ok()) return amount.status();
+  cmd.set_total_cents(*amount);
+  cmd.set_paid_date(Str(inv, "date"));
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.RecordRemittance(cmd, o); });
+}
+
+absl::Status RunClaimAdjudicate(Invocation& inv) {
+  rcl::v1::AdjudicateClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_remit_id(Str(inv, "remit"));
+  cmd.set_payer_claim_number(Str(inv, "payer-claim-number"));
+  absl::StatusOr<rcl::v1::ClaimPaymentStatus> status =
+      Parsed<rcl::v1::ClaimPaymentStatus>(inv, "status", ParseClaimPaymentStatus);
+  if (!status.ok()) return status.status();
+  cmd.set_status(*status);
+  for (const std::string& spec : inv.args().Values("line")) {
+    absl::StatusOr<rcl::v1::LineAdjudication> line = ParseLineSpec("--line", spec);
+    if (!line.ok()) return Usage(line.status());
+    *cmd.add_lines() = *std::move(line);
+  }
+  for (const std::string& spec : inv.args().Values("claim-adj")) {
+    absl::StatusOr<rcl::v1::Adjustment> adj = ParseAdjustmentSpec("--claim-adj", spec);
+    if (!adj.ok()) return Usage(adj.status());
+    *cmd.add_claim_adjustments() = *std::move(adj);
+  }
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.AdjudicateClaim(cmd, o); });
+}
+
+absl::Status RunClaimReverse(Invocation& inv) {
+  rcl::v1::ReverseAdjudication cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  cmd.set_remit_id(Str(inv, "remit"));
+  return DoWrite(
+      inv, [&](Client& c, const CommandOptions& o) { return c.ReverseAdjudication(cmd, o); });
+}
+
+absl::Status RunRemitProviderAdjustment(Invocation& inv) {
+  rcl::v1::RecordProviderAdjustment cmd;
+  cmd.set_remit_id(Str(inv, "id"));
+  cmd.set_reason_code(Str(inv, "reason"));
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", true);
+  if (!amount.ok()) return amount.status();
+  cmd.set_amount_cents(*amount);
+  cmd.set_reference(Str(inv, "reference"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) {
+    return c.RecordProviderAdjustment(cmd, o);
+  });
+}
+
+absl::Status RunClaimAdjust(Invocation& inv) {
+  rcl::v1::AdjustClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  absl::StatusOr<rcl::v1::AdjustmentGroup> group =
+      Parsed<rcl::v1::AdjustmentGroup>(inv, "group", ParseAdjustmentGroup);
+  if (!group.ok()) return group.status();
+  cmd.set_group(*group);
+  cmd.set_reason_code(Str(inv, "reason"));
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", true);
+  if (!amount.ok()) return amount.status();
+  cmd.set_amount_cents(*amount);
+  cmd.set_note(Str(inv, "note"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AdjustClaim(cmd, o); });
+}
+
+absl::Status RunClaimWriteOff(Invocation& inv) {
+  rcl::v1::WriteOffClaim cmd;
+  cmd.set_claim_id(Str(inv, "id"));
+  absl::StatusOr<rcl::v1::WriteOffReason> reason =
+      Parsed<rcl::v1::WriteOffReason>(inv, "reason", ParseWriteOffReason);
+  if (!reason.ok()) return reason.status();
+  cmd.set_reason(*reason);
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
+  if (!amount.ok()) return amount.status();
+  cmd.set_amount_cents(*amount);
+  if (inv.args().Value("side").has_value()) {
+    absl::StatusOr<rcl::v1::BalanceSide> side =
+        Parsed<rcl::v1::BalanceSide>(inv, "side", ParseBalanceSide);
+    if (!side.ok()) return side.status();
+    cmd.set_side(*side);
+  }
+  cmd.set_note(Str(inv, "note"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.WriteOffClaim(cmd, o); });
+}
+
+absl::Status RunAppealFile(Invocation& inv) {
+  rcl::v1::FileAppeal cmd;
+  cmd.set_appeal_id(Str(inv, "id"));
+  cmd.set_claim_id(Str(inv, "claim"));
+  absl::StatusOr<int32_t> level = Int32Flag(inv, "level", 0);
+  if (!level.ok()) return level.status();
+  cmd.set_level(*level);
+  cmd.set_reason(Str(inv, "reason"));
+  cmd.set_deadline(Str(inv, "deadline"));
+  cmd.set_filed_date(Str(inv, "filed"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.FileAppeal(cmd, o); });
+}
+
+absl::Status RunAppealDecide(Invocation& inv) {
+  rcl::v1::DecideAppeal cmd;
+  cmd.set_appeal_id(Str(inv, "id"));
+  absl::StatusOr<rcl::v1::AppealOutcome> outcome =
+      Parsed<rcl::v1::AppealOutcome>(inv, "outcome", ParseAppealOutcome);
+  if (!outcome.ok()) return outcome.status();
+  cmd.set_outcome(*outcome);
+  cmd.set_decided_date(Str(inv, "date"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.DecideAppeal(cmd, o); });
+}
+
+absl::Status RunPatientPay(Invocation& inv) {
+  rcl::v1::ReceivePatientPayment cmd;
+  cmd.set_patient_id(Str(inv, "patient"));
+  cmd.set_payment_id(Str(inv, "id"));
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
+  if (!amount.ok()) return amount.status();
+  cmd.set_amount_cents(*amount);
+  cmd.set_method(Str(inv, "method"));
+  for (std::string& id : inv.args().Values("claim")) cmd.add_claim_ids(std::move(id));
+  cmd.set_received_date(Str(inv, "date"));
+  return DoWrite(
+      inv, [&](Client& c, const CommandOptions& o) { return c.ReceivePatientPayment(cmd, o); });
+}
+
+absl::Status RunPatientStatement(Invocation& inv) {
+  rcl::v1::IssuePatientStatement cmd;
+  cmd.set_patient_id(Str(inv, "patient"));
+  cmd.set_statement_date(Str(inv, "date"));
+  absl::StatusOr<CommandOptions> options = WriteOptions(inv);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->IssuePatientStatement(cmd, *options);
+  if (!r.ok()) return r.status();
+  absl::StatusOr<rcl::v1::PatientStatementIssued> statement =
+      ReadWrittenEvent<rcl::v1::PatientStatementIssued>(
+          **client, *r, absl::StrCat("patient-", cmd.patient_id()), "PatientStatementIssued");
+  if (!statement.ok()) return statement.status();
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject();
+    AppendCommandResponseFields(*r, &w);
+    AppendStatementJson(*statement, &w);
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), CommandResponseLine(*r), "\n", StatementText(*statement));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunPatientRefund(Invocation& inv) {
+  rcl::v1::RefundPatient cmd;
+  cmd.set_patient_id(Str(inv, "patient"));
+  absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
+  if (!amount.ok()) return amount.status();
+  cmd.set_amount_cents(*amount);
+  cmd.set_refund_id(Str(inv, "id"));
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RefundPatient(cmd, o); });
+}
+
+absl::Status RunClaimShow(Invocation& inv) {
+  absl::StatusOr<uint64_t> as_of = UintFlag(inv, "as-of", 0);
+  if (!as_of.ok()) return as_of.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<rcl::v1::ClaimView> claim = (*client)->GetClaim(Str(inv, "id"), *as_of);
+  if (!claim.ok()) return claim.status();
+  if (inv.json()) {
+    JsonWriter w;
+    WriteClaimViewJson(*claim, &w);
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), ClaimViewText(*claim));
+  }
+  return absl::OkStatus();
+}
+
+// --- The demo workload.
+
+absl::Status RunDemoCommand(Invocation& inv) {
+  demo::DemoOptions options;
+  absl::StatusOr<uint64_t> seed = UintFlag(inv, "seed", 1);
+  if (!seed.ok()) return seed.status();
+  options.seed = *seed;
+  absl::StatusOr<uint64_t> patients = UintFlag(inv, "patients", 100, demo::kPatientsMax);
+  if (!patients.ok()) return patients.status();
+  absl::StatusOr<uint64_t> days = UintFlag(inv, "days", 30, demo::kDaysMax);
+  if (!days.ok()) return days.status();
+  if (*patients == 0) return UsageError("--patients: must be at least 1");
+  if (*days == 0) return UsageError("--days: must be at least 1");
+  options.patients = static_cast<int>(*patients);
+  options.days = static_cast<int>(*days);
+  options.end = demo::DefaultDemoEnd();
+  if (std::optional<std::string> end = inv.args().Value("end"); end.has_value()) {
+    absl::CivilDay day;
+    if (end->size() != 10 || !absl::ParseCivilTime(*end, &day)) {
+      return UsageError("--end: must be a civil date YYYY-MM-DD");
+    }
+    if (day > demo::DefaultDemoEnd()) {
+      return UsageError(absl::StrCat("--end: must be at least ", demo::kSettleDays,
+                                     " days before today (UTC): the demo's workflow runs ",
+                                     demo::kSettleDays, " days past the last date of service"));
+    }
+    options.end = day;
+  }
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  demo::DemoProgress progress = [tty](int day, int total, int64_t commands) {
+    if (!tty) return;
+    constexpr int kWidth = 30;
+    int filled = total == 0 ? kWidth : day * kWidth / total;
+    std::string bar = absl::StrCat("\rdemo [", std::string(static_cast<size_t>(filled), '#'),
+                                   std::string(static_cast<size_t>(kWidth - filled), '.'), "] day ",
+                                   day, "/", total, "  commands ", commands, "  ");
+    fwrite(bar.data(), 1, bar.size(), stderr);
+    fflush(stderr);
+  };
+  demo::ClientSink sink(*client);
+  absl::StatusOr<demo::DemoSummary> summary = demo::RunDemo(options, sink, progress);
+  if (tty) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+  }
+  if (!summary.ok()) {
+    if (summary.status().code() == absl::StatusCode::kInvalidArgument &&
+        absl::StartsWith(summary.status().message(), "--")) {
+      return Usage(summary.status());
+    }
+    return summary.status();
+  }
+  if (inv.json()) {
+    absl::StrAppend(&inv.out(), demo::DemoSummaryJson(*summary), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), demo::DemoSummaryText(*summary));
+  }
+  return absl::OkStatus();
 }
 
 void AppendEvents(Invocation& inv, const std::vector<rcl::v1::Event>& events, JsonWriter* w) {
@@ -691,6 +1062,176 @@ const std::vector<CommandDef>& Commands() {
        "complete coding of an encounter",
        {{"id", kValue, "ID", "encounter id", true}},
        RunEncounterComplete},
+      {"claim",
+       "create",
+       "",
+       "create a claim for an encounter's coded charges, billed to one coverage",
+       {{"id", kValue, "ID", "claim id", true},
+        {"encounter", kValue, "ID", "encounter id", true},
+        {"coverage", kValue, "ID", "coverage id (of the encounter's patient)", true}},
+       RunClaimCreate},
+      {"claim",
+       "scrub",
+       "",
+       "run the scrubbing edits on a claim; prints passed/failed and each edit",
+       {{"id", kValue, "ID", "claim id", true}},
+       RunClaimScrub},
+      {"claim",
+       "submit",
+       "",
+       "submit a scrubbed claim to its payer",
+       {{"id", kValue, "ID", "claim id", true}, {"batch", kValue, "ID", "batch id"}},
+       RunClaimSubmit},
+      {"claim",
+       "ack",
+       "",
+       "acknowledge a submitted claim (exactly one of --accepted / --rejected)",
+       {{"id", kValue, "ID", "claim id", true},
+        {"accepted", kBool, "", "the payer accepted the claim"},
+        {"rejected", kBool, "", "the payer rejected the claim (front-end rejection)"},
+        {"reason", kValue, "TEXT", "why it was rejected (required with --rejected)"}},
+       RunClaimAck},
+      {"claim",
+       "replace",
+       "",
+       "create a replacement claim (frequency 7) of a submitted claim",
+       {{"id", kValue, "ID", "replacement claim id", true},
+        {"original", kValue, "ID", "the claim it replaces", true},
+        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true}},
+       RunClaimReplace},
+      {"claim",
+       "void",
+       "",
+       "create a void claim (frequency 8) of a submitted claim",
+       {{"id", kValue, "ID", "void claim id", true},
+        {"original", kValue, "ID", "the claim it voids", true},
+        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true}},
+       RunClaimVoid},
+      {"claim",
+       "adjudicate",
+       "",
+       "post a payer's adjudication of a claim under a remittance",
+       {{"id", kValue, "ID", "claim id", true},
+        {"remit", kValue, "ID", "remittance id", true},
+        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true},
+        {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination",
+         true},
+        {"line", kRepeated, "SPEC",
+         "N:paid=AMT:allowed=AMT:adj=GROUP-CARC[-RARC]:AMT..., e.g. "
+         "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00",
+         true},
+        {"claim-adj", kRepeated, "GROUP-CARC:AMT", "claim-level adjustment, e.g. CO-45:10.00"}},
+       RunClaimAdjudicate},
+      {"claim",
+       "reverse",
+       "",
+       "reverse the adjudication in force (835 CLP02=22) under a remittance",
+       {{"id", kValue, "ID", "claim id", true},
+        {"remit", kValue, "ID", "the remittance carrying the reversal", true}},
+       RunClaimReverse},
+      {"claim",
+       "adjust",
+       "",
+       "a manual adjustment of a claim's payer balance (positive reduces it)",
+       {{"id", kValue, "ID", "claim id", true},
+        {"group", kValue, "GROUP", "CO, OA, PI or CR", true},
+        {"reason", kValue, "CARC", "reason code, e.g. 45", true},
+        {"amount", kValue, "DOLLARS", "signed amount, e.g. 10.00 or -5.00", true},
+        {"note", kValue, "TEXT", "why"}},
+       RunClaimAdjust},
+      {"claim",
+       "write-off",
+       "",
+       "write off part of a claim's payer or patient balance",
+       {{"id", kValue, "ID", "claim id", true},
+        {"reason", kValue, "REASON",
+         "contractual, small_balance, bad_debt, charity, timely_filing or administrative", true},
+        {"amount", kValue, "DOLLARS", "amount, e.g. 4.00", true},
+        {"side", kValue, "SIDE",
+         "payer or patient (default: payer for contractual, timely_filing, administrative)"},
+        {"note", kValue, "TEXT", "why"}},
+       RunClaimWriteOff},
+      {"claim",
+       "show",
+       "",
+       "a claim's state and balances (GetClaim), optionally as of a log position",
+       {{"id", kValue, "ID", "claim id", true},
+        {"as-of", kValue, "POS", "log position (default: now)"}},
+       RunClaimShow},
+      {"remit",
+       "record",
+       "",
+       "record a remittance (one payer payment: check, EFT or none)",
+       {{"id", kValue, "ID", "remittance id", true},
+        {"payer", kValue, "ID", "payer id, e.g. 87726", true},
+        {"trace", kValue, "TRN", "trace (check or EFT) number", true},
+        {"method", kValue, "METHOD", "CHK, ACH or NON", true},
+        {"amount", kValue, "DOLLARS", "total paid, e.g. 945.00", true},
+        {"date", kValue, "YYYY-MM-DD", "paid date", true}},
+       RunRemitRecord},
+      {"remit",
+       "provider-adjustment",
+       "",
+       "a provider-level adjustment (835 PLB) of a remittance; positive reduces the payment",
+       {{"id", kValue, "ID", "remittance id", true},
+        {"reason", kValue, "CODE", "PLB reason, e.g. L6 interest, WO recoupment, FB", true},
+        {"amount", kValue, "DOLLARS", "signed amount, e.g. -12.34", true},
+        {"reference", kValue, "REF", "reference identifier"}},
+       RunRemitProviderAdjustment},
+      {"appeal",
+       "file",
+       "",
+       "file an appeal of a claim's denial",
+       {{"id", kValue, "ID", "appeal id", true},
+        {"claim", kValue, "ID", "claim id", true},
+        {"level", kValue, "N", "1, 2 or 3", true},
+        {"reason", kValue, "TEXT", "grounds of the appeal", true},
+        {"deadline", kValue, "YYYY-MM-DD", "filing deadline"},
+        {"filed", kValue, "YYYY-MM-DD", "filed date (default: today)"}},
+       RunAppealFile},
+      {"appeal",
+       "decide",
+       "",
+       "record the payer's decision on an appeal",
+       {{"id", kValue, "ID", "appeal id", true},
+        {"outcome", kValue, "OUTCOME", "overturned, upheld or partial", true},
+        {"date", kValue, "YYYY-MM-DD", "decided date (default: today)"}},
+       RunAppealDecide},
+      {"patient",
+       "pay",
+       "",
+       "receive a patient payment (applied to --claim in order, else oldest balance first)",
+       {{"patient", kValue, "ID", "patient id", true},
+        {"id", kValue, "ID", "payment id", true},
+        {"amount", kValue, "DOLLARS", "amount, e.g. 300.00", true},
+        {"method", kValue, "METHOD", "card, cash, check, ...", true},
+        {"claim", kRepeated, "ID", "apply to this claim"},
+        {"date", kValue, "YYYY-MM-DD", "received date (default: today)"}},
+       RunPatientPay},
+      {"patient",
+       "statement",
+       "",
+       "issue a patient statement and print its lines and balance",
+       {{"patient", kValue, "ID", "patient id", true},
+        {"date", kValue, "YYYY-MM-DD", "statement date (default: today)"}},
+       RunPatientStatement},
+      {"patient",
+       "refund",
+       "",
+       "refund part of a patient's credit balance",
+       {{"patient", kValue, "ID", "patient id", true},
+        {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true},
+        {"id", kValue, "ID", "refund id"}},
+       RunPatientRefund},
+      {"",
+       "demo",
+       "",
+       "generate a realistic, deterministic practice workload through the API",
+       {{"seed", kValue, "N", "random seed (default 1); the same seed gives the same commands"},
+        {"patients", kValue, "N", "patients, 1..10000 (default 100)"},
+        {"days", kValue, "N", "days of visits, 1..365 (default 30)"},
+        {"end", kValue, "YYYY-MM-DD", "last date of service (default: 3 days before today)"}},
+       RunDemoCommand},
       {"stream",
        "read",
        "STREAM",
