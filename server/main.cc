@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "server/server.h"
@@ -37,9 +39,32 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
+constexpr const char* kServerFlags[] = {"listen", "data_dir", "queue_max", "batch_max", "read_threads", "log_level"};
+
+// --help: every server flag with its help text and default; exit 0.
+void PrintHelp() {
+  std::cout << "rcl-server --listen HOST:PORT --data-dir DIR [flags]\n"
+               "The RCL revenue-cycle ledger server. Flags may be written with dashes or underscores.\n\n";
+  for (const char* name : kServerFlags) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    std::string dashed(name);
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    std::cout << "  --" << dashed << "  " << flag->Help() << " (default: " << flag->DefaultValue() << ")\n";
+  }
+  std::cout << "  --help  this text\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    if (arg == "--help" || arg == "-h") {
+      PrintHelp();
+      return 0;
+    }
+  }
   absl::SetProgramUsageMessage(
       "rcl-server --listen HOST:PORT --data-dir DIR [flags]\nThe RCL revenue-cycle ledger server. "
       "Flags may be written with dashes or underscores.");

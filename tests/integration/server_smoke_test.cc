@@ -356,7 +356,7 @@ TEST_F(ServerSmokeTest, InvalidArgumentCarriesBadRequestNamingTheField) {
 // server/main.cc, the program is rcl-server), and Abseil exits with 1 after
 // printing any usage. Enable once server/main.cc handles --help itself (or
 // sets absl::FlagsUsageConfig.contains_help_flags) and exits 0.
-TEST(ServerBinaryTest, DISABLED_HelpExitsZeroAndListsTheFlags) {
+TEST(ServerBinaryTest, HelpExitsZeroAndListsTheFlags) {
   testing::CommandResult r = RunCommand({std::string(RCL_BIN_DIR) + "/rcl-server", "--help"}, 30);
   std::string text = r.out + r.err;
   EXPECT_EQ(r.exit_code, 0) << text;
