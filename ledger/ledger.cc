@@ -377,9 +377,13 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
 
     for (EventRecord& e : records) {
       e.prev_hash = chain;
-      e.hash = ChainHash(chain, CanonicalBytes(e));
+      std::string record = CanonicalBytes(e);
+      e.hash = ChainHash(chain, record);
       chain = e.hash;
-      wb.Put(store_->log_family(), PositionKey(e.position), EncodeRecord(e));
+      // record = canonical || prev_hash || hash, exactly EncodeRecord(e).
+      record.append(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize);
+      record.append(reinterpret_cast<const char*>(e.hash.data()), kHashSize);
+      wb.Put(store_->log_family(), PositionKey(e.position), record);
       std::string position_value;
       PutBigEndian64(&position_value, e.position);
       wb.Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
