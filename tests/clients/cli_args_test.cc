@@ -9,10 +9,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "clients/cli_claims.h"
 #include "clients/cli_output.h"
+#include "clients/demo.h"
 #include "clients/client.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -591,6 +596,376 @@ TEST(RclBinaryTest, ServerFromEnvironment) {
   unsetenv("RCL_SERVER");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+}
+
+// ---------------------------------------------------------------------------
+// Claims to cash: the specs and words of the claim commands' flags.
+
+TEST(ClaimSpecsTest, LineSpecWithPaidAllowedAndAdjustments) {
+  absl::StatusOr<rcl::v1::LineAdjudication> line =
+      ParseLineSpec("--line", "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00");
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->line_number(), 1);
+  EXPECT_EQ(line->paid_cents(), 45000);
+  EXPECT_EQ(line->allowed_cents(), 75000);
+  ASSERT_EQ(line->adjustments_size(), 2);
+  EXPECT_EQ(line->adjustments(0).group(), rcl::v1::ADJUSTMENT_GROUP_CO);
+  EXPECT_EQ(line->adjustments(0).reason_code(), "45");
+  EXPECT_EQ(line->adjustments(0).remark_code(), "");
+  EXPECT_EQ(line->adjustments(0).amount_cents(), 5000);
+  EXPECT_EQ(line->adjustments(1).group(), rcl::v1::ADJUSTMENT_GROUP_PR);
+  EXPECT_EQ(line->adjustments(1).reason_code(), "1");
+  EXPECT_EQ(line->adjustments(1).amount_cents(), 30000);
+  EXPECT_EQ(FormatAdjustmentSpec(line->adjustments(0)), "CO-45:50.00");
+}
+
+TEST(ClaimSpecsTest, LineSpecDefaultsRemarksNegativesAndOrder) {
+  absl::StatusOr<rcl::v1::LineAdjudication> denied = ParseLineSpec("--line", "3:adj=co-16-ma130:150");
+  ASSERT_TRUE(denied.ok()) << denied.status();
+  EXPECT_EQ(denied->line_number(), 3);
+  EXPECT_EQ(denied->paid_cents(), 0);
+  EXPECT_EQ(denied->allowed_cents(), 0);
+  ASSERT_EQ(denied->adjustments_size(), 1);
+  EXPECT_EQ(denied->adjustments(0).group(), rcl::v1::ADJUSTMENT_GROUP_CO);
+  EXPECT_EQ(denied->adjustments(0).reason_code(), "16");
+  EXPECT_EQ(denied->adjustments(0).remark_code(), "MA130");
+  EXPECT_EQ(denied->adjustments(0).amount_cents(), 15000);
+  EXPECT_EQ(FormatAdjustmentSpec(denied->adjustments(0)), "CO-16-MA130:150.00");
+
+  absl::StatusOr<rcl::v1::LineAdjudication> negative =
+      ParseLineSpec("--line", "2:adj=OA-23:-12.5:allowed=10:paid=0.01");
+  ASSERT_TRUE(negative.ok()) << negative.status();
+  EXPECT_EQ(negative->adjustments(0).group(), rcl::v1::ADJUSTMENT_GROUP_OA);
+  EXPECT_EQ(negative->adjustments(0).amount_cents(), -1250);
+  EXPECT_EQ(negative->allowed_cents(), 1000);
+  EXPECT_EQ(negative->paid_cents(), 1);
+
+  absl::StatusOr<rcl::v1::LineAdjudication> bare = ParseLineSpec("--line", "7");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->line_number(), 7);
+  EXPECT_EQ(bare->adjustments_size(), 0);
+}
+
+TEST(ClaimSpecsTest, BadLineSpecsNameTheFlagAndThePart) {
+  struct Case {
+    const char* spec;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> cases = {
+      {"", {"line number"}},
+      {"0:paid=1", {"line number", "\"0\""}},
+      {"x:paid=1", {"line number", "\"x\""}},
+      {"1:paid=abc", {"paid=abc", "plain decimal"}},
+      {"1:paid=-1.00", {"paid=-1.00", "negative"}},
+      {"1:paid=1.001", {"paid=1.001", "more than two decimals"}},
+      {"1:paid=1e3", {"paid=1e3"}},
+      {"1:paid=1:paid=2", {"paid= is given more than once"}},
+      {"1:allowed=", {"allowed=", "empty"}},
+      {"1:adj=CO-45", {"adj=CO-45", "needs an amount"}},
+      {"1:adj=CO-45:", {"adj=CO-45", "empty"}},
+      {"1:adj=CO-45:0", {"adj=CO-45", "must not be zero"}},
+      {"1:adj=CO-45:1.5.0", {"adj=CO-45", "\"1.5.0\""}},
+      {"1:adj=XX-45:1.00", {"adj=XX-45", "adjustment group"}},
+      {"1:adj=CO45:1.00", {"adj=CO45", "GROUP-CARC"}},
+      {"1:adj=CO-:1.00", {"adj=CO-", "CARC"}},
+      {"1:adj=CO-123456:1.00", {"CARC", "123456"}},
+      {"1:adj=CO-45-M 1:1.00", {"RARC"}},
+      {"1:adj=CO-45-N1-X:1.00", {"GROUP-CARC"}},
+      {"1:fee=3", {"unexpected part", "\"fee=3\""}},
+      {"1:450.00", {"unexpected part", "\"450.00\""}},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<rcl::v1::LineAdjudication> line = ParseLineSpec("--line", c.spec);
+    ASSERT_FALSE(line.ok()) << c.spec;
+    EXPECT_EQ(line.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(line.status().message()), ::testing::StartsWith("--line: ")) << c.spec;
+    for (const std::string& part : c.parts) {
+      EXPECT_THAT(std::string(line.status().message()), HasSubstr(part)) << c.spec;
+    }
+    EXPECT_EQ(std::string(line.status().message()).find('\n'), std::string::npos);
+  }
+}
+
+TEST(ClaimSpecsTest, ClaimAdjustmentSpecs) {
+  absl::StatusOr<rcl::v1::Adjustment> a = ParseAdjustmentSpec("--claim-adj", "CO-45:10.00");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->group(), rcl::v1::ADJUSTMENT_GROUP_CO);
+  EXPECT_EQ(a->reason_code(), "45");
+  EXPECT_EQ(a->amount_cents(), 1000);
+  a = ParseAdjustmentSpec("--claim-adj", "pi-253-n1:-0.05");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->group(), rcl::v1::ADJUSTMENT_GROUP_PI);
+  EXPECT_EQ(a->remark_code(), "N1");
+  EXPECT_EQ(a->amount_cents(), -5);
+  for (const char* bad : {"CO-45", "CO-45:1:2", "45:1.00", "CO-45:0.00", "CO-45:x", "ZZ-1:1"}) {
+    absl::StatusOr<rcl::v1::Adjustment> r = ParseAdjustmentSpec("--claim-adj", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_THAT(std::string(r.status().message()), ::testing::StartsWith("--claim-adj: ")) << bad;
+  }
+}
+
+TEST(ClaimSpecsTest, StatusesGroupsReasonsSidesOutcomesMethods) {
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "primary"), rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "Secondary"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "tertiary"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_TERTIARY);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "denied"), rcl::v1::CLAIM_PAYMENT_STATUS_DENIED);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "predetermination"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "25"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
+  for (const char* word : {"primary", "secondary", "tertiary", "denied", "predetermination"}) {
+    EXPECT_EQ(ClaimPaymentStatusWord(*ParseClaimPaymentStatus("--status", word)), word);
+  }
+  absl::StatusOr<rcl::v1::ClaimPaymentStatus> bad = ParseClaimPaymentStatus("--status", "paid");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::StartsWith("--status: \"paid\""));
+
+  EXPECT_EQ(*ParseAdjustmentGroup("--group", "co"), rcl::v1::ADJUSTMENT_GROUP_CO);
+  EXPECT_EQ(*ParseAdjustmentGroup("--group", "CR"), rcl::v1::ADJUSTMENT_GROUP_CR);
+  EXPECT_FALSE(ParseAdjustmentGroup("--group", "C0").ok());
+
+  const std::vector<std::pair<const char*, rcl::v1::WriteOffReason>> reasons = {
+      {"contractual", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL},
+      {"small_balance", rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE},
+      {"bad_debt", rcl::v1::WRITE_OFF_REASON_BAD_DEBT},
+      {"charity", rcl::v1::WRITE_OFF_REASON_CHARITY},
+      {"timely_filing", rcl::v1::WRITE_OFF_REASON_TIMELY_FILING},
+      {"administrative", rcl::v1::WRITE_OFF_REASON_ADMINISTRATIVE},
+  };
+  for (const auto& [word, reason] : reasons) {
+    EXPECT_EQ(*ParseWriteOffReason("--reason", word), reason);
+    EXPECT_EQ(WriteOffReasonWord(reason), word);
+  }
+  EXPECT_EQ(*ParseWriteOffReason("--reason", "small-balance"),
+            rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE);
+  absl::StatusOr<rcl::v1::WriteOffReason> gift = ParseWriteOffReason("--reason", "gift");
+  ASSERT_FALSE(gift.ok());
+  EXPECT_THAT(std::string(gift.status().message()), HasSubstr("--reason: \"gift\""));
+
+  EXPECT_EQ(*ParseBalanceSide("--side", "payer"), rcl::v1::BALANCE_SIDE_PAYER);
+  EXPECT_EQ(*ParseBalanceSide("--side", "patient"), rcl::v1::BALANCE_SIDE_PATIENT);
+  EXPECT_FALSE(ParseBalanceSide("--side", "both").ok());
+  EXPECT_EQ(*ParseAppealOutcome("--outcome", "overturned"), rcl::v1::APPEAL_OUTCOME_OVERTURNED);
+  EXPECT_EQ(*ParseAppealOutcome("--outcome", "upheld"), rcl::v1::APPEAL_OUTCOME_UPHELD);
+  EXPECT_EQ(*ParseAppealOutcome("--outcome", "partial"), rcl::v1::APPEAL_OUTCOME_PARTIAL);
+  EXPECT_FALSE(ParseAppealOutcome("--outcome", "won").ok());
+  EXPECT_EQ(*ParsePaymentMethod("--method", "ach"), rcl::v1::PAYMENT_METHOD_ACH);
+  EXPECT_EQ(*ParsePaymentMethod("--method", "CHK"), rcl::v1::PAYMENT_METHOD_CHK);
+  EXPECT_EQ(*ParsePaymentMethod("--method", "NON"), rcl::v1::PAYMENT_METHOD_NON);
+  EXPECT_THAT(std::string(ParsePaymentMethod("--method", "WIRE").status().message()),
+              HasSubstr("--method: \"WIRE\""));
+
+  EXPECT_EQ(*ParseSignedAmountFlag("--amount", "-12.34"), -1234);
+  EXPECT_EQ(*ParseSignedAmountFlag("--amount", "10"), 1000);
+  EXPECT_THAT(std::string(ParseSignedAmountFlag("--amount", "--1").status().message()),
+              ::testing::StartsWith("--amount: "));
+}
+
+TEST(ClaimOutputTest, ClaimViewJsonHasIntegerCents) {
+  rcl::v1::ClaimView c;
+  c.set_claim_id("CL1");
+  c.set_status("adjudicated");
+  c.set_charge_cents(25000);
+  c.set_payer_paid_cents(10400);
+  c.set_patient_balance_cents(-4600);
+  c.set_rank(1);
+  c.set_frequency(7);
+  auto* l = c.add_lines();
+  l->set_line_number(1);
+  l->set_procedure_code("99214");
+  l->add_modifiers("25");
+  l->set_units(1);
+  l->set_charge_cents(20000);
+  l->set_denied_cents(1);
+  auto* a = c.add_appeals();
+  a->set_appeal_id("A1");
+  a->set_outcome("open");
+  JsonWriter w;
+  WriteClaimViewJson(c, &w);
+  const std::string& json = w.str();
+  EXPECT_THAT(json, ::testing::StartsWith("{\"claim_id\":\"CL1\",\"status\":\"adjudicated\""));
+  EXPECT_THAT(json, HasSubstr("\"charge_cents\":25000"));
+  EXPECT_THAT(json, HasSubstr("\"payer_paid_cents\":10400"));
+  EXPECT_THAT(json, HasSubstr("\"patient_balance_cents\":-4600"));
+  EXPECT_THAT(json, HasSubstr("\"frequency\":7"));
+  EXPECT_THAT(json, HasSubstr("\"denied\":false"));
+  EXPECT_THAT(json, HasSubstr("\"lines\":[{\"line_number\":1,\"procedure_code\":\"99214\","
+                              "\"modifiers\":[\"25\"],\"units\":1"));
+  EXPECT_THAT(json, HasSubstr("\"denied_cents\":1}]"));
+  EXPECT_THAT(json, HasSubstr("\"appeals\":[{\"appeal_id\":\"A1\",\"outcome\":\"open\"}]"));
+  for (const char* key :
+       {"contractual_cents", "other_adjustment_cents", "patient_responsibility_cents",
+        "patient_paid_cents", "written_off_cents", "payer_balance_cents", "transferred_cents",
+        "denied_cents", "next_claim_id", "payer_id", "rank", "allowed_cents", "paid_cents"}) {
+    EXPECT_THAT(json, HasSubstr(absl::StrCat("\"", key, "\":"))) << key;
+  }
+  std::string text = ClaimViewText(c);
+  EXPECT_THAT(text, HasSubstr("claim CL1  status=adjudicated"));
+  EXPECT_THAT(text, HasSubstr("250.00"));
+  EXPECT_THAT(text, HasSubstr("-46.00"));
+  EXPECT_THAT(text, HasSubstr("appeals: A1=open"));
+}
+
+TEST(ClaimOutputTest, ScrubAndStatementRendering) {
+  rcl::v1::ClaimScrubbed scrub;
+  scrub.set_passed(false);
+  scrub.add_checks("POINTERS_VALID");
+  auto* e = scrub.add_edits();
+  e->set_code("POINTERS_VALID");
+  e->set_message("pointer 3 does not point at a diagnosis");
+  e->set_line_number(2);
+  EXPECT_EQ(ScrubText(scrub),
+            "scrub failed (1 checks, 1 edit)\n"
+            "  edit POINTERS_VALID line 2: pointer 3 does not point at a diagnosis\n");
+  JsonWriter w;
+  w.BeginObject();
+  AppendScrubJson(scrub, &w);
+  w.EndObject();
+  EXPECT_EQ(w.str(),
+            "{\"passed\":false,\"edits\":[{\"code\":\"POINTERS_VALID\",\"message\":\"pointer 3 "
+            "does not point at a diagnosis\",\"line_number\":2}],\"checks\":[\"POINTERS_VALID\"]}");
+
+  rcl::v1::PatientStatementIssued s;
+  s.set_patient_id("P1");
+  s.set_statement_date("2026-11-21");
+  auto* line = s.add_lines();
+  line->set_claim_id("CL1");
+  line->set_date_of_service("2026-11-02");
+  line->set_patient_balance_cents(4600);
+  s.set_credit_cents(1000);
+  s.set_balance_cents(3600);
+  std::string text = StatementText(s);
+  EXPECT_THAT(text, HasSubstr("statement patient=P1 date=2026-11-21"));
+  EXPECT_THAT(text, HasSubstr("CL1"));
+  EXPECT_THAT(text, HasSubstr("46.00"));
+  EXPECT_THAT(text, HasSubstr("-10.00"));
+  EXPECT_THAT(text, HasSubstr("36.00"));
+  JsonWriter sw;
+  sw.BeginObject();
+  AppendStatementJson(s, &sw);
+  sw.EndObject();
+  EXPECT_THAT(sw.str(), HasSubstr("\"lines\":[{\"claim_id\":\"CL1\",\"date_of_service\":"
+                                  "\"2026-11-02\",\"patient_balance_cents\":4600}]"));
+  EXPECT_THAT(sw.str(), HasSubstr("\"credit_cents\":1000,\"balance_cents\":3600"));
+}
+
+// ---------------------------------------------------------------------------
+// The demo generator, without a server.
+
+class RecordingSink : public demo::DemoSink {
+ public:
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(
+      const rcl::v1::Command& command, const client::CommandOptions& options) override {
+    std::string bytes;
+    command.SerializeToString(&bytes);
+    commands.push_back(absl::StrCat(options.command_id, " ", bytes));
+    rcl::v1::CommandResponse r;
+    r.set_position(commands.size());
+    r.set_command_id(options.command_id);
+    return r;
+  }
+  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string&) override {
+    return absl::UnimplementedError("no server");
+  }
+  std::vector<std::string> commands;
+};
+
+demo::DemoOptions DemoOptionsFor(uint64_t seed) {
+  demo::DemoOptions o;
+  o.seed = seed;
+  o.patients = 40;
+  o.days = 45;
+  o.end = absl::CivilDay(2026, 6, 30);
+  return o;
+}
+
+TEST(DemoTest, SameSeedSameCommandsOtherSeedOtherCommands) {
+  RecordingSink a;
+  RecordingSink b;
+  RecordingSink c;
+  absl::StatusOr<demo::DemoSummary> sa = demo::RunDemo(DemoOptionsFor(7), a);
+  absl::StatusOr<demo::DemoSummary> sb = demo::RunDemo(DemoOptionsFor(7), b);
+  absl::StatusOr<demo::DemoSummary> sc = demo::RunDemo(DemoOptionsFor(8), c);
+  ASSERT_TRUE(sa.ok()) << sa.status();
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_EQ(a.commands, b.commands);
+  EXPECT_NE(a.commands, c.commands);
+  EXPECT_EQ(demo::DemoSummaryJson(*sa), demo::DemoSummaryJson(*sb));
+  ASSERT_GT(a.commands.size(), 300u);
+  EXPECT_THAT(a.commands[0], ::testing::StartsWith("demo-7-1 "));
+  EXPECT_THAT(a.commands[1], ::testing::StartsWith("demo-7-2 "));
+  EXPECT_EQ(sa->commands, static_cast<int64_t>(a.commands.size()));
+  EXPECT_EQ(sa->first_date, "2026-05-17");
+  EXPECT_EQ(sa->last_date, "2026-06-30");
+  EXPECT_EQ(sa->through_date, "2026-07-03");
+  EXPECT_EQ(sa->commands_by_type.at("register_patient"), 40);
+  EXPECT_GT(sa->encounters, 39);
+  EXPECT_GT(sa->adjudications, 0);
+  EXPECT_GT(sa->charges_cents, 0);
+  EXPECT_EQ(sa->claims_verified, 0);  // the sink has no server to check against
+  std::string text = demo::DemoSummaryText(*sa);
+  EXPECT_THAT(text, HasSubstr("demo seed=7 patients=40 days=45"));
+  EXPECT_THAT(text, HasSubstr("register_patient"));
+}
+
+TEST(DemoTest, BoundsAreChecked) {
+  RecordingSink sink;
+  demo::DemoOptions o = DemoOptionsFor(1);
+  o.patients = demo::kPatientsMax + 1;
+  EXPECT_THAT(std::string(demo::RunDemo(o, sink).status().message()), HasSubstr("--patients"));
+  o.patients = 0;
+  EXPECT_FALSE(demo::RunDemo(o, sink).ok());
+  o = DemoOptionsFor(1);
+  o.days = demo::kDaysMax + 1;
+  EXPECT_THAT(std::string(demo::RunDemo(o, sink).status().message()), HasSubstr("--days"));
+  EXPECT_TRUE(sink.commands.empty());
+}
+
+TEST(DemoTest, ErrorsAbortNamingTheCommand) {
+  class FailingSink : public RecordingSink {
+   public:
+    absl::StatusOr<rcl::v1::CommandResponse> Execute(
+        const rcl::v1::Command& command, const client::CommandOptions& options) override {
+      if (commands.size() == 5) return absl::FailedPreconditionError("rule broken");
+      return RecordingSink::Execute(command, options);
+    }
+  };
+  FailingSink sink;
+  absl::StatusOr<demo::DemoSummary> s = demo::RunDemo(DemoOptionsFor(3), sink);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("demo-3-6"));
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("rule broken"));
+  EXPECT_EQ(sink.commands.size(), 5u);
+}
+
+TEST(DemoTest, RandomNpiAndDollars) {
+  demo::DemoRandom r(42);
+  demo::DemoRandom same(42);
+  std::vector<int64_t> seen(6, 0);
+  for (int i = 0; i < 6000; ++i) {
+    int64_t v = r.Uniform(-2, 3);
+    ASSERT_GE(v, -2);
+    ASSERT_LE(v, 3);
+    ++seen[static_cast<size_t>(v + 2)];
+    EXPECT_EQ(v, same.Uniform(-2, 3));
+  }
+  for (int64_t n : seen) EXPECT_GT(n, 800);  // roughly uniform
+  EXPECT_EQ(r.Uniform(5, 5), 5);
+  // std::mt19937_64's sequence is fixed by the standard: the 10000th output
+  // of the default seed is 9981545732273789042.
+  std::mt19937_64 reference;
+  reference.discard(9999);
+  EXPECT_EQ(reference(), 9981545732273789042ull);
+
+  EXPECT_EQ(demo::NpiWithCheckDigit("123456789"), "1234567893");
+  EXPECT_EQ(demo::FormatDollars(0), "$0.00");
+  EXPECT_EQ(demo::FormatDollars(5), "$0.05");
+  EXPECT_EQ(demo::FormatDollars(123456789), "$1,234,567.89");
+  EXPECT_EQ(demo::FormatDollars(-100000), "-$1,000.00");
 }
 
 }  // namespace
