@@ -1,0 +1,595 @@
+// Property test of the claims-to-cash books: a seeded generator drives the
+// ledger with random, mostly valid command sequences over a few patients,
+// coverages, encounters and claims (charges, claims, scrub, submit, ack,
+// remittances, adjudications with random paid/CO/PR splits, denials,
+// reversals, supersedes, adjustments, write-offs, patient payments, refunds,
+// appeals, replacements and voids). A command may break a business rule
+// (FAILED_PRECONDITION); nothing else may go wrong. Afterwards:
+//   - every event balances and the trial balance is zero;
+//   - ar:payer:<P> equals the sum of PayerBalance() over P's claims and
+//     ar:patient:<X> the sum of PatientBalance() over X's claims minus X's credit;
+//   - replaying the whole log from position 0 reproduces every stream's state
+//     exactly, now and as of earlier positions;
+//   - the balances the ledger decides with (probed through the amounts its
+//     refusals quote) are those of the log, before and after reopening it.
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/money.h"
+#include "ledger/replay.h"
+#include "ledger/state.h"
+#include "rcl/v1/events.pb.h"
+#include "tests/testing/claims_fixture.h"
+
+namespace rcl::ledger {
+namespace {
+
+using namespace ::rcl::ledger::claims_testing;  // NOLINT: builders
+using ::testing::HasSubstr;
+
+constexpr int kCommandsPerSeed = 1000;
+constexpr int kBooksCheckEvery = 100;
+const char* const kCpts[] = {"99213", "85025", "80053", "93000", "36415", "99214"};
+
+// Drives one ledger with random commands.
+class Driver {
+ public:
+  Driver(uint64_t seed, ClaimsLedger* books) : rng_(seed), books_(books) {}
+
+  // Runs until `commands` commands were executed or something went wrong.
+  void Run(int commands) {
+    Setup();
+    while (executed_ < commands && !broken_) {
+      Step();
+      if (executed_ / kBooksCheckEvery != checked_) {
+        checked_ = executed_ / kBooksCheckEvery;
+        std::vector<std::string> problems = books_->CheckBooks();
+        if (!problems.empty()) {
+          ADD_FAILURE() << "books wrong after " << executed_ << " commands (last: " << last_ << ")"
+                        << JoinProblems(problems);
+          broken_ = true;
+        }
+      }
+    }
+  }
+
+  const std::vector<std::string>& claims() const { return claims_; }
+  const std::vector<std::string>& patients() const { return patients_; }
+  bool broken() const { return broken_; }
+  std::string Stats() const {
+    std::string out;
+    for (const auto& [kind, outcomes] : stats_) {
+      absl::StrAppend(&out, "\n  ", kind, ":");
+      for (const auto& [outcome, n] : outcomes) absl::StrAppend(&out, " ", outcome, "=", n);
+    }
+    return out;
+  }
+  int Succeeded(const std::string& kind) const {
+    auto it = stats_.find(kind);
+    if (it == stats_.end()) return 0;
+    auto ok = it->second.find("OK");
+    return ok == it->second.end() ? 0 : ok->second;
+  }
+
+  // Executes `command`; only FAILED_PRECONDITION may refuse it.
+  bool Exec(const Command& command, const std::string& kind) {
+    ++executed_;
+    last_ = kind;
+    uint64_t before = books_->head();
+    absl::StatusOr<CommandResult> r = books_->Run(command);
+    ++stats_[kind][r.ok() ? "OK" : absl::StatusCodeToString(r.status().code())];
+    if (!r.ok()) {
+      if (r.status().code() != absl::StatusCode::kFailedPrecondition) {
+        ADD_FAILURE() << kind << " failed with " << r.status() << "\n" << command.DebugString();
+        broken_ = true;
+      } else if (books_->head() != before) {
+        ADD_FAILURE() << kind << " was refused but wrote events: " << r.status();
+        broken_ = true;
+      }
+      return false;
+    }
+    Track(before);
+    return true;
+  }
+
+ private:
+  int64_t Uniform(int64_t lo, int64_t hi) {
+    if (hi <= lo) return lo;
+    return lo + static_cast<int64_t>(rng_() % static_cast<uint64_t>(hi - lo + 1));
+  }
+  bool Chance(int percent) { return Uniform(1, 100) <= percent; }
+  template <typename T>
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Uniform(0, static_cast<int64_t>(v.size()) - 1))];
+  }
+  std::string Date(int month_lo, int month_hi) {
+    return absl::StrCat("2024-0", Uniform(month_lo, month_hi), "-", Uniform(10, 28));
+  }
+
+  // Learns the ids of what the last command created, and refreshes the
+  // claims it touched.
+  void Track(uint64_t after) {
+    std::set<std::string> touched;
+    for (const EventRecord& e : books_->EventsAfter(after)) {
+      if (e.stream.rfind("claim-", 0) == 0) touched.insert(e.stream.substr(6));
+      if (e.type == "ClaimCreated") {
+        claims_.push_back(PayloadOf<rcl::v1::ClaimCreated>(e).claim_id());
+      } else if (e.type == "RemittanceRecorded") {
+        auto r = PayloadOf<rcl::v1::RemittanceRecorded>(e);
+        remits_[r.payer_id()].push_back(r.remit_id());
+        all_remits_.push_back(r.remit_id());
+      } else if (e.type == "AppealFiled" && e.stream.rfind("appeal-", 0) == 0) {
+        appeals_.push_back(PayloadOf<rcl::v1::AppealFiled>(e).appeal_id());
+        open_appeals_.push_back(appeals_.back());
+      } else if (e.type == "AppealDecided" && e.stream.rfind("appeal-", 0) == 0) {
+        std::string decided = PayloadOf<rcl::v1::AppealDecided>(e).appeal_id();
+        open_appeals_.erase(std::remove(open_appeals_.begin(), open_appeals_.end(), decided), open_appeals_.end());
+      }
+    }
+    for (const std::string& id : touched) claim_states_[id] = books_->Claim(id);
+  }
+
+  void Setup() {
+    const std::vector<std::string> payers = {"PAY1", "PAY2"};
+    for (int i = 0; i < 3; ++i) {
+      std::string patient = absl::StrCat("PT", i);
+      patients_.push_back(patient);
+      Exec(RegisterPatient(patient), "RegisterPatient");
+      std::string primary = absl::StrCat("CV", i, "-1");
+      Exec(AddCoverage(patient, primary, Pick(payers), 1), "AddCoverage");
+      coverages_[patient].push_back(primary);
+      if (i < 2) {  // PT0 and PT1 have a secondary; PT0 also a tertiary
+        std::string secondary = absl::StrCat("CV", i, "-2");
+        Exec(AddCoverage(patient, secondary, "PAY3", 2), "AddCoverage");
+        coverages_[patient].push_back(secondary);
+      }
+      if (i == 0) {
+        Exec(AddCoverage(patient, "CV0-3", "PAY2", 3), "AddCoverage");
+        coverages_[patient].push_back("CV0-3");
+      }
+    }
+    for (int i = 0; i < 4; ++i) NewEncounter();
+    for (const char* payer : {"PAY1", "PAY2", "PAY3"}) NewRemittance(payer);
+  }
+
+  void NewEncounter() {
+    std::string id = absl::StrCat("EN", ++encounter_seq_);
+    const std::string& patient = Pick(patients_);
+    Exec(OpenEncounter(id, patient, Date(1, 6)), "OpenEncounter");
+    Exec(RecordDiagnoses(id, {"E11.9", "I10"}), "RecordDiagnoses");
+    int lines = static_cast<int>(Uniform(1, 3));
+    size_t first = static_cast<size_t>(Uniform(0, 5));
+    for (int n = 1; n <= lines; ++n) {
+      Exec(RecordCharge(id, n, Uniform(1, 400) * 100 + Uniform(0, 99), kCpts[(first + n) % 6],
+                        {static_cast<int>(Uniform(1, 2))}),
+           "RecordCharge");
+    }
+    if (lines > 1 && Chance(15)) {
+      Command v;
+      v.mutable_void_charge()->set_encounter_id(id);
+      v.mutable_void_charge()->set_line_number(lines);
+      v.mutable_void_charge()->set_reason("entered in error");
+      Exec(v, "VoidCharge");
+    }
+    if (Chance(92)) Exec(CompleteCoding(id), "CompleteCoding");
+    encounters_.push_back({id, patient});
+  }
+
+  void NewRemittance(const std::string& payer) {
+    std::string id = absl::StrCat("RM", ++remit_seq_);
+    std::string trace = absl::StrCat("TR", remit_seq_);
+    if (Chance(5) && remit_seq_ > 1) trace = absl::StrCat("TR", Uniform(1, remit_seq_ - 1));  // a duplicate
+    Exec(RecordRemittance(id, payer, trace, Uniform(0, 500000), Date(4, 9)), "RecordRemittance");
+  }
+
+  // A remittance of the claim's payer (usually), else any.
+  std::string RemitFor(const ClaimState& claim) {
+    auto it = remits_.find(claim.payer_id);
+    if (it == remits_.end() || it->second.empty() || Chance(4)) return Pick(all_remits_);
+    return Pick(it->second);
+  }
+
+  // A claim, usually one in the given states.
+  std::string PickClaim(const std::set<std::string>& preferred_statuses, ClaimState* state) {
+    return PickClaimWhere(
+        [&](const ClaimState& c) { return preferred_statuses.contains(std::string(ClaimStatusName(c.status))); },
+        state);
+  }
+  template <typename Predicate>
+  std::string PickClaimWhere(Predicate preferred, ClaimState* state) {
+    std::vector<std::string> candidates;
+    for (const auto& [id, c] : claim_states_) {
+      if (preferred(c)) candidates.push_back(id);
+    }
+    const std::string& id = !candidates.empty() && Chance(90) ? Pick(candidates) : Pick(claims_);
+    *state = claim_states_[id];
+    return id;
+  }
+
+  rcl::v1::LineAdjudication RandomLine(int number, int64_t charge) {
+    int mode = static_cast<int>(Uniform(0, 99));
+    if (mode < 25) return Line(number, charge);  // paid in full
+    if (mode < 70) {                             // paid / CO / PR split
+      int64_t paid = Uniform(0, charge);
+      int64_t co = Uniform(0, charge - paid);
+      int64_t pr = Uniform(0, charge - paid - co);
+      std::vector<rcl::v1::Adjustment> adjs;
+      if (co > 0) adjs.push_back(Chance(80) ? Co("45", co) : Oa("23", co));
+      if (pr > 1 && Chance(50)) {
+        adjs.push_back(Pr("1", pr / 2));
+        adjs.push_back(Pr("2", pr - pr / 2));
+      } else if (pr > 0) {
+        adjs.push_back(Pr("3", pr));
+      }
+      return Line(number, paid, adjs);
+    }
+    if (mode < 82) return Line(number, 0, {Co(Chance(50) ? "50" : "197", Uniform(1, charge))});  // denied
+    if (mode < 90) return Line(number, 0, {Pr("1", Uniform(1, charge))});                        // all to the patient
+    if (mode < 96) return Line(number, charge + Uniform(1, 3000));                               // overpaid
+    return Line(number, Uniform(0, charge), {Co("45", charge)});  // usually too much: refused
+  }
+
+  void Adjudicate() {
+    ClaimState claim;
+    std::string id = PickClaim({"submitted", "accepted", "adjudicated", "denied"}, &claim);
+    std::vector<rcl::v1::LineAdjudication> lines;
+    for (const auto& [number, line] : claim.lines) {
+      if (lines.empty() || Chance(90)) lines.push_back(RandomLine(number, line.line.charge_cents()));
+    }
+    if (lines.empty()) lines.push_back(Line(1, 100));
+    if (Chance(2)) lines.push_back(Line(77, 100));  // not on the claim: refused
+    rcl::v1::ClaimPaymentStatus status = claim.rank == 1   ? rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY
+                                         : claim.rank == 2 ? rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY
+                                                           : rcl::v1::CLAIM_PAYMENT_STATUS_TERTIARY;
+    int s = static_cast<int>(Uniform(0, 99));
+    if (s < 6) status = rcl::v1::CLAIM_PAYMENT_STATUS_DENIED;
+    if (s >= 97) status = rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION;
+    std::vector<rcl::v1::Adjustment> claim_adjustments;
+    if (Chance(5)) claim_adjustments.push_back(Oa("23", Uniform(1, 300)));
+    Exec(AdjudicateClaim(id, RemitFor(claim), lines, status, absl::StrCat("PCN", Uniform(1, 99)), claim_adjustments),
+         "AdjudicateClaim");
+  }
+
+  void Step() {
+    if (claims_.empty() && !encounters_.empty()) {
+      CreateRandomClaim();
+      return;
+    }
+    int r = static_cast<int>(Uniform(0, 999));
+    ClaimState claim;
+    if (r < 50) {
+      NewEncounter();
+    } else if (r < 120) {
+      CreateRandomClaim();
+    } else if (r < 190) {
+      std::string id = PickClaim({"created", "scrub_failed", "rejected"}, &claim);
+      Exec(ScrubClaim(id), "ScrubClaim");
+    } else if (r < 260) {
+      std::string id = PickClaim({"ready"}, &claim);
+      Exec(SubmitClaim(id, absl::StrCat("B", Uniform(1, 9))), "SubmitClaim");
+    } else if (r < 320) {
+      std::string id = PickClaim({"submitted"}, &claim);
+      bool accepted = Chance(85);
+      Exec(AcknowledgeClaim(id, accepted, accepted ? "" : "subscriber id invalid"), "AcknowledgeClaim");
+    } else if (r < 360) {
+      NewRemittance(Pick(std::vector<std::string>{"PAY1", "PAY2", "PAY3"}));
+    } else if (r < 540) {
+      Adjudicate();
+    } else if (r < 580) {
+      std::string id = PickClaimWhere([](const ClaimState& c) { return c.adjudication.has_value(); }, &claim);
+      Exec(ReverseAdjudication(id, RemitFor(claim)), "ReverseAdjudication");
+    } else if (r < 620) {
+      std::string id = PickClaim({"adjudicated", "denied", "accepted"}, &claim);
+      static const rcl::v1::AdjustmentGroup kGroups[] = {rcl::v1::ADJUSTMENT_GROUP_CO, rcl::v1::ADJUSTMENT_GROUP_OA,
+                                                         rcl::v1::ADJUSTMENT_GROUP_PI};
+      int64_t amount = Uniform(-300, std::max<int64_t>(claim.PayerBalance() + (Chance(10) ? 1 : 0), 1));
+      if (amount == 0) amount = 1;
+      Exec(AdjustClaim(id, kGroups[Uniform(0, 2)], "45", amount), "AdjustClaim");
+    } else if (r < 680) {
+      std::string id = PickClaimWhere(
+          [](const ClaimState& c) { return !c.Closed() && (c.PayerBalance() > 0 || c.PatientBalance() > 0); }, &claim);
+      auto reason = static_cast<rcl::v1::WriteOffReason>(Uniform(1, 6));
+      auto side = static_cast<rcl::v1::BalanceSide>(Chance(70) ? 0 : Uniform(1, 2));
+      bool patient_side =
+          side == rcl::v1::BALANCE_SIDE_PATIENT ||
+          (side == rcl::v1::BALANCE_SIDE_UNSPECIFIED &&
+           (reason == rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE || reason == rcl::v1::WRITE_OFF_REASON_BAD_DEBT ||
+            reason == rcl::v1::WRITE_OFF_REASON_CHARITY));
+      int64_t balance = patient_side ? claim.PatientBalance() : claim.PayerBalance();
+      int64_t amount = Uniform(1, std::max<int64_t>(balance + (Chance(10) ? 1 : 0), 1));
+      Exec(WriteOffClaim(id, reason, amount, side), "WriteOffClaim");
+    } else if (r < 720) {
+      std::string id = PickClaimWhere(
+          [](const ClaimState& c) {
+            return c.adjudication.has_value() && (c.adjudication->denied || c.denied_cents > 0);
+          },
+          &claim);
+      Exec(FileAppeal(absl::StrCat("AP", ++appeal_seq_), id, static_cast<int>(Uniform(1, 3)), "2024-06-01",
+                      Chance(50) ? "2024-12-31" : ""),
+           "FileAppeal");
+    } else if (r < 750) {
+      if (appeals_.empty()) return;
+      Exec(DecideAppeal(!open_appeals_.empty() && Chance(90) ? Pick(open_appeals_) : Pick(appeals_),
+                        static_cast<rcl::v1::AppealOutcome>(Uniform(1, 3)), "2024-07-01"),
+           "DecideAppeal");
+    } else if (r < 830) {
+      PatientPayment();
+    } else if (r < 870) {
+      const std::string& patient = Pick(patients_);
+      int64_t credit = books_->Patient(patient).credit_cents;
+      Exec(RefundPatient(patient, Uniform(1, std::max<int64_t>(credit + (Chance(10) ? 1 : 0), 1)),
+                         Chance(50) ? absl::StrCat("RF", ++refund_seq_) : ""),
+           "RefundPatient");
+    } else if (r < 890) {
+      Exec(IssuePatientStatement(Pick(patients_), "2024-08-01"), "IssuePatientStatement");
+    } else if (r < 920) {
+      std::string id = PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
+      Exec(ReplaceClaim(absl::StrCat("K", ++claim_seq_), id, "PCN7"), "ReplaceClaim");
+    } else if (r < 945) {
+      std::string id = PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
+      Exec(VoidClaim(absl::StrCat("K", ++claim_seq_), id, "PCN8"), "VoidClaim");
+    } else if (r < 975) {
+      if (Chance(50)) {
+        Exec(ProviderAdjustment(Pick(all_remits_), "L6", -Uniform(1, 2000), "INT"), "RecordProviderAdjustment");
+      } else {
+        Exec(ProviderAdjustment(Pick(all_remits_), "FB", Uniform(-2000, 2000) | 1, "FWD"), "RecordProviderAdjustment");
+      }
+    } else {
+      // A claim for the encounter of another patient's coverage: refused.
+      const auto& [encounter, patient] = Pick(encounters_);
+      const std::string& other = Pick(patients_);
+      Exec(CreateClaim(absl::StrCat("K", ++claim_seq_), encounter, Pick(coverages_[other])), "CreateClaim");
+    }
+  }
+
+  void CreateRandomClaim() {
+    const auto& [encounter, patient] = Pick(encounters_);
+    const std::vector<std::string>& covs = coverages_[patient];
+    std::string coverage = Chance(85) ? covs.front() : Pick(covs);
+    Exec(CreateClaim(absl::StrCat("K", ++claim_seq_), encounter, coverage), "CreateClaim");
+  }
+
+  void PatientPayment() {
+    const std::string& patient = Pick(patients_);
+    std::vector<std::string> named;
+    if (Chance(30)) {
+      PatientState p = books_->Patient(patient);
+      std::vector<std::string> ids;
+      for (const auto& [id, dos] : p.claims) ids.push_back(id);
+      if (!ids.empty()) {
+        named.push_back(Pick(ids));
+        if (ids.size() > 1 && Chance(40)) {
+          const std::string& second = Pick(ids);
+          if (second != named.front()) named.push_back(second);
+        }
+      }
+    }
+    Exec(ReceivePatientPayment(patient, absl::StrCat("PM", ++payment_seq_), Uniform(1, 6000), named, "2024-08-01"),
+         "ReceivePatientPayment");
+  }
+
+  std::mt19937_64 rng_;
+  ClaimsLedger* books_;
+  int executed_ = 0;
+  int checked_ = 0;
+  bool broken_ = false;
+  std::string last_;
+  std::map<std::string, std::map<std::string, int>> stats_;
+  std::vector<std::string> patients_;
+  std::map<std::string, std::vector<std::string>> coverages_;
+  std::vector<std::pair<std::string, std::string>> encounters_;  // id, patient
+  std::vector<std::string> claims_;
+  std::map<std::string, ClaimState> claim_states_;          // as of the last command
+  std::map<std::string, std::vector<std::string>> remits_;  // by payer
+  std::vector<std::string> all_remits_;
+  std::vector<std::string> appeals_;
+  std::vector<std::string> open_appeals_;
+  int encounter_seq_ = 0;
+  int remit_seq_ = 0;
+  int claim_seq_ = 0;
+  int appeal_seq_ = 0;
+  int payment_seq_ = 0;
+  int refund_seq_ = 0;
+};
+
+std::string Key(const std::string& tenant, const std::string& stream) { return tenant + '\0' + stream; }
+
+// Replays the whole log into fresh stream states; also snapshots every state
+// right after each position in `snapshot_at`.
+std::map<std::string, StreamState> ReplayLog(const ClaimsLedger& books, const std::set<uint64_t>& snapshot_at,
+                                             std::map<uint64_t, std::map<std::string, StreamState>>* snapshots) {
+  std::map<std::string, StreamState> states;
+  for (const EventRecord& e : books.EventsAfter(0)) {
+    StreamState& s = states[Key(e.tenant, e.stream)];
+    absl::Status applied = ApplyEvent(&s, e.version, e.type, e.payload);
+    EXPECT_TRUE(applied.ok()) << "position " << e.position << " " << e.type << ": " << applied;
+    if (snapshot_at.contains(e.position)) (*snapshots)[e.position] = states;
+  }
+  return states;
+}
+
+// Every reversal is the exact negation of the adjudication in force, and a
+// superseding reversal is followed by the new adjudication in the same commit.
+void CheckReversals(const ClaimsLedger& books) {
+  std::map<std::string, Postings> in_force;          // claim -> postings of its adjudication in force
+  std::map<std::string, std::string> superseded_by;  // claim -> command id that must adjudicate it next
+  int reversals = 0;
+  for (const EventRecord& e : books.EventsAfter(0)) {
+    if (e.type == "ClaimAdjudicated") {
+      auto a = PayloadOf<rcl::v1::ClaimAdjudicated>(e);
+      if (auto it = superseded_by.find(a.claim_id()); it != superseded_by.end()) {
+        EXPECT_EQ(e.command_id, it->second) << "claim " << a.claim_id() << ": superseded in another commit";
+        superseded_by.erase(it);
+      }
+      if (a.status() == rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION) continue;
+      EXPECT_FALSE(in_force.contains(a.claim_id()))
+          << "claim " << a.claim_id() << " adjudicated at " << e.position << " without reversing the one in force";
+      Postings p;
+      AddTo(&p, {a.postings().begin(), a.postings().end()});
+      in_force[a.claim_id()] = p;
+    } else if (e.type == "ClaimAdjudicationReversed") {
+      ++reversals;
+      auto r = PayloadOf<rcl::v1::ClaimAdjudicationReversed>(e);
+      auto it = in_force.find(r.claim_id());
+      if (it == in_force.end()) {
+        ADD_FAILURE() << "claim " << r.claim_id() << " reversed at " << e.position << " with nothing in force";
+        continue;
+      }
+      Postings sum = it->second;
+      AddTo(&sum, {r.postings().begin(), r.postings().end()});
+      EXPECT_TRUE(sum.empty()) << "claim " << r.claim_id() << ": the reversal at " << e.position
+                               << " is not the exact negation";
+      in_force.erase(it);
+      if (r.superseded()) superseded_by[r.claim_id()] = e.command_id;
+    }
+  }
+  EXPECT_TRUE(superseded_by.empty()) << superseded_by.size() << " superseded adjudications were never replaced";
+  EXPECT_GT(reversals, 5);
+}
+
+std::string Describe(const StreamState& s) {
+  if (const auto* c = std::get_if<ClaimState>(&s.aggregate)) {
+    std::ostringstream os;
+    os << "version " << s.version << " " << BalancesOf(*c);
+    return os.str();
+  }
+  return absl::StrCat("version ", s.version);
+}
+
+// The balances the ledger decides with, read from the amounts its refusals
+// quote: an adjustment one cent above the payer balance, a patient write-off
+// one cent above the patient balance, a refund one cent above the credit.
+void ProbeLedgerView(ClaimsLedger& books, const std::vector<std::string>& claims,
+                     const std::vector<std::string>& patients, const std::string& when) {
+  int probed = 0;
+  for (const std::string& id : claims) {
+    ClaimState c = books.Claim(id);
+    if (c.Closed() || probed >= 40) continue;
+    ++probed;
+    uint64_t head = books.head();
+    if (c.PayerBalance() + 1 != 0) {
+      auto r = books.Run(AdjustClaim(id, rcl::v1::ADJUSTMENT_GROUP_CO, "45", c.PayerBalance() + 1));
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " claim " << id;
+      EXPECT_THAT(std::string(r.status().message()),
+                  HasSubstr(absl::StrCat("claim ", id, " (", FormatCents(c.PayerBalance()), ")")))
+          << when << ": the ledger's payer balance of " << id << " differs from the log's";
+    }
+    if (c.PatientBalance() >= 0) {
+      auto r = books.Run(WriteOffClaim(id, rcl::v1::WRITE_OFF_REASON_BAD_DEBT, c.PatientBalance() + 1));
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " claim " << id;
+      EXPECT_THAT(std::string(r.status().message()),
+                  HasSubstr(absl::StrCat("claim ", id, " (", FormatCents(c.PatientBalance()), ")")))
+          << when << ": the ledger's patient balance of " << id << " differs from the log's";
+    }
+    EXPECT_EQ(books.head(), head);
+  }
+  for (const std::string& patient : patients) {
+    int64_t credit = books.Patient(patient).credit_cents;
+    if (credit < 0) {
+      ADD_FAILURE() << "patient " << patient << " has a negative credit " << credit;
+      continue;
+    }
+    auto r = books.Run(RefundPatient(patient, credit + 1));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " patient " << patient;
+    EXPECT_THAT(std::string(r.status().message()),
+                HasSubstr(absl::StrCat("patient ", patient, " (", FormatCents(credit), ")")))
+        << when << ": the ledger's credit of " << patient << " differs from the log's";
+  }
+}
+
+class ClaimsPropertyTest : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
+  ClaimsLedger books(/*sync_writes=*/false);
+  Driver driver(GetParam(), &books);
+  driver.Run(kCommandsPerSeed);
+  ASSERT_FALSE(driver.broken()) << driver.Stats();
+  int next_payer_claims = 0, replacements = 0, voids = 0, credit_balances = 0;
+  for (const std::string& id : driver.claims()) {
+    ClaimState c = books.Claim(id);
+    next_payer_claims += c.rank > 1 ? 1 : 0;
+    replacements += c.frequency == 7 ? 1 : 0;
+    voids += c.frequency == 8 ? 1 : 0;
+    credit_balances += c.PayerBalance() < 0 ? 1 : 0;
+  }
+  std::cout << "seed " << GetParam() << ": " << books.head() << " events, " << driver.claims().size() << " claims ("
+            << next_payer_claims << " next-payer, " << replacements << " replacements, " << voids << " voids, "
+            << credit_balances << " with a payer credit balance)" << driver.Stats() << "\n";
+  EXPECT_GT(next_payer_claims, 0);
+  // The generator must actually reach the interesting paths.
+  EXPECT_GE(driver.Succeeded("AdjudicateClaim"), 30) << driver.Stats();
+  EXPECT_GE(driver.Succeeded("ReceivePatientPayment"), 20) << driver.Stats();
+  EXPECT_GE(driver.Succeeded("SubmitClaim"), 30) << driver.Stats();
+
+  // Trial balance and per-account agreement.
+  Postings accounts;
+  std::vector<std::string> problems = books.CheckBooks(&accounts);
+  EXPECT_TRUE(problems.empty()) << JoinProblems(problems);
+  EXPECT_EQ(Total(accounts), 0);
+
+  CheckReversals(books);
+
+  // Replay from position 0 against the stream reads, now and as of earlier positions.
+  const uint64_t head = books.head();
+  std::set<uint64_t> snapshot_at;
+  for (int k = 1; k <= 5; ++k) snapshot_at.insert(head * k / 6);
+  std::map<uint64_t, std::map<std::string, StreamState>> snapshots;
+  std::map<std::string, StreamState> replayed = ReplayLog(books, snapshot_at, &snapshots);
+  ASSERT_EQ(snapshots.size(), snapshot_at.size());
+  int streams = 0;
+  for (const auto& [key, state] : replayed) {
+    std::string stream = key.substr(key.find('\0') + 1);
+    auto loaded = books.Stream(stream);
+    ASSERT_TRUE(loaded.ok()) << stream << ": " << loaded.status();
+    EXPECT_TRUE(*loaded == state) << stream << ": replay " << Describe(state) << " but read " << Describe(*loaded);
+    ++streams;
+  }
+  EXPECT_GT(streams, 50);
+  for (const auto& [position, states] : snapshots) {
+    for (const auto& [key, state] : states) {
+      std::string stream = key.substr(key.find('\0') + 1);
+      auto loaded = books.Stream(stream, position);
+      ASSERT_TRUE(loaded.ok()) << stream << ": " << loaded.status();
+      EXPECT_TRUE(*loaded == state) << stream << " as of " << position << ": replay " << Describe(state) << " but read "
+                                    << Describe(*loaded);
+    }
+  }
+
+  // What the ledger decides with is what the log says.
+  ProbeLedgerView(books, driver.claims(), driver.patients(), "before reopening");
+  ASSERT_EQ(books.head(), head);
+
+  // Reopen from disk: the same balances, and the ledger keeps deciding from them.
+  std::map<std::string, Balances> before;
+  for (const std::string& id : driver.claims()) before[id] = books.ClaimBalances(id);
+  books.Reopen();
+  EXPECT_EQ(books.head(), head);
+  for (const std::string& id : driver.claims()) {
+    EXPECT_EQ(books.ClaimBalances(id), before[id]) << "claim " << id << " after reopening";
+  }
+  ProbeLedgerView(books, driver.claims(), driver.patients(), "after reopening");
+  for (int i = 0; i < 30 && !driver.broken(); ++i) {
+    driver.Exec(ReceivePatientPayment(driver.patients()[static_cast<size_t>(i) % driver.patients().size()],
+                                      absl::StrCat("AFTER", i), 100 + i),
+                "ReceivePatientPayment");
+  }
+  problems = books.CheckBooks();
+  EXPECT_TRUE(problems.empty()) << "after reopening" << JoinProblems(problems);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, ClaimsPropertyTest, ::testing::Values(20240315u, 7u, 424242u));
+
+}  // namespace
+}  // namespace rcl::ledger
