@@ -401,6 +401,30 @@ absl::StatusOr<const RemittanceState*> GetPayersRemit(StateView& view, const std
   return remit;
 }
 
+// The claim that receives this claim's patient responsibility for the next
+// coverage: the one created earlier for that same coverage, else a new id
+// "<claim>-<rank>" (or "<claim>-<rank>.<n>" when that id is taken, e.g. by
+// an unrelated claim or by a claim for a coverage no longer in force).
+absl::StatusOr<std::string> NextPayerClaimId(StateView& view, const ClaimState& claim, const CoverageState& next) {
+  if (!claim.next_claim_id.empty()) {
+    RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(ClaimStream(claim.next_claim_id)));
+    const auto* existing = std::get_if<ClaimState>(&s->aggregate);
+    if (existing != nullptr && existing->original_claim_id == claim.claim_id &&
+        existing->coverage_id == next.coverage_id && !existing->Closed()) {
+      return claim.next_claim_id;
+    }
+  }
+  constexpr int kCandidatesMax = 20;
+  std::string base = absl::StrCat(claim.claim_id, "-", claim.rank + 1);
+  for (int n = 1; n <= kCandidatesMax; ++n) {
+    std::string id = n == 1 ? base : absl::StrCat(base, ".", n);
+    if (!IsValidId(id)) break;
+    RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(ClaimStream(id)));
+    if (!s->exists()) return id;
+  }
+  return Rule(absl::StrCat("no free id to name the next-payer claim of claim ", claim.claim_id));
+}
+
 absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   RCL_RETURN_IF_ERROR(CheckAdjudicatable(*claim));
@@ -477,11 +501,7 @@ absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, Sta
     RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, claim->patient_id));
     const CoverageState* next = claim->rank < 3 ? patient->CoverageOn(claim->rank + 1, claim->date_of_service) : nullptr;
     if (next != nullptr) {
-      std::string next_id = claim->next_claim_id.empty() ? absl::StrCat(c.claim_id(), "-", claim->rank + 1)
-                                                         : claim->next_claim_id;
-      if (!IsValidId(next_id)) {
-        return Rule(absl::StrCat("claim id ", c.claim_id(), " is too long to name its next-payer claim"));
-      }
+      RCL_ASSIGN_OR_RETURN(std::string next_id, NextPayerClaimId(view, *claim, *next));
       RCL_ASSIGN_OR_RETURN(const StreamState* existing, view.Get(ClaimStream(next_id)));
       if (!existing->exists()) {
         create_next = true;
@@ -543,9 +563,9 @@ absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, St
 
 absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderAdjustment& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const RemittanceState* remit, GetRemit(view, c.remit_id()));
-  std::string account = c.reason_code() == "L6"   ? kInterest
-                        : c.reason_code() == "WO" ? PayerAr(remit->payer_id)
-                                                  : kSuspense;
+  // Interest is income; everything else (recoupments, forward balances, ...)
+  // waits in suspense until a biller applies it to the claims it concerns.
+  std::string account = c.reason_code() == "L6" ? kInterest : kSuspense;
   rcl::v1::ProviderAdjustmentRecorded e;
   e.set_remit_id(c.remit_id());
   e.set_reason_code(c.reason_code());
@@ -563,8 +583,9 @@ absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderA
 // --- After the payer ----------------------------------------------------------
 
 absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateView& view) {
+  // Closed (replaced, voided) claims may still be adjusted: a payer reversal
+  // can leave a balance on them that a biller must be able to clear.
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
-  RCL_RETURN_IF_ERROR(MustBeOpen(*claim));
   if (c.amount_cents() > claim->PayerBalance()) {
     return Rule(absl::StrCat("adjustment of ", Cents(c.amount_cents()), " exceeds the payer balance of claim ",
                              c.claim_id(), " (", Cents(claim->PayerBalance()), ")"));
@@ -597,8 +618,8 @@ std::string WriteOffReasonName(rcl::v1::WriteOffReason r) {
 }
 
 absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateView& view) {
+  // Allowed on closed claims too, so that what is left on them can be cleared.
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
-  RCL_RETURN_IF_ERROR(MustBeOpen(*claim));
   rcl::v1::BalanceSide side = c.side();
   if (side == rcl::v1::BALANCE_SIDE_UNSPECIFIED) {
     bool payer_reason = c.reason() == rcl::v1::WRITE_OFF_REASON_CONTRACTUAL ||

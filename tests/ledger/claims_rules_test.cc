@@ -148,7 +148,8 @@ std::vector<RuleCase> Cases() {
            {"write-off", "exceeds the patient balance", "claim C8"}),
       Rule("AdjustmentAboveThePayerBalance", AdjustClaim("C3", ADJUSTMENT_GROUP_CO, "45", 15001),
            {"adjustment", "exceeds the payer balance of claim C3"}),
-      Rule("AdjustAVoidedClaim", AdjustClaim("C6", ADJUSTMENT_GROUP_CO, "45", 1), {"claim C6", "voided"}),
+      Rule("AdjustAVoidedClaimBeyondItsBalance", AdjustClaim("C6", ADJUSTMENT_GROUP_CO, "45", 1),
+           {"exceeds the payer balance of claim C6"}),
       // Bad input.
       Bad("NegativeRemittanceTotal", RecordRemittance("R9", "PAYERA", "T9", -1), {"total_cents"}),
       Bad("AdjudicationWithoutStatus",
