@@ -540,7 +540,10 @@ void Generator::Setup() {
 
 absl::Status Generator::RegisterPatients() {
   const std::string coverage_from = Date(absl::CivilDay(first_day_.year(), 1, 1));
+  const int total_days = static_cast<int>(last_day_ - first_day_) + 1;
+  int registered = 0;
   for (Patient& p : patients_) {
+    if (progress_ && ++registered % 100 == 0) progress_(0, total_days, summary_.commands);
     Command reg;
     auto* r = reg.mutable_register_patient();
     r->set_patient_id(p.id);

@@ -457,6 +457,9 @@ absl::Status RunClaimAdjudicate(Invocation& inv) {
       Parsed<rcl::v1::ClaimPaymentStatus>(inv, "status", ParseClaimPaymentStatus);
   if (!status.ok()) return status.status();
   cmd.set_status(*status);
+  if (inv.args().Values("line").empty() && inv.args().Values("claim-adj").empty()) {
+    return UsageError("at least one --line or --claim-adj is required");
+  }
   for (const std::string& spec : inv.args().Values("line")) {
     absl::StatusOr<rcl::v1::LineAdjudication> line = ParseLineSpec("--line", spec);
     if (!line.ok()) return Usage(line.status());
@@ -1110,7 +1113,7 @@ const std::vector<CommandDef>& Commands() {
       {"claim",
        "adjudicate",
        "",
-       "post a payer's adjudication of a claim under a remittance",
+       "post a payer's adjudication of a claim under a remittance (--line and/or --claim-adj)",
        {{"id", kValue, "ID", "claim id", true},
         {"remit", kValue, "ID", "remittance id", true},
         {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true},
@@ -1118,8 +1121,7 @@ const std::vector<CommandDef>& Commands() {
          true},
         {"line", kRepeated, "SPEC",
          "N:paid=AMT:allowed=AMT:adj=GROUP-CARC[-RARC]:AMT..., e.g. "
-         "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00",
-         true},
+         "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00"},
         {"claim-adj", kRepeated, "GROUP-CARC:AMT", "claim-level adjustment, e.g. CO-45:10.00"}},
        RunClaimAdjudicate},
       {"claim",

@@ -533,6 +533,26 @@ TEST_F(ClaimsCliTest, RejectedResubmittedReplacedAndVoided) {
   ExpectFailure({"patient", "pay", "--patient", "P4", "--id", "PP9", "--amount", "1.00",
                  "--method", "card", "--claim", "CL4R", "--date", "2026-11-20"},
                 1, {"failed precondition", "voided claim CL4R"});
+
+  // A claim whose coverage is not in force on the date of service fails
+  // scrubbing, naming the edit, and cannot be submitted.
+  Ok({"coverage", "add", "--patient", "P4", "--id", "C9", "--payer", "60054", "--payer-name",
+      "LATE PLAN", "--member-id", "L9", "--rank", "3", "--from", "2026-11-10"});
+  Encounter("E9", "P4", {"F41.1"}, {{"99214", "220.00", "1"}});
+  Ok({"claim", "create", "--id", "CL9", "--encounter", "E9", "--coverage", "C9"});
+  testing::CommandResult failed = Rcl({"claim", "scrub", "--id", "CL9"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;  // the scrub itself is recorded
+  EXPECT_THAT(failed.out, HasSubstr("scrub failed"));
+  EXPECT_THAT(failed.out, HasSubstr("edit COVERAGE_ACTIVE claim: the coverage is not in force"));
+  Struct scrub_json = RclJson({"claim", "scrub", "--id", "CL9"});
+  EXPECT_FALSE(Bool(scrub_json, "passed"));
+  std::vector<Value> edits = List(scrub_json, "edits");
+  ASSERT_EQ(edits.size(), 1u);
+  EXPECT_EQ(Str(edits[0].struct_value(), "code"), "COVERAGE_ACTIVE");
+  EXPECT_EQ(Num(edits[0].struct_value(), "line_number"), 0);
+  EXPECT_EQ(Str(Show("CL9"), "status"), "scrub_failed");
+  ExpectFailure({"claim", "submit", "--id", "CL9"}, 1,
+                {"failed precondition", "must pass scrubbing"});
 }
 
 TEST_F(ClaimsCliTest, BadInputsNameTheFlagOrField) {
@@ -565,7 +585,7 @@ TEST_F(ClaimsCliTest, BadInputsNameTheFlagOrField) {
   ExpectFailure(with({"--status", "primary", "--line", "1:paid=1.00", "--claim-adj", "CO45:1.00"}),
                 2, {"--claim-adj", "CO45"});
   ExpectFailure(with({"--status", "paid", "--line", "1:paid=1.00"}), 2, {"--status", "paid"});
-  ExpectFailure(with({"--status", "primary"}), 2, {"--line is required"});
+  ExpectFailure(with({"--status", "primary"}), 2, {"--line", "--claim-adj"});
   ExpectFailure({"claim", "write-off", "--id", "CL5", "--reason", "gift", "--amount", "1.00"}, 2,
                 {"--reason", "gift"});
   ExpectFailure({"claim", "write-off", "--id", "CL5", "--reason", "charity", "--amount", "-1.00"}, 2,
@@ -616,6 +636,16 @@ TEST_F(ClaimsCliTest, BadInputsNameTheFlagOrField) {
   // A provider-level adjustment and a claim-level adjustment post.
   Ok({"remit", "provider-adjustment", "--id", "R5", "--reason", "L6", "--amount", "-12.34",
       "--reference", "INT1"});
+  // A claim-level denial (no lines), then the payer's corrected decision.
+  Ok(with({"--status", "denied", "--claim-adj", "CO-197:150.00"}));
+  Struct denied = Show("CL5");
+  EXPECT_EQ(Str(denied, "status"), "denied");
+  EXPECT_TRUE(Bool(denied, "denied"));
+  Balances d;
+  d.charge = 15000;
+  d.payer_balance = 15000;
+  d.denied = 15000;
+  ExpectBalances(denied, d);
   Ok(with({"--status", "primary", "--line", "1:paid=100.00:allowed=110.00:adj=CO-45:40.00",
            "--claim-adj", "PR-3:10.00"}));
   Struct c = Show("CL5");
