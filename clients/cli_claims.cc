@@ -183,11 +183,10 @@ absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag,
         line.set_allowed_cents(*cents);
       }
     } else if (eq != absl::string_view::npos && key == "adj") {
-      absl::StatusOr<rcl::v1::Adjustment> adjustment = ParseAdjustmentCode(flag, value);
-      if (!adjustment.ok()) {
-        return FlagError(flag, absl::StrCat(Quoted(text), ": ", OneLine(part), ": ",
-                                            adjustment.status().message().substr(flag.size() + 2)));
-      }
+      // Errors name the flag, the spec and the part: `--line: "1:adj=XX-1:2": adj=XX-1: ...`.
+      absl::StatusOr<rcl::v1::Adjustment> adjustment = ParseAdjustmentCode(
+          absl::StrCat(flag, ": ", Quoted(text), ": ", OneLine(part)), value);
+      if (!adjustment.ok()) return adjustment.status();
       if (i + 1 >= parts.size()) {
         return FlagError(flag, absl::StrCat(Quoted(text), ": ", OneLine(part),
                                             " needs an amount after it (adj=", OneLine(value),
