@@ -60,10 +60,18 @@ ClaimLineAmounts LineAmounts(const rcl::v1::LineAdjudication& line, bool line_de
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status) {
   if (line.paid_cents() != 0) return false;
   if (status == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED) return true;
+  int64_t patient_responsibility = 0;
+  bool adjusted = false;
   for (const auto& adj : line.adjustments()) {
-    if (adj.group() != rcl::v1::ADJUSTMENT_GROUP_PR && adj.amount_cents() > 0) return true;
+    if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
+      patient_responsibility += adj.amount_cents();
+    } else if (adj.amount_cents() > 0) {
+      adjusted = true;
+    }
   }
-  return false;
+  // Nothing paid because the patient owes it (e.g. all to the deductible) is
+  // a processed line, not a denial.
+  return adjusted && patient_responsibility <= 0;
 }
 
 std::string_view ClaimStatusName(ClaimStatus status) {

@@ -212,8 +212,9 @@ struct StreamState {
 // stream's next version; an unknown type or undecodable payload is DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload);
 
-// True when an adjudicated line counts as denied: nothing paid, and adjusted
-// for a reason that is not patient responsibility (or the claim is denied).
+// True when an adjudicated line counts as denied: nothing paid, adjusted for
+// a reason that is not patient responsibility, and nothing of it made the
+// patient's responsibility (or the whole claim is denied).
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status);
 
 // Claim-side events (ledger/claim_state.cc). NOT_FOUND if `type` is not one.

@@ -265,6 +265,21 @@ TEST_F(ClaimsScenarioTest, ContractualAndDeductibleThenThePatientPays) {
   EXPECT_EQ(payment.unapplied_cents(), 0);
 }
 
+// Nothing paid because everything went to the deductible is a processed
+// claim, not a denial: the CO-45 posts as contractual and nothing stays open.
+TEST_F(ClaimsScenarioTest, AllToTheDeductibleIsNotADenial) {
+  Setup();
+  CreateAndAccept("C1");
+  Step(RecordRemittance("R1", kPayerA, "T1", 0));
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 0, {Co("45", 4000), Pr("1", 6000)}),
+                                  Line(2, 0, {Co("45", 2000), Pr("1", 3000)})})),
+            (Postings{{kContractual, 6000}, {kArPatient, 9000}, {kArPayerA, -kClaimTotal}}));
+  ExpectClaim("C1", {.status = "adjudicated", .contractual = 6000, .patient_responsibility = 9000,
+                     .patient_balance = 9000});
+  EXPECT_EQ(books_.Claim("C1").denied_cents, 0);
+}
+
 TEST_F(ClaimsScenarioTest, DeniedAppealOverturnedThenPaid) {
   Setup();
   CreateAndAccept("C1");
