@@ -223,9 +223,9 @@ absl::StatusOr<VerifyResult> EventStore::Verify(uint64_t from, uint64_t to) cons
   return r;
 }
 
-absl::Status EventStore::Write(rocksdb::WriteBatch* batch) {
+absl::Status EventStore::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
+  wo.sync = sync && options_.sync_writes;
   return FromRocks(db_->Write(wo, batch), "write batch");
 }
 

@@ -61,10 +61,21 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 
 struct Ledger::WriterState {
   explicit WriterState(size_t cache_max) : cache(cache_max) {}
-  StateCache cache;
+  StateCache cache;  // includes the effects of decided batches not yet durable
   uint64_t next_position = 1;
   Hash last_hash{};
   int64_t last_recorded_at_us = 0;
+  uint64_t next_seq = 1;
+  // Commands with an id decided in batches that may not be durable yet (the
+  // store cannot answer for them): command key -> (batch seq, fingerprint,
+  // result). Pruned once their batch is durable.
+  struct InFlight {
+    uint64_t seq;
+    std::string fingerprint;
+    CommandResult result;
+  };
+  absl::flat_hash_map<std::string, InFlight> in_flight;
+  std::deque<std::pair<uint64_t, std::string>> in_flight_order;
 };
 
 // The state of a tenant's streams as the batch being decided sees it: the
@@ -136,7 +147,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
     ledger->head_ = head;
   }
   spdlog::info("ledger opened: head position {}", head.position);
-  ledger->thread_ = std::thread([l = ledger.get()] { l->WriterLoop(); });
+  size_t in_flight = std::max<size_t>(ledger->options_.batches_in_flight_max, 1);
+  ledger->to_write_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
+  ledger->to_complete_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
+  Ledger* l = ledger.get();
+  ledger->completer_thread_ = std::thread([l] { l->CompleterLoop(); });
+  ledger->writer_thread_ = std::thread([l] { l->WriterLoop(); });
+  ledger->sequencer_thread_ = std::thread([l] { l->SequencerLoop(); });
   return ledger;
 }
 
@@ -147,7 +164,10 @@ void Ledger::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  // Each stage drains what it has, then closes the next stage's queue.
+  if (sequencer_thread_.joinable()) sequencer_thread_.join();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  if (completer_thread_.joinable()) completer_thread_.join();
 }
 
 int64_t Ledger::NowUs() const {
@@ -219,40 +239,99 @@ void Ledger::RemoveCommitListener(int id) {
   listeners_.erase(id);
 }
 
-void Ledger::WriterLoop() {
-  std::vector<Pending> batch;
+void Ledger::SequencerLoop() {
   while (true) {
-    batch.clear();
+    std::vector<Pending> batch;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) break;  // stopping and drained
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    ProcessBatch(batch);
+    to_write_->Push(DecideBatch(std::move(batch)));
+  }
+  to_write_->Close();
+}
+
+void Ledger::WriterLoop() {
+  while (true) {
+    // Every decided batch waiting is written now, with ONE fsync at the end:
+    // the sync of the last write makes the earlier (unsynced) ones durable.
+    std::vector<DecidedBatch> batches = to_write_->PopAll();
+    if (batches.empty()) break;
+    bool failed;
+    {
+      absl::MutexLock lock(&mu_);
+      failed = failed_;
+    }
+    size_t last_write = batches.size();
+    for (size_t i = 0; i < batches.size(); ++i) {
+      if (batches[i].write_batch != nullptr) last_write = i;
+    }
+    for (size_t i = 0; i < batches.size() && !failed; ++i) {
+      if (batches[i].write_batch == nullptr) continue;
+      absl::Status written = store_->Write(batches[i].write_batch.get(), /*sync=*/i == last_write);
+      if (!written.ok()) {
+        spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
+        absl::MutexLock lock(&mu_);
+        failed_ = failed = true;
+      }
+    }
+    for (DecidedBatch& b : batches) {
+      if (failed) {
+        // Not durable (or decided on top of a batch that is not): no command
+        // of it gets any answer but this.
+        for (auto& r : b.results) r = absl::UnavailableError("storage write failed; the command was not recorded");
+      } else if (b.write_batch != nullptr) {
+        commits_.fetch_add(1, std::memory_order_relaxed);
+        committed_commands_.fetch_add(b.written_commands, std::memory_order_relaxed);
+      }
+    }
+    if (!failed && last_write < batches.size()) {
+      fsyncs_.fetch_add(1, std::memory_order_relaxed);
+      const LogHead& head = batches[last_write].head_after;
+      std::vector<std::function<void(uint64_t)>> listeners;
+      {
+        absl::MutexLock lock(&mu_);
+        head_ = head;
+        for (auto& [id, listener] : listeners_) listeners.push_back(listener);
+      }
+      for (auto& listener : listeners) listener(head.position);
+    }
+    durable_seq_.store(batches.back().seq, std::memory_order_release);
+    for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
+  }
+  to_complete_->Close();
+}
+
+void Ledger::CompleterLoop() {
+  while (std::optional<DecidedBatch> b = to_complete_->Pop()) {
+    for (size_t i = 0; i < b->commands.size(); ++i) b->commands[i].callback(std::move(b->results[i]));
   }
 }
 
-void Ledger::ProcessBatch(std::vector<Pending>& batch) {
-  bool failed;
-  {
-    absl::MutexLock lock(&mu_);
-    failed = failed_;
-  }
-  if (failed) {
-    for (Pending& p : batch) p.callback(absl::UnavailableError("ledger stopped accepting writes after a storage failure"));
-    return;
-  }
+Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   WriterState& w = *writer_;
+  DecidedBatch out;
+  out.seq = w.next_seq++;
+  out.results.assign(batch.size(), absl::UnknownError("not decided"));
+  // Forget in-flight command ids whose batch is durable: the store answers for them now.
+  uint64_t durable = durable_seq_.load(std::memory_order_acquire);
+  while (!w.in_flight_order.empty() && w.in_flight_order.front().first <= durable) {
+    auto it = w.in_flight.find(w.in_flight_order.front().second);
+    if (it != w.in_flight.end() && it->second.seq <= durable) w.in_flight.erase(it);
+    w.in_flight_order.pop_front();
+  }
+
   absl::flat_hash_map<std::string, StreamState> overlay;
   BatchView view(this, &overlay);
-  rocksdb::WriteBatch wb;
-  std::vector<absl::StatusOr<CommandResult>> results(batch.size(), absl::UnknownError("not decided"));
+  auto wb = std::make_unique<rocksdb::WriteBatch>();
+  std::vector<absl::StatusOr<CommandResult>>& results = out.results;
   // Commands of this batch with an id, by command key: index into batch.
   absl::flat_hash_map<std::string, size_t> batch_command_ids;
 
@@ -274,6 +353,13 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
       if (auto it = batch_command_ids.find(command_key); it != batch_command_ids.end()) {
         results[i] = batch[it->second].fingerprint == batch[i].fingerprint
                          ? results[it->second]
+                         : absl::StatusOr<CommandResult>(absl::AlreadyExistsError(
+                               "command id was already used for a different command"));
+        continue;
+      }
+      if (auto it = w.in_flight.find(command_key); it != w.in_flight.end()) {
+        results[i] = it->second.fingerprint == batch[i].fingerprint
+                         ? absl::StatusOr<CommandResult>(it->second.result)
                          : absl::StatusOr<CommandResult>(absl::AlreadyExistsError(
                                "command id was already used for a different command"));
         continue;
@@ -383,10 +469,10 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
       // record = canonical || prev_hash || hash, exactly EncodeRecord(e).
       record.append(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize);
       record.append(reinterpret_cast<const char*>(e.hash.data()), kHashSize);
-      wb.Put(store_->log_family(), PositionKey(e.position), record);
+      wb->Put(store_->log_family(), PositionKey(e.position), record);
       std::string position_value;
       PutBigEndian64(&position_value, e.position);
-      wb.Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
+      wb->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
       result.event_ids.push_back(e.event_id);
     }
     next_position += records.size();
@@ -399,8 +485,10 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
       record.set_stream_version(result.stream_version);
       for (const auto& id : result.event_ids) record.add_event_ids(id);
       record.set_recorded_at_us(recorded_at);
-      wb.Put(store_->command_family(), command_key, record.SerializeAsString());
+      wb->Put(store_->command_family(), command_key, record.SerializeAsString());
       batch_command_ids[command_key] = i;
+      w.in_flight[command_key] = WriterState::InFlight{out.seq, batch[i].fingerprint, result};
+      w.in_flight_order.emplace_back(out.seq, command_key);
     }
     results[i] = std::move(result);
     ++written_commands;
@@ -408,37 +496,22 @@ void Ledger::ProcessBatch(std::vector<Pending>& batch) {
   view.ReleasePins();
 
   if (next_position != first_position) {
-    absl::Status written = store_->Write(&wb);
-    if (!written.ok()) {
-      spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
-      absl::Status failure = absl::UnavailableError("storage write failed; the command was not recorded");
-      for (size_t i = 0; i < batch.size(); ++i) {
-        if (results[i].ok()) results[i] = failure;
-      }
-      absl::MutexLock lock(&mu_);
-      failed_ = true;
-      // Fail everything still queued too: the writer stops here.
-    } else {
-      for (auto& [key, state] : overlay) {
-        w.cache.Put(key, std::make_shared<const StreamState>(std::move(state)));
-      }
-      w.next_position = next_position;
-      w.last_hash = chain;
-      w.last_recorded_at_us = recorded_at;
-      commits_.fetch_add(1, std::memory_order_relaxed);
-      committed_commands_.fetch_add(written_commands, std::memory_order_relaxed);
-      std::vector<std::function<void(uint64_t)>> listeners;
-      {
-        absl::MutexLock lock(&mu_);
-        head_.position = next_position - 1;
-        head_.hash = chain;
-        head_.recorded_at_us = recorded_at;
-        for (auto& [id, l] : listeners_) listeners.push_back(l);
-      }
-      for (auto& l : listeners) l(next_position - 1);
+    // Optimistic: later batches are decided on this state. If this batch's
+    // write fails, the writer fails it and every batch after it.
+    for (auto& [key, state] : overlay) {
+      w.cache.Put(key, std::make_shared<const StreamState>(std::move(state)));
     }
+    w.next_position = next_position;
+    w.last_hash = chain;
+    w.last_recorded_at_us = recorded_at;
+    out.write_batch = std::move(wb);
+    out.head_after.position = next_position - 1;
+    out.head_after.hash = chain;
+    out.head_after.recorded_at_us = recorded_at;
+    out.written_commands = written_commands;
   }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].callback(std::move(results[i]));
+  out.commands = std::move(batch);
+  return out;
 }
 
 }  // namespace rcl::ledger

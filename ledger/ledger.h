@@ -1,12 +1,19 @@
-// Ledger: the write side of RCL. Owns the EventStore and the sequencing
-// writer: one thread that takes queued commands in batches, decides each
-// against current state, appends their events (positions, versions, hash
-// chain) in ONE RocksDB WriteBatch with WAL fsync, and only then completes
-// every command of the batch (group commit).
+// Ledger: the write side of RCL. Owns the EventStore and a three-stage
+// pipeline (group commit):
+//   1. the sequencer thread takes queued commands in batches, decides each
+//      against current state, and builds ONE RocksDB WriteBatch per batch
+//      (positions, versions, hash chain);
+//   2. the writer thread writes every decided batch waiting, in order, with
+//      ONE WAL fsync at the end, and only then publishes the new head;
+//   3. the completer thread answers every command of a durable batch.
+// The sequencer decides batch N+1 while batch N is being fsynced; a command
+// is never answered before its batch (and every batch before it) is durable.
+// After a storage failure every later batch is failed and nothing more is
+// written.
 //
 // Thread-safety: Submit(), head(), WaitForPosition() and the listener calls
-// are safe from any thread. Callbacks run on the writer thread and must not
-// block.
+// are safe from any thread. Callbacks run on the completer thread and must
+// not block.
 #ifndef RCL_LEDGER_LEDGER_H_
 #define RCL_LEDGER_LEDGER_H_
 
@@ -25,6 +32,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "rocksdb/write_batch.h"
+#include "ledger/bounded_queue.h"
 #include "ledger/commands.h"
 #include "ledger/event_store.h"
 #include "rcl/v1/events.pb.h"
@@ -58,6 +67,7 @@ class Ledger {
     std::string data_dir;
     size_t queue_max = 8192;          // queued commands; beyond: RESOURCE_EXHAUSTED
     size_t batch_commands_max = 512;  // commands decided and committed together
+    size_t batches_in_flight_max = 4; // decided batches waiting for fsync or answers
     size_t state_cache_streams_max = 200'000;
     bool sync_writes = true;          // only tests may turn fsync off
     // Clock, for tests; default is the system clock (microseconds since epoch).
@@ -102,6 +112,7 @@ class Ledger {
   // Counters for metrics and benchmarks.
   uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
   uint64_t committed_commands() const { return committed_commands_.load(std::memory_order_relaxed); }
+  uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
 
  private:
   struct Pending {
@@ -109,11 +120,22 @@ class Ledger {
     std::string fingerprint;  // SHA-256 of the command, when command_id is set
     CommandCallback callback;
   };
+  // A batch decided by the sequencer, on its way to disk and then to answers.
+  struct DecidedBatch {
+    uint64_t seq = 0;
+    std::vector<Pending> commands;
+    std::vector<absl::StatusOr<CommandResult>> results;
+    std::unique_ptr<rocksdb::WriteBatch> write_batch;  // null when nothing to write
+    LogHead head_after;
+    size_t written_commands = 0;
+  };
   class BatchView;
 
   explicit Ledger(Options options);
+  void SequencerLoop();
+  DecidedBatch DecideBatch(std::vector<Pending> batch);
   void WriterLoop();
-  void ProcessBatch(std::vector<Pending>& batch);
+  void CompleterLoop();
   int64_t NowUs() const;
 
   Options options_;
@@ -127,12 +149,18 @@ class Ledger {
   std::map<int, std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(mu_);
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 1;
 
-  // Writer-thread state (no lock: only the writer touches it).
+  // Sequencer-thread state (no lock: only the sequencer touches it).
   struct WriterState;
   std::unique_ptr<WriterState> writer_;
-  std::thread thread_;
+  std::unique_ptr<BoundedQueue<DecidedBatch>> to_write_;
+  std::unique_ptr<BoundedQueue<DecidedBatch>> to_complete_;
+  std::atomic<uint64_t> durable_seq_{0};  // last batch written (or failed)
+  std::thread sequencer_thread_;
+  std::thread writer_thread_;
+  std::thread completer_thread_;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> committed_commands_{0};
+  std::atomic<uint64_t> fsyncs_{0};
 };
 
 }  // namespace rcl::ledger

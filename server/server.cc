@@ -70,7 +70,8 @@ void Server::Shutdown() {
   parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(shutdown_grace_ms_));
   parts_->hub->Stop();
   ledger_->Stop();
-  spdlog::info("writer: {} commands in {} commits", ledger_->committed_commands(), ledger_->commits());
+  spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(), ledger_->commits(),
+               ledger_->fsyncs());
   parts_->grpc_server->Wait();
   parts_.reset();
   ledger_.reset();
