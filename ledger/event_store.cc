@@ -223,9 +223,39 @@ absl::StatusOr<VerifyResult> EventStore::Verify(uint64_t from, uint64_t to) cons
   return r;
 }
 
-absl::Status EventStore::Write(rocksdb::WriteBatch* batch, bool sync) {
+namespace {
+
+// Copies the puts of one batch into another (column families by id).
+class MergeInto : public rocksdb::WriteBatch::Handler {
+ public:
+  MergeInto(rocksdb::WriteBatch* out, const std::vector<rocksdb::ColumnFamilyHandle*>& families)
+      : out_(out), families_(families) {}
+  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    for (auto* f : families_) {
+      if (f->GetID() == family_id) return out_->Put(f, key, value);
+    }
+    return rocksdb::Status::Corruption("batch names an unknown column family");
+  }
+
+ private:
+  rocksdb::WriteBatch* out_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& families_;
+};
+
+}  // namespace
+
+absl::Status EventStore::WriteAll(const std::vector<rocksdb::WriteBatch*>& batches) {
+  rocksdb::WriteBatch merged;
+  MergeInto merge(&merged, handles_);
+  for (rocksdb::WriteBatch* b : batches) {
+    RCL_RETURN_IF_ERROR(FromRocks(b->Iterate(&merge), "merge batches"));
+  }
+  return Write(&merged);
+}
+
+absl::Status EventStore::Write(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
-  wo.sync = sync && options_.sync_writes;
+  wo.sync = options_.sync_writes;
   return FromRocks(db_->Write(wo, batch), "write batch");
 }
 

@@ -82,10 +82,13 @@ class EventStore {
   // event's hash, and hash equal to SHA-256(prev_hash || canonical bytes).
   absl::StatusOr<VerifyResult> Verify(uint64_t from, uint64_t to) const;
 
-  // Atomically applies one batch. With `sync` (and unless the store was
-  // opened without fsync) the WAL is fsynced before returning, which also
-  // makes every earlier unsynced write durable.
-  absl::Status Write(rocksdb::WriteBatch* batch, bool sync = true);
+  // Atomically applies one batch, with WAL fsync (unless the store was
+  // opened without it).
+  absl::Status Write(rocksdb::WriteBatch* batch);
+
+  // Atomically applies several batches, in order, as one write with one
+  // fsync.
+  absl::Status WriteAll(const std::vector<rocksdb::WriteBatch*>& batches);
 
   rocksdb::ColumnFamilyHandle* log_family() const { return log_; }
   rocksdb::ColumnFamilyHandle* stream_family() const { return streams_; }

@@ -260,8 +260,8 @@ void Ledger::SequencerLoop() {
 
 void Ledger::WriterLoop() {
   while (true) {
-    // Every decided batch waiting is written now, with ONE fsync at the end:
-    // the sync of the last write makes the earlier (unsynced) ones durable.
+    // Every decided batch waiting is written now, merged into ONE write with
+    // one fsync.
     std::vector<DecidedBatch> batches = to_write_->PopAll();
     if (batches.empty()) break;
     bool failed;
@@ -270,12 +270,16 @@ void Ledger::WriterLoop() {
       failed = failed_;
     }
     size_t last_write = batches.size();
+    std::vector<rocksdb::WriteBatch*> to_write;
     for (size_t i = 0; i < batches.size(); ++i) {
-      if (batches[i].write_batch != nullptr) last_write = i;
-    }
-    for (size_t i = 0; i < batches.size() && !failed; ++i) {
       if (batches[i].write_batch == nullptr) continue;
-      absl::Status written = store_->Write(batches[i].write_batch.get(), /*sync=*/i == last_write);
+      last_write = i;
+      to_write.push_back(batches[i].write_batch.get());
+    }
+    if (!failed && !to_write.empty()) {
+      // One atomic write, one fsync: nothing of these batches is visible to
+      // readers before it is durable.
+      absl::Status written = to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
       if (!written.ok()) {
         spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
         absl::MutexLock lock(&mu_);
@@ -286,7 +290,8 @@ void Ledger::WriterLoop() {
       if (failed) {
         // Not durable (or decided on top of a batch that is not): no command
         // of it gets any answer but this.
-        for (auto& r : b.results) r = absl::UnavailableError("storage write failed; the command was not recorded");
+        for (auto& r : b.results) r = absl::UnavailableError(
+            "storage write failed; the command may not have been recorded: retry with the same command id after a restart");
       } else if (b.write_batch != nullptr) {
         commits_.fetch_add(1, std::memory_order_relaxed);
         committed_commands_.fetch_add(b.written_commands, std::memory_order_relaxed);
