@@ -1,6 +1,7 @@
 // Folding claim-side events (claims, remittances, appeals, patient account)
 // into stream state. See ledger/state.h.
 #include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
 #include "ledger/state.h"
 #include "ledger/status.h"
 
@@ -11,6 +12,16 @@ template <typename Message>
 absl::Status Parse(std::string_view payload, Message* m) {
   if (!m->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::DataLossError(absl::StrCat("undecodable ", Message::descriptor()->name(), " payload"));
+  }
+  return absl::OkStatus();
+}
+
+// Postings read back from the log must balance as they did when written.
+template <typename Event>
+absl::Status CheckStoredPostings(const Event& e) {
+  if constexpr (requires { e.postings(); }) {
+    absl::Status balanced = CheckBalanced({e.postings().begin(), e.postings().end()});
+    if (!balanced.ok()) return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
   }
   return absl::OkStatus();
 }
@@ -30,6 +41,7 @@ template <typename Event, typename T, typename Fn>
 absl::Status On(StreamState* state, std::string_view type, std::string_view payload, Fn fn) {
   Event e;
   RCL_RETURN_IF_ERROR(Parse(payload, &e));
+  RCL_RETURN_IF_ERROR(CheckStoredPostings(e));
   T* agg = As<T>(state);
   if (agg == nullptr) return Mismatch(type);
   fn(*agg, e);

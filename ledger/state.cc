@@ -1,6 +1,7 @@
 #include "ledger/state.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {
@@ -92,6 +93,9 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
   } else if (type == "ChargeRecorded") {
     rcl::v1::ChargeRecorded e;
     if (auto s = Parse(payload, &e); !s.ok()) return s;
+    if (!CheckBalanced({e.postings().begin(), e.postings().end()}).ok()) {
+      return absl::DataLossError("stored ChargeRecorded postings do not balance");
+    }
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
     ChargeLineState line;
@@ -106,6 +110,9 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
   } else if (type == "ChargeVoided") {
     rcl::v1::ChargeVoided e;
     if (auto s = Parse(payload, &e); !s.ok()) return s;
+    if (!CheckBalanced({e.postings().begin(), e.postings().end()}).ok()) {
+      return absl::DataLossError("stored ChargeVoided postings do not balance");
+    }
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
     enc->lines[e.line_number()].voided = true;

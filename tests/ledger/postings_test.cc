@@ -1,0 +1,85 @@
+// Postings: balanced before they are written, and checked again when read
+// back from the log.
+#include <string>
+
+#include "gtest/gtest.h"
+#include "ledger/codec.h"
+#include "ledger/postings.h"
+#include "ledger/replay.h"
+#include "ledger/state.h"
+#include "tests/testing/ledger_fixture.h"
+
+namespace rcl::ledger {
+namespace {
+
+using testing::kTenant;
+
+rcl::v1::Posting P(const std::string& account, int64_t cents) {
+  rcl::v1::Posting p;
+  p.set_account(account);
+  p.set_amount_cents(cents);
+  return p;
+}
+
+TEST(PostingsTest, BalancedMeansNonZeroAmountsOnNamedAccountsSummingToZero) {
+  EXPECT_TRUE(CheckBalanced({}).ok());
+  EXPECT_TRUE(CheckBalanced({P("ar:unbilled", 15000), P("revenue:gross_charges", -15000)}).ok());
+  EXPECT_EQ(CheckBalanced({P("ar:unbilled", 15000), P("revenue:gross_charges", -14999)}).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckBalanced({P("ar:unbilled", 0)}).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckBalanced({P("", 5), P("x", -5)}).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckBalanced({P("a", INT64_MAX), P("b", 1), P("c", INT64_MIN)}).code(), absl::StatusCode::kInternal);
+}
+
+TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {
+  rcl::v1::ChargeRecorded charge;
+  AddPostingPair(charge.mutable_postings(), "ar:unbilled", "revenue:gross_charges", 2500);
+  auto postings = ExtractPostings(charge);
+  ASSERT_EQ(postings.size(), 2u);
+  EXPECT_EQ(postings[0].account(), "ar:unbilled");
+  EXPECT_EQ(postings[0].amount_cents(), 2500);
+  EXPECT_EQ(postings[1].amount_cents(), -2500);
+  EXPECT_TRUE(ExtractPostings(rcl::v1::PatientRegistered()).empty());
+}
+
+// A stored charge whose postings were altered so they no longer balance is
+// refused when its stream is read back: the books never fold bad postings.
+TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
+  testing::ScratchDir dir;
+  uint64_t charge_position = 0;
+  {
+    auto ledger = testing::OpenLedgerOrDie(testing::LedgerOptions(dir.path()));
+    ASSERT_TRUE(ledger->Execute(testing::Request(testing::RegisterPatientCommand("P1"))).ok());
+    ASSERT_TRUE(ledger->Execute(testing::Request(testing::OpenEncounterCommand("E1", "P1"))).ok());
+    ASSERT_TRUE(ledger->Execute(testing::Request(testing::RecordDiagnosesCommand("E1", {"E11.9"}))).ok());
+    auto charged = ledger->Execute(testing::Request(testing::RecordChargeCommand("E1", 1, 15000)));
+    ASSERT_TRUE(charged.ok()) << charged.status();
+    charge_position = charged->position;
+    ASSERT_TRUE(LoadStreamState(ledger->store(), kTenant, EncounterStream("E1")).ok());
+
+    // Alter the stored payload: the credit no longer matches the debit.
+    auto record = ledger->store().ReadEvent(charge_position);
+    ASSERT_TRUE(record.ok());
+    rcl::v1::ChargeRecorded payload;
+    ASSERT_TRUE(payload.ParseFromString(record->payload));
+    payload.mutable_postings(1)->set_amount_cents(-1);
+    record->payload = payload.SerializeAsString();
+    record->hash = ChainHash(record->prev_hash, CanonicalBytes(*record));
+    ASSERT_TRUE(ledger->mutable_store_for_testing()
+                    ->raw_db()
+                    ->Put(rocksdb::WriteOptions(), ledger->store().log_family(), PositionKey(charge_position),
+                          EncodeRecord(*record))
+                    .ok());
+  }
+  auto reopened = testing::OpenLedgerOrDie(testing::LedgerOptions(dir.path()));
+  auto state = LoadStreamState(reopened->store(), kTenant, EncounterStream("E1"));
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(state.status().message().find("postings do not balance"), std::string::npos) << state.status();
+  // And the sequencer will not decide on top of it.
+  auto more = reopened->Execute(testing::Request(testing::RecordChargeCommand("E1", 2, 2500)));
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(reopened->head().position, charge_position);
+}
+
+}  // namespace
+}  // namespace rcl::ledger
