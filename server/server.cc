@@ -65,11 +65,13 @@ void Server::Shutdown() {
   shut_down_ = true;
   spdlog::info("shutting down");
   parts_->hub->RequestStop();
-  // Waits for in-flight calls; the ledger still runs, so every queued command
-  // completes (durably) and is answered.
+  // New commands are refused (UNAVAILABLE); every queued one is decided,
+  // written, fsynced and answered before Stop() returns.
+  ledger_->Stop();
+  // What is left are reads and subscriptions: give them a short grace, then
+  // gRPC cancels them.
   parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(shutdown_grace_ms_));
   parts_->hub->Stop();
-  ledger_->Stop();
   spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(), ledger_->commits(),
                ledger_->fsyncs());
   parts_->grpc_server->Wait();

@@ -18,7 +18,7 @@ struct ServerConfig {
   size_t batch_commands_max = 512;
   size_t read_threads = 4;
   size_t read_queue_max = 1024;
-  int shutdown_grace_ms = 5000;
+  int shutdown_grace_ms = 1000;  // for reads and subscriptions, after commands drained
 };
 
 class Server {
@@ -42,7 +42,7 @@ class Server {
   std::string address_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Parts> parts_;
-  int shutdown_grace_ms_ = 5000;
+  int shutdown_grace_ms_ = 1000;
   bool shut_down_ = false;
 };
 

@@ -594,7 +594,7 @@ TEST_F(SubscribeTest, TerminateEndsSubscriptionsAndExitsCleanly) {
 // subscription is long finished (its reactor got OnCancel, Finish, OnDone).
 // Without the cancelled call (or once the client disconnects) it stops in a
 // few milliseconds.
-TEST_F(SubscribeTest, DISABLED_TerminateIsPromptAfterACancelledSubscription) {
+TEST_F(SubscribeTest, TerminateIsPromptAfterACancelledSubscription) {
   ASSERT_TRUE(WriteEvents(server_->address(), kTenant, "a", 0, 10).ok());
   std::unique_ptr<SubscriptionReader> reader = Open(client_.get(), SubscribeRequest());
   ASSERT_NE(reader, nullptr);
