@@ -337,8 +337,6 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   BatchView view(this, &overlay);
   auto wb = std::make_unique<rocksdb::WriteBatch>();
   std::vector<absl::StatusOr<CommandResult>>& results = out.results;
-  // Commands of this batch with an id, by command key: index into batch.
-  absl::flat_hash_map<std::string, size_t> batch_command_ids;
 
   const uint64_t first_position = w.next_position;
   uint64_t next_position = w.next_position;
@@ -354,14 +352,8 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     std::string command_key;
     if (!req.command_id.empty()) {
       command_key = CommandKey(req.tenant, req.command_id);
-      // Idempotency: the same id earlier in this batch, or already stored.
-      if (auto it = batch_command_ids.find(command_key); it != batch_command_ids.end()) {
-        results[i] = batch[it->second].fingerprint == batch[i].fingerprint
-                         ? results[it->second]
-                         : absl::StatusOr<CommandResult>(absl::AlreadyExistsError(
-                               "command id was already used for a different command"));
-        continue;
-      }
+      // Idempotency: the same id decided earlier (this batch or one not yet
+      // durable), or already stored.
       if (auto it = w.in_flight.find(command_key); it != w.in_flight.end()) {
         results[i] = it->second.fingerprint == batch[i].fingerprint
                          ? absl::StatusOr<CommandResult>(it->second.result)
@@ -491,7 +483,6 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
       for (const auto& id : result.event_ids) record.add_event_ids(id);
       record.set_recorded_at_us(recorded_at);
       wb->Put(store_->command_family(), command_key, record.SerializeAsString());
-      batch_command_ids[command_key] = i;
       w.in_flight[command_key] = WriterState::InFlight{out.seq, batch[i].fingerprint, result};
       w.in_flight_order.emplace_back(out.seq, command_key);
     }
