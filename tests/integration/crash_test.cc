@@ -28,14 +28,21 @@
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/workload.h"
 
 namespace rcl {
 namespace {
 
 using ::rcl::client::Client;
-using ::rcl::client::CommandOptions;
+using ::rcl::testing::ClientOptions;
+using ::rcl::testing::ReadLogUpTo;
+using ::rcl::testing::RecordChargeCommand;
+using ::rcl::testing::RecordDiagnosesCommand;
+using ::rcl::testing::RegisterPatientCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;
+using ::rcl::testing::WithCommandId;
+using ::rcl::testing::WorkloadEncounterCommand;
 using ::rcl::v1::CommandResponse;
 using ::rcl::v1::Event;
 
@@ -43,62 +50,6 @@ constexpr char kTenant[] = "acme";
 constexpr int kWriters = 8;
 constexpr int kChargesPerEncounter = 60;
 constexpr int kResendThreads = 8;
-
-client::Options ClientOptions(const std::string& tenant, int64_t connect_timeout_ms = 0) {
-  client::Options options;
-  options.tenant = tenant;
-  options.connect_timeout_ms = connect_timeout_ms;
-  return options;
-}
-
-CommandOptions WithCommandId(const std::string& id) {
-  CommandOptions options;
-  options.command_id = id;
-  return options;
-}
-
-v1::Command RegisterPatientCommand(const std::string& patient_id) {
-  v1::Command c;
-  v1::RegisterPatient* r = c.mutable_register_patient();
-  r->set_patient_id(patient_id);
-  r->set_family_name("Roe");
-  r->set_given_name("Richard");
-  r->set_birth_date("1975-06-30");
-  return c;
-}
-
-v1::Command OpenEncounterCommand(const std::string& encounter_id, const std::string& patient_id) {
-  v1::Command c;
-  v1::OpenEncounter* o = c.mutable_open_encounter();
-  o->set_encounter_id(encounter_id);
-  o->set_patient_id(patient_id);
-  o->set_rendering_npi("1234567893");
-  o->set_billing_npi("1234567893");
-  o->set_date_of_service("2026-11-02");
-  o->set_place_of_service("11");
-  return c;
-}
-
-v1::Command RecordDiagnosesCommand(const std::string& encounter_id) {
-  v1::Command c;
-  v1::RecordDiagnoses* d = c.mutable_record_diagnoses();
-  d->set_encounter_id(encounter_id);
-  d->add_icd10_codes("E11.9");
-  d->add_icd10_codes("I10");
-  return c;
-}
-
-v1::Command RecordChargeCommand(const std::string& encounter_id, int line) {
-  v1::Command c;
-  v1::RecordCharge* r = c.mutable_record_charge();
-  r->set_encounter_id(encounter_id);
-  r->set_line_number(line);
-  r->set_cpt("99213");
-  r->set_units(1);
-  r->set_amount_cents(10'000 + line);
-  r->add_diagnosis_pointers(1 + line % 2);
-  return c;
-}
 
 // A command and the response that acknowledged it.
 struct Acked {
@@ -160,13 +111,13 @@ class Traffic {
       }
       return false;
     };
-    if (!send(RegisterPatientCommand(patient))) return;
+    if (!send(RegisterPatientCommand(patient, "Roe", "Richard", "1975-06-30"))) return;
     for (int encounter = 0;; ++encounter) {
       std::string encounter_id = absl::StrCat("E-", tag_, "-", writer, "-", encounter);
-      if (!send(OpenEncounterCommand(encounter_id, patient))) return;
-      if (!send(RecordDiagnosesCommand(encounter_id))) return;
+      if (!send(WorkloadEncounterCommand(encounter_id, patient))) return;
+      if (!send(RecordDiagnosesCommand(encounter_id, {"E11.9", "I10"}))) return;
       for (int line = 1; line <= kChargesPerEncounter; ++line) {
-        if (!send(RecordChargeCommand(encounter_id, line))) return;
+        if (!send(RecordChargeCommand(encounter_id, line, 10'000 + line, {1 + line % 2}))) return;
       }
     }
   }
@@ -231,21 +182,6 @@ std::map<std::string, absl::StatusOr<CommandResponse>> Resend(
   return out;
 }
 
-// Every event of the tenant from position 1 to the head.
-absl::StatusOr<std::vector<Event>> ReadWholeLog(Client* client) {
-  std::vector<Event> out;
-  v1::ReadAllRequest request;
-  request.set_from_position(1);
-  request.set_limit(1000);
-  while (true) {
-    absl::StatusOr<v1::ReadAllResponse> page = client->ReadAll(request);
-    if (!page.ok()) return page.status();
-    for (Event& e : *page->mutable_events()) out.push_back(std::move(e));
-    if (page->end_of_log()) return out;
-    request.set_from_position(page->next_position());
-  }
-}
-
 // Checks, against the server at `address` (just restarted on the data
 // directory), every acknowledged command and the log as a whole; then
 // re-sends the commands whose outcome was unknown, counting in
@@ -272,7 +208,7 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
   EXPECT_EQ(verify->hash_at_to(), head->hash());
 
   // Gapless: positions 1..head, nothing else.
-  absl::StatusOr<std::vector<Event>> log = ReadWholeLog(client->get());
+  absl::StatusOr<std::vector<Event>> log = ReadLogUpTo(client->get());
   ASSERT_TRUE(log.ok()) << log.status();
   ASSERT_EQ(log->size(), head->position());
   for (size_t i = 0; i < log->size(); ++i) {

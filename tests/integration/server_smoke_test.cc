@@ -26,12 +26,14 @@
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/workload.h"
 
 namespace rcl {
 namespace {
 
 using ::google::protobuf::UnknownField;
 using ::google::protobuf::UnknownFieldSet;
+using ::rcl::testing::ClientOptions;
 using ::rcl::testing::RunCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;
@@ -42,13 +44,6 @@ constexpr auto kCallTimeout = std::chrono::seconds(10);
 
 std::chrono::system_clock::time_point CallDeadline() {
   return std::chrono::system_clock::now() + kCallTimeout;
-}
-
-client::Options ClientOptions(const std::string& tenant, int64_t connect_timeout_ms = 0) {
-  client::Options options;
-  options.tenant = tenant;
-  options.connect_timeout_ms = connect_timeout_ms;
-  return options;
 }
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {

@@ -33,6 +33,7 @@
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/server_process.h"
+#include "tests/testing/workload.h"
 
 namespace rcl {
 namespace {
@@ -40,8 +41,14 @@ namespace {
 using ::rcl::client::Client;
 using ::rcl::client::CommandOptions;
 using ::rcl::client::Subscription;
+using ::rcl::testing::ClientOptions;
+using ::rcl::testing::ReadLogUpTo;
+using ::rcl::testing::RecordChargeCommand;
+using ::rcl::testing::RecordDiagnosesCommand;
+using ::rcl::testing::RegisterPatientCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;
+using ::rcl::testing::WorkloadEncounterCommand;
 using ::rcl::v1::Event;
 using ::rcl::v1::SubscribeRequest;
 using ::rcl::v1::SubscribeResponse;
@@ -60,57 +67,6 @@ constexpr absl::Duration kTestBudget = absl::Seconds(90);
 constexpr absl::Duration kSlowDelay = absl::Milliseconds(40);
 constexpr int kSlowMessages = 75;
 constexpr int64_t kRssLimitBytes = int64_t{1} << 30;
-
-client::Options ClientOptions(const std::string& tenant, int64_t connect_timeout_ms = 0) {
-  client::Options options;
-  options.tenant = tenant;
-  options.connect_timeout_ms = connect_timeout_ms;
-  return options;
-}
-
-// --- Commands (each appends exactly one event) ------------------------------
-
-v1::Command RegisterPatientCommand(const std::string& patient_id) {
-  v1::Command c;
-  v1::RegisterPatient* r = c.mutable_register_patient();
-  r->set_patient_id(patient_id);
-  r->set_family_name("Doe");
-  r->set_given_name("Jane");
-  r->set_birth_date("1980-04-01");
-  return c;
-}
-
-v1::Command OpenEncounterCommand(const std::string& encounter_id, const std::string& patient_id) {
-  v1::Command c;
-  v1::OpenEncounter* o = c.mutable_open_encounter();
-  o->set_encounter_id(encounter_id);
-  o->set_patient_id(patient_id);
-  o->set_rendering_npi("1234567893");
-  o->set_billing_npi("1234567893");
-  o->set_date_of_service("2026-11-02");
-  o->set_place_of_service("11");
-  return c;
-}
-
-v1::Command RecordDiagnosesCommand(const std::string& encounter_id) {
-  v1::Command c;
-  v1::RecordDiagnoses* d = c.mutable_record_diagnoses();
-  d->set_encounter_id(encounter_id);
-  d->add_icd10_codes("E11.9");
-  return c;
-}
-
-v1::Command RecordChargeCommand(const std::string& encounter_id, int line) {
-  v1::Command c;
-  v1::RecordCharge* r = c.mutable_record_charge();
-  r->set_encounter_id(encounter_id);
-  r->set_line_number(line);
-  r->set_cpt("99213");
-  r->set_units(1);
-  r->set_amount_cents(12'500 + line);
-  r->add_diagnosis_pointers(1);
-  return c;
-}
 
 // Appends exactly `events` events for writer `writer` of phase `phase`: a
 // patient, then encounters "E-<writer>-<phase><k>" each opened, given a
@@ -132,20 +88,20 @@ absl::Status WriteEvents(const std::string& address, const std::string& tenant,
     return absl::OkStatus();
   };
   if (events <= 0) return absl::OkStatus();
-  if (absl::Status s = run(RegisterPatientCommand(patient)); !s.ok()) return s;
+  if (absl::Status s = run(RegisterPatientCommand(patient, "Doe", "Jane", "1980-04-01")); !s.ok()) return s;
   while (written < events) {
     if (line >= kChargesPerEncounter) {
       ++encounter;
       line = 0;
       encounter_id = absl::StrCat("E-", writer, "-", phase, encounter);
-      if (absl::Status s = run(OpenEncounterCommand(encounter_id, patient)); !s.ok()) return s;
+      if (absl::Status s = run(WorkloadEncounterCommand(encounter_id, patient)); !s.ok()) return s;
       if (written < events) {
-        if (absl::Status s = run(RecordDiagnosesCommand(encounter_id)); !s.ok()) return s;
+        if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9"})); !s.ok()) return s;
       }
       continue;
     }
     ++line;
-    if (absl::Status s = run(RecordChargeCommand(encounter_id, line)); !s.ok()) return s;
+    if (absl::Status s = run(RecordChargeCommand(encounter_id, line, 12'500 + line, {1})); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -164,24 +120,6 @@ absl::Status WriteConcurrently(const std::string& address, const std::string& ph
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
-}
-
-// Every event of `tenant` in position order, read with ReadAll pages.
-absl::StatusOr<std::vector<Event>> ReadEverything(Client* client, uint64_t to_position) {
-  std::vector<Event> out;
-  v1::ReadAllRequest request;
-  request.set_from_position(1);
-  request.set_limit(1000);
-  while (true) {
-    absl::StatusOr<v1::ReadAllResponse> page = client->ReadAll(request);
-    if (!page.ok()) return page.status();
-    for (Event& e : *page->mutable_events()) {
-      if (e.position() > to_position) return out;
-      out.push_back(std::move(e));
-    }
-    if (page->end_of_log() || page->next_position() > to_position) return out;
-    request.set_from_position(page->next_position());
-  }
 }
 
 int64_t ResidentBytes(pid_t pid) {
@@ -465,7 +403,7 @@ TEST_F(SubscribeTest, CatchUpThenLiveExactlyOnceInOrderAndFiltered) {
   ASSERT_TRUE(ReadUntil(other.get(), n, deadline_, &got_other));
   ASSERT_TRUE(ReadUntil(slow.get(), n, deadline_, &got_slow));
 
-  absl::StatusOr<std::vector<Event>> everything = ReadEverything(client_.get(), n);
+  absl::StatusOr<std::vector<Event>> everything = ReadLogUpTo(client_.get(), n);
   ASSERT_TRUE(everything.ok()) << everything.status();
   ASSERT_EQ(everything->size(), n);
 

@@ -67,13 +67,15 @@ class ScratchDir {
 
 // --- Command builders (all valid as built) ------------------------------------
 
-inline rcl::v1::Command RegisterPatientCommand(const std::string& patient_id, const std::string& family_name = "Doe") {
+inline rcl::v1::Command RegisterPatientCommand(const std::string& patient_id, const std::string& family_name = "Doe",
+                                               const std::string& given_name = "Jane",
+                                               const std::string& birth_date = "1980-02-29") {
   rcl::v1::Command c;
   auto* r = c.mutable_register_patient();
   r->set_patient_id(patient_id);
   r->set_family_name(family_name);
-  r->set_given_name("Jane");
-  r->set_birth_date("1980-02-29");
+  r->set_given_name(given_name);
+  r->set_birth_date(birth_date);
   return c;
 }
 
@@ -103,13 +105,14 @@ inline rcl::v1::Command EndCoverageCommand(const std::string& patient_id, const 
 }
 
 inline rcl::v1::Command OpenEncounterCommand(const std::string& encounter_id, const std::string& patient_id,
-                                             const std::string& date_of_service = "2024-03-15") {
+                                             const std::string& date_of_service = "2024-03-15",
+                                             const std::string& billing_npi = kBillingNpi) {
   rcl::v1::Command c;
   auto* o = c.mutable_open_encounter();
   o->set_encounter_id(encounter_id);
   o->set_patient_id(patient_id);
   o->set_rendering_npi(kRenderingNpi);
-  o->set_billing_npi(kBillingNpi);
+  o->set_billing_npi(billing_npi);
   o->set_date_of_service(date_of_service);
   o->set_place_of_service("11");
   return c;
