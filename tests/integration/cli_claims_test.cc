@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli_fixture.h"
 #include "tests/testing/server_process.h"
 
 namespace rcl {
@@ -19,50 +19,15 @@ namespace {
 
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
+using ::rcl::testing::Bool;
+using ::rcl::testing::Field;
+using ::rcl::testing::Lines;
+using ::rcl::testing::List;
+using ::rcl::testing::Num;
+using ::rcl::testing::ParseJson;
+using ::rcl::testing::Str;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-Struct ParseJson(const std::string& text) {
-  Struct s;
-  auto status = google::protobuf::util::JsonStringToMessage(text, &s);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << text;
-  return s;
-}
-
-const Value& Field(const Struct& s, const std::string& key) {
-  static const Value kMissing;
-  auto it = s.fields().find(key);
-  EXPECT_TRUE(it != s.fields().end()) << "missing key " << key;
-  return it == s.fields().end() ? kMissing : it->second;
-}
-
-double Num(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kNumberValue) << key << " is not a JSON number";
-  return v.number_value();
-}
-
-std::string Str(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kStringValue) << key << " is not a JSON string";
-  return v.string_value();
-}
-
-bool Bool(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kBoolValue) << key << " is not a JSON bool";
-  return v.bool_value();
-}
-
-std::vector<Value> List(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kListValue) << key << " is not a JSON array";
-  return {v.list_value().values().begin(), v.list_value().values().end()};
-}
-
-int Lines(const std::string& text) {
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
 
 // The money of a claim view, every `_cents` key the CLI prints at the top.
 struct Balances {
@@ -79,55 +44,14 @@ struct Balances {
   int64_t denied = 0;
 };
 
-class ClaimsCliTest : public ::testing::Test {
+class ClaimsCliTest : public testing::RclCliTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<testing::ServerProcess>> server =
-        testing::ServerProcess::Start(dir_.path() + "/data");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr && server_->running()) {
-      EXPECT_TRUE(server_->Terminate().ok());
-    }
-  }
-
-  testing::CommandResult Rcl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server",
-                                     server_->address()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return testing::RunCommand(argv);
-  }
-
-  // A command that must succeed and print exactly one JSON object.
-  Struct RclJson(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    testing::CommandResult r = Rcl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.err, "");
-    EXPECT_EQ(Lines(r.out), 1) << r.out;
-    return ParseJson(r.out);
-  }
-
   // A write that must succeed; returns its position.
   uint64_t Ok(std::vector<std::string> args) {
     Struct r = RclJson(std::move(args));
     EXPECT_GT(Num(r, "position"), 0);
     EXPECT_FALSE(List(r, "event_ids").empty());
     return static_cast<uint64_t>(Num(r, "position"));
-  }
-
-  // Fails with `exit_code` and exactly one stderr line containing each part.
-  void ExpectFailure(std::vector<std::string> args, int exit_code,
-                     const std::vector<std::string>& parts) {
-    testing::CommandResult r = Rcl(args);
-    EXPECT_EQ(r.exit_code, exit_code) << r.err << r.out;
-    EXPECT_EQ(Lines(r.err), 1) << r.err;
-    EXPECT_THAT(r.err, StartsWith("rcl: "));
-    for (const std::string& part : parts) EXPECT_THAT(r.err, HasSubstr(part));
-    EXPECT_EQ(r.out, "");
   }
 
   uint64_t Head() { return static_cast<uint64_t>(Num(RclJson({"log", "head"}), "position")); }
@@ -204,9 +128,6 @@ class ClaimsCliTest : public ::testing::Test {
     Ok({"claim", "submit", "--id", claim, "--batch", "B1"});
     Ok({"claim", "ack", "--id", claim, "--accepted"});
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::ServerProcess> server_;
 };
 
 TEST_F(ClaimsCliTest, PaidWithContractualAndDeductibleThenPatientPaysReversalAndRefund) {

@@ -15,8 +15,8 @@
 #include "clients/client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli_fixture.h"
 #include "tests/testing/server_process.h"
 
 namespace rcl {
@@ -24,51 +24,16 @@ namespace {
 
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
+using ::rcl::testing::HasKey;
+using ::rcl::testing::Field;
+using ::rcl::testing::Lines;
+using ::rcl::testing::List;
+using ::rcl::testing::Num;
+using ::rcl::testing::Obj;
+using ::rcl::testing::ParseJson;
+using ::rcl::testing::Str;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// ---------------------------------------------------------------------------
-// JSON helpers (through google.protobuf.Struct).
-
-Struct ParseJson(const std::string& text) {
-  Struct s;
-  auto status = google::protobuf::util::JsonStringToMessage(text, &s);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << text;
-  return s;
-}
-
-const Value& Field(const Struct& s, const std::string& key) {
-  static const Value kMissing;
-  auto it = s.fields().find(key);
-  EXPECT_TRUE(it != s.fields().end()) << "missing key " << key;
-  return it == s.fields().end() ? kMissing : it->second;
-}
-
-bool HasKey(const Struct& s, const std::string& key) { return s.fields().contains(key); }
-
-double Num(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kNumberValue) << key << " is not a JSON number";
-  return v.number_value();
-}
-
-std::string Str(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kStringValue) << key << " is not a JSON string";
-  return v.string_value();
-}
-
-const Struct& Obj(const Struct& s, const std::string& key) { return Field(s, key).struct_value(); }
-
-std::vector<Value> List(const Struct& s, const std::string& key) {
-  const Value& v = Field(s, key);
-  EXPECT_EQ(v.kind_case(), Value::kListValue) << key << " is not a JSON array";
-  return {v.list_value().values().begin(), v.list_value().values().end()};
-}
-
-int Lines(const std::string& text) {
-  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
-}
 
 std::string DaysFromToday(int days) {
   return absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * days), absl::UTCTimeZone());
@@ -76,50 +41,8 @@ std::string DaysFromToday(int days) {
 
 // ---------------------------------------------------------------------------
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::RclCliTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<testing::ServerProcess>> server =
-        testing::ServerProcess::Start(dir_.path() + "/data");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr && server_->running()) {
-      EXPECT_TRUE(server_->Terminate().ok());
-    }
-  }
-
-  testing::CommandResult Rcl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server",
-                                     server_->address()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return testing::RunCommand(argv);
-  }
-
-  // Runs a command that must succeed and print exactly one JSON object.
-  Struct RclJson(std::vector<std::string> args) {
-    args.insert(args.begin(), "--json");
-    testing::CommandResult r = Rcl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.err, "");
-    EXPECT_EQ(Lines(r.out), 1) << r.out;
-    return ParseJson(r.out);
-  }
-
-  // Expects failure with `exit_code` and exactly one stderr line containing
-  // every part.
-  void ExpectFailure(std::vector<std::string> args, int exit_code,
-                     const std::vector<std::string>& parts) {
-    testing::CommandResult r = Rcl(args);
-    EXPECT_EQ(r.exit_code, exit_code) << r.err << r.out;
-    EXPECT_EQ(Lines(r.err), 1) << r.err;
-    EXPECT_THAT(r.err, StartsWith("rcl: "));
-    for (const std::string& part : parts) EXPECT_THAT(r.err, HasSubstr(part));
-    EXPECT_EQ(r.out, "");
-  }
-
   uint64_t HeadPosition() {
     Struct head = RclJson({"log", "head"});
     return static_cast<uint64_t>(Num(head, "position"));
@@ -136,9 +59,6 @@ class CliTest : public ::testing::Test {
             .exit_code,
         0);
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::ServerProcess> server_;
 };
 
 TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
