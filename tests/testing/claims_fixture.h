@@ -5,17 +5,12 @@
 #ifndef RCL_TESTS_TESTING_CLAIMS_FIXTURE_H_
 #define RCL_TESTS_TESTING_CLAIMS_FIXTURE_H_
 
-#include <stdlib.h>
-
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
 #include <set>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -37,42 +32,17 @@
 #include "ledger/status.h"
 #include "ledger/validation.h"
 #include "rcl/v1/events.pb.h"
+#include "tests/testing/ledger_fixture.h"
 
 namespace rcl::ledger::claims_testing {
 
 inline constexpr char kTenant[] = "clinic-claims";
-// Valid NPIs (Luhn check digit over "80840" + the first nine digits).
-inline constexpr char kRenderingNpi[] = "1234567893";
-inline constexpr char kBillingNpi[] = "9876543213";
+using ::rcl::ledger::testing::kBillingNpi;
+using ::rcl::ledger::testing::kRenderingNpi;
 
 using rcl::v1::Command;
 // Account -> summed amount (debit > 0, credit < 0). Zero sums are dropped.
 using Postings = std::map<std::string, int64_t>;
-
-// A fresh directory under $TMPDIR (or /tmp), removed on destruction.
-class ClaimsScratchDir {
- public:
-  ClaimsScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/rcl-claims-test-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed for " << pattern;
-      return;
-    }
-    path_ = pattern;
-  }
-  ~ClaimsScratchDir() {
-    if (path_.empty()) return;
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ClaimsScratchDir(const ClaimsScratchDir&) = delete;
-  ClaimsScratchDir& operator=(const ClaimsScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Today and tomorrow (UTC), as the ledger's validation sees them.
 inline std::string TodayPlus(int days) {
@@ -81,15 +51,11 @@ inline std::string TodayPlus(int days) {
 }
 
 // --- Command builders (valid as built) ----------------------------------------
+// The patient and encounter ones are tests/testing/ledger_fixture.h's, under
+// the shorter names the claims tests use.
 
 inline Command RegisterPatient(const std::string& patient_id) {
-  Command c;
-  auto* r = c.mutable_register_patient();
-  r->set_patient_id(patient_id);
-  r->set_family_name("Doe");
-  r->set_given_name("Jane");
-  r->set_birth_date("1980-02-29");
-  return c;
+  return ledger::testing::RegisterPatientCommand(patient_id);
 }
 
 inline Command AddCoverage(const std::string& patient_id, const std::string& coverage_id, const std::string& payer_id,
@@ -110,52 +76,26 @@ inline Command AddCoverage(const std::string& patient_id, const std::string& cov
 
 inline Command EndCoverage(const std::string& patient_id, const std::string& coverage_id,
                            const std::string& effective_to) {
-  Command c;
-  auto* e = c.mutable_end_coverage();
-  e->set_patient_id(patient_id);
-  e->set_coverage_id(coverage_id);
-  e->set_effective_to(effective_to);
-  return c;
+  return ledger::testing::EndCoverageCommand(patient_id, coverage_id, effective_to);
 }
 
 inline Command OpenEncounter(const std::string& encounter_id, const std::string& patient_id,
                              const std::string& date_of_service = "2024-03-15") {
-  Command c;
-  auto* o = c.mutable_open_encounter();
-  o->set_encounter_id(encounter_id);
-  o->set_patient_id(patient_id);
-  o->set_rendering_npi(kRenderingNpi);
-  o->set_billing_npi(kBillingNpi);
-  o->set_date_of_service(date_of_service);
-  o->set_place_of_service("11");
-  return c;
+  return ledger::testing::OpenEncounterCommand(encounter_id, patient_id, date_of_service);
 }
 
 inline Command RecordDiagnoses(const std::string& encounter_id, const std::vector<std::string>& codes) {
-  Command c;
-  auto* d = c.mutable_record_diagnoses();
-  d->set_encounter_id(encounter_id);
-  for (const std::string& code : codes) d->add_icd10_codes(code);
-  return c;
+  return ledger::testing::RecordDiagnosesCommand(encounter_id, codes);
 }
 
+// Note the order: the CPT code comes before the diagnosis pointers here.
 inline Command RecordCharge(const std::string& encounter_id, int line_number, int64_t amount_cents,
                             const std::string& cpt, const std::vector<int>& pointers = {1}) {
-  Command c;
-  auto* r = c.mutable_record_charge();
-  r->set_encounter_id(encounter_id);
-  r->set_line_number(line_number);
-  r->set_cpt(cpt);
-  r->set_units(1);
-  r->set_amount_cents(amount_cents);
-  for (int p : pointers) r->add_diagnosis_pointers(p);
-  return c;
+  return ledger::testing::RecordChargeCommand(encounter_id, line_number, amount_cents, pointers, cpt);
 }
 
 inline Command CompleteCoding(const std::string& encounter_id) {
-  Command c;
-  c.mutable_complete_coding()->set_encounter_id(encounter_id);
-  return c;
+  return ledger::testing::CompleteCodingCommand(encounter_id);
 }
 
 inline Command CreateClaim(const std::string& claim_id, const std::string& encounter_id,
@@ -606,19 +546,11 @@ class ClaimsLedger {
 
  private:
   void Open() {
-    Ledger::Options o;
-    o.data_dir = dir_.path();
-    o.sync_writes = sync_writes_;
-    auto l = Ledger::Open(std::move(o));
-    if (!l.ok()) {
-      ADD_FAILURE() << "Ledger::Open: " << l.status();
-      return;
-    }
-    ledger_ = *std::move(l);
+    ledger_ = ledger::testing::OpenLedgerOrDie(ledger::testing::LedgerOptions(dir_.path(), sync_writes_));
   }
 
   bool sync_writes_;
-  ClaimsScratchDir dir_;
+  ledger::testing::ScratchDir dir_{"rcl-claims-test"};
   std::unique_ptr<Ledger> ledger_;
 };
 

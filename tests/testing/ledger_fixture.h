@@ -37,14 +37,15 @@ inline constexpr char kTenant[] = "clinic-1";
 inline constexpr char kRenderingNpi[] = "1234567893";
 inline constexpr char kBillingNpi[] = "9876543213";
 
-// A fresh directory under $TMPDIR (or /tmp), removed recursively on
-// destruction. Named differently from tests/testing/server_process.h's TempDir
-// on purpose: both are linked into the same executables.
+// A fresh directory "<prefix>-XXXXXX" under $TMPDIR (or /tmp), removed
+// recursively on destruction. Named differently from
+// tests/testing/server_process.h's TempDir on purpose: both are linked into
+// the same executables.
 class ScratchDir {
  public:
-  ScratchDir() {
+  explicit ScratchDir(const std::string& prefix = "rcl-ledger-test") {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/rcl-ledger-test-XXXXXX";
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       ADD_FAILURE() << "mkdtemp failed for " << pattern;
       return;
