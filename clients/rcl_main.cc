@@ -747,6 +747,13 @@ absl::Status RunStreamRead(Invocation& inv) {
   return absl::OkStatus();
 }
 
+// --stream-prefix and --type into a ReadAllRequest or a SubscribeRequest.
+template <typename Request>
+void SetEventFilters(const Invocation& inv, Request* request) {
+  request->set_stream_prefix(Str(inv, "stream-prefix"));
+  for (std::string& t : inv.args().Values("type")) request->add_event_types(std::move(t));
+}
+
 absl::Status RunLogRead(Invocation& inv) {
   absl::StatusOr<uint64_t> limit = UintFlag(inv, "limit", kReadLimitDefault, kReadLimitMax);
   if (!limit.ok()) return limit.status();
@@ -754,8 +761,7 @@ absl::Status RunLogRead(Invocation& inv) {
   if (!from.ok()) return from.status();
   rcl::v1::ReadAllRequest request;
   request.set_from_position(*from);
-  request.set_stream_prefix(Str(inv, "stream-prefix"));
-  for (std::string& t : inv.args().Values("type")) request.add_event_types(std::move(t));
+  SetEventFilters(inv, &request);
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
 
@@ -814,8 +820,7 @@ absl::Status RunLogTail(Invocation& inv) {
     if (!head.ok()) return head.status();
     request.set_from_position(head->position() + 1);
   }
-  request.set_stream_prefix(Str(inv, "stream-prefix"));
-  for (std::string& t : inv.args().Values("type")) request.add_event_types(std::move(t));
+  SetEventFilters(inv, &request);
 
   absl::StatusOr<std::unique_ptr<client::Subscription>> sub = (*client)->Subscribe(request);
   if (!sub.ok()) return sub.status();
@@ -987,6 +992,18 @@ absl::Status RunLogDigest(Invocation& inv) {
 // ---------------------------------------------------------------------------
 // The command table.
 
+// Flags several commands share.
+constexpr FlagSpec kPatientIdFlag = {"patient", kValue, "ID", "patient id", true};
+constexpr FlagSpec kEncounterIdFlag = {"id", kValue, "ID", "encounter id", true};
+constexpr FlagSpec kClaimIdFlag = {"id", kValue, "ID", "claim id", true};
+constexpr FlagSpec kPayerClaimNumberFlag = {"payer-claim-number", kValue, "PCN",
+                                            "the payer's claim control number", true};
+constexpr FlagSpec kReadLimitFlag = {"limit", kValue, "N", "at most N events (default 100)"};
+// The event filters of `log read` and `log tail` (see SetEventFilters).
+constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX",
+                                        "only streams starting with PREFIX"};
+constexpr FlagSpec kEventTypeFlag = {"type", kRepeated, "TYPE", "only events of TYPE"};
+
 const std::vector<CommandDef>& Commands() {
   static const std::vector<CommandDef> commands = {
       {"", "status", "", "check the server: up, head position and head hash", {}, RunStatus},
@@ -1003,7 +1020,7 @@ const std::vector<CommandDef>& Commands() {
        "add",
        "",
        "add a coverage (payer plan) to a patient",
-       {{"patient", kValue, "ID", "patient id", true},
+       {kPatientIdFlag,
         {"id", kValue, "ID", "coverage id", true},
         {"payer", kValue, "ID", "payer id", true},
         {"payer-name", kValue, "NAME", "payer name", true},
@@ -1016,7 +1033,7 @@ const std::vector<CommandDef>& Commands() {
        "end",
        "",
        "end a coverage",
-       {{"patient", kValue, "ID", "patient id", true},
+       {kPatientIdFlag,
         {"id", kValue, "ID", "coverage id", true},
         {"to", kValue, "YYYY-MM-DD", "last day in force", true}},
        RunCoverageEnd},
@@ -1024,8 +1041,8 @@ const std::vector<CommandDef>& Commands() {
        "open",
        "",
        "open an encounter (one visit)",
-       {{"id", kValue, "ID", "encounter id", true},
-        {"patient", kValue, "ID", "patient id", true},
+       {kEncounterIdFlag,
+        kPatientIdFlag,
         {"rendering-npi", kValue, "NPI", "rendering provider NPI", true},
         {"billing-npi", kValue, "NPI", "billing provider NPI", true},
         {"date", kValue, "YYYY-MM-DD", "date of service", true},
@@ -1035,14 +1052,14 @@ const std::vector<CommandDef>& Commands() {
        "diagnose",
        "",
        "record ICD-10-CM diagnoses (appended in order; pointers count from 1)",
-       {{"id", kValue, "ID", "encounter id", true},
+       {kEncounterIdFlag,
         {"icd10", kRepeated, "CODE", "ICD-10-CM code, e.g. E11.9", true}},
        RunEncounterDiagnose},
       {"encounter",
        "charge",
        "",
        "record a charge line (exactly one of --cpt / --hcpcs)",
-       {{"id", kValue, "ID", "encounter id", true},
+       {kEncounterIdFlag,
         {"line", kValue, "N", "line number (1-based)", true},
         {"cpt", kValue, "CODE", "CPT code"},
         {"hcpcs", kValue, "CODE", "HCPCS Level II code"},
@@ -1055,7 +1072,7 @@ const std::vector<CommandDef>& Commands() {
        "void-charge",
        "",
        "void a charge line",
-       {{"id", kValue, "ID", "encounter id", true},
+       {kEncounterIdFlag,
         {"line", kValue, "N", "line number", true},
         {"reason", kValue, "TEXT", "why the line is voided", true}},
        RunEncounterVoidCharge},
@@ -1063,13 +1080,13 @@ const std::vector<CommandDef>& Commands() {
        "complete",
        "",
        "complete coding of an encounter",
-       {{"id", kValue, "ID", "encounter id", true}},
+       {kEncounterIdFlag},
        RunEncounterComplete},
       {"claim",
        "create",
        "",
        "create a claim for an encounter's coded charges, billed to one coverage",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"encounter", kValue, "ID", "encounter id", true},
         {"coverage", kValue, "ID", "coverage id (of the encounter's patient)", true}},
        RunClaimCreate},
@@ -1077,19 +1094,19 @@ const std::vector<CommandDef>& Commands() {
        "scrub",
        "",
        "run the scrubbing edits on a claim; prints passed/failed and each edit",
-       {{"id", kValue, "ID", "claim id", true}},
+       {kClaimIdFlag},
        RunClaimScrub},
       {"claim",
        "submit",
        "",
        "submit a scrubbed claim to its payer",
-       {{"id", kValue, "ID", "claim id", true}, {"batch", kValue, "ID", "batch id"}},
+       {kClaimIdFlag, {"batch", kValue, "ID", "batch id"}},
        RunClaimSubmit},
       {"claim",
        "ack",
        "",
        "acknowledge a submitted claim (exactly one of --accepted / --rejected)",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"accepted", kBool, "", "the payer accepted the claim"},
         {"rejected", kBool, "", "the payer rejected the claim (front-end rejection)"},
         {"reason", kValue, "TEXT", "why it was rejected (required with --rejected)"}},
@@ -1100,7 +1117,7 @@ const std::vector<CommandDef>& Commands() {
        "create a replacement claim (frequency 7) of a submitted claim",
        {{"id", kValue, "ID", "replacement claim id", true},
         {"original", kValue, "ID", "the claim it replaces", true},
-        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true}},
+        kPayerClaimNumberFlag},
        RunClaimReplace},
       {"claim",
        "void",
@@ -1108,15 +1125,15 @@ const std::vector<CommandDef>& Commands() {
        "create a void claim (frequency 8) of a submitted claim",
        {{"id", kValue, "ID", "void claim id", true},
         {"original", kValue, "ID", "the claim it voids", true},
-        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true}},
+        kPayerClaimNumberFlag},
        RunClaimVoid},
       {"claim",
        "adjudicate",
        "",
        "post a payer's adjudication of a claim under a remittance (--line and/or --claim-adj)",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"remit", kValue, "ID", "remittance id", true},
-        {"payer-claim-number", kValue, "PCN", "the payer's claim control number", true},
+        kPayerClaimNumberFlag,
         {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination",
          true},
         {"line", kRepeated, "SPEC",
@@ -1128,14 +1145,14 @@ const std::vector<CommandDef>& Commands() {
        "reverse",
        "",
        "reverse the adjudication in force (835 CLP02=22) under a remittance",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"remit", kValue, "ID", "the remittance carrying the reversal", true}},
        RunClaimReverse},
       {"claim",
        "adjust",
        "",
        "a manual adjustment of a claim's payer balance (positive reduces it)",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"group", kValue, "GROUP", "CO, OA, PI or CR", true},
         {"reason", kValue, "CARC", "reason code, e.g. 45", true},
         {"amount", kValue, "DOLLARS", "signed amount, e.g. 10.00 or -5.00", true},
@@ -1145,7 +1162,7 @@ const std::vector<CommandDef>& Commands() {
        "write-off",
        "",
        "write off part of a claim's payer or patient balance",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"reason", kValue, "REASON",
          "contractual, small_balance, bad_debt, charity, timely_filing or administrative", true},
         {"amount", kValue, "DOLLARS", "amount, e.g. 4.00", true},
@@ -1157,7 +1174,7 @@ const std::vector<CommandDef>& Commands() {
        "show",
        "",
        "a claim's state and balances (GetClaim), optionally as of a log position",
-       {{"id", kValue, "ID", "claim id", true},
+       {kClaimIdFlag,
         {"as-of", kValue, "POS", "log position (default: now)"}},
        RunClaimShow},
       {"remit",
@@ -1203,7 +1220,7 @@ const std::vector<CommandDef>& Commands() {
        "pay",
        "",
        "receive a patient payment (applied to --claim in order, else oldest balance first)",
-       {{"patient", kValue, "ID", "patient id", true},
+       {kPatientIdFlag,
         {"id", kValue, "ID", "payment id", true},
         {"amount", kValue, "DOLLARS", "amount, e.g. 300.00", true},
         {"method", kValue, "METHOD", "card, cash, check, ...", true},
@@ -1214,14 +1231,14 @@ const std::vector<CommandDef>& Commands() {
        "statement",
        "",
        "issue a patient statement and print its lines and balance",
-       {{"patient", kValue, "ID", "patient id", true},
+       {kPatientIdFlag,
         {"date", kValue, "YYYY-MM-DD", "statement date (default: today)"}},
        RunPatientStatement},
       {"patient",
        "refund",
        "",
        "refund part of a patient's credit balance",
-       {{"patient", kValue, "ID", "patient id", true},
+       {kPatientIdFlag,
         {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true},
         {"id", kValue, "ID", "refund id"}},
        RunPatientRefund},
@@ -1240,16 +1257,16 @@ const std::vector<CommandDef>& Commands() {
        "read a stream's events, e.g. encounter-E1",
        {{"from", kValue, "VERSION", "first version (default: 0, or the last when --backward)"},
         {"backward", kBool, "", "read backward"},
-        {"limit", kValue, "N", "at most N events (default 100)"}},
+        kReadLimitFlag},
        RunStreamRead},
       {"log",
        "read",
        "",
        "read the tenant's log",
        {{"from", kValue, "POS", "first position (default: the start)"},
-        {"limit", kValue, "N", "at most N events (default 100)"},
-        {"stream-prefix", kValue, "PREFIX", "only streams starting with PREFIX"},
-        {"type", kRepeated, "TYPE", "only events of TYPE"}},
+        kReadLimitFlag,
+        kStreamPrefixFlag,
+        kEventTypeFlag},
        RunLogRead},
       {"log",
        "tail",
@@ -1257,8 +1274,8 @@ const std::vector<CommandDef>& Commands() {
        "follow the log live (until --count events or Ctrl-C)",
        {{"from", kValue, "POS", "first position (default: after the current head)"},
         {"count", kValue, "N", "stop after N events"},
-        {"stream-prefix", kValue, "PREFIX", "only streams starting with PREFIX"},
-        {"type", kRepeated, "TYPE", "only events of TYPE"}},
+        kStreamPrefixFlag,
+        kEventTypeFlag},
        RunLogTail},
       {"log", "head", "", "the log head: position and hash", {}, RunLogHead},
       {"log",
