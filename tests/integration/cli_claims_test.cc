@@ -19,13 +19,7 @@ namespace {
 
 using ::google::protobuf::Struct;
 using ::google::protobuf::Value;
-using ::rcl::testing::Bool;
-using ::rcl::testing::Field;
-using ::rcl::testing::Lines;
-using ::rcl::testing::List;
-using ::rcl::testing::Num;
-using ::rcl::testing::ParseJson;
-using ::rcl::testing::Str;
+using namespace ::rcl::testing::json;  // NOLINT: JSON helpers
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

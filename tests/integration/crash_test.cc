@@ -34,15 +34,9 @@ namespace rcl {
 namespace {
 
 using ::rcl::client::Client;
-using ::rcl::testing::ClientOptions;
-using ::rcl::testing::ReadLogUpTo;
-using ::rcl::testing::RecordChargeCommand;
-using ::rcl::testing::RecordDiagnosesCommand;
-using ::rcl::testing::RegisterPatientCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;
-using ::rcl::testing::WithCommandId;
-using ::rcl::testing::WorkloadEncounterCommand;
+using namespace ::rcl::testing::workload;  // NOLINT: workload helpers
 using ::rcl::v1::CommandResponse;
 using ::rcl::v1::Event;
 

@@ -33,7 +33,7 @@ namespace {
 
 using ::google::protobuf::UnknownField;
 using ::google::protobuf::UnknownFieldSet;
-using ::rcl::testing::ClientOptions;
+using ::rcl::testing::workload::ClientOptions;
 using ::rcl::testing::RunCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;

@@ -41,14 +41,9 @@ namespace {
 using ::rcl::client::Client;
 using ::rcl::client::CommandOptions;
 using ::rcl::client::Subscription;
-using ::rcl::testing::ClientOptions;
-using ::rcl::testing::ReadLogUpTo;
-using ::rcl::testing::RecordChargeCommand;
-using ::rcl::testing::RecordDiagnosesCommand;
-using ::rcl::testing::RegisterPatientCommand;
 using ::rcl::testing::ServerProcess;
 using ::rcl::testing::TempDir;
-using ::rcl::testing::WorkloadEncounterCommand;
+using namespace ::rcl::testing::workload;  // NOLINT: workload helpers
 using ::rcl::v1::Event;
 using ::rcl::v1::SubscribeRequest;
 using ::rcl::v1::SubscribeResponse;

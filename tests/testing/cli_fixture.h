@@ -24,6 +24,9 @@
 namespace rcl::testing {
 
 // --- JSON helpers -------------------------------------------------------------
+// In their own namespace, so that a test can take them all with one
+// `using namespace ::rcl::testing::json;`.
+namespace json {
 
 inline google::protobuf::Struct ParseJson(const std::string& text) {
   google::protobuf::Struct s;
@@ -78,6 +81,8 @@ inline int Lines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
 
+}  // namespace json
+
 // --- Fixture ------------------------------------------------------------------
 
 // A real rcl-server on <temporary directory>/data for each test, and `rcl`
@@ -109,8 +114,8 @@ class RclCliTest : public ::testing::Test {
     CommandResult r = Rcl(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "");
-    EXPECT_EQ(Lines(r.out), 1) << r.out;
-    return ParseJson(r.out);
+    EXPECT_EQ(json::Lines(r.out), 1) << r.out;
+    return json::ParseJson(r.out);
   }
 
   // Expects failure with `exit_code` and exactly one stderr line containing
@@ -119,7 +124,7 @@ class RclCliTest : public ::testing::Test {
                      const std::vector<std::string>& parts) {
     CommandResult r = Rcl(args);
     EXPECT_EQ(r.exit_code, exit_code) << r.err << r.out;
-    EXPECT_EQ(Lines(r.err), 1) << r.err;
+    EXPECT_EQ(json::Lines(r.err), 1) << r.err;
     EXPECT_THAT(r.err, ::testing::StartsWith("rcl: "));
     for (const std::string& part : parts) EXPECT_THAT(r.err, ::testing::HasSubstr(part));
     EXPECT_EQ(r.out, "");

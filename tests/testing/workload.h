@@ -20,7 +20,9 @@
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/ledger_fixture.h"
 
-namespace rcl::testing {
+// In their own namespace, so that a test can take them all with one
+// `using namespace ::rcl::testing::workload;`.
+namespace rcl::testing::workload {
 
 using ::rcl::ledger::testing::RecordChargeCommand;
 using ::rcl::ledger::testing::RecordDiagnosesCommand;
@@ -67,6 +69,6 @@ inline absl::StatusOr<std::vector<v1::Event>> ReadLogUpTo(client::Client* client
   }
 }
 
-}  // namespace rcl::testing
+}  // namespace rcl::testing::workload
 
 #endif  // RCL_TESTS_TESTING_WORKLOAD_H_
