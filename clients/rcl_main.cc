@@ -25,6 +25,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "ledger/money.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -622,6 +625,77 @@ absl::Status RunClaimShow(Invocation& inv) {
   return absl::OkStatus();
 }
 
+// Denials in force: claims whose adjudication in force denies them or holds
+// denied lines in payer AR. Found by scanning the tenant's ClaimAdjudicated
+// events (bounded ReadAll pages), then reading each candidate claim once. An
+// indexed denial work queue belongs to the projections.
+absl::Status RunClaimDenials(Invocation& inv) {
+  constexpr uint64_t kDenialsMax = 1000;
+  constexpr uint32_t kScanPage = 1000;
+  absl::StatusOr<uint64_t> limit = UintFlag(inv, "limit", 100, kDenialsMax);
+  if (!limit.ok()) return limit.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  std::vector<std::string> candidates;
+  absl::flat_hash_set<std::string> seen;
+  rcl::v1::ReadAllRequest request;
+  request.set_from_position(1);
+  request.set_limit(kScanPage);
+  request.add_event_types("ClaimAdjudicated");
+  while (true) {
+    absl::StatusOr<rcl::v1::ReadAllResponse> page = (*client)->ReadAll(request);
+    if (!page.ok()) return page.status();
+    for (const rcl::v1::Event& e : page->events()) {
+      rcl::v1::ClaimAdjudicated adjudicated;
+      if (!adjudicated.ParseFromString(e.payload())) {
+        return absl::DataLossError(absl::StrCat("undecodable ClaimAdjudicated at position ", e.position()));
+      }
+      if ((adjudicated.denied() || adjudicated.denied_cents() > 0) && seen.insert(adjudicated.claim_id()).second) {
+        candidates.push_back(adjudicated.claim_id());
+      }
+    }
+    if (page->end_of_log()) break;
+    request.set_from_position(page->next_position());
+  }
+  std::vector<rcl::v1::ClaimView> denied;
+  for (const std::string& id : candidates) {
+    if (denied.size() >= *limit) break;
+    absl::StatusOr<rcl::v1::ClaimView> claim = (*client)->GetClaim(id, 0);
+    if (!claim.ok()) return claim.status();
+    if (claim->denied() || claim->denied_cents() > 0) denied.push_back(*std::move(claim));
+  }
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("denials").BeginArray();
+    for (const auto& c : denied) {
+      int open_appeals = 0;
+      for (const auto& a : c.appeals()) open_appeals += a.outcome() == "open" ? 1 : 0;
+      w.BeginObject()
+          .Key("claim_id").String(c.claim_id())
+          .Key("status").String(c.status())
+          .Key("payer_id").String(c.payer_id())
+          .Key("date_of_service").String(c.date_of_service())
+          .Key("denied").Bool(c.denied())
+          .Key("denied_cents").Int(c.denied_cents())
+          .Key("payer_balance_cents").Int(c.payer_balance_cents())
+          .Key("open_appeals").Int(open_appeals)
+          .EndObject();
+    }
+    w.EndArray().Key("count").Uint(denied.size()).EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+    return absl::OkStatus();
+  }
+  absl::StrAppend(&inv.out(), absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", "claim", "status", "payer",
+                                              "service", "denied", "payer bal"));
+  for (const auto& c : denied) {
+    absl::StrAppend(&inv.out(), absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", c.claim_id(), c.status(),
+                                                c.payer_id(), c.date_of_service(), rcl::FormatCents(c.denied_cents()),
+                                                rcl::FormatCents(c.payer_balance_cents())));
+  }
+  absl::StrAppend(&inv.out(), denied.size(), " claim(s) with a denial in force\n");
+  return absl::OkStatus();
+}
+
 // --- The demo workload.
 
 absl::Status RunDemoCommand(Invocation& inv) {
@@ -1177,6 +1251,12 @@ const std::vector<CommandDef>& Commands() {
        {kClaimIdFlag,
         {"as-of", kValue, "POS", "log position (default: now)"}},
        RunClaimShow},
+      {"claim",
+       "denials",
+       "",
+       "claims with a denial in force (denied, or denied lines held in payer AR)",
+       {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"}},
+       RunClaimDenials},
       {"remit",
        "record",
        "",

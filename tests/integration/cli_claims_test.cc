@@ -275,6 +275,13 @@ TEST_F(ClaimsCliTest, DeniedAppealedOverturnedAndPaid) {
   b.denied = 15000;
   ExpectBalances(denied, b);
   EXPECT_EQ(Num(List(denied, "lines")[0].struct_value(), "denied_cents"), 15000);
+  // The denial is queryable: listed while it is in force.
+  Struct queue = RclJson({"claim", "denials"});
+  ASSERT_EQ(Num(queue, "count"), 1);
+  Struct listed = List(queue, "denials")[0].struct_value();
+  EXPECT_EQ(Str(listed, "claim_id"), "CL2");
+  EXPECT_EQ(Num(listed, "denied_cents"), 15000);
+  EXPECT_EQ(Num(listed, "payer_balance_cents"), 15000);
 
   Ok({"appeal", "file", "--id", "A1", "--claim", "CL2", "--level", "1", "--reason",
       "medically necessary: office notes attached", "--deadline", "2027-05-10", "--filed",
@@ -299,6 +306,8 @@ TEST_F(ClaimsCliTest, DeniedAppealedOverturnedAndPaid) {
   Struct overturned = Show("CL2");
   EXPECT_EQ(Str(overturned, "status"), "adjudicated");
   EXPECT_FALSE(Bool(overturned, "denied"));
+  // Paid on appeal: no longer in the denials.
+  EXPECT_EQ(Num(RclJson({"claim", "denials"}), "count"), 0);
   Balances p;
   p.charge = 15000;
   p.payer_paid = 9000;
