@@ -343,8 +343,11 @@ class Driver {
     } else if (r < 975) {
       if (Chance(50)) {
         Exec(ProviderAdjustment(Pick(all_remits_), "L6", -Uniform(1, 2000), "INT"), "RecordProviderAdjustment");
-      } else {
+      } else if (Chance(50)) {
         Exec(ProviderAdjustment(Pick(all_remits_), "FB", Uniform(-2000, 2000) | 1, "FWD"), "RecordProviderAdjustment");
+      } else {
+        // Recoupment: waits in suspense, so payer AR still equals the claims.
+        Exec(ProviderAdjustment(Pick(all_remits_), "WO", Uniform(1, 2000), "RCP"), "RecordProviderAdjustment");
       }
     } else {
       // A claim for the encounter of another patient's coverage: refused.
