@@ -415,7 +415,10 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     std::vector<EventRecord> records;
     records.reserve(decision->events.size());
     absl::Status applied = absl::OkStatus();
-    absl::flat_hash_map<std::string, StreamState> undo;  // overlay entries before this command
+    // Overlay entries as they were before this command: a copy when an entry
+    // already held this batch's earlier effects, nullopt when this command
+    // creates it (undo = erase; the cached state underneath is untouched).
+    absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
     for (NewEvent& ne : decision->events) {
       if (ne.payload.size() > kPayloadSizeMax) {
         applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
@@ -426,13 +429,16 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
         applied = absl::InternalError("event envelope field outside its limits");
         break;
       }
+      std::string key = StateKey(req.tenant, ne.stream);
+      if (!undo.contains(key)) {
+        auto existing = overlay.find(key);
+        undo.emplace(key, existing == overlay.end() ? std::nullopt : std::optional<StreamState>(existing->second));
+      }
       auto state = view.Mutable(ne.stream);
       if (!state.ok()) {
         applied = state.status();
         break;
       }
-      std::string key = StateKey(req.tenant, ne.stream);
-      if (!undo.contains(key)) undo.emplace(key, **state);
       EventRecord e;
       e.position = next_position + records.size();
       e.version = static_cast<uint64_t>((*state)->version + 1);
@@ -453,7 +459,13 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
       records.push_back(std::move(e));
     }
     if (!applied.ok()) {
-      for (auto& [key, before] : undo) overlay[key] = std::move(before);
+      for (auto& [key, before] : undo) {
+        if (before.has_value()) {
+          overlay[key] = *std::move(before);
+        } else {
+          overlay.erase(key);
+        }
+      }
       results[i] = applied;
       continue;
     }
