@@ -363,6 +363,27 @@ absl::StatusOr<Message> ReadWrittenEvent(Client& client, const rcl::v1::CommandR
   return absl::NotFoundError(absl::StrCat("no ", type, " event found on stream ", stream));
 }
 
+// Prints a write's result together with the event of type Message it wrote
+// on `stream` (read back), as one JSON object or as text.
+template <typename Message>
+absl::Status PrintWriteAndEvent(Invocation& inv, Client& client, const rcl::v1::CommandResponse& r,
+                                const std::string& stream, void (*append_json)(const Message&, JsonWriter*),
+                                std::string (*text)(const Message&)) {
+  absl::StatusOr<Message> event = ReadWrittenEvent<Message>(client, r, stream, Message::descriptor()->name());
+  if (!event.ok()) return event.status();
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject();
+    AppendCommandResponseFields(r, &w);
+    append_json(*event, &w);
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), CommandResponseLine(r), "\n", text(*event));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunClaimCreate(Invocation& inv) {
   rcl::v1::CreateClaim cmd;
   cmd.set_claim_id(Str(inv, "id"));
@@ -380,20 +401,8 @@ absl::Status RunClaimScrub(Invocation& inv) {
   if (!client.ok()) return client.status();
   absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->ScrubClaim(cmd, *options);
   if (!r.ok()) return r.status();
-  absl::StatusOr<rcl::v1::ClaimScrubbed> scrub = ReadWrittenEvent<rcl::v1::ClaimScrubbed>(
-      **client, *r, absl::StrCat("claim-", cmd.claim_id()), "ClaimScrubbed");
-  if (!scrub.ok()) return scrub.status();
-  if (inv.json()) {
-    JsonWriter w;
-    w.BeginObject();
-    AppendCommandResponseFields(*r, &w);
-    AppendScrubJson(*scrub, &w);
-    w.EndObject();
-    absl::StrAppend(&inv.out(), w.str(), "\n");
-  } else {
-    absl::StrAppend(&inv.out(), CommandResponseLine(*r), "\n", ScrubText(*scrub));
-  }
-  return absl::OkStatus();
+  return PrintWriteAndEvent<rcl::v1::ClaimScrubbed>(inv, **client, *r, absl::StrCat("claim-", cmd.claim_id()),
+                                                    AppendScrubJson, ScrubText);
 }
 
 absl::Status RunClaimSubmit(Invocation& inv) {
@@ -581,21 +590,8 @@ absl::Status RunPatientStatement(Invocation& inv) {
   if (!client.ok()) return client.status();
   absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->IssuePatientStatement(cmd, *options);
   if (!r.ok()) return r.status();
-  absl::StatusOr<rcl::v1::PatientStatementIssued> statement =
-      ReadWrittenEvent<rcl::v1::PatientStatementIssued>(
-          **client, *r, absl::StrCat("patient-", cmd.patient_id()), "PatientStatementIssued");
-  if (!statement.ok()) return statement.status();
-  if (inv.json()) {
-    JsonWriter w;
-    w.BeginObject();
-    AppendCommandResponseFields(*r, &w);
-    AppendStatementJson(*statement, &w);
-    w.EndObject();
-    absl::StrAppend(&inv.out(), w.str(), "\n");
-  } else {
-    absl::StrAppend(&inv.out(), CommandResponseLine(*r), "\n", StatementText(*statement));
-  }
-  return absl::OkStatus();
+  return PrintWriteAndEvent<rcl::v1::PatientStatementIssued>(
+      inv, **client, *r, absl::StrCat("patient-", cmd.patient_id()), AppendStatementJson, StatementText);
 }
 
 absl::Status RunPatientRefund(Invocation& inv) {
