@@ -59,8 +59,8 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 
 }  // namespace
 
-struct Ledger::WriterState {
-  explicit WriterState(size_t cache_max) : cache(cache_max) {}
+struct Ledger::SequencerState {
+  explicit SequencerState(size_t cache_max) : cache(cache_max) {}
   StateCache cache;  // includes the effects of decided batches not yet durable
   uint64_t next_position = 1;
   Hash last_hash{};
@@ -109,7 +109,7 @@ class Ledger::BatchView : public StateView {
 
  private:
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
-    WriterState& w = *ledger_->writer_;
+    SequencerState& w = *ledger_->sequencer_state_;
     if (auto cached = w.cache.Find(key)) return cached;
     RCL_ASSIGN_OR_RETURN(StreamState loaded, LoadStreamState(*ledger_->store_, tenant_, stream));
     auto state = std::make_shared<StreamState>(std::move(loaded));
@@ -138,10 +138,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->writer_ = std::make_unique<WriterState>(ledger->options_.state_cache_streams_max);
-  ledger->writer_->next_position = head.position + 1;
-  ledger->writer_->last_hash = head.hash;
-  ledger->writer_->last_recorded_at_us = head.recorded_at_us;
+  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max);
+  ledger->sequencer_state_->next_position = head.position + 1;
+  ledger->sequencer_state_->last_hash = head.hash;
+  ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
   {
     absl::MutexLock lock(&ledger->mu_);
     ledger->head_ = head;
@@ -321,7 +321,7 @@ void Ledger::CompleterLoop() {
 }
 
 Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
-  WriterState& w = *writer_;
+  SequencerState& w = *sequencer_state_;
   DecidedBatch out;
   out.seq = w.next_seq++;
   out.results.assign(batch.size(), absl::UnknownError("not decided"));
@@ -495,7 +495,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
       for (const auto& id : result.event_ids) record.add_event_ids(id);
       record.set_recorded_at_us(recorded_at);
       wb->Put(store_->command_family(), command_key, record.SerializeAsString());
-      w.in_flight[command_key] = WriterState::InFlight{out.seq, batch[i].fingerprint, result};
+      w.in_flight[command_key] = SequencerState::InFlight{out.seq, batch[i].fingerprint, result};
       w.in_flight_order.emplace_back(out.seq, command_key);
     }
     results[i] = std::move(result);

@@ -103,7 +103,8 @@ class Ledger {
   int AddCommitListener(std::function<void(uint64_t)> listener);
   void RemoveCommitListener(int id);
 
-  // Stops accepting commands, finishes every queued one, joins the writer.
+  // Stops accepting commands, finishes every queued one (decided, written,
+  // answered), and joins the sequencer, writer and completer threads.
   void Stop();
 
   const EventStore& store() const { return *store_; }
@@ -150,8 +151,8 @@ class Ledger {
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Sequencer-thread state (no lock: only the sequencer touches it).
-  struct WriterState;
-  std::unique_ptr<WriterState> writer_;
+  struct SequencerState;
+  std::unique_ptr<SequencerState> sequencer_state_;
   std::unique_ptr<BoundedQueue<DecidedBatch>> to_write_;
   std::unique_ptr<BoundedQueue<DecidedBatch>> to_complete_;
   std::atomic<uint64_t> durable_seq_{0};  // last batch written (or failed)
