@@ -157,6 +157,8 @@ absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std:
       a.denied_cents = e.denied_cents();
       a.denied = e.denied();
       a.transfer_claim_id = e.transfer_claim_id();
+      a.transfer_payer_id = e.transfer_payer_id();
+      a.prior_payer_cents = e.prior_payer_cents();
       for (const auto& line : e.lines()) {
         a.lines[line.line_number()] = LineAmounts(line, LineDenied(line, e.status()));
       }
@@ -167,7 +169,7 @@ absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std:
       (a.transfer_claim_id.empty() ? c.patient_responsibility_cents : c.transferred_out_cents) +=
           a.patient_responsibility_cents;
       c.denied_cents += a.denied_cents;
-      if (!a.transfer_claim_id.empty()) c.next_claim_id = a.transfer_claim_id;
+      if (!a.transfer_claim_id.empty()) c.next_claim_id = c.next_payer_claim_id = a.transfer_claim_id;
       for (auto& [number, line] : c.lines) {
         auto it = a.lines.find(number);
         line.amounts = it == a.lines.end() ? ClaimLineAmounts{} : it->second;
@@ -185,8 +187,12 @@ absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std:
           c.payer_paid_cents -= a.paid_cents;
           c.contractual_cents -= a.contractual_cents;
           c.other_adjustment_cents -= a.other_adjustment_cents;
-          (a.transfer_claim_id.empty() ? c.patient_responsibility_cents : c.transferred_out_cents) -=
-              a.patient_responsibility_cents;
+          if (a.transfer_claim_id.empty()) {
+            c.patient_responsibility_cents -= a.patient_responsibility_cents;
+          } else {
+            c.transferred_out_cents -= a.patient_responsibility_cents - a.returned_to_patient_cents;
+            c.patient_responsibility_cents -= a.returned_to_patient_cents;
+          }
           c.denied_cents -= a.denied_cents;
           for (auto& [number, line] : c.lines) line.amounts = ClaimLineAmounts{};
           c.adjudication.reset();
@@ -196,31 +202,68 @@ absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std:
   if (type == "ClaimBalanceTransferred") {
     return On<ClaimBalanceTransferred, ClaimState>(
         state, type, payload,
-        [](ClaimState& c, const ClaimBalanceTransferred& e) { c.transferred_in_cents += e.amount_cents(); });
+        [](ClaimState& c, const ClaimBalanceTransferred& e) {
+          c.transferred_in_cents += e.amount_cents();
+          if (e.amount_cents() > 0) c.transfer_from_claim_id = e.from_claim_id();
+        });
   }
   if (type == "ClaimReplaced") {
     return On<ClaimReplaced, ClaimState>(state, type, payload, [](ClaimState& c, const ClaimReplaced& e) {
       c.moved_out_cents += e.moved_cents();
-      c.next_claim_id = e.replacement_claim_id();
+      c.next_claim_id = c.replacement_claim_id = e.replacement_claim_id();
       c.status = ClaimStatus::kReplaced;
     });
   }
   if (type == "ClaimVoided") {
     return On<ClaimVoided, ClaimState>(state, type, payload, [](ClaimState& c, const ClaimVoided& e) {
       c.moved_out_cents += e.returned_cents();
+      c.void_claim_id = e.void_claim_id();
       c.status = ClaimStatus::kVoided;
     });
   }
   if (type == "ClaimAdjusted") {
     return On<ClaimAdjusted, ClaimState>(state, type, payload, [](ClaimState& c, const ClaimAdjusted& e) {
       (e.group() == ADJUSTMENT_GROUP_CO ? c.contractual_cents : c.other_adjustment_cents) += e.amount_cents();
+      (e.group() == ADJUSTMENT_GROUP_CO ? c.manual_contractual_cents : c.manual_other_cents) += e.amount_cents();
     });
   }
   if (type == "ClaimWrittenOff") {
     return On<ClaimWrittenOff, ClaimState>(state, type, payload, [](ClaimState& c, const ClaimWrittenOff& e) {
       (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) +=
           e.amount_cents();
+      c.write_offs[{e.side(), e.reason()}] += e.amount_cents();
     });
+  }
+  if (type == "ClaimWriteOffReversed") {
+    return On<ClaimWriteOffReversed, ClaimState>(state, type, payload,
+                                                 [](ClaimState& c, const ClaimWriteOffReversed& e) {
+      (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) -=
+          e.amount_cents();
+      auto it = c.write_offs.find({e.side(), e.reason()});
+      if (it != c.write_offs.end() && (it->second -= e.amount_cents()) == 0) c.write_offs.erase(it);
+    });
+  }
+  if (type == "ClaimTransferReturned") {
+    return On<ClaimTransferReturned, ClaimState>(state, type, payload,
+                                                 [](ClaimState& c, const ClaimTransferReturned& e) {
+      c.transferred_out_cents -= e.amount_cents();
+      c.patient_responsibility_cents += e.amount_cents();
+      if (c.adjudication.has_value()) c.adjudication->returned_to_patient_cents += e.amount_cents();
+    });
+  }
+  if (type == "PatientPaymentUnapplied" || type == "PatientCreditApplied") {
+    // Same shape: money moves between a claim and the patient's credit.
+    PatientPaymentUnapplied e;
+    RCL_RETURN_IF_ERROR(Parse(payload, &e));
+    const int64_t to_credit = type == "PatientPaymentUnapplied" ? e.amount_cents() : -e.amount_cents();
+    if (auto* c = std::get_if<ClaimState>(&state->aggregate)) {
+      c->patient_paid_cents -= to_credit;
+      return absl::OkStatus();
+    }
+    PatientState* p = As<PatientState>(state);
+    if (p == nullptr) return Mismatch(type);
+    p->credit_cents += to_credit;
+    return absl::OkStatus();
   }
   if (type == "PatientPaymentApplied") {
     return On<PatientPaymentApplied, ClaimState>(state, type, payload,

@@ -106,6 +106,7 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
     line.units = e.units();
     line.amount_cents = e.amount_cents();
     line.diagnosis_pointers.assign(e.diagnosis_pointers().begin(), e.diagnosis_pointers().end());
+    enc->unbilled_cents += line.amount_cents;
     enc->lines[line.line_number] = std::move(line);
   } else if (type == "ChargeVoided") {
     rcl::v1::ChargeVoided e;
@@ -116,6 +117,7 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
     enc->lines[e.line_number()].voided = true;
+    enc->unbilled_cents -= e.amount_cents();
   } else if (type == "CodingCompleted") {
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
@@ -126,6 +128,13 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
     auto* enc = As<EncounterState>(state);
     if (enc == nullptr) return Mismatch(type);
     enc->claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
+    enc->unbilled_cents -= e.billed_cents();
+  } else if (type == "EncounterBalanceReturned") {
+    rcl::v1::EncounterBalanceReturned e;
+    if (auto s = Parse(payload, &e); !s.ok()) return s;
+    auto* enc = As<EncounterState>(state);
+    if (enc == nullptr) return Mismatch(type);
+    enc->unbilled_cents += e.amount_cents();
   } else if (type == "PatientClaimLinked") {
     rcl::v1::PatientClaimLinked e;
     if (auto s = Parse(payload, &e); !s.ok()) return s;

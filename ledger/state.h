@@ -67,6 +67,9 @@ struct EncounterState {
   bool coding_complete = false;
   // Claims of this encounter: claim id -> (coverage id, frequency).
   std::map<std::string, std::pair<std::string, int>> claims;
+  // Charges not on any claim: recorded minus voided charges, minus what
+  // original claims billed, plus what voids returned. Never negative.
+  int64_t unbilled_cents = 0;
   int ActiveLineCount() const;
   bool operator==(const EncounterState&) const = default;
 };
@@ -115,6 +118,9 @@ struct AdjudicationState {
   int64_t denied_cents = 0;
   bool denied = false;
   std::string transfer_claim_id;
+  std::string transfer_payer_id;
+  int64_t prior_payer_cents = 0;          // line adjustments that were the prior payers' share (not posted)
+  int64_t returned_to_patient_cents = 0;  // of the transfer: returned to the patient by a void of the next claim
   std::map<int, ClaimLineAmounts> lines;
   std::vector<std::pair<std::string, int64_t>> postings;  // account, amount
   bool operator==(const AdjudicationState&) const = default;
@@ -153,7 +159,16 @@ struct ClaimState {
   int64_t patient_written_off_cents = 0;
   int64_t moved_out_cents = 0;                // to a replacement claim, or back to unbilled by a void
   bool ever_denied = false;
-  std::string next_claim_id;                  // the next payer's claim, once created
+  std::string next_claim_id;                  // the next payer's claim, or the replacement (shown by the API)
+  std::string next_payer_claim_id;            // the next payer's claim, once created by a transfer
+  std::string replacement_claim_id;           // set when replaced (frequency 7)
+  std::string void_claim_id;                  // set when voided (frequency 8)
+  std::string transfer_from_claim_id;         // the claim whose adjudication last moved balance in
+  // Of contractual/other: what billers adjusted by hand (AdjustClaim), net.
+  int64_t manual_contractual_cents = 0;
+  int64_t manual_other_cents = 0;
+  // Write-offs in force by (side, reason), so that each can be taken back.
+  std::map<std::pair<int, int>, int64_t> write_offs;
   std::optional<AdjudicationState> adjudication;
   std::map<std::string, rcl::v1::AppealOutcome> appeals;  // appeal id -> outcome (UNSPECIFIED = open)
   std::set<std::string> payment_ids;

@@ -216,9 +216,8 @@ TEST_F(ClaimsCliTest, PaidWithContractualAndDeductibleThenPatientPaysReversalAnd
   Balances r;
   r.charge = 25000;
   r.payer_balance = 25000;
-  r.patient_paid = 4600;
-  r.patient_balance = -4600;  // the patient's payment now exceeds what they owe
-  ExpectBalances(reversed, r);
+  ExpectBalances(reversed, r);  // the patient's 46.00 is owed nothing on CL1 now: back to the account
+  EXPECT_EQ(Num(RclJson({"patient", "statement", "--patient", "P1", "--date", "2026-11-24"}), "credit_cents"), 4600);
   for (const Value& line : List(reversed, "lines")) {
     EXPECT_EQ(Num(line.struct_value(), "paid_cents"), 0);
   }
@@ -227,7 +226,7 @@ TEST_F(ClaimsCliTest, PaidWithContractualAndDeductibleThenPatientPaysReversalAnd
       "--line", "2:paid=24.00:allowed=30.00:adj=CO-45:20.00:adj=PR-2:6.00"});
   b.payer_paid = 11400;
   b.contractual = 9000;
-  ExpectBalances(Show("CL1"), b);
+  ExpectBalances(Show("CL1"), b);  // the corrected PR takes the patient's credit back
   EXPECT_EQ(Str(Show("CL1"), "status"), "adjudicated");
 
   // Over-payment: 20.00 more than owed becomes a credit, then is refunded.
@@ -326,16 +325,17 @@ TEST_F(ClaimsCliTest, DeniedAppealedOverturnedAndPaid) {
   ExpectFailure({"claim", "adjust", "--id", "CL2", "--group", "CO", "--reason", "45", "--amount",
                  "1.00", "--note", "fee schedule"},
                 1, {"failed precondition", "exceeds the payer balance"});
-  Ok({"claim", "adjust", "--id", "CL2", "--group", "OA", "--reason", "94", "--amount", "-5.00",
-      "--note", "payer balance reopened"});
-  p.other_adjustment = -500;
-  p.payer_balance = 500;
+  // A negative adjustment cannot reopen payer AR on a settled claim: it only
+  // takes back a manual adjustment of its kind.
+  ExpectFailure({"claim", "adjust", "--id", "CL2", "--group", "OA", "--reason", "94", "--amount", "-5.00",
+                 "--note", "payer balance reopened"},
+                1, {"failed precondition", "exceeds its manual other adjustments in force (0.00)"});
   ExpectBalances(Show("CL2"), p);
-  Ok({"claim", "write-off", "--id", "CL2", "--reason", "administrative", "--amount", "5.00"});
+  ExpectFailure({"claim", "write-off", "--id", "CL2", "--reason", "administrative", "--amount", "5.00"}, 1,
+                {"failed precondition", "exceeds the payer balance"});
   Ok({"claim", "write-off", "--id", "CL2", "--reason", "small_balance", "--amount", "4.00",
       "--side", "patient", "--note", "under threshold"});
-  p.payer_balance = 0;
-  p.written_off = 900;
+  p.written_off = 400;
   p.patient_balance = 1600;
   ExpectBalances(Show("CL2"), p);
 }
@@ -380,8 +380,9 @@ TEST_F(ClaimsCliTest, PrimaryThenSecondaryThenPatient) {
   Ok({"remit", "record", "--id", "R5", "--payer", "62308", "--trace", "TRN301", "--method", "ACH",
       "--amount", "38.40", "--date", "2026-11-18"});
   Ok({"claim", "adjudicate", "--id", "CL3-2", "--remit", "R5", "--payer-claim-number", "PCN4",
-      "--status", "secondary", "--line", "1:paid=16.00:allowed=20.00:adj=PR-2:4.00", "--line",
-      "2:paid=19.20:allowed=24.00:adj=PR-2:4.80", "--line", "3:paid=3.20:allowed=4.00:adj=PR-2:0.80"});
+      "--status", "secondary", "--line", "1:paid=16.00:allowed=20.00:adj=CO-23:130.00:adj=PR-2:4.00", "--line",
+      "2:paid=19.20:allowed=24.00:adj=CO-23:156.00:adj=PR-2:4.80", "--line",
+      "3:paid=3.20:allowed=4.00:adj=CO-23:28.00:adj=PR-2:0.80"});  // CO-23: the primary's share, not posted
   s.payer_paid = 3840;
   s.patient_responsibility = 960;
   s.payer_balance = 0;
@@ -543,7 +544,7 @@ TEST_F(ClaimsCliTest, BadInputsNameTheFlagOrField) {
   ExpectFailure(with({"--status", "primary", "--line", "9:paid=1.00"}), 1,
                 {"failed precondition", "line 9 does not belong to claim CL5"});
   ExpectFailure(with({"--status", "primary", "--line", "1:paid=100.00:adj=CO-45:60.00"}), 1,
-                {"failed precondition", "exceed its charge"});
+                {"failed precondition", "line 1 does not balance", "= 50.00 but its adjustments sum to 60.00"});
   ExpectFailure({"remit", "record", "--id", "R7", "--payer", "87726", "--trace", "TRN500",
                  "--method", "ACH", "--amount", "1.00", "--date", "2026-11-20"},
                 1, {"failed precondition", "already posted as remittance R5"});
@@ -570,8 +571,10 @@ TEST_F(ClaimsCliTest, BadInputsNameTheFlagOrField) {
   d.payer_balance = 15000;
   d.denied = 15000;
   ExpectBalances(denied, d);
-  Ok(with({"--status", "primary", "--line", "1:paid=100.00:allowed=110.00:adj=CO-45:40.00",
-           "--claim-adj", "PR-3:10.00"}));
+  ExpectFailure(with({"--status", "primary", "--line", "1:paid=100.00:allowed=110.00:adj=CO-45:40.00",
+                      "--claim-adj", "PR-3:10.00"}),
+                1, {"failed precondition", "line 1 does not balance"});
+  Ok(with({"--status", "primary", "--line", "1:paid=100.00:allowed=110.00:adj=CO-45:40.00:adj=PR-3:10.00"}));
   Struct c = Show("CL5");
   Balances b;
   b.charge = 15000;

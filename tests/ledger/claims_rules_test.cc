@@ -61,7 +61,8 @@ void Denied(std::vector<Command>* out, const std::string& claim_id, const std::s
 //   remittances R1 (PAYERA, trace T1) and RB (PAYERB);
 //   C1 created on E1, not scrubbed; E2 charged but not coded; C3 submitted on E3;
 //   C4 denied with appeal A4 open; C5 denied with appeal A5 upheld;
-//   C6 voided by C6V; E7 coded, unbilled; C8 paid in full; C9 failed scrubbing.
+//   C6 voided by C6V; E7 coded, unbilled; C8 paid in full; C9 failed scrubbing;
+//   C10 paid in full, then voided by C10V (the payment not yet recouped).
 std::vector<Command> World() {
   std::vector<Command> w = {
       RegisterPatient("P1"),
@@ -91,6 +92,9 @@ std::vector<Command> World() {
   Coded(&w, "E9");
   w.push_back(CreateClaim("C9", "E9", "COVX"));
   w.push_back(ScrubClaim("C9"));  // COVERAGE_ACTIVE fails: COVX starts after the date of service
+  Submitted(&w, "C10", "E10");
+  w.push_back(AdjudicateClaim("C10", "R1", {Line(1, 10000), Line(2, 5000)}));
+  w.push_back(VoidClaim("C10V", "C10"));  // paid, voided, not yet recouped
   return w;
 }
 
@@ -118,13 +122,43 @@ std::vector<RuleCase> Cases() {
            {"claim C1", "only a submitted claim is adjudicated"}),
       Rule("RemittanceFromAnotherPayer", AdjudicateClaim("C3", "RB", {Line(1, 100)}),
            {"remittance RB", "payer PAYERB", "claim C3", "PAYERA"}),
-      Rule("LineNotOnTheClaim", AdjudicateClaim("C3", "R1", {Line(1, 100), Line(3, 100)}),
+      Rule("LineNotOnTheClaim", AdjudicateClaim("C3", "R1", {Line(1, 10000), Line(3, 100)}),
            {"line 3", "does not belong to claim C3"}),
+      // Every adjudicated line balances: charge - paid = its adjustments.
       Rule("PaymentsPlusAdjustmentsExceedTheCharge",
-           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 500), Pr("1", 501)})}),
-           {"line 1", "exceed its charge"}),
-      Rule("OverpaidLineAdjustedDown", AdjudicateClaim("C3", "R1", {Line(1, 10001, {Co("45", 1)})}),
-           {"line 1", "overpaid"}),
+           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 500), Pr("1", 501)}), Line(2, 5000)}),
+           {"line 1 does not balance", "charge 100.00 - paid 90.00 = 10.00", "sum to 10.01"}),
+      Rule("PaymentsPlusAdjustmentsBelowTheCharge",
+           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 500)}), Line(2, 5000)}),
+           {"line 1 does not balance", "sum to 5.00"}),
+      Rule("OverpaidLineAdjustedDown", AdjudicateClaim("C3", "R1", {Line(1, 10001, {Co("45", 1)}), Line(2, 5000)}),
+           {"line 1 does not balance", "= -0.01", "sum to 0.01"}),
+      Rule("NegativePatientResponsibilityWithNothingPaid",
+           AdjudicateClaim("C3", "R1", {Line(1, 0, {Pr("1", -100'000)}, /*allowed_cents=*/0), Line(2, 5000)}),
+           {"line 1 does not balance", "sum to -1000.00"}),
+      Rule("HugeNegativeContractualAdjustments",
+           AdjudicateClaim("C3", "R1",
+                           {Line(1, 0, {Co("45", -99'999'999'999), Co("45", -99'999'999'999), Co("45", -99'999'999'999)}),
+                            Line(2, 5000)}),
+           {"line 1 does not balance"}),
+      Rule("PaidAboveAllowed",
+           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 1000)}, /*allowed_cents=*/8000), Line(2, 5000)}),
+           {"line 1", "paid 90.00 plus patient responsibility 0.00 exceeds the allowed amount 80.00"}),
+      Rule("PaidPlusPatientResponsibilityAboveAllowed",
+           AdjudicateClaim("C3", "R1", {Line(1, 7000, {Co("45", 1000), Pr("1", 2000)}, 8000), Line(2, 5000)}),
+           {"line 1", "plus patient responsibility 20.00 exceeds the allowed amount 80.00"}),
+      Rule("ClaimLevelAdjustmentsUnbalanceTheClaim",
+           AdjudicateClaim("C3", "R1", {Line(1, 10000), Line(2, 5000)}, rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY, "PCN",
+                           {Co("45", 100)}),
+           {"claim C3 does not balance", "sum to 1.00"}),
+      Rule("LineLeftOutAndNotCoveredAtClaimLevel", AdjudicateClaim("C3", "R1", {Line(1, 10000)}),
+           {"claim C3 does not balance", "charge 150.00 - paid 100.00 = 50.00", "sum to 0.00"}),
+      Rule("AdjudicateAVoidClaim", AdjudicateClaim("C10V", "R1", {Line(1, 10000), Line(2, 5000)}),
+           {"claim C10V", "void (frequency 8)"}),
+      Rule("RebillAVoidedClaimBeforeTheRecoupment", CreateClaim("CX", "E10", "COV1"),
+           {"encounter E10", "0.00 of its 150.00", "not yet recouped"}),
+      Rule("NegativeManualAdjustmentCreatingAr", AdjustClaim("C8", ADJUSTMENT_GROUP_CO, "45", -100'000'000'000),
+           {"negative adjustment", "claim C8", "manual contractual adjustments in force (0.00)"}),
       Rule("ReverseWithNothingInForce", ReverseAdjudication("C3", "R1"), {"claim C3", "no adjudication in force"}),
       Rule("ReverseWithAnotherPayersRemittance", ReverseAdjudication("C8", "RB"), {"remittance RB", "claim C8"}),
       // Appeals.

@@ -428,10 +428,18 @@ TEST_F(ClaimsScenarioTest, PrimaryThenSecondaryThenPatient) {
   Step(RecordRemittance("R2", kPayerB, "T1", 1000));
   Refused(AdjudicateClaim("C1-2", "R1", {Line(1, 1000)}, rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY),
           {"remittance R1", "payer PAYERA", "C1-2"});
-  // The secondary pays 10.00 and leaves 15.00 to the patient (no tertiary).
-  EXPECT_EQ(Step(AdjudicateClaim("C1-2", "R2", {Line(1, 1000, {Pr("1", 500)}), Line(2, 0, {Pr("2", 1000)})},
+  // The secondary's lines balance against the full charge (CO-23: the prior
+  // payer's share, 125.00), pay 10.00 and leave 15.00 to the patient (no
+  // tertiary). The prior payer's share is not this payer's AR: not posted.
+  Refused(AdjudicateClaim("C1-2", "R2", {Line(1, 1000, {Pr("1", 500)}), Line(2, 0, {Pr("2", 1000)})},
+                          rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY),
+          {"line 1 does not balance", "charge 100.00 - paid 10.00 = 90.00", "sum to 5.00"});
+  EXPECT_EQ(Step(AdjudicateClaim("C1-2", "R2",
+                                 {Line(1, 1000, {Co("23", 8500), Pr("1", 500)}),
+                                  Line(2, 0, {Co("23", 4000), Pr("2", 1000)})},
                                  rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY)),
             (Postings{{kCashPayer, 1000}, {kArPatient, 1500}, {kArPayerB, -2500}}));
+  EXPECT_EQ(StepEvent<rcl::v1::ClaimAdjudicated>().prior_payer_cents(), 12500);
   ExpectClaim("C1-2", {.status = "adjudicated",
                        .payer_paid = 1000,
                        .patient_responsibility = 1500,
@@ -544,22 +552,25 @@ TEST_F(ClaimsScenarioTest, PatientOverpaysThenIsRefunded) {
   Refused(RefundPatient("P1", 1, "RF2"), {"exceeds the credit balance"});
 }
 
-TEST_F(ClaimsScenarioTest, PayerOverpaysIntoACreditBalanceThenCorrects) {
+TEST_F(ClaimsScenarioTest, PayerPaysAboveTheChargeWithANegativeAdjustmentThenCorrects) {
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 16000));
-  // Line 1 is overpaid by 10.00: the payer balance goes negative.
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1", {Line(1, 11000), Line(2, kLine2)})),
-            (Postings{{kCashPayer, 16000}, {kArPayerA, -16000}}));
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 16000, .payer_balance = -1000});
+  // An overpayment must still balance: paid 110.00 on a 100.00 line carries
+  // an adjustment of -10.00 (balance, not sign).
+  Refused(AdjudicateClaim("C1", "R1", {Line(1, 11000), Line(2, kLine2)}),
+          {"line 1 does not balance", "= -10.00", "sum to 0.00"});
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1", {Line(1, 11000, {Co("45", -1000)}), Line(2, kLine2)})),
+            (Postings{{kCashPayer, 16000}, {kContractual, -1000}, {kArPayerA, -15000}}));
+  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 16000, .contractual = -1000});
   Postings accounts;
   EXPECT_TRUE(books_.CheckBooks(&accounts).empty());
-  EXPECT_EQ(accounts.at(kArPayerA), -1000);  // a credit balance, visible, not dropped
+  EXPECT_FALSE(accounts.contains(kArPayerA));  // nothing owed, nothing credited
 
   // The payer corrects itself on the next remittance (the reversal nets out).
   Step(RecordRemittance("R2", kPayerA, "T2", 0));
   EXPECT_EQ(Step(AdjudicateClaim("C1", "R2", {Line(1, kLine1), Line(2, kLine2)})),
-            (Postings{{kCashPayer, -1000}, {kArPayerA, 1000}}));
+            (Postings{{kCashPayer, -1000}, {kContractual, 1000}}));
   ExpectClaim("C1", {.status = "adjudicated", .payer_paid = kClaimTotal});
   EXPECT_EQ(books_.Remit("R2").posted_cents, -1000);
 }
@@ -571,8 +582,8 @@ TEST_F(ClaimsScenarioTest, RecoupmentOfAnOverpaymentKeepsPayerArEqualToTheClaims
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 16000));
-  Step(AdjudicateClaim("C1", "R1", {Line(1, 11000), Line(2, kLine2)}));
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 16000, .payer_balance = -1000});
+  Step(AdjudicateClaim("C1", "R1", {Line(1, 11000, {Co("45", -1000)}), Line(2, kLine2)}));
+  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 16000, .contractual = -1000});
   Step(RecordRemittance("R2", kPayerA, "T2", 0));
   Postings recoupment = Step(ProviderAdjustment("R2", "WO", 1000, "C1"));
   EXPECT_EQ(recoupment[kCashPayer], -1000);
@@ -667,51 +678,68 @@ TEST_F(ClaimsScenarioTest, AdjustedAndWrittenOff) {
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 6000));
-  // Line 1: paid 60, CO-45 10 (30 left with the payer). Line 2: PR-1 20 (30 left).
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1", {Line(1, 6000, {Co("45", 1000)}), Line(2, 0, {Pr("1", 2000)})})),
-            (Postings{{kCashPayer, 6000}, {kContractual, 1000}, {kArPatient, 2000}, {kArPayerA, -9000}}));
-  ExpectClaim("C1", {.status = "adjudicated",
-                     .payer_paid = 6000,
-                     .contractual = 1000,
-                     .patient_responsibility = 2000,
-                     .payer_balance = 6000,
-                     .patient_balance = 2000});
+  // Line 1: paid 60, CO-45 20, PR-1 20. Line 2 denied (CO-50 50, held in payer AR).
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 6000, {Co("45", 2000), Pr("1", 2000)}), Line(2, 0, {Co("50", kLine2)})})),
+            (Postings{{kCashPayer, 6000}, {kContractual, 2000}, {kArPatient, 2000}, {kArPayerA, -10000}}));
+  const Balances adjudicated{.status = "adjudicated",
+                             .payer_paid = 6000,
+                             .contractual = 2000,
+                             .patient_responsibility = 2000,
+                             .denied = kLine2,
+                             .payer_balance = kLine2,
+                             .patient_balance = 2000};
+  ExpectClaim("C1", adjudicated);
+
+  // A negative adjustment only takes back adjustments of its kind in force.
+  // A negative adjustment only takes back manual adjustments of its kind: a
+  // payer's own adjustments are corrected by the payer.
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -1),
+          {"negative adjustment of -0.01", "claim C1", "manual contractual adjustments in force (0.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "23", -1), {"manual other adjustments in force (0.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -100'000'000'000), {"negative adjustment"});
+  ExpectClaim("C1", adjudicated);
 
   EXPECT_EQ(Step(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", 1000)),
             (Postings{{kContractual, 1000}, {kArPayerA, -1000}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 6000,
-                     .contractual = 2000,
+                     .contractual = 3000,
                      .patient_responsibility = 2000,
-                     .payer_balance = 5000,
+                     .denied = kLine2,
+                     .payer_balance = 4000,
                      .patient_balance = 2000});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -1001), {"manual contractual adjustments in force (10.00)"});
   EXPECT_EQ(Step(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "23", 500)),
             (Postings{{kOther, 500}, {kArPayerA, -500}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 6000,
-                     .contractual = 2000,
+                     .contractual = 3000,
                      .other_adjustment = 500,
                      .patient_responsibility = 2000,
-                     .payer_balance = 4500,
+                     .denied = kLine2,
+                     .payer_balance = 3500,
                      .patient_balance = 2000});
   // Timely filing defaults to the payer side; small balance to the patient side.
-  EXPECT_EQ(Step(WriteOffClaim("C1", rcl::v1::WRITE_OFF_REASON_TIMELY_FILING, 4500)),
-            (Postings{{"writeoff:timely_filing", 4500}, {kArPayerA, -4500}}));
+  EXPECT_EQ(Step(WriteOffClaim("C1", rcl::v1::WRITE_OFF_REASON_TIMELY_FILING, 3500)),
+            (Postings{{"writeoff:timely_filing", 3500}, {kArPayerA, -3500}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 6000,
-                     .contractual = 2000,
+                     .contractual = 3000,
                      .other_adjustment = 500,
                      .patient_responsibility = 2000,
-                     .payer_written_off = 4500,
+                     .denied = kLine2,
+                     .payer_written_off = 3500,
                      .patient_balance = 2000});
   EXPECT_EQ(Step(WriteOffClaim("C1", rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE, 2000)),
             (Postings{{"writeoff:small_balance", 2000}, {kArPatient, -2000}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 6000,
-                     .contractual = 2000,
+                     .contractual = 3000,
                      .other_adjustment = 500,
                      .patient_responsibility = 2000,
-                     .payer_written_off = 4500,
+                     .denied = kLine2,
+                     .payer_written_off = 3500,
                      .patient_written_off = 2000});
 }
 
@@ -750,9 +778,9 @@ TEST_F(ClaimsScenarioTest, AsOfAnEarlierPositionReproducesEarlierBalances) {
                       .contractual = 3500,
                       .patient_responsibility = 2500,
                       .patient_paid = 2500};
-  // After the reversal the patient has paid 25.00 of nothing owed.
-  const Balances reversed{
-      .status = "accepted", .patient_paid = 2500, .payer_balance = kClaimTotal, .patient_balance = -2500};
+  // After the reversal the patient's 25.00 on C1 is owed nothing: it returns
+  // to the account as a refundable credit.
+  const Balances reversed{.status = "accepted", .payer_balance = kClaimTotal};
   Step(CreateClaim("C1", "E1", "COV1"));
   ExpectClaim("C1", created);
   remember();
@@ -784,6 +812,7 @@ TEST_F(ClaimsScenarioTest, AsOfAnEarlierPositionReproducesEarlierBalances) {
   EXPECT_EQ(BalancesOf(claim_history[5].second), reversed);
   EXPECT_EQ(patient_history[3].second.credit_cents, 500);
   EXPECT_EQ(patient_history[4].second.credit_cents, 0);
+  EXPECT_EQ(patient_history[5].second.credit_cents, 2500);
 
   for (const auto& [position, expected] : claim_history) {
     EXPECT_EQ(books_.Claim("C1", position), expected) << "claim C1 as of " << position;

@@ -356,6 +356,39 @@ inline int64_t Total(const Postings& sums) {
 // --- Balances ------------------------------------------------------------------------
 
 // Every amount of a claim a test asserts, plus its status.
+// What no real-world sequence can do to one claim: relief and payments
+// below zero, patient money stranded on a claim that owes nothing (it must
+// be on the account, refundable), balance left behind on a replaced claim.
+inline std::vector<std::string> CheckClaimInvariants(const ClaimState& c) {
+  std::vector<std::string> problems;
+  auto problem = [&](const std::string& what) { problems.push_back(absl::StrCat("claim ", c.claim_id, ": ", what)); };
+  if (c.payer_written_off_cents < 0) problem(absl::StrCat("payer written off ", c.payer_written_off_cents));
+  if (c.patient_written_off_cents < 0) problem(absl::StrCat("patient written off ", c.patient_written_off_cents));
+  for (const auto& [key, amount] : c.write_offs) {
+    if (amount <= 0) problem(absl::StrCat("write-off (", key.first, ",", key.second, ") of ", amount));
+  }
+  if (c.patient_paid_cents < 0) problem(absl::StrCat("patient paid ", c.patient_paid_cents));
+  if (c.PatientBalance() < 0 && c.patient_paid_cents > 0) {
+    problem(absl::StrCat("patient credit ", -c.PatientBalance(), " stranded on the claim (paid ",
+                         c.patient_paid_cents, ")"));
+  }
+  if (c.PatientBalance() < 0 && c.patient_written_off_cents > 0) {
+    problem(absl::StrCat("patient write-off ", c.patient_written_off_cents, " outlived a balance of ",
+                         c.PatientBalance()));
+  }
+  if (c.PayerBalance() < 0 && c.payer_written_off_cents > 0) {
+    problem(absl::StrCat("payer write-off ", c.payer_written_off_cents, " outlived a balance of ", c.PayerBalance()));
+  }
+  if (c.status == ClaimStatus::kReplaced && c.PayerBalance() != 0) {
+    problem(absl::StrCat("replaced but holds payer balance ", c.PayerBalance()));
+  }
+  if (c.opening_balance_cents + c.transferred_in_cents > c.charge_cents) {
+    problem(absl::StrCat("billed ", c.opening_balance_cents + c.transferred_in_cents, " above its charge ",
+                         c.charge_cents));
+  }
+  return problems;
+}
+
 struct Balances {
   std::string status;
   int64_t payer_paid = 0;
@@ -492,6 +525,7 @@ class ClaimsLedger {
     Postings accounts;
     std::set<std::string> claim_streams;
     std::set<std::string> patient_streams;
+    std::set<std::string> encounter_streams;
     for (const EventRecord& e : EventsAfter(0)) {
       auto m = DecodePayload(e);
       if (!m.ok()) {
@@ -505,9 +539,11 @@ class ClaimsLedger {
       AddTo(&accounts, postings);
       if (e.stream.rfind("claim-", 0) == 0) claim_streams.insert(e.stream);
       if (e.stream.rfind("patient-", 0) == 0) patient_streams.insert(e.stream);
+      if (e.stream.rfind("encounter-", 0) == 0) encounter_streams.insert(e.stream);
     }
     if (int64_t t = Total(accounts); t != 0) problems.push_back(absl::StrCat("trial balance is ", t, ", not 0"));
-    Postings expected;  // what the claims and patients say the AR accounts hold
+    Postings expected;  // what the claims, patients and encounters say the AR accounts hold
+    std::map<std::string, int64_t> payer_side_by_encounter;  // payer AR + payer cash + payer relief
     for (const std::string& stream : claim_streams) {
       auto s = Stream(stream);
       const ClaimState* c = s.ok() ? std::get_if<ClaimState>(&s->aggregate) : nullptr;
@@ -517,6 +553,30 @@ class ClaimsLedger {
       }
       expected[absl::StrCat("ar:payer:", c->payer_id)] += c->PayerBalance();
       expected[absl::StrCat("ar:patient:", c->patient_id)] += c->PatientBalance();
+      payer_side_by_encounter[c->encounter_id] += c->PayerBalance() + c->payer_paid_cents + c->contractual_cents +
+                                                   c->other_adjustment_cents + c->payer_written_off_cents;
+      for (const std::string& p : CheckClaimInvariants(*c)) problems.push_back(p);
+    }
+    for (const std::string& stream : encounter_streams) {
+      auto s = Stream(stream);
+      const EncounterState* enc = s.ok() ? std::get_if<EncounterState>(&s->aggregate) : nullptr;
+      if (enc == nullptr) {
+        problems.push_back(absl::StrCat(stream, " does not load as an encounter"));
+        continue;
+      }
+      expected["ar:unbilled"] += enc->unbilled_cents;
+      int64_t charges = 0;
+      for (const auto& [n, line] : enc->lines) charges += line.voided ? 0 : line.amount_cents;
+      if (enc->unbilled_cents < 0 || enc->unbilled_cents > charges) {
+        problems.push_back(absl::StrCat(stream, ": unbilled ", enc->unbilled_cents, " outside 0..", charges));
+      }
+      // No real-world sequence bills a payer (AR + cash + relief) for more
+      // than was charged and not billed to the patient.
+      int64_t payer_side = payer_side_by_encounter[enc->encounter_id];
+      if (payer_side > charges - enc->unbilled_cents) {
+        problems.push_back(absl::StrCat(stream, ": payers' AR + cash + relief ", payer_side, " above billed charges ",
+                                        charges - enc->unbilled_cents));
+      }
     }
     for (const std::string& stream : patient_streams) {
       auto s = Stream(stream);
@@ -526,10 +586,13 @@ class ClaimsLedger {
         continue;
       }
       expected[absl::StrCat("ar:patient:", p->patient_id)] -= p->credit_cents;
+      if (p->credit_cents < 0) problems.push_back(absl::StrCat(stream, ": negative credit ", p->credit_cents));
     }
     std::set<std::string> ar_accounts;
     for (const auto& [account, amount] : accounts) {
-      if (account.rfind("ar:payer:", 0) == 0 || account.rfind("ar:patient:", 0) == 0) ar_accounts.insert(account);
+      if (account.rfind("ar:payer:", 0) == 0 || account.rfind("ar:patient:", 0) == 0 || account == "ar:unbilled") {
+        ar_accounts.insert(account);
+      }
     }
     for (const auto& [account, amount] : expected) ar_accounts.insert(account);
     for (const std::string& account : ar_accounts) {
