@@ -67,8 +67,8 @@ ClaimLineAmounts LineAmounts(const rcl::v1::LineAdjudication& line, bool line_de
 }  // namespace
 
 // A line is denied when the payer paid nothing on it and adjusted it for a
-// reason that is not the patient's responsibility (or the whole claim is
-// denied). Shared with the adjudication decider through this definition.
+// reason that is neither the patient's responsibility nor a prior payer's
+// share (or the whole claim is denied). Shared with the adjudication decider through this definition.
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status) {
   if (line.paid_cents() != 0) return false;
   if (status == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED) return true;
@@ -77,12 +77,13 @@ bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStat
   for (const auto& adj : line.adjustments()) {
     if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
       patient_responsibility += adj.amount_cents();
-    } else if (adj.amount_cents() > 0) {
+    } else if (adj.amount_cents() > 0 && adj.reason_code() != kPriorPayerCarc) {
       adjusted = true;
     }
   }
-  // Nothing paid because the patient owes it (e.g. all to the deductible) is
-  // a processed line, not a denial.
+  // Nothing paid because the patient owes it (e.g. all to the deductible), or
+  // because a prior payer covered it (CARC 23), is a processed line, not a
+  // denial.
   return adjusted && patient_responsibility <= 0;
 }
 

@@ -227,6 +227,10 @@ struct StreamState {
 // stream's next version; an unknown type or undecodable payload is DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload);
 
+// CARC 23: "the impact of prior payer(s) adjudication": on a next payer's
+// remittance, the part of the charge the prior payers covered.
+inline constexpr char kPriorPayerCarc[] = "23";
+
 // True when an adjudicated line counts as denied: nothing paid, adjusted for
 // a reason that is not patient responsibility, and nothing of it made the
 // patient's responsibility (or the whole claim is denied).
