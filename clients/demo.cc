@@ -168,6 +168,8 @@ struct Encounter {
   std::string rendering_npi;
   std::vector<std::string> diagnoses;  // as a coder types them ("E11.9")
   std::vector<ChargeLine> lines;
+  int64_t charge = 0;
+  int64_t unbilled = 0;  // the ledger's unbilled charges of the encounter
 };
 
 struct CoverageModel {
@@ -226,6 +228,7 @@ struct Adjudication {
   int64_t denied = 0;
   bool denial = false;
   int transfer_claim = -1;  // the next payer's claim the patient share moved to
+  int64_t returned_to_patient = 0;  // of pr: given back to the patient by a void of that claim
 };
 
 struct Claim {
@@ -250,11 +253,16 @@ struct Claim {
   int64_t transferred_out = 0;
   int64_t denied = 0;
   int64_t patient_paid = 0;
-  int64_t payer_written_off = 0;
-  int64_t patient_written_off = 0;
+  // Write-offs in force by (side, reason), ordered as the ledger takes them back.
+  std::map<std::pair<int, int>, int64_t> write_offs;
   int64_t moved_out = 0;
   std::optional<Adjudication> adjudication;
-  std::string next_claim_id;
+  // Links, as model indexes: the claim this one replaces or voids, or whose
+  // adjudication created it (a next payer's claim); the claim that replaced
+  // it; the last claim that moved balance in (ledger transfer_from_claim_id).
+  int original = -1;
+  int replacement = -1;
+  int transfer_from = -1;
 
   // Workflow.
   std::string payer_claim_number;
@@ -262,25 +270,43 @@ struct Claim {
   bool may_void = false;
   int next_claim = -1;  // the next payer's claim, once created
 
+  int64_t WrittenOff(rcl::v1::BalanceSide side) const {
+    int64_t total = 0;
+    for (const auto& [key, cents] : write_offs) {
+      if (key.first == side) total += cents;
+    }
+    return total;
+  }
+  int64_t WrittenOff(rcl::v1::BalanceSide side, rcl::v1::WriteOffReason reason) const {
+    auto it = write_offs.find({side, reason});
+    return it == write_offs.end() ? 0 : it->second;
+  }
   int64_t PayerBalance() const {
     return opening + transferred_in - paid - contractual - other - patient_responsibility -
-           transferred_out - payer_written_off - moved_out;
+           transferred_out - WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) - moved_out;
   }
   int64_t PatientBalance() const {
-    return patient_responsibility - patient_paid - patient_written_off;
+    return patient_responsibility - patient_paid - WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT);
   }
   bool Closed() const { return status == Status::kReplaced || status == Status::kVoided; }
 };
 
-// What the ledger counts as a denied line (ledger LineDenied): nothing paid and
-// adjusted for a reason that is not patient responsibility.
+// What the ledger counts as a denied line (ledger LineDenied): nothing paid,
+// adjusted for a reason that is neither patient responsibility nor a prior
+// payer's share (CARC 23), and nothing of it left to the patient.
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status) {
   if (line.paid_cents() != 0) return false;
   if (status == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED) return true;
+  int64_t patient_responsibility = 0;
+  bool adjusted = false;
   for (const auto& adj : line.adjustments()) {
-    if (adj.group() != rcl::v1::ADJUSTMENT_GROUP_PR && adj.amount_cents() > 0) return true;
+    if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
+      patient_responsibility += adj.amount_cents();
+    } else if (adj.amount_cents() > 0 && adj.reason_code() != "23") {
+      adjusted = true;
+    }
   }
-  return false;
+  return adjusted && patient_responsibility <= 0;
 }
 
 void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group,
@@ -368,6 +394,26 @@ class Generator {
   rcl::v1::AdjudicateClaim CorrectedAdjudication(int claim);
   void ApplyAdjudication(int claim, const rcl::v1::AdjudicateClaim& cmd);
   void ApplyReversal(int claim);
+
+  // The ledger's claim rules (ledger/claim_rules.cc, adjudication.cc) as the
+  // model folds them. Claims to settle are named by id: the ledger settles
+  // them in id order.
+  using ClaimSet = std::set<std::string>;
+  int InForce(int claim) const;
+  int ChainRoot(int claim) const;
+  void TransferIn(int to, int from, int64_t cents);
+  int64_t Reverse(int claim, ClaimSet* settle);
+  void MoveOffClosed(int claim, int64_t cents);
+  int64_t ReverseWriteOffs(int claim, rcl::v1::BalanceSide side, int64_t cents,
+                           std::optional<rcl::v1::WriteOffReason> only);
+  void Settle(int claim);
+  void SettleAll(const ClaimSet& settle) {
+    for (const std::string& id : settle) Settle(claim_index_.at(id));
+  }
+  void WriteOff(int claim, rcl::v1::BalanceSide side, rcl::v1::WriteOffReason reason,
+                int64_t cents) {
+    claims_[static_cast<size_t>(claim)].write_offs[{side, reason}] += cents;
+  }
   absl::Status PatientStatement(absl::CivilDay day, int patient);
   absl::Status PatientPayment(absl::CivilDay day, int patient, PayBehavior behavior);
 
@@ -705,7 +751,9 @@ absl::Status Generator::RunEncounter(absl::CivilDay day, int index) {
     RCL_RETURN_IF_ERROR(Send(charge, absl::StrCat(e.id, " line ", line.number)).status());
     ++summary_.charge_lines;
     summary_.charges_cents += info.amount_cents;
+    e.charge += info.amount_cents;
   }
+  e.unbilled = e.charge;
 
   Command complete;
   complete.mutable_complete_coding()->set_encounter_id(e.id);
@@ -737,6 +785,7 @@ absl::Status Generator::CreateClaim(absl::CivilDay day, int encounter, const std
   claim.lines = e.lines;
   for (const ChargeLine& line : e.lines) claim.charge += kProcedures[line.proc].amount_cents;
   claim.opening = claim.charge;
+  encounters_[static_cast<size_t>(encounter)].unbilled -= claim.charge;
   claim.corrected = rebill;
   claim.may_void = !rebill;
   int index = static_cast<int>(claims_.size());
@@ -758,6 +807,7 @@ int Generator::NewClaimFrom(const Claim& from, std::string id, int frequency) {
   claim.coverage_id = from.coverage_id;
   claim.lines = from.lines;
   claim.charge = from.charge;
+  claim.original = claim_index_.at(from.id);
   int index = static_cast<int>(claims_.size());
   claim_index_[claim.id] = index;
   patients_[static_cast<size_t>(from.patient)].claims.push_back(index);
@@ -830,15 +880,21 @@ rcl::v1::AdjudicateClaim Generator::PaidAdjudication(int index) {
     cmd.set_status(rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY);
     const Claim& primary = claims_[static_cast<size_t>(claim_index_.at(
         claim.id.substr(0, claim.id.size() - 2)))];
+    // Every line balances against its full charge: CO-23 is the primary's share.
+    std::map<int, int64_t> shares;
     for (const rcl::v1::LineAdjudication& p : primary.adjudication->lines) {
-      int64_t share = PatientShare(p);
-      if (share <= 0) continue;
+      shares[p.line_number()] = PatientShare(p);
+    }
+    for (const ChargeLine& l : claim.lines) {
+      int64_t charge = kProcedures[l.proc].amount_cents;
+      int64_t share = std::clamp<int64_t>(shares[l.number], 0, charge);
       auto* line = cmd.add_lines();
-      line->set_line_number(p.line_number());
-      line->set_allowed_cents(share);
+      line->set_line_number(l.number);
       int64_t paid = patient.secondary_pays_all ? share : share * 80 / 100;
       if (paid == 0) paid = share;
+      line->set_allowed_cents(share);
       line->set_paid_cents(paid);
+      AddAdjustment(line, rcl::v1::ADJUSTMENT_GROUP_CO, "23", charge - share);
       AddAdjustment(line, rcl::v1::ADJUSTMENT_GROUP_PR, "2", share - paid);
     }
     return cmd;
@@ -923,11 +979,23 @@ rcl::v1::AdjudicateClaim Generator::CorrectedAdjudication(int index) {
   return cmd;
 }
 
-// Mirrors the ledger: the adjudication in force is superseded (reversed),
-// then the new one is folded; the patient share moves to the next payer's
-// claim when the patient has one, else to the patient.
+// Mirrors DecideAdjudicate: the adjudication in force is superseded
+// (reversed), and so is any still in force on the claims a replacement
+// replaced (the payer adjudicates one claim, not two): the balance that
+// restores moves to this claim. On a next payer's claim the prior payers'
+// share (CO-23) is not posted. The patient share moves to the next payer's
+// claim when the patient has one, else to the patient. Then every claim
+// whose balances moved is settled.
 void Generator::ApplyAdjudication(int index, const rcl::v1::AdjudicateClaim& cmd) {
-  if (claims_[static_cast<size_t>(index)].adjudication.has_value()) ApplyReversal(index);
+  ClaimSet settle = {claims_[static_cast<size_t>(index)].id};
+  if (claims_[static_cast<size_t>(index)].adjudication.has_value()) Reverse(index, &settle);
+  for (int c = index; claims_[static_cast<size_t>(c)].frequency == 7;) {
+    const int original = claims_[static_cast<size_t>(c)].original;
+    if (claims_[static_cast<size_t>(original)].adjudication.has_value()) {
+      MoveOffClosed(original, Reverse(original, &settle));
+    }
+    c = original;
+  }
   Adjudication a;
   a.remit_id = cmd.remit_id();
   a.status = cmd.status();
@@ -947,10 +1015,35 @@ void Generator::ApplyAdjudication(int index, const rcl::v1::AdjudicateClaim& cmd
       }
     }
   }
+  {
+    // The part of the charge never billed to this payer (a prior payer's
+    // share) comes out of contractual, then other, then denied amounts.
+    const Claim& claim = claims_[static_cast<size_t>(index)];
+    int64_t left = claim.rank > 1
+                       ? std::max<int64_t>(0, claim.charge - claim.opening - claim.transferred_in)
+                       : 0;
+    for (int64_t* bucket : {&a.contractual, &a.other, &a.denied}) {
+      int64_t take = std::clamp<int64_t>(*bucket, 0, left);
+      *bucket -= take;
+      left -= take;
+    }
+  }
   a.denial = cmd.status() == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED || (a.paid == 0 && a.denied > 0);
   const Patient& patient = patients_[static_cast<size_t>(claims_[static_cast<size_t>(index)].patient)];
   if (a.pr != 0 && claims_[static_cast<size_t>(index)].rank == 1 && patient.secondary.has_value()) {
-    int next = claims_[static_cast<size_t>(index)].next_claim;
+    // The next payer's claim in force, also through the claims this one replaced.
+    int next = -1;
+    for (int c = index; c >= 0;) {
+      const Claim& from = claims_[static_cast<size_t>(c)];
+      if (from.next_claim >= 0) {
+        int in_force = InForce(from.next_claim);
+        if (!claims_[static_cast<size_t>(in_force)].Closed()) {
+          next = in_force;
+          break;
+        }
+      }
+      c = from.frequency == 7 ? from.original : -1;
+    }
     if (next < 0) {
       const Claim& from = claims_[static_cast<size_t>(index)];
       next = NewClaimFrom(from, absl::StrCat(from.id, "-2"), 1);
@@ -959,12 +1052,13 @@ void Generator::ApplyAdjudication(int index, const rcl::v1::AdjudicateClaim& cmd
       created.rank = 2;
       created.coverage_id = patient.secondary->id;
       created.may_void = false;
-      claims_[static_cast<size_t>(index)].next_claim = next;
-      claims_[static_cast<size_t>(index)].next_claim_id = created.id;
       ++summary_.secondary_claims;
+    } else {
+      settle.insert(claims_[static_cast<size_t>(next)].id);
     }
+    claims_[static_cast<size_t>(index)].next_claim = next;
     a.transfer_claim = next;
-    claims_[static_cast<size_t>(next)].transferred_in += a.pr;
+    TransferIn(next, index, a.pr);
   }
   Claim& claim = claims_[static_cast<size_t>(index)];
   claim.paid += a.paid;
@@ -974,19 +1068,142 @@ void Generator::ApplyAdjudication(int index, const rcl::v1::AdjudicateClaim& cmd
   claim.denied += a.denied;
   claim.status = a.denial ? Status::kDenied : Status::kAdjudicated;
   claim.adjudication = std::move(a);
+  SettleAll(settle);
 }
 
+// Mirrors DecideReverse: the reversal, what it restores moved off a closed
+// claim, then the claims whose balances moved settled.
 void Generator::ApplyReversal(int index) {
+  ClaimSet settle;
+  const int64_t restored = Reverse(index, &settle);
+  if (claims_[static_cast<size_t>(index)].Closed()) MoveOffClosed(index, restored);
+  SettleAll(settle);
+}
+
+int Generator::InForce(int index) const {
+  while (claims_[static_cast<size_t>(index)].status == Status::kReplaced) {
+    index = claims_[static_cast<size_t>(index)].replacement;
+  }
+  return index;
+}
+
+int Generator::ChainRoot(int index) const {
+  while (claims_[static_cast<size_t>(index)].frequency != 1) {
+    index = claims_[static_cast<size_t>(index)].original;
+  }
+  return index;
+}
+
+void Generator::TransferIn(int to, int from, int64_t cents) {
+  Claim& claim = claims_[static_cast<size_t>(to)];
+  claim.transferred_in += cents;
+  if (cents > 0) claim.transfer_from = from;
+}
+
+// The reversal of the adjudication in force (ledger EmitReversal and its
+// fold): the transfer is taken back from the next payer's claim in force.
+// Returns the payer balance it restores.
+int64_t Generator::Reverse(int index, ClaimSet* settle) {
   Claim& claim = claims_[static_cast<size_t>(index)];
+  const int64_t before = claim.PayerBalance();
   const Adjudication& a = *claim.adjudication;
   claim.paid -= a.paid;
   claim.contractual -= a.contractual;
   claim.other -= a.other;
-  (a.transfer_claim < 0 ? claim.patient_responsibility : claim.transferred_out) -= a.pr;
+  if (a.transfer_claim < 0) {
+    claim.patient_responsibility -= a.pr;
+  } else {
+    claim.transferred_out -= a.pr - a.returned_to_patient;
+    claim.patient_responsibility -= a.returned_to_patient;
+  }
   claim.denied -= a.denied;
-  if (a.transfer_claim >= 0) claims_[static_cast<size_t>(a.transfer_claim)].transferred_in -= a.pr;
+  settle->insert(claim.id);
+  if (a.transfer_claim >= 0 && a.pr != a.returned_to_patient) {
+    const int target = InForce(a.transfer_claim);
+    TransferIn(target, index, -(a.pr - a.returned_to_patient));
+    settle->insert(claims_[static_cast<size_t>(target)].id);
+  }
   claim.adjudication.reset();
   if (!claim.Closed()) claim.status = Status::kAccepted;
+  return claim.PayerBalance() - before;
+}
+
+// Payer balance that came back onto a replaced or voided claim leaves it
+// (ledger MoveOffClosedClaim): a replaced claim's for the claim in force; a
+// voided next payer's claim's back to the claim that transferred it, as the
+// patient's; any other voided claim's to the encounter's unbilled charges.
+void Generator::MoveOffClosed(int index, int64_t cents) {
+  Claim& claim = claims_[static_cast<size_t>(index)];
+  if (cents == 0 || !claim.Closed()) return;
+  claim.moved_out += cents;
+  if (claim.status == Status::kReplaced) {
+    const int in_force = InForce(claim.replacement);
+    TransferIn(in_force, index, cents);
+    MoveOffClosed(in_force, cents);  // the end of the chain may be voided
+    return;
+  }
+  const Claim& root = claims_[static_cast<size_t>(ChainRoot(index))];
+  if (root.original < 0) {
+    encounters_[static_cast<size_t>(claim.encounter)].unbilled += cents;
+    return;
+  }
+  const int from = claim.transfer_from >= 0 ? claim.transfer_from
+                   : root.transfer_from >= 0 ? root.transfer_from
+                                             : root.original;
+  Claim& f = claims_[static_cast<size_t>(from)];
+  f.transferred_out -= cents;
+  f.patient_responsibility += cents;
+  if (f.adjudication.has_value()) f.adjudication->returned_to_patient += cents;
+}
+
+// Takes back up to `cents` of the claim's write-offs on `side` (of reason
+// `only`, when set), in the ledger's order; returns what was taken back.
+int64_t Generator::ReverseWriteOffs(int index, rcl::v1::BalanceSide side, int64_t cents,
+                                    std::optional<rcl::v1::WriteOffReason> only) {
+  auto& write_offs = claims_[static_cast<size_t>(index)].write_offs;
+  int64_t left = cents;
+  for (auto it = write_offs.begin(); it != write_offs.end() && left > 0;) {
+    if (it->first.first != side || it->second <= 0 ||
+        (only.has_value() && it->first.second != *only)) {
+      ++it;
+      continue;
+    }
+    const int64_t take = std::min(left, it->second);
+    left -= take;
+    it->second -= take;
+    it = it->second == 0 ? write_offs.erase(it) : std::next(it);
+  }
+  return cents - left;
+}
+
+// Relief that outlived its reason (ledger SettleClaim): a negative payer
+// balance takes back payer write-offs (the ledger then takes back manual
+// adjustments, which the demo never makes); a negative patient balance takes
+// back patient write-offs, then returns the patient's payments on the claim
+// to the account as credit; a positive patient balance takes the account's
+// credit.
+void Generator::Settle(int index) {
+  Claim& claim = claims_[static_cast<size_t>(index)];
+  Patient& patient = patients_[static_cast<size_t>(claim.patient)];
+  if (claim.PayerBalance() < 0) {
+    ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PAYER, -claim.PayerBalance(), std::nullopt);
+  }
+  const int64_t excess = -claim.PatientBalance();
+  if (excess < 0) {
+    if (claim.status == Status::kVoided) return;
+    const int64_t apply = std::min(-excess, patient.credit_cents);
+    if (apply <= 0) return;
+    claim.patient_paid += apply;
+    patient.credit_cents -= apply;
+    return;
+  }
+  if (excess == 0) return;
+  const int64_t taken_back =
+      ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PATIENT, excess, std::nullopt);
+  const int64_t unapply = std::min(excess - taken_back, claim.patient_paid);
+  if (unapply <= 0) return;
+  claim.patient_paid -= unapply;
+  patient.credit_cents += unapply;
 }
 
 // One payer's weekly remittance: every claim it has had for two days or
@@ -1110,13 +1327,18 @@ void Generator::ScheduleStatement(absl::CivilDay after, int patient) {
   Schedule(day, TaskKind::kStatement, patient);
 }
 
-// The patient's claims with a balance, oldest date of service first (then by
-// claim id), as the ledger applies a payment without named claims.
+// The patient's claims with a balance (or bad debt a payment recovers),
+// oldest date of service first (then by claim id), as the ledger applies a
+// payment without named claims.
 std::vector<int> Generator::OpenPatientClaims(int patient) const {
   std::vector<std::pair<std::string, std::string>> order;
   for (int c : patients_[static_cast<size_t>(patient)].claims) {
     const Claim& claim = claims_[static_cast<size_t>(c)];
-    if (claim.status == Status::kVoided || claim.PatientBalance() <= 0) continue;
+    if (claim.status == Status::kVoided) continue;
+    if (claim.PatientBalance() <= 0 &&
+        claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT) <= 0) {
+      continue;
+    }
     order.emplace_back(Date(encounters_[static_cast<size_t>(claim.encounter)].dos), claim.id);
   }
   std::sort(order.begin(), order.end());
@@ -1132,7 +1354,7 @@ absl::Status Generator::PatientStatement(absl::CivilDay day, int patient) {
   for (int c : OpenPatientClaims(patient)) {
     Claim& claim = claims_[static_cast<size_t>(c)];
     int64_t balance = claim.PatientBalance();
-    if (claim.patient_paid == 0 || balance > 500) continue;
+    if (claim.patient_paid == 0 || balance <= 0 || balance > 500) continue;
     Command w;
     auto* o = w.mutable_write_off_claim();
     o->set_claim_id(claim.id);
@@ -1140,7 +1362,7 @@ absl::Status Generator::PatientStatement(absl::CivilDay day, int patient) {
     o->set_amount_cents(balance);
     o->set_note("balance under $5.00 after patient payment");
     RCL_RETURN_IF_ERROR(Send(w, claim.id).status());
-    claim.patient_written_off += balance;
+    WriteOff(c, rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE, balance);
     ++summary_.write_offs;
   }
   std::vector<int> open = OpenPatientClaims(patient);
@@ -1192,14 +1414,19 @@ absl::Status Generator::PatientPayment(absl::CivilDay day, int patient, PayBehav
   RCL_RETURN_IF_ERROR(Send(pay, p.id).status());
   ++summary_.patient_payments;
   summary_.patient_payments_cents += amount;
-  // The same allocation the ledger makes (named claims in order, or oldest first).
+  // The same allocation the ledger makes (named claims in order, or oldest
+  // first): the open balance, then a recovery of bad debt written off.
   int64_t remaining = amount;
   for (int i : open) {
     Claim& claim = claims_[static_cast<size_t>(i)];
     int64_t apply = std::min(remaining, std::max<int64_t>(claim.PatientBalance(), 0));
-    if (apply <= 0) continue;
-    claim.patient_paid += apply;
-    remaining -= apply;
+    int64_t recover = std::min(
+        remaining - apply,
+        claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT));
+    if (apply + recover <= 0) continue;
+    ReverseWriteOffs(i, rcl::v1::BALANCE_SIDE_PATIENT, recover, rcl::v1::WRITE_OFF_REASON_BAD_DEBT);
+    claim.patient_paid += apply + recover;
+    remaining -= apply + recover;
   }
   p.credit_cents += remaining;
   if (remaining > 0) Schedule(day + random_.Uniform(4, 9), TaskKind::kRefund, patient);
@@ -1265,7 +1492,8 @@ absl::Status Generator::RunTask(absl::CivilDay day, const Task& task) {
       o->set_amount_cents(balance);
       o->set_note("denial upheld on appeal");
       RCL_RETURN_IF_ERROR(Send(w, claim.id).status());
-      claim.payer_written_off += balance;
+      WriteOff(task.target, rcl::v1::BALANCE_SIDE_PAYER, rcl::v1::WRITE_OFF_REASON_ADMINISTRATIVE,
+               balance);
       ++summary_.write_offs;
       return absl::OkStatus();
     }
@@ -1286,7 +1514,7 @@ absl::Status Generator::RunTask(absl::CivilDay day, const Task& task) {
       replacement.payer_claim_number = claims_[static_cast<size_t>(original)].payer_claim_number;
       Claim& o = claims_[static_cast<size_t>(original)];
       o.moved_out += balance;
-      o.next_claim_id = id;
+      o.replacement = index;
       o.status = Status::kReplaced;
       ++summary_.replacement_claims;
       return ScrubAndSubmit(day, index);
@@ -1304,12 +1532,18 @@ absl::Status Generator::RunTask(absl::CivilDay day, const Task& task) {
       int index = NewClaimFrom(claims_[static_cast<size_t>(original)], id, 8);
       claims_[static_cast<size_t>(index)].payer_claim_number =
           claims_[static_cast<size_t>(original)].payer_claim_number;
-      claims_[static_cast<size_t>(original)].moved_out += balance;
+      // The balance goes back where it came from (the encounter's unbilled).
       claims_[static_cast<size_t>(original)].status = Status::kVoided;
+      MoveOffClosed(original, balance);
       ++summary_.void_claims;
       RCL_RETURN_IF_ERROR(ScrubAndSubmit(day, index));
-      int encounter = claims_[static_cast<size_t>(original)].encounter;
-      return CreateClaim(day, encounter, absl::StrCat(claims_[static_cast<size_t>(original)].id, "-B"),
+      // A new claim bills the encounter once all of its charge is unbilled
+      // again (what the payer paid on the voided claim, it recoups first).
+      const Encounter& e =
+          encounters_[static_cast<size_t>(claims_[static_cast<size_t>(original)].encounter)];
+      if (e.unbilled != e.charge) return absl::OkStatus();
+      return CreateClaim(day, claims_[static_cast<size_t>(original)].encounter,
+                         absl::StrCat(claims_[static_cast<size_t>(original)].id, "-B"),
                          /*rebill=*/true);
     }
     case TaskKind::kStatement:
@@ -1376,7 +1610,9 @@ absl::Status Generator::Verify() {
         {"transferred_cents", {claim.transferred_out, view->transferred_cents()}},
         {"patient_paid_cents", {claim.patient_paid, view->patient_paid_cents()}},
         {"written_off_cents",
-         {claim.payer_written_off + claim.patient_written_off, view->written_off_cents()}},
+         {claim.WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) +
+              claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT),
+          view->written_off_cents()}},
         {"denied_cents", {claim.denied, view->denied_cents()}},
         {"charge_cents", {claim.charge, view->charge_cents()}},
         {"frequency", {claim.frequency, view->frequency()}},
@@ -1405,7 +1641,8 @@ void Generator::Summarize() {
     summary_.contractual_cents += c.contractual;
     summary_.other_adjustment_cents += c.other;
     summary_.patient_responsibility_cents += c.patient_responsibility;
-    summary_.written_off_cents += c.payer_written_off + c.patient_written_off;
+    summary_.written_off_cents +=
+        c.WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) + c.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT);
     summary_.payer_balance_cents += c.PayerBalance();
     summary_.patient_balance_cents += c.PatientBalance();
   }
