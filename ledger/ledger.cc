@@ -279,6 +279,7 @@ void Ledger::WriterLoop() {
     if (!failed && !to_write.empty()) {
       // One atomic write, one fsync: nothing of these batches is visible to
       // readers before it is durable.
+      if (options_.before_write) options_.before_write();
       absl::Status written = to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
       if (!written.ok()) {
         spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());

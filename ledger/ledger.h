@@ -75,6 +75,10 @@ class Ledger {
     // Decider, for tests of the log mechanics (e.g. commands spanning many
     // streams); default is rcl::ledger::Decide.
     std::function<absl::StatusOr<Decision>(const rcl::v1::Command&, StateView&)> decide;
+    // Called on the writer thread before each write to the store, for tests
+    // that hold or slow the writer so that decided batches pile up before
+    // they are durable. Default: nothing.
+    std::function<void()> before_write;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
