@@ -2,10 +2,9 @@
 
 #include <openssl/evp.h>
 
-#include <cassert>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 namespace {
@@ -83,16 +82,15 @@ Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
   EVP_MD_CTX_free(ctx);
   // SHA-256 cannot fail short of memory exhaustion; a wrong hash would be
   // silent corruption, so stop hard.
-  if (!ok || len != kHashSize) std::abort();
+  RCL_CHECK(ok && len == kHashSize) << "SHA-256 of the hash chain failed";
   return out;
 }
 
 Hash Sha256(std::string_view data) {
   Hash out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != kHashSize) {
-    std::abort();
-  }
+  const bool ok = EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1;
+  RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
   return out;
 }
 

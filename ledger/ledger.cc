@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <cassert>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -28,7 +27,7 @@ std::string StateKey(std::string_view tenant, std::string_view stream) {
 // Random (version 4) UUIDs, from OpenSSL's CSPRNG.
 std::string NewUuid() {
   uint8_t b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();
+  RCL_CHECK(RAND_bytes(b, sizeof(b)) == 1) << "no random bytes for an event id";
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
