@@ -59,8 +59,23 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 }  // namespace
 
 struct Ledger::SequencerState {
-  explicit SequencerState(size_t cache_max) : cache(cache_max) {}
-  StateCache cache;  // includes the effects of decided batches not yet durable
+  SequencerState(size_t cache_max, size_t pinned_streams_max) : cache(cache_max), pinned_max(pinned_streams_max) {}
+  // Stream states by StateKey, evictable. Holds durable states, and may also
+  // hold the states of batches not yet durable (but see `pinned`).
+  StateCache cache;
+  // The state of every stream that a decided batch not yet durable has
+  // changed, as of the last such batch: key -> (seq of that batch, state).
+  // The store cannot answer for these streams until that batch is written, so
+  // they must not depend on the cache keeping them: lookups check here first,
+  // then the cache, then the store. Released once durable_seq_ reaches the
+  // batch; bounded by `pinned_max` (see PinnedStreamsMax()).
+  struct Pinned {
+    uint64_t seq;
+    std::shared_ptr<const StreamState> state;
+  };
+  absl::flat_hash_map<std::string, Pinned> pinned;
+  std::deque<std::pair<uint64_t, std::string>> pinned_order;  // (seq, key), seq ascending
+  const size_t pinned_max;
   uint64_t next_position = 1;
   Hash last_hash{};
   int64_t last_recorded_at_us = 0;
@@ -109,6 +124,7 @@ class Ledger::BatchView : public StateView {
  private:
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
     SequencerState& w = *ledger_->sequencer_state_;
+    if (auto it = w.pinned.find(key); it != w.pinned.end()) return it->second.state;
     if (auto cached = w.cache.Find(key)) return cached;
     RCL_ASSIGN_OR_RETURN(StreamState loaded, LoadStreamState(*ledger_->store_, tenant_, stream));
     auto state = std::make_shared<StreamState>(std::move(loaded));
@@ -125,6 +141,28 @@ class Ledger::BatchView : public StateView {
 
 Ledger::Ledger(Options options) : options_(std::move(options)) {}
 
+namespace {
+
+size_t BatchesInFlightMax(const Ledger::Options& options) {
+  return std::max<size_t>(options.batches_in_flight_max, 1);
+}
+
+}  // namespace
+
+// At most 2 * in-flight + 1 batches are not durable while a batch is being
+// decided: the ones the writer took (up to the queue's capacity), the ones
+// queued behind them (up to the capacity), and the one being decided. Each
+// touches at most batch_commands_max * kEventsPerCommandMax streams.
+size_t Ledger::PinnedStreamsMax(const Options& options) {
+  size_t batches = 2 * BatchesInFlightMax(options) + 1;
+  size_t streams = 0;
+  if (__builtin_mul_overflow(batches, options.batch_commands_max, &streams) ||
+      __builtin_mul_overflow(streams, kEventsPerCommandMax, &streams)) {
+    return SIZE_MAX;
+  }
+  return streams;
+}
+
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   if (options.queue_max == 0 || options.batch_commands_max == 0) {
     return absl::InvalidArgumentError("queue_max and batch_commands_max must be positive");
@@ -137,7 +175,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max);
+  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max,
+                                                               PinnedStreamsMax(ledger->options_));
   ledger->sequencer_state_->next_position = head.position + 1;
   ledger->sequencer_state_->last_hash = head.hash;
   ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
@@ -146,7 +185,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
     ledger->head_ = head;
   }
   spdlog::info("ledger opened: head position {}", head.position);
-  size_t in_flight = std::max<size_t>(ledger->options_.batches_in_flight_max, 1);
+  size_t in_flight = BatchesInFlightMax(ledger->options_);
   ledger->to_write_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   ledger->to_complete_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   Ledger* l = ledger.get();
@@ -325,12 +364,19 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   DecidedBatch out;
   out.seq = w.next_seq++;
   out.results.assign(batch.size(), absl::UnknownError("not decided"));
-  // Forget in-flight command ids whose batch is durable: the store answers for them now.
+  // Forget in-flight command ids and unpin stream states whose batch is
+  // durable: the store answers for them now.
   uint64_t durable = durable_seq_.load(std::memory_order_acquire);
+  RCL_CHECK(durable < out.seq) << "batch " << out.seq << " decided after durable batch " << durable;
   while (!w.in_flight_order.empty() && w.in_flight_order.front().first <= durable) {
     auto it = w.in_flight.find(w.in_flight_order.front().second);
     if (it != w.in_flight.end() && it->second.seq <= durable) w.in_flight.erase(it);
     w.in_flight_order.pop_front();
+  }
+  while (!w.pinned_order.empty() && w.pinned_order.front().first <= durable) {
+    auto it = w.pinned.find(w.pinned_order.front().second);
+    if (it != w.pinned.end() && it->second.seq <= durable) w.pinned.erase(it);
+    w.pinned_order.pop_front();
   }
 
   absl::flat_hash_map<std::string, StreamState> overlay;
@@ -506,9 +552,17 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   if (next_position != first_position) {
     // Optimistic: later batches are decided on this state. If this batch's
     // write fails, the writer fails it and every batch after it.
+    // The new states stay pinned until this batch is durable: the cache
+    // may evict them before then, and the store does not have them yet.
     for (auto& [key, state] : overlay) {
-      w.cache.Put(key, std::make_shared<const StreamState>(std::move(state)));
+      auto shared = std::make_shared<const StreamState>(std::move(state));
+      w.cache.Put(key, shared);
+      w.pinned[key] = SequencerState::Pinned{out.seq, std::move(shared)};
+      w.pinned_order.emplace_back(out.seq, key);
     }
+    RCL_CHECK(w.pinned.size() <= w.pinned_order.size() && w.pinned_order.size() <= w.pinned_max)
+        << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size()
+        << " entries, bound " << w.pinned_max;
     w.next_position = next_position;
     w.last_hash = chain;
     w.last_recorded_at_us = recorded_at;

@@ -137,6 +137,9 @@ class Ledger {
   class BatchView;
 
   explicit Ledger(Options options);
+  // Most stream states the sequencer keeps pinned (changed by batches not yet
+  // durable) for these options.
+  static size_t PinnedStreamsMax(const Options& options);
   void SequencerLoop();
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void WriterLoop();

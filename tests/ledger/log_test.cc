@@ -48,6 +48,7 @@ using ::rcl::ledger::testing::RegisterPatientCommand;
 using ::rcl::ledger::testing::Request;
 using ::rcl::ledger::testing::Results;
 using ::rcl::ledger::testing::ScratchDir;
+using ::rcl::ledger::testing::WriterGate;
 using ::testing::HasSubstr;
 
 CommandResult ExecuteOk(Ledger& ledger, CommandRequest request) {
@@ -835,6 +836,82 @@ TEST(RecoveryTest, RulesHoldWhenStreamStatesAreEvictedFromTheCache) {
     absl::StatusOr<CommandResult> r = ledger->Execute(Request(RecordChargeCommand(enc, 3, 1)));
     EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << enc;
   }
+  ledger->Stop();
+}
+
+// The sequencer decides batch N+1 before batch N is durable. A stream state
+// that only a not-yet-durable batch has changed must not be lost when the
+// bounded state cache evicts it: the store does not have that batch yet, so a
+// reload from the store would decide on a stale state (here: "P1 does not
+// exist", again and again).
+TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
+  constexpr size_t kRepeats = 60;               // RegisterPatient P1, each time
+  constexpr size_t kCommands = 2 * kRepeats;    // each followed by another patient's
+  ScratchDir dir;
+  Results results;
+  auto gate = std::make_shared<Gate>();          // holds the sequencer: commands queue up
+  auto writer = std::make_shared<WriterGate>();  // holds the writer: batches stay not durable
+  absl::Mutex mu;
+  size_t decided = 0;
+  Ledger::Options options = LedgerOptions(dir.path(), /*sync_writes=*/false);
+  options.state_cache_streams_max = 1;
+  options.batch_commands_max = 2;                   // [P1, X<i>] per batch
+  options.batches_in_flight_max = kRepeats + 4;     // all of them fit while the writer is held
+  options.before_write = WriterGate::Hook(writer);
+  options.decide = Gate::Wrap(gate, [&](const rcl::v1::Command& command, StateView& view) {
+    absl::StatusOr<Decision> d = Decide(command, view);
+    if (command.register_patient().patient_id() != "gate") {
+      absl::MutexLock lock(&mu);
+      ++decided;
+    }
+    return d;
+  });
+  auto ledger = OpenLedgerOrDie(options);
+  ASSERT_NE(ledger, nullptr);
+
+  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("gate")), results.Callback(0)).ok());
+  ASSERT_TRUE(gate->WaitEntered());
+  for (size_t i = 0; i < kRepeats; ++i) {
+    ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1")), results.Callback(1 + 2 * i)).ok());
+    ASSERT_TRUE(
+        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("X", i))), results.Callback(2 + 2 * i)).ok());
+  }
+  gate->Release();
+  ASSERT_TRUE(writer->WaitEntered());
+  {
+    // Every command is decided while nothing after the gate's batch is durable.
+    absl::MutexLock lock(&mu);
+    auto all_decided = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return decided == kCommands; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_decided), absl::Seconds(30)));
+  }
+  EXPECT_EQ(ledger->head().position, 0u);
+  writer->Release();
+  ASSERT_TRUE(results.WaitFor(kCommands + 1));
+
+  size_t accepted = 0;
+  for (size_t i = 0; i < kRepeats; ++i) {
+    absl::StatusOr<CommandResult> p1 = results.Get(1 + 2 * i);
+    if (p1.ok()) {
+      ++accepted;
+      EXPECT_EQ(i, 0u) << "RegisterPatient P1 accepted again (repeat " << i << ")";
+    } else {
+      EXPECT_EQ(p1.status().code(), absl::StatusCode::kFailedPrecondition) << p1.status();
+      EXPECT_THAT(std::string(p1.status().message()), HasSubstr("already registered"));
+    }
+    EXPECT_TRUE(results.Get(2 + 2 * i).ok()) << i << ": " << results.Get(2 + 2 * i).status();
+  }
+  EXPECT_EQ(accepted, 1u) << "of " << kRepeats << " RegisterPatient P1";
+
+  const std::vector<EventRecord> p1 = ReadWholeStream(ledger->store(), kTenant, PatientStream("P1"));
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(p1[0].version, 0u);
+  size_t p1_events = 0;
+  for (const EventRecord& e : ReadLog(ledger->store())) p1_events += e.stream == PatientStream("P1");
+  EXPECT_EQ(p1_events, 1u) << "events of " << PatientStream("P1") << " in the log";
+  EXPECT_EQ(ledger->head().position, 1 + kRepeats + 1);  // gate, the X's, one P1
+  absl::StatusOr<VerifyResult> v = ledger->store().Verify(1, 0);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << "position " << v->first_bad_position << ": " << v->error;
   ledger->Stop();
 }
 
