@@ -1057,6 +1057,153 @@ TEST_F(HashChainTest, UndecodableRecordIsCaught) {
   Restore();
 }
 
+// --- (f2) Stream index ----------------------------------------------------------
+
+// Verify checks the stream index against the log: each event reachable from
+// its own entry, each entry naming an event of its stream and version, and
+// each stream's versions gapless from 0. The index is not covered by the hash
+// chain, so damage to it is found only this way.
+class StreamIndexVerifyTest : public ::testing::Test {
+ protected:
+  // Positions: 1 P1 v0, 2 P2 v0, 3 P1 v1, 4 P1 v2, 5 P2 v1, 6 P3 v0.
+  void SetUp() override {
+    ledger_ = OpenLedgerOrDie(LedgerOptions(dir_.path(), /*sync_writes=*/false));
+    ASSERT_NE(ledger_, nullptr);
+    ExecuteOk(*ledger_, RegisterPatientCommand("P1"));
+    ExecuteOk(*ledger_, RegisterPatientCommand("P2"));
+    ExecuteOk(*ledger_, YearlyCoverage("P1", 0));
+    ExecuteOk(*ledger_, YearlyCoverage("P1", 1));
+    ExecuteOk(*ledger_, YearlyCoverage("P2", 0));
+    ExecuteOk(*ledger_, RegisterPatientCommand("P3"));
+    ASSERT_EQ(ledger_->head().position, kHead);
+    ledger_->Stop();  // nothing more is written but what the test writes
+    db_ = ledger_->mutable_store_for_testing()->raw_db();
+    streams_ = ledger_->store().stream_family();
+  }
+
+  VerifyResult VerifyRange(uint64_t from, uint64_t to) {
+    absl::StatusOr<VerifyResult> v = ledger_->store().Verify(from, to);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.value_or(VerifyResult{});
+  }
+  void PutEntry(const std::string& stream, uint64_t version, uint64_t position) {
+    std::string value;
+    PutBigEndian64(&value, position);
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version), value).ok());
+  }
+  void DeleteEntry(const std::string& stream, uint64_t version) {
+    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version)).ok());
+  }
+
+  static constexpr uint64_t kHead = 6;
+  ScratchDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+};
+
+TEST_F(StreamIndexVerifyTest, UntouchedIndexVerifies) {
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_TRUE(v.ok) << v.error;
+  EXPECT_EQ(v.events_checked, kHead);
+  for (auto [from, to] : std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 4}, {3, 6}, {6, 6}}) {
+    v = VerifyRange(from, to);
+    EXPECT_TRUE(v.ok) << from << ".." << to << ": " << v.error;
+  }
+}
+
+TEST_F(StreamIndexVerifyTest, DeletedEntryLeavesItsEventUnreachable) {
+  DeleteEntry(PatientStream("P1"), 1);
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 3u);
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-P1 version 1"));
+  EXPECT_THAT(v.error, HasSubstr("not reachable"));
+  // Each entry is judged by the range holding the event it names: the next
+  // entry of P1 (version 2, position 4) now follows a gap.
+  EXPECT_TRUE(VerifyRange(1, 2).ok);
+  EXPECT_EQ(VerifyRange(3, 5).first_bad_position, 3u);
+  v = VerifyRange(4, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 4u);
+  EXPECT_THAT(v.error, HasSubstr("stream clinic-1/patient-P1 has no index entry for version 1"));
+  EXPECT_TRUE(VerifyRange(5, 0).ok);
+  PutEntry(PatientStream("P1"), 1, 3);
+  v = VerifyRange(1, 0);
+  EXPECT_TRUE(v.ok) << "restoring the entry should verify again: " << v.error;
+}
+
+TEST_F(StreamIndexVerifyTest, EntryPointingAtAnotherStreamsEventIsCaught) {
+  PutEntry(PatientStream("P1"), 1, 5);  // P2's version 1
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 3u);  // P1 version 1 no longer reachable
+  EXPECT_THAT(v.error, HasSubstr("its entry points at position 5"));
+  // The range holding position 5 sees the entry naming the wrong event.
+  v = VerifyRange(5, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 5u);
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-P1 version 1 points at position 5, which is "
+                                 "clinic-1/patient-P2 version 1"));
+}
+
+// What the sequencer did before states of batches not yet durable were
+// pinned: a second event at a stream's version 0, with the index entry
+// overwritten to name it. The hash chain is intact; the index check is what
+// finds it.
+TEST_F(StreamIndexVerifyTest, SecondEventAtTheSameVersionIsCaught) {
+  absl::StatusOr<EventRecord> first = ledger_->store().ReadEvent(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EventRecord again = *first;
+  again.position = kHead + 1;
+  again.event_id = "00000000-0000-4000-8000-000000000007";
+  again.prev_hash = ledger_->store().ReadEvent(kHead)->hash;
+  again.hash = ChainHash(again.prev_hash, CanonicalBytes(again));
+  ASSERT_TRUE(
+      db_->Put(rocksdb::WriteOptions(), ledger_->store().log_family(), PositionKey(kHead + 1), EncodeRecord(again))
+          .ok());
+  PutEntry(PatientStream("P1"), 0, kHead + 1);
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_EQ(v.events_checked, kHead + 1);  // the chain itself is sound
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 1u);
+  EXPECT_THAT(v.error, HasSubstr("event 1 (clinic-1/patient-P1 version 0) is not reachable from the stream index"));
+  EXPECT_THAT(v.error, HasSubstr("points at position 7"));
+}
+
+TEST_F(StreamIndexVerifyTest, GapInAStreamsVersionsIsCaught) {
+  PutEntry(PatientStream("P1"), 4, 6);  // version 3 missing; position 6 is P3's
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 6u);
+  EXPECT_THAT(v.error, HasSubstr("stream clinic-1/patient-P1 has no index entry for version 3"));
+  EXPECT_TRUE(VerifyRange(1, 5).ok);
+}
+
+TEST_F(StreamIndexVerifyTest, EntriesOfAStreamWithoutEventsAreCaught) {
+  PutEntry(PatientStream("GHOST"), 0, 99);  // past the head
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, kHead + 1);  // reported by the range that reaches the head
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-GHOST version 0 points at position 99"));
+  EXPECT_TRUE(VerifyRange(1, 3).ok);
+  EXPECT_FALSE(VerifyRange(4, 0).ok);
+
+  PutEntry(PatientStream("GHOST"), 0, 2);  // P2's first event
+  v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 2u);
+  EXPECT_THAT(v.error, HasSubstr("patient-GHOST version 0 points at position 2, which is clinic-1/patient-P2"));
+}
+
+TEST_F(StreamIndexVerifyTest, MalformedEntryIsCaught) {
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), streams_, "not a stream key", "xyz").ok());
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, kHead + 1);
+  EXPECT_THAT(v.error, HasSubstr("malformed stream index entry"));
+}
+
 // --- (g) Queue bound -------------------------------------------------------------
 
 TEST(BackpressureTest, SubmitsBeyondTheQueueBoundAreRefusedAndAcceptedOnesComplete) {
