@@ -93,7 +93,8 @@ struct Ledger::SequencerState {
 };
 
 // The state of a tenant's streams as the batch being decided sees it: the
-// batch's own effects (overlay) over the cache over the store.
+// batch's own effects (overlay) over the states of batches not yet durable
+// (pinned) over the cache over the store.
 class Ledger::BatchView : public StateView {
  public:
   BatchView(Ledger* ledger, absl::flat_hash_map<std::string, StreamState>* overlay)
@@ -107,7 +108,7 @@ class Ledger::BatchView : public StateView {
     std::string key = StateKey(tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
-    pinned_.push_back(state);
+    held_.push_back(state);
     return state.get();
   }
 
@@ -116,10 +117,19 @@ class Ledger::BatchView : public StateView {
     std::string key = StateKey(tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
+    base_versions_.try_emplace(key, state->version);
     return &overlay_->emplace(key, *state).first->second;
   }
 
-  void ReleasePins() { pinned_.clear(); }
+  // The version a stream had before this batch, for every stream Mutable()
+  // was called for.
+  int64_t BaseVersion(const std::string& key) const {
+    auto it = base_versions_.find(key);
+    RCL_CHECK(it != base_versions_.end()) << "stream changed without a base version";
+    return it->second;
+  }
+
+  void ReleasePins() { held_.clear(); }
 
  private:
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
@@ -136,7 +146,10 @@ class Ledger::BatchView : public StateView {
   absl::flat_hash_map<std::string, StreamState>* overlay_;
   std::string tenant_;
   absl::CivilDay today_;
-  std::vector<std::shared_ptr<const StreamState>> pinned_;
+  // States handed out by Get() while one command is decided (the cache may
+  // evict them meanwhile).
+  std::vector<std::shared_ptr<const StreamState>> held_;
+  absl::flat_hash_map<std::string, int64_t> base_versions_;
 };
 
 Ledger::Ledger(Options options) : options_(std::move(options)) {}
@@ -214,6 +227,7 @@ int64_t Ledger::NowUs() const {
 }
 
 absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
+  static_assert(kIdLengthMax == 64 && kEnvelopeStringSizeMax == 256, "the messages below name these limits");
   if (!IsValidTenant(request.tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
   if (!request.command_id.empty() && !IsValidId(request.command_id)) {
     return InvalidField("command_id", "must be 1-64 characters of [A-Za-z0-9._-]");
@@ -297,6 +311,10 @@ void Ledger::SequencerLoop() {
 }
 
 void Ledger::WriterLoop() {
+  // The writer sees every batch, in the order the sequencer decided them, and
+  // writes them on top of one another.
+  uint64_t last_seq = 0;
+  LogHead written = head();  // the head the next batch must have been decided on
   while (true) {
     // Every decided batch waiting is written now, merged into ONE write with
     // one fsync.
@@ -306,6 +324,20 @@ void Ledger::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       failed = failed_;
+    }
+    for (const DecidedBatch& b : batches) {
+      RCL_CHECK(b.seq == last_seq + 1) << "batch " << b.seq << " after batch " << last_seq;
+      last_seq = b.seq;
+      if (failed) continue;  // decided on top of a batch that was never written
+      RCL_CHECK(b.head_before.position == written.position && b.head_before.hash == written.hash)
+          << "batch " << b.seq << " decided on position " << b.head_before.position << ", the log is at "
+          << written.position;
+      if (b.write_batch == nullptr) continue;
+      RCL_CHECK(b.head_after.position > b.head_before.position &&
+                b.head_after.recorded_at_us >= b.head_before.recorded_at_us)
+          << "batch " << b.seq << " moves the head from " << b.head_before.position << " to "
+          << b.head_after.position;
+      written = b.head_after;
     }
     size_t last_write = batches.size();
     std::vector<rocksdb::WriteBatch*> to_write;
@@ -342,11 +374,13 @@ void Ledger::WriterLoop() {
       std::vector<std::function<void(uint64_t)>> listeners;
       {
         absl::MutexLock lock(&mu_);
+        RCL_CHECK(head.position > head_.position) << "head from " << head_.position << " to " << head.position;
         head_ = head;
         for (auto& [id, listener] : listeners_) listeners.push_back(listener);
       }
       for (auto& listener : listeners) listener(head.position);
     }
+    RCL_CHECK(batches.back().seq > durable_seq_.load(std::memory_order_relaxed));
     durable_seq_.store(batches.back().seq, std::memory_order_release);
     for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
   }
@@ -387,7 +421,13 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   const uint64_t first_position = w.next_position;
   uint64_t next_position = w.next_position;
   Hash chain = w.last_hash;
+  out.head_before.position = first_position - 1;
+  out.head_before.hash = chain;
+  out.head_before.recorded_at_us = w.last_recorded_at_us;
   int64_t recorded_at = std::max(NowUs(), w.last_recorded_at_us);
+  RCL_CHECK(recorded_at >= w.last_recorded_at_us) << "recorded_at_us would go back";
+  // Last version written by this batch, per stream (StateKey).
+  absl::flat_hash_map<std::string, int64_t> batch_versions;
   view.set_today(absl::ToCivilDay(absl::FromUnixMicros(recorded_at), absl::UTCTimeZone()));
   size_t written_commands = 0;
 
@@ -466,6 +506,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     // creates it (undo = erase; the cached state underneath is untouched).
     absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
     for (NewEvent& ne : decision->events) {
+      static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
       if (ne.payload.size() > kPayloadSizeMax) {
         applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
         break;
@@ -501,6 +542,8 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
       e.payload = std::move(ne.payload);
       applied = ApplyEvent(*state, e.version, e.type, e.payload);
       if (!applied.ok()) break;
+      RCL_CHECK((*state)->version == static_cast<int64_t>(e.version))
+          << "stream " << e.stream << " at version " << (*state)->version << " after applying version " << e.version;
       if (e.stream == primary) result.stream_version = e.version;
       records.push_back(std::move(e));
     }
@@ -517,13 +560,22 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     }
 
     for (EventRecord& e : records) {
-      e.prev_hash = chain;
-      std::string record = CanonicalBytes(e);
-      e.hash = ChainHash(chain, record);
+      // What is about to be written: the next position, the stream's next
+      // version, time not going back, balanced postings.
+      RCL_CHECK(e.position == next_position + result.event_ids.size())
+          << "position " << e.position << " where " << next_position + result.event_ids.size() << " is next";
+      std::string key = StateKey(e.tenant, e.stream);
+      auto [last, first_in_batch] = batch_versions.try_emplace(key, 0);
+      if (first_in_batch) last->second = view.BaseVersion(key);
+      RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
+          << "stream " << e.stream << " version " << e.version << " after version " << last->second;
+      last->second = static_cast<int64_t>(e.version);
+      RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us goes back at position " << e.position;
+      absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
+      RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream << ": "
+                               << balanced.message();
+      const std::string record = SealRecord(chain, &e);
       chain = e.hash;
-      // record = canonical || prev_hash || hash, exactly EncodeRecord(e).
-      record.append(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize);
-      record.append(reinterpret_cast<const char*>(e.hash.data()), kHashSize);
       wb->Put(store_->log_family(), PositionKey(e.position), record);
       std::string position_value;
       PutBigEndian64(&position_value, e.position);
@@ -549,6 +601,14 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   }
   view.ReleasePins();
 
+  // The states later batches decide on are exactly what this batch wrote.
+  RCL_CHECK(overlay.size() == batch_versions.size())
+      << overlay.size() << " streams changed, " << batch_versions.size() << " written";
+  for (const auto& [key, state] : overlay) {
+    auto written = batch_versions.find(key);
+    RCL_CHECK(written != batch_versions.end() && written->second == state.version)
+        << "a stream's state is not at the version this batch wrote";
+  }
   if (next_position != first_position) {
     // Optimistic: later batches are decided on this state. If this batch's
     // write fails, the writer fails it and every batch after it.
@@ -570,6 +630,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     out.head_after.position = next_position - 1;
     out.head_after.hash = chain;
     out.head_after.recorded_at_us = recorded_at;
+    RCL_CHECK(out.head_after.position > out.head_before.position);
     out.written_commands = written_commands;
   }
   out.commands = std::move(batch);

@@ -131,7 +131,8 @@ class Ledger {
     std::vector<Pending> commands;
     std::vector<absl::StatusOr<CommandResult>> results;
     std::unique_ptr<rocksdb::WriteBatch> write_batch;  // null when nothing to write
-    LogHead head_after;
+    LogHead head_before;  // the head this batch was decided on
+    LogHead head_after;   // set when write_batch is
     size_t written_commands = 0;
   };
   class BatchView;
