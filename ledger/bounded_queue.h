@@ -4,26 +4,26 @@
 #ifndef RCL_LEDGER_BOUNDED_QUEUE_H_
 #define RCL_LEDGER_BOUNDED_QUEUE_H_
 
-#include <cassert>
 #include <deque>
 #include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 
 template <typename T>
 class BoundedQueue {
  public:
-  explicit BoundedQueue(size_t capacity) : capacity_(capacity) { assert(capacity > 0); }
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity) { RCL_CHECK(capacity > 0); }
 
   void Push(T item) {
     absl::MutexLock lock(&mu_);
     auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return items_.size() < capacity_; };
     mu_.Await(absl::Condition(&has_room));
-    assert(!closed_);
+    RCL_CHECK(!closed_) << "push after Close()";
     items_.push_back(std::move(item));
   }
 

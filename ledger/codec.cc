@@ -1,11 +1,14 @@
 #include "ledger/codec.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
-#include <cassert>
+#include <cstdint>
+#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 namespace {
@@ -13,8 +16,41 @@ namespace {
 constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8;  // format, position, version, recorded_at
 constexpr size_t kStringFieldCount = 10;
 static_assert(kFixedHeaderSize == 25, "header layout is part of the on-disk format");
+static_assert(kHashSize == SHA256_DIGEST_LENGTH, "kHashSize is the size of a SHA-256 digest");
+
+// The strings of a record, in their order on disk (part of the format), with
+// their limits. CanonicalBytes and DecodeRecord both walk this one list.
+struct StringField {
+  std::string EventRecord::*member;
+  const char* name;
+  size_t size_max;
+};
+constexpr StringField kStringFields[] = {
+    {&EventRecord::tenant, "tenant", kEnvelopeStringSizeMax},
+    {&EventRecord::stream, "stream", kEnvelopeStringSizeMax},
+    {&EventRecord::type, "type", kEnvelopeStringSizeMax},
+    {&EventRecord::event_id, "event_id", kEnvelopeStringSizeMax},
+    {&EventRecord::command_id, "command_id", kEnvelopeStringSizeMax},
+    {&EventRecord::correlation_id, "correlation_id", kEnvelopeStringSizeMax},
+    {&EventRecord::causation_id, "causation_id", kEnvelopeStringSizeMax},
+    {&EventRecord::actor, "actor", kEnvelopeStringSizeMax},
+    {&EventRecord::effective_date, "effective_date", kEnvelopeStringSizeMax},
+    {&EventRecord::payload, "payload", kPayloadSizeMax},
+};
+static_assert(std::size(kStringFields) == kStringFieldCount, "docs/STORAGE.md: ten strings");
+static_assert(kPayloadSizeMax <= UINT32_MAX && kEnvelopeStringSizeMax <= UINT32_MAX,
+              "string lengths are stored as u32");
+
+// The first string of `e` over its limit, if any.
+const StringField* OverLimit(const EventRecord& e) {
+  for (const StringField& f : kStringFields) {
+    if ((e.*f.member).size() > f.size_max) return &f;
+  }
+  return nullptr;
+}
 
 void PutString(std::string* out, std::string_view s) {
+  RCL_CHECK(s.size() <= UINT32_MAX) << "a string of " << s.size() << " bytes has no u32 length";
   uint32_t n = static_cast<uint32_t>(s.size());
   char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
                  static_cast<char>(n)};
@@ -58,17 +94,7 @@ std::string CanonicalBytes(const EventRecord& e) {
   PutBigEndian64(&out, e.position);
   PutBigEndian64(&out, e.version);
   PutBigEndian64(&out, static_cast<uint64_t>(e.recorded_at_us));
-  // The order of these fields is part of the format (kStringFieldCount of them).
-  PutString(&out, e.tenant);
-  PutString(&out, e.stream);
-  PutString(&out, e.type);
-  PutString(&out, e.event_id);
-  PutString(&out, e.command_id);
-  PutString(&out, e.correlation_id);
-  PutString(&out, e.causation_id);
-  PutString(&out, e.actor);
-  PutString(&out, e.effective_date);
-  PutString(&out, e.payload);
+  for (const StringField& f : kStringFields) PutString(&out, e.*f.member);
   return out;
 }
 
@@ -83,16 +109,15 @@ Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
   EVP_MD_CTX_free(ctx);
   // SHA-256 cannot fail short of memory exhaustion; a wrong hash would be
   // silent corruption, so stop hard.
-  if (!ok || len != kHashSize) std::abort();
+  RCL_CHECK(ok && len == kHashSize) << "SHA-256 of the hash chain failed";
   return out;
 }
 
 Hash Sha256(std::string_view data) {
   Hash out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != kHashSize) {
-    std::abort();
-  }
+  const bool ok = EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1;
+  RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
   return out;
 }
 
@@ -116,17 +141,33 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
   e.recorded_at_us = static_cast<int64_t>(GetBigEndian64(bytes.data() + 17));
   std::string_view body = bytes.substr(0, bytes.size() - 2 * kHashSize);
   size_t pos = kFixedHeaderSize;
-  std::string* fields[kStringFieldCount] = {&e.tenant,         &e.stream,       &e.type,  &e.event_id,
-                                            &e.command_id,     &e.correlation_id, &e.causation_id,
-                                            &e.actor,          &e.effective_date, &e.payload};
-  for (std::string* f : fields) {
-    if (!GetString(body, &pos, f)) return absl::DataLossError("event record field runs past its end");
+  for (const StringField& f : kStringFields) {
+    if (!GetString(body, &pos, &(e.*f.member))) return absl::DataLossError("event record field runs past its end");
   }
   if (pos != body.size()) return absl::DataLossError("event record has trailing bytes");
+  if (const StringField* f = OverLimit(e)) {
+    return absl::DataLossError(absl::StrCat("event record's ", f->name, " is ", (e.*f->member).size(),
+                                            " bytes, over its limit of ", f->size_max));
+  }
   std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize, e.prev_hash.begin());
   std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize,
               e.hash.begin());
   return e;
+}
+
+std::string SealRecord(const Hash& prev_hash, EventRecord* event) {
+  const StringField* over = OverLimit(*event);
+  RCL_CHECK(over == nullptr) << "event at position " << event->position << ": " << over->name << " of "
+                             << (event->*over->member).size() << " bytes, over its limit of " << over->size_max;
+  RCL_CHECK(event->position >= 1 && !event->tenant.empty() && !event->stream.empty() && !event->type.empty() &&
+            !event->event_id.empty())
+      << "event at position " << event->position << " lacks a position, tenant, stream, type or event id";
+  event->prev_hash = prev_hash;
+  std::string record = CanonicalBytes(*event);
+  event->hash = ChainHash(prev_hash, record);
+  record.append(reinterpret_cast<const char*>(event->prev_hash.data()), kHashSize);
+  record.append(reinterpret_cast<const char*>(event->hash.data()), kHashSize);
+  return record;
 }
 
 std::string PositionKey(uint64_t position) {

@@ -57,7 +57,16 @@ Hash ChainHash(const Hash& prev_hash, std::string_view canonical);
 
 // Record = canonical || prev_hash || hash.
 std::string EncodeRecord(const EventRecord& event);
+// DATA_LOSS unless `bytes` is one whole record of a known format whose
+// strings are within the limits above.
 absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes);
+
+// The record the sequencer writes for `event`: sets its prev_hash to
+// `prev_hash` and its hash to ChainHash(prev_hash, canonical bytes), and
+// returns EncodeRecord(*event). Stops the process (RCL_CHECK) if the event has
+// no position, tenant, stream, type or event id, or a string over its limit:
+// a record DecodeRecord would refuse never reaches the disk.
+std::string SealRecord(const Hash& prev_hash, EventRecord* event);
 
 // Keys.
 std::string PositionKey(uint64_t position);

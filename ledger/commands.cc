@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
+#include "ledger/validation.h"
 
 namespace rcl::ledger {
 namespace {
@@ -143,6 +144,8 @@ absl::StatusOr<Decision> DecideOpenEncounter(const rcl::v1::OpenEncounter& c, St
 
 // Must match ledger/validation.h's kDiagnosesPerEncounterMax (837P allows 12).
 constexpr size_t kEncounterDiagnosesMax = 12;
+static_assert(kEncounterDiagnosesMax == static_cast<size_t>(kDiagnosesPerEncounterMax),
+              "the rule and request validation must allow the same number of diagnoses");
 
 absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));

@@ -4,9 +4,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
 #include "ledger/status.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/table.h"
 
 namespace rcl::ledger {
@@ -68,8 +70,10 @@ EventStore::~EventStore() {
   db_->Close();
 }
 
-absl::StatusOr<LogHead> EventStore::ReadHead() const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_));
+absl::StatusOr<LogHead> EventStore::ReadHead() const { return ReadHeadAt(rocksdb::ReadOptions()); }
+
+absl::StatusOr<LogHead> EventStore::ReadHeadAt(const rocksdb::ReadOptions& options) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, log_));
   it->SeekToLast();
   LogHead head;
   if (!it->Valid()) {
@@ -86,8 +90,12 @@ absl::StatusOr<LogHead> EventStore::ReadHead() const {
 }
 
 absl::StatusOr<EventRecord> EventStore::ReadEvent(uint64_t position) const {
+  return ReadEventAt(rocksdb::ReadOptions(), position);
+}
+
+absl::StatusOr<EventRecord> EventStore::ReadEventAt(const rocksdb::ReadOptions& options, uint64_t position) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_, PositionKey(position), &value);
+  rocksdb::Status s = db_->Get(options, log_, PositionKey(position), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no event at position ", position));
   RCL_RETURN_IF_ERROR(FromRocks(s, "read event"));
   return DecodeRecord(value);
@@ -166,61 +174,228 @@ absl::StatusOr<std::optional<std::string>> EventStore::GetCommand(std::string_vi
   return std::optional<std::string>(std::move(value));
 }
 
+// What the stream-index check needs from the chain check, and what it found.
+struct EventStore::IndexCheck {
+  uint64_t head = 0;
+  uint64_t from = 0;
+  uint64_t to = 0;       // the range of Verify
+  uint64_t checked = 0;  // last position the chain check vouched for (from - 1 if none)
+  // identity[p - from]: Identity() of the index key event p must have.
+  std::vector<uint64_t> identity;
+  // reached[p - from]: an index entry names event p.
+  std::vector<bool> reached;
+  // The first problem found: its position (UINT64_MAX = none) and what.
+  uint64_t bad_position = UINT64_MAX;
+  std::string error;
+
+  void Found(uint64_t position, std::string what) {
+    if (position < bad_position) {
+      bad_position = position;
+      error = std::move(what);
+    }
+  }
+};
+
+namespace {
+
+// A 64-bit digest of a stream index key, to compare entries with the events
+// they must name without keeping a million keys in memory. SHA-256, so that
+// no one can craft a key that passes for another.
+uint64_t Identity(std::string_view index_key) {
+  Hash h = Sha256(index_key);
+  uint64_t out = 0;
+  for (int i = 0; i < 8; ++i) out = (out << 8) | h[i];
+  return out;
+}
+
+// "tenant/stream" of an index key prefix (tenant \0 stream \0), for messages.
+// Stream names carry ids only, never PHI.
+std::string StreamName(std::string_view tenant, std::string_view stream) {
+  return absl::StrCat(AbslView(tenant), "/", AbslView(stream));
+}
+
+}  // namespace
+
 absl::StatusOr<VerifyResult> EventStore::Verify(uint64_t from, uint64_t to) const {
-  RCL_ASSIGN_OR_RETURN(LogHead head, ReadHead());
+  // One snapshot for the head, the log and the index: batches written
+  // meanwhile are not half seen.
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  ro.verify_checksums = true;
+  RCL_ASSIGN_OR_RETURN(LogHead head, ReadHeadAt(ro));
   VerifyResult r;
   from = std::max<uint64_t>(from, 1);
   if (to == 0 || to > head.position) to = head.position;
   if (to >= from && to - from >= kVerifyEventsMax) to = from + kVerifyEventsMax - 1;
   r.from_position = from;
   r.to_position = to;
-  if (from > to) return r;  // nothing to check
+  if (from > to && head.position != 0) return r;  // nothing to check
 
-  Hash expected_prev{};
-  if (from > 1) {
-    auto prev = ReadEvent(from - 1);
-    if (!prev.ok()) {
-      r.ok = false;
-      r.first_bad_position = from - 1;
-      r.error = std::string(prev.status().message());
-      return r;
-    }
-    expected_prev = prev->hash;
-  }
-  uint64_t expected_position = from;
-  std::string upper = PositionKey(to + 1);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  ro.iterate_upper_bound = &upper_slice;
-  ro.verify_checksums = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
   auto fail = [&](uint64_t position, std::string error) {
     r.ok = false;
     r.first_bad_position = position;
     r.error = std::move(error);
     return r;
   };
-  for (it->Seek(PositionKey(from)); it->Valid(); it->Next()) {
+  IndexCheck index;
+  index.head = head.position;
+  index.from = from;
+  index.to = to;
+  index.checked = from - 1;
+  if (to >= from) {
+    index.identity.resize(to - from + 1);
+    index.reached.resize(to - from + 1);
+  }
+
+  // 1. The hash chain, and postings, over [from, to].
+  Hash expected_prev{};
+  if (from > 1 && from <= to) {
+    auto prev = ReadEventAt(ro, from - 1);
+    if (!prev.ok()) return fail(from - 1, std::string(prev.status().message()));
+    expected_prev = prev->hash;
+  }
+  uint64_t expected_position = from;
+  std::string upper = PositionKey(to + 1);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions log_ro = ro;
+  log_ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(log_ro, log_));
+  uint64_t chain_bad = 0;  // 0 = the chain is sound over [from, to]
+  std::string chain_error;
+  for (it->Seek(PositionKey(from)); from <= to && it->Valid(); it->Next()) {
     auto key_position = DecodePositionKey(it->key().ToStringView());
-    if (!key_position.ok()) return fail(expected_position, "malformed log key");
-    if (*key_position != expected_position) {
-      return fail(expected_position, absl::StrCat("missing event (next key is position ", *key_position, ")"));
+    if (!key_position.ok()) {
+      chain_error = "malformed log key";
+    } else if (*key_position != expected_position) {
+      chain_error = absl::StrCat("missing event (next key is position ", *key_position, ")");
     }
+    if (!chain_error.empty()) break;
     auto e = DecodeRecord(it->value().ToStringView());
-    if (!e.ok()) return fail(expected_position, std::string(e.status().message()));
-    if (e->position != expected_position) return fail(expected_position, "record position differs from its key");
-    if (e->prev_hash != expected_prev) return fail(expected_position, "prev_hash does not match the previous event's hash");
-    if (ChainHash(e->prev_hash, CanonicalBytes(*e)) != e->hash) {
-      return fail(expected_position, "hash does not match the event's contents");
+    if (!e.ok()) {
+      chain_error = std::string(e.status().message());
+    } else if (e->position != expected_position) {
+      chain_error = "record position differs from its key";
+    } else if (e->prev_hash != expected_prev) {
+      chain_error = "prev_hash does not match the previous event's hash";
+    } else if (ChainHash(e->prev_hash, CanonicalBytes(*e)) != e->hash) {
+      chain_error = "hash does not match the event's contents";
+    } else if (absl::Status balanced = CheckPayloadBalanced(e->type, e->payload); !balanced.ok()) {
+      chain_error = absl::StrCat(AbslView(e->type), " of ", StreamName(e->tenant, e->stream), " version ", e->version,
+                                 ": ", balanced.message());
     }
+    if (!chain_error.empty()) break;
+    index.identity[expected_position - from] = Identity(StreamIndexKey(e->tenant, e->stream, e->version));
     expected_prev = e->hash;
     ++r.events_checked;
     ++expected_position;
   }
-  if (!it->status().ok()) return fail(expected_position, it->status().ToString());
-  if (expected_position != to + 1) return fail(expected_position, "missing event");
+  if (chain_error.empty() && !it->status().ok()) chain_error = it->status().ToString();
+  if (chain_error.empty() && from <= to && expected_position != to + 1) chain_error = "missing event";
+  if (!chain_error.empty()) chain_bad = expected_position;
+  index.checked = expected_position - 1;
+
+  // 2. The stream index, against the events the chain check vouched for.
+  VerifyStreamIndex(ro, &index);
+  if (chain_bad != 0 && chain_bad <= index.bad_position) return fail(chain_bad, std::move(chain_error));
+  if (index.bad_position != UINT64_MAX) return fail(index.bad_position, std::move(index.error));
   r.hash_at_to = expected_prev;
   return r;
+}
+
+// Walks every entry of the stream index, in key order (so one stream's
+// entries in version order). Each entry is judged by the Verify call whose
+// range holds the position it names (entries naming no event of the log: by
+// the call that reaches the head), so that paging through the log judges
+// each entry once. Then reports the first event of the range no entry names.
+void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexCheck* check) const {
+  const bool reaches_head = check->to == check->head;
+  const uint64_t beyond = check->head + 1;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, streams_));
+  std::string prefix;  // tenant \0 stream \0 of the stream being walked
+  uint64_t expected_version = 0;
+  uint64_t previous_position = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    // tenant \0 stream \0 BE64(version) -> BE64(position); tenants and
+    // streams are not empty and hold no \0.
+    const std::string_view key = it->key().ToStringView();
+    const size_t tenant_end = key.find('\0');
+    const size_t stream_end = key.size() >= 9 ? key.size() - 9 : 0;
+    if (key.size() < 12 || tenant_end == 0 || tenant_end + 1 >= stream_end ||
+        key.find('\0', tenant_end + 1) != stream_end || it->value().size() != 8) {
+      if (reaches_head) {
+        check->Found(beyond, absl::StrCat("malformed stream index entry (", key.size(), "-byte key, ",
+                                          it->value().size(), "-byte value)"));
+      }
+      continue;
+    }
+    const std::string_view tenant = key.substr(0, tenant_end);
+    const std::string_view stream = key.substr(tenant_end + 1, stream_end - tenant_end - 1);
+    auto name = [&] { return StreamName(tenant, stream); };
+    const uint64_t version = GetBigEndian64(key.data() + key.size() - 8);
+    const uint64_t position = GetBigEndian64(it->value().data());
+    if (key.substr(0, key.size() - 8) != prefix) {
+      prefix = std::string(key.substr(0, key.size() - 8));
+      expected_version = 0;
+      previous_position = 0;
+    }
+    const uint64_t after = previous_position;
+    const uint64_t wanted_version = expected_version;
+    expected_version = version + 1;
+    previous_position = position;
+
+    if (position == 0 || position > check->head) {
+      if (reaches_head) {
+        check->Found(beyond, absl::StrCat("stream index entry ", name(), " version ", version, " points at position ",
+                                          position, ", which is not in the log (head ", check->head, ")"));
+      }
+      continue;
+    }
+    if (position < check->from || position > check->checked) continue;  // another call's to judge
+    if (version != wanted_version) {
+      check->Found(position, absl::StrCat("stream ", name(), " has no index entry for version ", wanted_version,
+                                          " (the next entry is version ", version, ")"));
+    } else if (position <= after) {
+      check->Found(position, absl::StrCat("stream ", name(), " version ", version, " is at position ", position,
+                                          ", not after version ", version - 1, " at ", after));
+    } else if (check->identity[position - check->from] != Identity(key)) {
+      absl::StatusOr<EventRecord> e = ReadEventAt(options, position);
+      check->Found(position, absl::StrCat("stream index entry ", name(), " version ", version, " points at position ",
+                                          position, ", which is ",
+                                          e.ok() ? absl::StrCat(StreamName(e->tenant, e->stream), " version ",
+                                                                e->version)
+                                                 : std::string(e.status().message())));
+    } else {
+      check->reached[position - check->from] = true;  // the entry names its event
+    }
+  }
+  if (!it->status().ok()) {
+    check->Found(check->from, absl::StrCat("cannot read the stream index: ", it->status().ToString()));
+    return;
+  }
+
+  // Every event the chain check vouched for is named by its own entry.
+  for (uint64_t p = check->from; p <= check->checked; ++p) {
+    if (check->reached[p - check->from]) continue;
+    absl::StatusOr<EventRecord> e = ReadEventAt(options, p);
+    if (!e.ok()) {
+      check->Found(p, std::string(e.status().message()));
+      return;
+    }
+    std::string value;
+    rocksdb::Status s = db_->Get(options, streams_, StreamIndexKey(e->tenant, e->stream, e->version), &value);
+    std::string entry;
+    if (s.IsNotFound()) {
+      entry = "there is no entry for it";
+    } else if (!s.ok() || value.size() != 8) {
+      entry = "its entry is unreadable";
+    } else {
+      entry = absl::StrCat("its entry points at position ", GetBigEndian64(value.data()));
+    }
+    check->Found(p, absl::StrCat("event ", p, " (", StreamName(e->tenant, e->stream), " version ", e->version,
+                                 ") is not reachable from the stream index: ", entry));
+    return;
+  }
 }
 
 namespace {

@@ -76,10 +76,21 @@ class EventStore {
   absl::StatusOr<std::optional<std::string>> GetCommand(std::string_view tenant,
                                                         std::string_view command_id) const;
 
-  // Recomputes the hash chain over [from, to] (clamped to the head and to
-  // kVerifyEventsMax events): positions gapless, records decodable, each
-  // record's position equal to its key, prev_hash equal to the previous
-  // event's hash, and hash equal to SHA-256(prev_hash || canonical bytes).
+  // Checks the log over [from, to] (clamped to the head and to
+  // kVerifyEventsMax events), on one snapshot of the store:
+  //  - the hash chain: positions gapless, records decodable, each record's
+  //    position equal to its key, prev_hash equal to the previous event's
+  //    hash, hash equal to SHA-256(prev_hash || canonical bytes), and the
+  //    postings of financial events balancing;
+  //  - the stream index: every event in the range reachable from its index
+  //    entry, every index entry pointing into the range naming an event of
+  //    that stream and version, every stream's entries gapless from version 0
+  //    and in position order. Entries pointing nowhere (position 0, or past
+  //    the head) and malformed entries are reported by the call whose range
+  //    reaches the head, at position head + 1.
+  // The first problem (lowest position) is reported, with the stream it
+  // concerns in `error`. The index check walks the whole stream index
+  // (sequentially, keys and 8-byte values) on every call.
   absl::StatusOr<VerifyResult> Verify(uint64_t from, uint64_t to) const;
 
   // Atomically applies one batch, with WAL fsync (unless the store was
@@ -99,6 +110,11 @@ class EventStore {
 
  private:
   EventStore() = default;
+  absl::StatusOr<LogHead> ReadHeadAt(const rocksdb::ReadOptions& options) const;
+  absl::StatusOr<EventRecord> ReadEventAt(const rocksdb::ReadOptions& options, uint64_t position) const;
+  // The stream-index half of Verify (see event_store.cc).
+  struct IndexCheck;
+  void VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexCheck* check) const;
 
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;

@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <cassert>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -28,7 +27,7 @@ std::string StateKey(std::string_view tenant, std::string_view stream) {
 // Random (version 4) UUIDs, from OpenSSL's CSPRNG.
 std::string NewUuid() {
   uint8_t b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();
+  RCL_CHECK(RAND_bytes(b, sizeof(b)) == 1) << "no random bytes for an event id";
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
@@ -60,8 +59,23 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 }  // namespace
 
 struct Ledger::SequencerState {
-  explicit SequencerState(size_t cache_max) : cache(cache_max) {}
-  StateCache cache;  // includes the effects of decided batches not yet durable
+  SequencerState(size_t cache_max, size_t pinned_streams_max) : cache(cache_max), pinned_max(pinned_streams_max) {}
+  // Stream states by StateKey, evictable. Holds durable states, and may also
+  // hold the states of batches not yet durable (but see `pinned`).
+  StateCache cache;
+  // The state of every stream that a decided batch not yet durable has
+  // changed, as of the last such batch: key -> (seq of that batch, state).
+  // The store cannot answer for these streams until that batch is written, so
+  // they must not depend on the cache keeping them: lookups check here first,
+  // then the cache, then the store. Released once durable_seq_ reaches the
+  // batch; bounded by `pinned_max` (see PinnedStreamsMax()).
+  struct Pinned {
+    uint64_t seq;
+    std::shared_ptr<const StreamState> state;
+  };
+  absl::flat_hash_map<std::string, Pinned> pinned;
+  std::deque<std::pair<uint64_t, std::string>> pinned_order;  // (seq, key), seq ascending
+  const size_t pinned_max;
   uint64_t next_position = 1;
   Hash last_hash{};
   int64_t last_recorded_at_us = 0;
@@ -79,7 +93,8 @@ struct Ledger::SequencerState {
 };
 
 // The state of a tenant's streams as the batch being decided sees it: the
-// batch's own effects (overlay) over the cache over the store.
+// batch's own effects (overlay) over the states of batches not yet durable
+// (pinned) over the cache over the store.
 class Ledger::BatchView : public StateView {
  public:
   BatchView(Ledger* ledger, absl::flat_hash_map<std::string, StreamState>* overlay)
@@ -93,7 +108,7 @@ class Ledger::BatchView : public StateView {
     std::string key = StateKey(tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
-    pinned_.push_back(state);
+    held_.push_back(state);
     return state.get();
   }
 
@@ -102,14 +117,24 @@ class Ledger::BatchView : public StateView {
     std::string key = StateKey(tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
+    base_versions_.try_emplace(key, state->version);
     return &overlay_->emplace(key, *state).first->second;
   }
 
-  void ReleasePins() { pinned_.clear(); }
+  // The version a stream had before this batch, for every stream Mutable()
+  // was called for.
+  int64_t BaseVersion(const std::string& key) const {
+    auto it = base_versions_.find(key);
+    RCL_CHECK(it != base_versions_.end()) << "stream changed without a base version";
+    return it->second;
+  }
+
+  void ReleasePins() { held_.clear(); }
 
  private:
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
     SequencerState& w = *ledger_->sequencer_state_;
+    if (auto it = w.pinned.find(key); it != w.pinned.end()) return it->second.state;
     if (auto cached = w.cache.Find(key)) return cached;
     RCL_ASSIGN_OR_RETURN(StreamState loaded, LoadStreamState(*ledger_->store_, tenant_, stream));
     auto state = std::make_shared<StreamState>(std::move(loaded));
@@ -121,10 +146,35 @@ class Ledger::BatchView : public StateView {
   absl::flat_hash_map<std::string, StreamState>* overlay_;
   std::string tenant_;
   absl::CivilDay today_;
-  std::vector<std::shared_ptr<const StreamState>> pinned_;
+  // States handed out by Get() while one command is decided (the cache may
+  // evict them meanwhile).
+  std::vector<std::shared_ptr<const StreamState>> held_;
+  absl::flat_hash_map<std::string, int64_t> base_versions_;
 };
 
 Ledger::Ledger(Options options) : options_(std::move(options)) {}
+
+namespace {
+
+size_t BatchesInFlightMax(const Ledger::Options& options) {
+  return std::max<size_t>(options.batches_in_flight_max, 1);
+}
+
+}  // namespace
+
+// At most 2 * in-flight + 1 batches are not durable while a batch is being
+// decided: the ones the writer took (up to the queue's capacity), the ones
+// queued behind them (up to the capacity), and the one being decided. Each
+// touches at most batch_commands_max * kEventsPerCommandMax streams.
+size_t Ledger::PinnedStreamsMax(const Options& options) {
+  size_t batches = 2 * BatchesInFlightMax(options) + 1;
+  size_t streams = 0;
+  if (__builtin_mul_overflow(batches, options.batch_commands_max, &streams) ||
+      __builtin_mul_overflow(streams, kEventsPerCommandMax, &streams)) {
+    return SIZE_MAX;
+  }
+  return streams;
+}
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   if (options.queue_max == 0 || options.batch_commands_max == 0) {
@@ -138,7 +188,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max);
+  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max,
+                                                               PinnedStreamsMax(ledger->options_));
   ledger->sequencer_state_->next_position = head.position + 1;
   ledger->sequencer_state_->last_hash = head.hash;
   ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
@@ -147,7 +198,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
     ledger->head_ = head;
   }
   spdlog::info("ledger opened: head position {}", head.position);
-  size_t in_flight = std::max<size_t>(ledger->options_.batches_in_flight_max, 1);
+  size_t in_flight = BatchesInFlightMax(ledger->options_);
   ledger->to_write_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   ledger->to_complete_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   Ledger* l = ledger.get();
@@ -176,6 +227,7 @@ int64_t Ledger::NowUs() const {
 }
 
 absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
+  static_assert(kIdLengthMax == 64 && kEnvelopeStringSizeMax == 256, "the messages below name these limits");
   if (!IsValidTenant(request.tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
   if (!request.command_id.empty() && !IsValidId(request.command_id)) {
     return InvalidField("command_id", "must be 1-64 characters of [A-Za-z0-9._-]");
@@ -259,6 +311,10 @@ void Ledger::SequencerLoop() {
 }
 
 void Ledger::WriterLoop() {
+  // The writer sees every batch, in the order the sequencer decided them, and
+  // writes them on top of one another.
+  uint64_t last_seq = 0;
+  LogHead written = head();  // the head the next batch must have been decided on
   while (true) {
     // Every decided batch waiting is written now, merged into ONE write with
     // one fsync.
@@ -268,6 +324,20 @@ void Ledger::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       failed = failed_;
+    }
+    for (const DecidedBatch& b : batches) {
+      RCL_CHECK(b.seq == last_seq + 1) << "batch " << b.seq << " after batch " << last_seq;
+      last_seq = b.seq;
+      if (failed) continue;  // decided on top of a batch that was never written
+      RCL_CHECK(b.head_before.position == written.position && b.head_before.hash == written.hash)
+          << "batch " << b.seq << " decided on position " << b.head_before.position << ", the log is at "
+          << written.position;
+      if (b.write_batch == nullptr) continue;
+      RCL_CHECK(b.head_after.position > b.head_before.position &&
+                b.head_after.recorded_at_us >= b.head_before.recorded_at_us)
+          << "batch " << b.seq << " moves the head from " << b.head_before.position << " to "
+          << b.head_after.position;
+      written = b.head_after;
     }
     size_t last_write = batches.size();
     std::vector<rocksdb::WriteBatch*> to_write;
@@ -279,6 +349,7 @@ void Ledger::WriterLoop() {
     if (!failed && !to_write.empty()) {
       // One atomic write, one fsync: nothing of these batches is visible to
       // readers before it is durable.
+      if (options_.before_write) options_.before_write();
       absl::Status written = to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
       if (!written.ok()) {
         spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
@@ -303,11 +374,13 @@ void Ledger::WriterLoop() {
       std::vector<std::function<void(uint64_t)>> listeners;
       {
         absl::MutexLock lock(&mu_);
+        RCL_CHECK(head.position > head_.position) << "head from " << head_.position << " to " << head.position;
         head_ = head;
         for (auto& [id, listener] : listeners_) listeners.push_back(listener);
       }
       for (auto& listener : listeners) listener(head.position);
     }
+    RCL_CHECK(batches.back().seq > durable_seq_.load(std::memory_order_relaxed));
     durable_seq_.store(batches.back().seq, std::memory_order_release);
     for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
   }
@@ -325,12 +398,19 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   DecidedBatch out;
   out.seq = w.next_seq++;
   out.results.assign(batch.size(), absl::UnknownError("not decided"));
-  // Forget in-flight command ids whose batch is durable: the store answers for them now.
+  // Forget in-flight command ids and unpin stream states whose batch is
+  // durable: the store answers for them now.
   uint64_t durable = durable_seq_.load(std::memory_order_acquire);
+  RCL_CHECK(durable < out.seq) << "batch " << out.seq << " decided after durable batch " << durable;
   while (!w.in_flight_order.empty() && w.in_flight_order.front().first <= durable) {
     auto it = w.in_flight.find(w.in_flight_order.front().second);
     if (it != w.in_flight.end() && it->second.seq <= durable) w.in_flight.erase(it);
     w.in_flight_order.pop_front();
+  }
+  while (!w.pinned_order.empty() && w.pinned_order.front().first <= durable) {
+    auto it = w.pinned.find(w.pinned_order.front().second);
+    if (it != w.pinned.end() && it->second.seq <= durable) w.pinned.erase(it);
+    w.pinned_order.pop_front();
   }
 
   absl::flat_hash_map<std::string, StreamState> overlay;
@@ -341,7 +421,13 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   const uint64_t first_position = w.next_position;
   uint64_t next_position = w.next_position;
   Hash chain = w.last_hash;
+  out.head_before.position = first_position - 1;
+  out.head_before.hash = chain;
+  out.head_before.recorded_at_us = w.last_recorded_at_us;
   int64_t recorded_at = std::max(NowUs(), w.last_recorded_at_us);
+  RCL_CHECK(recorded_at >= w.last_recorded_at_us) << "recorded_at_us would go back";
+  // Last version written by this batch, per stream (StateKey).
+  absl::flat_hash_map<std::string, int64_t> batch_versions;
   view.set_today(absl::ToCivilDay(absl::FromUnixMicros(recorded_at), absl::UTCTimeZone()));
   size_t written_commands = 0;
 
@@ -420,6 +506,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     // creates it (undo = erase; the cached state underneath is untouched).
     absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
     for (NewEvent& ne : decision->events) {
+      static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
       if (ne.payload.size() > kPayloadSizeMax) {
         applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
         break;
@@ -455,6 +542,8 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
       e.payload = std::move(ne.payload);
       applied = ApplyEvent(*state, e.version, e.type, e.payload);
       if (!applied.ok()) break;
+      RCL_CHECK((*state)->version == static_cast<int64_t>(e.version))
+          << "stream " << e.stream << " at version " << (*state)->version << " after applying version " << e.version;
       if (e.stream == primary) result.stream_version = e.version;
       records.push_back(std::move(e));
     }
@@ -471,13 +560,22 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     }
 
     for (EventRecord& e : records) {
-      e.prev_hash = chain;
-      std::string record = CanonicalBytes(e);
-      e.hash = ChainHash(chain, record);
+      // What is about to be written: the next position, the stream's next
+      // version, time not going back, balanced postings.
+      RCL_CHECK(e.position == next_position + result.event_ids.size())
+          << "position " << e.position << " where " << next_position + result.event_ids.size() << " is next";
+      std::string key = StateKey(e.tenant, e.stream);
+      auto [last, first_in_batch] = batch_versions.try_emplace(key, 0);
+      if (first_in_batch) last->second = view.BaseVersion(key);
+      RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
+          << "stream " << e.stream << " version " << e.version << " after version " << last->second;
+      last->second = static_cast<int64_t>(e.version);
+      RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us goes back at position " << e.position;
+      absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
+      RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream << ": "
+                               << balanced.message();
+      const std::string record = SealRecord(chain, &e);
       chain = e.hash;
-      // record = canonical || prev_hash || hash, exactly EncodeRecord(e).
-      record.append(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize);
-      record.append(reinterpret_cast<const char*>(e.hash.data()), kHashSize);
       wb->Put(store_->log_family(), PositionKey(e.position), record);
       std::string position_value;
       PutBigEndian64(&position_value, e.position);
@@ -503,12 +601,28 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   }
   view.ReleasePins();
 
+  // The states later batches decide on are exactly what this batch wrote.
+  RCL_CHECK(overlay.size() == batch_versions.size())
+      << overlay.size() << " streams changed, " << batch_versions.size() << " written";
+  for (const auto& [key, state] : overlay) {
+    auto written = batch_versions.find(key);
+    RCL_CHECK(written != batch_versions.end() && written->second == state.version)
+        << "a stream's state is not at the version this batch wrote";
+  }
   if (next_position != first_position) {
     // Optimistic: later batches are decided on this state. If this batch's
     // write fails, the writer fails it and every batch after it.
+    // The new states stay pinned until this batch is durable: the cache
+    // may evict them before then, and the store does not have them yet.
     for (auto& [key, state] : overlay) {
-      w.cache.Put(key, std::make_shared<const StreamState>(std::move(state)));
+      auto shared = std::make_shared<const StreamState>(std::move(state));
+      w.cache.Put(key, shared);
+      w.pinned[key] = SequencerState::Pinned{out.seq, std::move(shared)};
+      w.pinned_order.emplace_back(out.seq, key);
     }
+    RCL_CHECK(w.pinned.size() <= w.pinned_order.size() && w.pinned_order.size() <= w.pinned_max)
+        << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size()
+        << " entries, bound " << w.pinned_max;
     w.next_position = next_position;
     w.last_hash = chain;
     w.last_recorded_at_us = recorded_at;
@@ -516,6 +630,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     out.head_after.position = next_position - 1;
     out.head_after.hash = chain;
     out.head_after.recorded_at_us = recorded_at;
+    RCL_CHECK(out.head_after.position > out.head_before.position);
     out.written_commands = written_commands;
   }
   out.commands = std::move(batch);

@@ -75,6 +75,10 @@ class Ledger {
     // Decider, for tests of the log mechanics (e.g. commands spanning many
     // streams); default is rcl::ledger::Decide.
     std::function<absl::StatusOr<Decision>(const rcl::v1::Command&, StateView&)> decide;
+    // Called on the writer thread before each write to the store, for tests
+    // that hold or slow the writer so that decided batches pile up before
+    // they are durable. Default: nothing.
+    std::function<void()> before_write;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
@@ -127,12 +131,16 @@ class Ledger {
     std::vector<Pending> commands;
     std::vector<absl::StatusOr<CommandResult>> results;
     std::unique_ptr<rocksdb::WriteBatch> write_batch;  // null when nothing to write
-    LogHead head_after;
+    LogHead head_before;  // the head this batch was decided on
+    LogHead head_after;   // set when write_batch is
     size_t written_commands = 0;
   };
   class BatchView;
 
   explicit Ledger(Options options);
+  // Most stream states the sequencer keeps pinned (changed by batches not yet
+  // durable) for these options.
+  static size_t PinnedStreamsMax(const Options& options);
   void SequencerLoop();
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void WriterLoop();

@@ -1,7 +1,11 @@
 #include "ledger/postings.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 
@@ -30,6 +34,27 @@ absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings) {
   }
   if (sum != 0) return absl::InternalError(absl::StrCat("postings do not balance: off by ", sum, " cents"));
   return absl::OkStatus();
+}
+
+absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload) {
+  // The pool that holds rcl.v1's generated messages (naming Posting links
+  // events.proto in).
+  const google::protobuf::DescriptorPool* pool = rcl::v1::Posting::descriptor()->file()->pool();
+  const google::protobuf::Descriptor* descriptor = pool->FindMessageTypeByName(absl::StrCat("rcl.v1.", AbslView(type)));
+  if (descriptor == nullptr) return absl::OkStatus();
+  const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName("postings");
+  if (field == nullptr || !field->is_repeated() || field->message_type() != rcl::v1::Posting::descriptor()) {
+    return absl::OkStatus();
+  }
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor);
+  if (prototype == nullptr) return absl::InternalError(absl::StrCat("no message class for ", AbslView(type)));
+  std::unique_ptr<google::protobuf::Message> message(prototype->New());
+  if (payload.size() > static_cast<size_t>(INT32_MAX) ||
+      !message->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::InternalError(absl::StrCat("undecodable ", AbslView(type), " payload"));
+  }
+  return CheckBalanced(ExtractPostings(*message));
 }
 
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings, std::string_view debit_account,

@@ -5,6 +5,7 @@
 #define RCL_LEDGER_POSTINGS_H_
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,13 @@ std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& p
 // OK iff every posting has a non-empty account, a non-zero amount, and the
 // amounts sum to zero without overflow.
 absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings);
+
+// The postings check for a stored or about-to-be-stored event: OK when
+// `type` (a payload message name, e.g. "ChargeRecorded") is not a message of
+// rcl.v1 with postings, or when `payload` parses as that message and its
+// postings balance (CheckBalanced). Otherwise INTERNAL, saying why; callers
+// reading from disk report it as DATA_LOSS.
+absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload);
 
 // Appends Dr `debit_account` / Cr `credit_account` of `amount_cents` (> 0).
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings, std::string_view debit_account,

@@ -1,10 +1,28 @@
 #include "ledger/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace rcl {
+
+namespace check_internal {
+
+CheckFailure::~CheckFailure() {
+  const std::string message = message_.str();
+  // One write, so that lines from other threads do not interleave with it.
+  std::string line = absl::StrCat(file_, ":", line_, ": RCL_CHECK(", condition_, ") failed",
+                                  message.empty() ? "" : ": ", message, "\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace check_internal
+
 namespace {
 // Payload type URL under which violations travel inside an absl::Status.
 // Encoding: one violation per line, "field\tdescription\n".

@@ -4,10 +4,12 @@
 #ifndef RCL_LEDGER_STATUS_H_
 #define RCL_LEDGER_STATUS_H_
 
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -30,7 +32,49 @@
 #define RCL_ASSIGN_OR_RETURN(lhs, expr) \
   RCL_ASSIGN_OR_RETURN_IMPL_(RCL_STATUS_CONCAT_(rcl_statusor_, __LINE__), lhs, expr)
 
+// RCL_CHECK(condition) << "message";
+//
+// An invariant that holds in every build (unlike assert(), which the Release
+// build compiles out). When `condition` is false, prints
+//   file:line: RCL_CHECK(condition) failed: message
+// to stderr and calls std::abort(): a violated invariant stops the process
+// rather than let it write something wrong. The message is optional and is
+// only evaluated when the check fails. Never put PHI into it (names, birth
+// dates, member ids); positions, versions, counts and stream ids are fine.
+//
+// For data read back from disk, return DATA_LOSS instead: a damaged record is
+// not a bug in this process. Check with RCL_CHECK what we are about to write.
+#define RCL_CHECK(condition)                     \
+  switch (0)                                     \
+  case 0:                                        \
+  default:                                       \
+    if (ABSL_PREDICT_TRUE(condition)) {          \
+    } else                                       \
+      ::rcl::check_internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
+
 namespace rcl {
+
+namespace check_internal {
+
+// The failure of one RCL_CHECK: collects the streamed message, and on
+// destruction (the end of the RCL_CHECK statement) prints it and aborts.
+class CheckFailure {
+ public:
+  CheckFailure(const char* file, int line, const char* condition) : file_(file), line_(line), condition_(condition) {}
+  CheckFailure(const CheckFailure&) = delete;
+  CheckFailure& operator=(const CheckFailure&) = delete;
+  ~CheckFailure();  // never returns: std::abort()
+
+  std::ostream& stream() { return message_; }
+
+ private:
+  const char* file_;
+  int line_;
+  const char* condition_;
+  std::ostringstream message_;
+};
+
+}  // namespace check_internal
 
 // Debian's Abseil has its own string_view type (not std::string_view); this
 // bridges the two for absl::StrCat and friends.

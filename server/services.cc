@@ -12,6 +12,9 @@ namespace rcl::server {
 namespace {
 
 constexpr size_t kActorLengthMax = 128;
+static_assert(kActorLengthMax <= ledger::kEnvelopeStringSizeMax, "the ledger refuses longer actors");
+// The messages below name these limits.
+static_assert(ledger::kIdLengthMax == 64 && ledger::kEnvelopeStringSizeMax == 256);
 
 uint32_t PageSize(uint32_t requested) {
   if (requested == 0) return kPageDefault;

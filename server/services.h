@@ -14,6 +14,9 @@ namespace rcl::server {
 
 inline constexpr uint32_t kPageDefault = 100;
 inline constexpr uint32_t kPageMax = 1000;
+// ReadStream answers one page with one store read and says the stream ended
+// when the page is short: a page larger than the store's would end it early.
+static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one store read");
 inline constexpr uint64_t kReadAllScanMax = 10'000;
 
 class LogServiceImpl final : public rcl::v1::LogService::CallbackService {

@@ -248,6 +248,57 @@ TEST(CodecTest, GarbageIsDataLoss) {
   }
 }
 
+TEST(CodecTest, StringsOverTheirLimitsAreDataLoss) {
+  struct Case {
+    std::string field;
+    std::function<void(EventRecord&)> apply;
+  };
+  const std::vector<Case> cases = {
+      {"tenant", [](EventRecord& e) { e.tenant.assign(kEnvelopeStringSizeMax + 1, 't'); }},
+      {"stream", [](EventRecord& e) { e.stream.assign(kEnvelopeStringSizeMax + 1, 's'); }},
+      {"actor", [](EventRecord& e) { e.actor.assign(kEnvelopeStringSizeMax + 1, 'a'); }},
+      {"effective_date", [](EventRecord& e) { e.effective_date.assign(kEnvelopeStringSizeMax + 1, '2'); }},
+      {"payload", [](EventRecord& e) { e.payload.assign(kPayloadSizeMax + 1, '\0'); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field);
+    EventRecord e = SampleRecord();
+    c.apply(e);
+    absl::StatusOr<EventRecord> decoded = DecodeRecord(EncodeRecord(e));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(decoded.status().message()), HasSubstr(c.field));
+  }
+  // Exactly at the limits is fine.
+  EventRecord e = SampleRecord();
+  e.stream.assign(kEnvelopeStringSizeMax, 's');
+  e.payload.assign(kPayloadSizeMax, 'p');
+  EXPECT_TRUE(DecodeRecord(EncodeRecord(e)).ok());
+}
+
+TEST(CodecTest, SealRecordChainsAndEncodesTheEvent) {
+  EventRecord e = SampleRecord();
+  e.hash = HashOf(0);
+  const Hash prev = HashOf(0x5c);
+  std::string record = SealRecord(prev, &e);
+  EXPECT_EQ(e.prev_hash, prev);
+  EXPECT_EQ(e.hash, ChainHash(prev, CanonicalBytes(e)));
+  EXPECT_EQ(record, EncodeRecord(e));
+}
+
+// What the sequencer is about to write must be a record DecodeRecord accepts;
+// if not, the process stops instead of writing it.
+TEST(CodecDeathTest, SealRecordRefusesToWriteWhatCouldNotBeReadBack) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EventRecord over = SampleRecord();
+  over.actor.assign(kEnvelopeStringSizeMax + 1, 'a');
+  EXPECT_DEATH(SealRecord(HashOf(1), &over), "RCL_CHECK\\(over == nullptr\\) failed: event at position [0-9]+: "
+                                             "actor of 257 bytes, over its limit of 256");
+  EventRecord unnamed = SampleRecord();
+  unnamed.stream.clear();
+  EXPECT_DEATH(SealRecord(HashOf(1), &unnamed), "lacks a position, tenant, stream, type or event id");
+}
+
 // --- Keys --------------------------------------------------------------------
 
 std::vector<uint64_t> InterestingNumbers() {

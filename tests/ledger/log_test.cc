@@ -48,6 +48,7 @@ using ::rcl::ledger::testing::RegisterPatientCommand;
 using ::rcl::ledger::testing::Request;
 using ::rcl::ledger::testing::Results;
 using ::rcl::ledger::testing::ScratchDir;
+using ::rcl::ledger::testing::WriterGate;
 using ::testing::HasSubstr;
 
 CommandResult ExecuteOk(Ledger& ledger, CommandRequest request) {
@@ -838,6 +839,82 @@ TEST(RecoveryTest, RulesHoldWhenStreamStatesAreEvictedFromTheCache) {
   ledger->Stop();
 }
 
+// The sequencer decides batch N+1 before batch N is durable. A stream state
+// that only a not-yet-durable batch has changed must not be lost when the
+// bounded state cache evicts it: the store does not have that batch yet, so a
+// reload from the store would decide on a stale state (here: "P1 does not
+// exist", again and again).
+TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
+  constexpr size_t kRepeats = 60;               // RegisterPatient P1, each time
+  constexpr size_t kCommands = 2 * kRepeats;    // each followed by another patient's
+  ScratchDir dir;
+  Results results;
+  auto gate = std::make_shared<Gate>();          // holds the sequencer: commands queue up
+  auto writer = std::make_shared<WriterGate>();  // holds the writer: batches stay not durable
+  absl::Mutex mu;
+  size_t decided = 0;
+  Ledger::Options options = LedgerOptions(dir.path(), /*sync_writes=*/false);
+  options.state_cache_streams_max = 1;
+  options.batch_commands_max = 2;                   // [P1, X<i>] per batch
+  options.batches_in_flight_max = kRepeats + 4;     // all of them fit while the writer is held
+  options.before_write = WriterGate::Hook(writer);
+  options.decide = Gate::Wrap(gate, [&](const rcl::v1::Command& command, StateView& view) {
+    absl::StatusOr<Decision> d = Decide(command, view);
+    if (command.register_patient().patient_id() != "gate") {
+      absl::MutexLock lock(&mu);
+      ++decided;
+    }
+    return d;
+  });
+  auto ledger = OpenLedgerOrDie(options);
+  ASSERT_NE(ledger, nullptr);
+
+  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("gate")), results.Callback(0)).ok());
+  ASSERT_TRUE(gate->WaitEntered());
+  for (size_t i = 0; i < kRepeats; ++i) {
+    ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1")), results.Callback(1 + 2 * i)).ok());
+    ASSERT_TRUE(
+        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("X", i))), results.Callback(2 + 2 * i)).ok());
+  }
+  gate->Release();
+  ASSERT_TRUE(writer->WaitEntered());
+  {
+    // Every command is decided while nothing after the gate's batch is durable.
+    absl::MutexLock lock(&mu);
+    auto all_decided = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return decided == kCommands; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_decided), absl::Seconds(30)));
+  }
+  EXPECT_EQ(ledger->head().position, 0u);
+  writer->Release();
+  ASSERT_TRUE(results.WaitFor(kCommands + 1));
+
+  size_t accepted = 0;
+  for (size_t i = 0; i < kRepeats; ++i) {
+    absl::StatusOr<CommandResult> p1 = results.Get(1 + 2 * i);
+    if (p1.ok()) {
+      ++accepted;
+      EXPECT_EQ(i, 0u) << "RegisterPatient P1 accepted again (repeat " << i << ")";
+    } else {
+      EXPECT_EQ(p1.status().code(), absl::StatusCode::kFailedPrecondition) << p1.status();
+      EXPECT_THAT(std::string(p1.status().message()), HasSubstr("already registered"));
+    }
+    EXPECT_TRUE(results.Get(2 + 2 * i).ok()) << i << ": " << results.Get(2 + 2 * i).status();
+  }
+  EXPECT_EQ(accepted, 1u) << "of " << kRepeats << " RegisterPatient P1";
+
+  const std::vector<EventRecord> p1 = ReadWholeStream(ledger->store(), kTenant, PatientStream("P1"));
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(p1[0].version, 0u);
+  size_t p1_events = 0;
+  for (const EventRecord& e : ReadLog(ledger->store())) p1_events += e.stream == PatientStream("P1");
+  EXPECT_EQ(p1_events, 1u) << "events of " << PatientStream("P1") << " in the log";
+  EXPECT_EQ(ledger->head().position, 1 + kRepeats + 1);  // gate, the X's, one P1
+  absl::StatusOr<VerifyResult> v = ledger->store().Verify(1, 0);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << "position " << v->first_bad_position << ": " << v->error;
+  ledger->Stop();
+}
+
 TEST(RecoveryTest, ASecondLedgerCannotOpenALiveDataDirectory) {
   ScratchDir dir;
   auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
@@ -978,6 +1055,153 @@ TEST_F(HashChainTest, UndecodableRecordIsCaught) {
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.first_bad_position, kTampered);
   Restore();
+}
+
+// --- (f2) Stream index ----------------------------------------------------------
+
+// Verify checks the stream index against the log: each event reachable from
+// its own entry, each entry naming an event of its stream and version, and
+// each stream's versions gapless from 0. The index is not covered by the hash
+// chain, so damage to it is found only this way.
+class StreamIndexVerifyTest : public ::testing::Test {
+ protected:
+  // Positions: 1 P1 v0, 2 P2 v0, 3 P1 v1, 4 P1 v2, 5 P2 v1, 6 P3 v0.
+  void SetUp() override {
+    ledger_ = OpenLedgerOrDie(LedgerOptions(dir_.path(), /*sync_writes=*/false));
+    ASSERT_NE(ledger_, nullptr);
+    ExecuteOk(*ledger_, RegisterPatientCommand("P1"));
+    ExecuteOk(*ledger_, RegisterPatientCommand("P2"));
+    ExecuteOk(*ledger_, YearlyCoverage("P1", 0));
+    ExecuteOk(*ledger_, YearlyCoverage("P1", 1));
+    ExecuteOk(*ledger_, YearlyCoverage("P2", 0));
+    ExecuteOk(*ledger_, RegisterPatientCommand("P3"));
+    ASSERT_EQ(ledger_->head().position, kHead);
+    ledger_->Stop();  // nothing more is written but what the test writes
+    db_ = ledger_->mutable_store_for_testing()->raw_db();
+    streams_ = ledger_->store().stream_family();
+  }
+
+  VerifyResult VerifyRange(uint64_t from, uint64_t to) {
+    absl::StatusOr<VerifyResult> v = ledger_->store().Verify(from, to);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.value_or(VerifyResult{});
+  }
+  void PutEntry(const std::string& stream, uint64_t version, uint64_t position) {
+    std::string value;
+    PutBigEndian64(&value, position);
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version), value).ok());
+  }
+  void DeleteEntry(const std::string& stream, uint64_t version) {
+    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version)).ok());
+  }
+
+  static constexpr uint64_t kHead = 6;
+  ScratchDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+};
+
+TEST_F(StreamIndexVerifyTest, UntouchedIndexVerifies) {
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_TRUE(v.ok) << v.error;
+  EXPECT_EQ(v.events_checked, kHead);
+  for (auto [from, to] : std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 4}, {3, 6}, {6, 6}}) {
+    v = VerifyRange(from, to);
+    EXPECT_TRUE(v.ok) << from << ".." << to << ": " << v.error;
+  }
+}
+
+TEST_F(StreamIndexVerifyTest, DeletedEntryLeavesItsEventUnreachable) {
+  DeleteEntry(PatientStream("P1"), 1);
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 3u);
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-P1 version 1"));
+  EXPECT_THAT(v.error, HasSubstr("not reachable"));
+  // Each entry is judged by the range holding the event it names: the next
+  // entry of P1 (version 2, position 4) now follows a gap.
+  EXPECT_TRUE(VerifyRange(1, 2).ok);
+  EXPECT_EQ(VerifyRange(3, 5).first_bad_position, 3u);
+  v = VerifyRange(4, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 4u);
+  EXPECT_THAT(v.error, HasSubstr("stream clinic-1/patient-P1 has no index entry for version 1"));
+  EXPECT_TRUE(VerifyRange(5, 0).ok);
+  PutEntry(PatientStream("P1"), 1, 3);
+  v = VerifyRange(1, 0);
+  EXPECT_TRUE(v.ok) << "restoring the entry should verify again: " << v.error;
+}
+
+TEST_F(StreamIndexVerifyTest, EntryPointingAtAnotherStreamsEventIsCaught) {
+  PutEntry(PatientStream("P1"), 1, 5);  // P2's version 1
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 3u);  // P1 version 1 no longer reachable
+  EXPECT_THAT(v.error, HasSubstr("its entry points at position 5"));
+  // The range holding position 5 sees the entry naming the wrong event.
+  v = VerifyRange(5, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 5u);
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-P1 version 1 points at position 5, which is "
+                                 "clinic-1/patient-P2 version 1"));
+}
+
+// What the sequencer did before states of batches not yet durable were
+// pinned: a second event at a stream's version 0, with the index entry
+// overwritten to name it. The hash chain is intact; the index check is what
+// finds it.
+TEST_F(StreamIndexVerifyTest, SecondEventAtTheSameVersionIsCaught) {
+  absl::StatusOr<EventRecord> first = ledger_->store().ReadEvent(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EventRecord again = *first;
+  again.position = kHead + 1;
+  again.event_id = "00000000-0000-4000-8000-000000000007";
+  again.prev_hash = ledger_->store().ReadEvent(kHead)->hash;
+  again.hash = ChainHash(again.prev_hash, CanonicalBytes(again));
+  ASSERT_TRUE(
+      db_->Put(rocksdb::WriteOptions(), ledger_->store().log_family(), PositionKey(kHead + 1), EncodeRecord(again))
+          .ok());
+  PutEntry(PatientStream("P1"), 0, kHead + 1);
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_EQ(v.events_checked, kHead + 1);  // the chain itself is sound
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 1u);
+  EXPECT_THAT(v.error, HasSubstr("event 1 (clinic-1/patient-P1 version 0) is not reachable from the stream index"));
+  EXPECT_THAT(v.error, HasSubstr("points at position 7"));
+}
+
+TEST_F(StreamIndexVerifyTest, GapInAStreamsVersionsIsCaught) {
+  PutEntry(PatientStream("P1"), 4, 6);  // version 3 missing; position 6 is P3's
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 6u);
+  EXPECT_THAT(v.error, HasSubstr("stream clinic-1/patient-P1 has no index entry for version 3"));
+  EXPECT_TRUE(VerifyRange(1, 5).ok);
+}
+
+TEST_F(StreamIndexVerifyTest, EntriesOfAStreamWithoutEventsAreCaught) {
+  PutEntry(PatientStream("GHOST"), 0, 99);  // past the head
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, kHead + 1);  // reported by the range that reaches the head
+  EXPECT_THAT(v.error, HasSubstr("clinic-1/patient-GHOST version 0 points at position 99"));
+  EXPECT_TRUE(VerifyRange(1, 3).ok);
+  EXPECT_FALSE(VerifyRange(4, 0).ok);
+
+  PutEntry(PatientStream("GHOST"), 0, 2);  // P2's first event
+  v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, 2u);
+  EXPECT_THAT(v.error, HasSubstr("patient-GHOST version 0 points at position 2, which is clinic-1/patient-P2"));
+}
+
+TEST_F(StreamIndexVerifyTest, MalformedEntryIsCaught) {
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), streams_, "not a stream key", "xyz").ok());
+  VerifyResult v = VerifyRange(1, 0);
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_bad_position, kHead + 1);
+  EXPECT_THAT(v.error, HasSubstr("malformed stream index entry"));
 }
 
 // --- (g) Queue bound -------------------------------------------------------------

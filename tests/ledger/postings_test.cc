@@ -31,6 +31,21 @@ TEST(PostingsTest, BalancedMeansNonZeroAmountsOnNamedAccountsSummingToZero) {
   EXPECT_EQ(CheckBalanced({P("a", INT64_MAX), P("b", 1), P("c", INT64_MIN)}).code(), absl::StatusCode::kInternal);
 }
 
+TEST(PostingsTest, PayloadCheckParsesFinancialTypesAndIgnoresOthers) {
+  rcl::v1::ChargeRecorded charge;
+  AddPostingPair(charge.mutable_postings(), "ar:unbilled", "revenue:gross_charges", 2500);
+  EXPECT_TRUE(CheckPayloadBalanced("ChargeRecorded", charge.SerializeAsString()).ok());
+  charge.mutable_postings(1)->set_amount_cents(-2499);
+  absl::Status off = CheckPayloadBalanced("ChargeRecorded", charge.SerializeAsString());
+  EXPECT_EQ(off.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(off.message().find("off by 1 cents"), std::string::npos) << off;
+  EXPECT_EQ(CheckPayloadBalanced("ChargeRecorded", std::string("\xff\xff\xff", 3)).code(),
+            absl::StatusCode::kInternal);
+  // No postings field, or not an rcl.v1 message at all: nothing to balance.
+  EXPECT_TRUE(CheckPayloadBalanced("PatientRegistered", std::string("\xff\xff\xff", 3)).ok());
+  EXPECT_TRUE(CheckPayloadBalanced("NoSuchEvent", "anything").ok());
+}
+
 TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {
   rcl::v1::ChargeRecorded charge;
   AddPostingPair(charge.mutable_postings(), "ar:unbilled", "revenue:gross_charges", 2500);
@@ -43,7 +58,8 @@ TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {
 }
 
 // A stored charge whose postings were altered so they no longer balance is
-// refused when its stream is read back: the books never fold bad postings.
+// refused when its stream is read back, and by Verify: the books never fold
+// bad postings.
 TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
   testing::ScratchDir dir;
   uint64_t charge_position = 0;
@@ -72,6 +88,14 @@ TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
                     .ok());
   }
   auto reopened = testing::OpenLedgerOrDie(testing::LedgerOptions(dir.path()));
+  // The record was re-hashed, so the chain holds; Verify still reads the
+  // postings back and refuses them, at that event.
+  auto verified = reopened->store().Verify(1, 0);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_FALSE(verified->ok);
+  EXPECT_EQ(verified->first_bad_position, charge_position);
+  EXPECT_NE(verified->error.find("ChargeRecorded of clinic-1/encounter-E1"), std::string::npos) << verified->error;
+  EXPECT_NE(verified->error.find("postings do not balance"), std::string::npos) << verified->error;
   auto state = LoadStreamState(reopened->store(), kTenant, EncounterStream("E1"));
   EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(state.status().message().find("postings do not balance"), std::string::npos) << state.status();

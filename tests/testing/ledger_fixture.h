@@ -261,6 +261,33 @@ class Gate {
   absl::Notification released_;
 };
 
+// Holds the ledger's writer thread before its first write to the store, until
+// Release(): batches the sequencer decides meanwhile are not durable and pile
+// up (as many as Options::batches_in_flight_max allows). Put Hook() into
+// Ledger::Options::before_write.
+class WriterGate {
+ public:
+  static std::function<void()> Hook(std::shared_ptr<WriterGate> gate) {
+    return [gate] {
+      if (gate->entered_.HasBeenNotified()) return;
+      gate->entered_.Notify();
+      // Bounded, so that a failing test fails instead of hanging in Stop().
+      gate->released_.WaitForNotificationWithTimeout(absl::Seconds(30));
+    };
+  }
+  // Waits until the writer is held before its first write.
+  bool WaitEntered(absl::Duration timeout = absl::Seconds(10)) {
+    return entered_.WaitForNotificationWithTimeout(timeout);
+  }
+  void Release() {
+    if (!released_.HasBeenNotified()) released_.Notify();
+  }
+
+ private:
+  absl::Notification entered_;
+  absl::Notification released_;
+};
+
 // Collects the results of Submit() callbacks.
 class Results {
  public:
