@@ -107,6 +107,8 @@ absl::Status EmitRemitPosted(Decision* d, const std::string& remit_id, const std
 absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim, const std::string& remit_id,
                           bool superseded, const std::string& date, ClaimSet* settle) {
   const AdjudicationState& a = *claim.adjudication;
+  RCL_CHECK(a.returned_to_patient_cents == 0 || !a.transfer_payer_id.empty())
+      << "claim " << claim.claim_id << ": a return to the patient without a transfer";
   rcl::v1::ClaimAdjudicationReversed r;
   r.set_claim_id(claim.claim_id);
   r.set_remit_id(remit_id);
@@ -150,8 +152,10 @@ absl::StatusOr<int64_t> SupersedeReplaced(Decision* d, StateView& view, const Cl
     RCL_ASSIGN_OR_RETURN(const ClaimState* original, GetClaim(view, c->original_claim_id));
     if (original->adjudication.has_value()) {
       RCL_RETURN_IF_ERROR(EmitReversal(d, view, *original, remit_id, true, date, settle));
+      // What the original is owed now leaves it (a credit owed back to the
+      // payer stays where the payer paid it).
       RCL_ASSIGN_OR_RETURN(ClaimState after, ClaimAfter(*original, *d));
-      const int64_t restored = after.PayerBalance() - original->PayerBalance();
+      const int64_t restored = std::max<int64_t>(0, after.PayerBalance());
       RCL_RETURN_IF_ERROR(MoveOffClosedClaim(d, view, *original, restored, date));
       moved += restored;
     }
@@ -387,8 +391,10 @@ absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, St
   if (claim->Closed()) {
     // The recoupment a void or replacement expected: what it restores leaves
     // the closed claim for where it belongs.
+    // What the closed claim is owed now leaves it (a credit owed back to the
+    // payer stays where the payer paid it).
     RCL_ASSIGN_OR_RETURN(ClaimState after, ClaimAfter(*claim, d));
-    RCL_RETURN_IF_ERROR(MoveOffClosedClaim(&d, view, *claim, after.PayerBalance() - claim->PayerBalance(), date));
+    RCL_RETURN_IF_ERROR(MoveOffClosedClaim(&d, view, *claim, std::max<int64_t>(0, after.PayerBalance()), date));
   }
   RCL_RETURN_IF_ERROR(SettleAll(&d, view, settle, date));
   return d;

@@ -249,7 +249,9 @@ absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std:
                                                  [](ClaimState& c, const ClaimTransferReturned& e) {
       c.transferred_out_cents -= e.amount_cents();
       c.patient_responsibility_cents += e.amount_cents();
-      if (c.adjudication.has_value()) c.adjudication->returned_to_patient_cents += e.amount_cents();
+      if (c.adjudication.has_value() && !c.adjudication->transfer_claim_id.empty()) {
+        c.adjudication->returned_to_patient_cents += e.amount_cents();
+      }
     });
   }
   if (type == "PatientPaymentUnapplied" || type == "PatientCreditApplied") {
