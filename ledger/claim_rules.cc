@@ -81,7 +81,7 @@ absl::StatusOr<ClaimState> ClaimAfter(const ClaimState& before, const Decision& 
   const std::string stream = ClaimStream(before.claim_id);
   for (const NewEvent& e : d.events) {
     if (e.stream != stream) continue;
-    RCL_RETURN_IF_ERROR(ApplyClaimSideEvent(&s, e.type, e.payload));
+    RCL_RETURN_IF_ERROR(FoldEvent(&s, e.type, e.payload));
   }
   return std::get<ClaimState>(std::move(s.aggregate));
 }
@@ -203,7 +203,7 @@ absl::StatusOr<int64_t> CreditAfter(StateView& view, const Decision& d, const st
   for (const NewEvent& e : d.events) {
     if (e.stream != stream) continue;
     if (e.type != "PatientPaymentUnapplied" && e.type != "PatientCreditApplied") continue;
-    RCL_RETURN_IF_ERROR(ApplyClaimSideEvent(&s, e.type, e.payload));
+    RCL_RETURN_IF_ERROR(FoldEvent(&s, e.type, e.payload));
   }
   return std::get<PatientState>(s.aggregate).credit_cents;
 }

@@ -1,31 +1,14 @@
+// Stream state: the aggregates, their names, and ApplyEvent, which folds an
+// event through the fold table (ledger/fold.h). Patient and encounter events
+// fold here; claim-side events in ledger/claim_state.cc.
 #include "ledger/state.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/fold.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {
-namespace {
-
-template <typename Message>
-absl::Status Parse(std::string_view payload, Message* m) {
-  if (!m->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return absl::DataLossError(absl::StrCat("undecodable ", Message::descriptor()->name(), " payload"));
-  }
-  return absl::OkStatus();
-}
-
-template <typename T>
-T* As(StreamState* state) {
-  if (std::holds_alternative<std::monostate>(state->aggregate)) state->aggregate = T{};
-  return std::get_if<T>(&state->aggregate);
-}
-
-absl::Status Mismatch(std::string_view type) {
-  return absl::DataLossError(absl::StrCat(AbslView(type), " event on a stream of another kind"));
-}
-
-}  // namespace
 
 int EncounterState::ActiveLineCount() const {
   int n = 0;
@@ -50,102 +33,110 @@ std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_n
 std::string PatientStream(std::string_view patient_id) { return absl::StrCat("patient-", absl::string_view(patient_id.data(), patient_id.size())); }
 std::string EncounterStream(std::string_view encounter_id) { return absl::StrCat("encounter-", absl::string_view(encounter_id.data(), encounter_id.size())); }
 
+namespace {
+
+using namespace rcl::v1;  // NOLINT: event messages
+
+void ApplyPatientRegistered(PatientState& p, const PatientRegistered& e) { p.patient_id = e.patient_id(); }
+
+void ApplyCoverageAdded(PatientState& p, const CoverageAdded& e) {
+  p.coverages[e.coverage_id()] =
+      CoverageState{e.coverage_id(), e.payer_id(), e.payer_name(), e.rank(), e.effective_from(), e.effective_to()};
+}
+
+void ApplyCoverageEnded(PatientState& p, const CoverageEnded& e) {
+  p.coverages[e.coverage_id()].effective_to = e.effective_to();
+}
+
+void ApplyPatientClaimLinked(PatientState& p, const PatientClaimLinked& e) {
+  p.claims[e.claim_id()] = e.date_of_service();
+}
+
+void ApplyEncounterOpened(EncounterState& enc, const EncounterOpened& e) {
+  enc.encounter_id = e.encounter_id();
+  enc.patient_id = e.patient_id();
+  enc.rendering_npi = e.rendering_npi();
+  enc.billing_npi = e.billing_npi();
+  enc.date_of_service = e.date_of_service();
+  enc.place_of_service = e.place_of_service();
+}
+
+void ApplyDiagnosesRecorded(EncounterState& enc, const DiagnosesRecorded& e) {
+  enc.diagnoses.insert(enc.diagnoses.end(), e.icd10_codes().begin(), e.icd10_codes().end());
+}
+
+void ApplyChargeRecorded(EncounterState& enc, const ChargeRecorded& e) {
+  ChargeLineState line;
+  line.line_number = e.line_number();
+  line.code_system = e.code_system();
+  line.procedure_code = e.procedure_code();
+  line.modifiers.assign(e.modifiers().begin(), e.modifiers().end());
+  line.units = e.units();
+  line.amount_cents = e.amount_cents();
+  line.diagnosis_pointers.assign(e.diagnosis_pointers().begin(), e.diagnosis_pointers().end());
+  enc.unbilled_cents += line.amount_cents;
+  enc.lines[line.line_number] = std::move(line);
+}
+
+void ApplyChargeVoided(EncounterState& enc, const ChargeVoided& e) {
+  enc.lines[e.line_number()].voided = true;
+  enc.unbilled_cents -= e.amount_cents();
+}
+
+void ApplyCodingCompleted(EncounterState& enc, const CodingCompleted&) { enc.coding_complete = true; }
+
+void ApplyEncounterClaimed(EncounterState& enc, const EncounterClaimed& e) {
+  enc.claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
+  enc.unbilled_cents -= e.billed_cents();
+}
+
+void ApplyEncounterBalanceReturned(EncounterState& enc, const EncounterBalanceReturned& e) {
+  enc.unbilled_cents += e.amount_cents();
+}
+
+const fold::FoldTable& Folds() {
+  static const fold::FoldTable* const table = [] {
+    auto* t = new fold::FoldTable();
+    fold::AddPatientAndEncounterFolds(t);
+    fold::AddClaimSideFolds(t);
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+namespace fold {
+
+void AddPatientAndEncounterFolds(FoldTable* t) {
+  Register<PatientRegistered>(t, Fold<PatientRegistered, PatientState, ApplyPatientRegistered>);
+  Register<CoverageAdded>(t, Fold<CoverageAdded, PatientState, ApplyCoverageAdded>);
+  Register<CoverageEnded>(t, Fold<CoverageEnded, PatientState, ApplyCoverageEnded>);
+  Register<PatientClaimLinked>(t, Fold<PatientClaimLinked, PatientState, ApplyPatientClaimLinked>);
+  Register<EncounterOpened>(t, Fold<EncounterOpened, EncounterState, ApplyEncounterOpened>);
+  Register<DiagnosesRecorded>(t, Fold<DiagnosesRecorded, EncounterState, ApplyDiagnosesRecorded>);
+  Register<ChargeRecorded>(t, Fold<ChargeRecorded, EncounterState, ApplyChargeRecorded>);
+  Register<ChargeVoided>(t, Fold<ChargeVoided, EncounterState, ApplyChargeVoided>);
+  Register<CodingCompleted>(t, Fold<CodingCompleted, EncounterState, ApplyCodingCompleted>);
+  Register<EncounterClaimed>(t, Fold<EncounterClaimed, EncounterState, ApplyEncounterClaimed>);
+  Register<EncounterBalanceReturned>(
+      t, Fold<EncounterBalanceReturned, EncounterState, ApplyEncounterBalanceReturned>);
+}
+
+}  // namespace fold
+
+absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_view payload) {
+  const fold::FoldTable& folds = Folds();
+  auto it = folds.find(type);
+  if (it == folds.end()) return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
+  return it->second(state, payload);
+}
+
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload) {
   if (static_cast<int64_t>(version) != state->version + 1) {
     return absl::DataLossError(absl::StrCat("event version ", version, " applied to a stream at version ", state->version));
   }
-  if (type == "PatientRegistered") {
-    rcl::v1::PatientRegistered e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* p = As<PatientState>(state);
-    if (p == nullptr) return Mismatch(type);
-    p->patient_id = e.patient_id();
-  } else if (type == "CoverageAdded") {
-    rcl::v1::CoverageAdded e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* p = As<PatientState>(state);
-    if (p == nullptr) return Mismatch(type);
-    p->coverages[e.coverage_id()] = CoverageState{e.coverage_id(), e.payer_id(), e.payer_name(), e.rank(),
-                                                  e.effective_from(), e.effective_to()};
-  } else if (type == "CoverageEnded") {
-    rcl::v1::CoverageEnded e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* p = As<PatientState>(state);
-    if (p == nullptr) return Mismatch(type);
-    p->coverages[e.coverage_id()].effective_to = e.effective_to();
-  } else if (type == "EncounterOpened") {
-    rcl::v1::EncounterOpened e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->encounter_id = e.encounter_id();
-    enc->patient_id = e.patient_id();
-    enc->rendering_npi = e.rendering_npi();
-    enc->billing_npi = e.billing_npi();
-    enc->date_of_service = e.date_of_service();
-    enc->place_of_service = e.place_of_service();
-  } else if (type == "DiagnosesRecorded") {
-    rcl::v1::DiagnosesRecorded e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->diagnoses.insert(enc->diagnoses.end(), e.icd10_codes().begin(), e.icd10_codes().end());
-  } else if (type == "ChargeRecorded") {
-    rcl::v1::ChargeRecorded e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    if (!CheckBalanced({e.postings().begin(), e.postings().end()}).ok()) {
-      return absl::DataLossError("stored ChargeRecorded postings do not balance");
-    }
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    ChargeLineState line;
-    line.line_number = e.line_number();
-    line.code_system = e.code_system();
-    line.procedure_code = e.procedure_code();
-    line.modifiers.assign(e.modifiers().begin(), e.modifiers().end());
-    line.units = e.units();
-    line.amount_cents = e.amount_cents();
-    line.diagnosis_pointers.assign(e.diagnosis_pointers().begin(), e.diagnosis_pointers().end());
-    enc->unbilled_cents += line.amount_cents;
-    enc->lines[line.line_number] = std::move(line);
-  } else if (type == "ChargeVoided") {
-    rcl::v1::ChargeVoided e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    if (!CheckBalanced({e.postings().begin(), e.postings().end()}).ok()) {
-      return absl::DataLossError("stored ChargeVoided postings do not balance");
-    }
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->lines[e.line_number()].voided = true;
-    enc->unbilled_cents -= e.amount_cents();
-  } else if (type == "CodingCompleted") {
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->coding_complete = true;
-  } else if (type == "EncounterClaimed") {
-    rcl::v1::EncounterClaimed e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
-    enc->unbilled_cents -= e.billed_cents();
-  } else if (type == "EncounterBalanceReturned") {
-    rcl::v1::EncounterBalanceReturned e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* enc = As<EncounterState>(state);
-    if (enc == nullptr) return Mismatch(type);
-    enc->unbilled_cents += e.amount_cents();
-  } else if (type == "PatientClaimLinked") {
-    rcl::v1::PatientClaimLinked e;
-    if (auto s = Parse(payload, &e); !s.ok()) return s;
-    auto* p = As<PatientState>(state);
-    if (p == nullptr) return Mismatch(type);
-    p->claims[e.claim_id()] = e.date_of_service();
-  } else {
-    absl::Status s = ApplyClaimSideEvent(state, type, payload);
-    if (absl::IsNotFound(s)) return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
-    if (!s.ok()) return s;
-  }
+  RCL_RETURN_IF_ERROR(FoldEvent(state, type, payload));
   state->version = static_cast<int64_t>(version);
   return absl::OkStatus();
 }

@@ -236,8 +236,10 @@ inline constexpr char kPriorPayerCarc[] = "23";
 // patient's responsibility (or the whole claim is denied).
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status);
 
-// Claim-side events (ledger/claim_state.cc). NOT_FOUND if `type` is not one.
-absl::Status ApplyClaimSideEvent(StreamState* state, std::string_view type, std::string_view payload);
+// Folds one event into `state` without the version check, e.g. to see a
+// decision's effect before it is written. DATA_LOSS for an unknown type, an
+// undecodable payload, unbalanced postings or a stream of another kind.
+absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_view payload);
 
 // Stream names.
 std::string PatientStream(std::string_view patient_id);

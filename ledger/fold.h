@@ -1,0 +1,90 @@
+// Internal to ledger/: the dispatch table from an event type name to the one
+// small Apply function that folds that event into its stream's aggregate
+// (the decider shape: one Decide* per command, one Apply* per event). The
+// table is built once, on first use, from the registrations in
+// ledger/state.cc (patients, encounters) and ledger/claim_state.cc (claims,
+// remittances, appeals, the patient account); it is read-only afterwards,
+// so any thread may fold.
+#ifndef RCL_LEDGER_FOLD_H_
+#define RCL_LEDGER_FOLD_H_
+
+#include <string_view>
+#include <variant>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
+#include "ledger/state.h"
+#include "ledger/status.h"
+
+namespace rcl::ledger::fold {
+
+// Folds one event payload into `state`; DATA_LOSS when it cannot.
+using FoldFn = absl::Status (*)(StreamState* state, std::string_view payload);
+// Keys are the payload message names (the descriptor pool owns the bytes).
+using FoldTable = absl::flat_hash_map<std::string_view, FoldFn>;
+
+template <typename Event>
+absl::Status Parse(std::string_view payload, Event* e) {
+  if (!e->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::DataLossError(absl::StrCat("undecodable ", Event::descriptor()->name(), " payload"));
+  }
+  // Postings read back from the log must balance as they did when written.
+  if constexpr (requires { e->postings(); }) {
+    absl::Status balanced = CheckBalanced({e->postings().begin(), e->postings().end()});
+    if (!balanced.ok()) return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
+  }
+  return absl::OkStatus();
+}
+
+// The aggregate of kind T (a new stream becomes one); null for another kind.
+template <typename T>
+T* As(StreamState* state) {
+  if (std::holds_alternative<std::monostate>(state->aggregate)) state->aggregate = T{};
+  return std::get_if<T>(&state->aggregate);
+}
+
+template <typename Event>
+absl::Status Mismatch() {
+  return absl::DataLossError(absl::StrCat(Event::descriptor()->name(), " event on a stream of another kind"));
+}
+
+// An event of one aggregate kind.
+template <typename Event, typename T, void (*Apply)(T&, const Event&)>
+absl::Status Fold(StreamState* state, std::string_view payload) {
+  Event e;
+  RCL_RETURN_IF_ERROR(Parse(payload, &e));
+  T* aggregate = As<T>(state);
+  if (aggregate == nullptr) return Mismatch<Event>();
+  Apply(*aggregate, e);
+  return absl::OkStatus();
+}
+
+// An event written to two kinds of stream (e.g. an appeal's stream and its
+// claim's): `ApplyA` when the stream is already an A, else `ApplyB`.
+template <typename Event, typename A, void (*ApplyA)(A&, const Event&), typename B, void (*ApplyB)(B&, const Event&)>
+absl::Status FoldEither(StreamState* state, std::string_view payload) {
+  Event e;
+  RCL_RETURN_IF_ERROR(Parse(payload, &e));
+  if (A* a = std::get_if<A>(&state->aggregate)) {
+    ApplyA(*a, e);
+    return absl::OkStatus();
+  }
+  B* b = As<B>(state);
+  if (b == nullptr) return Mismatch<Event>();
+  ApplyB(*b, e);
+  return absl::OkStatus();
+}
+
+template <typename Event>
+void Register(FoldTable* table, FoldFn fn) {
+  table->emplace(Event::descriptor()->name(), fn);
+}
+
+void AddPatientAndEncounterFolds(FoldTable* table);  // ledger/state.cc
+void AddClaimSideFolds(FoldTable* table);            // ledger/claim_state.cc
+
+}  // namespace rcl::ledger::fold
+
+#endif  // RCL_LEDGER_FOLD_H_
