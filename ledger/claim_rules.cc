@@ -37,7 +37,10 @@ absl::StatusOr<const ClaimState*> GetClaim(StateView& view, const std::string& i
   return GetAs<ClaimState>(view, ClaimStream(id), absl::StrCat("claim ", id));
 }
 absl::StatusOr<const PatientState*> GetPatient(StateView& view, const std::string& id) {
-  return GetAs<PatientState>(view, PatientStream(id), absl::StrCat("patient ", id));
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(PatientStream(id)));
+  const auto* p = std::get_if<PatientState>(&s->aggregate);
+  if (!s->exists() || p == nullptr) return Rule(absl::StrCat("patient ", id, " is not registered"));
+  return p;
 }
 absl::StatusOr<const RemittanceState*> GetRemit(StateView& view, const std::string& id) {
   return GetAs<RemittanceState>(view, RemitStream(id), absl::StrCat("remittance ", id));

@@ -1,7 +1,8 @@
-// Internal to ledger/: what the claims-to-cash deciders share (account names,
-// posting builder, state lookups, and the lifecycle steps several commands
-// take: moving balance to the claim in force, returning a voided claim's
-// balance, and taking back relief that outlived its reason). Pure like the
+// Internal to ledger/: what every decider shares (account names, the Rule
+// error, state lookups, the posting builder) and the lifecycle steps several
+// claims-to-cash commands take (moving balance to the claim in force,
+// returning a voided claim's balance, taking back relief that outlived its
+// reason). Pure like the
 // deciders: no I/O beyond the StateView. The rules themselves are written
 // down in docs/API.md ("Claim lifecycle and the books").
 #ifndef RCL_LEDGER_CLAIM_RULES_H_
@@ -22,7 +23,9 @@
 
 namespace rcl::ledger::claim_rules {
 
+// The chart of accounts (docs/API.md, "Chart of accounts").
 inline constexpr char kArUnbilled[] = "ar:unbilled";
+inline constexpr char kGrossCharges[] = "revenue:gross_charges";
 inline constexpr char kCashPayer[] = "cash:payer";
 inline constexpr char kCashPatient[] = "cash:patient";
 inline constexpr char kContractual[] = "contra:contractual";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/claim_rules.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
 #include "ledger/validation.h"
@@ -11,12 +12,10 @@ namespace rcl::ledger {
 namespace {
 
 using rcl::v1::Command;
-
-// Account names (PRODUCT.md section 3).
-constexpr char kArUnbilled[] = "ar:unbilled";
-constexpr char kGrossCharges[] = "revenue:gross_charges";
-
-absl::Status Rule(std::string message) { return absl::FailedPreconditionError(std::move(message)); }
+using claim_rules::GetPatient;
+using claim_rules::kArUnbilled;
+using claim_rules::kGrossCharges;
+using claim_rules::Rule;
 
 }  // namespace
 
@@ -37,13 +36,6 @@ namespace {
 absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Message& payload,
                   std::string effective_date) {
   return EmitEvent(d, std::move(stream), payload, std::move(effective_date));
-}
-
-absl::StatusOr<const PatientState*> GetPatient(StateView& view, const std::string& patient_id) {
-  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(PatientStream(patient_id)));
-  const auto* p = std::get_if<PatientState>(&s->aggregate);
-  if (!s->exists() || p == nullptr) return Rule(absl::StrCat("patient ", patient_id, " is not registered"));
-  return p;
 }
 
 absl::StatusOr<const EncounterState*> GetEncounter(StateView& view, const std::string& encounter_id) {
