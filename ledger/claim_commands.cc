@@ -1,6 +1,6 @@
 // Claims to cash: the claim lifecycle (create, scrub, submit, acknowledge,
-// replace, void) and the dispatch of every claims-to-cash command to its
-// decider (payer money in adjudication.cc, the rest in patient_account.cc).
+// replace, void). Payer money is decided in adjudication.cc, the rest in
+// patient_account.cc; commands.cc dispatches every command kind.
 // Every financial event carries balanced postings (PRODUCT.md section 3);
 // business rules are FAILED_PRECONDITION with nothing written.
 #include <algorithm>
@@ -14,11 +14,8 @@
 #include "ledger/status.h"
 #include "ledger/validation.h"
 
-namespace rcl::ledger {
+namespace rcl::ledger::claim_rules {
 namespace {
-
-using rcl::v1::Command;
-using namespace claim_rules;  // NOLINT: the shared claim rules
 
 // A claim's lines as the payer sees them, copied from another claim.
 void FillFrom(const ClaimState& from, rcl::v1::ClaimCreated* e) {
@@ -31,6 +28,8 @@ void FillFrom(const ClaimState& from, rcl::v1::ClaimCreated* e) {
   for (const auto& [n, line] : from.lines) *e->add_lines() = line.line;
   for (const auto& d : from.diagnoses) e->add_diagnoses(d);
 }
+
+}  // namespace
 
 // --- Claims -----------------------------------------------------------------
 
@@ -194,6 +193,8 @@ absl::StatusOr<Decision> DecideAcknowledgeClaim(const rcl::v1::AcknowledgeClaim&
   return d;
 }
 
+namespace {
+
 // A replacement (7) takes over the original's payer balance; a void (8)
 // returns it where it came from (ClaimRules: MoveOffClosedClaim). An
 // adjudication still in force on the original stays there until the payer
@@ -248,56 +249,12 @@ absl::StatusOr<Decision> DecideReplaceOrVoid(const std::string& claim_id, const 
 
 }  // namespace
 
-std::string ClaimCommandStream(const Command& command) {
-  switch (command.kind_case()) {
-    case Command::kCreateClaim: return ClaimStream(command.create_claim().claim_id());
-    case Command::kScrubClaim: return ClaimStream(command.scrub_claim().claim_id());
-    case Command::kSubmitClaim: return ClaimStream(command.submit_claim().claim_id());
-    case Command::kAcknowledgeClaim: return ClaimStream(command.acknowledge_claim().claim_id());
-    case Command::kReplaceClaim: return ClaimStream(command.replace_claim().claim_id());
-    case Command::kVoidClaim: return ClaimStream(command.void_claim().claim_id());
-    case Command::kRecordRemittance: return RemitStream(command.record_remittance().remit_id());
-    case Command::kAdjudicateClaim: return ClaimStream(command.adjudicate_claim().claim_id());
-    case Command::kReverseAdjudication: return ClaimStream(command.reverse_adjudication().claim_id());
-    case Command::kRecordProviderAdjustment: return RemitStream(command.record_provider_adjustment().remit_id());
-    case Command::kAdjustClaim: return ClaimStream(command.adjust_claim().claim_id());
-    case Command::kWriteOffClaim: return ClaimStream(command.write_off_claim().claim_id());
-    case Command::kFileAppeal: return AppealStream(command.file_appeal().appeal_id());
-    case Command::kDecideAppeal: return AppealStream(command.decide_appeal().appeal_id());
-    case Command::kReceivePatientPayment: return PatientStream(command.receive_patient_payment().patient_id());
-    case Command::kIssuePatientStatement: return PatientStream(command.issue_patient_statement().patient_id());
-    case Command::kRefundPatient: return PatientStream(command.refund_patient().patient_id());
-    default: return "";
-  }
+absl::StatusOr<Decision> DecideReplaceClaim(const rcl::v1::ReplaceClaim& c, StateView& view) {
+  return DecideReplaceOrVoid(c.claim_id(), c.original_claim_id(), c.payer_claim_number(), true, view);
 }
 
-absl::StatusOr<Decision> DecideClaimCommand(const Command& command, StateView& view) {
-  switch (command.kind_case()) {
-    case Command::kCreateClaim: return DecideCreateClaim(command.create_claim(), view);
-    case Command::kScrubClaim: return DecideScrubClaim(command.scrub_claim(), view);
-    case Command::kSubmitClaim: return DecideSubmitClaim(command.submit_claim(), view);
-    case Command::kAcknowledgeClaim: return DecideAcknowledgeClaim(command.acknowledge_claim(), view);
-    case Command::kReplaceClaim: {
-      const auto& c = command.replace_claim();
-      return DecideReplaceOrVoid(c.claim_id(), c.original_claim_id(), c.payer_claim_number(), true, view);
-    }
-    case Command::kVoidClaim: {
-      const auto& c = command.void_claim();
-      return DecideReplaceOrVoid(c.claim_id(), c.original_claim_id(), c.payer_claim_number(), false, view);
-    }
-    case Command::kRecordRemittance: return DecideRecordRemittance(command.record_remittance(), view);
-    case Command::kAdjudicateClaim: return DecideAdjudicate(command.adjudicate_claim(), view);
-    case Command::kReverseAdjudication: return DecideReverse(command.reverse_adjudication(), view);
-    case Command::kRecordProviderAdjustment: return DecideProviderAdjustment(command.record_provider_adjustment(), view);
-    case Command::kAdjustClaim: return DecideAdjustClaim(command.adjust_claim(), view);
-    case Command::kWriteOffClaim: return DecideWriteOff(command.write_off_claim(), view);
-    case Command::kFileAppeal: return DecideFileAppeal(command.file_appeal(), view);
-    case Command::kDecideAppeal: return DecideDecideAppeal(command.decide_appeal(), view);
-    case Command::kReceivePatientPayment: return DecidePatientPayment(command.receive_patient_payment(), view);
-    case Command::kIssuePatientStatement: return DecideStatement(command.issue_patient_statement(), view);
-    case Command::kRefundPatient: return DecideRefund(command.refund_patient(), view);
-    default: return absl::InvalidArgumentError("command: unknown command");
-  }
+absl::StatusOr<Decision> DecideVoidClaim(const rcl::v1::VoidClaim& c, StateView& view) {
+  return DecideReplaceOrVoid(c.claim_id(), c.original_claim_id(), c.payer_claim_number(), false, view);
 }
 
-}  // namespace rcl::ledger
+}  // namespace rcl::ledger::claim_rules

@@ -115,6 +115,13 @@ absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, r
 
 // Deciders, by file: claim_commands.cc (lifecycle), adjudication.cc (payer
 // money), patient_account.cc (adjustments, write-offs, appeals, patient money).
+// commands.cc dispatches every command kind to one of them.
+absl::StatusOr<Decision> DecideCreateClaim(const rcl::v1::CreateClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideScrubClaim(const rcl::v1::ScrubClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideSubmitClaim(const rcl::v1::SubmitClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideAcknowledgeClaim(const rcl::v1::AcknowledgeClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideReplaceClaim(const rcl::v1::ReplaceClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideVoidClaim(const rcl::v1::VoidClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance& c, StateView& view);
 absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, StateView& view);

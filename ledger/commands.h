@@ -44,10 +44,6 @@ class StateView {
 absl::Status EmitEvent(Decision* decision, std::string stream, const google::protobuf::Message& payload,
                        std::string effective_date);
 
-// Claims to cash (ledger/claim_commands.cc): "" / NOT_FOUND for other commands.
-std::string ClaimCommandStream(const rcl::v1::Command& command);
-absl::StatusOr<Decision> DecideClaimCommand(const rcl::v1::Command& command, StateView& view);
-
 // The stream a command is about: the one its expected version refers to and
 // whose version the response reports.
 std::string CommandStream(const rcl::v1::Command& command);
