@@ -392,8 +392,7 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
       return RefundPatient(command.refund_patient(), options);
     case rcl::v1::Command::KIND_NOT_SET:
       return rcl::InvalidField("command", "no command kind is set");
-    default:
-      break;
+      // No default: a command kind this switch forgets fails to compile.
   }
   return absl::UnimplementedError(
       absl::StrCat("this client has no RPC for command kind ", command.kind_case()));
