@@ -1,6 +1,6 @@
 // Payer money: remittances, adjudications (with supersede), reversals and
 // provider-level adjustments. Every financial event carries balanced
-// postings (PRODUCT.md section 3); business rules are FAILED_PRECONDITION
+// postings (docs/API.md, "Chart of accounts"); business rules are FAILED_PRECONDITION
 // with nothing written. The rules are in docs/API.md ("Claim lifecycle and
 // the books").
 #include <algorithm>

@@ -1,7 +1,8 @@
 // Claims to cash: the claim lifecycle (create, scrub, submit, acknowledge,
 // replace, void). Payer money is decided in adjudication.cc, the rest in
 // patient_account.cc; commands.cc dispatches every command kind.
-// Every financial event carries balanced postings (PRODUCT.md section 3);
+// Every financial event carries balanced postings (docs/API.md, "Chart of
+// accounts");
 // business rules are FAILED_PRECONDITION with nothing written.
 #include <algorithm>
 #include <map>

@@ -1,5 +1,5 @@
 // EventStore: the append-only event log on RocksDB. Reads are safe from any
-// thread; Write() is called only by the sequencer (one writer). Holds no
+// thread; Write() is called only by the ledger's writer thread (one writer). Holds no
 // in-memory state of its own beyond RocksDB handles.
 #ifndef RCL_LEDGER_EVENT_STORE_H_
 #define RCL_LEDGER_EVENT_STORE_H_

@@ -2,7 +2,8 @@
 // revenue-cycle path. Every step asserts the step's postings (each event
 // balanced, the step summing to zero), the running trial balance (zero),
 // the books check (ar:payer:<P> and ar:patient:<X> agree with the claims), and
-// every balance of every claim involved (PRODUCT.md sections 3 and 5).
+// every balance of every claim involved (docs/API.md, "Commands" and
+// "Chart of accounts").
 #include <cstdint>
 #include <map>
 #include <string>

@@ -1,6 +1,6 @@
 // Header-only helpers for the ledger tests: a scratch data directory, builders
 // of valid commands, opening a Ledger, reading the whole log back, and a
-// decider that can hold the writer thread inside Decide() so that tests can
+// decider that can hold the sequencer thread inside Decide() so that tests can
 // control what ends up in one batch.
 #ifndef RCL_TESTS_TESTING_LEDGER_FIXTURE_H_
 #define RCL_TESTS_TESTING_LEDGER_FIXTURE_H_
@@ -225,7 +225,7 @@ T PayloadAs(const EventRecord& e) {
 
 using Decider = std::function<absl::StatusOr<Decision>(const rcl::v1::Command&, StateView&)>;
 
-// Holds the writer thread inside Decide() for the first command whose
+// Holds the sequencer thread inside Decide() for the first command whose
 // RegisterPatient patient_id is `gate_patient_id`, until Release(). While it
 // is held, commands submitted queue up and are then decided together in the
 // next batch. Every other command goes to `inner` (default: the real rules).
@@ -247,7 +247,7 @@ class Gate {
     };
   }
 
-  // Waits until the writer is held inside Decide().
+  // Waits until the sequencer is held inside Decide().
   bool WaitEntered(absl::Duration timeout = absl::Seconds(10)) {
     return entered_.WaitForNotificationWithTimeout(timeout);
   }
