@@ -21,10 +21,22 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache, bool point_lookups) {
+// Column families sharing the block cache and the memtable budget.
+constexpr size_t kFamilies = 4;
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache, size_t write_buffer_bytes,
+                                           bool point_lookups) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Index and filter blocks live in the block cache (bounded) rather than in
+  // each open table reader (unbounded: they grow with the log). Level-0
+  // ones stay pinned so the newest files need no extra reads.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  cf.write_buffer_size = std::max<size_t>(write_buffer_bytes / kFamilies, 1 << 20);
+  cf.max_write_buffer_number = 2;
   if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.compression = rocksdb::kNoCompression;
@@ -46,14 +58,18 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 10;
+  // Every memtable of every family together; a flush is forced beyond it.
+  db_options.db_write_buffer_size = options.write_buffer_bytes;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  const size_t wb = options.write_buffer_bytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, false)},
-      {kLogFamily, FamilyOptions(cache, false)},
-      {kStreamIndexFamily, FamilyOptions(cache, true)},
-      {kCommandFamily, FamilyOptions(cache, true)},
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, wb, false)},
+      {kLogFamily, FamilyOptions(cache, wb, false)},
+      {kStreamIndexFamily, FamilyOptions(cache, wb, true)},
+      {kCommandFamily, FamilyOptions(cache, wb, true)},
   };
+  static_assert(kFamilies == 4, "the families above share the budgets");
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
   if (!s.ok()) return absl::UnavailableError(absl::StrCat("cannot open data directory: ", s.ToString()));
@@ -134,7 +150,7 @@ absl::StatusOr<int64_t> EventStore::StreamLastVersion(std::string_view tenant, s
 
 absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view tenant, std::string_view stream,
                                                                 uint64_t from_version, bool backward,
-                                                                size_t limit) const {
+                                                                size_t limit, size_t bytes_max) const {
   limit = std::min(limit, kReadPageMax);
   std::vector<EventRecord> out;
   std::string prefix = StreamPrefix(tenant, stream);
@@ -150,17 +166,25 @@ absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view
   }
   RCL_RETURN_IF_ERROR(FromRocks(it->status(), "read stream"));
   if (position_keys.empty()) return out;
-  std::vector<rocksdb::Slice> keys(position_keys.begin(), position_keys.end());
-  std::vector<std::string> values(keys.size());
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), log_);
-  std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, keys, &values);
-  out.reserve(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) return absl::DataLossError("stream index points at a missing event");
-    RCL_RETURN_IF_ERROR(FromRocks(statuses[i], "read stream event"));
-    RCL_ASSIGN_OR_RETURN(EventRecord e, DecodeRecord(values[i]));
-    if (e.tenant != tenant || e.stream != stream) return absl::DataLossError("stream index points at another stream");
-    out.push_back(std::move(e));
+  // Events are fetched a few at a time so that a byte-bounded page never
+  // holds much more than `bytes_max` (events can be 64 KiB each).
+  constexpr size_t kMultiGetChunk = 16;
+  size_t bytes = 0;
+  for (size_t begin = 0; begin < position_keys.size() && bytes < bytes_max; begin += kMultiGetChunk) {
+    size_t end = std::min(position_keys.size(), begin + kMultiGetChunk);
+    std::vector<rocksdb::Slice> keys(position_keys.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     position_keys.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<std::string> values(keys.size());
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), log_);
+    std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, keys, &values);
+    for (size_t i = 0; i < keys.size() && bytes < bytes_max; ++i) {
+      if (statuses[i].IsNotFound()) return absl::DataLossError("stream index points at a missing event");
+      RCL_RETURN_IF_ERROR(FromRocks(statuses[i], "read stream event"));
+      RCL_ASSIGN_OR_RETURN(EventRecord e, DecodeRecord(values[i]));
+      if (e.tenant != tenant || e.stream != stream) return absl::DataLossError("stream index points at another stream");
+      bytes += values[i].size();
+      out.push_back(std::move(e));
+    }
   }
   return out;
 }

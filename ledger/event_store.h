@@ -44,7 +44,14 @@ class EventStore {
   struct Options {
     std::string path;
     bool sync_writes = true;  // WAL fsync on every write; only tests may turn it off
-    size_t block_cache_bytes = 64 << 20;
+    // The block cache, shared by every column family; it also holds their
+    // index and filter blocks, which otherwise stay outside any bound and grow
+    // with the number and size of table files.
+    size_t block_cache_bytes = size_t{64} << 20;
+    // Memtables of all column families together (RocksDB's
+    // db_write_buffer_size); each family's memtable is a quarter of it, at
+    // most two per family.
+    size_t write_buffer_bytes = size_t{64} << 20;
   };
 
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(const Options& options);
@@ -67,10 +74,11 @@ class EventStore {
   absl::StatusOr<int64_t> StreamLastVersion(std::string_view tenant, std::string_view stream) const;
 
   // Up to `limit` events of a stream from `from_version` (inclusive), forward
-  // or backward.
+  // or backward; stops after the event that brings the stored bytes of the
+  // events read to `bytes_max` or more (so a page can be short of `limit`).
   absl::StatusOr<std::vector<EventRecord>> ReadStream(std::string_view tenant, std::string_view stream,
                                                       uint64_t from_version, bool backward,
-                                                      size_t limit) const;
+                                                      size_t limit, size_t bytes_max = SIZE_MAX) const;
 
   // The stored command record for an idempotency key, if any.
   absl::StatusOr<std::optional<std::string>> GetCommand(std::string_view tenant,

@@ -59,7 +59,8 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 }  // namespace
 
 struct Ledger::SequencerState {
-  SequencerState(size_t cache_max, size_t pinned_streams_max) : cache(cache_max), pinned_max(pinned_streams_max) {}
+  SequencerState(size_t cache_max, size_t cache_bytes_max, size_t pinned_streams_max)
+      : cache(cache_max, cache_bytes_max), pinned_max(pinned_streams_max) {}
   // Stream states by StateKey, evictable. Holds durable states, and may also
   // hold the states of batches not yet durable (but see `pinned`).
   StateCache cache;
@@ -184,12 +185,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   EventStore::Options store_options;
   store_options.path = ledger->options_.data_dir;
   store_options.sync_writes = ledger->options_.sync_writes;
+  store_options.block_cache_bytes = ledger->options_.block_cache_bytes;
+  store_options.write_buffer_bytes = ledger->options_.write_buffer_bytes;
   RCL_ASSIGN_OR_RETURN(ledger->store_, EventStore::Open(store_options));
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->sequencer_state_ = std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max,
-                                                               PinnedStreamsMax(ledger->options_));
+  ledger->sequencer_state_ = std::make_unique<SequencerState>(
+      ledger->options_.state_cache_streams_max, ledger->options_.state_cache_bytes_max,
+      PinnedStreamsMax(ledger->options_));
   ledger->sequencer_state_->next_position = head.position + 1;
   ledger->sequencer_state_->last_hash = head.hash;
   ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
@@ -243,6 +247,10 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   RCL_RETURN_IF_ERROR(ValidateCommand(&request.command, today));
 
   Pending pending;
+  // What the queued command holds: the parsed command and its strings.
+  pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
+                  request.command_id.capacity() + request.correlation_id.capacity() +
+                  request.causation_id.capacity() + request.actor.capacity();
   if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
   pending.request = std::move(request);
   pending.callback = std::move(callback);
@@ -250,6 +258,11 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   if (stopping_) return absl::UnavailableError("server is shutting down");
   if (failed_) return absl::UnavailableError("ledger stopped accepting writes after a storage failure");
   if (queue_.size() >= options_.queue_max) return absl::ResourceExhaustedError("command queue is full; retry later");
+  size_t bytes = commands_bytes_.load(std::memory_order_relaxed);
+  if (bytes + pending.bytes > options_.queue_bytes_max) {
+    return absl::ResourceExhaustedError("commands waiting for the writer hold too much memory; retry later");
+  }
+  commands_bytes_.fetch_add(pending.bytes, std::memory_order_relaxed);
   queue_.push_back(std::move(pending));
   return absl::OkStatus();
 }
@@ -389,7 +402,12 @@ void Ledger::WriterLoop() {
 
 void Ledger::CompleterLoop() {
   while (std::optional<DecidedBatch> b = to_complete_->Pop()) {
-    for (size_t i = 0; i < b->commands.size(); ++i) b->commands[i].callback(std::move(b->results[i]));
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->commands.size(); ++i) {
+      b->commands[i].callback(std::move(b->results[i]));
+      bytes += b->commands[i].bytes;
+    }
+    commands_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   }
 }
 

@@ -69,6 +69,17 @@ class Ledger {
     size_t batch_commands_max = 512;  // commands decided and committed together
     size_t batches_in_flight_max = 4; // decided batches waiting for fsync or answers
     size_t state_cache_streams_max = 200'000;
+    // Estimated bytes of the stream states the sequencer caches (see
+    // StateCache); the states pinned by batches not yet durable are outside
+    // this bound (at most PinnedStreamsMax() of them).
+    size_t state_cache_bytes_max = size_t{256} << 20;
+    // Estimated bytes of the commands queued or in flight (not yet answered);
+    // beyond: RESOURCE_EXHAUSTED, like queue_max.
+    size_t queue_bytes_max = size_t{64} << 20;
+    // RocksDB memory: the block cache (which also holds index and filter
+    // blocks) and the memtables of all column families together.
+    size_t block_cache_bytes = size_t{64} << 20;
+    size_t write_buffer_bytes = size_t{64} << 20;
     bool sync_writes = true;          // only tests may turn fsync off
     // Clock, for tests; default is the system clock (microseconds since epoch).
     std::function<int64_t()> clock_us;
@@ -124,6 +135,7 @@ class Ledger {
     CommandRequest request;
     std::string fingerprint;  // SHA-256 of the command, when command_id is set
     CommandCallback callback;
+    size_t bytes = 0;         // charged to commands_bytes_ until answered
   };
   // A batch decided by the sequencer, on its way to disk and then to answers.
   struct DecidedBatch {
@@ -152,6 +164,8 @@ class Ledger {
 
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  // Estimated bytes of the commands queued or in flight (not yet answered).
+  std::atomic<size_t> commands_bytes_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   LogHead head_ ABSL_GUARDED_BY(mu_);

@@ -1,6 +1,14 @@
 // A bounded LRU cache of stream states, owned by the sequencer thread (not
-// thread-safe). Entries are shared_ptr so a state handed out stays valid while
-// a command is being decided even if it is evicted meanwhile.
+// thread-safe). Bounded both by entries and by bytes: a stream's state grows
+// with its events (an encounter's lines, a patient's claims and payments), so
+// an entry count alone does not bound memory. Each entry is charged
+// EstimateStateBytes() of its state plus the cache's own bookkeeping; the
+// least recently used entries are evicted while either bound is exceeded
+// (an entry larger than the whole byte bound is not kept at all).
+//
+// Entries are shared_ptr so a state handed out stays valid while a command is
+// being decided even if it is evicted meanwhile; states of batches not yet
+// durable are pinned by the ledger outside this cache.
 #ifndef RCL_LEDGER_STATE_CACHE_H_
 #define RCL_LEDGER_STATE_CACHE_H_
 
@@ -10,12 +18,18 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "ledger/state.h"
+#include "ledger/state_size.h"
 
 namespace rcl::ledger {
 
 class StateCache {
  public:
-  explicit StateCache(size_t capacity) : capacity_(capacity < 1 ? 1 : capacity) {}
+  // Bookkeeping per entry besides the state: the key twice (map and LRU
+  // list), a list node, a hash-map slot and the shared_ptr control block.
+  static constexpr size_t kEntryOverheadBytes = 160;
+
+  StateCache(size_t entries_max, size_t bytes_max)
+      : entries_max_(entries_max < 1 ? 1 : entries_max), bytes_max_(bytes_max) {}
 
   std::shared_ptr<const StreamState> Find(const std::string& key) {
     auto it = map_.find(key);
@@ -25,28 +39,44 @@ class StateCache {
   }
 
   void Put(const std::string& key, std::shared_ptr<const StreamState> state) {
+    size_t bytes = EntryBytes(key, *state);
     auto it = map_.find(key);
     if (it != map_.end()) {
+      bytes_ -= it->second.bytes;
       it->second.state = std::move(state);
+      it->second.bytes = bytes;
       order_.splice(order_.begin(), order_, it->second.position);
-      return;
+    } else {
+      order_.push_front(key);
+      map_.emplace(key, Entry{std::move(state), order_.begin(), bytes});
     }
-    order_.push_front(key);
-    map_.emplace(key, Entry{std::move(state), order_.begin()});
-    while (map_.size() > capacity_) {
-      map_.erase(order_.back());
+    bytes_ += bytes;
+    while (!order_.empty() && (map_.size() > entries_max_ || bytes_ > bytes_max_)) {
+      auto last = map_.find(order_.back());
+      bytes_ -= last->second.bytes;
+      map_.erase(last);
       order_.pop_back();
     }
   }
 
   size_t size() const { return map_.size(); }
+  // Estimated bytes of every entry held (never above the byte bound).
+  size_t bytes() const { return bytes_; }
+
+  static size_t EntryBytes(const std::string& key, const StreamState& state) {
+    size_t key_bytes = key.capacity() > 15 ? key.capacity() + 1 : 0;
+    return kEntryOverheadBytes + 2 * key_bytes + EstimateStateBytes(state);
+  }
 
  private:
   struct Entry {
     std::shared_ptr<const StreamState> state;
     std::list<std::string>::iterator position;
+    size_t bytes = 0;
   };
-  size_t capacity_;
+  size_t entries_max_;
+  size_t bytes_max_;
+  size_t bytes_ = 0;
   std::list<std::string> order_;  // most recently used first
   absl::flat_hash_map<std::string, Entry> map_;
 };

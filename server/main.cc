@@ -21,6 +21,12 @@ ABSL_FLAG(std::string, data_dir, "./var/data", "data directory (created if missi
 ABSL_FLAG(size_t, queue_max, 8192, "commands that may wait for the writer; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, batch_max, 512, "commands decided and fsynced together (group commit)");
 ABSL_FLAG(size_t, read_threads, 4, "threads serving reads and verification");
+ABSL_FLAG(size_t, state_cache_mb, 256,
+          "MiB (estimated) of stream states the writer keeps in memory; least recently used are evicted");
+ABSL_FLAG(size_t, read_memory_mb, 128,
+          "MiB (estimated worst case) that running reads and their unsent answers may hold; more reads wait");
+ABSL_FLAG(size_t, block_cache_mb, 64, "MiB of RocksDB block cache (data, index and filter blocks)");
+ABSL_FLAG(size_t, write_buffer_mb, 64, "MiB of RocksDB memtables, all column families together");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -40,7 +46,9 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {"listen", "data_dir", "queue_max", "batch_max", "read_threads", "log_level"};
+constexpr const char* kServerFlags[] = {"listen", "data_dir", "queue_max", "batch_max", "read_threads",
+                                     "state_cache_mb", "read_memory_mb", "block_cache_mb", "write_buffer_mb",
+                                     "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
@@ -94,6 +102,14 @@ int main(int argc, char** argv) {
   config.queue_max = absl::GetFlag(FLAGS_queue_max);
   config.batch_commands_max = absl::GetFlag(FLAGS_batch_max);
   config.read_threads = absl::GetFlag(FLAGS_read_threads);
+  config.state_cache_bytes = absl::GetFlag(FLAGS_state_cache_mb) << 20;
+  config.read_memory_bytes = absl::GetFlag(FLAGS_read_memory_mb) << 20;
+  config.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  config.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
+  if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 || config.write_buffer_bytes == 0) {
+    std::cerr << "--read-memory-mb, --block-cache-mb and --write-buffer-mb must be positive\n";
+    return 2;
+  }
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());

@@ -30,12 +30,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   options.data_dir = config.data_dir;
   options.queue_max = config.queue_max;
   options.batch_commands_max = config.batch_commands_max;
+  options.state_cache_bytes_max = config.state_cache_bytes;
+  options.block_cache_bytes = config.block_cache_bytes;
+  options.write_buffer_bytes = config.write_buffer_bytes;
   auto ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   server->ledger_ = std::move(*ledger);
 
   auto parts = std::make_unique<Parts>();
-  parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max);
+  parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max, config.read_memory_bytes);
   parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get());
   parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get());
   parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get());
@@ -47,7 +50,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(parts->log_service.get());
   builder.RegisterService(parts->ledger_service.get());
-  builder.SetMaxReceiveMessageSize(4 << 20);
+  // Requests larger than this are refused by gRPC (RESOURCE_EXHAUSTED)
+  // before they are parsed: a parsed request can take 30 times its wire size
+  // (a repeated field of empty strings).
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kRequestBytesMax));
   parts->grpc_server = builder.BuildAndStart();
   if (parts->grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));

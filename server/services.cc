@@ -36,22 +36,65 @@ absl::Status CheckTenant(const std::string& tenant) {
   return absl::OkStatus();
 }
 
-}  // namespace
+// A unary reactor that holds its read's lease on the budget until gRPC is
+// done with the call (the answer sent or the call cancelled).
+class LeasedReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void FinishWith(const absl::Status& status, std::unique_ptr<ByteLease> lease) {
+    lease_ = std::move(lease);
+    Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
 
-grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(grpc::CallbackServerContext* ctx,
-                                                     std::function<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  bool queued = reads_->TrySchedule([reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
+ private:
+  std::unique_ptr<ByteLease> lease_;
+};
+
+// Queues `work` on the read pool with a worst case of `bytes`; once it ran,
+// the call keeps only what its answer holds (the message and its serialized
+// copy) until it is sent.
+grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const google::protobuf::Message* resp,
+                                       std::function<absl::Status()> work) {
+  auto* reactor = new LeasedReactor();
+  bool queued = reads->TrySchedule(bytes, [reactor, resp, work = std::move(work)](std::unique_ptr<ByteLease> lease) {
+    absl::Status status = work();
+    lease->ShrinkTo(kReadOverheadBytes + resp->SpaceUsedLong() + resp->ByteSizeLong());
+    reactor->FinishWith(status, std::move(lease));
+  });
   if (!queued) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many reads in progress; retry later"));
+    reactor->FinishWith(absl::ResourceExhaustedError("too many reads in progress; retry later"), nullptr);
   }
   return reactor;
+}
+
+// A reactor finished at once with `status` (a request refused before it was
+// queued).
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::Status CheckEventTypes(const google::protobuf::RepeatedPtrField<std::string>& types) {
+  static_assert(kEventTypesMax == 64, "the message below names the limit");
+  if (types.size() > kEventTypesMax) return InvalidField("event_types", "at most 64 event types");
+  for (const std::string& t : types) {
+    if (t.size() > ledger::kEnvelopeStringSizeMax) return InvalidField("event_types", "each at most 256 bytes");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes, const google::protobuf::Message* resp,
+                                                     std::function<absl::Status()> work) {
+  return ScheduleRead(reads_, bytes, resp, std::move(work));
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext* ctx,
                                                      const rcl::v1::ReadStreamRequest* req,
                                                      rcl::v1::ReadStreamResponse* resp) {
-  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+  return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
     RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
     if (req->stream().empty() || req->stream().size() > ledger::kEnvelopeStringSizeMax) {
       return InvalidField("stream", "must be 1-256 characters");
@@ -63,15 +106,17 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext
                     : req->backward()       ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
                                             : 0;
     uint32_t limit = PageSize(req->limit());
-    RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(req->tenant(), req->stream(), from, req->backward(), limit));
+    RCL_ASSIGN_OR_RETURN(auto events,
+                         store.ReadStream(req->tenant(), req->stream(), from, req->backward(), limit, kPageBytesMax));
     for (const auto& e : events) ToApiEvent(e, resp->add_events());
-    bool full = events.size() == limit;
+    // A page is short at the end of the stream, or when it reached
+    // kPageBytesMax; the versions say which.
     if (req->backward()) {
-      bool more = full && !events.empty() && events.back().version > 0;
+      bool more = !events.empty() && events.back().version > 0;
       resp->set_end_of_stream(!more);
       if (more) resp->set_next_version(events.back().version - 1);
     } else {
-      bool more = full && static_cast<int64_t>(events.back().version) < last;
+      bool more = !events.empty() && static_cast<int64_t>(events.back().version) < last;
       resp->set_end_of_stream(!more);
       if (more) resp->set_next_version(events.back().version + 1);
     }
@@ -82,7 +127,14 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* ctx,
                                                   const rcl::v1::ReadAllRequest* req,
                                                   rcl::v1::ReadAllResponse* resp) {
-  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+  // The filter's shape is checked before the read is queued (a queued read
+  // holds its request).
+  absl::Status shape = CheckEventTypes(req->event_types());
+  if (shape.ok() && req->stream_prefix().size() > ledger::kEnvelopeStringSizeMax) {
+    shape = InvalidField("stream_prefix", "at most 256 bytes");
+  }
+  if (!shape.ok()) return Refuse(ctx, shape);
+  return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
     RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
     EventFilter filter{req->tenant(), req->stream_prefix(),
                        std::vector<std::string>(req->event_types().begin(), req->event_types().end())};
@@ -90,10 +142,14 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
     uint64_t from = std::max<uint64_t>(req->from_position(), 1);
     uint32_t limit = PageSize(req->limit());
     uint64_t scanned_to = from - 1;
+    size_t page_bytes = 0;
     RCL_RETURN_IF_ERROR(ledger_->store().ScanLog(from, head, kReadAllScanMax, [&](const ledger::EventRecord& e) {
-      if (filter.Matches(e)) ToApiEvent(e, resp->add_events());
+      if (filter.Matches(e)) {
+        ToApiEvent(e, resp->add_events());
+        page_bytes += resp->events(resp->events_size() - 1).ByteSizeLong();
+      }
       scanned_to = e.position;
-      return resp->events_size() < static_cast<int>(limit);
+      return resp->events_size() < static_cast<int>(limit) && page_bytes < kPageBytesMax;
     }));
     resp->set_next_position(scanned_to + 1);
     resp->set_head_position(head);
@@ -105,6 +161,7 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
 grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
     grpc::CallbackServerContext* ctx, const rcl::v1::SubscribeRequest* req) {
   absl::Status tenant = CheckTenant(req->tenant());
+  if (tenant.ok()) tenant = CheckEventTypes(req->event_types());
   if (!tenant.ok()) {
     class Rejected : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
      public:
@@ -128,7 +185,7 @@ grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
                                                  rcl::v1::VerifyResponse* resp) {
-  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+  return OnReadPool(kVerifyReadBytes, resp, [this, req, resp]() -> absl::Status {
     if (req->to_position() != 0 && req->to_position() < req->from_position()) {
       return InvalidField("to_position", "must not be before from_position");
     }
@@ -146,7 +203,7 @@ grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ct
 
 grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
                                                  rcl::v1::DigestResponse* resp) {
-  return OnReadPool(ctx, [this, req, resp]() -> absl::Status {
+  return OnReadPool(kDigestReadBytes, resp, [this, req, resp]() -> absl::Status {
     ledger::LogHead head = ledger_->head();
     resp->set_head_position(head.position);
     resp->set_head_hash(ledger::HashHex(head.hash));
@@ -294,7 +351,6 @@ void ToClaimView(const ledger::ClaimState& c, rcl::v1::ClaimView* v) {
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContext* ctx,
                                                       const rcl::v1::GetClaimRequest* req, rcl::v1::ClaimView* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto work = [this, req, resp]() -> absl::Status {
     RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
     if (!ledger::IsValidId(req->claim_id())) return InvalidField("claim_id", "must be 1-64 characters of [A-Za-z0-9._-]");
@@ -311,10 +367,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
     resp->set_as_of_position(req->as_of_position() ? req->as_of_position() : ledger_->head().position);
     return absl::OkStatus();
   };
-  if (!reads_->TrySchedule([reactor, work] { reactor->Finish(ToGrpcStatus(work())); })) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many reads in progress; retry later"));
-  }
-  return reactor;
+  return ScheduleRead(reads_, kGetClaimReadBytes, resp, std::move(work));
 }
 
 }  // namespace rcl::server

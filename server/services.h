@@ -5,6 +5,8 @@
 #ifndef RCL_SERVER_SERVICES_H_
 #define RCL_SERVER_SERVICES_H_
 
+#include <algorithm>
+
 #include "ledger/ledger.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "server/subscriptions.h"
@@ -18,6 +20,38 @@ inline constexpr uint32_t kPageMax = 1000;
 // when the page is short: a page larger than the store's would end it early.
 static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one store read");
 inline constexpr uint64_t kReadAllScanMax = 10'000;
+
+// Memory limits of requests and reads (docs/API.md, "Limits").
+// Largest request gRPC accepts (it refuses bigger ones before parsing them):
+// four times the largest event payload, room for any valid command.
+inline constexpr size_t kRequestBytesMax = 256 * 1024;
+static_assert(kRequestBytesMax >= 4 * ledger::kPayloadSizeMax, "a valid command must fit in a request");
+// Event-type filters of ReadAll and Subscribe: at most this many, each at
+// most kEnvelopeStringSizeMax bytes; checked before the read is queued.
+inline constexpr int kEventTypesMax = 64;
+// A ReadStream or ReadAll page ends after the event that brings its events'
+// bytes to this (so a page can be short of `limit`).
+inline constexpr size_t kPageBytesMax = 4 << 20;
+// Worst case of one event in a response: the payload, ten envelope strings,
+// two hex hashes and protobuf framing.
+inline constexpr size_t kEventBytesMax = ledger::kPayloadSizeMax + 10 * ledger::kEnvelopeStringSizeMax + 256;
+// What every read holds besides its events (request, reactor, buffers).
+inline constexpr size_t kReadOverheadBytes = 64 * 1024;
+// A page's events are held up to three times while it is built and sent
+// (store records, the response message, its serialized bytes).
+inline constexpr size_t kPageCopies = 3;
+// The worst-case bytes a page read of `limit` events holds.
+constexpr size_t PageReadBytesMax(uint32_t limit) {
+  size_t events = std::min<size_t>(size_t{limit} * kEventBytesMax, kPageBytesMax + kEventBytesMax);
+  return kReadOverheadBytes + kPageCopies * events;
+}
+// Verify keeps a few words per event of its range (at most
+// ledger::kVerifyEventsMax) besides one record at a time.
+inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kReadOverheadBytes;
+// GetClaim folds one claim stream (a page of its events at a time) into a
+// claim's state and view.
+inline constexpr size_t kGetClaimReadBytes = PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
+inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
 
 class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
  public:
@@ -38,8 +72,11 @@ class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
                                    rcl::v1::DigestResponse* resp) override;
 
  private:
-  // Runs `work` on the read pool and finishes the call with its status.
-  grpc::ServerUnaryReactor* OnReadPool(grpc::CallbackServerContext* ctx, std::function<absl::Status()> work);
+  // Runs `work` on the read pool once `bytes` of the read budget are free,
+  // and finishes the call with its status; the call holds what `resp` takes
+  // from the budget until it is sent.
+  grpc::ServerUnaryReactor* OnReadPool(size_t bytes, const google::protobuf::Message* resp,
+                                       std::function<absl::Status()> work);
 
   ledger::Ledger* ledger_;
   WorkPool* reads_;
