@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "server/server.h"
+#include "server/subscriptions.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -21,6 +22,10 @@ ABSL_FLAG(std::string, data_dir, "./var/data", "data directory (created if missi
 ABSL_FLAG(size_t, queue_max, 8192, "commands that may wait for the writer; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, batch_max, 512, "commands decided and fsynced together (group commit)");
 ABSL_FLAG(size_t, read_threads, 4, "threads serving reads and verification");
+ABSL_FLAG(size_t, subscribers_max, rcl::server::kSubscribersMax,
+          "concurrent Subscribe calls, all tenants together; beyond: RESOURCE_EXHAUSTED");
+ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenantMax,
+          "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -40,7 +45,10 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {"listen", "data_dir", "queue_max", "batch_max", "read_threads", "log_level"};
+constexpr const char* kServerFlags[] = {"listen",          "data_dir",
+                                        "queue_max",       "batch_max",
+                                        "read_threads",    "subscribers_max",
+                                        "subscribers_per_tenant_max", "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
@@ -94,6 +102,8 @@ int main(int argc, char** argv) {
   config.queue_max = absl::GetFlag(FLAGS_queue_max);
   config.batch_commands_max = absl::GetFlag(FLAGS_batch_max);
   config.read_threads = absl::GetFlag(FLAGS_read_threads);
+  config.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
+  config.subscribers_per_tenant_max = absl::GetFlag(FLAGS_subscribers_per_tenant_max);
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "server/subscriptions.h"
 
 namespace rcl::server {
 
@@ -18,6 +19,8 @@ struct ServerConfig {
   size_t batch_commands_max = 512;
   size_t read_threads = 4;
   size_t read_queue_max = 1024;
+  size_t subscribers_max = kSubscribersMax;                      // all tenants together
+  size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
   int shutdown_grace_ms = 1000;  // for reads and subscriptions, after commands drained
 };
 
