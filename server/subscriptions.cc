@@ -206,26 +206,35 @@ void SubscriptionHub::End(Subscriber* s, const grpc::Status& status) {
   s->Finish(status);
 }
 
-SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t head, absl::Status* error) {
-  if (s->next_position_ > head && s->sent_checkpoint_ >= head) return Step::kCaughtUp;
+absl::Status SubscriptionHub::ReadPage(Subscriber* s, uint64_t head, uint64_t* scanned_to) {
   s->response_.Clear();
   size_t bytes = 0;
   uint64_t scan_to = head;
-  if (s->next_position_ <= head && head - s->next_position_ >= kSubscribeScanPerStepMax) {
+  if (head - s->next_position_ >= kSubscribeScanPerStepMax) {
     scan_to = s->next_position_ + kSubscribeScanPerStepMax - 1;
   }
-  uint64_t scanned_to = s->next_position_ - 1;
-  *error = ledger_->store().ScanLog(
+  *scanned_to = s->next_position_ - 1;
+  return ledger_->store().ScanLog(
       s->next_position_, scan_to, kSubscribeScanPerStepMax, [&](const ledger::EventRecord& e) {
         if (s->filter_.Matches(e)) {
           ToApiEvent(e, s->response_.add_events());
           bytes += e.payload.size() + 256;
         }
-        scanned_to = e.position;
+        *scanned_to = e.position;
         return s->response_.events_size() < static_cast<int>(kSubscribeEventsPerMessageMax) &&
                bytes < kSubscribeBytesPerMessageMax;
       });
-  if (!error->ok()) return Step::kFailed;
+}
+
+SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t head, absl::Status* error) {
+  if (s->next_position_ > head && s->sent_checkpoint_ >= head) return Step::kCaughtUp;
+  uint64_t scanned_to = s->next_position_ - 1;
+  if (s->next_position_ <= head) {
+    *error = ReadPage(s, head, &scanned_to);
+    if (!error->ok()) return Step::kFailed;
+  } else {
+    s->response_.Clear();  // from_position past the head: checkpoint only
+  }
   s->next_position_ = scanned_to + 1;
   bool more_to_scan = scanned_to < head;
   // Send when there are events, or to tell a filtered subscriber how far it

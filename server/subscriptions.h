@@ -94,6 +94,9 @@ class SubscriptionHub {
   void Turn(Subscriber* s);
   // Reads and starts the next write for `s`. Pump thread only.
   Step Serve(Subscriber* s, uint64_t head, absl::Status* error);
+  // Scans from s->next_position_ (<= head) into s->response_: at most
+  // kSubscribeScanPerStepMax positions, up to the message limits.
+  absl::Status ReadPage(Subscriber* s, uint64_t head, uint64_t* scanned_to);
   // After a turn that wrote nothing: back of the ready queue, or waiting.
   void Requeue(Subscriber* s);
   void Park(Subscriber* s);
