@@ -60,12 +60,15 @@ constexpr absl::Duration kSettleMax = absl::Seconds(15);
 constexpr absl::Duration kSettleSample = absl::Milliseconds(500);
 constexpr absl::Duration kIdleWindow = absl::Seconds(5);
 constexpr absl::Duration kWriteWindow = absl::Seconds(3);
-// Server CPU while idle with the subscribers connected, in cores (measured:
-// 0.064 before the ready-queue hub, 0.000 after).
+// Server CPU while idle with the subscribers connected, in cores. Measured
+// after settling: 0.000-0.002 with the ready-queue hub. NOTE: the polling hub
+// it replaced also measured 0.000 once settled on this test's workload, so
+// this test guards the bound but does not reproduce the reported 55-65%.
 constexpr double kIdleCpuCoresMax = 0.025;
 // Writer throughput with the subscribers must stay above this share of the
-// throughput without them (measured: 0.23 before the ready-queue hub, 0.78
-// after, on a busy machine).
+// throughput without them. NOTE: on a loaded 2-core machine the ratio is
+// noisy (0.3-3.7 seen) for the old and the new hub alike; the bound only
+// catches a gross regression.
 constexpr double kThroughputShareMin = 0.5;
 constexpr int kWithWindows = 2;
 constexpr int64_t kRssLimitBytes = int64_t{1} << 30;
