@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "server/server.h"
+#include "server/subscriptions.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -22,11 +23,15 @@ ABSL_FLAG(size_t, queue_max, 8192, "commands that may wait for the writer; beyon
 ABSL_FLAG(size_t, batch_max, 512, "commands decided and fsynced together (group commit)");
 ABSL_FLAG(size_t, read_threads, 4, "threads serving reads and verification");
 ABSL_FLAG(size_t, state_cache_mb, 256,
-          "MiB (estimated) of stream states the writer keeps in memory; least recently used are evicted");
+          "MiB (estimated) of stream states the sequencer keeps in memory; least recently used are evicted");
 ABSL_FLAG(size_t, read_memory_mb, 128,
           "MiB (estimated worst case) that running reads and their unsent answers may hold; more reads wait");
 ABSL_FLAG(size_t, block_cache_mb, 64, "MiB of RocksDB block cache (data, index and filter blocks)");
 ABSL_FLAG(size_t, write_buffer_mb, 64, "MiB of RocksDB memtables, all column families together");
+ABSL_FLAG(size_t, subscribers_max, rcl::server::kSubscribersMax,
+          "concurrent Subscribe calls, all tenants together; beyond: RESOURCE_EXHAUSTED");
+ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenantMax,
+          "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -46,9 +51,10 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {"listen", "data_dir", "queue_max", "batch_max", "read_threads",
-                                     "state_cache_mb", "read_memory_mb", "block_cache_mb", "write_buffer_mb",
-                                     "log_level"};
+constexpr const char* kServerFlags[] = {
+    "listen",          "data_dir",       "queue_max",       "batch_max",       "read_threads",
+    "state_cache_mb",  "read_memory_mb", "block_cache_mb",  "write_buffer_mb", "subscribers_max",
+    "subscribers_per_tenant_max",        "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
@@ -110,6 +116,8 @@ int main(int argc, char** argv) {
     std::cerr << "--read-memory-mb, --block-cache-mb and --write-buffer-mb must be positive\n";
     return 2;
   }
+  config.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
+  config.subscribers_per_tenant_max = absl::GetFlag(FLAGS_subscribers_per_tenant_max);
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());

@@ -39,7 +39,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 
   auto parts = std::make_unique<Parts>();
   parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max, config.read_memory_bytes);
-  parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get());
+  SubscriptionLimits limits;
+  limits.subscribers_max = config.subscribers_max;
+  limits.subscribers_per_tenant_max = config.subscribers_per_tenant_max;
+  parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get(), limits);
   parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get());
   parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get());
 

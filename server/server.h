@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "server/subscriptions.h"
 
 namespace rcl::server {
 
@@ -23,6 +24,8 @@ struct ServerConfig {
   size_t state_cache_bytes = size_t{256} << 20;   // the sequencer's stream states
   size_t block_cache_bytes = size_t{64} << 20;    // RocksDB blocks, index and filters
   size_t write_buffer_bytes = size_t{64} << 20;   // RocksDB memtables, all families
+  size_t subscribers_max = kSubscribersMax;                      // all tenants together
+  size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
   int shutdown_grace_ms = 1000;  // for reads and subscriptions, after commands drained
 };
 

@@ -1,18 +1,43 @@
 // Server-streaming subscriptions: catch-up from the log, then live, in
 // position order with no gap and no duplicate.
 //
-// One pump thread serves every subscriber. Each subscriber has at most one
-// response in flight; the pump reads the next page from RocksDB only when
-// the previous write completed, so a slow subscriber costs one page of
-// memory and simply falls behind (it is served from disk later).
+// One pump thread serves every subscriber, but only the ones that can take
+// more: it takes them one at a time from a ready queue and never scans the
+// whole set. Each subscriber is in exactly one of these states:
+//
+//   kReady     in ready_, waiting for the pump;
+//   kServing   taken by the pump (reading a page, building a message);
+//   kInFlight  one response written, not yet acknowledged by gRPC: not
+//              visited until OnWriteDone puts it back in ready_;
+//   kWaiting   caught up, in waiting_ keyed by its next position: not visited
+//              until a commit reaches that position (the commit listener
+//              moves it to ready_);
+//   kFinished  Finish() called; forgotten by the hub.
+//
+// A subscriber that does not read stays kInFlight (its write is stuck on
+// HTTP/2 flow control) and costs nothing but its one message of memory. A
+// caught-up subscriber costs one ordered-set entry until a commit passes it.
+// There is no polling: the pump sleeps until ready_ is non-empty.
+//
+// Threads:
+//   - pump thread: reads from RocksDB, builds messages, calls StartWrite and
+//     Finish. Owns each Subscriber's filter, positions and response buffer.
+//   - writer thread (commit listener): only moves waiting subscribers that a
+//     commit passed to ready_ (no disk, no gRPC calls).
+//   - gRPC callback threads (Start, OnWriteDone, OnCancel): only update state
+//     under mu_ and queue the subscriber; never disk I/O, never blocking.
 #ifndef RCL_SERVER_SUBSCRIPTIONS_H_
 #define RCL_SERVER_SUBSCRIPTIONS_H_
 
-#include <memory>
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <string>
 #include <thread>
-#include <vector>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/ledger.h"
@@ -21,17 +46,30 @@
 
 namespace rcl::server {
 
+// Concurrent subscriptions, server-wide. Each can hold one message (up to
+// kSubscribeBytesPerMessageMax, 1 MiB) while its client does not read, so this
+// bounds that memory to about 1 GiB.
 inline constexpr size_t kSubscribersMax = 1024;
+// Concurrent subscriptions of one tenant. No tenant can take more, so one
+// tenant cannot lock the others out: with the defaults, at least
+// kSubscribersMax / kSubscribersPerTenantMax = 4 tenants fit at full share.
+inline constexpr size_t kSubscribersPerTenantMax = 256;
 inline constexpr size_t kSubscribeEventsPerMessageMax = 256;
 inline constexpr size_t kSubscribeBytesPerMessageMax = 1 << 20;
 inline constexpr size_t kSubscribeScanPerStepMax = 4096;
 
+struct SubscriptionLimits {
+  size_t subscribers_max = kSubscribersMax;
+  size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;
+};
+
 class SubscriptionHub {
  public:
-  explicit SubscriptionHub(ledger::Ledger* ledger);
+  explicit SubscriptionHub(ledger::Ledger* ledger, SubscriptionLimits limits = {});
   ~SubscriptionHub();  // Stop()s
 
   // Starts serving a Subscribe call. Returns the reactor gRPC will drive.
+  // Called on a gRPC thread; never blocks.
   grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Start(const rcl::v1::SubscribeRequest& request);
 
   // Starts finishing every subscription (UNAVAILABLE) as soon as it has no
@@ -44,17 +82,45 @@ class SubscriptionHub {
 
  private:
   class Subscriber;
+  enum class State { kReady, kServing, kInFlight, kWaiting, kFinished };
+  // What one pump step did with a subscriber.
+  enum class Step { kWriting, kMore, kCaughtUp, kFailed };
+
   void PumpLoop();
-  // Reads and starts the next write for `s`, or finishes it. Pump thread only.
-  void Serve(Subscriber* s, uint64_t head);
-  void Wake();
+  // Blocks until a subscriber is ready (returned as kServing) or, once
+  // stopping, every subscriber is finished (nullptr).
+  Subscriber* TakeReady();
+  // One turn for `s` (kServing): finish it, or serve one message.
+  void Turn(Subscriber* s);
+  // Reads and starts the next write for `s`. Pump thread only.
+  Step Serve(Subscriber* s, uint64_t head, absl::Status* error);
+  // Scans from s->next_position_ (<= head) into s->response_: at most
+  // kSubscribeScanPerStepMax positions, up to the message limits.
+  absl::Status ReadPage(Subscriber* s, uint64_t head, uint64_t* scanned_to);
+  // After a turn that wrote nothing: back of the ready queue, or waiting.
+  void Requeue(Subscriber* s);
+  void Park(Subscriber* s);
+  // Forgets `s` and finishes the call. Pump thread only, s has no write in flight.
+  void End(Subscriber* s, const grpc::Status& status);
+  // Called on the writer thread after every commit.
+  void OnCommit(uint64_t head);
+
+  void MakeReady(Subscriber* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  grpc::Status Admit(const std::string& tenant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ledger::Ledger* ledger_;
+  const SubscriptionLimits limits_;
   int listener_id_ = 0;
   mutable absl::Mutex mu_;
-  std::vector<Subscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  absl::CondVar ready_cv_;  // signalled when ready_ gains an entry, or at stop
+  std::deque<Subscriber*> ready_ ABSL_GUARDED_BY(mu_);
+  // Caught-up subscribers by the position they wait for.
+  std::set<std::pair<uint64_t, Subscriber*>> waiting_ ABSL_GUARDED_BY(mu_);
+  // The head the last commit listener call reported.
+  uint64_t committed_head_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t live_ ABSL_GUARDED_BY(mu_) = 0;  // not yet finished
+  absl::flat_hash_map<std::string, size_t> live_per_tenant_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread pump_;
 };
 

@@ -1,0 +1,320 @@
+// What subscriptions cost the server, measured on a real rcl-server process:
+// subscribers that never read must cost next to nothing (server CPU on an
+// idle server, writer throughput while they are connected), and one tenant
+// filling its share of subscriptions must not lock the others out.
+//
+// CPU is utime + stime of the server process from /proc/<pid>/stat; memory is
+// VmRSS from /proc/<pid>/status. Bounds are generous: two other builds may be
+// running on this machine.
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/client.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "rcl/v1/api.pb.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/workload.h"
+
+namespace rcl {
+namespace {
+
+using ::rcl::client::Client;
+using ::rcl::client::CommandOptions;
+using ::rcl::client::Subscription;
+using ::rcl::testing::ServerProcess;
+using ::rcl::testing::TempDir;
+using namespace ::rcl::testing::workload;  // NOLINT: workload helpers
+using ::rcl::v1::SubscribeRequest;
+using ::rcl::v1::SubscribeResponse;
+
+// The subscribers that never read, spread over tenants and connections.
+constexpr int kIdleSubscribers = 1024;
+constexpr int kIdleTenants = 4;  // 256 each: within any per-tenant share
+constexpr int kIdleConnections = 8;
+// Events in the log before they subscribe, so that catch-up fills their
+// HTTP/2 windows and their writes stay in flight.
+constexpr int kBacklogEvents = 2000;
+constexpr int kWriters = 8;
+// After opening the subscribers, wait at most this long for their catch-up
+// to end (server CPU below the idle bound over one sample) before measuring.
+// A server that keeps spinning never settles and fails after the wait.
+constexpr absl::Duration kSettleMax = absl::Seconds(15);
+constexpr absl::Duration kSettleSample = absl::Milliseconds(500);
+constexpr absl::Duration kIdleWindow = absl::Seconds(5);
+constexpr absl::Duration kWriteWindow = absl::Seconds(3);
+// Server CPU while idle with the subscribers connected, in cores. Measured
+// after settling: 0.000-0.002 with the ready-queue hub. NOTE: the polling hub
+// it replaced also measured 0.000 once settled on this test's workload, so
+// this test guards the bound but does not reproduce the reported 55-65%.
+constexpr double kIdleCpuCoresMax = 0.025;
+// Writer throughput with the subscribers must stay above this share of the
+// throughput without them. NOTE: on a loaded 2-core machine the ratio is
+// noisy (0.3-3.7 seen) for the old and the new hub alike; the bound only
+// catches a gross regression.
+constexpr double kThroughputShareMin = 0.5;
+constexpr int kWithWindows = 2;
+constexpr int64_t kRssLimitBytes = int64_t{1} << 30;
+// The per-tenant share as documented in docs/API.md (Subscribe).
+constexpr int kPerTenantShare = 256;
+
+// utime + stime of `pid`, in seconds; < 0 if unreadable.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  // Fields after the command name start at field 3 (state); utime is 14.
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  uint64_t utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "VmRSS:")) {
+      std::istringstream fields(line.substr(6));
+      int64_t kib = 0;
+      fields >> kib;
+      return kib * 1024;
+    }
+  }
+  return -1;
+}
+
+// Server CPU, in cores, over `window` of wall time.
+double CpuCoresOver(pid_t pid, absl::Duration window) {
+  double before = CpuSeconds(pid);
+  absl::Time start = absl::Now();
+  absl::SleepFor(window);
+  double after = CpuSeconds(pid);
+  return (after - before) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+// Waits until the server's CPU over one sample is below the idle bound, at
+// most kSettleMax.
+void Settle(pid_t pid) {
+  const absl::Time deadline = absl::Now() + kSettleMax;
+  while (absl::Now() < deadline && CpuCoresOver(pid, kSettleSample) >= kIdleCpuCoresMax) {
+  }
+}
+
+// A connection of its own (no subchannel sharing) with small HTTP/2 windows,
+// so that a subscriber that does not read stops the server quickly.
+std::unique_ptr<Client> SmallWindowClient(const std::string& address, const std::string& tenant) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return Client::FromChannel(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
+      ClientOptions(tenant));
+}
+
+// Subscriptions opened and never read. Destruction cancels them.
+struct IdleSubscribers {
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+};
+
+absl::StatusOr<IdleSubscribers> OpenIdleSubscribers(const std::string& address) {
+  IdleSubscribers idle;
+  for (int c = 0; c < kIdleConnections; ++c) {
+    idle.clients.push_back(SmallWindowClient(address, "acme"));
+  }
+  for (int i = 0; i < kIdleSubscribers; ++i) {
+    SubscribeRequest request;
+    request.set_tenant(absl::StrCat("tenant", i % kIdleTenants));
+    if (i % kIdleTenants == 0) request.set_tenant("acme");  // the tenant with the events
+    absl::StatusOr<std::unique_ptr<Subscription>> s =
+        idle.clients[i % kIdleConnections]->Subscribe(request);
+    if (!s.ok()) return s.status();
+    idle.subscriptions.push_back(std::move(*s));
+  }
+  return idle;
+}
+
+// kWriters clients each registering patients (one event per command) for
+// `window`; returns commands per second.
+absl::StatusOr<double> WriteThroughput(const std::string& address, const std::string& phase,
+                                       absl::Duration window) {
+  std::atomic<int64_t> done{0};
+  std::vector<absl::Status> results(kWriters);
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + window;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions("acme"));
+      if (!client.ok()) {
+        results[w] = client.status();
+        return;
+      }
+      for (int k = 0; absl::Now() < end; ++k) {
+        absl::StatusOr<v1::CommandResponse> r = (*client)->Execute(
+            RegisterPatientCommand(absl::StrCat("P-", phase, "-", w, "-", k)), CommandOptions{});
+        if (!r.ok()) {
+          results[w] = r.status();
+          return;
+        }
+        done.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return static_cast<double>(done.load()) / absl::ToDoubleSeconds(absl::Now() - start);
+}
+
+absl::Status WriteBacklog(const std::string& address, int events) {
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions("acme"));
+  if (!client.ok()) return client.status();
+  for (int k = 0; k < events; ++k) {
+    absl::StatusOr<v1::CommandResponse> r =
+        (*client)->Execute(RegisterPatientCommand(absl::StrCat("P-backlog-", k)), CommandOptions{});
+    if (!r.ok()) return r.status();
+  }
+  return absl::OkStatus();
+}
+
+class SubscribeResourcesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(dir_.path());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// 1,024 subscribers that never read (some stuck behind full windows, some
+// caught up on tenants with no events): an idle server must not spend CPU on
+// them.
+TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadCostNoCpuWhenIdle) {
+  ASSERT_TRUE(WriteBacklog(server_->address(), kBacklogEvents).ok());
+  absl::StatusOr<IdleSubscribers> idle = OpenIdleSubscribers(server_->address());
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  Settle(server_->pid());
+
+  const double cores = CpuCoresOver(server_->pid(), kIdleWindow);
+  const int64_t rss = ResidentBytes(server_->pid());
+  std::cerr << "idle with " << kIdleSubscribers << " subscribers that never read: server CPU "
+            << cores * 100 << "% of a core, VmRSS " << rss / (1 << 20) << " MiB\n";
+  EXPECT_LT(cores, kIdleCpuCoresMax) << "server CPU while idle, in cores";
+  EXPECT_GT(rss, 0);
+  EXPECT_LT(rss, kRssLimitBytes);
+}
+
+// The same subscribers must not slow writers down much.
+TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadDoNotSlowWriters) {
+  ASSERT_TRUE(WriteBacklog(server_->address(), kBacklogEvents).ok());
+  absl::StatusOr<double> without = WriteThroughput(server_->address(), "a", kWriteWindow);
+  ASSERT_TRUE(without.ok()) << without.status();
+
+  absl::StatusOr<IdleSubscribers> idle = OpenIdleSubscribers(server_->address());
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  Settle(server_->pid());
+  // The better of two windows: a busy machine can spoil one.
+  double with = 0;
+  for (int window = 0; window < kWithWindows; ++window) {
+    const double cpu_before = CpuSeconds(server_->pid());
+    absl::StatusOr<double> rate =
+        WriteThroughput(server_->address(), absl::StrCat("b", window), kWriteWindow);
+    const double cpu_used = CpuSeconds(server_->pid()) - cpu_before;
+    ASSERT_TRUE(rate.ok()) << rate.status();
+    std::cerr << "writer throughput: " << *without << " commands/s without subscribers, " << *rate
+              << " with " << kIdleSubscribers << " that never read (server CPU " << cpu_used
+              << " s over the " << kWriteWindow << " window)\n";
+    with = std::max(with, *rate);
+  }
+  EXPECT_GT(with, *without * kThroughputShareMin)
+      << "subscribers that never read slowed the writers down";
+}
+
+// Reads the first message or the end of the call within `timeout`; the call's
+// status if it ended, OK if a message arrived.
+absl::Status FirstOutcome(Subscription* s, absl::Duration timeout) {
+  std::atomic<bool> done{false};
+  std::thread guard([&] {
+    absl::Time deadline = absl::Now() + timeout;
+    while (!done.load() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+    if (!done.load()) s->Cancel();
+  });
+  SubscribeResponse r;
+  bool got = s->Next(&r);
+  done.store(true);
+  guard.join();
+  if (got) return absl::OkStatus();
+  return s->Finish();
+}
+
+// Tenant A fills its share; A gets RESOURCE_EXHAUSTED, B can still subscribe.
+// Then one of A's subscriptions ends and A can subscribe again.
+TEST_F(SubscribeResourcesTest, OneTenantCannotTakeEveryonesSubscriptions) {
+  ASSERT_TRUE(WriteBacklog(server_->address(), 1).ok());  // so every subscriber gets a first message
+  absl::StatusOr<std::unique_ptr<Client>> a = Client::Connect(server_->address(), ClientOptions("tenant-a"));
+  absl::StatusOr<std::unique_ptr<Client>> b = Client::Connect(server_->address(), ClientOptions("tenant-b"));
+  ASSERT_TRUE(a.ok() && b.ok());
+
+  // Tenant A takes as many as the server gives it (at most the old
+  // server-wide limit, 1024).
+  std::vector<std::unique_ptr<Subscription>> held;
+  absl::Status refused;
+  for (int i = 0; i < 1024 && refused.ok(); ++i) {
+    absl::StatusOr<std::unique_ptr<Subscription>> s = (*a)->Subscribe(SubscribeRequest());
+    ASSERT_TRUE(s.ok()) << s.status();
+    refused = FirstOutcome(s->get(), absl::Seconds(20));
+    if (refused.ok()) held.push_back(std::move(*s));
+  }
+  std::cerr << "tenant A got " << held.size() << " subscriptions, then: " << refused << "\n";
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_EQ(held.size(), static_cast<size_t>(kPerTenantShare));
+
+  // Tenant B still can.
+  absl::StatusOr<std::unique_ptr<Subscription>> other = (*b)->Subscribe(SubscribeRequest());
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::Status b_outcome = FirstOutcome(other->get(), absl::Seconds(20));
+  EXPECT_TRUE(b_outcome.ok()) << "tenant B was refused: " << b_outcome;
+
+  // A's share frees up when one of its subscriptions ends.
+  held.back()->Cancel();
+  held.pop_back();
+  absl::Status again = absl::ResourceExhaustedError("not tried");
+  for (int attempt = 0; attempt < 50 && !again.ok(); ++attempt) {
+    absl::StatusOr<std::unique_ptr<Subscription>> s = (*a)->Subscribe(SubscribeRequest());
+    ASSERT_TRUE(s.ok()) << s.status();
+    again = FirstOutcome(s->get(), absl::Seconds(20));
+    if (again.ok()) held.push_back(std::move(*s));
+    else absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(again.ok()) << "tenant A could not subscribe again after cancelling one: " << again;
+}
+
+}  // namespace
+}  // namespace rcl
