@@ -2,8 +2,16 @@
 // LedgerService (commands). Thin: they check the request's shape, hand the
 // work to the ledger (commands) or to the read pool (reads) and answer from
 // there; no gRPC callback thread waits on disk.
+//
+// Every method is registered as a callback method that receives the raw
+// request bytes and decodes them itself (server/request_decoding.h), so that
+// a string field with invalid UTF-8 is INVALID_ARGUMENT naming the field
+// rather than gRPC's UNIMPLEMENTED. The handlers below then get the decoded
+// request, owned by a shared_ptr that lives as long as any work using it.
 #ifndef RCL_SERVER_SERVICES_H_
 #define RCL_SERVER_SERVICES_H_
+
+#include <memory>
 
 #include "ledger/ledger.h"
 #include "rcl/v1/api.grpc.pb.h"
@@ -19,40 +27,44 @@ inline constexpr uint32_t kPageMax = 1000;
 static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one store read");
 inline constexpr uint64_t kReadAllScanMax = 10'000;
 
-class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
- public:
-  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub)
-      : ledger_(ledger), reads_(reads), hub_(hub) {}
+template <class Request>
+using RequestPtr = std::shared_ptr<const Request>;
 
-  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, const rcl::v1::ReadStreamRequest* req,
-                                       rcl::v1::ReadStreamResponse* resp) override;
-  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, const rcl::v1::ReadAllRequest* req,
-                                    rcl::v1::ReadAllResponse* resp) override;
+class LogServiceImpl final : public rcl::v1::LogService::Service {
+ public:
+  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub);
+
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadStreamRequest> req,
+                                 rcl::v1::ReadStreamResponse* resp);
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadAllRequest> req,
+                                 rcl::v1::ReadAllResponse* resp);
   grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                                  const rcl::v1::SubscribeRequest* req) override;
-  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, const rcl::v1::HeadRequest* req,
-                                 rcl::v1::HeadResponse* resp) override;
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
-                                   rcl::v1::VerifyResponse* resp) override;
-  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
-                                   rcl::v1::DigestResponse* resp) override;
+                                                                  RequestPtr<rcl::v1::SubscribeRequest> req);
+  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HeadRequest> req,
+                                 rcl::v1::HeadResponse* resp);
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::VerifyRequest> req,
+                                 rcl::v1::VerifyResponse* resp);
+  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::DigestRequest> req,
+                                 rcl::v1::DigestResponse* resp);
 
  private:
   // Runs `work` on the read pool and finishes the call with its status.
   grpc::ServerUnaryReactor* OnReadPool(grpc::CallbackServerContext* ctx, std::function<absl::Status()> work);
+  // Registers every method as a raw-bytes callback method (see above).
+  void RegisterMethods();
 
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   SubscriptionHub* hub_;
 };
 
-class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
+class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads) : ledger_(ledger), reads_(reads) {}
+  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads);
 
 #define RCL_COMMAND_RPC(Name)                                                                       \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, \
-                                 rcl::v1::CommandResponse* resp) override;
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
+                                 rcl::v1::CommandResponse* resp);
   RCL_COMMAND_RPC(RegisterPatient)
   RCL_COMMAND_RPC(AddCoverage)
   RCL_COMMAND_RPC(EndCoverage)
@@ -80,10 +92,11 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
   RCL_COMMAND_RPC(RefundPatient)
 #undef RCL_COMMAND_RPC
 
-  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, const rcl::v1::GetClaimRequest* req,
-                                     rcl::v1::ClaimView* resp) override;
+  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::GetClaimRequest> req,
+                                     rcl::v1::ClaimView* resp);
 
  private:
+  void RegisterMethods();
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const rcl::v1::CommandContext& context,
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;

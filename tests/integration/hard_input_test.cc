@@ -103,15 +103,18 @@ grpc::Status RawSubscribe(grpc::GenericStub* stub, const std::string& bytes) {
   grpc::Status status;
   void* tag;
   bool ok;
+  // One operation at a time.
+  auto wait = [&cq, &tag, &ok] { return cq.Next(&tag, &ok) && ok; };
   call->StartCall(reinterpret_cast<void*>(1));
-  call->Write(request, reinterpret_cast<void*>(2));
-  call->WritesDone(reinterpret_cast<void*>(3));
-  call->Read(&response, reinterpret_cast<void*>(4));
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  while (cq.Next(&tag, &ok)) {
-    if (reinterpret_cast<intptr_t>(tag) == 5) break;
+  if (wait()) {
+    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    if (wait()) {
+      call->Read(&response, reinterpret_cast<void*>(3));
+      wait();
+    }
   }
-  context.TryCancel();
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
@@ -240,11 +243,12 @@ TEST_F(HardInputTest, TooManyRepeatedEntriesAreOneViolation) {
   v1::AdjudicateClaimRequest adjudicate;
   adjudicate.mutable_context()->set_tenant(kTenant);
   v1::LineAdjudication* line = adjudicate.mutable_command()->add_lines();
+  const std::string bad_entry = "!";
   for (int i = 0; i < 1000; ++i) {
-    diagnoses.mutable_command()->add_icd10_codes("!");
-    charge.mutable_command()->add_modifiers("!");
+    diagnoses.mutable_command()->add_icd10_codes(bad_entry);
+    charge.mutable_command()->add_modifiers(bad_entry);
     charge.mutable_command()->add_diagnosis_pointers(-1);
-    payment.mutable_command()->add_claim_ids("!");
+    payment.mutable_command()->add_claim_ids(bad_entry);
     line->add_adjustments();
     adjudicate.mutable_command()->add_claim_adjustments();
   }
@@ -272,7 +276,8 @@ TEST_F(HardInputTest, TooManyRepeatedEntriesAreOneViolation) {
   // Reads: event type filters are bounded too.
   v1::ReadAllRequest read_all;
   read_all.set_tenant(kTenant);
-  for (int i = 0; i < 1000; ++i) read_all.add_event_types("ChargeRecorded");
+  const std::string event_type = "ChargeRecorded";
+  for (int i = 0; i < 1000; ++i) read_all.add_event_types(event_type);
   grpc::ClientContext context;
   context.set_deadline(CallDeadline());
   v1::ReadAllResponse response;
