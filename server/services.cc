@@ -97,13 +97,21 @@ template <class Request, class Response>
 using UnaryMethod =
     std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, RequestPtr<Request>, Response*)>;
 
+absl::Status Admit(CallGate* gate) {
+  gate->calls_started.fetch_add(1, std::memory_order_relaxed);
+  if (gate->draining.load(std::memory_order_acquire)) return absl::UnavailableError("server is shutting down");
+  return absl::OkStatus();
+}
+
 // A unary callback handler that takes the request's raw bytes, decodes them
 // (refusing invalid UTF-8 field by field) and calls `method`.
 template <class Request, class Response>
-grpc::internal::MethodHandler* DecodingHandler(UnaryMethod<Request, Response> method) {
+grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Request, Response> method) {
   return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-      [method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
-                                   Response* resp) {
+      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
+                                         Response* resp) {
+        absl::Status admitted = Admit(gate);
+        if (!admitted.ok()) return Refuse(ctx, admitted);
         auto request = std::make_shared<Request>();
         absl::Status decoded = DecodeRequest(*bytes, request.get());
         if (!decoded.ok()) return Refuse(ctx, decoded);
@@ -115,13 +123,13 @@ grpc::internal::MethodHandler* DecodingHandler(UnaryMethod<Request, Response> me
 
 #define RCL_REGISTER_UNARY(service, Name, Request, Response)                                             \
   MarkMethodCallback(MethodIndex(service, #Name),                                                          \
-                     DecodingHandler<Request, Response>(                                                   \
+                     DecodingHandler<Request, Response>(gate_,                                             \
                          [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp) { \
                            return Name(ctx, std::move(req), resp);                                         \
                          }))
 
-LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub)
-    : ledger_(ledger), reads_(reads), hub_(hub) {
+LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate)
+    : ledger_(ledger), reads_(reads), hub_(hub), gate_(gate) {
   RegisterMethods();
 }
 
@@ -136,6 +144,8 @@ void LogServiceImpl::RegisterMethods() {
       new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, rcl::v1::SubscribeResponse>(
           [this](grpc::CallbackServerContext* ctx,
                  const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* {
+            absl::Status admitted = Admit(gate_);
+            if (!admitted.ok()) return new RejectedSubscription(admitted);
             auto request = std::make_shared<rcl::v1::SubscribeRequest>();
             absl::Status decoded = DecodeRequest(*bytes, request.get());
             if (!decoded.ok()) return new RejectedSubscription(decoded);
@@ -278,7 +288,8 @@ grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ct
   });
 }
 
-LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads) : ledger_(ledger), reads_(reads) {
+LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate)
+    : ledger_(ledger), reads_(reads), gate_(gate) {
   RegisterMethods();
 }
 

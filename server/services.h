@@ -11,6 +11,8 @@
 #ifndef RCL_SERVER_SERVICES_H_
 #define RCL_SERVER_SERVICES_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "ledger/ledger.h"
@@ -30,9 +32,18 @@ inline constexpr uint64_t kReadAllScanMax = 10'000;
 template <class Request>
 using RequestPtr = std::shared_ptr<const Request>;
 
+// Shared by the services: counts the calls that reach a handler, and once
+// draining, answers every new call UNAVAILABLE at once. Shutdown drains
+// before it shuts gRPC down: gRPC 1.51 cancels (CANCELLED, not UNAVAILABLE)
+// every call it has received but not yet handed to a handler.
+struct CallGate {
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> calls_started{0};
+};
+
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:
-  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub);
+  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate);
 
   grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadStreamRequest> req,
                                  rcl::v1::ReadStreamResponse* resp);
@@ -56,11 +67,12 @@ class LogServiceImpl final : public rcl::v1::LogService::Service {
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   SubscriptionHub* hub_;
+  CallGate* gate_;
 };
 
 class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads);
+  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate);
 
 #define RCL_COMMAND_RPC(Name)                                                                       \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
@@ -101,6 +113,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
   WorkPool* reads_;
+  CallGate* gate_;
 };
 
 }  // namespace rcl::server
