@@ -100,8 +100,13 @@ inline constexpr size_t kViolationsReportedMax = 20;
 // for field "request" saying how many more there were.
 class Violations {
  public:
+  Violations() = default;
+  // Keeps up to `reported_max` instead: for a client carrying the
+  // violations a server reported (already capped, the count entry included).
+  explicit Violations(size_t reported_max) : reported_max_(reported_max) {}
+
   void Add(std::string field, std::string description) {
-    if (list_.size() < kViolationsReportedMax) {
+    if (list_.size() < reported_max_) {
       list_.push_back({std::move(field), std::move(description)});
     } else {
       ++omitted_;
@@ -113,6 +118,7 @@ class Violations {
   absl::Status ToStatus() const;
 
  private:
+  size_t reported_max_ = kViolationsReportedMax;
   std::vector<FieldViolation> list_;
   size_t omitted_ = 0;
 };

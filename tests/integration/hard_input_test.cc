@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "clients/client.h"
 #include "google/protobuf/descriptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -211,6 +212,10 @@ TEST_F(HardInputTest, ManyBadEntriesGiveABoundedErrorAndTheConnectionStaysUsable
   EXPECT_EQ(violations.back().field(), "request");
   EXPECT_THAT(violations.back().description(), ::testing::HasSubstr("more"));
   EXPECT_LT(status.error_message().size(), 4096u);
+  // The client library carries the same entries, the count included.
+  auto carried = client::FieldViolationsOf(client::FromGrpcStatus(status));
+  ASSERT_EQ(carried.size(), violations.size());
+  EXPECT_EQ(carried.back().second, violations.back().description());
 
   // The same connection still answers.
   grpc::ClientContext head_context;
