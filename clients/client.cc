@@ -26,7 +26,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
       (raw >= 0 && raw <= 16) ? static_cast<absl::StatusCode>(raw) : absl::StatusCode::kUnknown;
   std::string message = status.error_message();
 
-  rcl::Violations violations;
+  // What the server reported: its first kViolationsReportedMax and its count
+  // of the rest.
+  rcl::Violations violations(rcl::kViolationsReportedMax + 1);
   if (!status.error_details().empty()) {
     google::rpc::Status details;
     if (details.ParseFromString(status.error_details())) {

@@ -13,30 +13,19 @@ namespace {
 
 using rcl::v1::Command;
 
+Presence PresenceOf(bool optional) { return optional ? Presence::kOptional : Presence::kRequired; }
+
 void Id(const std::string& field, const std::string& value, Violations& v, bool optional = false) {
-  if (optional && value.empty()) return;
-  if (!IsValidId(value)) v.Add(field, "must be 1..64 characters of [A-Za-z0-9._-] starting with a letter or digit");
+  CheckString(field, value, kIdRule, PresenceOf(optional), v);
 }
 
-void Code(const std::string& field, const std::string& value, size_t max, Violations& v, bool optional = false) {
-  if (optional && value.empty()) return;
-  bool ok = !value.empty() && value.size() <= max;
-  for (char c : value) ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-');
-  if (!ok) v.Add(field, absl::StrCat("must be 1..", max, " characters of [A-Za-z0-9-]"));
+void Code(const std::string& field, const std::string& value, const StringRule& rule, Violations& v,
+          bool optional = false) {
+  CheckString(field, value, rule, PresenceOf(optional), v);
 }
 
-void Text(const std::string& field, const std::string& value, size_t max, Violations& v, bool optional = false) {
-  if (value.empty() || absl::StripAsciiWhitespace(value).empty()) {
-    if (!optional) v.Add(field, "must not be empty");
-    return;
-  }
-  if (value.size() > max) v.Add(field, absl::StrCat("must be at most ", max, " bytes"));
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      v.Add(field, "must not contain control characters");
-      return;
-    }
-  }
+void Text(const std::string& field, const std::string& value, Violations& v, bool optional = false) {
+  CheckString(field, value, kFreeTextRule, PresenceOf(optional), v);
 }
 
 void Amount(const std::string& field, int64_t cents, Violations& v, bool positive) {
@@ -65,24 +54,24 @@ void Adjustment(const std::string& field, const rcl::v1::Adjustment& a, Violatio
   if (a.group() == rcl::v1::ADJUSTMENT_GROUP_UNSPECIFIED || !rcl::v1::AdjustmentGroup_IsValid(a.group())) {
     v.Add(field + ".group", "must be CO, PR, OA, PI or CR");
   }
-  Code(field + ".reason_code", a.reason_code(), 5, v);
-  Code(field + ".remark_code", a.remark_code(), 10, v, true);
+  Code(field + ".reason_code", a.reason_code(), kCarcRule, v);
+  Code(field + ".remark_code", a.remark_code(), kRarcRule, v, true);
   Amount(field + ".amount_cents", a.amount_cents(), v, false);
 }
 
 void ValidateAdjudicate(rcl::v1::AdjudicateClaim& c, Violations& v) {
   Id("claim_id", c.claim_id(), v);
   Id("remit_id", c.remit_id(), v);
-  Code("payer_claim_number", c.payer_claim_number(), 50, v);
+  Code("payer_claim_number", c.payer_claim_number(), kPayerClaimNumberRule, v);
   if (c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED || !rcl::v1::ClaimPaymentStatus_IsValid(c.status())) {
     v.Add("status", "must be primary, secondary, tertiary, denied or predetermination");
   }
   if (c.lines_size() == 0 && c.claim_adjustments_size() == 0) {
     v.Add("lines", "at least one adjudicated line or claim adjustment is required");
   }
-  if (c.lines_size() > kAdjudicatedLinesMax) v.Add("lines", "too many lines");
   std::set<int> seen;
-  for (int i = 0; i < c.lines_size(); ++i) {
+  const bool lines_bounded = CheckCount("lines", c.lines_size(), 0, kAdjudicatedLinesMax, v);
+  for (int i = 0; lines_bounded && i < c.lines_size(); ++i) {
     const auto& line = c.lines(i);
     std::string f = absl::StrCat("lines[", i, "]");
     if (line.line_number() < 1 || line.line_number() > kLineNumberMax) {
@@ -96,12 +85,12 @@ void ValidateAdjudicate(rcl::v1::AdjudicateClaim& c, Violations& v) {
     if (line.allowed_cents() < 0 || line.allowed_cents() > kAmountCentsMax) {
       v.Add(f + ".allowed_cents", "must be between 0 and the maximum amount");
     }
-    if (line.adjustments_size() > kAdjustmentsPerLineMax) v.Add(f + ".adjustments", "too many adjustments");
+    if (!CheckCount(f + ".adjustments", line.adjustments_size(), 0, kAdjustmentsPerLineMax, v)) continue;
     for (int j = 0; j < line.adjustments_size(); ++j) {
       Adjustment(absl::StrCat(f, ".adjustments[", j, "]"), line.adjustments(j), v);
     }
   }
-  if (c.claim_adjustments_size() > kAdjustmentsPerLineMax) v.Add("claim_adjustments", "too many adjustments");
+  if (!CheckCount("claim_adjustments", c.claim_adjustments_size(), 0, kClaimAdjustmentsMax, v)) return;
   for (int j = 0; j < c.claim_adjustments_size(); ++j) {
     Adjustment(absl::StrCat("claim_adjustments[", j, "]"), c.claim_adjustments(j), v);
   }
@@ -128,7 +117,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kAcknowledgeClaim: {
       const auto& c = command->acknowledge_claim();
       Id("claim_id", c.claim_id(), v);
-      Text("reason", c.reason(), kReasonLengthMax, v, c.accepted());
+      Text("reason", c.reason(), v, c.accepted());
       return true;
     }
     case Command::kReplaceClaim:
@@ -141,18 +130,14 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("original_claim_id", original, v);
       if (!id.empty() && id == original) v.Add("original_claim_id", "must differ from claim_id");
       Code("payer_claim_number",
-           replace ? command->replace_claim().payer_claim_number() : command->void_claim().payer_claim_number(), 50,
-           v);
+           replace ? command->replace_claim().payer_claim_number() : command->void_claim().payer_claim_number(),
+           kPayerClaimNumberRule, v);
       return true;
     }
     case Command::kRecordRemittance: {
       auto* c = command->mutable_record_remittance();
       Id("remit_id", c->remit_id(), v);
-      if (c->payer_id().empty() || c->payer_id().size() > 80 ||
-          !std::all_of(c->payer_id().begin(), c->payer_id().end(),
-                       [](char ch) { return absl::ascii_isalnum(static_cast<unsigned char>(ch)); })) {
-        v.Add("payer_id", "must be 1..80 characters of [A-Za-z0-9]");
-      }
+      Code("payer_id", c->payer_id(), kPayerIdRule, v);
       Id("trace_number", c->trace_number(), v);
       if (c->method() == rcl::v1::PAYMENT_METHOD_UNSPECIFIED || !rcl::v1::PaymentMethod_IsValid(c->method())) {
         v.Add("method", "must be CHK, ACH or NON");
@@ -173,9 +158,9 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kRecordProviderAdjustment: {
       const auto& c = command->record_provider_adjustment();
       Id("remit_id", c.remit_id(), v);
-      Code("reason_code", c.reason_code(), 2, v);
+      Code("reason_code", c.reason_code(), kPlbReasonRule, v);
       Amount("amount_cents", c.amount_cents(), v, false);
-      Code("reference", c.reference(), 50, v, true);
+      Code("reference", c.reference(), kPlbReferenceRule, v, true);
       return true;
     }
     case Command::kAdjustClaim: {
@@ -186,9 +171,9 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       } else if (c.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
         v.Add("group", "PR is not a manual adjustment: patient responsibility comes from adjudication");
       }
-      Code("reason_code", c.reason_code(), 5, v);
+      Code("reason_code", c.reason_code(), kCarcRule, v);
       Amount("amount_cents", c.amount_cents(), v, false);
-      Text("note", c.note(), kReasonLengthMax, v, true);
+      Text("note", c.note(), v, true);
       return true;
     }
     case Command::kWriteOffClaim: {
@@ -199,7 +184,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       }
       Amount("amount_cents", c.amount_cents(), v, true);
       if (!rcl::v1::BalanceSide_IsValid(c.side())) v.Add("side", "must be payer or patient");
-      Text("note", c.note(), kReasonLengthMax, v, true);
+      Text("note", c.note(), v, true);
       return true;
     }
     case Command::kFileAppeal: {
@@ -207,7 +192,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("appeal_id", c->appeal_id(), v);
       Id("claim_id", c->claim_id(), v);
       if (c->level() < 1 || c->level() > 3) v.Add("level", "must be 1, 2 or 3");
-      Text("reason", c->reason(), kReasonLengthMax, v);
+      Text("reason", c->reason(), v);
       Date("filed_date", c->mutable_filed_date(), today, v, true, true);
       if (!c->deadline().empty()) {
         Date("deadline", c->mutable_deadline(), today, v, false, false);
@@ -231,10 +216,10 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("patient_id", c->patient_id(), v);
       Id("payment_id", c->payment_id(), v);
       Amount("amount_cents", c->amount_cents(), v, true);
-      Code("method", c->method(), 20, v);
-      if (c->claim_ids_size() > kPaymentClaimsMax) v.Add("claim_ids", "too many claims");
+      Code("method", c->method(), kPaymentMethodRule, v);
       std::set<std::string> seen;
-      for (int i = 0; i < c->claim_ids_size(); ++i) {
+      const bool bounded = CheckCount("claim_ids", c->claim_ids_size(), 0, kPaymentClaimsMax, v);
+      for (int i = 0; bounded && i < c->claim_ids_size(); ++i) {
         Id(absl::StrCat("claim_ids[", i, "]"), c->claim_ids(i), v);
         if (!seen.insert(c->claim_ids(i)).second) v.Add(absl::StrCat("claim_ids[", i, "]"), "is named twice");
       }

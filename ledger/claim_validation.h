@@ -6,14 +6,11 @@
 #define RCL_LEDGER_CLAIM_VALIDATION_H_
 
 #include "absl/time/civil_time.h"
+#include "ledger/input_rules.h"
 #include "ledger/status.h"
 #include "rcl/v1/events.pb.h"
 
 namespace rcl::ledger {
-
-inline constexpr int kAdjustmentsPerLineMax = 99;
-inline constexpr int kAdjudicatedLinesMax = 999;
-inline constexpr int kPaymentClaimsMax = 100;
 
 // False when `command` is not a claims-to-cash command.
 bool ValidateClaimCommand(rcl::v1::Command* command, absl::CivilDay today, Violations& v);

@@ -231,21 +231,7 @@ int64_t Ledger::NowUs() const {
 }
 
 absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
-  static_assert(kIdLengthMax == 64 && kEnvelopeStringSizeMax == 256, "the messages below name these limits");
-  if (!IsValidTenant(request.tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
-  if (!request.command_id.empty() && !IsValidId(request.command_id)) {
-    return InvalidField("command_id", "must be 1-64 characters of [A-Za-z0-9._-]");
-  }
-  if (request.correlation_id.size() > kEnvelopeStringSizeMax || request.causation_id.size() > kEnvelopeStringSizeMax ||
-      request.actor.size() > kEnvelopeStringSizeMax) {
-    return InvalidField("context", "correlation id, causation id and actor are at most 256 bytes");
-  }
-  if (request.expected_version.has_value() && *request.expected_version < -1) {
-    return InvalidField("expected_version", "must be -1 (no stream) or a version >= 0");
-  }
-  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMicros(NowUs()), absl::UTCTimeZone());
-  RCL_RETURN_IF_ERROR(ValidateCommand(&request.command, today));
-
+  RCL_RETURN_IF_ERROR(ValidateRequest(request));
   Pending pending;
   // What the queued command holds: the parsed command and its strings.
   pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
@@ -265,6 +251,22 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   commands_bytes_.fetch_add(pending.bytes, std::memory_order_relaxed);
   queue_.push_back(std::move(pending));
   return absl::OkStatus();
+}
+
+absl::Status Ledger::ValidateRequest(CommandRequest& request) const {
+  static_assert(kTraceIdLengthMax <= kEnvelopeStringSizeMax, "the store refuses longer envelope strings");
+  Violations v;
+  CheckString("tenant", request.tenant, kIdRule, Presence::kRequired, v);
+  CheckString("command_id", request.command_id, kIdRule, Presence::kOptional, v);
+  CheckString("correlation_id", request.correlation_id, kTraceIdRule, Presence::kOptional, v);
+  CheckString("causation_id", request.causation_id, kTraceIdRule, Presence::kOptional, v);
+  if (request.actor.size() > kEnvelopeStringSizeMax) v.Add("actor", "must be at most 256 bytes");
+  if (request.expected_version.has_value() && *request.expected_version < -1) {
+    v.Add("expected_version", "must be -1 (no stream) or a version >= 0");
+  }
+  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMicros(NowUs()), absl::UTCTimeZone());
+  ValidateCommand(&request.command, today, v);
+  return v.ToStatus();
 }
 
 absl::StatusOr<CommandResult> Ledger::Execute(CommandRequest request) {

@@ -156,6 +156,9 @@ class Ledger {
   void SequencerLoop();
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void WriterLoop();
+  // Checks the context and the command (every violation, normalizing the
+  // command in place).
+  absl::Status ValidateRequest(CommandRequest& request) const;
   void CompleterLoop();
   int64_t NowUs() const;
 

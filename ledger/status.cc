@@ -33,7 +33,11 @@ absl::Status Violations::ToStatus() const {
   if (list_.empty()) return absl::OkStatus();
   std::string message;
   std::string payload;
-  for (const FieldViolation& v : list_) {
+  std::vector<FieldViolation> reported = list_;
+  if (omitted_ > 0) {
+    reported.push_back({"request", absl::StrCat("and ", omitted_, " more violations not reported")});
+  }
+  for (const FieldViolation& v : reported) {
     if (!message.empty()) absl::StrAppend(&message, "; ");
     absl::StrAppend(&message, v.field, ": ", v.description);
     absl::StrAppend(&payload, v.field, "\t", v.description, "\n");

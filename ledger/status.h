@@ -89,19 +89,38 @@ struct FieldViolation {
   bool operator==(const FieldViolation&) const = default;
 };
 
+// At most this many violations travel in one status (the rest are counted):
+// error details go back in a gRPC trailer, and a trailer over gRPC's metadata
+// limit loses the answer (RESOURCE_EXHAUSTED on the client, or no answer).
+inline constexpr size_t kViolationsReportedMax = 20;
+
 // Collects field violations; ToStatus() is OK when there are none, else
-// INVALID_ARGUMENT whose message lists them and whose payload carries them.
+// INVALID_ARGUMENT whose message lists them and whose payload carries them:
+// the first kViolationsReportedMax, then, when there were more, one entry
+// for field "request" saying how many more there were.
 class Violations {
  public:
+  Violations() = default;
+  // Keeps up to `reported_max` instead: for a client carrying the
+  // violations a server reported (already capped, the count entry included).
+  explicit Violations(size_t reported_max) : reported_max_(reported_max) {}
+
   void Add(std::string field, std::string description) {
-    list_.push_back({std::move(field), std::move(description)});
+    if (list_.size() < reported_max_) {
+      list_.push_back({std::move(field), std::move(description)});
+    } else {
+      ++omitted_;
+    }
   }
   bool empty() const { return list_.empty(); }
-  const std::vector<FieldViolation>& list() const { return list_; }
+  const std::vector<FieldViolation>& list() const { return list_; }  // without the omitted ones
+  size_t omitted() const { return omitted_; }
   absl::Status ToStatus() const;
 
  private:
+  size_t reported_max_ = kViolationsReportedMax;
   std::vector<FieldViolation> list_;
+  size_t omitted_ = 0;
 };
 
 // INVALID_ARGUMENT for a single field.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ledger/claim_validation.h"
+#include "ledger/input_rules.h"
 #include "ledger/money.h"
 #include "ledger/status.h"
 
@@ -36,98 +37,8 @@ std::string Indexed(std::string_view field, int index) {
   return absl::StrCat(AbslView(field), "[", index, "]");
 }
 
-// Decodes the next UTF-8 code point of `s` starting at `*pos` and advances
-// `*pos`. Returns nullopt on malformed input (truncated sequences, overlong
-// encodings, surrogates, code points above U+10FFFF).
-std::optional<uint32_t> NextCodePoint(std::string_view s, size_t* pos) {
-  const auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t lead = byte(*pos);
-  if (lead < 0x80) {
-    ++*pos;
-    return lead;
-  }
-  int extra;
-  uint32_t cp;
-  uint32_t min;
-  if ((lead & 0xE0) == 0xC0) {
-    extra = 1;
-    cp = lead & 0x1F;
-    min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    extra = 2;
-    cp = lead & 0x0F;
-    min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    extra = 3;
-    cp = lead & 0x07;
-    min = 0x10000;
-  } else {
-    return std::nullopt;
-  }
-  if (*pos + extra >= s.size()) return std::nullopt;  // Truncated.
-  for (int i = 1; i <= extra; ++i) {
-    const uint8_t b = byte(*pos + i);
-    if ((b & 0xC0) != 0x80) return std::nullopt;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-  *pos += extra + 1;
-  return cp;
-}
-
-bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
-
-// Free text (names, reasons): non-blank, valid UTF-8, no control characters,
-// at most `max_length` code points. Never echoes the value.
-void CheckText(std::string_view field, std::string_view value, int max_length,
-               Violations& violations) {
-  if (absl::StripAsciiWhitespace(AbslView(value)).empty()) {
-    violations.Add(std::string(field), "must not be empty");
-    return;
-  }
-  int length = 0;
-  size_t pos = 0;
-  while (pos < value.size()) {
-    std::optional<uint32_t> cp = NextCodePoint(value, &pos);
-    if (!cp.has_value()) {
-      violations.Add(std::string(field), "must be valid UTF-8");
-      return;
-    }
-    if (IsControl(*cp)) {
-      violations.Add(std::string(field), "must not contain control characters");
-      return;
-    }
-    ++length;
-  }
-  if (length > max_length) {
-    violations.Add(std::string(field), absl::StrCat("must be at most ", max_length, " characters"));
-  }
-}
-
 void CheckId(std::string_view field, std::string_view value, Violations& violations) {
-  if (value.empty()) {
-    violations.Add(std::string(field), "must not be empty");
-  } else if (!IsValidId(value)) {
-    violations.Add(std::string(field),
-                   absl::StrCat("must be 1..", kIdLengthMax,
-                                " characters of [A-Za-z0-9._-] starting with a letter or digit"));
-  }
-}
-
-// Payer and member ids: 1..max_length ASCII alphanumerics (and hyphens when
-// allowed). Never echoes the value (member ids are PHI).
-void CheckToken(std::string_view field, std::string_view value, int max_length, bool allow_hyphen,
-                Violations& violations) {
-  bool ok = !value.empty() && value.size() <= static_cast<size_t>(max_length);
-  for (char c : value) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || (allow_hyphen && c == '-'))) {
-      ok = false;
-    }
-  }
-  if (!ok) {
-    violations.Add(std::string(field), absl::StrCat("must be 1..", max_length, " characters of ",
-                                                    allow_hyphen ? "[A-Za-z0-9-]" : "[A-Za-z0-9]"));
-  }
+  CheckString(field, value, kIdRule, Presence::kRequired, violations);
 }
 
 std::optional<absl::CivilDay> CheckDate(std::string_view field, std::string_view value,
@@ -181,17 +92,17 @@ int LuhnCheckDigit(std::string_view digits) {
 void ValidateRegisterPatient(const rcl::v1::RegisterPatient& c, absl::CivilDay today,
                              Violations& v) {
   CheckId("patient_id", c.patient_id(), v);
-  CheckText("family_name", c.family_name(), kNameLengthMax, v);
-  CheckText("given_name", c.given_name(), kNameLengthMax, v);
+  CheckString("family_name", c.family_name(), kNameRule, Presence::kRequired, v);
+  CheckString("given_name", c.given_name(), kNameRule, Presence::kRequired, v);
   CheckNotFuture("birth_date", c.birth_date(), today, v);
 }
 
 void ValidateAddCoverage(const rcl::v1::AddCoverage& c, Violations& v) {
   CheckId("patient_id", c.patient_id(), v);
   CheckId("coverage_id", c.coverage_id(), v);
-  CheckToken("payer_id", c.payer_id(), kPayerIdLengthMax, /*allow_hyphen=*/false, v);
-  CheckText("payer_name", c.payer_name(), kNameLengthMax, v);
-  CheckToken("member_id", c.member_id(), kMemberIdLengthMax, /*allow_hyphen=*/true, v);
+  CheckString("payer_id", c.payer_id(), kPayerIdRule, Presence::kRequired, v);
+  CheckString("payer_name", c.payer_name(), kNameRule, Presence::kRequired, v);
+  CheckString("member_id", c.member_id(), kMemberIdRule, Presence::kRequired, v);
   if (c.rank() < 1 || c.rank() > kCoverageRankMax) {
     v.Add("rank", absl::StrCat("must be between 1 and ", kCoverageRankMax));
   }
@@ -224,11 +135,7 @@ void ValidateOpenEncounter(const rcl::v1::OpenEncounter& c, absl::CivilDay today
 void ValidateRecordDiagnoses(rcl::v1::RecordDiagnoses& c, Violations& v) {
   CheckId("encounter_id", c.encounter_id(), v);
   const int count = c.icd10_codes_size();
-  if (count == 0) {
-    v.Add("icd10_codes", "must contain at least one code");
-  } else if (count > kDiagnosesPerCommandMax) {
-    v.Add("icd10_codes", absl::StrCat("must contain at most ", kDiagnosesPerCommandMax, " codes"));
-  }
+  if (!CheckCount("icd10_codes", count, 1, kDiagnosesPerCommandMax, v)) return;
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < count; ++i) {
     absl::StatusOr<std::string> code = NormalizeIcd10(c.icd10_codes(i));
@@ -259,11 +166,9 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
     v.Add("hcpcs", "must be a HCPCS Level II code: a letter A-V followed by 4 digits");
   }
 
-  if (c.modifiers_size() > kModifiersPerLineMax) {
-    v.Add("modifiers", absl::StrCat("must contain at most ", kModifiersPerLineMax, " modifiers"));
-  }
   absl::flat_hash_set<std::string> modifiers;
-  for (int i = 0; i < c.modifiers_size(); ++i) {
+  const bool modifiers_bounded = CheckCount("modifiers", c.modifiers_size(), 0, kModifiersPerLineMax, v);
+  for (int i = 0; modifiers_bounded && i < c.modifiers_size(); ++i) {
     absl::AsciiStrToUpper(c.mutable_modifiers(i));
     if (!IsValidModifier(c.modifiers(i))) {
       v.Add(Indexed("modifiers", i), "must be exactly 2 letters or digits");
@@ -281,12 +186,7 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
   }
 
   const int pointers = c.diagnosis_pointers_size();
-  if (pointers == 0) {
-    v.Add("diagnosis_pointers", "must contain at least one pointer");
-  } else if (pointers > kPointersPerLineMax) {
-    v.Add("diagnosis_pointers",
-          absl::StrCat("must contain at most ", kPointersPerLineMax, " pointers"));
-  }
+  if (!CheckCount("diagnosis_pointers", pointers, 1, kPointersPerLineMax, v)) return;
   absl::flat_hash_set<int32_t> seen;
   for (int i = 0; i < pointers; ++i) {
     const int32_t p = c.diagnosis_pointers(i);
@@ -302,7 +202,7 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
 void ValidateVoidCharge(const rcl::v1::VoidCharge& c, Violations& v) {
   CheckId("encounter_id", c.encounter_id(), v);
   CheckLineNumber(c.line_number(), v);
-  CheckText("reason", c.reason(), kReasonLengthMax, v);
+  CheckString("reason", c.reason(), kFreeTextRule, Presence::kRequired, v);
 }
 
 void ValidateCompleteCoding(const rcl::v1::CompleteCoding& c, Violations& v) {
@@ -311,16 +211,7 @@ void ValidateCompleteCoding(const rcl::v1::CompleteCoding& c, Violations& v) {
 
 }  // namespace
 
-bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > static_cast<size_t>(kIdLengthMax)) return false;
-  if (!absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
+bool IsValidId(std::string_view id) { return FollowsRule(id, kIdRule); }
 
 bool IsValidTenant(std::string_view tenant) { return IsValidId(tenant); }
 
@@ -398,9 +289,14 @@ std::string FormatCivilDate(absl::CivilDay day) {
 
 absl::Status ValidateCommand(rcl::v1::Command* command, absl::CivilDay today) {
   Violations v;
+  ValidateCommand(command, today, v);
+  return v.ToStatus();
+}
+
+void ValidateCommand(rcl::v1::Command* command, absl::CivilDay today, Violations& v) {
   if (command == nullptr) {
     v.Add("command", "no command given");
-    return v.ToStatus();
+    return;
   }
   switch (command->kind_case()) {
     case rcl::v1::Command::kRegisterPatient:
@@ -434,7 +330,6 @@ absl::Status ValidateCommand(rcl::v1::Command* command, absl::CivilDay today) {
       if (!ValidateClaimCommand(command, today, v)) v.Add("command", "unknown command");
       break;
   }
-  return v.ToStatus();
 }
 
 }  // namespace rcl::ledger

@@ -14,20 +14,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "ledger/input_rules.h"
+#include "ledger/status.h"
 #include "rcl/v1/events.pb.h"
 
 namespace rcl::ledger {
 
-// Limits.
-inline constexpr int kIdLengthMax = 64;
-inline constexpr int kNameLengthMax = 100;    // Unicode code points.
-inline constexpr int kReasonLengthMax = 500;  // Unicode code points.
-inline constexpr int kPayerIdLengthMax = 80;
-inline constexpr int kMemberIdLengthMax = 80;
-inline constexpr int kDiagnosesPerCommandMax = 12;
+// Limits (string lengths and repeated-field bounds are in input_rules.h).
 inline constexpr int kDiagnosesPerEncounterMax = 12;
-inline constexpr int kModifiersPerLineMax = 4;
-inline constexpr int kPointersPerLineMax = 4;
 inline constexpr int kUnitsMax = 9999;
 inline constexpr int kLineNumberMax = 999;
 inline constexpr int kCoverageRankMax = 3;
@@ -79,6 +73,10 @@ std::string FormatCivilDate(absl::CivilDay day);
 // of service after it are rejected. Descriptions never echo input values.
 // When the result is not OK the command may be partly normalized.
 absl::Status ValidateCommand(rcl::v1::Command* command, absl::CivilDay today);
+
+// Same, adding the violations to `v` (for callers that also check the
+// command's context).
+void ValidateCommand(rcl::v1::Command* command, absl::CivilDay today, Violations& v);
 
 }  // namespace rcl::ledger
 

@@ -1,6 +1,8 @@
 #include "server/server.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -11,7 +13,14 @@
 
 namespace rcl::server {
 
+// Shutdown drains calls until none has reached a handler for this long (or
+// kDrainMax passed): by then gRPC holds no call it has not handed over, so
+// shutting it down cancels none.
+constexpr auto kDrainQuietPeriod = std::chrono::milliseconds(100);
+constexpr auto kDrainMax = std::chrono::seconds(3);
+
 struct Server::Parts {
+  CallGate gate;
   std::unique_ptr<WorkPool> reads;
   std::unique_ptr<SubscriptionHub> hub;
   std::unique_ptr<LogServiceImpl> log_service;
@@ -43,8 +52,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   limits.subscribers_max = config.subscribers_max;
   limits.subscribers_per_tenant_max = config.subscribers_per_tenant_max;
   parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get(), limits);
-  parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get());
-  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get());
+  parts->log_service =
+      std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get(), &parts->gate);
+  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get(), &parts->gate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -69,14 +79,29 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 
 Server::~Server() { Shutdown(); }
 
+void Server::DrainCalls() {
+  auto give_up = std::chrono::steady_clock::now() + kDrainMax;
+  uint64_t seen = parts_->gate.calls_started.load();
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(kDrainQuietPeriod);
+    uint64_t now = parts_->gate.calls_started.load();
+    if (now == seen) return;
+    seen = now;
+  }
+  spdlog::warn("calls kept arriving while shutting down; gRPC cancels those it has not started");
+}
+
 void Server::Shutdown() {
   if (shut_down_ || parts_ == nullptr) return;
   shut_down_ = true;
   spdlog::info("shutting down");
   parts_->hub->RequestStop();
-  // New commands are refused (UNAVAILABLE); every queued one is decided,
-  // written, fsynced and answered before Stop() returns.
+  // From here every new call is answered UNAVAILABLE by its handler.
+  parts_->gate.draining.store(true, std::memory_order_release);
+  // Every queued command is decided, written, fsynced and answered before
+  // Stop() returns.
   ledger_->Stop();
+  DrainCalls();
   // What is left are reads and subscriptions: give them a short grace, then
   // gRPC cancels them.
   parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(shutdown_grace_ms_));

@@ -47,6 +47,8 @@ class Server {
  private:
   struct Parts;
   Server() = default;
+  // Waits until no new call has reached a handler for a short while.
+  void DrainCalls();
   std::string address_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Parts> parts_;

@@ -1,20 +1,26 @@
 #include "server/services.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "ledger/status.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "ledger/input_rules.h"
 #include "ledger/replay.h"
+#include "ledger/status.h"
 #include "ledger/validation.h"
 #include "server/event_convert.h"
+#include "server/request_decoding.h"
 #include "server/status_mapping.h"
 
 namespace rcl::server {
 namespace {
 
+constexpr char kLogServiceName[] = "rcl.v1.LogService";
+constexpr char kLedgerServiceName[] = "rcl.v1.LedgerService";
 constexpr size_t kActorLengthMax = 128;
 static_assert(kActorLengthMax <= ledger::kEnvelopeStringSizeMax, "the ledger refuses longer actors");
-// The messages below name these limits.
-static_assert(ledger::kIdLengthMax == 64 && ledger::kEnvelopeStringSizeMax == 256);
 
 uint32_t PageSize(uint32_t requested) {
   if (requested == 0) return kPageDefault;
@@ -31,13 +37,47 @@ std::string ActorOf(const grpc::CallbackServerContext* ctx) {
   return actor;
 }
 
-absl::Status CheckTenant(const std::string& tenant) {
-  if (!ledger::IsValidTenant(tenant)) return InvalidField("tenant", "must be 1-64 characters of [A-Za-z0-9._-]");
+void CheckTenant(const std::string& tenant, Violations& v) {
+  ledger::CheckString("tenant", tenant, ledger::kIdRule, ledger::Presence::kRequired, v);
+}
+
+// ReadAll and Subscribe: the tenant and the optional filters.
+absl::Status CheckFilteredRead(const std::string& tenant, const std::string& stream_prefix,
+                               const google::protobuf::RepeatedPtrField<std::string>& event_types) {
+  Violations v;
+  CheckTenant(tenant, v);
+  ledger::CheckString("stream_prefix", stream_prefix, ledger::kStreamNameRule, ledger::Presence::kOptional, v);
+  if (ledger::CheckCount("event_types", event_types.size(), 0, ledger::kEventTypeFiltersMax, v)) {
+    for (int i = 0; i < event_types.size(); ++i) {
+      ledger::CheckString(absl::StrCat("event_types[", i, "]"), event_types[i], ledger::kEventTypeRule,
+                          ledger::Presence::kRequired, v);
+    }
+  }
+  return v.ToStatus();
+}
+
+// A position argument past what exists. OUT_OF_RANGE rather than
+// INVALID_ARGUMENT (Abseil's guidance): the same request may become valid
+// once the log grows.
+absl::Status PastTheHead(std::string_view field, uint64_t value, uint64_t head) {
+  return absl::OutOfRangeError(absl::StrCat(AbslView(field), " ", value, " is past the head ", head));
+}
+
+// The first position a read from `from_position` considers must be at most
+// head + 1 (where the next event will go); 0 means 1.
+absl::Status CheckFromPosition(uint64_t from_position, uint64_t head) {
+  if (from_position > head + 1) return PastTheHead("from_position", from_position, head);
   return absl::OkStatus();
 }
 
-// A unary reactor that holds its read's lease on the budget until gRPC is
-// done with the call (the answer sent or the call cancelled).
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// A unary reactor that holds its read's lease on the read memory budget
+// until gRPC is done with the call (the answer sent or the call cancelled).
 class LeasedReactor final : public grpc::ServerUnaryReactor {
  public:
   void FinishWith(const absl::Status& status, std::unique_ptr<ByteLease> lease) {
@@ -67,24 +107,82 @@ grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const goog
   return reactor;
 }
 
-// A reactor finished at once with `status` (a request refused before it was
-// queued).
-grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+// A Subscribe refused before it starts: ends at once with the status.
+class RejectedSubscription : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
+ public:
+  explicit RejectedSubscription(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
+// The index gRPC gives `method` of `service`: the generated services add
+// their methods in proto order.
+int MethodIndex(const char* service, const char* method) {
+  const auto* s = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+  RCL_CHECK(s != nullptr) << service;
+  const auto* m = s->FindMethodByName(method);
+  RCL_CHECK(m != nullptr) << service << "/" << method;
+  return m->index();
 }
 
-absl::Status CheckEventTypes(const google::protobuf::RepeatedPtrField<std::string>& types) {
-  static_assert(kEventTypesMax == 64, "the message below names the limit");
-  if (types.size() > kEventTypesMax) return InvalidField("event_types", "at most 64 event types");
-  for (const std::string& t : types) {
-    if (t.size() > ledger::kEnvelopeStringSizeMax) return InvalidField("event_types", "each at most 256 bytes");
-  }
+template <class Request, class Response>
+using UnaryMethod =
+    std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, RequestPtr<Request>, Response*)>;
+
+absl::Status Admit(CallGate* gate) {
+  gate->calls_started.fetch_add(1, std::memory_order_relaxed);
+  if (gate->draining.load(std::memory_order_acquire)) return absl::UnavailableError("server is shutting down");
   return absl::OkStatus();
 }
 
+// A unary callback handler that takes the request's raw bytes, decodes them
+// (refusing invalid UTF-8 field by field) and calls `method`.
+template <class Request, class Response>
+grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Request, Response> method) {
+  return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
+                                         Response* resp) {
+        absl::Status admitted = Admit(gate);
+        if (!admitted.ok()) return Refuse(ctx, admitted);
+        auto request = std::make_shared<Request>();
+        absl::Status decoded = DecodeRequest(*bytes, request.get());
+        if (!decoded.ok()) return Refuse(ctx, decoded);
+        return method(ctx, std::move(request), resp);
+      });
+}
+
 }  // namespace
+
+#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                             \
+  MarkMethodCallback(MethodIndex(service, #Name),                                                          \
+                     DecodingHandler<Request, Response>(gate_,                                             \
+                         [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp) { \
+                           return Name(ctx, std::move(req), resp);                                         \
+                         }))
+
+LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate)
+    : ledger_(ledger), reads_(reads), hub_(hub), gate_(gate) {
+  RegisterMethods();
+}
+
+void LogServiceImpl::RegisterMethods() {
+  RCL_REGISTER_UNARY(kLogServiceName, ReadStream, rcl::v1::ReadStreamRequest, rcl::v1::ReadStreamResponse);
+  RCL_REGISTER_UNARY(kLogServiceName, ReadAll, rcl::v1::ReadAllRequest, rcl::v1::ReadAllResponse);
+  RCL_REGISTER_UNARY(kLogServiceName, Head, rcl::v1::HeadRequest, rcl::v1::HeadResponse);
+  RCL_REGISTER_UNARY(kLogServiceName, Verify, rcl::v1::VerifyRequest, rcl::v1::VerifyResponse);
+  RCL_REGISTER_UNARY(kLogServiceName, Digest, rcl::v1::DigestRequest, rcl::v1::DigestResponse);
+  MarkMethodCallback(
+      MethodIndex(kLogServiceName, "Subscribe"),
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, rcl::v1::SubscribeResponse>(
+          [this](grpc::CallbackServerContext* ctx,
+                 const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* {
+            absl::Status admitted = Admit(gate_);
+            if (!admitted.ok()) return new RejectedSubscription(admitted);
+            auto request = std::make_shared<rcl::v1::SubscribeRequest>();
+            absl::Status decoded = DecodeRequest(*bytes, request.get());
+            if (!decoded.ok()) return new RejectedSubscription(decoded);
+            return Subscribe(ctx, std::move(request));
+          }));
+}
 
 grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes, const google::protobuf::Message* resp,
                                                      std::function<absl::Status()> work) {
@@ -92,19 +190,25 @@ grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes, const google:
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext* ctx,
-                                                     const rcl::v1::ReadStreamRequest* req,
+                                                     RequestPtr<rcl::v1::ReadStreamRequest> req,
                                                      rcl::v1::ReadStreamResponse* resp) {
   return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
-    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
-    if (req->stream().empty() || req->stream().size() > ledger::kEnvelopeStringSizeMax) {
-      return InvalidField("stream", "must be 1-256 characters");
-    }
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    ledger::CheckString("stream", req->stream(), ledger::kStreamNameRule, ledger::Presence::kRequired, v);
+    RCL_RETURN_IF_ERROR(v.ToStatus());
     const ledger::EventStore& store = ledger_->store();
     RCL_ASSIGN_OR_RETURN(int64_t last, store.StreamLastVersion(req->tenant(), req->stream()));
     resp->set_stream_version(last);
-    uint64_t from = req->has_from_version() ? req->from_version()
-                    : req->backward()       ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
-                                            : 0;
+    // Forward, a read may start right after the last version (nothing yet);
+    // backward, at most at the last version.
+    uint64_t from_max = req->backward() ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
+                                        : static_cast<uint64_t>(last + 1);
+    if (req->has_from_version() && req->from_version() > from_max) {
+      return absl::OutOfRangeError(absl::StrCat("from_version ", req->from_version(),
+                                                " is past the stream's last version ", last));
+    }
+    uint64_t from = req->has_from_version() ? req->from_version() : req->backward() ? from_max : 0;
     uint32_t limit = PageSize(req->limit());
     RCL_ASSIGN_OR_RETURN(auto events,
                          store.ReadStream(req->tenant(), req->stream(), from, req->backward(), limit, kPageBytesMax));
@@ -125,20 +229,17 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* ctx,
-                                                  const rcl::v1::ReadAllRequest* req,
+                                                  RequestPtr<rcl::v1::ReadAllRequest> req,
                                                   rcl::v1::ReadAllResponse* resp) {
-  // The filter's shape is checked before the read is queued (a queued read
+  // The request's shape is checked before the read is queued (a queued read
   // holds its request).
-  absl::Status shape = CheckEventTypes(req->event_types());
-  if (shape.ok() && req->stream_prefix().size() > ledger::kEnvelopeStringSizeMax) {
-    shape = InvalidField("stream_prefix", "at most 256 bytes");
-  }
+  absl::Status shape = CheckFilteredRead(req->tenant(), req->stream_prefix(), req->event_types());
   if (!shape.ok()) return Refuse(ctx, shape);
   return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
-    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
+    uint64_t head = ledger_->head().position;
+    RCL_RETURN_IF_ERROR(CheckFromPosition(req->from_position(), head));
     EventFilter filter{req->tenant(), req->stream_prefix(),
                        std::vector<std::string>(req->event_types().begin(), req->event_types().end())};
-    uint64_t head = ledger_->head().position;
     uint64_t from = std::max<uint64_t>(req->from_position(), 1);
     uint32_t limit = PageSize(req->limit());
     uint64_t scanned_to = from - 1;
@@ -159,21 +260,15 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
 }
 
 grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
-    grpc::CallbackServerContext* ctx, const rcl::v1::SubscribeRequest* req) {
-  absl::Status tenant = CheckTenant(req->tenant());
-  if (tenant.ok()) tenant = CheckEventTypes(req->event_types());
-  if (!tenant.ok()) {
-    class Rejected : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
-     public:
-      explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Rejected(ToGrpcStatus(tenant));
-  }
+    grpc::CallbackServerContext* /*ctx*/, RequestPtr<rcl::v1::SubscribeRequest> req) {
+  absl::Status checked = CheckFilteredRead(req->tenant(), req->stream_prefix(), req->event_types());
+  if (checked.ok()) checked = CheckFromPosition(req->from_position(), ledger_->head().position);
+  if (!checked.ok()) return new RejectedSubscription(checked);
   return hub_->Start(*req);
 }
 
-grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx, const rcl::v1::HeadRequest* req,
+grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
+                                               RequestPtr<rcl::v1::HeadRequest> /*req*/,
                                                rcl::v1::HeadResponse* resp) {
   ledger::LogHead head = ledger_->head();  // in memory: no disk
   resp->set_position(head.position);
@@ -183,13 +278,19 @@ grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
+grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ctx,
+                                                 RequestPtr<rcl::v1::VerifyRequest> req,
                                                  rcl::v1::VerifyResponse* resp) {
   return OnReadPool(kVerifyReadBytes, resp, [this, req, resp]() -> absl::Status {
-    if (req->to_position() != 0 && req->to_position() < req->from_position()) {
+    uint64_t head = ledger_->head().position;
+    uint64_t from = std::max<uint64_t>(req->from_position(), 1);
+    if (req->to_position() != 0 && req->to_position() < from) {
       return InvalidField("to_position", "must not be before from_position");
     }
-    RCL_ASSIGN_OR_RETURN(ledger::VerifyResult r, ledger_->store().Verify(req->from_position(), req->to_position()));
+    if (req->to_position() > head) return PastTheHead("to_position", req->to_position(), head);
+    if (from > head) return PastTheHead("from_position", from, head);
+    uint64_t to = req->to_position() == 0 ? head : req->to_position();
+    RCL_ASSIGN_OR_RETURN(ledger::VerifyResult r, ledger_->store().Verify(from, to));
     resp->set_ok(r.ok);
     resp->set_from_position(r.from_position);
     resp->set_to_position(r.to_position);
@@ -201,7 +302,8 @@ grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ct
   });
 }
 
-grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
+grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ctx,
+                                                 RequestPtr<rcl::v1::DigestRequest> req,
                                                  rcl::v1::DigestResponse* resp) {
   return OnReadPool(kDigestReadBytes, resp, [this, req, resp]() -> absl::Status {
     ledger::LogHead head = ledger_->head();
@@ -213,15 +315,52 @@ grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ct
       resp->set_hash(ledger::HashHex(head.hash));
       return absl::OkStatus();
     }
-    if (req->position() > head.position) {
-      return absl::OutOfRangeError(absl::StrCat("position ", req->position(), " is past the head ", head.position));
-    }
+    if (req->position() > head.position) return PastTheHead("position", req->position(), head.position);
     RCL_ASSIGN_OR_RETURN(ledger::EventRecord e, ledger_->store().ReadEvent(req->position()));
     resp->set_position(e.position);
     resp->set_hash(ledger::HashHex(e.hash));
     return absl::OkStatus();
   });
 }
+
+LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate)
+    : ledger_(ledger), reads_(reads), gate_(gate) {
+  RegisterMethods();
+}
+
+void LedgerServiceImpl::RegisterMethods() {
+#define RCL_REGISTER_COMMAND(Name) \
+  RCL_REGISTER_UNARY(kLedgerServiceName, Name, rcl::v1::Name##Request, rcl::v1::CommandResponse)
+  RCL_REGISTER_COMMAND(RegisterPatient);
+  RCL_REGISTER_COMMAND(AddCoverage);
+  RCL_REGISTER_COMMAND(EndCoverage);
+  RCL_REGISTER_COMMAND(OpenEncounter);
+  RCL_REGISTER_COMMAND(RecordDiagnoses);
+  RCL_REGISTER_COMMAND(RecordCharge);
+  RCL_REGISTER_COMMAND(VoidCharge);
+  RCL_REGISTER_COMMAND(CompleteCoding);
+  RCL_REGISTER_COMMAND(CreateClaim);
+  RCL_REGISTER_COMMAND(ScrubClaim);
+  RCL_REGISTER_COMMAND(SubmitClaim);
+  RCL_REGISTER_COMMAND(AcknowledgeClaim);
+  RCL_REGISTER_COMMAND(ReplaceClaim);
+  RCL_REGISTER_COMMAND(VoidClaim);
+  RCL_REGISTER_COMMAND(RecordRemittance);
+  RCL_REGISTER_COMMAND(AdjudicateClaim);
+  RCL_REGISTER_COMMAND(ReverseAdjudication);
+  RCL_REGISTER_COMMAND(RecordProviderAdjustment);
+  RCL_REGISTER_COMMAND(AdjustClaim);
+  RCL_REGISTER_COMMAND(WriteOffClaim);
+  RCL_REGISTER_COMMAND(FileAppeal);
+  RCL_REGISTER_COMMAND(DecideAppeal);
+  RCL_REGISTER_COMMAND(ReceivePatientPayment);
+  RCL_REGISTER_COMMAND(IssuePatientStatement);
+  RCL_REGISTER_COMMAND(RefundPatient);
+#undef RCL_REGISTER_COMMAND
+  RCL_REGISTER_UNARY(kLedgerServiceName, GetClaim, rcl::v1::GetClaimRequest, rcl::v1::ClaimView);
+}
+
+#undef RCL_REGISTER_UNARY
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
                                                      const rcl::v1::CommandContext& context, rcl::v1::Command command,
@@ -253,7 +392,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
 
 #define RCL_COMMAND_RPC_IMPL(Name, field)                                                            \
   grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                                 \
-      grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, rcl::v1::CommandResponse* resp) { \
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, rcl::v1::CommandResponse* resp) { \
     rcl::v1::Command command;                                                                        \
     *command.mutable_##field() = req->command();                                                     \
     return Execute(ctx, req->context(), std::move(command), resp);                                   \
@@ -350,13 +489,19 @@ void ToClaimView(const ledger::ClaimState& c, rcl::v1::ClaimView* v) {
 }  // namespace
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContext* ctx,
-                                                      const rcl::v1::GetClaimRequest* req, rcl::v1::ClaimView* resp) {
+                                                      RequestPtr<rcl::v1::GetClaimRequest> req,
+                                                      rcl::v1::ClaimView* resp) {
   auto work = [this, req, resp]() -> absl::Status {
-    RCL_RETURN_IF_ERROR(CheckTenant(req->tenant()));
-    if (!ledger::IsValidId(req->claim_id())) return InvalidField("claim_id", "must be 1-64 characters of [A-Za-z0-9._-]");
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    ledger::CheckString("claim_id", req->claim_id(), ledger::kIdRule, ledger::Presence::kRequired, v);
+    RCL_RETURN_IF_ERROR(v.ToStatus());
+    uint64_t head = ledger_->head().position;
+    if (req->as_of_position() > head) return PastTheHead("as_of_position", req->as_of_position(), head);
+    uint64_t as_of = req->as_of_position() ? req->as_of_position() : head;
     RCL_ASSIGN_OR_RETURN(ledger::StreamState state,
                          ledger::LoadStreamState(ledger_->store(), req->tenant(), ledger::ClaimStream(req->claim_id()),
-                                                 req->as_of_position()));
+                                                 as_of));
     const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
     if (!state.exists() || claim == nullptr) {
       return absl::NotFoundError(absl::StrCat("claim ", req->claim_id(), " does not exist",
@@ -364,7 +509,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
     }
     ToClaimView(*claim, resp);
     resp->set_stream_version(state.version);
-    resp->set_as_of_position(req->as_of_position() ? req->as_of_position() : ledger_->head().position);
+    resp->set_as_of_position(as_of);
     return absl::OkStatus();
   };
   return ScheduleRead(reads_, kGetClaimReadBytes, resp, std::move(work));

@@ -2,10 +2,19 @@
 // LedgerService (commands). Thin: they check the request's shape, hand the
 // work to the ledger (commands) or to the read pool (reads) and answer from
 // there; no gRPC callback thread waits on disk.
+//
+// Every method is registered as a callback method that receives the raw
+// request bytes and decodes them itself (server/request_decoding.h), so that
+// a string field with invalid UTF-8 is INVALID_ARGUMENT naming the field
+// rather than gRPC's UNIMPLEMENTED. The handlers below then get the decoded
+// request, owned by a shared_ptr that lives as long as any work using it.
 #ifndef RCL_SERVER_SERVICES_H_
 #define RCL_SERVER_SERVICES_H_
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
 
 #include "ledger/ledger.h"
 #include "rcl/v1/api.grpc.pb.h"
@@ -21,14 +30,14 @@ inline constexpr uint32_t kPageMax = 1000;
 static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one store read");
 inline constexpr uint64_t kReadAllScanMax = 10'000;
 
-// Memory limits of requests and reads (docs/API.md, "Limits").
+template <class Request>
+using RequestPtr = std::shared_ptr<const Request>;
+
+// Memory limits of requests and reads (docs/API.md, "Memory limits").
 // Largest request gRPC accepts (it refuses bigger ones before parsing them):
 // four times the largest event payload, room for any valid command.
 inline constexpr size_t kRequestBytesMax = 256 * 1024;
 static_assert(kRequestBytesMax >= 4 * ledger::kPayloadSizeMax, "a valid command must fit in a request");
-// Event-type filters of ReadAll and Subscribe: at most this many, each at
-// most kEnvelopeStringSizeMax bytes; checked before the read is queued.
-inline constexpr int kEventTypesMax = 64;
 // A ReadStream or ReadAll page ends after the event that brings its events'
 // bytes to this (so a page can be short of `limit`).
 inline constexpr size_t kPageBytesMax = 4 << 20;
@@ -53,23 +62,31 @@ inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kRead
 inline constexpr size_t kGetClaimReadBytes = PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
 inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
 
-class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
- public:
-  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub)
-      : ledger_(ledger), reads_(reads), hub_(hub) {}
+// Shared by the services: counts the calls that reach a handler, and once
+// draining, answers every new call UNAVAILABLE at once. Shutdown drains
+// before it shuts gRPC down: gRPC 1.51 cancels (CANCELLED, not UNAVAILABLE)
+// every call it has received but not yet handed to a handler.
+struct CallGate {
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> calls_started{0};
+};
 
-  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, const rcl::v1::ReadStreamRequest* req,
-                                       rcl::v1::ReadStreamResponse* resp) override;
-  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, const rcl::v1::ReadAllRequest* req,
-                                    rcl::v1::ReadAllResponse* resp) override;
+class LogServiceImpl final : public rcl::v1::LogService::Service {
+ public:
+  LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate);
+
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadStreamRequest> req,
+                                 rcl::v1::ReadStreamResponse* resp);
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadAllRequest> req,
+                                 rcl::v1::ReadAllResponse* resp);
   grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                                  const rcl::v1::SubscribeRequest* req) override;
-  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, const rcl::v1::HeadRequest* req,
-                                 rcl::v1::HeadResponse* resp) override;
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, const rcl::v1::VerifyRequest* req,
-                                   rcl::v1::VerifyResponse* resp) override;
-  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, const rcl::v1::DigestRequest* req,
-                                   rcl::v1::DigestResponse* resp) override;
+                                                                  RequestPtr<rcl::v1::SubscribeRequest> req);
+  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HeadRequest> req,
+                                 rcl::v1::HeadResponse* resp);
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::VerifyRequest> req,
+                                 rcl::v1::VerifyResponse* resp);
+  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::DigestRequest> req,
+                                 rcl::v1::DigestResponse* resp);
 
  private:
   // Runs `work` on the read pool once `bytes` of the read budget are free,
@@ -77,19 +94,22 @@ class LogServiceImpl final : public rcl::v1::LogService::CallbackService {
   // from the budget until it is sent.
   grpc::ServerUnaryReactor* OnReadPool(size_t bytes, const google::protobuf::Message* resp,
                                        std::function<absl::Status()> work);
+  // Registers every method as a raw-bytes callback method (see above).
+  void RegisterMethods();
 
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   SubscriptionHub* hub_;
+  CallGate* gate_;
 };
 
-class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
+class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads) : ledger_(ledger), reads_(reads) {}
+  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate);
 
 #define RCL_COMMAND_RPC(Name)                                                                       \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const rcl::v1::Name##Request* req, \
-                                 rcl::v1::CommandResponse* resp) override;
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
+                                 rcl::v1::CommandResponse* resp);
   RCL_COMMAND_RPC(RegisterPatient)
   RCL_COMMAND_RPC(AddCoverage)
   RCL_COMMAND_RPC(EndCoverage)
@@ -117,14 +137,16 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::CallbackService {
   RCL_COMMAND_RPC(RefundPatient)
 #undef RCL_COMMAND_RPC
 
-  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, const rcl::v1::GetClaimRequest* req,
-                                     rcl::v1::ClaimView* resp) override;
+  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::GetClaimRequest> req,
+                                     rcl::v1::ClaimView* resp);
 
  private:
+  void RegisterMethods();
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const rcl::v1::CommandContext& context,
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
   WorkPool* reads_;
+  CallGate* gate_;
 };
 
 }  // namespace rcl::server

@@ -29,6 +29,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "ledger/input_rules.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "tests/testing/server_process.h"
@@ -175,7 +176,7 @@ TEST(MemoryTest, OversizedRequestsAreRefusedBeforeTheyAreParsed) {
     absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect((*server)->address(), ClientOptions(kTenant));
     ASSERT_TRUE(client.ok()) << client.status();
     v1::ReadAllRequest request;
-    for (int i = 0; i < 65; ++i) request.add_event_types("ChargeRecorded");
+    for (size_t i = 0; i <= ledger::kEventTypeFiltersMax; ++i) request.add_event_types("ChargeRecorded");
     absl::StatusOr<v1::ReadAllResponse> r = (*client)->ReadAll(request);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
     request.mutable_event_types()->DeleteSubrange(0, 1);
