@@ -238,9 +238,19 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("refund_id", c.refund_id(), v, true);
       return true;
     }
-    default:
-      return false;
+    case Command::kRegisterPatient:
+    case Command::kAddCoverage:
+    case Command::kEndCoverage:
+    case Command::kOpenEncounter:
+    case Command::kRecordDiagnoses:
+    case Command::kRecordCharge:
+    case Command::kVoidCharge:
+    case Command::kCompleteCoding:
+    case Command::KIND_NOT_SET:
+      return false;  // not a claims-to-cash command (ledger/validation.cc)
+      // No default: a command kind this switch forgets fails to compile.
   }
+  return false;
 }
 
 }  // namespace rcl::ledger

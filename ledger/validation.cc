@@ -326,9 +326,26 @@ void ValidateCommand(rcl::v1::Command* command, absl::CivilDay today, Violations
     case rcl::v1::Command::KIND_NOT_SET:
       v.Add("command", "no command given");
       break;
-    default:
+    case rcl::v1::Command::kCreateClaim:
+    case rcl::v1::Command::kScrubClaim:
+    case rcl::v1::Command::kSubmitClaim:
+    case rcl::v1::Command::kAcknowledgeClaim:
+    case rcl::v1::Command::kReplaceClaim:
+    case rcl::v1::Command::kVoidClaim:
+    case rcl::v1::Command::kRecordRemittance:
+    case rcl::v1::Command::kAdjudicateClaim:
+    case rcl::v1::Command::kReverseAdjudication:
+    case rcl::v1::Command::kRecordProviderAdjustment:
+    case rcl::v1::Command::kAdjustClaim:
+    case rcl::v1::Command::kWriteOffClaim:
+    case rcl::v1::Command::kFileAppeal:
+    case rcl::v1::Command::kDecideAppeal:
+    case rcl::v1::Command::kReceivePatientPayment:
+    case rcl::v1::Command::kIssuePatientStatement:
+    case rcl::v1::Command::kRefundPatient:
       if (!ValidateClaimCommand(command, today, v)) v.Add("command", "unknown command");
       break;
+      // No default: a command kind this switch forgets fails to compile.
   }
 }
 
