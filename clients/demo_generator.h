@@ -123,7 +123,7 @@ class Generator {
   absl::Status PostAdjudication(absl::CivilDay day, const std::string& remit_id,
                                 PlannedAdjudication& planned);
 
-  // demo_rules.cc: the ledger's claim rules (ledger/claim_rules.cc,
+  // demo_rules.cc: the ledger's claim rules (ledger/rules/claim_rules.cc,
   // adjudication.cc) as the model folds them. Claims to settle are named by
   // id: the ledger settles them in id order.
   using ClaimSet = std::set<std::string>;

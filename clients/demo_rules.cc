@@ -3,7 +3,7 @@
 // transfer of the patient share to the next payer's claim, balance moved off
 // replaced and voided claims, and settling (write-offs taken back, patient
 // credit applied or returned). No commands are sent here: these mirror what
-// the ledger does (ledger/claim_rules.cc, adjudication.cc) so that the
+// the ledger does (ledger/rules/claim_rules.cc, adjudication.cc) so that the
 // generator never sends a command the ledger rejects.
 #include <algorithm>
 #include <iterator>

@@ -9,12 +9,12 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "ledger/commands.h"
+#include "ledger/rules/commands.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
 #include "ledger/state_cache.h"
 #include "ledger/status.h"
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {

@@ -34,8 +34,8 @@
 #include "absl/time/time.h"
 #include "rocksdb/write_batch.h"
 #include "ledger/bounded_queue.h"
-#include "ledger/commands.h"
-#include "ledger/event_store.h"
+#include "ledger/rules/commands.h"
+#include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
 
 namespace rcl::ledger {

@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "ledger/event_store.h"
-#include "ledger/state.h"
+#include "ledger/storage/event_store.h"
+#include "ledger/rules/state.h"
 
 namespace rcl::ledger {
 

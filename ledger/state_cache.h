@@ -17,7 +17,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "ledger/state_size.h"
 
 namespace rcl::ledger {

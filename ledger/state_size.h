@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 
 namespace rcl::ledger {
 

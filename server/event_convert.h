@@ -2,7 +2,7 @@
 #ifndef RCL_SERVER_EVENT_CONVERT_H_
 #define RCL_SERVER_EVENT_CONVERT_H_
 
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 #include "rcl/v1/api.pb.h"
 
 namespace rcl::server {

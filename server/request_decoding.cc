@@ -9,7 +9,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "ledger/input_rules.h"
+#include "ledger/rules/input_rules.h"
 #include "ledger/status.h"
 
 namespace rcl::server {

@@ -29,7 +29,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "ledger/input_rules.h"
+#include "ledger/rules/input_rules.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "tests/testing/server_process.h"

@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/claims_fixture.h"
 

@@ -30,7 +30,7 @@
 #include "gtest/gtest.h"
 #include "ledger/money.h"
 #include "ledger/replay.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/claims_fixture.h"
 

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/claims_fixture.h"
 

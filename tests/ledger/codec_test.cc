@@ -2,7 +2,7 @@
 // round trip exactly, the hash covers every field, undecodable bytes are
 // DATA_LOSS (never a crash or a half-decoded event), and keys sort the way the
 // log and the stream index rely on.
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -3,7 +3,7 @@
 // naming the rule and the entity, and nothing written; malformed requests are
 // refused at Submit() with INVALID_ARGUMENT; and the happy path records the
 // expected events, versions, normalized codes and balanced postings.
-#include "ledger/commands.h"
+#include "ledger/rules/commands.h"
 
 #include <cstdint>
 #include <map>
@@ -18,10 +18,10 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 #include "ledger/ledger.h"
 #include "ledger/postings.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "ledger/status.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/ledger_fixture.h"

@@ -1,4 +1,4 @@
-#include "ledger/input_rules.h"
+#include "ledger/rules/input_rules.h"
 
 #include <string>
 

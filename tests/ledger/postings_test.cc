@@ -3,10 +3,10 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "tests/testing/ledger_fixture.h"
 
 namespace rcl::ledger {

@@ -1,4 +1,4 @@
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 #include <functional>
 #include <string>

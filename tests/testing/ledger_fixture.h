@@ -23,9 +23,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "ledger/codec.h"
-#include "ledger/commands.h"
-#include "ledger/event_store.h"
+#include "ledger/storage/codec.h"
+#include "ledger/rules/commands.h"
+#include "ledger/storage/event_store.h"
 #include "ledger/ledger.h"
 #include "rcl/v1/events.pb.h"
 

@@ -1,10 +1,10 @@
 // Stream state: the aggregates, their names, and ApplyEvent, which folds an
-// event through the fold table (ledger/fold.h). Patient and encounter events
-// fold here; claim-side events in ledger/claim_state.cc.
-#include "ledger/state.h"
+// event through the fold table (ledger/rules/fold.h). Patient and encounter events
+// fold here; claim-side events in ledger/rules/claim_state.cc.
+#include "ledger/rules/state.h"
 
 #include "absl/strings/str_cat.h"
-#include "ledger/fold.h"
+#include "ledger/rules/fold.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
 

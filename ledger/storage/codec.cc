@@ -1,4 +1,4 @@
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>

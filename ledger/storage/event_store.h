@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "ledger/codec.h"
+#include "ledger/storage/codec.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 

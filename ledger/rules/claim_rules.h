@@ -16,9 +16,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/commands.h"
+#include "ledger/rules/commands.h"
 #include "ledger/money.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger::claim_rules {

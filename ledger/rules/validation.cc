@@ -1,4 +1,4 @@
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 #include <cstdint>
 #include <optional>
@@ -9,8 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "ledger/claim_validation.h"
-#include "ledger/input_rules.h"
+#include "ledger/rules/claim_validation.h"
+#include "ledger/rules/input_rules.h"
 #include "ledger/money.h"
 #include "ledger/status.h"
 

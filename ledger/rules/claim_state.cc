@@ -1,10 +1,10 @@
 // Folding claim-side events (claims, remittances, appeals, the patient
 // account) into stream state: one Apply function per event, registered in
-// the fold table (ledger/fold.h). See ledger/state.h.
+// the fold table (ledger/rules/fold.h). See ledger/rules/state.h.
 #include "absl/strings/str_cat.h"
-#include "ledger/fold.h"
+#include "ledger/rules/fold.h"
 #include "ledger/postings.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "rcl/v1/events.pb.h"
 
 namespace rcl::ledger {

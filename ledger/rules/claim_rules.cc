@@ -1,10 +1,10 @@
 // The lifecycle steps the claims-to-cash deciders share. See claim_rules.h;
 // the rules are written down in docs/API.md ("Claim lifecycle and the books").
-#include "ledger/claim_rules.h"
+#include "ledger/rules/claim_rules.h"
 
 #include <algorithm>
 
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 namespace rcl::ledger::claim_rules {
 

@@ -1,4 +1,4 @@
-#include "ledger/event_store.h"
+#include "ledger/storage/event_store.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claim_rules.h"
+#include "ledger/rules/claim_rules.h"
 
 namespace rcl::ledger::claim_rules {
 namespace {

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claim_rules.h"
-#include "ledger/validation.h"
+#include "ledger/rules/claim_rules.h"
+#include "ledger/rules/validation.h"
 
 namespace rcl::ledger::claim_rules {
 namespace {

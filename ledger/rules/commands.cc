@@ -1,12 +1,12 @@
-#include "ledger/commands.h"
+#include "ledger/rules/commands.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claim_rules.h"
+#include "ledger/rules/claim_rules.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 namespace rcl::ledger {
 namespace {
@@ -134,7 +134,7 @@ absl::StatusOr<Decision> DecideOpenEncounter(const rcl::v1::OpenEncounter& c, St
   return d;
 }
 
-// Must match ledger/validation.h's kDiagnosesPerEncounterMax (837P allows 12).
+// Must match ledger/rules/validation.h's kDiagnosesPerEncounterMax (837P allows 12).
 constexpr size_t kEncounterDiagnosesMax = 12;
 static_assert(kEncounterDiagnosesMax == static_cast<size_t>(kDiagnosesPerEncounterMax),
               "the rule and request validation must allow the same number of diagnoses");

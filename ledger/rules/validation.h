@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "ledger/input_rules.h"
+#include "ledger/rules/input_rules.h"
 #include "ledger/status.h"
 #include "rcl/v1/events.pb.h"
 

@@ -1,4 +1,4 @@
-#include "ledger/claim_validation.h"
+#include "ledger/rules/claim_validation.h"
 
 #include <algorithm>
 #include <set>
@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/money.h"
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 namespace rcl::ledger {
 namespace {
@@ -247,7 +247,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kVoidCharge:
     case Command::kCompleteCoding:
     case Command::KIND_NOT_SET:
-      return false;  // not a claims-to-cash command (ledger/validation.cc)
+      return false;  // not a claims-to-cash command (ledger/rules/validation.cc)
       // No default: a command kind this switch forgets fails to compile.
   }
   return false;

@@ -6,7 +6,7 @@
 #define RCL_LEDGER_CLAIM_VALIDATION_H_
 
 #include "absl/time/civil_time.h"
-#include "ledger/input_rules.h"
+#include "ledger/rules/input_rules.h"
 #include "ledger/status.h"
 #include "rcl/v1/events.pb.h"
 

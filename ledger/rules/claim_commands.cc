@@ -8,12 +8,12 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/claim_rules.h"
-#include "ledger/commands.h"
+#include "ledger/rules/claim_rules.h"
+#include "ledger/rules/commands.h"
 #include "ledger/money.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
-#include "ledger/validation.h"
+#include "ledger/rules/validation.h"
 
 namespace rcl::ledger::claim_rules {
 namespace {

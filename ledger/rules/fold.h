@@ -2,7 +2,7 @@
 // small Apply function that folds that event into its stream's aggregate
 // (the decider shape: one Decide* per command, one Apply* per event). The
 // table is built once, on first use, from the registrations in
-// ledger/state.cc (patients, encounters) and ledger/claim_state.cc (claims,
+// ledger/rules/state.cc (patients, encounters) and ledger/rules/claim_state.cc (claims,
 // remittances, appeals, the patient account); it is read-only afterwards,
 // so any thread may fold.
 #ifndef RCL_LEDGER_FOLD_H_
@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/postings.h"
-#include "ledger/state.h"
+#include "ledger/rules/state.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger::fold {
@@ -82,8 +82,8 @@ void Register(FoldTable* table, FoldFn fn) {
   table->emplace(Event::descriptor()->name(), fn);
 }
 
-void AddPatientAndEncounterFolds(FoldTable* table);  // ledger/state.cc
-void AddClaimSideFolds(FoldTable* table);            // ledger/claim_state.cc
+void AddPatientAndEncounterFolds(FoldTable* table);  // ledger/rules/state.cc
+void AddClaimSideFolds(FoldTable* table);            // ledger/rules/claim_state.cc
 
 }  // namespace rcl::ledger::fold
 
