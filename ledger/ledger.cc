@@ -413,15 +413,51 @@ void Ledger::CompleterLoop() {
   }
 }
 
+// What one batch's decisions share. Sequencer thread only.
+struct Ledger::BatchContext {
+  explicit BatchContext(Ledger* ledger) : view(ledger, &overlay) {}
+  DecidedBatch out;
+  absl::flat_hash_map<std::string, StreamState> overlay;  // this batch's effects, by StateKey
+  BatchView view;
+  std::unique_ptr<rocksdb::WriteBatch> write_batch = std::make_unique<rocksdb::WriteBatch>();
+  uint64_t first_position = 0;
+  uint64_t next_position = 0;
+  Hash chain{};
+  int64_t recorded_at_us = 0;
+  // Last version written by this batch, per stream (StateKey).
+  absl::flat_hash_map<std::string, int64_t> versions;
+  size_t written_commands = 0;
+};
+
+// The sequencer's one batch, in named steps: forget what is durable, then
+// per command: the idempotency check, the expected-version check, decide and
+// apply (undone on failure), extend the chain, record the command; finally
+// publish the states later batches decide on.
 Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   SequencerState& w = *sequencer_state_;
-  DecidedBatch out;
-  out.seq = w.next_seq++;
-  out.results.assign(batch.size(), absl::UnknownError("not decided"));
-  // Forget in-flight command ids and unpin stream states whose batch is
-  // durable: the store answers for them now.
+  BatchContext ctx(this);
+  ctx.out.seq = w.next_seq++;
+  ctx.out.results.assign(batch.size(), absl::UnknownError("not decided"));
+  ForgetDurable(ctx.out.seq);
+  ctx.first_position = ctx.next_position = w.next_position;
+  ctx.chain = w.last_hash;
+  ctx.out.head_before = LogHead{ctx.first_position - 1, w.last_hash, w.last_recorded_at_us};
+  ctx.recorded_at_us = std::max(NowUs(), w.last_recorded_at_us);
+  RCL_CHECK(ctx.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us would go back";
+  ctx.view.set_today(absl::ToCivilDay(absl::FromUnixMicros(ctx.recorded_at_us), absl::UTCTimeZone()));
+  for (size_t i = 0; i < batch.size(); ++i) ctx.out.results[i] = DecideOne(ctx, batch[i]);
+  ctx.view.ReleasePins();
+  PublishBatch(ctx);
+  ctx.out.commands = std::move(batch);
+  return std::move(ctx.out);
+}
+
+// Sequencer thread. Forgets in-flight command ids and unpins stream states
+// whose batch is durable: the store answers for them now.
+void Ledger::ForgetDurable(uint64_t seq) {
+  SequencerState& w = *sequencer_state_;
   uint64_t durable = durable_seq_.load(std::memory_order_acquire);
-  RCL_CHECK(durable < out.seq) << "batch " << out.seq << " decided after durable batch " << durable;
+  RCL_CHECK(durable < seq) << "batch " << seq << " decided after durable batch " << durable;
   while (!w.in_flight_order.empty() && w.in_flight_order.front().first <= durable) {
     auto it = w.in_flight.find(w.in_flight_order.front().second);
     if (it != w.in_flight.end() && it->second.seq <= durable) w.in_flight.erase(it);
@@ -432,229 +468,218 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
     if (it != w.pinned.end() && it->second.seq <= durable) w.pinned.erase(it);
     w.pinned_order.pop_front();
   }
+}
 
-  absl::flat_hash_map<std::string, StreamState> overlay;
-  BatchView view(this, &overlay);
-  auto wb = std::make_unique<rocksdb::WriteBatch>();
-  std::vector<absl::StatusOr<CommandResult>>& results = out.results;
-
-  const uint64_t first_position = w.next_position;
-  uint64_t next_position = w.next_position;
-  Hash chain = w.last_hash;
-  out.head_before.position = first_position - 1;
-  out.head_before.hash = chain;
-  out.head_before.recorded_at_us = w.last_recorded_at_us;
-  int64_t recorded_at = std::max(NowUs(), w.last_recorded_at_us);
-  RCL_CHECK(recorded_at >= w.last_recorded_at_us) << "recorded_at_us would go back";
-  // Last version written by this batch, per stream (StateKey).
-  absl::flat_hash_map<std::string, int64_t> batch_versions;
-  view.set_today(absl::ToCivilDay(absl::FromUnixMicros(recorded_at), absl::UTCTimeZone()));
-  size_t written_commands = 0;
-
-  for (size_t i = 0; i < batch.size(); ++i) {
-    CommandRequest& req = batch[i].request;
-    view.set_tenant(req.tenant);
-    view.ReleasePins();
-    std::string command_key;
-    if (!req.command_id.empty()) {
-      command_key = CommandKey(req.tenant, req.command_id);
-      // Idempotency: the same id decided earlier (this batch or one not yet
-      // durable), or already stored.
-      if (auto it = w.in_flight.find(command_key); it != w.in_flight.end()) {
-        results[i] = it->second.fingerprint == batch[i].fingerprint
-                         ? absl::StatusOr<CommandResult>(it->second.result)
-                         : absl::StatusOr<CommandResult>(absl::AlreadyExistsError(
-                               "command id was already used for a different command"));
-        continue;
-      }
-      auto stored = store_->GetCommand(req.tenant, req.command_id);
-      if (!stored.ok()) {
-        results[i] = stored.status();
-        continue;
-      }
-      if (stored->has_value()) {
-        rcl::v1::CommandRecord record;
-        if (!record.ParseFromString(**stored)) {
-          results[i] = absl::DataLossError("undecodable command record");
-        } else if (record.fingerprint() != batch[i].fingerprint) {
-          results[i] = absl::AlreadyExistsError("command id was already used for a different command");
-        } else {
-          results[i] = FromRecord(record, req.command_id);
-        }
-        continue;
-      }
-    }
-
-    std::string primary = CommandStream(req.command);
-    if (req.expected_version.has_value()) {
-      auto current = view.Get(primary);
-      if (!current.ok()) {
-        results[i] = current.status();
-        continue;
-      }
-      if ((*current)->version != *req.expected_version) {
-        results[i] = absl::AbortedError(absl::StrCat("expected version ", *req.expected_version, " of ", primary,
-                                                     " but it is at ", (*current)->version));
-        continue;
-      }
-    }
-    absl::StatusOr<Decision> decision =
-        options_.decide ? options_.decide(req.command, view) : Decide(req.command, view);
-    if (!decision.ok()) {
-      results[i] = decision.status();
-      continue;
-    }
-    if (decision->events.empty()) {
-      results[i] = absl::InternalError("command decided no events");
-      continue;
-    }
-    if (decision->events.size() > kEventsPerCommandMax) {
-      results[i] = absl::FailedPreconditionError("command would append too many events");
-      continue;
-    }
-
-    // Apply to the overlay first (it can fail on corrupt stored state), then
-    // append to the batch.
-    CommandResult result;
-    result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
-    result.stream = primary;
-    std::vector<EventRecord> records;
-    records.reserve(decision->events.size());
-    absl::Status applied = absl::OkStatus();
-    // Overlay entries as they were before this command: a copy when an entry
-    // already held this batch's earlier effects, nullopt when this command
-    // creates it (undo = erase; the cached state underneath is untouched).
-    absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
-    for (NewEvent& ne : decision->events) {
-      static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
-      if (ne.payload.size() > kPayloadSizeMax) {
-        applied = absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
-        break;
-      }
-      if (ne.stream.empty() || ne.stream.size() > kEnvelopeStringSizeMax || ne.type.size() > kEnvelopeStringSizeMax ||
-          ne.effective_date.size() > kEnvelopeStringSizeMax) {
-        applied = absl::InternalError("event envelope field outside its limits");
-        break;
-      }
-      std::string key = StateKey(req.tenant, ne.stream);
-      if (!undo.contains(key)) {
-        auto existing = overlay.find(key);
-        undo.emplace(key, existing == overlay.end() ? std::nullopt : std::optional<StreamState>(existing->second));
-      }
-      auto state = view.Mutable(ne.stream);
-      if (!state.ok()) {
-        applied = state.status();
-        break;
-      }
-      EventRecord e;
-      e.position = next_position + records.size();
-      e.version = static_cast<uint64_t>((*state)->version + 1);
-      e.recorded_at_us = recorded_at;
-      e.tenant = req.tenant;
-      e.stream = ne.stream;
-      e.type = ne.type;
-      e.event_id = NewUuid();
-      e.command_id = result.command_id;
-      e.correlation_id = req.correlation_id;
-      e.causation_id = req.causation_id;
-      e.actor = req.actor;
-      e.effective_date = ne.effective_date;
-      e.payload = std::move(ne.payload);
-      applied = ApplyEvent(*state, e.version, e.type, e.payload);
-      if (!applied.ok()) break;
-      RCL_CHECK((*state)->version == static_cast<int64_t>(e.version))
-          << "stream " << e.stream << " at version " << (*state)->version << " after applying version " << e.version;
-      if (e.stream == primary) result.stream_version = e.version;
-      records.push_back(std::move(e));
-    }
-    if (!applied.ok()) {
-      for (auto& [key, before] : undo) {
-        if (before.has_value()) {
-          overlay[key] = *std::move(before);
-        } else {
-          overlay.erase(key);
-        }
-      }
-      results[i] = applied;
-      continue;
-    }
-
-    for (EventRecord& e : records) {
-      // What is about to be written: the next position, the stream's next
-      // version, time not going back, balanced postings.
-      RCL_CHECK(e.position == next_position + result.event_ids.size())
-          << "position " << e.position << " where " << next_position + result.event_ids.size() << " is next";
-      std::string key = StateKey(e.tenant, e.stream);
-      auto [last, first_in_batch] = batch_versions.try_emplace(key, 0);
-      if (first_in_batch) last->second = view.BaseVersion(key);
-      RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
-          << "stream " << e.stream << " version " << e.version << " after version " << last->second;
-      last->second = static_cast<int64_t>(e.version);
-      RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us goes back at position " << e.position;
-      absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
-      RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream << ": "
-                               << balanced.message();
-      const std::string record = SealRecord(chain, &e);
-      chain = e.hash;
-      wb->Put(store_->log_family(), PositionKey(e.position), record);
-      std::string position_value;
-      PutBigEndian64(&position_value, e.position);
-      wb->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
-      result.event_ids.push_back(e.event_id);
-    }
-    next_position += records.size();
-    result.position = next_position - 1;
-    if (!req.command_id.empty()) {
-      rcl::v1::CommandRecord record;
-      record.set_fingerprint(batch[i].fingerprint);
-      record.set_position(result.position);
-      record.set_stream(result.stream);
-      record.set_stream_version(result.stream_version);
-      for (const auto& id : result.event_ids) record.add_event_ids(id);
-      record.set_recorded_at_us(recorded_at);
-      wb->Put(store_->command_family(), command_key, record.SerializeAsString());
-      w.in_flight[command_key] = SequencerState::InFlight{out.seq, batch[i].fingerprint, result};
-      w.in_flight_order.emplace_back(out.seq, command_key);
-    }
-    results[i] = std::move(result);
-    ++written_commands;
+// Sequencer thread. One command of the batch: its result, and on success its
+// events in the batch's write.
+absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending& pending) {
+  const CommandRequest& req = pending.request;
+  ctx.view.set_tenant(req.tenant);
+  ctx.view.ReleasePins();
+  std::string command_key;
+  if (!req.command_id.empty()) {
+    command_key = CommandKey(req.tenant, req.command_id);
+    std::optional<absl::StatusOr<CommandResult>> seen = CheckIdempotency(pending, command_key);
+    if (seen.has_value()) return *std::move(seen);
   }
-  view.ReleasePins();
+  const std::string primary = CommandStream(req.command);
+  RCL_RETURN_IF_ERROR(CheckExpectedVersion(ctx.view, req, primary));
+  CommandResult result;
+  result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
+  result.stream = primary;
+  RCL_ASSIGN_OR_RETURN(std::vector<EventRecord> records, DecideAndApply(ctx, req, &result));
+  ExtendChain(ctx, &records, &result);
+  if (!command_key.empty()) RecordCommand(ctx, pending, command_key, result);
+  ++ctx.written_commands;
+  return result;
+}
 
-  // The states later batches decide on are exactly what this batch wrote.
-  RCL_CHECK(overlay.size() == batch_versions.size())
-      << overlay.size() << " streams changed, " << batch_versions.size() << " written";
-  for (const auto& [key, state] : overlay) {
-    auto written = batch_versions.find(key);
-    RCL_CHECK(written != batch_versions.end() && written->second == state.version)
+// Sequencer thread. The same command id decided earlier (in this batch or
+// one not yet durable) or already stored: its original result, or
+// ALREADY_EXISTS for another command. nullopt when the id is new.
+std::optional<absl::StatusOr<CommandResult>> Ledger::CheckIdempotency(const Pending& pending,
+                                                                      const std::string& command_key) {
+  SequencerState& w = *sequencer_state_;
+  const CommandRequest& req = pending.request;
+  if (auto it = w.in_flight.find(command_key); it != w.in_flight.end()) {
+    if (it->second.fingerprint != pending.fingerprint) {
+      return absl::AlreadyExistsError("command id was already used for a different command");
+    }
+    return it->second.result;
+  }
+  auto stored = store_->GetCommand(req.tenant, req.command_id);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::nullopt;
+  rcl::v1::CommandRecord record;
+  if (!record.ParseFromString(**stored)) return absl::DataLossError("undecodable command record");
+  if (record.fingerprint() != pending.fingerprint) {
+    return absl::AlreadyExistsError("command id was already used for a different command");
+  }
+  return FromRecord(record, req.command_id);
+}
+
+// Sequencer thread. ABORTED when the command's stream is not at the version
+// the command expects.
+absl::Status Ledger::CheckExpectedVersion(BatchView& view, const CommandRequest& req, const std::string& primary) {
+  if (!req.expected_version.has_value()) return absl::OkStatus();
+  RCL_ASSIGN_OR_RETURN(const StreamState* current, view.Get(primary));
+  if (current->version != *req.expected_version) {
+    return absl::AbortedError(absl::StrCat("expected version ", *req.expected_version, " of ", primary,
+                                           " but it is at ", current->version));
+  }
+  return absl::OkStatus();
+}
+
+// Sequencer thread. Decides the command against the batch's view and folds
+// its events into the overlay; on any failure the overlay is as before.
+absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ctx, const CommandRequest& req,
+                                                                CommandResult* result) {
+  RCL_ASSIGN_OR_RETURN(Decision decision,
+                       options_.decide ? options_.decide(req.command, ctx.view) : Decide(req.command, ctx.view));
+  if (decision.events.empty()) return absl::InternalError("command decided no events");
+  if (decision.events.size() > kEventsPerCommandMax) {
+    return absl::FailedPreconditionError("command would append too many events");
+  }
+  // Overlay entries as they were before this command: a copy when an entry
+  // already held this batch's earlier effects, nullopt when this command
+  // creates it (undo = erase; the cached state underneath is untouched).
+  absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
+  std::vector<EventRecord> records;
+  records.reserve(decision.events.size());
+  absl::Status applied = absl::OkStatus();
+  for (NewEvent& ne : decision.events) {
+    std::string key = StateKey(req.tenant, ne.stream);
+    if (!undo.contains(key)) {
+      auto existing = ctx.overlay.find(key);
+      undo.emplace(key, existing == ctx.overlay.end() ? std::nullopt : std::optional<StreamState>(existing->second));
+    }
+    applied = ApplyNewEvent(ctx, req, records.size(), &ne, result, &records);
+    if (!applied.ok()) break;
+  }
+  if (applied.ok()) return records;
+  for (auto& [key, before] : undo) {
+    if (before.has_value()) {
+      ctx.overlay[key] = *std::move(before);
+    } else {
+      ctx.overlay.erase(key);
+    }
+  }
+  return applied;
+}
+
+// Sequencer thread. The envelope of one new event, folded into the overlay.
+absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index, NewEvent* ne,
+                                   CommandResult* result, std::vector<EventRecord>* records) {
+  static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
+  if (ne->payload.size() > kPayloadSizeMax) {
+    return absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
+  }
+  if (ne->stream.empty() || ne->stream.size() > kEnvelopeStringSizeMax || ne->type.size() > kEnvelopeStringSizeMax ||
+      ne->effective_date.size() > kEnvelopeStringSizeMax) {
+    return absl::InternalError("event envelope field outside its limits");
+  }
+  RCL_ASSIGN_OR_RETURN(StreamState * state, ctx.view.Mutable(ne->stream));
+  EventRecord e;
+  e.position = ctx.next_position + index;
+  e.version = static_cast<uint64_t>(state->version + 1);
+  e.recorded_at_us = ctx.recorded_at_us;
+  e.tenant = req.tenant;
+  e.stream = ne->stream;
+  e.type = ne->type;
+  e.event_id = NewUuid();
+  e.command_id = result->command_id;
+  e.correlation_id = req.correlation_id;
+  e.causation_id = req.causation_id;
+  e.actor = req.actor;
+  e.effective_date = ne->effective_date;
+  e.payload = std::move(ne->payload);
+  RCL_RETURN_IF_ERROR(ApplyEvent(state, e.version, e.type, e.payload));
+  RCL_CHECK(state->version == static_cast<int64_t>(e.version))
+      << "stream " << e.stream << " at version " << state->version << " after applying version " << e.version;
+  if (e.stream == result->stream) result->stream_version = e.version;
+  records->push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+// Sequencer thread. Checks what is about to be written (the next position,
+// the stream's next version, time not going back, balanced postings), seals
+// each record into the hash chain and puts it and its stream index entry
+// into the batch's write.
+void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, CommandResult* result) {
+  SequencerState& w = *sequencer_state_;
+  for (EventRecord& e : *records) {
+    RCL_CHECK(e.position == ctx.next_position + result->event_ids.size())
+        << "position " << e.position << " where " << ctx.next_position + result->event_ids.size() << " is next";
+    std::string key = StateKey(e.tenant, e.stream);
+    auto [last, first_in_batch] = ctx.versions.try_emplace(key, 0);
+    if (first_in_batch) last->second = ctx.view.BaseVersion(key);
+    RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
+        << "stream " << e.stream << " version " << e.version << " after version " << last->second;
+    last->second = static_cast<int64_t>(e.version);
+    RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us goes back at position " << e.position;
+    absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
+    RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream << ": "
+                             << balanced.message();
+    const std::string record = SealRecord(ctx.chain, &e);
+    ctx.chain = e.hash;
+    ctx.write_batch->Put(store_->log_family(), PositionKey(e.position), record);
+    std::string position_value;
+    PutBigEndian64(&position_value, e.position);
+    ctx.write_batch->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
+    result->event_ids.push_back(e.event_id);
+  }
+  ctx.next_position += records->size();
+  result->position = ctx.next_position - 1;
+}
+
+// Sequencer thread. The command id's record (idempotency forever), and the
+// id in flight until this batch is durable.
+void Ledger::RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
+                           const CommandResult& result) {
+  SequencerState& w = *sequencer_state_;
+  rcl::v1::CommandRecord record;
+  record.set_fingerprint(pending.fingerprint);
+  record.set_position(result.position);
+  record.set_stream(result.stream);
+  record.set_stream_version(result.stream_version);
+  for (const auto& id : result.event_ids) record.add_event_ids(id);
+  record.set_recorded_at_us(ctx.recorded_at_us);
+  ctx.write_batch->Put(store_->command_family(), command_key, record.SerializeAsString());
+  w.in_flight[command_key] = SequencerState::InFlight{ctx.out.seq, pending.fingerprint, result};
+  w.in_flight_order.emplace_back(ctx.out.seq, command_key);
+}
+
+// Sequencer thread. The states later batches decide on are exactly what this
+// batch wrote; they go to the cache and stay pinned until the batch is
+// durable (the cache may evict them before then, and the store does not have
+// them yet). Optimistic: if this batch's write fails, the writer fails it and
+// every batch after it.
+void Ledger::PublishBatch(BatchContext& ctx) {
+  SequencerState& w = *sequencer_state_;
+  RCL_CHECK(ctx.overlay.size() == ctx.versions.size())
+      << ctx.overlay.size() << " streams changed, " << ctx.versions.size() << " written";
+  for (const auto& [key, state] : ctx.overlay) {
+    auto written = ctx.versions.find(key);
+    RCL_CHECK(written != ctx.versions.end() && written->second == state.version)
         << "a stream's state is not at the version this batch wrote";
   }
-  if (next_position != first_position) {
-    // Optimistic: later batches are decided on this state. If this batch's
-    // write fails, the writer fails it and every batch after it.
-    // The new states stay pinned until this batch is durable: the cache
-    // may evict them before then, and the store does not have them yet.
-    for (auto& [key, state] : overlay) {
-      auto shared = std::make_shared<const StreamState>(std::move(state));
-      w.cache.Put(key, shared);
-      w.pinned[key] = SequencerState::Pinned{out.seq, std::move(shared)};
-      w.pinned_order.emplace_back(out.seq, key);
-    }
-    RCL_CHECK(w.pinned.size() <= w.pinned_order.size() && w.pinned_order.size() <= w.pinned_max)
-        << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size()
-        << " entries, bound " << w.pinned_max;
-    w.next_position = next_position;
-    w.last_hash = chain;
-    w.last_recorded_at_us = recorded_at;
-    out.write_batch = std::move(wb);
-    out.head_after.position = next_position - 1;
-    out.head_after.hash = chain;
-    out.head_after.recorded_at_us = recorded_at;
-    RCL_CHECK(out.head_after.position > out.head_before.position);
-    out.written_commands = written_commands;
+  if (ctx.next_position == ctx.first_position) return;  // nothing to write
+  for (auto& [key, state] : ctx.overlay) {
+    auto shared = std::make_shared<const StreamState>(std::move(state));
+    w.cache.Put(key, shared);
+    w.pinned[key] = SequencerState::Pinned{ctx.out.seq, std::move(shared)};
+    w.pinned_order.emplace_back(ctx.out.seq, key);
   }
-  out.commands = std::move(batch);
-  return out;
+  RCL_CHECK(w.pinned.size() <= w.pinned_order.size() && w.pinned_order.size() <= w.pinned_max)
+      << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size() << " entries, bound "
+      << w.pinned_max;
+  w.next_position = ctx.next_position;
+  w.last_hash = ctx.chain;
+  w.last_recorded_at_us = ctx.recorded_at_us;
+  ctx.out.write_batch = std::move(ctx.write_batch);
+  ctx.out.head_after = LogHead{ctx.next_position - 1, ctx.chain, ctx.recorded_at_us};
+  RCL_CHECK(ctx.out.head_after.position > ctx.out.head_before.position);
+  ctx.out.written_commands = ctx.written_commands;
 }
 
 }  // namespace rcl::ledger

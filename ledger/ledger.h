@@ -154,7 +154,21 @@ class Ledger {
   // durable) for these options.
   static size_t PinnedStreamsMax(const Options& options);
   void SequencerLoop();
+  struct BatchContext;
+  // The sequencer's steps (ledger.cc says what each does). Sequencer thread only.
   DecidedBatch DecideBatch(std::vector<Pending> batch);
+  void ForgetDurable(uint64_t seq);
+  absl::StatusOr<CommandResult> DecideOne(BatchContext& ctx, const Pending& pending);
+  std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending, const std::string& command_key);
+  absl::Status CheckExpectedVersion(BatchView& view, const CommandRequest& req, const std::string& primary);
+  absl::StatusOr<std::vector<EventRecord>> DecideAndApply(BatchContext& ctx, const CommandRequest& req,
+                                                          CommandResult* result);
+  absl::Status ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index, NewEvent* ne,
+                             CommandResult* result, std::vector<EventRecord>* records);
+  void ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, CommandResult* result);
+  void RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
+                     const CommandResult& result);
+  void PublishBatch(BatchContext& ctx);
   void WriterLoop();
   // Checks the context and the command (every violation, normalizing the
   // command in place).
