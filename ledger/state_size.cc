@@ -76,7 +76,7 @@ size_t Extra(const ClaimState& c) {
   size_t n = Extra(c.claim_id) + Extra(c.encounter_id) + Extra(c.patient_id) + Extra(c.coverage_id) +
              Extra(c.payer_id) + Extra(c.original_claim_id) + Extra(c.payer_claim_number) +
              Extra(c.date_of_service) + Extra(c.billing_npi) + Extra(c.rendering_npi) + Extra(c.diagnoses) +
-             Extra(c.next_claim_id) + Extra(c.next_payer_claim_id) + Extra(c.replacement_claim_id) +
+             Extra(c.next_payer_claim_id) + Extra(c.replacement_claim_id) +
              Extra(c.void_claim_id) + Extra(c.transfer_from_claim_id);
   for (const auto& [number, line] : c.lines) {
     // SpaceUsedLong() counts sizeof(the message) too, which the node holds.

@@ -462,7 +462,7 @@ void ToClaimView(const ledger::ClaimState& c, rcl::v1::ClaimView* v) {
   v->set_patient_balance_cents(c.PatientBalance());
   v->set_denied_cents(c.denied_cents);
   v->set_denied(c.adjudication.has_value() && c.adjudication->denied);
-  v->set_next_claim_id(c.next_claim_id);
+  v->set_next_claim_id(c.NextClaimId());
   v->set_submissions(c.submissions);
   for (const auto& [number, line] : c.lines) {
     auto* l = v->add_lines();

@@ -135,7 +135,7 @@ void ApplyClaimAdjudicated(ClaimState& c, const ClaimAdjudicated& e) {
   (a.transfer_claim_id.empty() ? c.patient_responsibility_cents : c.transferred_out_cents) +=
       a.patient_responsibility_cents;
   c.denied_cents += a.denied_cents;
-  if (!a.transfer_claim_id.empty()) c.next_claim_id = c.next_payer_claim_id = a.transfer_claim_id;
+  if (!a.transfer_claim_id.empty()) c.next_payer_claim_id = a.transfer_claim_id;
   for (auto& [number, line] : c.lines) {
     auto it = a.lines.find(number);
     line.amounts = it == a.lines.end() ? ClaimLineAmounts{} : it->second;
@@ -170,7 +170,7 @@ void ApplyClaimBalanceTransferred(ClaimState& c, const ClaimBalanceTransferred& 
 
 void ApplyClaimReplaced(ClaimState& c, const ClaimReplaced& e) {
   c.moved_out_cents += e.moved_cents();
-  c.next_claim_id = c.replacement_claim_id = e.replacement_claim_id();
+  c.replacement_claim_id = e.replacement_claim_id();
   c.status = ClaimStatus::kReplaced;
 }
 

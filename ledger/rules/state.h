@@ -159,7 +159,6 @@ struct ClaimState {
   int64_t patient_written_off_cents = 0;
   int64_t moved_out_cents = 0;                // to a replacement claim, or back to unbilled by a void
   bool ever_denied = false;
-  std::string next_claim_id;                  // the next payer's claim, or the replacement (shown by the API)
   std::string next_payer_claim_id;            // the next payer's claim, once created by a transfer
   std::string replacement_claim_id;           // set when replaced (frequency 7)
   std::string void_claim_id;                  // set when voided (frequency 8)
@@ -183,6 +182,10 @@ struct ClaimState {
   }
   int64_t WrittenOff() const { return payer_written_off_cents + patient_written_off_cents; }
   bool Closed() const { return status == ClaimStatus::kReplaced || status == ClaimStatus::kVoided; }
+  // Shown by the API: the replacement once replaced, else the next payer's claim.
+  const std::string& NextClaimId() const {
+    return replacement_claim_id.empty() ? next_payer_claim_id : replacement_claim_id;
+  }
   bool operator==(const ClaimState&) const = default;
 };
 

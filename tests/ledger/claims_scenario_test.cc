@@ -423,7 +423,7 @@ TEST_F(ClaimsScenarioTest, PrimaryThenSecondaryThenPatient) {
   auto adjudicated = PayloadOf<rcl::v1::ClaimAdjudicated>(step_events_.at(0));
   EXPECT_EQ(adjudicated.transfer_claim_id(), "C1-2");
   EXPECT_EQ(adjudicated.transfer_payer_id(), kPayerB);
-  EXPECT_EQ(books_.Claim("C1").next_claim_id, "C1-2");
+  EXPECT_EQ(books_.Claim("C1").NextClaimId(), "C1-2");
 
   Accept("C1-2", 2500, /*transferred_in=*/2500);
   Step(RecordRemittance("R2", kPayerB, "T1", 1000));
