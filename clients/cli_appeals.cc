@@ -28,8 +28,7 @@ absl::Status RunAppealFile(Invocation& inv) {
 absl::Status RunAppealDecide(Invocation& inv) {
   rcl::v1::DecideAppeal cmd;
   cmd.set_appeal_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::AppealOutcome> outcome =
-      Parsed<rcl::v1::AppealOutcome>(inv, "outcome", ParseAppealOutcome);
+  absl::StatusOr<rcl::v1::AppealOutcome> outcome = Parsed<rcl::v1::AppealOutcome>(inv, "outcome", ParseAppealOutcome);
   if (!outcome.ok()) return outcome.status();
   cmd.set_outcome(*outcome);
   cmd.set_decided_date(Str(inv, "date"));
@@ -40,25 +39,25 @@ absl::Status RunAppealDecide(Invocation& inv) {
 
 std::vector<CommandDef> AppealCommands() {
   return {
-    {"appeal",
-     "file",
-     "",
-     "file an appeal of a claim's denial",
-     {{"id", kValue, "ID", "appeal id", true},
-      {"claim", kValue, "ID", "claim id", true},
-      {"level", kValue, "N", "1, 2 or 3", true},
-      {"reason", kValue, "TEXT", "grounds of the appeal", true},
-      {"deadline", kValue, "YYYY-MM-DD", "filing deadline"},
-      {"filed", kValue, "YYYY-MM-DD", "filed date (default: today)"}},
-     RunAppealFile},
-    {"appeal",
-     "decide",
-     "",
-     "record the payer's decision on an appeal",
-     {{"id", kValue, "ID", "appeal id", true},
-      {"outcome", kValue, "OUTCOME", "overturned, upheld or partial", true},
-      {"date", kValue, "YYYY-MM-DD", "decided date (default: today)"}},
-     RunAppealDecide},
+      {"appeal",
+       "file",
+       "",
+       "file an appeal of a claim's denial",
+       {{"id", kValue, "ID", "appeal id", true},
+        {"claim", kValue, "ID", "claim id", true},
+        {"level", kValue, "N", "1, 2 or 3", true},
+        {"reason", kValue, "TEXT", "grounds of the appeal", true},
+        {"deadline", kValue, "YYYY-MM-DD", "filing deadline"},
+        {"filed", kValue, "YYYY-MM-DD", "filed date (default: today)"}},
+       RunAppealFile},
+      {"appeal",
+       "decide",
+       "",
+       "record the payer's decision on an appeal",
+       {{"id", kValue, "ID", "appeal id", true},
+        {"outcome", kValue, "OUTCOME", "overturned, upheld or partial", true},
+        {"date", kValue, "YYYY-MM-DD", "decided date (default: today)"}},
+       RunAppealDecide},
   };
 }
 

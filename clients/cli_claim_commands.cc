@@ -21,8 +21,8 @@ using rcl::client::Client;
 using rcl::client::CommandOptions;
 
 constexpr FlagSpec kClaimIdFlag = {"id", kValue, "ID", "claim id", true};
-constexpr FlagSpec kPayerClaimNumberFlag = {"payer-claim-number", kValue, "PCN",
-                                            "the payer's claim control number", true};
+constexpr FlagSpec kPayerClaimNumberFlag = {"payer-claim-number", kValue, "PCN", "the payer's claim control number",
+                                            true};
 
 absl::Status RunClaimCreate(Invocation& inv) {
   rcl::v1::CreateClaim cmd;
@@ -63,8 +63,7 @@ absl::Status RunClaimAck(Invocation& inv) {
   cmd.set_claim_id(Str(inv, "id"));
   cmd.set_accepted(accepted);
   cmd.set_reason(Str(inv, "reason"));
-  return DoWrite(inv,
-                 [&](Client& c, const CommandOptions& o) { return c.AcknowledgeClaim(cmd, o); });
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AcknowledgeClaim(cmd, o); });
 }
 
 absl::Status RunClaimReplace(Invocation& inv) {
@@ -105,23 +104,20 @@ absl::Status RunClaimAdjudicate(Invocation& inv) {
     if (!adj.ok()) return Usage(adj.status());
     *cmd.add_claim_adjustments() = *std::move(adj);
   }
-  return DoWrite(inv,
-                 [&](Client& c, const CommandOptions& o) { return c.AdjudicateClaim(cmd, o); });
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AdjudicateClaim(cmd, o); });
 }
 
 absl::Status RunClaimReverse(Invocation& inv) {
   rcl::v1::ReverseAdjudication cmd;
   cmd.set_claim_id(Str(inv, "id"));
   cmd.set_remit_id(Str(inv, "remit"));
-  return DoWrite(
-      inv, [&](Client& c, const CommandOptions& o) { return c.ReverseAdjudication(cmd, o); });
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.ReverseAdjudication(cmd, o); });
 }
 
 absl::Status RunClaimAdjust(Invocation& inv) {
   rcl::v1::AdjustClaim cmd;
   cmd.set_claim_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::AdjustmentGroup> group =
-      Parsed<rcl::v1::AdjustmentGroup>(inv, "group", ParseAdjustmentGroup);
+  absl::StatusOr<rcl::v1::AdjustmentGroup> group = Parsed<rcl::v1::AdjustmentGroup>(inv, "group", ParseAdjustmentGroup);
   if (!group.ok()) return group.status();
   cmd.set_group(*group);
   cmd.set_reason_code(Str(inv, "reason"));
@@ -135,16 +131,14 @@ absl::Status RunClaimAdjust(Invocation& inv) {
 absl::Status RunClaimWriteOff(Invocation& inv) {
   rcl::v1::WriteOffClaim cmd;
   cmd.set_claim_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::WriteOffReason> reason =
-      Parsed<rcl::v1::WriteOffReason>(inv, "reason", ParseWriteOffReason);
+  absl::StatusOr<rcl::v1::WriteOffReason> reason = Parsed<rcl::v1::WriteOffReason>(inv, "reason", ParseWriteOffReason);
   if (!reason.ok()) return reason.status();
   cmd.set_reason(*reason);
   absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
   if (!amount.ok()) return amount.status();
   cmd.set_amount_cents(*amount);
   if (inv.args().Value("side").has_value()) {
-    absl::StatusOr<rcl::v1::BalanceSide> side =
-        Parsed<rcl::v1::BalanceSide>(inv, "side", ParseBalanceSide);
+    absl::StatusOr<rcl::v1::BalanceSide> side = Parsed<rcl::v1::BalanceSide>(inv, "side", ParseBalanceSide);
     if (!side.ok()) return side.status();
     cmd.set_side(*side);
   }
@@ -215,14 +209,22 @@ absl::Status RunClaimDenials(Invocation& inv) {
       int open_appeals = 0;
       for (const auto& a : c.appeals()) open_appeals += a.outcome() == "open" ? 1 : 0;
       w.BeginObject()
-          .Key("claim_id").String(c.claim_id())
-          .Key("status").String(c.status())
-          .Key("payer_id").String(c.payer_id())
-          .Key("date_of_service").String(c.date_of_service())
-          .Key("denied").Bool(c.denied())
-          .Key("denied_cents").Int(c.denied_cents())
-          .Key("payer_balance_cents").Int(c.payer_balance_cents())
-          .Key("open_appeals").Int(open_appeals)
+          .Key("claim_id")
+          .String(c.claim_id())
+          .Key("status")
+          .String(c.status())
+          .Key("payer_id")
+          .String(c.payer_id())
+          .Key("date_of_service")
+          .String(c.date_of_service())
+          .Key("denied")
+          .Bool(c.denied())
+          .Key("denied_cents")
+          .Int(c.denied_cents())
+          .Key("payer_balance_cents")
+          .Int(c.payer_balance_cents())
+          .Key("open_appeals")
+          .Int(open_appeals)
           .EndObject();
     }
     w.EndArray().Key("count").Uint(denied.size()).EndObject();
@@ -244,107 +246,103 @@ absl::Status RunClaimDenials(Invocation& inv) {
 
 std::vector<CommandDef> ClaimCommands() {
   return {
-    {"claim",
-     "create",
-     "",
-     "create a claim for an encounter's coded charges, billed to one coverage",
-     {kClaimIdFlag,
-      {"encounter", kValue, "ID", "encounter id", true},
-      {"coverage", kValue, "ID", "coverage id (of the encounter's patient)", true}},
-     RunClaimCreate},
-    {"claim",
-     "scrub",
-     "",
-     "run the scrubbing edits on a claim; prints passed/failed and each edit",
-     {kClaimIdFlag},
-     RunClaimScrub},
-    {"claim",
-     "submit",
-     "",
-     "submit a scrubbed claim to its payer",
-     {kClaimIdFlag, {"batch", kValue, "ID", "batch id"}},
-     RunClaimSubmit},
-    {"claim",
-     "ack",
-     "",
-     "acknowledge a submitted claim (exactly one of --accepted / --rejected)",
-     {kClaimIdFlag,
-      {"accepted", kBool, "", "the payer accepted the claim"},
-      {"rejected", kBool, "", "the payer rejected the claim (front-end rejection)"},
-      {"reason", kValue, "TEXT", "why it was rejected (required with --rejected)"}},
-     RunClaimAck},
-    {"claim",
-     "replace",
-     "",
-     "create a replacement claim (frequency 7) of a submitted claim",
-     {{"id", kValue, "ID", "replacement claim id", true},
-      {"original", kValue, "ID", "the claim it replaces", true},
-      kPayerClaimNumberFlag},
-     RunClaimReplace},
-    {"claim",
-     "void",
-     "",
-     "create a void claim (frequency 8) of a submitted claim",
-     {{"id", kValue, "ID", "void claim id", true},
-      {"original", kValue, "ID", "the claim it voids", true},
-      kPayerClaimNumberFlag},
-     RunClaimVoid},
-    {"claim",
-     "adjudicate",
-     "",
-     "post a payer's adjudication of a claim under a remittance (--line and/or --claim-adj)",
-     {kClaimIdFlag,
-      {"remit", kValue, "ID", "remittance id", true},
-      kPayerClaimNumberFlag,
-      {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination",
-       true},
-      {"line", kRepeated, "SPEC",
-       "N:paid=AMT:allowed=AMT:adj=GROUP-CARC[-RARC]:AMT..., e.g. "
-       "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00"},
-      {"claim-adj", kRepeated, "GROUP-CARC:AMT", "claim-level adjustment, e.g. CO-45:10.00"}},
-     RunClaimAdjudicate},
-    {"claim",
-     "reverse",
-     "",
-     "reverse the adjudication in force (835 CLP02=22) under a remittance",
-     {kClaimIdFlag,
-      {"remit", kValue, "ID", "the remittance carrying the reversal", true}},
-     RunClaimReverse},
-    {"claim",
-     "adjust",
-     "",
-     "a manual adjustment of a claim's payer balance (positive reduces it)",
-     {kClaimIdFlag,
-      {"group", kValue, "GROUP", "CO, OA, PI or CR", true},
-      {"reason", kValue, "CARC", "reason code, e.g. 45", true},
-      {"amount", kValue, "DOLLARS", "signed amount, e.g. 10.00 or -5.00", true},
-      {"note", kValue, "TEXT", "why"}},
-     RunClaimAdjust},
-    {"claim",
-     "write-off",
-     "",
-     "write off part of a claim's payer or patient balance",
-     {kClaimIdFlag,
-      {"reason", kValue, "REASON",
-       "contractual, small_balance, bad_debt, charity, timely_filing or administrative", true},
-      {"amount", kValue, "DOLLARS", "amount, e.g. 4.00", true},
-      {"side", kValue, "SIDE",
-       "payer or patient (default: payer for contractual, timely_filing, administrative)"},
-      {"note", kValue, "TEXT", "why"}},
-     RunClaimWriteOff},
-    {"claim",
-     "show",
-     "",
-     "a claim's state and balances (GetClaim), optionally as of a log position",
-     {kClaimIdFlag,
-      {"as-of", kValue, "POS", "log position (default: now)"}},
-     RunClaimShow},
-    {"claim",
-     "denials",
-     "",
-     "claims with a denial in force (denied, or denied lines held in payer AR)",
-     {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"}},
-     RunClaimDenials},
+      {"claim",
+       "create",
+       "",
+       "create a claim for an encounter's coded charges, billed to one coverage",
+       {kClaimIdFlag,
+        {"encounter", kValue, "ID", "encounter id", true},
+        {"coverage", kValue, "ID", "coverage id (of the encounter's patient)", true}},
+       RunClaimCreate},
+      {"claim",
+       "scrub",
+       "",
+       "run the scrubbing edits on a claim; prints passed/failed and each edit",
+       {kClaimIdFlag},
+       RunClaimScrub},
+      {"claim",
+       "submit",
+       "",
+       "submit a scrubbed claim to its payer",
+       {kClaimIdFlag, {"batch", kValue, "ID", "batch id"}},
+       RunClaimSubmit},
+      {"claim",
+       "ack",
+       "",
+       "acknowledge a submitted claim (exactly one of --accepted / --rejected)",
+       {kClaimIdFlag,
+        {"accepted", kBool, "", "the payer accepted the claim"},
+        {"rejected", kBool, "", "the payer rejected the claim (front-end rejection)"},
+        {"reason", kValue, "TEXT", "why it was rejected (required with --rejected)"}},
+       RunClaimAck},
+      {"claim",
+       "replace",
+       "",
+       "create a replacement claim (frequency 7) of a submitted claim",
+       {{"id", kValue, "ID", "replacement claim id", true},
+        {"original", kValue, "ID", "the claim it replaces", true},
+        kPayerClaimNumberFlag},
+       RunClaimReplace},
+      {"claim",
+       "void",
+       "",
+       "create a void claim (frequency 8) of a submitted claim",
+       {{"id", kValue, "ID", "void claim id", true},
+        {"original", kValue, "ID", "the claim it voids", true},
+        kPayerClaimNumberFlag},
+       RunClaimVoid},
+      {"claim",
+       "adjudicate",
+       "",
+       "post a payer's adjudication of a claim under a remittance (--line and/or --claim-adj)",
+       {kClaimIdFlag,
+        {"remit", kValue, "ID", "remittance id", true},
+        kPayerClaimNumberFlag,
+        {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination", true},
+        {"line", kRepeated, "SPEC",
+         "N:paid=AMT:allowed=AMT:adj=GROUP-CARC[-RARC]:AMT..., e.g. "
+         "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00"},
+        {"claim-adj", kRepeated, "GROUP-CARC:AMT", "claim-level adjustment, e.g. CO-45:10.00"}},
+       RunClaimAdjudicate},
+      {"claim",
+       "reverse",
+       "",
+       "reverse the adjudication in force (835 CLP02=22) under a remittance",
+       {kClaimIdFlag, {"remit", kValue, "ID", "the remittance carrying the reversal", true}},
+       RunClaimReverse},
+      {"claim",
+       "adjust",
+       "",
+       "a manual adjustment of a claim's payer balance (positive reduces it)",
+       {kClaimIdFlag,
+        {"group", kValue, "GROUP", "CO, OA, PI or CR", true},
+        {"reason", kValue, "CARC", "reason code, e.g. 45", true},
+        {"amount", kValue, "DOLLARS", "signed amount, e.g. 10.00 or -5.00", true},
+        {"note", kValue, "TEXT", "why"}},
+       RunClaimAdjust},
+      {"claim",
+       "write-off",
+       "",
+       "write off part of a claim's payer or patient balance",
+       {kClaimIdFlag,
+        {"reason", kValue, "REASON", "contractual, small_balance, bad_debt, charity, timely_filing or administrative",
+         true},
+        {"amount", kValue, "DOLLARS", "amount, e.g. 4.00", true},
+        {"side", kValue, "SIDE", "payer or patient (default: payer for contractual, timely_filing, administrative)"},
+        {"note", kValue, "TEXT", "why"}},
+       RunClaimWriteOff},
+      {"claim",
+       "show",
+       "",
+       "a claim's state and balances (GetClaim), optionally as of a log position",
+       {kClaimIdFlag, {"as-of", kValue, "POS", "log position (default: now)"}},
+       RunClaimShow},
+      {"claim",
+       "denials",
+       "",
+       "claims with a denial in force (denied, or denied lines held in payer AR)",
+       {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"}},
+       RunClaimDenials},
   };
 }
 

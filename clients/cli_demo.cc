@@ -39,8 +39,8 @@ absl::Status RunDemoCommand(Invocation& inv) {
     }
     if (day > demo::DefaultDemoEnd()) {
       return UsageError(absl::StrCat("--end: must be at least ", demo::kSettleDays,
-                                     " days before today (UTC): the demo's workflow runs ",
-                                     demo::kSettleDays, " days past the last date of service"));
+                                     " days before today (UTC): the demo's workflow runs ", demo::kSettleDays,
+                                     " days past the last date of service"));
     }
     options.end = day;
   }
@@ -53,8 +53,8 @@ absl::Status RunDemoCommand(Invocation& inv) {
     constexpr int kWidth = 30;
     int filled = total == 0 ? kWidth : day * kWidth / total;
     std::string bar = absl::StrCat("\rdemo [", std::string(static_cast<size_t>(filled), '#'),
-                                   std::string(static_cast<size_t>(kWidth - filled), '.'), "] day ",
-                                   day, "/", total, "  commands ", commands, "  ");
+                                   std::string(static_cast<size_t>(kWidth - filled), '.'), "] day ", day, "/", total,
+                                   "  commands ", commands, "  ");
     fwrite(bar.data(), 1, bar.size(), stderr);
     fflush(stderr);
   };
@@ -83,15 +83,15 @@ absl::Status RunDemoCommand(Invocation& inv) {
 
 std::vector<CommandDef> DemoCommands() {
   return {
-    {"",
-     "demo",
-     "",
-     "generate a realistic, deterministic practice workload through the API",
-     {{"seed", kValue, "N", "random seed (default 1); the same seed gives the same commands"},
-      {"patients", kValue, "N", "patients, 1..10000 (default 100)"},
-      {"days", kValue, "N", "days of visits, 1..365 (default 30)"},
-      {"end", kValue, "YYYY-MM-DD", "last date of service (default: 3 days before today)"}},
-     RunDemoCommand},
+      {"",
+       "demo",
+       "",
+       "generate a realistic, deterministic practice workload through the API",
+       {{"seed", kValue, "N", "random seed (default 1); the same seed gives the same commands"},
+        {"patients", kValue, "N", "patients, 1..10000 (default 100)"},
+        {"days", kValue, "N", "days of visits, 1..365 (default 30)"},
+        {"end", kValue, "YYYY-MM-DD", "last date of service (default: 3 days before today)"}},
+       RunDemoCommand},
   };
 }
 

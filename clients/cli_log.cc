@@ -28,8 +28,7 @@ constexpr uint32_t kServerPageMax = 1000;
 
 constexpr FlagSpec kReadLimitFlag = {"limit", kValue, "N", "at most N events (default 100)"};
 // The event filters of `log read` and `log tail` (see SetEventFilters).
-constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX",
-                                        "only streams starting with PREFIX"};
+constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX", "only streams starting with PREFIX"};
 constexpr FlagSpec kEventTypeFlag = {"type", kRepeated, "TYPE", "only events of TYPE"};
 
 absl::Status RunStatus(Invocation& inv) {
@@ -48,8 +47,8 @@ absl::Status RunStatus(Invocation& inv) {
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
   } else {
-    absl::StrAppend(&inv.out(), "ok server=", inv.server(),
-                    " serving head_position=", head->position(), " head_hash=", head->hash(), "\n");
+    absl::StrAppend(&inv.out(), "ok server=", inv.server(), " serving head_position=", head->position(),
+                    " head_hash=", head->hash(), "\n");
   }
   return absl::OkStatus();
 }
@@ -175,8 +174,8 @@ extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
 
 // The result of `log tail --json`: the events it received, as one object
 // (without --json they were printed as they came).
-void PrintTailJson(Invocation& inv, const std::vector<rcl::v1::Event>& events, uint64_t received,
-                   uint64_t checkpoint, uint64_t head, bool interrupted) {
+void PrintTailJson(Invocation& inv, const std::vector<rcl::v1::Event>& events, uint64_t received, uint64_t checkpoint,
+                   uint64_t head, bool interrupted) {
   JsonWriter w;
   w.BeginObject();
   AppendEvents(inv, events, &w);
@@ -334,8 +333,8 @@ absl::Status RunLogVerify(Invocation& inv) {
                     " events_checked=", checked, " hash_at_to=", last.hash_at_to(), "\n");
   }
   if (!last.ok()) {
-    return absl::DataLossError(absl::StrCat("hash chain broken at position ",
-                                            last.first_bad_position(), ": ", last.error()));
+    return absl::DataLossError(
+        absl::StrCat("hash chain broken at position ", last.first_bad_position(), ": ", last.error()));
   }
   return absl::OkStatus();
 }
@@ -358,9 +357,8 @@ absl::Status RunLogDigest(Invocation& inv) {
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
   } else {
-    absl::StrAppend(&inv.out(), "position=", d->position(), " hash=", d->hash(),
-                    " head_position=", d->head_position(), " head_hash=", d->head_hash(),
-                    " taken_at_us=", d->taken_at_us(), "\n");
+    absl::StrAppend(&inv.out(), "position=", d->position(), " hash=", d->hash(), " head_position=", d->head_position(),
+                    " head_hash=", d->head_hash(), " taken_at_us=", d->taken_at_us(), "\n");
   }
   return absl::OkStatus();
 }
@@ -369,52 +367,52 @@ absl::Status RunLogDigest(Invocation& inv) {
 
 std::vector<CommandDef> StatusCommands() {
   return {
-    {"", "status", "", "check the server: up, head position and head hash", {}, RunStatus},
+      {"", "status", "", "check the server: up, head position and head hash", {}, RunStatus},
   };
 }
 
 std::vector<CommandDef> LogCommands() {
   return {
-    {"stream",
-     "read",
-     "STREAM",
-     "read a stream's events, e.g. encounter-E1",
-     {{"from", kValue, "VERSION", "first version (default: 0, or the last when --backward)"},
-      {"backward", kBool, "", "read backward"},
-      kReadLimitFlag},
-     RunStreamRead},
-    {"log",
-     "read",
-     "",
-     "read the tenant's log",
-     {{"from", kValue, "POS", "first position (default: the start)"},
-      kReadLimitFlag,
-      kStreamPrefixFlag,
-      kEventTypeFlag},
-     RunLogRead},
-    {"log",
-     "tail",
-     "",
-     "follow the log live (until --count events or Ctrl-C)",
-     {{"from", kValue, "POS", "first position (default: after the current head)"},
-      {"count", kValue, "N", "stop after N events"},
-      kStreamPrefixFlag,
-      kEventTypeFlag},
-     RunLogTail},
-    {"log", "head", "", "the log head: position and hash", {}, RunLogHead},
-    {"log",
-     "verify",
-     "",
-     "verify the hash chain (exit 1 naming the first bad position)",
-     {{"from", kValue, "POS", "first position (default 1)"},
-      {"to", kValue, "POS", "last position (default: the head)"}},
-     RunLogVerify},
-    {"log",
-     "digest",
-     "",
-     "a digest (position + hash) an auditor can keep",
-     {{"position", kValue, "POS", "position (default: the head)"}},
-     RunLogDigest},
+      {"stream",
+       "read",
+       "STREAM",
+       "read a stream's events, e.g. encounter-E1",
+       {{"from", kValue, "VERSION", "first version (default: 0, or the last when --backward)"},
+        {"backward", kBool, "", "read backward"},
+        kReadLimitFlag},
+       RunStreamRead},
+      {"log",
+       "read",
+       "",
+       "read the tenant's log",
+       {{"from", kValue, "POS", "first position (default: the start)"},
+        kReadLimitFlag,
+        kStreamPrefixFlag,
+        kEventTypeFlag},
+       RunLogRead},
+      {"log",
+       "tail",
+       "",
+       "follow the log live (until --count events or Ctrl-C)",
+       {{"from", kValue, "POS", "first position (default: after the current head)"},
+        {"count", kValue, "N", "stop after N events"},
+        kStreamPrefixFlag,
+        kEventTypeFlag},
+       RunLogTail},
+      {"log", "head", "", "the log head: position and hash", {}, RunLogHead},
+      {"log",
+       "verify",
+       "",
+       "verify the hash chain (exit 1 naming the first bad position)",
+       {{"from", kValue, "POS", "first position (default 1)"},
+        {"to", kValue, "POS", "last position (default: the head)"}},
+       RunLogVerify},
+      {"log",
+       "digest",
+       "",
+       "a digest (position + hash) an auditor can keep",
+       {{"position", kValue, "POS", "position (default: the head)"}},
+       RunLogDigest},
   };
 }
 

@@ -130,27 +130,13 @@ std::string JsonQuote(absl::string_view text) {
   out.push_back('"');
   for (char c : text) {
     switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           absl::StrAppend(&out, absl::StrFormat("\\u%04x", static_cast<unsigned char>(c)));
@@ -183,8 +169,7 @@ std::string UnquoteCentsFields(absl::string_view json) {
         out.append(token.data(), token.size());
         continue;
       }
-      absl::string_view inner =
-          token.size() >= 2 ? token.substr(1, token.size() - 2) : absl::string_view();
+      absl::string_view inner = token.size() >= 2 ? token.substr(1, token.size() - 2) : absl::string_view();
       if ((cents_key || cents_array) && IsIntegerText(inner)) {
         out.append(inner.data(), inner.size());
       } else {
@@ -211,8 +196,7 @@ absl::StatusOr<std::string> PayloadToJson(const rcl::v1::Event& event) {
     return absl::NotFoundError("event type is not a message name");
   }
   const google::protobuf::Descriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
-          absl::StrCat("rcl.v1.", event.type()));
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(absl::StrCat("rcl.v1.", event.type()));
   if (descriptor == nullptr) {
     return absl::NotFoundError(absl::StrCat("unknown event type rcl.v1.", event.type()));
   }
@@ -264,8 +248,7 @@ void WriteEventJson(const rcl::v1::Event& event, JsonWriter* w) {
 
 std::string EventLine(const rcl::v1::Event& event) {
   absl::string_view hash = event.hash();
-  return absl::StrCat("#", event.position(), " ", event.stream(), "@", event.version(), " ",
-                      event.type(),
+  return absl::StrCat("#", event.position(), " ", event.stream(), "@", event.version(), " ", event.type(),
                       " effective=", event.effective_date().empty() ? "-" : event.effective_date(),
                       " hash=", hash.substr(0, 12));
 }
@@ -273,8 +256,7 @@ std::string EventLine(const rcl::v1::Event& event) {
 std::string CommandResponseLine(const rcl::v1::CommandResponse& response) {
   return absl::StrCat("ok position=", response.position(), " stream=", response.stream(),
                       " stream_version=", response.stream_version(),
-                      " event_ids=", absl::StrJoin(response.event_ids(), ","),
-                      " command_id=", response.command_id());
+                      " event_ids=", absl::StrJoin(response.event_ids(), ","), " command_id=", response.command_id());
 }
 
 void WriteCommandResponseJson(const rcl::v1::CommandResponse& response, JsonWriter* w) {

@@ -15,15 +15,13 @@ namespace {
 using rcl::client::Client;
 using rcl::client::CommandOptions;
 
-
 absl::Status RunPatientRegister(Invocation& inv) {
   rcl::v1::RegisterPatient cmd;
   cmd.set_patient_id(Str(inv, "id"));
   cmd.set_family_name(Str(inv, "family"));
   cmd.set_given_name(Str(inv, "given"));
   cmd.set_birth_date(Str(inv, "birth-date"));
-  return DoWrite(inv,
-                 [&](Client& c, const CommandOptions& o) { return c.RegisterPatient(cmd, o); });
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RegisterPatient(cmd, o); });
 }
 
 absl::Status RunCoverageAdd(Invocation& inv) {
@@ -59,8 +57,7 @@ absl::Status RunPatientPay(Invocation& inv) {
   cmd.set_method(Str(inv, "method"));
   for (std::string& id : inv.args().Values("claim")) cmd.add_claim_ids(std::move(id));
   cmd.set_received_date(Str(inv, "date"));
-  return DoWrite(
-      inv, [&](Client& c, const CommandOptions& o) { return c.ReceivePatientPayment(cmd, o); });
+  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.ReceivePatientPayment(cmd, o); });
 }
 
 absl::Status RunPatientStatement(Invocation& inv) {
@@ -91,67 +88,64 @@ absl::Status RunPatientRefund(Invocation& inv) {
 
 std::vector<CommandDef> PatientRegistrationCommands() {
   return {
-    {"patient",
-     "register",
-     "",
-     "register a patient",
-     {{"id", kValue, "ID", "patient id", true},
-      {"family", kValue, "NAME", "family name", true},
-      {"given", kValue, "NAME", "given name", true},
-      {"birth-date", kValue, "YYYY-MM-DD", "birth date", true}},
-     RunPatientRegister},
-    {"coverage",
-     "add",
-     "",
-     "add a coverage (payer plan) to a patient",
-     {kPatientIdFlag,
-      {"id", kValue, "ID", "coverage id", true},
-      {"payer", kValue, "ID", "payer id", true},
-      {"payer-name", kValue, "NAME", "payer name", true},
-      {"member-id", kValue, "ID", "member id", true},
-      {"rank", kValue, "N", "1 primary, 2 secondary, 3 tertiary", true},
-      {"from", kValue, "YYYY-MM-DD", "first day in force", true},
-      {"to", kValue, "YYYY-MM-DD", "last day in force (default: open ended)"}},
-     RunCoverageAdd},
-    {"coverage",
-     "end",
-     "",
-     "end a coverage",
-     {kPatientIdFlag,
-      {"id", kValue, "ID", "coverage id", true},
-      {"to", kValue, "YYYY-MM-DD", "last day in force", true}},
-     RunCoverageEnd},
+      {"patient",
+       "register",
+       "",
+       "register a patient",
+       {{"id", kValue, "ID", "patient id", true},
+        {"family", kValue, "NAME", "family name", true},
+        {"given", kValue, "NAME", "given name", true},
+        {"birth-date", kValue, "YYYY-MM-DD", "birth date", true}},
+       RunPatientRegister},
+      {"coverage",
+       "add",
+       "",
+       "add a coverage (payer plan) to a patient",
+       {kPatientIdFlag,
+        {"id", kValue, "ID", "coverage id", true},
+        {"payer", kValue, "ID", "payer id", true},
+        {"payer-name", kValue, "NAME", "payer name", true},
+        {"member-id", kValue, "ID", "member id", true},
+        {"rank", kValue, "N", "1 primary, 2 secondary, 3 tertiary", true},
+        {"from", kValue, "YYYY-MM-DD", "first day in force", true},
+        {"to", kValue, "YYYY-MM-DD", "last day in force (default: open ended)"}},
+       RunCoverageAdd},
+      {"coverage",
+       "end",
+       "",
+       "end a coverage",
+       {kPatientIdFlag,
+        {"id", kValue, "ID", "coverage id", true},
+        {"to", kValue, "YYYY-MM-DD", "last day in force", true}},
+       RunCoverageEnd},
   };
 }
 
 std::vector<CommandDef> PatientAccountCommands() {
   return {
-    {"patient",
-     "pay",
-     "",
-     "receive a patient payment (applied to --claim in order, else oldest balance first)",
-     {kPatientIdFlag,
-      {"id", kValue, "ID", "payment id", true},
-      {"amount", kValue, "DOLLARS", "amount, e.g. 300.00", true},
-      {"method", kValue, "METHOD", "card, cash, check, ...", true},
-      {"claim", kRepeated, "ID", "apply to this claim"},
-      {"date", kValue, "YYYY-MM-DD", "received date (default: today)"}},
-     RunPatientPay},
-    {"patient",
-     "statement",
-     "",
-     "issue a patient statement and print its lines and balance",
-     {kPatientIdFlag,
-      {"date", kValue, "YYYY-MM-DD", "statement date (default: today)"}},
-     RunPatientStatement},
-    {"patient",
-     "refund",
-     "",
-     "refund part of a patient's credit balance",
-     {kPatientIdFlag,
-      {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true},
-      {"id", kValue, "ID", "refund id"}},
-     RunPatientRefund},
+      {"patient",
+       "pay",
+       "",
+       "receive a patient payment (applied to --claim in order, else oldest balance first)",
+       {kPatientIdFlag,
+        {"id", kValue, "ID", "payment id", true},
+        {"amount", kValue, "DOLLARS", "amount, e.g. 300.00", true},
+        {"method", kValue, "METHOD", "card, cash, check, ...", true},
+        {"claim", kRepeated, "ID", "apply to this claim"},
+        {"date", kValue, "YYYY-MM-DD", "received date (default: today)"}},
+       RunPatientPay},
+      {"patient",
+       "statement",
+       "",
+       "issue a patient statement and print its lines and balance",
+       {kPatientIdFlag, {"date", kValue, "YYYY-MM-DD", "statement date (default: today)"}},
+       RunPatientStatement},
+      {"patient",
+       "refund",
+       "",
+       "refund part of a patient's credit balance",
+       {kPatientIdFlag, {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true}, {"id", kValue, "ID", "refund id"}},
+       RunPatientRefund},
   };
 }
 

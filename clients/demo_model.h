@@ -53,8 +53,19 @@ inline constexpr PayerInfo kPayers[kPayerCount] = {
 };
 
 enum Proc {
-  k99212, k99213, k99214, k99215,
-  k36415, k85025, k80053, k93000, k71046, k20610, kJ3301, k90471, k90686,
+  k99212,
+  k99213,
+  k99214,
+  k99215,
+  k36415,
+  k85025,
+  k80053,
+  k93000,
+  k71046,
+  k20610,
+  kJ3301,
+  k90471,
+  k90686,
   kProcCount
 };
 
@@ -68,25 +79,25 @@ struct ProcedureInfo {
 };
 
 inline constexpr ProcedureInfo kProcedures[kProcCount] = {
-    {"99212", false, 9500, 1, true, false},   {"99213", false, 15000, 1, true, false},
-    {"99214", false, 22000, 1, true, false},  {"99215", false, 31000, 1, true, false},
-    {"36415", false, 1200, 1, false, false},  {"85025", false, 2800, 1, false, false},
-    {"80053", false, 4500, 1, false, false},  {"93000", false, 6500, 1, false, true},
-    {"71046", false, 9500, 1, false, false},  {"20610", false, 18000, 1, false, true},
-    {"J3301", true, 3200, 4, false, false},   {"90471", false, 2500, 1, false, true},
+    {"99212", false, 9500, 1, true, false},  {"99213", false, 15000, 1, true, false},
+    {"99214", false, 22000, 1, true, false}, {"99215", false, 31000, 1, true, false},
+    {"36415", false, 1200, 1, false, false}, {"85025", false, 2800, 1, false, false},
+    {"80053", false, 4500, 1, false, false}, {"93000", false, 6500, 1, false, true},
+    {"71046", false, 9500, 1, false, false}, {"20610", false, 18000, 1, false, true},
+    {"J3301", true, 3200, 4, false, false},  {"90471", false, 2500, 1, false, true},
     {"90686", false, 3500, 1, false, false},
 };
 
 inline constexpr const char* kFamilyNames[] = {
-    "SMITH",    "JOHNSON",  "WILLIAMS", "BROWN",   "JONES",     "GARCIA",  "MILLER",  "DAVIS",
-    "RODRIGUEZ", "MARTINEZ", "HERNANDEZ", "LOPEZ", "GONZALEZ",  "WILSON",  "ANDERSON", "THOMAS",
-    "TAYLOR",   "MOORE",    "JACKSON",  "MARTIN",  "LEE",       "PEREZ",   "THOMPSON", "WHITE",
-    "HARRIS",   "SANCHEZ",  "CLARK",    "RAMIREZ", "LEWIS",     "ROBINSON", "WALKER",  "YOUNG"};
+    "SMITH",     "JOHNSON",  "WILLIAMS",  "BROWN",   "JONES",    "GARCIA",   "MILLER",   "DAVIS",
+    "RODRIGUEZ", "MARTINEZ", "HERNANDEZ", "LOPEZ",   "GONZALEZ", "WILSON",   "ANDERSON", "THOMAS",
+    "TAYLOR",    "MOORE",    "JACKSON",   "MARTIN",  "LEE",      "PEREZ",    "THOMPSON", "WHITE",
+    "HARRIS",    "SANCHEZ",  "CLARK",     "RAMIREZ", "LEWIS",    "ROBINSON", "WALKER",   "YOUNG"};
 inline constexpr const char* kGivenNames[] = {
-    "JAMES", "MARY",    "ROBERT", "PATRICIA", "JOHN",    "JENNIFER", "MICHAEL", "LINDA",
-    "DAVID", "ELIZABETH", "WILLIAM", "BARBARA", "RICHARD", "SUSAN",  "JOSEPH",  "JESSICA",
-    "THOMAS", "SARAH",  "CARLOS", "KAREN",    "DANIEL",  "NANCY",    "MATTHEW", "LISA",
-    "ANTHONY", "BETTY", "MARK",   "MARGARET", "DONALD",  "SANDRA",   "STEVEN",  "ASHLEY"};
+    "JAMES",   "MARY",      "ROBERT",  "PATRICIA", "JOHN",    "JENNIFER", "MICHAEL", "LINDA",
+    "DAVID",   "ELIZABETH", "WILLIAM", "BARBARA",  "RICHARD", "SUSAN",    "JOSEPH",  "JESSICA",
+    "THOMAS",  "SARAH",     "CARLOS",  "KAREN",    "DANIEL",  "NANCY",    "MATTHEW", "LISA",
+    "ANTHONY", "BETTY",     "MARK",    "MARGARET", "DONALD",  "SANDRA",   "STEVEN",  "ASHLEY"};
 
 inline constexpr const char* kRejectionReasons[] = {
     "A7:562 subscriber member id not found",
@@ -144,8 +155,16 @@ struct Patient {
 };
 
 enum class Status {
-  kCreated, kScrubFailed, kReady, kSubmitted, kAccepted, kRejected,
-  kAdjudicated, kDenied, kReplaced, kVoided
+  kCreated,
+  kScrubFailed,
+  kReady,
+  kSubmitted,
+  kAccepted,
+  kRejected,
+  kAdjudicated,
+  kDenied,
+  kReplaced,
+  kVoided
 };
 
 const char* StatusName(Status s);
@@ -161,7 +180,7 @@ struct Adjudication {
   int64_t pr = 0;
   int64_t denied = 0;
   bool denial = false;
-  int transfer_claim = -1;  // the next payer's claim the patient share moved to
+  int transfer_claim = -1;          // the next payer's claim the patient share moved to
   int64_t returned_to_patient = 0;  // of pr: given back to the patient by a void of that claim
 };
 
@@ -216,8 +235,8 @@ struct Claim {
     return it == write_offs.end() ? 0 : it->second;
   }
   int64_t PayerBalance() const {
-    return opening + transferred_in - paid - contractual - other - patient_responsibility -
-           transferred_out - WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) - moved_out;
+    return opening + transferred_in - paid - contractual - other - patient_responsibility - transferred_out -
+           WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) - moved_out;
   }
   int64_t PatientBalance() const {
     return patient_responsibility - patient_paid - WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT);
@@ -231,8 +250,8 @@ struct Claim {
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status);
 
 // Adds an adjustment to `line` (none when `cents` is 0).
-void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group,
-                   const char* reason, int64_t cents, const char* remark = "");
+void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group, const char* reason, int64_t cents,
+                   const char* remark = "");
 
 // The patient's share of a line: its PR adjustments.
 int64_t PatientShare(const rcl::v1::LineAdjudication& line);

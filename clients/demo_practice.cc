@@ -47,8 +47,7 @@ void Generator::Setup() {
 void Generator::AddPatient(int i) {
   Patient& p = patients_[static_cast<size_t>(i)];
   p.id = absl::StrCat(prefix_, "-P", Pad(i + 1, 5));
-  p.age = random_.Percent(35) ? static_cast<int>(random_.Uniform(65, 92))
-                              : static_cast<int>(random_.Uniform(18, 64));
+  p.age = random_.Percent(35) ? static_cast<int>(random_.Uniform(65, 92)) : static_cast<int>(random_.Uniform(18, 64));
   bool medicare = p.age >= 65 && random_.Percent(85);
   p.primary.id = "C1";
   p.primary.rank = 1;
@@ -67,8 +66,7 @@ void Generator::AddPatient(int i) {
     p.coinsurance_pct = coinsurance[random_.Uniform(0, 3)];
   }
   // Part of this year's deductible is already met.
-  p.deductible_left[first_day_.year()] =
-      p.deductible_cents * (100 - random_.Uniform(0, 100)) / 100;
+  p.deductible_left[first_day_.year()] = p.deductible_cents * (100 - random_.Uniform(0, 100)) / 100;
   if (random_.Percent(medicare ? 50 : 22)) {
     CoverageModel s;
     s.id = "C2";

@@ -43,9 +43,7 @@ Adjudication Generator::FoldAdjudication(int index, const rcl::v1::AdjudicateCla
     // The part of the charge never billed to this payer (a prior payer's
     // share) comes out of contractual, then other, then denied amounts.
     const Claim& claim = claims_[static_cast<size_t>(index)];
-    int64_t left = claim.rank > 1
-                       ? std::max<int64_t>(0, claim.charge - claim.opening - claim.transferred_in)
-                       : 0;
+    int64_t left = claim.rank > 1 ? std::max<int64_t>(0, claim.charge - claim.opening - claim.transferred_in) : 0;
     for (int64_t* bucket : {&a.contractual, &a.other, &a.denied}) {
       int64_t take = std::clamp<int64_t>(*bucket, 0, left);
       *bucket -= take;
@@ -192,7 +190,7 @@ void Generator::MoveOffClosed(int index, int64_t cents) {
     encounters_[static_cast<size_t>(claim.encounter)].unbilled += cents;
     return;
   }
-  const int from = claim.transfer_from >= 0 ? claim.transfer_from
+  const int from = claim.transfer_from >= 0  ? claim.transfer_from
                    : root.transfer_from >= 0 ? root.transfer_from
                                              : root.original;
   Claim& f = claims_[static_cast<size_t>(from)];
@@ -208,8 +206,7 @@ int64_t Generator::ReverseWriteOffs(int index, rcl::v1::BalanceSide side, int64_
   auto& write_offs = claims_[static_cast<size_t>(index)].write_offs;
   int64_t left = cents;
   for (auto it = write_offs.begin(); it != write_offs.end() && left > 0;) {
-    if (it->first.first != side || it->second <= 0 ||
-        (only.has_value() && it->first.second != *only)) {
+    if (it->first.first != side || it->second <= 0 || (only.has_value() && it->first.second != *only)) {
       ++it;
       continue;
     }
@@ -243,8 +240,7 @@ void Generator::Settle(int index) {
     return;
   }
   if (excess == 0) return;
-  const int64_t taken_back =
-      ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PATIENT, excess, std::nullopt);
+  const int64_t taken_back = ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PATIENT, excess, std::nullopt);
   const int64_t unapply = std::min(excess - taken_back, claim.patient_paid);
   if (unapply <= 0) return;
   claim.patient_paid -= unapply;

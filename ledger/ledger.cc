@@ -30,8 +30,8 @@ std::string NewUuid() {
   RCL_CHECK(RAND_bytes(b, sizeof(b)) == 1) << "no random bytes for an event id";
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                         b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+                         b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 std::string Fingerprint(const rcl::v1::Command& command) {
@@ -157,9 +157,7 @@ Ledger::Ledger(Options options) : options_(std::move(options)) {}
 
 namespace {
 
-size_t BatchesInFlightMax(const Ledger::Options& options) {
-  return std::max<size_t>(options.batches_in_flight_max, 1);
-}
+size_t BatchesInFlightMax(const Ledger::Options& options) { return std::max<size_t>(options.batches_in_flight_max, 1); }
 
 }  // namespace
 
@@ -191,9 +189,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->sequencer_state_ = std::make_unique<SequencerState>(
-      ledger->options_.state_cache_streams_max, ledger->options_.state_cache_bytes_max,
-      PinnedStreamsMax(ledger->options_));
+  ledger->sequencer_state_ =
+      std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max, ledger->options_.state_cache_bytes_max,
+                                       PinnedStreamsMax(ledger->options_));
   ledger->sequencer_state_->next_position = head.position + 1;
   ledger->sequencer_state_->last_hash = head.hash;
   ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
@@ -235,8 +233,8 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   Pending pending;
   // What the queued command holds: the parsed command and its strings.
   pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
-                  request.command_id.capacity() + request.correlation_id.capacity() +
-                  request.causation_id.capacity() + request.actor.capacity();
+                  request.command_id.capacity() + request.correlation_id.capacity() + request.causation_id.capacity() +
+                  request.actor.capacity();
   if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
   pending.request = std::move(request);
   pending.callback = std::move(callback);
@@ -350,8 +348,7 @@ void Ledger::WriterLoop() {
       if (b.write_batch == nullptr) continue;
       RCL_CHECK(b.head_after.position > b.head_before.position &&
                 b.head_after.recorded_at_us >= b.head_before.recorded_at_us)
-          << "batch " << b.seq << " moves the head from " << b.head_before.position << " to "
-          << b.head_after.position;
+          << "batch " << b.seq << " moves the head from " << b.head_before.position << " to " << b.head_after.position;
       written = b.head_after;
     }
     size_t last_write = batches.size();
@@ -376,8 +373,10 @@ void Ledger::WriterLoop() {
       if (failed) {
         // Not durable (or decided on top of a batch that is not): no command
         // of it gets any answer but this.
-        for (auto& r : b.results) r = absl::UnavailableError(
-            "storage write failed; the command may not have been recorded: retry with the same command id after a restart");
+        for (auto& r : b.results)
+          r = absl::UnavailableError(
+              "storage write failed; the command may not have been recorded: retry with the same command id after a "
+              "restart");
       } else if (b.write_batch != nullptr) {
         commits_.fetch_add(1, std::memory_order_relaxed);
         committed_commands_.fetch_add(b.written_commands, std::memory_order_relaxed);
@@ -524,8 +523,8 @@ absl::Status Ledger::CheckExpectedVersion(BatchView& view, const CommandRequest&
   if (!req.expected_version.has_value()) return absl::OkStatus();
   RCL_ASSIGN_OR_RETURN(const StreamState* current, view.Get(primary));
   if (current->version != *req.expected_version) {
-    return absl::AbortedError(absl::StrCat("expected version ", *req.expected_version, " of ", primary,
-                                           " but it is at ", current->version));
+    return absl::AbortedError(
+        absl::StrCat("expected version ", *req.expected_version, " of ", primary, " but it is at ", current->version));
   }
   return absl::OkStatus();
 }

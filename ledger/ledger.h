@@ -42,7 +42,7 @@ namespace rcl::ledger {
 
 struct CommandRequest {
   std::string tenant;
-  std::string command_id;                 // optional idempotency key
+  std::string command_id;                   // optional idempotency key
   std::optional<int64_t> expected_version;  // of CommandStream(command); -1 = must not exist
   std::string correlation_id;
   std::string causation_id;
@@ -65,9 +65,9 @@ class Ledger {
  public:
   struct Options {
     std::string data_dir;
-    size_t queue_max = 8192;          // queued commands; beyond: RESOURCE_EXHAUSTED
-    size_t batch_commands_max = 512;  // commands decided and committed together
-    size_t batches_in_flight_max = 4; // decided batches waiting for fsync or answers
+    size_t queue_max = 8192;           // queued commands; beyond: RESOURCE_EXHAUSTED
+    size_t batch_commands_max = 512;   // commands decided and committed together
+    size_t batches_in_flight_max = 4;  // decided batches waiting for fsync or answers
     size_t state_cache_streams_max = 200'000;
     // Estimated bytes of the stream states the sequencer caches (see
     // StateCache); the states pinned by batches not yet durable are outside
@@ -80,7 +80,7 @@ class Ledger {
     // blocks) and the memtables of all column families together.
     size_t block_cache_bytes = size_t{64} << 20;
     size_t write_buffer_bytes = size_t{64} << 20;
-    bool sync_writes = true;          // only tests may turn fsync off
+    bool sync_writes = true;  // only tests may turn fsync off
     // Clock, for tests; default is the system clock (microseconds since epoch).
     std::function<int64_t()> clock_us;
     // Decider, for tests of the log mechanics (e.g. commands spanning many
@@ -135,7 +135,7 @@ class Ledger {
     CommandRequest request;
     std::string fingerprint;  // SHA-256 of the command, when command_id is set
     CommandCallback callback;
-    size_t bytes = 0;         // charged to commands_bytes_ until answered
+    size_t bytes = 0;  // charged to commands_bytes_ until answered
   };
   // A batch decided by the sequencer, on its way to disk and then to answers.
   struct DecidedBatch {
@@ -143,8 +143,8 @@ class Ledger {
     std::vector<Pending> commands;
     std::vector<absl::StatusOr<CommandResult>> results;
     std::unique_ptr<rocksdb::WriteBatch> write_batch;  // null when nothing to write
-    LogHead head_before;  // the head this batch was decided on
-    LogHead head_after;   // set when write_batch is
+    LogHead head_before;                               // the head this batch was decided on
+    LogHead head_after;                                // set when write_batch is
     size_t written_commands = 0;
   };
   class BatchView;

@@ -12,8 +12,7 @@ namespace rcl::ledger {
 std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& payload) {
   std::vector<rcl::v1::Posting> out;
   const google::protobuf::FieldDescriptor* field = payload.GetDescriptor()->FindFieldByName("postings");
-  if (field == nullptr || !field->is_repeated() ||
-      field->message_type() != rcl::v1::Posting::descriptor()) {
+  if (field == nullptr || !field->is_repeated() || field->message_type() != rcl::v1::Posting::descriptor()) {
     return out;
   }
   const google::protobuf::Reflection* reflection = payload.GetReflection();

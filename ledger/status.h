@@ -17,9 +17,9 @@
 #define RCL_STATUS_CONCAT_INNER_(a, b) a##b
 #define RCL_STATUS_CONCAT_(a, b) RCL_STATUS_CONCAT_INNER_(a, b)
 
-#define RCL_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::absl::Status rcl_status_ = (expr);     \
+#define RCL_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status rcl_status_ = (expr);       \
     if (!rcl_status_.ok()) return rcl_status_; \
   } while (0)
 
@@ -44,12 +44,12 @@
 //
 // For data read back from disk, return DATA_LOSS instead: a damaged record is
 // not a bug in this process. Check with RCL_CHECK what we are about to write.
-#define RCL_CHECK(condition)                     \
-  switch (0)                                     \
-  case 0:                                        \
-  default:                                       \
-    if (ABSL_PREDICT_TRUE(condition)) {          \
-    } else                                       \
+#define RCL_CHECK(condition)            \
+  switch (0)                            \
+  case 0:                               \
+  default:                              \
+    if (ABSL_PREDICT_TRUE(condition)) { \
+    } else                              \
       ::rcl::check_internal::CheckFailure(__FILE__, __LINE__, #condition).stream()
 
 namespace rcl {

@@ -51,10 +51,18 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {
-    "listen",          "data_dir",       "queue_max",       "batch_max",       "read_threads",
-    "state_cache_mb",  "read_memory_mb", "block_cache_mb",  "write_buffer_mb", "subscribers_max",
-    "subscribers_per_tenant_max",        "log_level"};
+constexpr const char* kServerFlags[] = {"listen",
+                                        "data_dir",
+                                        "queue_max",
+                                        "batch_max",
+                                        "read_threads",
+                                        "state_cache_mb",
+                                        "read_memory_mb",
+                                        "block_cache_mb",
+                                        "write_buffer_mb",
+                                        "subscribers_max",
+                                        "subscribers_per_tenant_max",
+                                        "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {

@@ -32,8 +32,7 @@ std::string FieldName(const std::string& parent, const FieldDescriptor* f, int i
 
 // Walks the wire bytes of a message of type `d`, adding a violation for every
 // string field that is not valid UTF-8. False when the bytes are malformed.
-bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string& parent, int depth,
-                  Violations& v) {
+bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string& parent, int depth, Violations& v) {
   if (depth > kMessageDepthMax) return false;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                             static_cast<int>(bytes.size()));

@@ -152,12 +152,11 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Reque
 
 }  // namespace
 
-#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                             \
-  MarkMethodCallback(MethodIndex(service, #Name),                                                          \
-                     DecodingHandler<Request, Response>(gate_,                                             \
-                         [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp) { \
-                           return Name(ctx, std::move(req), resp);                                         \
-                         }))
+#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                                      \
+  MarkMethodCallback(                                                                                             \
+      MethodIndex(service, #Name),                                                                                \
+      DecodingHandler<Request, Response>(gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
+                                                       Response* resp) { return Name(ctx, std::move(req), resp); }))
 
 LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate)
     : ledger_(ledger), reads_(reads), hub_(hub), gate_(gate) {
@@ -202,11 +201,11 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext
     resp->set_stream_version(last);
     // Forward, a read may start right after the last version (nothing yet);
     // backward, at most at the last version.
-    uint64_t from_max = req->backward() ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
-                                        : static_cast<uint64_t>(last + 1);
+    uint64_t from_max =
+        req->backward() ? static_cast<uint64_t>(std::max<int64_t>(last, 0)) : static_cast<uint64_t>(last + 1);
     if (req->has_from_version() && req->from_version() > from_max) {
-      return absl::OutOfRangeError(absl::StrCat("from_version ", req->from_version(),
-                                                " is past the stream's last version ", last));
+      return absl::OutOfRangeError(
+          absl::StrCat("from_version ", req->from_version(), " is past the stream's last version ", last));
     }
     uint64_t from = req->has_from_version() ? req->from_version() : req->backward() ? from_max : 0;
     uint32_t limit = PageSize(req->limit());
@@ -268,8 +267,7 @@ grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
-                                               RequestPtr<rcl::v1::HeadRequest> /*req*/,
-                                               rcl::v1::HeadResponse* resp) {
+                                               RequestPtr<rcl::v1::HeadRequest> /*req*/, rcl::v1::HeadResponse* resp) {
   ledger::LogHead head = ledger_->head();  // in memory: no disk
   resp->set_position(head.position);
   resp->set_hash(ledger::HashHex(head.hash));
@@ -390,12 +388,12 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
   return reactor;
 }
 
-#define RCL_COMMAND_RPC_IMPL(Name, field)                                                            \
-  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                                 \
+#define RCL_COMMAND_RPC_IMPL(Name, field)                                                                         \
+  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                                              \
       grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, rcl::v1::CommandResponse* resp) { \
-    rcl::v1::Command command;                                                                        \
-    *command.mutable_##field() = req->command();                                                     \
-    return Execute(ctx, req->context(), std::move(command), resp);                                   \
+    rcl::v1::Command command;                                                                                     \
+    *command.mutable_##field() = req->command();                                                                  \
+    return Execute(ctx, req->context(), std::move(command), resp);                                                \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)
@@ -499,13 +497,13 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
     uint64_t head = ledger_->head().position;
     if (req->as_of_position() > head) return PastTheHead("as_of_position", req->as_of_position(), head);
     uint64_t as_of = req->as_of_position() ? req->as_of_position() : head;
-    RCL_ASSIGN_OR_RETURN(ledger::StreamState state,
-                         ledger::LoadStreamState(ledger_->store(), req->tenant(), ledger::ClaimStream(req->claim_id()),
-                                                 as_of));
+    RCL_ASSIGN_OR_RETURN(
+        ledger::StreamState state,
+        ledger::LoadStreamState(ledger_->store(), req->tenant(), ledger::ClaimStream(req->claim_id()), as_of));
     const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
     if (!state.exists() || claim == nullptr) {
-      return absl::NotFoundError(absl::StrCat("claim ", req->claim_id(), " does not exist",
-                                              req->as_of_position() ? " at that position" : ""));
+      return absl::NotFoundError(
+          absl::StrCat("claim ", req->claim_id(), " does not exist", req->as_of_position() ? " at that position" : ""));
     }
     ToClaimView(*claim, resp);
     resp->set_stream_version(state.version);

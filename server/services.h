@@ -76,17 +76,17 @@ class LogServiceImpl final : public rcl::v1::LogService::Service {
   LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate);
 
   grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadStreamRequest> req,
-                                 rcl::v1::ReadStreamResponse* resp);
+                                       rcl::v1::ReadStreamResponse* resp);
   grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadAllRequest> req,
-                                 rcl::v1::ReadAllResponse* resp);
+                                    rcl::v1::ReadAllResponse* resp);
   grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* ctx,
                                                                   RequestPtr<rcl::v1::SubscribeRequest> req);
   grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HeadRequest> req,
                                  rcl::v1::HeadResponse* resp);
   grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::VerifyRequest> req,
-                                 rcl::v1::VerifyResponse* resp);
+                                   rcl::v1::VerifyResponse* resp);
   grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::DigestRequest> req,
-                                 rcl::v1::DigestResponse* resp);
+                                   rcl::v1::DigestResponse* resp);
 
  private:
   // Runs `work` on the read pool once `bytes` of the read budget are free,
@@ -107,7 +107,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
   LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate);
 
-#define RCL_COMMAND_RPC(Name)                                                                       \
+#define RCL_COMMAND_RPC(Name)                                                                              \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
                                  rcl::v1::CommandResponse* resp);
   RCL_COMMAND_RPC(RegisterPatient)

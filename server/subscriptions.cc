@@ -50,8 +50,7 @@ class SubscriptionHub::Subscriber : public grpc::ServerWriteReactor<rcl::v1::Sub
   rcl::v1::SubscribeResponse response_;
 };
 
-SubscriptionHub::SubscriptionHub(ledger::Ledger* ledger, SubscriptionLimits limits)
-    : ledger_(ledger), limits_(limits) {
+SubscriptionHub::SubscriptionHub(ledger::Ledger* ledger, SubscriptionLimits limits) : ledger_(ledger), limits_(limits) {
   listener_id_ = ledger_->AddCommitListener([this](uint64_t head) { OnCommit(head); });
   {
     absl::MutexLock lock(&mu_);
@@ -94,15 +93,13 @@ grpc::Status SubscriptionHub::Admit(const std::string& tenant) {
   }
   auto it = live_per_tenant_.find(tenant);
   if (it != live_per_tenant_.end() && it->second >= limits_.subscribers_per_tenant_max) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("too many subscriptions for this tenant (",
-                                     limits_.subscribers_per_tenant_max, ")"));
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, absl::StrCat("too many subscriptions for this tenant (",
+                                                                           limits_.subscribers_per_tenant_max, ")"));
   }
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* SubscriptionHub::Start(
-    const rcl::v1::SubscribeRequest& request) {
+grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* SubscriptionHub::Start(const rcl::v1::SubscribeRequest& request) {
   EventFilter filter;
   filter.tenant = request.tenant();
   filter.stream_prefix = request.stream_prefix();
@@ -164,12 +161,9 @@ void SubscriptionHub::Turn(Subscriber* s) {
   if (!end.ok()) return End(s, end);
   absl::Status error;
   switch (Serve(s, ledger_->head().position, &error)) {
-    case Step::kWriting:
-      return;
-    case Step::kMore:
-      return Requeue(s);
-    case Step::kCaughtUp:
-      return Park(s);
+    case Step::kWriting: return;
+    case Step::kMore: return Requeue(s);
+    case Step::kCaughtUp: return Park(s);
     case Step::kFailed:
       spdlog::error("subscription read failed: {}", error.ToString());
       return End(s, ToGrpcStatus(error));

@@ -73,8 +73,7 @@ absl::Status CheckAdjudicatable(const ClaimState& claim) {
     case ClaimStatus::kSubmitted:
     case ClaimStatus::kAccepted:
     case ClaimStatus::kAdjudicated:
-    case ClaimStatus::kDenied:
-      return absl::OkStatus();
+    case ClaimStatus::kDenied: return absl::OkStatus();
     default:
       return Rule(absl::StrCat("claim ", claim.claim_id, " is ", AbslView(ClaimStatusName(claim.status)),
                                "; only a submitted claim is adjudicated"));

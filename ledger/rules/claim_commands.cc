@@ -36,9 +36,8 @@ void FillFrom(const ClaimState& from, rcl::v1::ClaimCreated* e) {
 
 absl::StatusOr<Decision> DecideCreateClaim(const rcl::v1::CreateClaim& c, StateView& view) {
   RCL_RETURN_IF_ERROR(MustNotExist(view, ClaimStream(c.claim_id()), absl::StrCat("claim ", c.claim_id())));
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc,
-                       GetAs<EncounterState>(view, EncounterStream(c.encounter_id()),
-                                             absl::StrCat("encounter ", c.encounter_id())));
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetAs<EncounterState>(view, EncounterStream(c.encounter_id()),
+                                                                        absl::StrCat("encounter ", c.encounter_id())));
   if (!enc->coding_complete) {
     return Rule(absl::StrCat("encounter ", c.encounter_id(), " has not completed coding; a claim needs coded charges"));
   }
@@ -83,7 +82,8 @@ absl::StatusOr<Decision> DecideCreateClaim(const rcl::v1::CreateClaim& c, StateV
   // once the payer has recouped what it paid on the voided claim.
   if (enc->unbilled_cents != charge) {
     return Rule(absl::StrCat("encounter ", c.encounter_id(), " has ", Cents(enc->unbilled_cents), " of its ",
-                             Cents(charge), " in charges unbilled: the rest is billed on another claim, or was "
+                             Cents(charge),
+                             " in charges unbilled: the rest is billed on another claim, or was "
                              "paid on a voided claim and not yet recouped (reversed) by the payer"));
   }
   e.set_charge_cents(charge);
@@ -166,9 +166,11 @@ absl::StatusOr<Decision> DecideSubmitClaim(const rcl::v1::SubmitClaim& c, StateV
     case ClaimStatus::kScrubFailed:
       return Rule(absl::StrCat("claim ", c.claim_id(), " must pass scrubbing before submission"));
     case ClaimStatus::kRejected:
-      return Rule(absl::StrCat("claim ", c.claim_id(), " was rejected; correct it and scrub it again before resubmitting"));
+      return Rule(
+          absl::StrCat("claim ", c.claim_id(), " was rejected; correct it and scrub it again before resubmitting"));
     default:
-      return Rule(absl::StrCat("claim ", c.claim_id(), " was already submitted; it can be submitted again only after a rejection"));
+      return Rule(absl::StrCat("claim ", c.claim_id(),
+                               " was already submitted; it can be submitted again only after a rejection"));
   }
   rcl::v1::ClaimSubmitted e;
   e.set_claim_id(c.claim_id());
@@ -207,7 +209,8 @@ absl::StatusOr<Decision> DecideReplaceOrVoid(const std::string& claim_id, const 
   RCL_ASSIGN_OR_RETURN(const ClaimState* original, GetClaim(view, original_id));
   RCL_RETURN_IF_ERROR(MustBeOpen(*original));
   if (original->submissions == 0) {
-    return Rule(absl::StrCat("claim ", original_id, " was never submitted; change it instead of replacing or voiding it"));
+    return Rule(
+        absl::StrCat("claim ", original_id, " was never submitted; change it instead of replacing or voiding it"));
   }
   if (original->frequency == 8) return Rule(absl::StrCat("claim ", original_id, " is a void claim"));
   const int64_t balance = original->PayerBalance();

@@ -133,9 +133,9 @@ absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimStat
   }
   // The next payer does not owe it after all: the patient does, on the
   // claim whose adjudication transferred it.
-  std::string from = !claim.transfer_from_claim_id.empty() ? claim.transfer_from_claim_id
+  std::string from = !claim.transfer_from_claim_id.empty()   ? claim.transfer_from_claim_id
                      : !root->transfer_from_claim_id.empty() ? root->transfer_from_claim_id
-                                                              : root->original_claim_id;
+                                                             : root->original_claim_id;
   RCL_ASSIGN_OR_RETURN(const ClaimState* from_claim, GetClaim(view, from));
   RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), v, date));
   rcl::v1::ClaimTransferReturned t;
@@ -261,8 +261,8 @@ absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_
   int64_t excess = -after.PatientBalance();
   if (excess < 0) return ApplyCredit(d, view, after, -excess, date);
   if (excess == 0) return absl::OkStatus();
-  RCL_ASSIGN_OR_RETURN(int64_t taken_back, ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PATIENT, excess, {},
-                                                            "balance_removed", date));
+  RCL_ASSIGN_OR_RETURN(int64_t taken_back,
+                       ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PATIENT, excess, {}, "balance_removed", date));
   int64_t unapply = std::min(excess - taken_back, after.patient_paid_cents);
   if (unapply <= 0) return absl::OkStatus();
   rcl::v1::PatientPaymentUnapplied u;

@@ -99,8 +99,7 @@ absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& 
 // a negative payer balance takes back the claim's payer write-offs first;
 // a negative patient balance takes back patient write-offs, then returns
 // the patient's payments on it to the account as a refundable credit.
-absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id,
-                         const std::string& effective_date);
+absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id, const std::string& effective_date);
 
 // Takes back up to `amount_cents` of the claim's manual (AdjustClaim)
 // adjustments, other adjustments first.

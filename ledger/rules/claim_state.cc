@@ -65,7 +65,6 @@ std::string_view ClaimStatusName(ClaimStatus status) {
   return "unknown";
 }
 
-
 namespace {
 
 using namespace rcl::v1;  // NOLINT: event messages
@@ -207,7 +206,9 @@ void ApplyClaimWriteOffReversed(ClaimState& c, const ClaimWriteOffReversed& e) {
 
 // --- Appeals (on the appeal's stream and on its claim's) -------------------------
 
-void ApplyAppealFiledToClaim(ClaimState& c, const AppealFiled& e) { c.appeals[e.appeal_id()] = APPEAL_OUTCOME_UNSPECIFIED; }
+void ApplyAppealFiledToClaim(ClaimState& c, const AppealFiled& e) {
+  c.appeals[e.appeal_id()] = APPEAL_OUTCOME_UNSPECIFIED;
+}
 void ApplyAppealFiled(AppealState& a, const AppealFiled& e) {
   a.appeal_id = e.appeal_id();
   a.claim_id = e.claim_id();
@@ -228,7 +229,9 @@ void ApplyRemittanceRecorded(RemittanceState& r, const RemittanceRecorded& e) {
   r.paid_date = e.paid_date();
 }
 void ApplyRemittanceTraceClaimed(GuardState& g, const RemittanceTraceClaimed& e) { g.owner = e.remit_id(); }
-void ApplyRemittanceClaimPosted(RemittanceState& r, const RemittanceClaimPosted& e) { r.posted_cents += e.paid_cents(); }
+void ApplyRemittanceClaimPosted(RemittanceState& r, const RemittanceClaimPosted& e) {
+  r.posted_cents += e.paid_cents();
+}
 void ApplyProviderAdjustmentRecorded(RemittanceState& r, const ProviderAdjustmentRecorded& e) {
   r.provider_adjustment_cents += e.amount_cents();
 }
@@ -247,7 +250,9 @@ void ApplyPaymentUnappliedToClaim(ClaimState& c, const PatientPaymentUnapplied& 
   c.patient_paid_cents -= e.amount_cents();
 }
 void ApplyPaymentUnapplied(PatientState& p, const PatientPaymentUnapplied& e) { p.credit_cents += e.amount_cents(); }
-void ApplyCreditAppliedToClaim(ClaimState& c, const PatientCreditApplied& e) { c.patient_paid_cents += e.amount_cents(); }
+void ApplyCreditAppliedToClaim(ClaimState& c, const PatientCreditApplied& e) {
+  c.patient_paid_cents += e.amount_cents();
+}
 void ApplyCreditApplied(PatientState& p, const PatientCreditApplied& e) { p.credit_cents -= e.amount_cents(); }
 void ApplyPatientRefunded(PatientState& p, const PatientRefunded& e) {
   p.credit_cents -= e.amount_cents();
@@ -265,8 +270,7 @@ void AddClaimSideFolds(FoldTable* t) {
   Register<ClaimSubmitted>(t, Fold<ClaimSubmitted, ClaimState, ApplyClaimSubmitted>);
   Register<ClaimAcknowledged>(t, Fold<ClaimAcknowledged, ClaimState, ApplyClaimAcknowledged>);
   Register<ClaimAdjudicated>(t, Fold<ClaimAdjudicated, ClaimState, ApplyClaimAdjudicated>);
-  Register<ClaimAdjudicationReversed>(
-      t, Fold<ClaimAdjudicationReversed, ClaimState, ApplyClaimAdjudicationReversed>);
+  Register<ClaimAdjudicationReversed>(t, Fold<ClaimAdjudicationReversed, ClaimState, ApplyClaimAdjudicationReversed>);
   Register<ClaimBalanceTransferred>(t, Fold<ClaimBalanceTransferred, ClaimState, ApplyClaimBalanceTransferred>);
   Register<ClaimReplaced>(t, Fold<ClaimReplaced, ClaimState, ApplyClaimReplaced>);
   Register<ClaimVoided>(t, Fold<ClaimVoided, ClaimState, ApplyClaimVoided>);
@@ -274,8 +278,7 @@ void AddClaimSideFolds(FoldTable* t) {
   Register<ClaimAdjusted>(t, Fold<ClaimAdjusted, ClaimState, ApplyClaimAdjusted>);
   Register<ClaimWrittenOff>(t, Fold<ClaimWrittenOff, ClaimState, ApplyClaimWrittenOff>);
   Register<ClaimWriteOffReversed>(t, Fold<ClaimWriteOffReversed, ClaimState, ApplyClaimWriteOffReversed>);
-  Register<AppealFiled>(
-      t, FoldEither<AppealFiled, ClaimState, ApplyAppealFiledToClaim, AppealState, ApplyAppealFiled>);
+  Register<AppealFiled>(t, FoldEither<AppealFiled, ClaimState, ApplyAppealFiledToClaim, AppealState, ApplyAppealFiled>);
   Register<AppealDecided>(
       t, FoldEither<AppealDecided, ClaimState, ApplyAppealDecidedToClaim, AppealState, ApplyAppealDecided>);
   Register<RemittanceRecorded>(t, Fold<RemittanceRecorded, RemittanceState, ApplyRemittanceRecorded>);
@@ -285,9 +288,8 @@ void AddClaimSideFolds(FoldTable* t) {
       t, Fold<ProviderAdjustmentRecorded, RemittanceState, ApplyProviderAdjustmentRecorded>);
   Register<PatientPaymentReceived>(t, Fold<PatientPaymentReceived, PatientState, ApplyPatientPaymentReceived>);
   Register<PatientPaymentApplied>(t, Fold<PatientPaymentApplied, ClaimState, ApplyPatientPaymentApplied>);
-  Register<PatientPaymentUnapplied>(
-      t, FoldEither<PatientPaymentUnapplied, ClaimState, ApplyPaymentUnappliedToClaim, PatientState,
-                    ApplyPaymentUnapplied>);
+  Register<PatientPaymentUnapplied>(t, FoldEither<PatientPaymentUnapplied, ClaimState, ApplyPaymentUnappliedToClaim,
+                                                  PatientState, ApplyPaymentUnapplied>);
   Register<PatientCreditApplied>(
       t, FoldEither<PatientCreditApplied, ClaimState, ApplyCreditAppliedToClaim, PatientState, ApplyCreditApplied>);
   Register<PatientRefunded>(t, Fold<PatientRefunded, PatientState, ApplyPatientRefunded>);

@@ -107,9 +107,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("coverage_id", c.coverage_id(), v);
       return true;
     }
-    case Command::kScrubClaim:
-      Id("claim_id", command->scrub_claim().claim_id(), v);
-      return true;
+    case Command::kScrubClaim: Id("claim_id", command->scrub_claim().claim_id(), v); return true;
     case Command::kSubmitClaim:
       Id("claim_id", command->submit_claim().claim_id(), v);
       Id("batch_id", command->submit_claim().batch_id(), v, true);
@@ -148,9 +146,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Date("paid_date", c->mutable_paid_date(), today, v, false, false);
       return true;
     }
-    case Command::kAdjudicateClaim:
-      ValidateAdjudicate(*command->mutable_adjudicate_claim(), v);
-      return true;
+    case Command::kAdjudicateClaim: ValidateAdjudicate(*command->mutable_adjudicate_claim(), v); return true;
     case Command::kReverseAdjudication:
       Id("claim_id", command->reverse_adjudication().claim_id(), v);
       Id("remit_id", command->reverse_adjudication().remit_id(), v);
@@ -248,7 +244,7 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kCompleteCoding:
     case Command::KIND_NOT_SET:
       return false;  // not a claims-to-cash command (ledger/rules/validation.cc)
-      // No default: a command kind this switch forgets fails to compile.
+                     // No default: a command kind this switch forgets fails to compile.
   }
   return false;
 }

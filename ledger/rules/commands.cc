@@ -11,11 +11,11 @@
 namespace rcl::ledger {
 namespace {
 
-using rcl::v1::Command;
 using claim_rules::GetPatient;
 using claim_rules::kArUnbilled;
 using claim_rules::kGrossCharges;
 using claim_rules::Rule;
+using rcl::v1::Command;
 
 }  // namespace
 

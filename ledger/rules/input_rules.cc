@@ -48,16 +48,11 @@ bool IsAsciiMember(char c, Charset charset) {
   const bool alnum = absl::ascii_isalnum(static_cast<unsigned char>(c));
   switch (charset) {
     case Charset::kId:
-    case Charset::kStreamName:
-      return alnum || c == '.' || c == '_' || c == '-';
-    case Charset::kAlnum:
-      return alnum;
-    case Charset::kAlnumHyphen:
-      return alnum || c == '-';
-    case Charset::kVisibleAscii:
-      return c >= '!' && c <= '~';
-    case Charset::kText:
-      return false;
+    case Charset::kStreamName: return alnum || c == '.' || c == '_' || c == '-';
+    case Charset::kAlnum: return alnum;
+    case Charset::kAlnumHyphen: return alnum || c == '-';
+    case Charset::kVisibleAscii: return c >= '!' && c <= '~';
+    case Charset::kText: return false;
   }
   return false;
 }
@@ -109,9 +104,9 @@ void CheckString(std::string_view field, std::string_view value, const StringRul
     v.Add(std::string(field), "must not be empty");
     return;
   }
-  v.Add(std::string(field), absl::StrCat("must be 1..", rule.length_max, " ",
-                                         absl::string_view(CharsetText(rule.charset).data(),
-                                                           CharsetText(rule.charset).size())));
+  v.Add(std::string(field),
+        absl::StrCat("must be 1..", rule.length_max, " ",
+                     absl::string_view(CharsetText(rule.charset).data(), CharsetText(rule.charset).size())));
 }
 
 bool CheckCount(std::string_view field, int count, int count_min, int count_max, Violations& v) {

@@ -36,14 +36,14 @@ inline constexpr int kPlbReferenceLengthMax = 50;
 inline constexpr int kPaymentMethodLengthMax = 20;
 
 // Bounds of repeated fields, by entry count.
-inline constexpr int kDiagnosesPerCommandMax = 12;   // RecordDiagnoses.icd10_codes
-inline constexpr int kModifiersPerLineMax = 4;       // RecordCharge.modifiers
-inline constexpr int kPointersPerLineMax = 4;        // RecordCharge.diagnosis_pointers
-inline constexpr int kAdjudicatedLinesMax = 999;     // AdjudicateClaim.lines
-inline constexpr int kAdjustmentsPerLineMax = 99;    // LineAdjudication.adjustments
-inline constexpr int kClaimAdjustmentsMax = 99;      // AdjudicateClaim.claim_adjustments
-inline constexpr int kPaymentClaimsMax = 100;        // ReceivePatientPayment.claim_ids
-inline constexpr int kEventTypeFiltersMax = 32;      // ReadAll/Subscribe event_types
+inline constexpr int kDiagnosesPerCommandMax = 12;  // RecordDiagnoses.icd10_codes
+inline constexpr int kModifiersPerLineMax = 4;      // RecordCharge.modifiers
+inline constexpr int kPointersPerLineMax = 4;       // RecordCharge.diagnosis_pointers
+inline constexpr int kAdjudicatedLinesMax = 999;    // AdjudicateClaim.lines
+inline constexpr int kAdjustmentsPerLineMax = 99;   // LineAdjudication.adjustments
+inline constexpr int kClaimAdjustmentsMax = 99;     // AdjudicateClaim.claim_adjustments
+inline constexpr int kPaymentClaimsMax = 100;       // ReceivePatientPayment.claim_ids
+inline constexpr int kEventTypeFiltersMax = 32;     // ReadAll/Subscribe event_types
 
 enum class Charset {
   kId,            // [A-Za-z0-9._-], the first a letter or digit
@@ -68,8 +68,7 @@ inline constexpr StringRule kPayerClaimNumberRule{"payer claim number", Charset:
                                                   kPayerClaimNumberLengthMax};
 inline constexpr StringRule kCarcRule{"adjustment reason code", Charset::kAlnumHyphen, kCarcLengthMax};
 inline constexpr StringRule kRarcRule{"remark code", Charset::kAlnumHyphen, kRarcLengthMax};
-inline constexpr StringRule kPlbReasonRule{"provider adjustment reason", Charset::kAlnumHyphen,
-                                           kPlbReasonLengthMax};
+inline constexpr StringRule kPlbReasonRule{"provider adjustment reason", Charset::kAlnumHyphen, kPlbReasonLengthMax};
 inline constexpr StringRule kPlbReferenceRule{"provider adjustment reference", Charset::kAlnumHyphen,
                                               kPlbReferenceLengthMax};
 inline constexpr StringRule kPaymentMethodRule{"payment method", Charset::kAlnumHyphen, kPaymentMethodLengthMax};

@@ -21,7 +21,6 @@ int64_t BadDebt(const ClaimState& claim) {
 
 }  // namespace
 
-
 absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateView& view) {
   // Closed (replaced, voided) claims may still be adjusted: a payer reversal
   // can leave a balance on them that a biller must be able to clear.
@@ -80,8 +79,8 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
   e.set_amount_cents(c.amount_cents());
   e.set_note(c.note());
   PostingBuilder pb;
-  pb.Move(WriteOffAccount(c.reason()),
-          patient_side ? PatientAr(claim->patient_id) : PayerAr(claim->payer_id), c.amount_cents());
+  pb.Move(WriteOffAccount(c.reason()), patient_side ? PatientAr(claim->patient_id) : PayerAr(claim->payer_id),
+          c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
   RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
@@ -94,7 +93,8 @@ absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateVie
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   RCL_RETURN_IF_ERROR(MustBeOpen(*claim));
   bool denial_in_force = claim->adjudication.has_value() && (claim->adjudication->denied || claim->denied_cents > 0);
-  if (!denial_in_force) return Rule(absl::StrCat("an appeal needs a denial; claim ", c.claim_id(), " has none in force"));
+  if (!denial_in_force)
+    return Rule(absl::StrCat("an appeal needs a denial; claim ", c.claim_id(), " has none in force"));
   for (const auto& [id, outcome] : claim->appeals) {
     if (outcome == rcl::v1::APPEAL_OUTCOME_UNSPECIFIED) {
       return Rule(absl::StrCat("claim ", c.claim_id(), " already has appeal ", id, " open"));

@@ -30,8 +30,12 @@ std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_n
   return absl::StrCat("remittrace-", AbslView(payer_id), "-", AbslView(trace_number));
 }
 
-std::string PatientStream(std::string_view patient_id) { return absl::StrCat("patient-", absl::string_view(patient_id.data(), patient_id.size())); }
-std::string EncounterStream(std::string_view encounter_id) { return absl::StrCat("encounter-", absl::string_view(encounter_id.data(), encounter_id.size())); }
+std::string PatientStream(std::string_view patient_id) {
+  return absl::StrCat("patient-", absl::string_view(patient_id.data(), patient_id.size()));
+}
+std::string EncounterStream(std::string_view encounter_id) {
+  return absl::StrCat("encounter-", absl::string_view(encounter_id.data(), encounter_id.size()));
+}
 
 namespace {
 
@@ -119,8 +123,7 @@ void AddPatientAndEncounterFolds(FoldTable* t) {
   Register<ChargeVoided>(t, Fold<ChargeVoided, EncounterState, ApplyChargeVoided>);
   Register<CodingCompleted>(t, Fold<CodingCompleted, EncounterState, ApplyCodingCompleted>);
   Register<EncounterClaimed>(t, Fold<EncounterClaimed, EncounterState, ApplyEncounterClaimed>);
-  Register<EncounterBalanceReturned>(
-      t, Fold<EncounterBalanceReturned, EncounterState, ApplyEncounterBalanceReturned>);
+  Register<EncounterBalanceReturned>(t, Fold<EncounterBalanceReturned, EncounterState, ApplyEncounterBalanceReturned>);
 }
 
 }  // namespace fold
@@ -134,7 +137,8 @@ absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_vi
 
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload) {
   if (static_cast<int64_t>(version) != state->version + 1) {
-    return absl::DataLossError(absl::StrCat("event version ", version, " applied to a stream at version ", state->version));
+    return absl::DataLossError(
+        absl::StrCat("event version ", version, " applied to a stream at version ", state->version));
   }
   RCL_RETURN_IF_ERROR(FoldEvent(state, type, payload));
   state->version = static_cast<int64_t>(version);

@@ -33,8 +33,8 @@ struct PatientState {
   std::string patient_id;
   std::map<std::string, CoverageState> coverages;  // by coverage id
   // Claims billing this patient's encounters, with their dates of service.
-  std::map<std::string, std::string> claims;       // claim id -> date of service
-  int64_t credit_cents = 0;                        // unapplied payments minus refunds
+  std::map<std::string, std::string> claims;  // claim id -> date of service
+  int64_t credit_cents = 0;                   // unapplied payments minus refunds
   std::set<std::string> payment_ids;
   std::set<std::string> refund_ids;
   int statements = 0;
@@ -62,8 +62,8 @@ struct EncounterState {
   std::string billing_npi;
   std::string date_of_service;
   std::string place_of_service;
-  std::vector<std::string> diagnoses;          // pointer n is diagnoses[n - 1]
-  std::map<int, ChargeLineState> lines;        // by line number
+  std::vector<std::string> diagnoses;    // pointer n is diagnoses[n - 1]
+  std::map<int, ChargeLineState> lines;  // by line number
   bool coding_complete = false;
   // Claims of this encounter: claim id -> (coverage id, frequency).
   std::map<std::string, std::pair<std::string, int>> claims;
@@ -152,17 +152,17 @@ struct ClaimState {
   int64_t contractual_cents = 0;
   int64_t other_adjustment_cents = 0;
   int64_t patient_responsibility_cents = 0;  // moved to the patient
-  int64_t transferred_out_cents = 0;          // moved to the next payer
-  int64_t denied_cents = 0;                   // held in payer AR by the adjudication in force
+  int64_t transferred_out_cents = 0;         // moved to the next payer
+  int64_t denied_cents = 0;                  // held in payer AR by the adjudication in force
   int64_t patient_paid_cents = 0;
   int64_t payer_written_off_cents = 0;
   int64_t patient_written_off_cents = 0;
-  int64_t moved_out_cents = 0;                // to a replacement claim, or back to unbilled by a void
+  int64_t moved_out_cents = 0;  // to a replacement claim, or back to unbilled by a void
   bool ever_denied = false;
-  std::string next_payer_claim_id;            // the next payer's claim, once created by a transfer
-  std::string replacement_claim_id;           // set when replaced (frequency 7)
-  std::string void_claim_id;                  // set when voided (frequency 8)
-  std::string transfer_from_claim_id;         // the claim whose adjudication last moved balance in
+  std::string next_payer_claim_id;     // the next payer's claim, once created by a transfer
+  std::string replacement_claim_id;    // set when replaced (frequency 7)
+  std::string void_claim_id;           // set when voided (frequency 8)
+  std::string transfer_from_claim_id;  // the claim whose adjudication last moved balance in
   // Of contractual/other: what billers adjusted by hand (AdjustClaim), net.
   int64_t manual_contractual_cents = 0;
   int64_t manual_other_cents = 0;
@@ -196,7 +196,7 @@ struct RemittanceState {
   rcl::v1::PaymentMethod method = rcl::v1::PAYMENT_METHOD_UNSPECIFIED;
   int64_t total_cents = 0;
   std::string paid_date;
-  int64_t posted_cents = 0;           // claim payments posted (net of reversals)
+  int64_t posted_cents = 0;  // claim payments posted (net of reversals)
   int64_t provider_adjustment_cents = 0;
   bool operator==(const RemittanceState&) const = default;
 };
@@ -216,8 +216,8 @@ struct GuardState {
   bool operator==(const GuardState&) const = default;
 };
 
-using Aggregate = std::variant<std::monostate, PatientState, EncounterState, ClaimState, RemittanceState,
-                               AppealState, GuardState>;
+using Aggregate =
+    std::variant<std::monostate, PatientState, EncounterState, ClaimState, RemittanceState, AppealState, GuardState>;
 
 struct StreamState {
   int64_t version = -1;  // last version; -1 = the stream does not exist

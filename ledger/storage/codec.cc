@@ -150,8 +150,7 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
                                             " bytes, over its limit of ", f->size_max));
   }
   std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize, e.prev_hash.begin());
-  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize,
-              e.hash.begin());
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize, e.hash.begin());
   return e;
 }
 

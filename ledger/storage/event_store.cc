@@ -149,8 +149,8 @@ absl::StatusOr<int64_t> EventStore::StreamLastVersion(std::string_view tenant, s
 }
 
 absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view tenant, std::string_view stream,
-                                                                uint64_t from_version, bool backward,
-                                                                size_t limit, size_t bytes_max) const {
+                                                                uint64_t from_version, bool backward, size_t limit,
+                                                                size_t bytes_max) const {
   limit = std::min(limit, kReadPageMax);
   std::vector<EventRecord> out;
   std::string prefix = StreamPrefix(tenant, stream);
@@ -384,11 +384,11 @@ void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexChe
                                           ", not after version ", version - 1, " at ", after));
     } else if (check->identity[position - check->from] != Identity(key)) {
       absl::StatusOr<EventRecord> e = ReadEventAt(options, position);
-      check->Found(position, absl::StrCat("stream index entry ", name(), " version ", version, " points at position ",
-                                          position, ", which is ",
-                                          e.ok() ? absl::StrCat(StreamName(e->tenant, e->stream), " version ",
-                                                                e->version)
-                                                 : std::string(e.status().message())));
+      check->Found(position,
+                   absl::StrCat("stream index entry ", name(), " version ", version, " points at position ", position,
+                                ", which is ",
+                                e.ok() ? absl::StrCat(StreamName(e->tenant, e->stream), " version ", e->version)
+                                       : std::string(e.status().message())));
     } else {
       check->reached[position - check->from] = true;  // the entry names its event
     }

@@ -294,7 +294,7 @@ TEST_F(HardInputTest, TooManyRepeatedEntriesAreOneViolation) {
 // --- Every string field of every RPC ----------------------------------------
 
 struct StringField {
-  std::string method;        // "/rcl.v1.LedgerService/RegisterPatient"
+  std::string method;         // "/rcl.v1.LedgerService/RegisterPatient"
   std::string request_bytes;  // placeholder for the value
   std::vector<int> numbers;   // field numbers from the request down to the string
   std::string expected_name;  // the field name the server must report
@@ -342,8 +342,8 @@ std::vector<RpcField> EveryStringFieldOfEveryRpc() {
       std::vector<std::pair<std::vector<int>, std::string>> fields;
       CollectStringFields(method->input_type(), {}, "", 0, &fields);
       for (auto& [numbers, name] : fields) {
-        out.push_back({absl::StrCat("/", service_name, "/", method->name()), name, numbers,
-                       method->server_streaming()});
+        out.push_back(
+            {absl::StrCat("/", service_name, "/", method->name()), name, numbers, method->server_streaming()});
       }
     }
   }
@@ -393,8 +393,8 @@ TEST(HardInputUtf8Test, InvalidUtf8InAnyStringFieldIsInvalidArgumentNamingItAndT
   for (const RpcField& f : fields) {
     std::string bytes = EncodeAt(f.numbers, 0, bad_utf8);
     grpc::Status status = f.streaming ? RawSubscribe(&stub, bytes) : RawUnaryCall(&stub, f.method, bytes).status;
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << f.method << " " << f.name << ": "
-                                                                       << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << f.method << " " << f.name << ": " << Describe(status);
     EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method;
   }
   ASSERT_TRUE((*server)->Terminate().ok());
@@ -405,13 +405,15 @@ TEST(HardInputUtf8Test, InvalidUtf8InAnyStringFieldIsInvalidArgumentNamingItAndT
 
 TEST_F(HardInputTest, EveryStringFieldOfEveryRpcHasAContentRule) {
   // Valid UTF-8 that no string field accepts: a control character.
-  const std::string bad("a\x01" "b");
+  const std::string bad(
+      "a\x01"
+      "b");
   for (const RpcField& f : EveryStringFieldOfEveryRpc()) {
     std::string bytes = EncodeAt(f.numbers, 0, bad);
-    grpc::Status status = f.streaming ? RawSubscribe(generic_.get(), bytes)
-                                      : RawUnaryCall(generic_.get(), f.method, bytes).status;
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << f.method << " " << f.name << ": "
-                                                                       << Describe(status);
+    grpc::Status status =
+        f.streaming ? RawSubscribe(generic_.get(), bytes) : RawUnaryCall(generic_.get(), f.method, bytes).status;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << f.method << " " << f.name << ": " << Describe(status);
     EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method << ": " << Describe(status);
   }
 }
@@ -421,7 +423,9 @@ TEST_F(HardInputTest, FreeTextHasOneRuleOnPatientAndClaimSides) {
   std::string long_text;
   for (int i = 0; i < 500; ++i) long_text += "\xc3\xa9";
   // A C1 control character (U+0085) is refused everywhere.
-  const std::string c1("a\xc2\x85" "b");
+  const std::string c1(
+      "a\xc2\x85"
+      "b");
   auto check = [&](const std::string& text, bool accepted) {
     v1::VoidChargeRequest void_charge;
     void_charge.mutable_context()->set_tenant(kTenant);
@@ -528,12 +532,11 @@ TEST_F(HardInputTest, CommandsInFlightAtSigtermAreAnsweredOkOrUnavailable) {
   std::vector<std::thread> clients;
   for (int t = 0; t < kClients; ++t) {
     clients.emplace_back([&, t] {
-      auto channel = grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(),
-                                               [t] {
-                                                 grpc::ChannelArguments args;
-                                                 args.SetInt("rcl.test.channel", t);  // one connection each
-                                                 return args;
-                                               }());
+      auto channel = grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), [t] {
+        grpc::ChannelArguments args;
+        args.SetInt("rcl.test.channel", t);  // one connection each
+        return args;
+      }());
       auto stub = v1::LedgerService::NewStub(channel);
       int seq = 0;
       while (!stop.load()) {

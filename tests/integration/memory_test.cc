@@ -90,8 +90,7 @@ absl::Status WriteEvents(const std::string& address, const std::string& prefix, 
   for (int encounter = 0; written < events; ++encounter) {
     std::string encounter_id = absl::StrCat("E-", prefix, "-", encounter);
     if (absl::Status s = run(WorkloadEncounterCommand(encounter_id, patient)); !s.ok()) return s;
-    if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9", "I10", "J45.909", "Z00.00"}));
-        !s.ok()) {
+    if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9", "I10", "J45.909", "Z00.00"})); !s.ok()) {
       return s;
     }
     for (int line = 1; line <= lines && written < events; ++line) {
@@ -108,9 +107,8 @@ absl::Status WriteConcurrently(const std::string& address, const std::string& ph
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(writers);
   for (int w = 0; w < writers; ++w) {
-    threads.emplace_back([&, w] {
-      results[w] = WriteEvents(address, absl::StrCat(phase, "-", w), total / writers, lines);
-    });
+    threads.emplace_back(
+        [&, w] { results[w] = WriteEvents(address, absl::StrCat(phase, "-", w), total / writers, lines); });
   }
   for (std::thread& t : threads) t.join();
   for (const absl::Status& s : results) {
@@ -233,8 +231,8 @@ TEST(MemoryTest, ConcurrentLargeReadsStayWithinTheReadBudget) {
     ++done;
   }
   const int64_t peak = PeakResidentBytes(pid);
-  std::cerr << "large reads: RSS before " << before / kMiB << " MiB, while held " << held / kMiB
-            << " MiB, peak " << peak / kMiB << " MiB\n";
+  std::cerr << "large reads: RSS before " << before / kMiB << " MiB, while held " << held / kMiB << " MiB, peak "
+            << peak / kMiB << " MiB\n";
   for (int i = 0; i < kReads; ++i) {
     // Reads beyond the budget wait; none fails.
     ASSERT_TRUE(calls[i]->status.ok()) << i << ": " << calls[i]->status.error_message();

@@ -128,9 +128,8 @@ std::unique_ptr<Client> SmallWindowClient(const std::string& address, const std:
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return Client::FromChannel(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
-      ClientOptions(tenant));
+  return Client::FromChannel(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
+                             ClientOptions(tenant));
 }
 
 // Subscriptions opened and never read. Destruction cancels them.
@@ -148,8 +147,7 @@ absl::StatusOr<IdleSubscribers> OpenIdleSubscribers(const std::string& address) 
     SubscribeRequest request;
     request.set_tenant(absl::StrCat("tenant", i % kIdleTenants));
     if (i % kIdleTenants == 0) request.set_tenant("acme");  // the tenant with the events
-    absl::StatusOr<std::unique_ptr<Subscription>> s =
-        idle.clients[i % kIdleConnections]->Subscribe(request);
+    absl::StatusOr<std::unique_ptr<Subscription>> s = idle.clients[i % kIdleConnections]->Subscribe(request);
     if (!s.ok()) return s.status();
     idle.subscriptions.push_back(std::move(*s));
   }
@@ -158,8 +156,7 @@ absl::StatusOr<IdleSubscribers> OpenIdleSubscribers(const std::string& address) 
 
 // kWriters clients each registering patients (one event per command) for
 // `window`; returns commands per second.
-absl::StatusOr<double> WriteThroughput(const std::string& address, const std::string& phase,
-                                       absl::Duration window) {
+absl::StatusOr<double> WriteThroughput(const std::string& address, const std::string& phase, absl::Duration window) {
   std::atomic<int64_t> done{0};
   std::vector<absl::Status> results(kWriters);
   std::vector<std::thread> threads;
@@ -173,8 +170,8 @@ absl::StatusOr<double> WriteThroughput(const std::string& address, const std::st
         return;
       }
       for (int k = 0; absl::Now() < end; ++k) {
-        absl::StatusOr<v1::CommandResponse> r = (*client)->Execute(
-            RegisterPatientCommand(absl::StrCat("P-", phase, "-", w, "-", k)), CommandOptions{});
+        absl::StatusOr<v1::CommandResponse> r =
+            (*client)->Execute(RegisterPatientCommand(absl::StrCat("P-", phase, "-", w, "-", k)), CommandOptions{});
         if (!r.ok()) {
           results[w] = r.status();
           return;
@@ -224,8 +221,8 @@ TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadCostNoCpuWhenIdle) {
 
   const double cores = CpuCoresOver(server_->pid(), kIdleWindow);
   const int64_t rss = ResidentBytes(server_->pid());
-  std::cerr << "idle with " << kIdleSubscribers << " subscribers that never read: server CPU "
-            << cores * 100 << "% of a core, VmRSS " << rss / (1 << 20) << " MiB\n";
+  std::cerr << "idle with " << kIdleSubscribers << " subscribers that never read: server CPU " << cores * 100
+            << "% of a core, VmRSS " << rss / (1 << 20) << " MiB\n";
   EXPECT_LT(cores, kIdleCpuCoresMax) << "server CPU while idle, in cores";
   EXPECT_GT(rss, 0);
   EXPECT_LT(rss, kRssLimitBytes);
@@ -244,17 +241,15 @@ TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadDoNotSlowWriters) {
   double with = 0;
   for (int window = 0; window < kWithWindows; ++window) {
     const double cpu_before = CpuSeconds(server_->pid());
-    absl::StatusOr<double> rate =
-        WriteThroughput(server_->address(), absl::StrCat("b", window), kWriteWindow);
+    absl::StatusOr<double> rate = WriteThroughput(server_->address(), absl::StrCat("b", window), kWriteWindow);
     const double cpu_used = CpuSeconds(server_->pid()) - cpu_before;
     ASSERT_TRUE(rate.ok()) << rate.status();
-    std::cerr << "writer throughput: " << *without << " commands/s without subscribers, " << *rate
-              << " with " << kIdleSubscribers << " that never read (server CPU " << cpu_used
-              << " s over the " << kWriteWindow << " window)\n";
+    std::cerr << "writer throughput: " << *without << " commands/s without subscribers, " << *rate << " with "
+              << kIdleSubscribers << " that never read (server CPU " << cpu_used << " s over the " << kWriteWindow
+              << " window)\n";
     with = std::max(with, *rate);
   }
-  EXPECT_GT(with, *without * kThroughputShareMin)
-      << "subscribers that never read slowed the writers down";
+  EXPECT_GT(with, *without * kThroughputShareMin) << "subscribers that never read slowed the writers down";
 }
 
 // Reads the first message or the end of the call within `timeout`; the call's
@@ -310,8 +305,10 @@ TEST_F(SubscribeResourcesTest, OneTenantCannotTakeEveryonesSubscriptions) {
     absl::StatusOr<std::unique_ptr<Subscription>> s = (*a)->Subscribe(SubscribeRequest());
     ASSERT_TRUE(s.ok()) << s.status();
     again = FirstOutcome(s->get(), absl::Seconds(20));
-    if (again.ok()) held.push_back(std::move(*s));
-    else absl::SleepFor(absl::Milliseconds(100));
+    if (again.ok())
+      held.push_back(std::move(*s));
+    else
+      absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_TRUE(again.ok()) << "tenant A could not subscribe again after cancelling one: " << again;
 }

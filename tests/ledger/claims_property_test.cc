@@ -153,7 +153,8 @@ class Driver {
     for (const std::string& id : touched) {
       claim_states_[id] = books_->Claim(id);
       for (const std::string& p : CheckClaimInvariants(claim_states_[id])) {
-        ADD_FAILURE() << "after " << executed_ << " commands (last: " << last_ << "): " << p << History(id) << History(claim_states_[id].original_claim_id);
+        ADD_FAILURE() << "after " << executed_ << " commands (last: " << last_ << "): " << p << History(id)
+                      << History(claim_states_[id].original_claim_id);
         broken_ = true;
       }
     }
@@ -262,7 +263,7 @@ class Driver {
     };
     int mode = static_cast<int>(Uniform(0, 99));
     if (mode < 25) return with_prior(share, {});  // paid in full
-    if (mode < 70) {                             // paid / CO / PR split
+    if (mode < 70) {                              // paid / CO / PR split
       int64_t paid = Uniform(0, share);
       int64_t co = Uniform(0, share - paid);
       int64_t pr = share - paid - co;
@@ -297,8 +298,8 @@ class Driver {
     // What this payer was billed, spread over the lines (the rest is the
     // prior payers' share); now and then an arbitrary share, as a payer
     // that pays past what was transferred.
-    int64_t billed = claim.rank > 1 && Chance(90) ? claim.opening_balance_cents + claim.transferred_in_cents
-                                                  : claim.charge_cents;
+    int64_t billed =
+        claim.rank > 1 && Chance(90) ? claim.opening_balance_cents + claim.transferred_in_cents : claim.charge_cents;
     std::vector<rcl::v1::LineAdjudication> lines;
     for (const auto& [number, line] : claim.lines) {
       int64_t charge = line.line.charge_cents();
@@ -493,7 +494,7 @@ std::map<std::string, StreamState> ReplayLog(const ClaimsLedger& books, const st
 // replacement that superseded it).
 void CheckReversals(const ClaimsLedger& books) {
   std::map<std::string, rcl::v1::ClaimAdjudicated> in_force;  // claim -> its adjudication in force
-  std::map<std::string, std::string> superseded_in;            // claim -> command id that must adjudicate
+  std::map<std::string, std::string> superseded_in;           // claim -> command id that must adjudicate
   int reversals = 0;
   for (const EventRecord& e : books.EventsAfter(0)) {
     if (e.type == "ClaimAdjudicated") {
@@ -583,7 +584,9 @@ void ProbeLedgerView(ClaimsLedger& books, const std::vector<std::string>& claims
 }
 
 constexpr uint64_t kFixedSeeds[] = {20240315u, 7u, 424242u};
-bool IsFixedSeed(uint64_t seed) { return std::find(std::begin(kFixedSeeds), std::end(kFixedSeeds), seed) != std::end(kFixedSeeds); }
+bool IsFixedSeed(uint64_t seed) {
+  return std::find(std::begin(kFixedSeeds), std::end(kFixedSeeds), seed) != std::end(kFixedSeeds);
+}
 
 class ClaimsPropertyTest : public ::testing::TestWithParam<uint64_t> {};
 

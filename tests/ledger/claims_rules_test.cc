@@ -137,9 +137,10 @@ std::vector<RuleCase> Cases() {
            AdjudicateClaim("C3", "R1", {Line(1, 0, {Pr("1", -100'000)}, /*allowed_cents=*/0), Line(2, 5000)}),
            {"line 1 does not balance", "sum to -1000.00"}),
       Rule("HugeNegativeContractualAdjustments",
-           AdjudicateClaim("C3", "R1",
-                           {Line(1, 0, {Co("45", -99'999'999'999), Co("45", -99'999'999'999), Co("45", -99'999'999'999)}),
-                            Line(2, 5000)}),
+           AdjudicateClaim(
+               "C3", "R1",
+               {Line(1, 0, {Co("45", -99'999'999'999), Co("45", -99'999'999'999), Co("45", -99'999'999'999)}),
+                Line(2, 5000)}),
            {"line 1 does not balance"}),
       Rule("PaidAboveAllowed",
            AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 1000)}, /*allowed_cents=*/8000), Line(2, 5000)}),

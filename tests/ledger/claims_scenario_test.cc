@@ -272,12 +272,12 @@ TEST_F(ClaimsScenarioTest, AllToTheDeductibleIsNotADenial) {
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 0));
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
-                                 {Line(1, 0, {Co("45", 4000), Pr("1", 6000)}),
-                                  Line(2, 0, {Co("45", 2000), Pr("1", 3000)})})),
-            (Postings{{kContractual, 6000}, {kArPatient, 9000}, {kArPayerA, -kClaimTotal}}));
-  ExpectClaim("C1", {.status = "adjudicated", .contractual = 6000, .patient_responsibility = 9000,
-                     .patient_balance = 9000});
+  EXPECT_EQ(
+      Step(AdjudicateClaim("C1", "R1",
+                           {Line(1, 0, {Co("45", 4000), Pr("1", 6000)}), Line(2, 0, {Co("45", 2000), Pr("1", 3000)})})),
+      (Postings{{kContractual, 6000}, {kArPatient, 9000}, {kArPayerA, -kClaimTotal}}));
+  ExpectClaim("C1",
+              {.status = "adjudicated", .contractual = 6000, .patient_responsibility = 9000, .patient_balance = 9000});
   EXPECT_EQ(books_.Claim("C1").denied_cents, 0);
 }
 
@@ -435,11 +435,11 @@ TEST_F(ClaimsScenarioTest, PrimaryThenSecondaryThenPatient) {
   Refused(AdjudicateClaim("C1-2", "R2", {Line(1, 1000, {Pr("1", 500)}), Line(2, 0, {Pr("2", 1000)})},
                           rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY),
           {"line 1 does not balance", "charge 100.00 - paid 10.00 = 90.00", "sum to 5.00"});
-  EXPECT_EQ(Step(AdjudicateClaim("C1-2", "R2",
-                                 {Line(1, 1000, {Co("23", 8500), Pr("1", 500)}),
-                                  Line(2, 0, {Co("23", 4000), Pr("2", 1000)})},
-                                 rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY)),
-            (Postings{{kCashPayer, 1000}, {kArPatient, 1500}, {kArPayerB, -2500}}));
+  EXPECT_EQ(
+      Step(AdjudicateClaim("C1-2", "R2",
+                           {Line(1, 1000, {Co("23", 8500), Pr("1", 500)}), Line(2, 0, {Co("23", 4000), Pr("2", 1000)})},
+                           rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY)),
+      (Postings{{kCashPayer, 1000}, {kArPatient, 1500}, {kArPayerB, -2500}}));
   EXPECT_EQ(StepEvent<rcl::v1::ClaimAdjudicated>().prior_payer_cents(), 12500);
   ExpectClaim("C1-2", {.status = "adjudicated",
                        .payer_paid = 1000,
@@ -710,7 +710,8 @@ TEST_F(ClaimsScenarioTest, AdjustedAndWrittenOff) {
                      .denied = kLine2,
                      .payer_balance = 4000,
                      .patient_balance = 2000});
-  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -1001), {"manual contractual adjustments in force (10.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -1001),
+          {"manual contractual adjustments in force (10.00)"});
   EXPECT_EQ(Step(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "23", 500)),
             (Postings{{kOther, 500}, {kArPayerA, -500}}));
   ExpectClaim("C1", {.status = "adjudicated",

@@ -292,8 +292,9 @@ TEST(CodecDeathTest, SealRecordRefusesToWriteWhatCouldNotBeReadBack) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EventRecord over = SampleRecord();
   over.actor.assign(kEnvelopeStringSizeMax + 1, 'a');
-  EXPECT_DEATH(SealRecord(HashOf(1), &over), "RCL_CHECK\\(over == nullptr\\) failed: event at position [0-9]+: "
-                                             "actor of 257 bytes, over its limit of 256");
+  EXPECT_DEATH(SealRecord(HashOf(1), &over),
+               "RCL_CHECK\\(over == nullptr\\) failed: event at position [0-9]+: "
+               "actor of 257 bytes, over its limit of 256");
   EventRecord unnamed = SampleRecord();
   unnamed.stream.clear();
   EXPECT_DEATH(SealRecord(HashOf(1), &unnamed), "lacks a position, tenant, stream, type or event id");

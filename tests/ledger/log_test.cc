@@ -845,8 +845,8 @@ TEST(RecoveryTest, RulesHoldWhenStreamStatesAreEvictedFromTheCache) {
 // reload from the store would decide on a stale state (here: "P1 does not
 // exist", again and again).
 TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
-  constexpr size_t kRepeats = 60;               // RegisterPatient P1, each time
-  constexpr size_t kCommands = 2 * kRepeats;    // each followed by another patient's
+  constexpr size_t kRepeats = 60;             // RegisterPatient P1, each time
+  constexpr size_t kCommands = 2 * kRepeats;  // each followed by another patient's
   ScratchDir dir;
   Results results;
   auto gate = std::make_shared<Gate>();          // holds the sequencer: commands queue up
@@ -855,8 +855,8 @@ TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
   size_t decided = 0;
   Ledger::Options options = LedgerOptions(dir.path(), /*sync_writes=*/false);
   options.state_cache_streams_max = 1;
-  options.batch_commands_max = 2;                   // [P1, X<i>] per batch
-  options.batches_in_flight_max = kRepeats + 4;     // all of them fit while the writer is held
+  options.batch_commands_max = 2;                // [P1, X<i>] per batch
+  options.batches_in_flight_max = kRepeats + 4;  // all of them fit while the writer is held
   options.before_write = WriterGate::Hook(writer);
   options.decide = Gate::Wrap(gate, [&](const rcl::v1::Command& command, StateView& view) {
     absl::StatusOr<Decision> d = Decide(command, view);

@@ -39,8 +39,7 @@ TEST(PostingsTest, PayloadCheckParsesFinancialTypesAndIgnoresOthers) {
   absl::Status off = CheckPayloadBalanced("ChargeRecorded", charge.SerializeAsString());
   EXPECT_EQ(off.code(), absl::StatusCode::kInternal);
   EXPECT_NE(off.message().find("off by 1 cents"), std::string::npos) << off;
-  EXPECT_EQ(CheckPayloadBalanced("ChargeRecorded", std::string("\xff\xff\xff", 3)).code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckPayloadBalanced("ChargeRecorded", std::string("\xff\xff\xff", 3)).code(), absl::StatusCode::kInternal);
   // No postings field, or not an rcl.v1 message at all: nothing to balance.
   EXPECT_TRUE(CheckPayloadBalanced("PatientRegistered", std::string("\xff\xff\xff", 3)).ok());
   EXPECT_TRUE(CheckPayloadBalanced("NoSuchEvent", "anything").ok());

@@ -369,12 +369,12 @@ inline std::vector<std::string> CheckClaimInvariants(const ClaimState& c) {
   }
   if (c.patient_paid_cents < 0) problem(absl::StrCat("patient paid ", c.patient_paid_cents));
   if (c.PatientBalance() < 0 && c.patient_paid_cents > 0) {
-    problem(absl::StrCat("patient credit ", -c.PatientBalance(), " stranded on the claim (paid ",
-                         c.patient_paid_cents, ")"));
+    problem(absl::StrCat("patient credit ", -c.PatientBalance(), " stranded on the claim (paid ", c.patient_paid_cents,
+                         ")"));
   }
   if (c.PatientBalance() < 0 && c.patient_written_off_cents > 0) {
-    problem(absl::StrCat("patient write-off ", c.patient_written_off_cents, " outlived a balance of ",
-                         c.PatientBalance()));
+    problem(
+        absl::StrCat("patient write-off ", c.patient_written_off_cents, " outlived a balance of ", c.PatientBalance()));
   }
   if (c.PayerBalance() < 0 && c.payer_written_off_cents > 0) {
     problem(absl::StrCat("payer write-off ", c.payer_written_off_cents, " outlived a balance of ", c.PayerBalance()));
@@ -554,7 +554,7 @@ class ClaimsLedger {
       expected[absl::StrCat("ar:payer:", c->payer_id)] += c->PayerBalance();
       expected[absl::StrCat("ar:patient:", c->patient_id)] += c->PatientBalance();
       payer_side_by_encounter[c->encounter_id] += c->PayerBalance() + c->payer_paid_cents + c->contractual_cents +
-                                                   c->other_adjustment_cents + c->payer_written_off_cents;
+                                                  c->other_adjustment_cents + c->payer_written_off_cents;
       for (const std::string& p : CheckClaimInvariants(*c)) problems.push_back(p);
     }
     for (const std::string& stream : encounter_streams) {
@@ -608,9 +608,7 @@ class ClaimsLedger {
   }
 
  private:
-  void Open() {
-    ledger_ = ledger::testing::OpenLedgerOrDie(ledger::testing::LedgerOptions(dir_.path(), sync_writes_));
-  }
+  void Open() { ledger_ = ledger::testing::OpenLedgerOrDie(ledger::testing::LedgerOptions(dir_.path(), sync_writes_)); }
 
   bool sync_writes_;
   ledger::testing::ScratchDir dir_{"rcl-claims-test"};
