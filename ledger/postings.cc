@@ -35,15 +35,15 @@ absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings) {
   return absl::OkStatus();
 }
 
-absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload) {
+absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view type, std::string_view payload) {
   // The pool that holds rcl.v1's generated messages (naming Posting links
   // events.proto in).
   const google::protobuf::DescriptorPool* pool = rcl::v1::Posting::descriptor()->file()->pool();
   const google::protobuf::Descriptor* descriptor = pool->FindMessageTypeByName(absl::StrCat("rcl.v1.", AbslView(type)));
-  if (descriptor == nullptr) return absl::OkStatus();
+  if (descriptor == nullptr) return std::vector<rcl::v1::Posting>{};
   const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName("postings");
   if (field == nullptr || !field->is_repeated() || field->message_type() != rcl::v1::Posting::descriptor()) {
-    return absl::OkStatus();
+    return std::vector<rcl::v1::Posting>{};
   }
   const google::protobuf::Message* prototype =
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor);
@@ -53,7 +53,12 @@ absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payloa
       !message->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return absl::InternalError(absl::StrCat("undecodable ", AbslView(type), " payload"));
   }
-  return CheckBalanced(ExtractPostings(*message));
+  return ExtractPostings(*message);
+}
+
+absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload) {
+  RCL_ASSIGN_OR_RETURN(std::vector<rcl::v1::Posting> postings, PayloadPostings(type, payload));
+  return CheckBalanced(postings);
 }
 
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings, std::string_view debit_account,

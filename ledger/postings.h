@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "rcl/v1/events.pb.h"
 
@@ -20,6 +21,11 @@ std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& p
 // OK iff every posting has a non-empty account, a non-zero amount, and the
 // amounts sum to zero without overflow.
 absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings);
+
+// The postings of an event payload of message `type` (e.g.
+// "ChargeRecorded"): empty when `type` is not a message of rcl.v1 with
+// postings; INTERNAL when the payload does not parse as `type`.
+absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view type, std::string_view payload);
 
 // The postings check for a stored or about-to-be-stored event: OK when
 // `type` (a payload message name, e.g. "ChargeRecorded") is not a message of

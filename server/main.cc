@@ -32,6 +32,7 @@ ABSL_FLAG(size_t, subscribers_max, rcl::server::kSubscribersMax,
           "concurrent Subscribe calls, all tenants together; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenantMax,
           "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
+ABSL_FLAG(size_t, projections_memory_mb, 64, "MiB of the projections' RocksDB (block cache and memtables, half each)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -51,17 +52,12 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {"listen",
-                                        "data_dir",
-                                        "queue_max",
-                                        "batch_max",
-                                        "read_threads",
-                                        "state_cache_mb",
-                                        "read_memory_mb",
-                                        "block_cache_mb",
-                                        "write_buffer_mb",
-                                        "subscribers_max",
-                                        "subscribers_per_tenant_max",
+constexpr const char* kServerFlags[] = {"listen",          "data_dir",
+                                        "queue_max",       "batch_max",
+                                        "read_threads",    "state_cache_mb",
+                                        "read_memory_mb",  "block_cache_mb",
+                                        "write_buffer_mb", "projections_memory_mb",
+                                        "subscribers_max", "subscribers_per_tenant_max",
                                         "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
@@ -120,8 +116,10 @@ int main(int argc, char** argv) {
   config.read_memory_bytes = absl::GetFlag(FLAGS_read_memory_mb) << 20;
   config.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   config.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
-  if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 || config.write_buffer_bytes == 0) {
-    std::cerr << "--read-memory-mb, --block-cache-mb and --write-buffer-mb must be positive\n";
+  config.projections_memory_bytes = absl::GetFlag(FLAGS_projections_memory_mb) << 20;
+  if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 || config.write_buffer_bytes == 0 ||
+      config.projections_memory_bytes == 0) {
+    std::cerr << "--read-memory-mb, --block-cache-mb, --write-buffer-mb and --projections-memory-mb must be positive\n";
     return 2;
   }
   config.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);

@@ -8,6 +8,10 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "projections/claims_projection.h"
+#include "projections/runtime.h"
+#include "projections/trial_balance.h"
+#include "server/report_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
 
@@ -25,8 +29,33 @@ struct Server::Parts {
   std::unique_ptr<SubscriptionHub> hub;
   std::unique_ptr<LogServiceImpl> log_service;
   std::unique_ptr<LedgerServiceImpl> ledger_service;
+  std::unique_ptr<projections::Runtime> projections;
+  int commit_listener = 0;
+  std::unique_ptr<ReportServiceImpl> report_service;
   std::unique_ptr<grpc::Server> grpc_server;
 };
+
+namespace {
+
+// The projections (projections/) in their own RocksDB beside the log, folding
+// it from their checkpoints; their memory bound is split between block cache
+// and memtables.
+absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const ServerConfig& config,
+                                                                       ledger::Ledger* ledger) {
+  projections::Runtime::Options options;
+  options.path = (std::filesystem::path(config.data_dir) / "projections").string();
+  options.block_cache_bytes = config.projections_memory_bytes / 2;
+  options.write_buffer_bytes = config.projections_memory_bytes / 2;
+  std::vector<std::unique_ptr<projections::Projection>> list;
+  list.push_back(std::make_unique<projections::ClaimsProjection>());
+  list.push_back(std::make_unique<projections::TrialBalanceProjection>());
+  auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
+  if (!runtime.ok()) return runtime.status();
+  (*runtime)->Start();
+  return runtime;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   std::error_code ec;
@@ -55,6 +84,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->log_service =
       std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get(), &parts->gate);
   parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get(), &parts->gate);
+  auto runtime = StartProjections(config, server->ledger_.get());
+  if (!runtime.ok()) return runtime.status();
+  parts->projections = std::move(*runtime);
+  projections::Runtime* rt = parts->projections.get();
+  parts->commit_listener = server->ledger_->AddCommitListener([rt](uint64_t head) { rt->NotifyHead(head); });
+  // A commit between opening the runtime and adding the listener is seen here.
+  rt->NotifyHead(server->ledger_->head().position);
+  parts->report_service = std::make_unique<ReportServiceImpl>(rt, parts->reads.get(), &parts->gate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -63,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(parts->log_service.get());
   builder.RegisterService(parts->ledger_service.get());
+  builder.RegisterService(parts->report_service.get());
   // Requests larger than this are refused by gRPC (RESOURCE_EXHAUSTED)
   // before they are parsed: a parsed request can take 30 times its wire size
   // (a repeated field of empty strings).
@@ -109,6 +147,8 @@ void Server::Shutdown() {
   spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(), ledger_->commits(),
                ledger_->fsyncs());
   parts_->grpc_server->Wait();
+  ledger_->RemoveCommitListener(parts_->commit_listener);
+  parts_->projections->Stop();
   parts_.reset();
   ledger_.reset();
   spdlog::info("stopped");

@@ -26,6 +26,7 @@ struct ServerConfig {
   size_t write_buffer_bytes = size_t{64} << 20;                  // RocksDB memtables, all families
   size_t subscribers_max = kSubscribersMax;                      // all tenants together
   size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
+  size_t projections_memory_bytes = size_t{64} << 20;            // projections' RocksDB: block cache + memtables
   int shutdown_grace_ms = 1000;                                  // for reads and subscriptions, after commands drained
 };
 

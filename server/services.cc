@@ -13,6 +13,7 @@
 #include "server/event_convert.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
+#include "server/unary_handlers.h"
 
 namespace rcl::server {
 namespace {
@@ -70,43 +71,6 @@ absl::Status CheckFromPosition(uint64_t from_position, uint64_t head) {
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-// A unary reactor that holds its read's lease on the read memory budget
-// until gRPC is done with the call (the answer sent or the call cancelled).
-class LeasedReactor final : public grpc::ServerUnaryReactor {
- public:
-  void FinishWith(const absl::Status& status, std::unique_ptr<ByteLease> lease) {
-    lease_ = std::move(lease);
-    Finish(ToGrpcStatus(status));
-  }
-  void OnDone() override { delete this; }
-
- private:
-  std::unique_ptr<ByteLease> lease_;
-};
-
-// Queues `work` on the read pool with a worst case of `bytes`; once it ran,
-// the call keeps only what its answer holds (the message and its serialized
-// copy) until it is sent.
-grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const google::protobuf::Message* resp,
-                                       std::function<absl::Status()> work) {
-  auto* reactor = new LeasedReactor();
-  bool queued = reads->TrySchedule(bytes, [reactor, resp, work = std::move(work)](std::unique_ptr<ByteLease> lease) {
-    absl::Status status = work();
-    lease->ShrinkTo(kReadOverheadBytes + resp->SpaceUsedLong() + resp->ByteSizeLong());
-    reactor->FinishWith(status, std::move(lease));
-  });
-  if (!queued) {
-    reactor->FinishWith(absl::ResourceExhaustedError("too many reads in progress; retry later"), nullptr);
-  }
-  return reactor;
-}
-
 // A Subscribe refused before it starts: ends at once with the status.
 class RejectedSubscription : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
  public:
@@ -114,49 +78,7 @@ class RejectedSubscription : public grpc::ServerWriteReactor<rcl::v1::SubscribeR
   void OnDone() override { delete this; }
 };
 
-// The index gRPC gives `method` of `service`: the generated services add
-// their methods in proto order.
-int MethodIndex(const char* service, const char* method) {
-  const auto* s = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-  RCL_CHECK(s != nullptr) << service;
-  const auto* m = s->FindMethodByName(method);
-  RCL_CHECK(m != nullptr) << service << "/" << method;
-  return m->index();
-}
-
-template <class Request, class Response>
-using UnaryMethod =
-    std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, RequestPtr<Request>, Response*)>;
-
-absl::Status Admit(CallGate* gate) {
-  gate->calls_started.fetch_add(1, std::memory_order_relaxed);
-  if (gate->draining.load(std::memory_order_acquire)) return absl::UnavailableError("server is shutting down");
-  return absl::OkStatus();
-}
-
-// A unary callback handler that takes the request's raw bytes, decodes them
-// (refusing invalid UTF-8 field by field) and calls `method`.
-template <class Request, class Response>
-grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Request, Response> method) {
-  return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
-                                         Response* resp) {
-        absl::Status admitted = Admit(gate);
-        if (!admitted.ok()) return Refuse(ctx, admitted);
-        auto request = std::make_shared<Request>();
-        absl::Status decoded = DecodeRequest(*bytes, request.get());
-        if (!decoded.ok()) return Refuse(ctx, decoded);
-        return method(ctx, std::move(request), resp);
-      });
-}
-
 }  // namespace
-
-#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                                      \
-  MarkMethodCallback(                                                                                             \
-      MethodIndex(service, #Name),                                                                                \
-      DecodingHandler<Request, Response>(gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
-                                                       Response* resp) { return Name(ctx, std::move(req), resp); }))
 
 LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate)
     : ledger_(ledger), reads_(reads), hub_(hub), gate_(gate) {

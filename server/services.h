@@ -19,6 +19,7 @@
 #include "ledger/ledger.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "server/subscriptions.h"
+#include "server/unary_handlers.h"
 #include "server/work_pool.h"
 
 namespace rcl::server {
@@ -29,9 +30,6 @@ inline constexpr uint32_t kPageMax = 1000;
 // when the page is short: a page larger than the store's would end it early.
 static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one store read");
 inline constexpr uint64_t kReadAllScanMax = 10'000;
-
-template <class Request>
-using RequestPtr = std::shared_ptr<const Request>;
 
 // Memory limits of requests and reads (docs/API.md, "Memory limits").
 // Largest request gRPC accepts (it refuses bigger ones before parsing them):
@@ -44,8 +42,6 @@ inline constexpr size_t kPageBytesMax = 4 << 20;
 // Worst case of one event in a response: the payload, ten envelope strings,
 // two hex hashes and protobuf framing.
 inline constexpr size_t kEventBytesMax = ledger::kPayloadSizeMax + 10 * ledger::kEnvelopeStringSizeMax + 256;
-// What every read holds besides its events (request, reactor, buffers).
-inline constexpr size_t kReadOverheadBytes = 64 * 1024;
 // A page's events are held up to three times while it is built and sent
 // (store records, the response message, its serialized bytes).
 inline constexpr size_t kPageCopies = 3;
@@ -61,15 +57,6 @@ inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kRead
 // claim's state and view.
 inline constexpr size_t kGetClaimReadBytes = PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
 inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
-
-// Shared by the services: counts the calls that reach a handler, and once
-// draining, answers every new call UNAVAILABLE at once. Shutdown drains
-// before it shuts gRPC down: gRPC 1.51 cancels (CANCELLED, not UNAVAILABLE)
-// every call it has received but not yet handed to a handler.
-struct CallGate {
-  std::atomic<bool> draining{false};
-  std::atomic<uint64_t> calls_started{0};
-};
 
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:

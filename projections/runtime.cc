@@ -1,0 +1,437 @@
+#include "projections/runtime.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/status.h"
+#include "rcl/store/projection_rows.pb.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
+#include "spdlog/spdlog.h"
+
+namespace rcl::projections {
+
+namespace {
+
+constexpr char kLivePrefix[] = "live/";
+constexpr char kBuildingPrefix[] = "building/";
+constexpr char kNextGenerationKey[] = "next_generation";
+// Events/s is measured over windows of at least this long.
+constexpr absl::Duration kRateWindow = absl::Seconds(1);
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
+}
+
+std::string FamilyName(std::string_view name, uint64_t generation) { return absl::StrCat(AbslView(name), ".", generation); }
+
+}  // namespace
+
+// One copy of a projection: its column family and its worker. The fields
+// below `family` are guarded by the runtime's mu_ (not expressible as an
+// annotation on a nested struct: Runtime::mu_ is named in every access).
+struct Runtime::Generation {
+  rocksdb::DB* db = nullptr;
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+  store::GenerationMeta meta;
+  bool live = false;  // false while it is a rebuild beside the live copy
+  uint64_t checkpoint = 0;
+  bool stop = false;
+  std::string error;
+  std::thread thread;
+  absl::Time rate_since = absl::InfinitePast();
+  uint64_t rate_from = 0;
+  double events_per_s = 0;
+  absl::Time last_batch = absl::InfinitePast();
+
+  bool complete() const { return checkpoint >= meta.target(); }
+  ~Generation() {
+    RCL_CHECK(!thread.joinable());
+    if (family != nullptr) db->DestroyColumnFamilyHandle(family);
+  }
+};
+
+struct Runtime::Slot {
+  std::unique_ptr<Projection> projection;
+  std::shared_ptr<Generation> live;      // guarded by Runtime::mu_
+  std::shared_ptr<Generation> building;  // guarded by Runtime::mu_
+};
+
+Runtime::Runtime(Options options, const ledger::EventStore* log) : options_(std::move(options)), log_(log) {}
+
+Runtime::~Runtime() {
+  Stop();
+  // Every column family handle goes before the database closes (readers
+  // must be gone by now: they hold copies).
+  for (auto& slot : slots_) {
+    RCL_CHECK(slot->live == nullptr || slot->live.use_count() == 1) << "a projection reader outlived the runtime";
+  }
+  slots_.clear();
+  if (db_ != nullptr && meta_ != nullptr) db_->DestroyColumnFamilyHandle(meta_);
+}
+
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(Options options, const ledger::EventStore* log,
+                                                       std::vector<std::unique_ptr<Projection>> projections) {
+  RCL_CHECK(log != nullptr);
+  std::unique_ptr<Runtime> runtime(new Runtime(std::move(options), log));
+  RCL_ASSIGN_OR_RETURN(ledger::LogHead head, log->ReadHead());
+  {
+    absl::MutexLock lock(&runtime->mu_);
+    runtime->head_ = head.position;
+  }
+  RCL_RETURN_IF_ERROR(runtime->OpenStore(std::move(projections)));
+  return runtime;
+}
+
+absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> projections) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create projections directory: ", ec.message()));
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes, cache);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = std::max<size_t>(options_.write_buffer_bytes / 4, 1 << 20);
+  cf_options.max_write_buffer_number = 2;
+  *static_cast<rocksdb::ColumnFamilyOptions*>(&db_options) = cf_options;
+
+  std::vector<std::string> names;
+  rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, options_.path, &names);
+  if (!listed.ok()) names = {rocksdb::kDefaultColumnFamilyName};
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, cf_options);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  RCL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options_.path, descriptors, &handles, &raw), "open"));
+  db_.reset(raw);
+
+  std::string next;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles[0], kNextGenerationKey, &next);
+  absl::MutexLock lock(&mu_);
+  if (s.ok()) {
+    RCL_ASSIGN_OR_RETURN(int64_t n, DecodeInt64(next));
+    next_generation_ = static_cast<uint64_t>(n);
+  }
+  // Adopt the handles: each stored copy a registered projection still uses
+  // becomes a Generation; every other family is dropped.
+  meta_ = handles[0];
+  std::vector<std::shared_ptr<Generation>> adopted;
+  for (size_t i = 1; i < handles.size(); ++i) {
+    auto gen = std::make_shared<Generation>();
+    gen->db = db_.get();
+    gen->family = handles[i];
+    adopted.push_back(gen);
+  }
+  for (auto& p : projections) {
+    auto slot = std::make_unique<Slot>();
+    slot->projection = std::move(p);
+    for (const char* prefix : {kLivePrefix, kBuildingPrefix}) {
+      std::string bytes;
+      rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_, absl::StrCat(prefix, AbslView(slot->projection->name())), &bytes);
+      if (got.IsNotFound()) continue;
+      RCL_RETURN_IF_ERROR(FromRocks(got, "read meta"));
+      store::GenerationMeta meta;
+      if (!meta.ParseFromString(bytes)) return absl::DataLossError("projection store: undecodable meta");
+      std::string family = FamilyName(slot->projection->name(), meta.generation());
+      auto it = std::find_if(adopted.begin(), adopted.end(),
+                             [&](const auto& g) { return g->family != nullptr && g->family->GetName() == family; });
+      if (it == adopted.end() || meta.version() != slot->projection->version()) continue;
+      std::shared_ptr<Generation> gen = *it;
+      adopted.erase(it);
+      gen->meta = meta;
+      gen->live = prefix == std::string_view(kLivePrefix);
+      StateReader reader(db_.get(), gen->family, nullptr);
+      gen->checkpoint = reader.checkpoint();
+      if (gen->checkpoint > head_) {
+        spdlog::warn("projection {}: copy {} is at position {}, past the log's head {}; rebuilding",
+                     slot->projection->name(), meta.generation(), gen->checkpoint, head_);
+        adopted.push_back(gen);
+        continue;
+      }
+      (gen->live ? slot->live : slot->building) = gen;
+    }
+    if (slot->live == nullptr) {
+      // No usable live copy: a first build, live from the start.
+      if (slot->building != nullptr) adopted.push_back(std::exchange(slot->building, nullptr));
+      RCL_ASSIGN_OR_RETURN(slot->live, NewGeneration(*slot->projection, /*live=*/true));
+    }
+    slots_.push_back(std::move(slot));
+  }
+  for (auto& gen : adopted) {
+    spdlog::info("projections: dropping unused column family {}", gen->family->GetName());
+    RCL_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(gen->family), "drop family"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Runtime::Generation>> Runtime::NewGeneration(const Projection& projection, bool live) {
+  uint64_t number = next_generation_++;
+  rocksdb::ColumnFamilyOptions cf_options(db_->GetOptions(meta_));
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+  RCL_RETURN_IF_ERROR(
+      FromRocks(db_->CreateColumnFamily(cf_options, FamilyName(projection.name(), number), &family), "create family"));
+  auto gen = std::make_shared<Generation>();
+  gen->db = db_.get();
+  gen->family = family;
+  gen->live = live;
+  gen->meta.set_generation(number);
+  gen->meta.set_version(projection.version());
+  gen->meta.set_target(head_);
+  rocksdb::WriteBatch batch;
+  batch.Put(meta_, absl::StrCat(live ? kLivePrefix : kBuildingPrefix, AbslView(projection.name())),
+            gen->meta.SerializeAsString());
+  batch.Put(meta_, kNextGenerationKey, EncodeInt64(static_cast<int64_t>(next_generation_)));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  RCL_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "write meta"));
+  return gen;
+}
+
+void Runtime::Start() {
+  absl::MutexLock lock(&mu_);
+  if (started_) return;
+  started_ = true;
+  for (auto& slot : slots_) {
+    StartWorker(slot.get(), slot->live);
+    if (slot->building != nullptr) StartWorker(slot.get(), slot->building);
+  }
+}
+
+void Runtime::StartWorker(Slot* slot, std::shared_ptr<Generation> gen) {
+  gen->rate_since = absl::Now();
+  gen->rate_from = gen->checkpoint;
+  gen->thread = std::thread([this, slot, gen]() { RunWorker(slot, gen); });
+}
+
+void Runtime::Stop() {
+  std::vector<std::shared_ptr<Generation>> gens;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (auto& slot : slots_) {
+      for (auto* g : {&slot->live, &slot->building}) {
+        if (*g == nullptr) continue;
+        (*g)->stop = true;
+        gens.push_back(*g);
+      }
+    }
+  }
+  for (auto& g : gens) {
+    if (g->thread.joinable()) g->thread.join();
+  }
+}
+
+void Runtime::NotifyHead(uint64_t position) {
+  absl::MutexLock lock(&mu_);
+  head_ = std::max(head_, position);
+}
+
+uint64_t Runtime::head() const {
+  absl::MutexLock lock(&mu_);
+  return head_;
+}
+
+void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
+  const Projection& projection = *slot->projection;
+  while (true) {
+    uint64_t from = 0;
+    uint64_t to = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return gen->stop || (gen->error.empty() && head_ > gen->checkpoint);
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (gen->stop) return;
+      from = gen->checkpoint + 1;
+      to = std::min<uint64_t>(head_, gen->checkpoint + options_.batch_events_max);
+    }
+    if (options_.before_batch) options_.before_batch(projection.name(), from);
+    absl::Status folded = FoldBatch(projection, *gen, from, to);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!folded.ok()) {
+        gen->error = std::string(folded.message());
+        spdlog::error("projection {} stopped: {}", projection.name(), gen->error);
+        continue;  // waits for Stop()
+      }
+      RCL_CHECK(to >= gen->checkpoint);
+      gen->checkpoint = to;
+      absl::Time now = absl::Now();
+      gen->last_batch = now;
+      if (now - gen->rate_since >= kRateWindow) {
+        gen->events_per_s = static_cast<double>(to - gen->rate_from) / absl::ToDoubleSeconds(now - gen->rate_since);
+        gen->rate_since = now;
+        gen->rate_from = to;
+      }
+    }
+    if (!gen->live) MaybeSwap(slot, gen);
+  }
+}
+
+absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, uint64_t from, uint64_t to) {
+  StateTxn txn(db_.get(), gen.family);
+  uint64_t expected = from;
+  absl::Status applied;
+  RCL_RETURN_IF_ERROR(log_->ScanLog(from, to, to - from + 1, [&](const ledger::EventRecord& e) {
+    if (e.position != expected) {
+      applied = absl::DataLossError(absl::StrCat("the log skips from position ", expected, " to ", e.position));
+      return false;
+    }
+    applied = projection.Apply(e, txn);
+    if (!applied.ok()) {
+      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.position, " (", e.type, "): ",
+                                                          applied.message()));
+      return false;
+    }
+    ++expected;
+    return true;
+  }));
+  RCL_RETURN_IF_ERROR(applied);
+  if (expected != to + 1) {
+    return absl::DataLossError(absl::StrCat("the log ends at position ", expected - 1, ", before ", to));
+  }
+  rocksdb::WriteBatch batch;
+  txn.Flush(&batch);
+  batch.Put(gen.family, kCheckpointKey, EncodeInt64(static_cast<int64_t>(to)));
+  // No fsync: the state is rebuilt from the log, and RocksDB recovers a
+  // prefix of these atomic writes, so state and checkpoint stay together.
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write state");
+}
+
+void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
+  std::shared_ptr<Generation> old;
+  {
+    absl::MutexLock lock(&mu_);
+    if (slot->building != gen || gen->stop || !gen->complete()) return;
+    if (slot->live != nullptr && gen->checkpoint < slot->live->checkpoint) return;
+    rocksdb::WriteBatch batch;
+    batch.Put(meta_, absl::StrCat(kLivePrefix, AbslView(slot->projection->name())), gen->meta.SerializeAsString());
+    batch.Delete(meta_, absl::StrCat(kBuildingPrefix, AbslView(slot->projection->name())));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    absl::Status written = FromRocks(db_->Write(wo, &batch), "write meta");
+    if (!written.ok()) {
+      gen->error = std::string(written.message());
+      return;
+    }
+    old = std::exchange(slot->live, gen);
+    slot->building = nullptr;
+    gen->live = true;
+    if (old != nullptr) old->stop = true;
+    spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(),
+                 gen->meta.generation(), gen->checkpoint);
+  }
+  if (old == nullptr) return;
+  if (old->thread.joinable()) old->thread.join();
+  // Queries still holding the old copy read it until they finish (RocksDB
+  // keeps a dropped family readable until its handle is destroyed).
+  rocksdb::Status dropped = db_->DropColumnFamily(old->family);
+  if (!dropped.ok()) spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(), dropped.ToString());
+}
+
+Runtime::Slot* Runtime::FindSlot(std::string_view name) {
+  for (auto& slot : slots_) {
+    if (slot->projection->name() == name) return slot.get();
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name, uint64_t min_position) {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  std::shared_ptr<Generation> gen;
+  {
+    absl::MutexLock lock(&mu_);
+    if (min_position > head_) {
+      return absl::OutOfRangeError(absl::StrCat("min_position ", min_position, " is past the log's head ", head_));
+    }
+    auto reached = [this, slot, min_position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      const Generation& g = *slot->live;
+      return !g.error.empty() || stopping_ || (g.complete() && g.checkpoint >= min_position);
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&reached), options_.min_position_wait_max);
+    gen = slot->live;
+    if (!gen->error.empty()) {
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " stopped: ", gen->error));
+    }
+    if (!gen->complete()) {
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is being built: at position ", gen->checkpoint,
+                                                 " of ", gen->meta.target()));
+    }
+    if (gen->checkpoint < min_position) {
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is at position ", gen->checkpoint, ", ",
+                                                 min_position - gen->checkpoint, " behind min_position ", min_position,
+                                                 "; retry"));
+    }
+  }
+  // The snapshot may be newer than the checkpoint seen above, never older.
+  auto reader = std::make_unique<StateReader>(db_.get(), gen->family, gen);
+  RCL_CHECK(reader->checkpoint() >= min_position);
+  return reader;
+}
+
+uint64_t Runtime::StateBytes(const Generation& gen) const {
+  uint64_t live_data = 0;
+  uint64_t memtables = 0;
+  db_->GetIntProperty(gen.family, "rocksdb.estimate-live-data-size", &live_data);
+  db_->GetIntProperty(gen.family, "rocksdb.cur-size-all-mem-tables", &memtables);
+  return live_data + memtables;
+}
+
+std::vector<ProjectionStatus> Runtime::Status() {
+  std::vector<ProjectionStatus> out;
+  absl::MutexLock lock(&mu_);
+  absl::Time now = absl::Now();
+  for (auto& slot : slots_) {
+    const Generation& g = *slot->live;
+    ProjectionStatus s;
+    s.name = std::string(slot->projection->name());
+    s.checkpoint = g.checkpoint;
+    s.lag = head_ - std::min(head_, g.checkpoint);
+    s.events_per_s = now - g.last_batch <= 2 * kRateWindow ? g.events_per_s : 0;
+    s.state_bytes = StateBytes(g);
+    s.state = !g.error.empty() ? "stopped" : g.complete() ? "live" : "building";
+    s.error = g.error;
+    s.generation = g.meta.generation();
+    if (slot->building != nullptr) {
+      s.rebuilding = true;
+      s.rebuild_checkpoint = slot->building->checkpoint;
+      s.rebuild_target = std::max(slot->building->meta.target(), g.checkpoint);
+      if (!slot->building->error.empty()) s.error = "rebuild stopped: " + slot->building->error;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::StatusOr<RebuildStarted> Runtime::Rebuild(std::string_view name) {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("shutting down");
+  if (slot->building != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("projection ", AbslView(name), " is already being rebuilt"));
+  }
+  if (!slot->live->complete()) {
+    return absl::FailedPreconditionError(absl::StrCat("projection ", AbslView(name), " is still being built"));
+  }
+  RCL_ASSIGN_OR_RETURN(slot->building, NewGeneration(*slot->projection, /*live=*/false));
+  spdlog::info("projection {}: rebuilding as copy {} from position 0 (head {})", name,
+               slot->building->meta.generation(), head_);
+  if (started_) StartWorker(slot, slot->building);
+  return RebuildStarted{slot->building->meta.generation(), slot->building->meta.target()};
+}
+
+}  // namespace rcl::projections

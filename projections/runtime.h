@@ -1,0 +1,141 @@
+// The projection runtime: runs every registered Projection as a worker that
+// folds the log from its own checkpoint and stores its state and checkpoint
+// in one atomic RocksDB write per batch, in a RocksDB instance of its own
+// (the projections' directory; one column family per copy of a projection,
+// plus "default" for the runtime's meta). Free of gRPC and of the command
+// side: it reads the log through ledger/storage (EventStore) and learns of
+// new commits through NotifyHead() (the server wires it to the ledger's
+// commit listener).
+//
+// Copies (generations): a projection has a live copy that queries read and,
+// during a rebuild, a second copy built beside it from position 0; when the
+// new copy has caught up with the live one it is swapped in (one meta write)
+// and the old column family is dropped. A first build (fresh directory, or a
+// stored copy of another version) is live from the start but answers
+// UNAVAILABLE until it reaches the head it started at, so no query ever sees
+// a half-built state. After a crash, each copy resumes at its checkpoint.
+//
+// Memory: RocksDB's block cache and memtables are bounded by Options; a
+// worker buffers at most one batch (batch_events_max events) of writes.
+//
+// Thread-safety: every public method is safe from any thread. One worker
+// thread per copy; NotifyHead() never blocks on disk.
+#ifndef RCL_PROJECTIONS_RUNTIME_H_
+#define RCL_PROJECTIONS_RUNTIME_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ledger/storage/event_store.h"
+#include "projections/projection.h"
+#include "projections/state_txn.h"
+#include "rocksdb/db.h"
+
+namespace rcl::projections {
+
+struct ProjectionStatus {
+  std::string name;
+  uint64_t checkpoint = 0;
+  uint64_t lag = 0;
+  double events_per_s = 0;
+  uint64_t state_bytes = 0;
+  std::string state;  // "live", "building" (first build), "stopped"
+  std::string error;
+  uint64_t generation = 0;
+  bool rebuilding = false;
+  uint64_t rebuild_checkpoint = 0;
+  uint64_t rebuild_target = 0;
+};
+
+struct RebuildStarted {
+  uint64_t generation = 0;
+  uint64_t target = 0;
+};
+
+class Runtime {
+ public:
+  struct Options {
+    std::string path;  // the projections' RocksDB directory (created if missing)
+    size_t block_cache_bytes = size_t{32} << 20;
+    size_t write_buffer_bytes = size_t{32} << 20;
+    // Events folded and written together (one WriteBatch, one checkpoint).
+    size_t batch_events_max = 4096;
+    // Longest a query waits for min_position.
+    absl::Duration min_position_wait_max = absl::Seconds(2);
+    // Tests: called on the worker thread before each batch is folded.
+    std::function<void(std::string_view name, uint64_t from)> before_batch;
+  };
+
+  // Opens (or creates) the store; starts nothing yet.
+  static absl::StatusOr<std::unique_ptr<Runtime>> Open(Options options, const ledger::EventStore* log,
+                                                       std::vector<std::unique_ptr<Projection>> projections);
+  ~Runtime();  // Stop()s
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts one worker per copy, following the log from each checkpoint.
+  void Start();
+  // Stops and joins every worker (a rebuild in progress resumes at the next
+  // Start of the same directory).
+  void Stop();
+
+  // The log's head moved to `position` (durable). Cheap; never blocks on I/O.
+  void NotifyHead(uint64_t position);
+
+  // A snapshot of `name`'s live copy that has folded at least min_position,
+  // waiting up to Options::min_position_wait_max. NOT_FOUND (no such
+  // projection), OUT_OF_RANGE (min_position past the head), UNAVAILABLE
+  // (still behind after the wait, first build not finished, or stopped on an
+  // error; the message says how far behind or why).
+  absl::StatusOr<std::unique_ptr<StateReader>> Read(std::string_view name, uint64_t min_position);
+
+  std::vector<ProjectionStatus> Status();
+
+  // Starts building a fresh copy of `name` beside the live one.
+  // NOT_FOUND, or FAILED_PRECONDITION when a build is already running.
+  absl::StatusOr<RebuildStarted> Rebuild(std::string_view name);
+
+  uint64_t head() const;
+
+ private:
+  struct Generation;
+  struct Slot;
+  explicit Runtime(Options options, const ledger::EventStore* log);
+  absl::Status OpenStore(std::vector<std::unique_ptr<Projection>> projections);
+  absl::Status LoadSlot(Slot& slot, const std::vector<std::string>& families);
+  absl::StatusOr<std::shared_ptr<Generation>> NewGeneration(const Projection& projection, bool live)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Worker thread of one copy.
+  void RunWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status FoldBatch(const Projection& projection, Generation& gen, uint64_t from, uint64_t to)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Swaps a rebuilt copy in once it has caught up; on its worker thread.
+  void MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
+  Slot* FindSlot(std::string_view name);
+  uint64_t StateBytes(const Generation& gen) const;
+
+  const Options options_;
+  const ledger::EventStore* log_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;  // the default family
+  std::vector<std::unique_ptr<Slot>> slots_;     // fixed after Open
+
+  mutable absl::Mutex mu_;
+  uint64_t head_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 1;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace rcl::projections
+
+#endif  // RCL_PROJECTIONS_RUNTIME_H_

@@ -1,0 +1,85 @@
+// The plumbing every unary RPC of the services shares: each is registered
+// as a callback method that receives the raw request bytes and decodes them
+// itself (server/request_decoding.h), so that a string field with invalid
+// UTF-8 is INVALID_ARGUMENT naming the field rather than gRPC's
+// UNIMPLEMENTED; reads run on the read pool (server/work_pool.h), never on a
+// gRPC callback thread.
+#ifndef RCL_SERVER_UNARY_HANDLERS_H_
+#define RCL_SERVER_UNARY_HANDLERS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "server/request_decoding.h"
+#include "server/work_pool.h"
+
+namespace rcl::server {
+
+template <class Request>
+using RequestPtr = std::shared_ptr<const Request>;
+
+// Shared by the services: counts the calls that reach a handler, and once
+// draining, answers every new call UNAVAILABLE at once. Shutdown drains
+// before it shuts gRPC down: gRPC 1.51 cancels (CANCELLED, not UNAVAILABLE)
+// every call it has received but not yet handed to a handler.
+struct CallGate {
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> calls_started{0};
+};
+
+// What every read holds besides what it reads (request, reactor, buffers).
+inline constexpr size_t kReadOverheadBytes = 64 * 1024;
+
+// Finishes the call at once with `status`.
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::Status& status);
+
+// Queues `work` on the read pool with a worst case of `bytes`; once it ran,
+// the call keeps only what its answer holds (the message and its serialized
+// copy) until it is sent. RESOURCE_EXHAUSTED when the pool's queue is full.
+grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const google::protobuf::Message* resp,
+                                       std::function<absl::Status()> work);
+
+// The index gRPC gives `method` of `service` (proto order).
+int MethodIndex(const char* service, const char* method);
+
+// Counts the call; UNAVAILABLE once the server is draining.
+absl::Status Admit(CallGate* gate);
+
+template <class Request, class Response>
+using UnaryMethod =
+    std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, RequestPtr<Request>, Response*)>;
+
+// A unary callback handler that takes the request's raw bytes, decodes them
+// (refusing invalid UTF-8 field by field) and calls `method`.
+template <class Request, class Response>
+grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Request, Response> method) {
+  return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
+                                         Response* resp) {
+        absl::Status admitted = Admit(gate);
+        if (!admitted.ok()) return Refuse(ctx, admitted);
+        auto request = std::make_shared<Request>();
+        absl::Status decoded = DecodeRequest(*bytes, request.get());
+        if (!decoded.ok()) return Refuse(ctx, decoded);
+        return method(ctx, std::move(request), resp);
+      });
+}
+
+
+}  // namespace rcl::server
+
+// In a service's constructor: registers method `Name` of `service` (its
+// full name) as a raw-bytes callback method calling this->Name.
+#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                                      \
+  MarkMethodCallback(                                                                                             \
+      MethodIndex(service, #Name),                                                                                \
+      DecodingHandler<Request, Response>(gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
+                                                       Response* resp) { return Name(ctx, std::move(req), resp); }))
+
+#endif  // RCL_SERVER_UNARY_HANDLERS_H_
