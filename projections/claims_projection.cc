@@ -55,8 +55,9 @@ absl::Status UpdateAging(StateTxn& txn, const std::string& tenant, const store::
     for (std::string_view side : {kSidePayer, kSidePatient}) {
       const bool payer = side == kSidePayer;
       auto key_of = [&](const store::ClaimRow& r) {
-        return Key(kAgingTag, tenant,
-                   {std::string(basis) + std::string(side), payer ? r.payer_id() : r.patient_id(), BasisDate(r, basis)});
+        return Key(
+            kAgingTag, tenant,
+            {std::string(basis) + std::string(side), payer ? r.payer_id() : r.patient_id(), BasisDate(r, basis)});
       };
       auto balance_of = [&](const store::ClaimRow& r) { return payer ? PayerBalance(r) : PatientBalance(r); };
       std::string after_key = key_of(after);

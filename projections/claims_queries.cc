@@ -183,7 +183,8 @@ absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader, c
   RCL_RETURN_IF_ERROR(reader.GetProto(Key(kTenantTag, tenant, {}), &tenant_row).status());
   AgingTotals totals;
   if (as_of >= tenant_row.max_effective_date()) {
-    std::string table = std::string(submission ? kBasisSubmission : kBasisService) + (payer ? kSidePayer : kSidePatient);
+    std::string table =
+        std::string(submission ? kBasisSubmission : kBasisService) + (payer ? kSidePayer : kSidePatient);
     RCL_RETURN_IF_ERROR(AgingFromCells(reader, tenant, table, as_of, &totals));
   } else {
     RCL_RETURN_IF_ERROR(AgingFromHistory(reader, tenant, submission, payer, as_of, &totals));
@@ -243,9 +244,8 @@ absl::StatusOr<rcl::v1::DenialsResponse> QueryDenials(const StateReader& reader,
       return false;
     }
     if (!request.payer_id().empty() && row.payer_id() != request.payer_id()) return true;
-    if (!request.reason_code().empty() &&
-        std::find(row.denial_reason_codes().begin(), row.denial_reason_codes().end(), request.reason_code()) ==
-            row.denial_reason_codes().end()) {
+    if (!request.reason_code().empty() && std::find(row.denial_reason_codes().begin(), row.denial_reason_codes().end(),
+                                                    request.reason_code()) == row.denial_reason_codes().end()) {
       return true;
     }
     if (static_cast<uint32_t>(out.denials_size()) == limit) {

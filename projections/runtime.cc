@@ -27,7 +27,9 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::UnavailableError(absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
 }
 
-std::string FamilyName(std::string_view name, uint64_t generation) { return absl::StrCat(AbslView(name), ".", generation); }
+std::string FamilyName(std::string_view name, uint64_t generation) {
+  return absl::StrCat(AbslView(name), ".", generation);
+}
 
 }  // namespace
 
@@ -137,7 +139,8 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
     slot->projection = std::move(p);
     for (const char* prefix : {kLivePrefix, kBuildingPrefix}) {
       std::string bytes;
-      rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), meta_, absl::StrCat(prefix, AbslView(slot->projection->name())), &bytes);
+      rocksdb::Status got =
+          db_->Get(rocksdb::ReadOptions(), meta_, absl::StrCat(prefix, AbslView(slot->projection->name())), &bytes);
       if (got.IsNotFound()) continue;
       RCL_RETURN_IF_ERROR(FromRocks(got, "read meta"));
       store::GenerationMeta meta;
@@ -291,8 +294,8 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, u
     }
     applied = projection.Apply(e, txn);
     if (!applied.ok()) {
-      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.position, " (", e.type, "): ",
-                                                          applied.message()));
+      applied = absl::Status(applied.code(),
+                             absl::StrCat("at position ", e.position, " (", e.type, "): ", applied.message()));
       return false;
     }
     ++expected;
@@ -330,15 +333,16 @@ void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
     slot->building = nullptr;
     gen->live = true;
     if (old != nullptr) old->stop = true;
-    spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(),
-                 gen->meta.generation(), gen->checkpoint);
+    spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(), gen->meta.generation(),
+                 gen->checkpoint);
   }
   if (old == nullptr) return;
   if (old->thread.joinable()) old->thread.join();
   // Queries still holding the old copy read it until they finish (RocksDB
   // keeps a dropped family readable until its handle is destroyed).
   rocksdb::Status dropped = db_->DropColumnFamily(old->family);
-  if (!dropped.ok()) spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(), dropped.ToString());
+  if (!dropped.ok())
+    spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(), dropped.ToString());
 }
 
 Runtime::Slot* Runtime::FindSlot(std::string_view name) {
@@ -367,13 +371,13 @@ absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name
       return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " stopped: ", gen->error));
     }
     if (!gen->complete()) {
-      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is being built: at position ", gen->checkpoint,
-                                                 " of ", gen->meta.target()));
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is being built: at position ",
+                                                 gen->checkpoint, " of ", gen->meta.target()));
     }
     if (gen->checkpoint < min_position) {
-      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is at position ", gen->checkpoint, ", ",
-                                                 min_position - gen->checkpoint, " behind min_position ", min_position,
-                                                 "; retry"));
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is at position ", gen->checkpoint,
+                                                 ", ", min_position - gen->checkpoint, " behind min_position ",
+                                                 min_position, "; retry"));
     }
   }
   // The snapshot may be newer than the checkpoint seen above, never older.

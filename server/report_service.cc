@@ -51,8 +51,7 @@ void ReportServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY(kReportServiceName, Denials, rcl::v1::DenialsRequest, rcl::v1::DenialsResponse);
   RCL_REGISTER_UNARY(kReportServiceName, AppealsDue, rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse);
   RCL_REGISTER_UNARY(kReportServiceName, NoResponse, rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, StatementsDue, rcl::v1::StatementsDueRequest,
-                     rcl::v1::StatementsDueResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, StatementsDue, rcl::v1::StatementsDueRequest, rcl::v1::StatementsDueResponse);
   RCL_REGISTER_UNARY(kReportServiceName, ProjectionStatus, rcl::v1::ProjectionStatusRequest,
                      rcl::v1::ProjectionStatusResponse);
   RCL_REGISTER_UNARY(kReportServiceName, RebuildProjection, rcl::v1::RebuildProjectionRequest,

@@ -27,8 +27,7 @@ class ReportServiceImpl final : public rcl::v1::ReportService::Service {
 
   grpc::ServerUnaryReactor* Balances(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::BalancesRequest> req,
                                      rcl::v1::BalancesResponse* resp);
-  grpc::ServerUnaryReactor* TrialBalance(grpc::CallbackServerContext* ctx,
-                                         RequestPtr<rcl::v1::TrialBalanceRequest> req,
+  grpc::ServerUnaryReactor* TrialBalance(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::TrialBalanceRequest> req,
                                          rcl::v1::TrialBalanceResponse* resp);
   grpc::ServerUnaryReactor* ArAging(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ArAgingRequest> req,
                                     rcl::v1::ArAgingResponse* resp);

@@ -71,7 +71,6 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Reque
       });
 }
 
-
 }  // namespace rcl::server
 
 // In a service's constructor: registers method `Name` of `service` (its

@@ -88,8 +88,8 @@ struct AgingExpectation {
   int64_t credit = 0;
 };
 
-AgingExpectation ExpectedAging(const std::map<std::string, ReplayedClaim>& claims, const std::string& as_of,
-                               bool payer, bool submission) {
+AgingExpectation ExpectedAging(const std::map<std::string, ReplayedClaim>& claims, const std::string& as_of, bool payer,
+                               bool submission) {
   AgingExpectation x;
   absl::CivilDay day;
   EXPECT_TRUE(ParseDay(as_of, &day));
@@ -125,7 +125,8 @@ void ExpectAging(const StateReader& reader, const std::map<std::string, Replayed
   auto aging = QueryAging(reader, request, as_of);
   ASSERT_TRUE(aging.ok()) << aging.status();
   AgingExpectation x = ExpectedAging(claims, as_of, payer, submission);
-  std::string what = absl::StrCat(payer ? "payer" : "patient", " aging as of ", as_of, submission ? " (submission)" : "");
+  std::string what =
+      absl::StrCat(payer ? "payer" : "patient", " aging as of ", as_of, submission ? " (submission)" : "");
   EXPECT_EQ(aging->total_cents(), x.total) << what;
   EXPECT_EQ(aging->credit_total_cents(), x.credit) << what;
   EXPECT_TRUE(aging->next_page_token().empty()) << what;
