@@ -217,8 +217,8 @@ void WriteBalancesJson(const rcl::v1::BalancesResponse& r, JsonWriter* w) {
 }
 
 std::string BalancesTable(const rcl::v1::BalancesResponse& r) {
-  std::string out =
-      r.key().empty() ? absl::StrCat(Text(r.scope()), "\n") : absl::StrCat(Text(r.scope()), " ", Text(r.key()), "\n");
+  std::string out = r.key().empty() ? absl::StrCat("balances of the ", Text(r.scope()), "\n")
+                                    : absl::StrCat("balances of ", Text(r.scope()), " ", Text(r.key()), "\n");
   std::vector<Cells> rows;
   for (const AmountField& f : kAmountFields) rows.push_back({AmountLabel(f.name), Money((r.amounts().*f.get)())});
   rows.push_back({"claims", absl::StrCat(r.amounts().claims())});

@@ -101,6 +101,16 @@ std::string Duration(double seconds) {
   return absl::StrFormat("%dh%02dm", s / 3600, (s % 3600) / 60);
 }
 
+// A key short enough to stay inside the chart under its bar (the whole key
+// is in the label's tooltip). Cuts at a UTF-8 character boundary.
+std::string ShortLabel(const std::string& key) {
+  constexpr size_t kMax = 18;
+  if (key.size() <= kMax) return key;
+  size_t cut = kMax - 1;
+  while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+  return key.substr(0, cut) + "\u2026";
+}
+
 double SafeRate(double r) { return std::isfinite(r) && r > 0 ? r : 0; }
 
 }  // namespace
@@ -165,6 +175,7 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
     double x = kLeft + kSlot * static_cast<double>(i) + (kSlot - kBarWidth) / 2;
     double stacked = 0;
     std::string key = XmlEscape(bar.key);
+    std::string label = XmlEscape(ShortLabel(bar.key));
     absl::StrAppend(&out, "<g>\n");
     for (int k = 0; k < 5; ++k) {
       if (bar.buckets[k] <= 0) continue;
@@ -177,7 +188,7 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
     }
     double label_x = x + kBarWidth / 2;
     absl::StrAppend(&out, "<text x=\"", Num(label_x), "\" y=\"", Num(base + 14), "\" text-anchor=\"end\" transform=\"",
-                    "rotate(-45 ", Num(label_x), " ", Num(base + 14), ")\">", key, "<title>", key, ": $",
+                    "rotate(-45 ", Num(label_x), " ", Num(base + 14), ")\">", label, "<title>", key, ": $",
                     rcl::FormatCents(bar.total), "</title></text>\n");
     absl::StrAppend(&out, "</g>\n");
   }

@@ -253,6 +253,14 @@ TEST(ReportOutputTest, AgingSvgCapsTheBarsWithOther) {
   EXPECT_THAT(svg, HasSubstr("other (11)"));
   EXPECT_THAT(svg, HasSubstr(">P39<"));  // the largest is kept
   EXPECT_THAT(svg, Not(HasSubstr(">P0<")));
+
+  // A long key is shortened under its bar, whole in the tooltip.
+  r.mutable_rows(0)->set_key("A VERY LONG PAYER NAME & SONS");
+  r.mutable_rows(0)->set_total_cents(1000);
+  SetBuckets(r.mutable_rows(0)->mutable_buckets(), {1000, 0, 0, 0, 0});
+  r.mutable_rows(0)->mutable_buckets()->DeleteSubrange(0, 5);
+  svg = AgingSvg(v, 30);
+  EXPECT_THAT(svg, HasSubstr(">A VERY LONG PAYER\u2026<title>A VERY LONG PAYER NAME &amp; SONS: $10.00</title>"));
 }
 
 TEST(ReportOutputTest, ProgressLines) {
