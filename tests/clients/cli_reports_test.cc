@@ -3,6 +3,7 @@
 // tested in tests/integration): the requests the CLI sends (tenant, dates,
 // basis, min_position, paging), fetching every page of a report, usage
 // errors, and `projections rebuild` following a rebuild to its swap.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -28,6 +29,7 @@ namespace {
 using google::protobuf::Struct;
 using rcl::testing::CommandResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kAgingRows = 2500;
 
@@ -200,7 +202,12 @@ class CliReportsTest : public ::testing::Test {
     CommandResult r = Rcl(args);
     EXPECT_EQ(r.exit_code, 2) << r.err << r.out;
     EXPECT_THAT(r.err, HasSubstr(part));
-    EXPECT_EQ(r.out, "");
+    // With --json the error is also the one object on stdout.
+    if (std::find(args.begin(), args.end(), "--json") == args.end()) {
+      EXPECT_EQ(r.out, "");
+    } else {
+      EXPECT_THAT(r.out, HasSubstr("\"USAGE\""));
+    }
   }
 
   FakeReports reports_;
@@ -296,6 +303,21 @@ TEST_F(CliReportsTest, RebuildFollowsTheRebuildUntilItIsSwappedIn) {
   EXPECT_THAT(r.out, HasSubstr("100.0% (1000/1000 events"));
   EXPECT_THAT(r.out, HasSubstr("rebuilt aging: 1000 events in "));
   EXPECT_EQ(r.out.find('\r'), std::string::npos);
+
+  // On a terminal: one line redrawn with \r, ended by a newline, then the
+  // final line.
+  {
+    absl::MutexLock lock(&reports_.mu);
+    reports_.generation = 1;
+  }
+  std::string command = absl::StrCat(RCL_BIN_DIR, "/rcl --server ", address_, " projections rebuild aging");
+  CommandResult tty = rcl::testing::RunCommand({"script", "-qfec", command, "/dev/null"}, 30);
+  EXPECT_EQ(tty.exit_code, 0) << tty.err << tty.out;
+  EXPECT_THAT(tty.out, HasSubstr("\raging ["));
+  EXPECT_THAT(tty.out, HasSubstr("100.0%"));
+  EXPECT_THAT(tty.out, HasSubstr("ETA"));
+  EXPECT_THAT(tty.out, HasSubstr("rebuilt aging: 1000 events in "));
+  EXPECT_THAT(tty.out, Not(HasSubstr("rebuild aging: ")));  // no plain lines
 
   Struct status = RclJson({"projections", "status"});
   const Struct& p = status.fields().at("projections").list_value().values(0).struct_value();
