@@ -3,16 +3,16 @@
 // manual adjustments and write-offs, and the reads `claim show` and
 // `claim denials`. The server-independent parsing of their flags and the
 // rendering of a claim view are in cli_claims.h.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "clients/cli_claims.h"
 #include "clients/cli_command.h"
-#include "ledger/money.h"
+#include "clients/report_output.h"
 
 namespace rcl::cli {
 namespace {
@@ -163,31 +163,28 @@ absl::Status RunClaimShow(Invocation& inv) {
   return absl::OkStatus();
 }
 
-// Denials in force: claims whose adjudication in force denies them or holds
-// denied lines in payer AR. Found by scanning the tenant's ClaimAdjudicated
-// events (bounded ReadAll pages), then reading each candidate claim once. An
-// indexed denial work queue belongs to the projections.
-absl::Status RunClaimDenials(Invocation& inv) {
-  constexpr uint64_t kDenialsMax = 1000;
+// Until the server has the ReportService (a server built before it answers
+// UNIMPLEMENTED): the denials in force found by scanning the tenant's
+// ClaimAdjudicated events, then reading each candidate claim once. To be
+// removed once every server has ReportService.Denials.
+absl::StatusOr<rcl::v1::DenialsResponse> ScanDenials(Client& client, uint64_t limit) {
   constexpr uint32_t kScanPage = 1000;
-  absl::StatusOr<uint64_t> limit = UintFlag(inv, "limit", 100, kDenialsMax);
-  if (!limit.ok()) return limit.status();
-  absl::StatusOr<Client*> client = inv.client();
-  if (!client.ok()) return client.status();
   std::vector<std::string> candidates;
   absl::flat_hash_set<std::string> seen;
   rcl::v1::ReadAllRequest request;
   request.set_from_position(1);
   request.set_limit(kScanPage);
   request.add_event_types("ClaimAdjudicated");
+  uint64_t position = 0;
   while (true) {
-    absl::StatusOr<rcl::v1::ReadAllResponse> page = (*client)->ReadAll(request);
+    absl::StatusOr<rcl::v1::ReadAllResponse> page = client.ReadAll(request);
     if (!page.ok()) return page.status();
     for (const rcl::v1::Event& e : page->events()) {
       rcl::v1::ClaimAdjudicated adjudicated;
       if (!adjudicated.ParseFromString(e.payload())) {
         return absl::DataLossError(absl::StrCat("undecodable ClaimAdjudicated at position ", e.position()));
       }
+      position = e.position();
       if ((adjudicated.denied() || adjudicated.denied_cents() > 0) && seen.insert(adjudicated.claim_id()).second) {
         candidates.push_back(adjudicated.claim_id());
       }
@@ -195,50 +192,59 @@ absl::Status RunClaimDenials(Invocation& inv) {
     if (page->end_of_log()) break;
     request.set_from_position(page->next_position());
   }
-  std::vector<rcl::v1::ClaimView> denied;
+  std::sort(candidates.begin(), candidates.end());
+  rcl::v1::DenialsResponse out;
   for (const std::string& id : candidates) {
-    if (denied.size() >= *limit) break;
-    absl::StatusOr<rcl::v1::ClaimView> claim = (*client)->GetClaim(id, 0);
-    if (!claim.ok()) return claim.status();
-    if (claim->denied() || claim->denied_cents() > 0) denied.push_back(*std::move(claim));
+    if (static_cast<uint64_t>(out.denials_size()) >= limit) break;
+    absl::StatusOr<rcl::v1::ClaimView> c = client.GetClaim(id, 0);
+    if (!c.ok()) return c.status();
+    if (!c->denied() && c->denied_cents() <= 0) continue;
+    rcl::v1::DenialRow* row = out.add_denials();
+    row->set_claim_id(c->claim_id());
+    row->set_payer_id(c->payer_id());
+    row->set_date_of_service(c->date_of_service());
+    row->set_status(c->status());
+    row->set_denied(c->denied());
+    row->set_denied_cents(c->denied_cents());
+    row->set_payer_balance_cents(c->payer_balance_cents());
+    for (const auto& a : c->appeals()) row->set_open_appeals(row->open_appeals() + (a.outcome() == "open" ? 1 : 0));
   }
+  out.set_count(static_cast<uint64_t>(out.denials_size()));
+  out.set_as_of_position(position);
+  return out;
+}
+
+// Denials in force: claims whose adjudication in force denies them or holds
+// denied lines in payer AR, from the denials work queue (ReportService.
+// Denials, the same as `rcl work denials`). Unless --min-position says
+// otherwise it waits for the log head, so it is as current as a read of the
+// claims.
+absl::Status RunClaimDenials(Invocation& inv) {
+  constexpr uint64_t kDenialsMax = 1000;
+  absl::StatusOr<uint64_t> limit = UintFlag(inv, "limit", 100, kDenialsMax);
+  if (!limit.ok()) return limit.status();
+  absl::StatusOr<uint64_t> min_position = UintFlag(inv, "min-position", 0);
+  if (!min_position.ok()) return min_position.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  rcl::v1::DenialsRequest request;
+  request.set_limit(static_cast<uint32_t>(*limit));
+  request.set_min_position(*min_position);
+  if (!inv.args().Value("min-position").has_value()) {
+    absl::StatusOr<rcl::v1::HeadResponse> head = (*client)->Head();
+    if (!head.ok()) return head.status();
+    request.set_min_position(head->position());
+  }
+  absl::StatusOr<rcl::v1::DenialsResponse> denials = (*client)->Denials(request);
+  if (absl::IsUnimplemented(denials.status())) denials = ScanDenials(**client, *limit);
+  if (!denials.ok()) return denials.status();
   if (inv.json()) {
     JsonWriter w;
-    w.BeginObject().Key("denials").BeginArray();
-    for (const auto& c : denied) {
-      int open_appeals = 0;
-      for (const auto& a : c.appeals()) open_appeals += a.outcome() == "open" ? 1 : 0;
-      w.BeginObject()
-          .Key("claim_id")
-          .String(c.claim_id())
-          .Key("status")
-          .String(c.status())
-          .Key("payer_id")
-          .String(c.payer_id())
-          .Key("date_of_service")
-          .String(c.date_of_service())
-          .Key("denied")
-          .Bool(c.denied())
-          .Key("denied_cents")
-          .Int(c.denied_cents())
-          .Key("payer_balance_cents")
-          .Int(c.payer_balance_cents())
-          .Key("open_appeals")
-          .Int(open_appeals)
-          .EndObject();
-    }
-    w.EndArray().Key("count").Uint(denied.size()).EndObject();
+    WriteClaimDenialsJson(*denials, &w);
     absl::StrAppend(&inv.out(), w.str(), "\n");
-    return absl::OkStatus();
+  } else {
+    absl::StrAppend(&inv.out(), ClaimDenialsTable(*denials));
   }
-  absl::StrAppend(&inv.out(), absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", "claim", "status", "payer",
-                                              "service", "denied", "payer bal"));
-  for (const auto& c : denied) {
-    absl::StrAppend(&inv.out(), absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", c.claim_id(), c.status(),
-                                                c.payer_id(), c.date_of_service(), rcl::FormatCents(c.denied_cents()),
-                                                rcl::FormatCents(c.payer_balance_cents())));
-  }
-  absl::StrAppend(&inv.out(), denied.size(), " claim(s) with a denial in force\n");
   return absl::OkStatus();
 }
 
@@ -341,7 +347,8 @@ std::vector<CommandDef> ClaimCommands() {
        "denials",
        "",
        "claims with a denial in force (denied, or denied lines held in payer AR)",
-       {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"}},
+       {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"},
+        {"min-position", kValue, "N", "wait until the denials queue has folded log position N (default: the head)"}},
        RunClaimDenials},
   };
 }

@@ -1,9 +1,10 @@
 // The command layer of `rcl`, shared by the dispatcher (rcl_main.cc) and the
 // command groups (cli_patients.cc, cli_encounters.cc, cli_claim_commands.cc,
-// cli_remits.cc, cli_appeals.cc, cli_demo.cc, cli_log.cc): one invocation
-// (its parsed flags, a client connected on first use, the stdout text), the
-// row of the command table, usage errors (exit 2), the flag helpers every
-// command uses and the write helpers (run a write, print its result).
+// cli_remits.cc, cli_appeals.cc, cli_reports.cc, cli_demo.cc, cli_log.cc):
+// one invocation (its parsed flags, a client connected on first use, the
+// stdout text), the row of the command table, usage errors (exit 2), the
+// flag helpers every command uses and the write helpers (run a write, print
+// its result).
 //
 // Each group file defines its commands and their rows; the dispatcher
 // assembles the command table from the per-group tables declared at the end.
@@ -181,6 +182,8 @@ std::vector<CommandDef> RemitCommands();                // cli_remits.cc
 std::vector<CommandDef> AppealCommands();               // cli_appeals.cc
 std::vector<CommandDef> PatientAccountCommands();       // cli_patients.cc: patient pay,
                                                         // statement, refund
+std::vector<CommandDef> ReportCommands();               // cli_reports.cc: books, ar, work,
+                                                        // projections
 std::vector<CommandDef> DemoCommands();                 // cli_demo.cc
 std::vector<CommandDef> LogCommands();                  // cli_log.cc: stream read, log ...
 

@@ -120,7 +120,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, Options options)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       ledger_(rcl::v1::LedgerService::NewStub(channel_)),
-      log_(rcl::v1::LogService::NewStub(channel_)) {}
+      log_(rcl::v1::LogService::NewStub(channel_)),
+      reports_(rcl::v1::ReportService::NewStub(channel_)) {}
 
 Client::~Client() = default;
 
@@ -427,6 +428,73 @@ absl::StatusOr<std::vector<rcl::v1::Event>> Client::ReadWholeStream(const std::s
     request.set_from_version(page->next_version());
   }
   return events;
+}
+
+// ---------------------------------------------------------------------------
+// ReportService.
+
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> Client::Report(Request request, Method method) {
+  if (request.tenant().empty()) request.set_tenant(options_.tenant);
+  Response response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = (reports_.get()->*method)(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::BalancesResponse> Client::Balances(rcl::v1::BalancesRequest request) {
+  return Report<rcl::v1::BalancesRequest, rcl::v1::BalancesResponse>(std::move(request),
+                                                                     &rcl::v1::ReportService::Stub::Balances);
+}
+
+absl::StatusOr<rcl::v1::TrialBalanceResponse> Client::TrialBalance(rcl::v1::TrialBalanceRequest request) {
+  return Report<rcl::v1::TrialBalanceRequest, rcl::v1::TrialBalanceResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::TrialBalance);
+}
+
+absl::StatusOr<rcl::v1::ArAgingResponse> Client::ArAging(rcl::v1::ArAgingRequest request) {
+  return Report<rcl::v1::ArAgingRequest, rcl::v1::ArAgingResponse>(std::move(request),
+                                                                   &rcl::v1::ReportService::Stub::ArAging);
+}
+
+absl::StatusOr<rcl::v1::DenialsResponse> Client::Denials(rcl::v1::DenialsRequest request) {
+  return Report<rcl::v1::DenialsRequest, rcl::v1::DenialsResponse>(std::move(request),
+                                                                   &rcl::v1::ReportService::Stub::Denials);
+}
+
+absl::StatusOr<rcl::v1::AppealsDueResponse> Client::AppealsDue(rcl::v1::AppealsDueRequest request) {
+  return Report<rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse>(std::move(request),
+                                                                         &rcl::v1::ReportService::Stub::AppealsDue);
+}
+
+absl::StatusOr<rcl::v1::NoResponseResponse> Client::NoResponse(rcl::v1::NoResponseRequest request) {
+  return Report<rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse>(std::move(request),
+                                                                         &rcl::v1::ReportService::Stub::NoResponse);
+}
+
+absl::StatusOr<rcl::v1::StatementsDueResponse> Client::StatementsDue(rcl::v1::StatementsDueRequest request) {
+  return Report<rcl::v1::StatementsDueRequest, rcl::v1::StatementsDueResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::StatementsDue);
+}
+
+absl::StatusOr<rcl::v1::ProjectionStatusResponse> Client::ProjectionStatus() {
+  rcl::v1::ProjectionStatusRequest request;
+  rcl::v1::ProjectionStatusResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = reports_->ProjectionStatus(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::RebuildProjectionResponse> Client::RebuildProjection(const std::string& name) {
+  rcl::v1::RebuildProjectionRequest request;
+  request.set_name(name);
+  rcl::v1::RebuildProjectionResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(true);
+  grpc::Status status = reports_->RebuildProjection(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 }  // namespace rcl::client

@@ -1,5 +1,5 @@
 // rcl::client::Client: a small, thread-safe C++ client for the RCL gRPC API
-// (rcl.v1.LedgerService and rcl.v1.LogService).
+// (rcl.v1.LedgerService, rcl.v1.LogService and rcl.v1.ReportService).
 //
 // Every call returns absl::Status / absl::StatusOr. gRPC errors keep their
 // code and message; the field violations of a google.rpc.BadRequest detail
@@ -38,6 +38,8 @@
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/events.pb.h"
+#include "rcl/v1/reports.grpc.pb.h"
+#include "rcl/v1/reports.pb.h"
 
 namespace rcl::client {
 
@@ -185,6 +187,22 @@ class Client {
   // Convenience: every event of `stream` (forward, paging until the end).
   absl::StatusOr<std::vector<rcl::v1::Event>> ReadWholeStream(const std::string& stream);
 
+  // --- ReportService: one method per RPC. An empty tenant in a request is
+  // filled with tenant(); requests carry min_position (read-your-writes) and
+  // paging (limit, page_token) as reports.proto says.
+  absl::StatusOr<rcl::v1::BalancesResponse> Balances(rcl::v1::BalancesRequest request);
+  absl::StatusOr<rcl::v1::TrialBalanceResponse> TrialBalance(rcl::v1::TrialBalanceRequest request);
+  absl::StatusOr<rcl::v1::ArAgingResponse> ArAging(rcl::v1::ArAgingRequest request);
+  absl::StatusOr<rcl::v1::DenialsResponse> Denials(rcl::v1::DenialsRequest request);
+  absl::StatusOr<rcl::v1::AppealsDueResponse> AppealsDue(rcl::v1::AppealsDueRequest request);
+  absl::StatusOr<rcl::v1::NoResponseResponse> NoResponse(rcl::v1::NoResponseRequest request);
+  absl::StatusOr<rcl::v1::StatementsDueResponse> StatementsDue(rcl::v1::StatementsDueRequest request);
+  // Not per tenant: every projection of the server.
+  absl::StatusOr<rcl::v1::ProjectionStatusResponse> ProjectionStatus();
+  // Starts a rebuild beside the live copy and answers at once (NOT_FOUND: no
+  // such projection; FAILED_PRECONDITION: a rebuild is already running).
+  absl::StatusOr<rcl::v1::RebuildProjectionResponse> RebuildProjection(const std::string& name);
+
  private:
   Client(std::shared_ptr<grpc::Channel> channel, Options options);
 
@@ -193,11 +211,15 @@ class Client {
 
   template <typename Request, typename Command, typename Method>
   absl::StatusOr<rcl::v1::CommandResponse> Send(const Command& command, const CommandOptions& options, Method method);
+  // One ReportService call whose request carries a tenant.
+  template <typename Request, typename Response, typename Method>
+  absl::StatusOr<Response> Report(Request request, Method method);
 
   Options options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rcl::v1::LedgerService::Stub> ledger_;
   std::unique_ptr<rcl::v1::LogService::Stub> log_;
+  std::unique_ptr<rcl::v1::ReportService::Stub> reports_;
 };
 
 }  // namespace rcl::client
