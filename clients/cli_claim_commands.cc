@@ -163,57 +163,6 @@ absl::Status RunClaimShow(Invocation& inv) {
   return absl::OkStatus();
 }
 
-// Until the server has the ReportService (a server built before it answers
-// UNIMPLEMENTED): the denials in force found by scanning the tenant's
-// ClaimAdjudicated events, then reading each candidate claim once. To be
-// removed once every server has ReportService.Denials.
-absl::StatusOr<rcl::v1::DenialsResponse> ScanDenials(Client& client, uint64_t limit) {
-  constexpr uint32_t kScanPage = 1000;
-  std::vector<std::string> candidates;
-  absl::flat_hash_set<std::string> seen;
-  rcl::v1::ReadAllRequest request;
-  request.set_from_position(1);
-  request.set_limit(kScanPage);
-  request.add_event_types("ClaimAdjudicated");
-  uint64_t position = 0;
-  while (true) {
-    absl::StatusOr<rcl::v1::ReadAllResponse> page = client.ReadAll(request);
-    if (!page.ok()) return page.status();
-    for (const rcl::v1::Event& e : page->events()) {
-      rcl::v1::ClaimAdjudicated adjudicated;
-      if (!adjudicated.ParseFromString(e.payload())) {
-        return absl::DataLossError(absl::StrCat("undecodable ClaimAdjudicated at position ", e.position()));
-      }
-      position = e.position();
-      if ((adjudicated.denied() || adjudicated.denied_cents() > 0) && seen.insert(adjudicated.claim_id()).second) {
-        candidates.push_back(adjudicated.claim_id());
-      }
-    }
-    if (page->end_of_log()) break;
-    request.set_from_position(page->next_position());
-  }
-  std::sort(candidates.begin(), candidates.end());
-  rcl::v1::DenialsResponse out;
-  for (const std::string& id : candidates) {
-    if (static_cast<uint64_t>(out.denials_size()) >= limit) break;
-    absl::StatusOr<rcl::v1::ClaimView> c = client.GetClaim(id, 0);
-    if (!c.ok()) return c.status();
-    if (!c->denied() && c->denied_cents() <= 0) continue;
-    rcl::v1::DenialRow* row = out.add_denials();
-    row->set_claim_id(c->claim_id());
-    row->set_payer_id(c->payer_id());
-    row->set_date_of_service(c->date_of_service());
-    row->set_status(c->status());
-    row->set_denied(c->denied());
-    row->set_denied_cents(c->denied_cents());
-    row->set_payer_balance_cents(c->payer_balance_cents());
-    for (const auto& a : c->appeals()) row->set_open_appeals(row->open_appeals() + (a.outcome() == "open" ? 1 : 0));
-  }
-  out.set_count(static_cast<uint64_t>(out.denials_size()));
-  out.set_as_of_position(position);
-  return out;
-}
-
 // Denials in force: claims whose adjudication in force denies them or holds
 // denied lines in payer AR, from the denials work queue (ReportService.
 // Denials, the same as `rcl work denials`). Unless --min-position says
@@ -236,7 +185,6 @@ absl::Status RunClaimDenials(Invocation& inv) {
     request.set_min_position(head->position());
   }
   absl::StatusOr<rcl::v1::DenialsResponse> denials = (*client)->Denials(request);
-  if (absl::IsUnimplemented(denials.status())) denials = ScanDenials(**client, *limit);
   if (!denials.ok()) return denials.status();
   if (inv.json()) {
     JsonWriter w;
