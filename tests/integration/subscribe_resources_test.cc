@@ -342,12 +342,20 @@ constexpr absl::Duration kStuckIdleWindow = absl::Seconds(3);
 // Server CPU while idle with the stuck subscribers, in cores.
 constexpr double kStuckIdleCpuCoresMax = 0.10;
 // Commands written one at a time (one commit each, so any per-commit work of
-// the hub is charged to one command), without and then with the subscribers.
-constexpr int kMeasuredCommands = 400;
+// the hub is charged to one command), in rounds without and then with the
+// subscribers; each side's best round counts (a busy machine can spoil one).
+constexpr int kMeasuredCommands = 600;
+constexpr int kMeasuredRounds = 2;
 // Server CPU per command with the subscribers may be at most this many times
-// that without them, plus two clock ticks over the run (CPU is counted in
-// ticks of 1/sysconf(_SC_CLK_TCK) s).
-constexpr double kPerCommandCpuFactorMax = 3.0;
+// that without them, plus two clock ticks over a round (CPU is counted in
+// ticks of 1/sysconf(_SC_CLK_TCK) s). Measured with the ready-queue hub:
+// 0% of a core idle, 0.8-1.2x per command. With hubs broken on purpose (not
+// committed): one that checks every stuck subscriber for more to read (one
+// log seek each) on every commit measured 5.3x; one that does so every
+// millisecond, 57-59% of a core idle and 2.4x. One that only walks the
+// subscribers' states every millisecond (no seek) measured 2.7% idle and
+// 1.4x: below these bounds, so this test does not catch it.
+constexpr double kPerCommandCpuFactorMax = 2.0;
 constexpr double kSlackTicks = 2;
 
 // `count` RegisterPatient commands for `tenant` from `writers` concurrent
@@ -377,14 +385,23 @@ absl::Status WriteEvents(const std::string& address, const std::string& tenant, 
   return absl::OkStatus();
 }
 
-// Server CPU seconds per command over kMeasuredCommands written one at a time
-// by one client; the second value is the whole run's CPU seconds.
-absl::StatusOr<std::pair<double, double>> CpuPerCommand(const ServerProcess& server, const std::string& tenant,
-                                                        const std::string& prefix) {
-  const double before = CpuSeconds(server.pid());
-  RCL_RETURN_IF_ERROR(WriteEvents(server.address(), tenant, prefix, kMeasuredCommands, 1));
-  const double used = CpuSeconds(server.pid()) - before;
-  return std::make_pair(used / kMeasuredCommands, used);
+// Server CPU seconds per command of the best of kMeasuredRounds rounds, each
+// kMeasuredCommands written one at a time by one client. `rounds` gets every
+// round's figure.
+absl::StatusOr<double> CpuPerCommand(const ServerProcess& server, const std::string& tenant, const std::string& prefix,
+                                     std::vector<double>* rounds) {
+  for (int round = 0; round < kMeasuredRounds; ++round) {
+    const double before = CpuSeconds(server.pid());
+    RCL_RETURN_IF_ERROR(WriteEvents(server.address(), tenant, absl::StrCat(prefix, "-", round), kMeasuredCommands, 1));
+    rounds->push_back((CpuSeconds(server.pid()) - before) / kMeasuredCommands);
+  }
+  return *std::min_element(rounds->begin(), rounds->end());
+}
+
+std::string Micros(const std::vector<double>& seconds) {
+  std::string out;
+  for (double s : seconds) absl::StrAppend(&out, out.empty() ? "" : ", ", static_cast<int>(s * 1e6), " us");
+  return out;
 }
 
 absl::StatusOr<IdleSubscribers> OpenStuckSubscribers(const std::string& address) {
@@ -412,7 +429,8 @@ TEST(StuckSubscribersTest, CostNoServerCpuWhenIdleNorPerCommit) {
     ASSERT_TRUE(
         WriteEvents(server.address(), absl::StrCat("tenant", t), "backlog", kStuckBacklogEvents, kBacklogWriters).ok());
   }
-  absl::StatusOr<std::pair<double, double>> without = CpuPerCommand(server, "tenant0", "without");
+  std::vector<double> without_rounds;
+  absl::StatusOr<double> without = CpuPerCommand(server, "tenant0", "without", &without_rounds);
   ASSERT_TRUE(without.ok()) << without.status();
 
   absl::StatusOr<IdleSubscribers> stuck = OpenStuckSubscribers(server.address());
@@ -423,13 +441,14 @@ TEST(StuckSubscribersTest, CostNoServerCpuWhenIdleNorPerCommit) {
             << "% of a core over " << kStuckIdleWindow << "\n";
   EXPECT_LT(idle_cores, kStuckIdleCpuCoresMax) << "server CPU while idle, in cores";
 
-  absl::StatusOr<std::pair<double, double>> with = CpuPerCommand(server, "tenant0", "with");
+  std::vector<double> with_rounds;
+  absl::StatusOr<double> with = CpuPerCommand(server, "tenant0", "with", &with_rounds);
   ASSERT_TRUE(with.ok()) << with.status();
-  std::cerr << "server CPU per command, " << kMeasuredCommands << " commands one at a time: " << without->first * 1e6
-            << " us without subscribers (" << without->second << " s), " << with->first * 1e6 << " us with "
-            << kStuckSubscribers << " stuck (" << with->second << " s)\n";
+  std::cerr << "server CPU per command (rounds of " << kMeasuredCommands
+            << " commands one at a time): " << Micros(without_rounds) << " without subscribers; " << Micros(with_rounds)
+            << " with " << kStuckSubscribers << " stuck; best " << *with / *without << "x\n";
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  EXPECT_LE(with->first, kPerCommandCpuFactorMax * without->first + kSlackTicks * tick / kMeasuredCommands)
+  EXPECT_LE(*with, kPerCommandCpuFactorMax * *without + kSlackTicks * tick / kMeasuredCommands)
       << "stuck subscribers made every command cost the server more CPU";
   EXPECT_EQ(stuck->subscriptions.size(), static_cast<size_t>(kStuckSubscribers));
 }
