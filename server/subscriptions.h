@@ -32,8 +32,10 @@
 //
 // Locking: one mutex, mu_. Everything it guards is a member of the hub and
 // says so (ABSL_GUARDED_BY), including each subscriber's scheduling state
-// (its Slot in slots_), so clang's -Wthread-safety checks every access
-// (ops/check-thread-safety). A Subscriber itself holds only what the pump
+// (its Slot in slots_), so clang's -Wthread-safety (ops/check-thread-safety)
+// checks that every use of them holds mu_. The analysis does not follow a
+// Slot& once taken: SlotOf() requires mu_, and its reference is used only
+// under the lock that found it. A Subscriber itself holds only what the pump
 // thread alone touches.
 #ifndef RCL_SERVER_SUBSCRIPTIONS_H_
 #define RCL_SERVER_SUBSCRIPTIONS_H_
