@@ -102,25 +102,25 @@ class Ledger {
   // the rule it broke). On error the callback is never called:
   // INVALID_ARGUMENT (bad input), RESOURCE_EXHAUSTED (queue full),
   // UNAVAILABLE (stopping, or read-only after a write failure).
-  absl::Status Submit(CommandRequest request, CommandCallback callback);
+  absl::Status Submit(CommandRequest request, CommandCallback callback) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Submit and wait.
-  absl::StatusOr<CommandResult> Execute(CommandRequest request);
+  absl::StatusOr<CommandResult> Execute(CommandRequest request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The last committed (durable) position and hash.
-  LogHead head() const;
+  LogHead head() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until head().position >= position or the timeout passes.
-  bool WaitForPosition(uint64_t position, absl::Duration timeout) const;
+  bool WaitForPosition(uint64_t position, absl::Duration timeout) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Called on the writer thread after every commit with the new head
   // position. Must be fast and must not block. Returns an id for removal.
-  int AddCommitListener(std::function<void(uint64_t)> listener);
-  void RemoveCommitListener(int id);
+  int AddCommitListener(std::function<void(uint64_t)> listener) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveCommitListener(int id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops accepting commands, finishes every queued one (decided, written,
   // answered), and joins the sequencer, writer and completer threads.
-  void Stop();
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   const EventStore& store() const { return *store_; }
   EventStore* mutable_store_for_testing() { return store_.get(); }
@@ -153,7 +153,7 @@ class Ledger {
   // Most stream states the sequencer keeps pinned (changed by batches not yet
   // durable) for these options.
   static size_t PinnedStreamsMax(const Options& options);
-  void SequencerLoop();
+  void SequencerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   struct BatchContext;
   // The sequencer's steps (ledger.cc says what each does). Sequencer thread only.
   DecidedBatch DecideBatch(std::vector<Pending> batch);
@@ -169,7 +169,19 @@ class Ledger {
   void RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
                      const CommandResult& result);
   void PublishBatch(BatchContext& ctx);
-  void WriterLoop();
+  // The writer's steps (ledger.cc says what each does). Writer thread only,
+  // except StorageFailed().
+  struct WriterCursor {
+    uint64_t last_seq = 0;  // the last batch seen
+    LogHead written;        // the head the next batch must have been decided on
+  };
+  void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
+  bool StorageFailed() const ABSL_LOCKS_EXCLUDED(mu_);
+  static void CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches, bool failed);
+  bool WriteMerged(const std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
+  static void FailBatches(std::vector<DecidedBatch>& batches);
+  static const LogHead* LastHeadAfter(const std::vector<DecidedBatch>& batches);
+  void PublishHead(const LogHead& head) ABSL_LOCKS_EXCLUDED(mu_);
   // Checks the context and the command (every violation, normalizing the
   // command in place).
   absl::Status ValidateRequest(CommandRequest& request) const;

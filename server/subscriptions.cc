@@ -14,36 +14,17 @@ class SubscriptionHub::Subscriber : public grpc::ServerWriteReactor<rcl::v1::Sub
   Subscriber(SubscriptionHub* hub, EventFilter filter, uint64_t next_position)
       : hub_(hub), filter_(std::move(filter)), next_position_(next_position) {}
 
-  // gRPC thread: the one write in flight completed; the pump may serve again.
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&hub_->mu_);
-    RCL_CHECK(state_ == State::kInFlight);
-    if (!ok) broken_ = true;
-    hub_->MakeReady(this);
-  }
-  // gRPC thread. A waiting subscriber is queued so that the pump finishes it;
-  // one with a write in flight is finished after OnWriteDone(false).
-  void OnCancel() override {
-    absl::MutexLock lock(&hub_->mu_);
-    cancelled_ = true;
-    if (state_ == State::kWaiting) {
-      hub_->waiting_.erase({wait_position_, this});
-      hub_->MakeReady(this);
-    }
-  }
+  void OnWriteDone(bool ok) override { hub_->OnWriteDone(this, ok); }
+  void OnCancel() override { hub_->OnCancel(this); }
   // Only after Finish(), which the pump calls once it has forgotten this
   // subscriber.
   void OnDone() override { delete this; }
 
  private:
   friend class SubscriptionHub;
-  SubscriptionHub* hub_;
-  // Guarded by hub_->mu_.
-  State state_ = State::kReady;
-  uint64_t wait_position_ = 0;  // the key in waiting_ while kWaiting
-  bool cancelled_ = false;
-  bool broken_ = false;
-  // Pump thread only (the filter's tenant is immutable).
+  SubscriptionHub* const hub_;
+  // Pump thread only (the filter's tenant is immutable). What the hub's mutex
+  // guards for this subscriber is in its Slot.
   EventFilter filter_;
   uint64_t next_position_;
   uint64_t sent_checkpoint_ = 0;
@@ -66,11 +47,17 @@ SubscriptionHub::~SubscriptionHub() {
 
 size_t SubscriptionHub::subscriber_count() const {
   absl::MutexLock lock(&mu_);
-  return live_;
+  return slots_.size();
+}
+
+SubscriptionHub::Slot& SubscriptionHub::SlotOf(Subscriber* s) {
+  auto it = slots_.find(s);
+  RCL_CHECK(it != slots_.end()) << "subscriber not admitted or already finished";
+  return it->second;
 }
 
 void SubscriptionHub::MakeReady(Subscriber* s) {
-  s->state_ = State::kReady;
+  SlotOf(s).state = State::kReady;
   ready_.push_back(s);
   ready_cv_.Signal();
 }
@@ -85,9 +72,33 @@ void SubscriptionHub::OnCommit(uint64_t head) {
   }
 }
 
+// gRPC thread: the one write in flight completed; the pump may serve again.
+void SubscriptionHub::OnWriteDone(Subscriber* s, bool ok) {
+  absl::MutexLock lock(&mu_);
+  Slot& slot = SlotOf(s);
+  RCL_CHECK(slot.state == State::kInFlight);
+  if (!ok) slot.broken = true;
+  MakeReady(s);
+}
+
+// gRPC thread. A waiting subscriber is queued so that the pump finishes it;
+// one with a write in flight is finished after OnWriteDone(false); one the
+// hub has already forgotten (finished, or never admitted) needs nothing.
+void SubscriptionHub::OnCancel(Subscriber* s) {
+  absl::MutexLock lock(&mu_);
+  auto it = slots_.find(s);
+  if (it == slots_.end()) return;
+  Slot& slot = it->second;
+  slot.cancelled = true;
+  if (slot.state == State::kWaiting) {
+    waiting_.erase({slot.wait_position, s});
+    MakeReady(s);
+  }
+}
+
 grpc::Status SubscriptionHub::Admit(const std::string& tenant) {
   if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
-  if (live_ >= limits_.subscribers_max) {
+  if (slots_.size() >= limits_.subscribers_max) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         absl::StrCat("too many subscriptions on this server (", limits_.subscribers_max, ")"));
   }
@@ -110,11 +121,9 @@ grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* SubscriptionHub::Start(con
     absl::MutexLock lock(&mu_);
     admitted = Admit(request.tenant());
     if (admitted.ok()) {
-      ++live_;
+      slots_.try_emplace(s);
       ++live_per_tenant_[request.tenant()];
       MakeReady(s);
-    } else {
-      s->state_ = State::kFinished;
     }
   }
   if (!admitted.ok()) s->Finish(admitted);
@@ -140,11 +149,11 @@ void SubscriptionHub::PumpLoop() {
 
 SubscriptionHub::Subscriber* SubscriptionHub::TakeReady() {
   absl::MutexLock lock(&mu_);
-  while (ready_.empty() && !(stopping_ && live_ == 0)) ready_cv_.Wait(&mu_);
+  while (ready_.empty() && !(stopping_ && slots_.empty())) ready_cv_.Wait(&mu_);
   if (ready_.empty()) return nullptr;
   Subscriber* s = ready_.front();
   ready_.pop_front();
-  s->state_ = State::kServing;
+  SlotOf(s).state = State::kServing;
   return s;
 }
 
@@ -152,9 +161,10 @@ void SubscriptionHub::Turn(Subscriber* s) {
   grpc::Status end;
   {
     absl::MutexLock lock(&mu_);
+    const Slot& slot = SlotOf(s);
     if (stopping_) {
       end = grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
-    } else if (s->cancelled_ || s->broken_) {
+    } else if (slot.cancelled || slot.broken) {
       end = grpc::Status(grpc::StatusCode::CANCELLED, "subscription cancelled");
     }
   }
@@ -179,20 +189,21 @@ void SubscriptionHub::Park(Subscriber* s) {
   absl::MutexLock lock(&mu_);
   // A commit may have passed since the pump read the head, and OnCancel does
   // not queue a subscriber the pump holds: look again before sleeping.
-  if (stopping_ || s->cancelled_ || s->broken_ || s->next_position_ <= committed_head_) {
+  Slot& slot = SlotOf(s);
+  if (stopping_ || slot.cancelled || slot.broken || s->next_position_ <= committed_head_) {
     MakeReady(s);
     return;
   }
-  s->state_ = State::kWaiting;
-  s->wait_position_ = s->next_position_;
-  waiting_.emplace(s->wait_position_, s);
+  slot.state = State::kWaiting;
+  slot.wait_position = s->next_position_;
+  waiting_.emplace(slot.wait_position, s);
 }
 
 void SubscriptionHub::End(Subscriber* s, const grpc::Status& status) {
   {
     absl::MutexLock lock(&mu_);
-    s->state_ = State::kFinished;
-    --live_;
+    size_t erased = slots_.erase(s);
+    RCL_CHECK(erased == 1) << "subscriber finished twice";
     auto it = live_per_tenant_.find(s->filter_.tenant);
     RCL_CHECK(it != live_per_tenant_.end() && it->second > 0);
     if (--it->second == 0) live_per_tenant_.erase(it);
@@ -241,7 +252,7 @@ SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t head, absl:
   s->sent_checkpoint_ = scanned_to;
   {
     absl::MutexLock lock(&mu_);
-    s->state_ = State::kInFlight;
+    SlotOf(s).state = State::kInFlight;
   }
   s->StartWrite(&s->response_);
   return Step::kWriting;

@@ -35,7 +35,7 @@ class WorkPool {
 
   // Queues `task`, to run once `bytes` of the budget are free. False (task not
   // queued) when the queue is full or the pool is stopping.
-  bool TrySchedule(size_t bytes, Task task);
+  bool TrySchedule(size_t bytes, Task task) ABSL_LOCKS_EXCLUDED(mu_);
 
   ByteBudget& budget() { return budget_; }
 
@@ -44,14 +44,14 @@ class WorkPool {
     size_t bytes;
     Task task;
   };
-  void Run();
+  void Run() ABSL_LOCKS_EXCLUDED(mu_, acquire_mu_);
 
   const size_t queue_max_;
   ByteBudget budget_;
   absl::Mutex mu_;
   // Held by the worker that takes the next task's bytes, so tasks acquire
   // their bytes in queue order (a big read is not starved by small ones).
-  absl::Mutex acquire_mu_;
+  absl::Mutex acquire_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
