@@ -333,7 +333,7 @@ struct RpcField {
 
 std::vector<RpcField> EveryStringFieldOfEveryRpc() {
   std::vector<RpcField> out;
-  for (const char* service_name : {"rcl.v1.LogService", "rcl.v1.LedgerService"}) {
+  for (const char* service_name : {"rcl.v1.LogService", "rcl.v1.LedgerService", "rcl.v1.ReportService"}) {
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
     EXPECT_NE(service, nullptr) << service_name;
     if (service == nullptr) continue;
