@@ -296,8 +296,8 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
   CommandResult other = Rcl({"--tenant", "south", "demo", "--seed", "5", "--patients", "50", "--days", "20"});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_EQ(Fingerprint(Head()), before) << "after another tenant's demo";
-  CommandResult south = Rcl({"--tenant", "south", "--json", "books", "trial-balance", "--min-position",
-                             absl::StrCat(Head())});
+  CommandResult south =
+      Rcl({"--tenant", "south", "--json", "books", "trial-balance", "--min-position", absl::StrCat(Head())});
   ASSERT_EQ(south.exit_code, 0) << south.err;
   EXPECT_EQ(json::Num(json::ParseJson(south.out), "total_cents"), 0);
   const uint64_t head3 = Head();
@@ -343,9 +343,11 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
                           "payer_balance_cents", "patient_balance_cents", "as_of_position"}) {
     EXPECT_TRUE(json::HasKey(balances_json, key)) << key;
   }
-  for (std::vector<std::string> work : std::vector<std::vector<std::string>>{
-           {"work", "denials"}, {"work", "appeals-due", "--within", "365"}, {"work", "no-response", "--days", "5"},
-           {"work", "statements-due", "--days", "1"}}) {
+  for (std::vector<std::string> work :
+       std::vector<std::vector<std::string>>{{"work", "denials"},
+                                             {"work", "appeals-due", "--within", "365"},
+                                             {"work", "no-response", "--days", "5"},
+                                             {"work", "statements-due", "--days", "1"}}) {
     std::vector<std::string> args = {"--tenant", kTenant, "--json"};
     args.insert(args.end(), work.begin(), work.end());
     CommandResult r = Rcl(args);
