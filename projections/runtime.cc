@@ -248,6 +248,8 @@ uint64_t Runtime::head() const {
 void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   const Projection& projection = *slot->projection;
   while (true) {
+    // A rebuild may be complete before it folds anything (an empty log).
+    if (!gen->live) MaybeSwap(slot, gen);
     uint64_t from = 0;
     uint64_t to = 0;
     {
@@ -279,7 +281,6 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
         gen->rate_from = to;
       }
     }
-    if (!gen->live) MaybeSwap(slot, gen);
   }
 }
 

@@ -148,3 +148,29 @@ TEST(RuntimeTest, ReadsWaitForMinPositionThenSayHowFarBehindAndNeverSeeAHalfBuil
 
 }  // namespace
 }  // namespace rcl::projections
+
+namespace rcl::projections {
+namespace {
+
+TEST(RuntimeTest, ARebuildOfAnEmptyLogSwapsInAndTheNextEventsAreFoldedOnce) {
+  ClaimsLedger books;
+  auto runtime = Open(books, books.dir() + "/projections");
+  auto started = runtime->Rebuild("counting");
+  ASSERT_TRUE(started.ok()) << started.status();
+  bool swapped = false;
+  for (int i = 0; i < 300 && !swapped; ++i) {
+    auto status = runtime->Status();
+    swapped = !status[0].rebuilding && status[0].generation == started->generation;
+    if (!swapped) absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(swapped) << "the rebuild of an empty log never swapped in";
+  int listener = books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
+  Write(books, 0, 9);
+  auto reader = runtime->Read("counting", books.head());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ExpectEachOnce(**reader, books.head());
+  books.ledger().RemoveCommitListener(listener);
+}
+
+}  // namespace
+}  // namespace rcl::projections
