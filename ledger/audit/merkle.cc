@@ -352,8 +352,8 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
         absl::StrCat("consistency proof from ", m, " to ", n, " gives old root ", ToHex(fr), ", not ", ToHex(root_m)));
   }
   if (sr != root_n) {
-    return absl::DataLossError(
-        absl::StrCat("consistency proof from ", m, " to ", n, " gives new root ", ToHex(sr), ", not ", ToHex(root_n)));
+    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n, " and old root ", ToHex(root_m),
+                                            " give new root ", ToHex(sr), ", not ", ToHex(root_n)));
   }
   return absl::OkStatus();
 }
