@@ -36,7 +36,12 @@ Hash RefSha(const std::string& bytes) {
 }
 std::string Str(const Hash& h) { return std::string(h.begin(), h.end()); }
 Hash RefLeaf(const std::string& data) { return RefSha(std::string(1, '\x00') + data); }
-Hash RefNode(const Hash& l, const Hash& r) { return RefSha(std::string(1, '\x01') + Str(l) + Str(r)); }
+Hash RefNode(const Hash& l, const Hash& r) {
+  std::string bytes(1, '\x01');
+  bytes.append(Str(l));
+  bytes.append(Str(r));
+  return RefSha(bytes);
+}
 
 using Leaves = std::vector<Hash>;  // leaf hashes
 Leaves Slice(const Leaves& d, size_t from, size_t to) { return Leaves(d.begin() + from, d.begin() + to); }
@@ -84,6 +89,9 @@ std::vector<Hash> RefSubProof(size_t m, const Leaves& d, bool b) {
   return out;
 }
 std::vector<Hash> RefProof(size_t m, const Leaves& d) { return RefSubProof(m, d, true); }
+
+// The library's root of the first n leaves.
+Hash RootOfFirst(const Leaves& d, uint64_t n) { return RootOf(absl::Span<const Hash>(d.data(), n)); }
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -141,7 +149,9 @@ TEST(MerkleVectors, PrimitivesAreSha256WithDomainPrefixes) {
                                                 4)));
   const Hash l = RefLeaf("l");
   const Hash r = RefLeaf("r");
-  EXPECT_EQ(NodeHash(l, r), RefSha("\x01" + Str(l) + Str(r)));
+  EXPECT_EQ(NodeHash(l, r), RefNode(l, r));
+  EXPECT_EQ(ToHex(NodeHash(LeafHash(""), LeafHash(std::string(1, '\0')))),
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125");
   EXPECT_NE(NodeHash(l, r), NodeHash(r, l));
   EXPECT_EQ(RootOf({}), EmptyRoot());
 }
@@ -232,7 +242,7 @@ TEST(MerkleVectors, EveryProofOfEverySmallTree) {
   }
 }
 
-// --- The pitfalls (docs/shared ARCHITECTURE "Verifiable logs") ---
+// --- The pitfalls (docs/AUDIT.md; the shared ARCHITECTURE.md, "Verifiable logs") ---
 
 TEST(MerkleVerify, RejectsQuestionsThatHaveNoProof) {
   const Leaves d = VectorLeafHashes();
@@ -255,6 +265,19 @@ TEST(MerkleVerify, RejectsQuestionsThatHaveNoProof) {
   EXPECT_TRUE(absl::IsInvalidArgument(ConsistencyProof(d, 5, 4).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ConsistencyProof(d, 4, 9).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ConsistencyProofFrom(0, 4, nullptr).status()));
+}
+
+// Why the size must come from the signed tree head with the root: the path of
+// leaf 0 in a tree of 3 has the same shape as in a tree of 4, so it "verifies"
+// as size 4 against the size-3 root, and only the size-4 root exposes it
+// (docs/AUDIT.md, "Bind the tree size").
+TEST(MerkleVerify, TheTreeSizeIsBoundOnlyThroughItsRoot) {
+  const Leaves d = VectorLeafHashes();
+  const Hash root3 = RootOfFirst(d, 3);
+  const std::vector<Hash> path = *InclusionProof(d, 0, 3);
+  EXPECT_TRUE(VerifyInclusion(d[0], 0, 3, path, root3).ok());
+  EXPECT_TRUE(VerifyInclusion(d[0], 0, 4, path, root3).ok());
+  EXPECT_TRUE(absl::IsDataLoss(VerifyInclusion(d[0], 0, 4, path, RootOfFirst(d, 4))));
 }
 
 TEST(MerkleVerify, EqualSizesNeedAnEmptyProofAndEqualRoots) {
@@ -321,8 +344,6 @@ Hash Flip(Hash h, size_t byte, uint8_t mask) {
   h[byte % kHashSize] ^= mask == 0 ? 1 : mask;
   return h;
 }
-
-Hash RootOfFirst(const Leaves& d, uint64_t n) { return RootOf(absl::Span<const Hash>(d.data(), n)); }
 
 // Every way of damaging a correct path: each element with a flipped byte, each
 // element dropped, each adjacent pair of different elements swapped, an extra
