@@ -39,9 +39,9 @@ inline constexpr size_t kHashSize = ::rcl::ledger::kHashSize;
 inline constexpr uint8_t kLeafPrefix = 0x00;
 inline constexpr uint8_t kNodePrefix = 0x01;
 
-// A tree of size n has at most this many levels above the leaves, so no
-// proof is longer than this (64 for inclusion; consistency may add the
-// first root, still within 64 + 1).
+// The longest proof of a tree of up to 2^64 - 1 leaves: an inclusion path
+// has at most 64 hashes, a consistency path at most 65. A bound for callers
+// that receive proofs (reject longer ones before reading them).
 inline constexpr size_t kProofPathSizeMax = 65;
 
 // SHA-256(bytes).
@@ -107,10 +107,11 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
 
 // --- Roots from stored nodes ---
 
-// MTH of leaves [begin, end) of a tree, from perfect nodes. The range must be
-// a node of some RFC 9162 tree: begin a multiple of the smallest power of two
-// >= end - begin (true of [0, n) and of every range a proof names). Aborts
-// (RCL_CHECK) otherwise: a caller bug, not bad input.
+// MTH of leaves [begin, end) taken as a tree of their own, from perfect
+// nodes: the range splits into perfect subtrees as MTH splits it, and each
+// must be a perfect node of the whole tree (start at a multiple of its
+// width). True of [0, n) and of every range a proof names; aborts
+// (RCL_CHECK) otherwise, a caller bug rather than bad input.
 Hash SubtreeRootFrom(uint64_t begin, uint64_t end, const PerfectNodeFn& perfect_node);
 // MTH of the tree of size `tree_size` from perfect nodes.
 Hash RootFrom(uint64_t tree_size, const PerfectNodeFn& perfect_node);
