@@ -41,7 +41,7 @@ constexpr uint64_t kSeeds[] = {11u, 20240315u, 99u};
 std::unique_ptr<Runtime> OpenRuntime(const ClaimsLedger& books, const std::string& path) {
   Runtime::Options options;
   options.path = path;
-  options.batch_events_max = 97;  // many batches, so checkpoints move often
+  options.batch_events_max = 97;                      // many batches, so checkpoints move often
   options.min_position_wait_max = absl::Seconds(30);  // a loaded CI machine is slow, not wrong
   std::vector<std::unique_ptr<Projection>> list;
   list.push_back(std::make_unique<ClaimsProjection>());
