@@ -184,6 +184,7 @@ std::vector<CommandDef> PatientAccountCommands();       // cli_patients.cc: pati
                                                         // statement, refund
 std::vector<CommandDef> ReportCommands();               // cli_reports.cc: books, ar, work,
                                                         // projections
+std::vector<CommandDef> HistoryCommands();              // cli_history.cc: claim, patient, remit history
 std::vector<CommandDef> DemoCommands();                 // cli_demo.cc
 std::vector<CommandDef> LogCommands();                  // cli_log.cc: stream read, log ...
 

@@ -478,6 +478,11 @@ absl::StatusOr<rcl::v1::StatementsDueResponse> Client::StatementsDue(rcl::v1::St
       std::move(request), &rcl::v1::ReportService::Stub::StatementsDue);
 }
 
+absl::StatusOr<rcl::v1::HistoryResponse> Client::History(rcl::v1::HistoryRequest request) {
+  return Report<rcl::v1::HistoryRequest, rcl::v1::HistoryResponse>(std::move(request),
+                                                                   &rcl::v1::ReportService::Stub::History);
+}
+
 absl::StatusOr<rcl::v1::ProjectionStatusResponse> Client::ProjectionStatus() {
   rcl::v1::ProjectionStatusRequest request;
   rcl::v1::ProjectionStatusResponse response;

@@ -198,6 +198,7 @@ class Client {
   absl::StatusOr<rcl::v1::NoResponseResponse> NoResponse(rcl::v1::NoResponseRequest request);
   absl::StatusOr<rcl::v1::StatementsDueResponse> StatementsDue(rcl::v1::StatementsDueRequest request);
   // Not per tenant: every projection of the server.
+  absl::StatusOr<rcl::v1::HistoryResponse> History(rcl::v1::HistoryRequest request);
   absl::StatusOr<rcl::v1::ProjectionStatusResponse> ProjectionStatus();
   // Starts a rebuild beside the live copy and answers at once (NOT_FOUND: no
   // such projection; FAILED_PRECONDITION: a rebuild is already running).

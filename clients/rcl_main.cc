@@ -52,7 +52,7 @@ const std::vector<CommandDef>& Commands() {
     // The order of `rcl --help`.
     for (std::vector<CommandDef> (*group)() :
          {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands, RemitCommands, AppealCommands,
-          PatientAccountCommands, ReportCommands, DemoCommands, LogCommands}) {
+          PatientAccountCommands, HistoryCommands, ReportCommands, DemoCommands, LogCommands}) {
       for (CommandDef& c : group()) all.push_back(std::move(c));
     }
     return all;

@@ -6,6 +6,7 @@
 #include "ledger/status.h"
 #include "projections/claims_projection.h"
 #include "projections/claims_queries.h"
+#include "projections/history_projection.h"
 #include "projections/keys.h"
 #include "projections/trial_balance.h"
 
@@ -52,6 +53,7 @@ void ReportServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY(kReportServiceName, AppealsDue, rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse);
   RCL_REGISTER_UNARY(kReportServiceName, NoResponse, rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse);
   RCL_REGISTER_UNARY(kReportServiceName, StatementsDue, rcl::v1::StatementsDueRequest, rcl::v1::StatementsDueResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, History, rcl::v1::HistoryRequest, rcl::v1::HistoryResponse);
   RCL_REGISTER_UNARY(kReportServiceName, ProjectionStatus, rcl::v1::ProjectionStatusRequest,
                      rcl::v1::ProjectionStatusResponse);
   RCL_REGISTER_UNARY(kReportServiceName, RebuildProjection, rcl::v1::RebuildProjectionRequest,
@@ -167,6 +169,29 @@ grpc::ServerUnaryReactor* ReportServiceImpl::StatementsDue(grpc::CallbackServerC
     RCL_RETURN_IF_ERROR(v.ToStatus());
     RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
     RCL_ASSIGN_OR_RETURN(*resp, projections::QueryStatementsDue(*reader, *req, AsOf(req->as_of_date())));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::History(grpc::CallbackServerContext* ctx,
+                                                     RequestPtr<rcl::v1::HistoryRequest> req,
+                                                     rcl::v1::HistoryResponse* resp) {
+  return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    if (req->kind() == rcl::v1::HISTORY_KIND_UNSPECIFIED || !rcl::v1::HistoryKind_IsValid(req->kind())) {
+      v.Add("kind", "must be claim, patient or remittance");
+    }
+    ledger::CheckString("id", req->id(), ledger::kIdRule, ledger::Presence::kRequired, v);
+    CheckPageToken(req->page_token(), v);
+    RCL_RETURN_IF_ERROR(v.ToStatus());
+    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kHistoryProjection, req->min_position()));
+    if (req->as_of_position() > reader->checkpoint()) {
+      return absl::OutOfRangeError(absl::StrCat("as_of_position ", req->as_of_position(),
+                                                " is past what the history has folded (", reader->checkpoint(),
+                                                "); pass min_position to wait for it"));
+    }
+    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, *req));
     return absl::OkStatus();
   });
 }

@@ -40,6 +40,8 @@ class ReportServiceImpl final : public rcl::v1::ReportService::Service {
   grpc::ServerUnaryReactor* StatementsDue(grpc::CallbackServerContext* ctx,
                                           RequestPtr<rcl::v1::StatementsDueRequest> req,
                                           rcl::v1::StatementsDueResponse* resp);
+  grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HistoryRequest> req,
+                                    rcl::v1::HistoryResponse* resp);
   grpc::ServerUnaryReactor* ProjectionStatus(grpc::CallbackServerContext* ctx,
                                              RequestPtr<rcl::v1::ProjectionStatusRequest> req,
                                              rcl::v1::ProjectionStatusResponse* resp);

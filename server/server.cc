@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "projections/claims_projection.h"
+#include "projections/history_projection.h"
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
 #include "server/report_service.h"
@@ -49,6 +50,7 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
   std::vector<std::unique_ptr<projections::Projection>> list;
   list.push_back(std::make_unique<projections::ClaimsProjection>());
   list.push_back(std::make_unique<projections::TrialBalanceProjection>());
+  list.push_back(std::make_unique<projections::HistoryProjection>());
   auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
   if (!runtime.ok()) return runtime.status();
   (*runtime)->Start();

@@ -125,10 +125,10 @@ class ReportsTest : public ::testing::Test {
     return client.ok() ? std::move(*client) : nullptr;
   }
 
-  CommandResult Rcl(std::vector<std::string> args) {
+  CommandResult Rcl(std::vector<std::string> args, int timeout_s = 120) {
     std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server", server_->address()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    return RunCommand(argv, timeout_s);
   }
 
   uint64_t Head() {
@@ -175,7 +175,8 @@ class ReportsTest : public ::testing::Test {
 };
 
 TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill9AndRebuild) {
-  CommandResult demo = Rcl({"--tenant", kTenant, "demo", "--seed", "11", "--patients", "1250", "--days", "120"});
+  CommandResult demo =
+      Rcl({"--tenant", kTenant, "demo", "--seed", "11", "--patients", "1250", "--days", "120"}, /*timeout_s=*/600);
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   const uint64_t head = Head();
   ASSERT_GE(head, static_cast<uint64_t>(kDemoEventsMin));
@@ -354,6 +355,15 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
     EXPECT_EQ(r.exit_code, 0) << work[1] << ": " << r.err;
     EXPECT_TRUE(json::HasKey(json::ParseJson(r.out), "as_of_position")) << work[1];
   }
+  // The claim's audit trail ends with the five payments read back above.
+  CommandResult history = Rcl({"--tenant", kTenant, "--json", "claim", "history", "--id", owing_claim});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  auto entries = json::List(json::ParseJson(history.out), "entries");
+  ASSERT_GE(entries.size(), 6u);
+  const auto& last = entries.back().struct_value();
+  EXPECT_EQ(json::Str(last, "type"), "PatientPaymentApplied");
+  EXPECT_EQ(json::Num(last, "patient_balance_cents"),
+            static_cast<double>(claims[owing_claim].state.PatientBalance() - 500));
   std::string svg = dir_.path() + "/aging.svg";
   CommandResult chart = Rcl({"--tenant", kTenant, "ar", "aging", "--svg", svg});
   ASSERT_EQ(chart.exit_code, 0) << chart.err;
@@ -362,7 +372,7 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
   CommandResult status = Rcl({"--json", "projections", "status"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   auto projections = json::List(json::ParseJson(status.out), "projections");
-  ASSERT_EQ(projections.size(), 2u);
+  ASSERT_EQ(projections.size(), 3u);
   for (const auto& p : projections) {
     EXPECT_EQ(json::Num(p.struct_value(), "lag"), 0);
     EXPECT_EQ(json::Num(p.struct_value(), "checkpoint"), static_cast<double>(head3));

@@ -21,6 +21,7 @@
 #include "ledger/rules/state.h"
 #include "projections/claims_projection.h"
 #include "projections/claims_queries.h"
+#include "projections/history_projection.h"
 #include "projections/keys.h"
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
@@ -46,6 +47,7 @@ std::unique_ptr<Runtime> OpenRuntime(const ClaimsLedger& books, const std::strin
   std::vector<std::unique_ptr<Projection>> list;
   list.push_back(std::make_unique<ClaimsProjection>());
   list.push_back(std::make_unique<TrialBalanceProjection>());
+  list.push_back(std::make_unique<HistoryProjection>());
   auto runtime = Runtime::Open(options, &books.store(), std::move(list));
   EXPECT_TRUE(runtime.ok()) << runtime.status();
   if (!runtime.ok()) return nullptr;
@@ -299,13 +301,59 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
   for (const auto& d : denials->denials()) listed.insert(d.claim_id());
   EXPECT_EQ(listed, denied);
 
+  // Each claim's history: its stream's events in order, the balances after
+  // each as a replay has them, and as of a middle position only the events
+  // up to it.
+  auto history_reader = runtime->Read(kHistoryProjection, head);
+  ASSERT_TRUE(history_reader.ok()) << history_reader.status();
+  std::map<std::string, std::vector<EventRecord>> claim_events;
+  for (const EventRecord& e : books.EventsAfter(0)) {
+    if (e.stream.starts_with("claim-")) claim_events[e.stream.substr(6)].push_back(e);
+  }
+  int histories = 0;
+  for (const auto& [id, events] : claim_events) {
+    if (++histories > 40) break;
+    for (uint64_t as_of : {uint64_t{0}, events[events.size() / 2].position}) {
+      rcl::v1::HistoryRequest hr;
+      hr.set_tenant(tenant);
+      hr.set_kind(rcl::v1::HISTORY_KIND_CLAIM);
+      hr.set_id(id);
+      hr.set_as_of_position(as_of);
+      hr.set_limit(2);  // several pages
+      std::vector<rcl::v1::HistoryEntry> entries;
+      while (true) {
+        auto page = QueryHistory(**history_reader, hr);
+        ASSERT_TRUE(page.ok()) << id << ": " << page.status();
+        for (const auto& entry : page->entries()) entries.push_back(entry);
+        if (page->next_page_token().empty()) break;
+        hr.set_page_token(page->next_page_token());
+      }
+      ledger::StreamState state;
+      size_t n = 0;
+      for (const EventRecord& e : events) {
+        if (as_of != 0 && e.position > as_of) break;
+        ASSERT_LT(n, entries.size()) << id << " is missing the event at " << e.position;
+        EXPECT_EQ(entries[n].position(), e.position) << id;
+        EXPECT_EQ(entries[n].type(), e.type) << id;
+        EXPECT_FALSE(entries[n].summary().empty());
+        ASSERT_TRUE(ledger::ApplyEvent(&state, e.version, e.type, e.payload).ok());
+        const auto& claim = std::get<ClaimState>(state.aggregate);
+        EXPECT_EQ(entries[n].payer_balance_cents(), claim.PayerBalance()) << id << " after " << e.position;
+        EXPECT_EQ(entries[n].patient_balance_cents(), claim.PatientBalance()) << id << " after " << e.position;
+        ++n;
+      }
+      EXPECT_EQ(n, entries.size()) << id << " as of " << as_of;
+    }
+  }
+  history_reader->reset();
+
   // A rebuild beside the live copy, swapped in: identical reports.
   std::vector<std::string> ids;
   for (const auto& [id, c] : claims) ids.push_back(id);
   std::string before = Fingerprint(**claims_reader, **books_reader, ids, TodayUtc());
   claims_reader->reset();
   books_reader->reset();
-  for (const char* name : {kClaimsProjection, kTrialBalanceProjection}) {
+  for (const char* name : {kClaimsProjection, kTrialBalanceProjection, kHistoryProjection}) {
     auto started = runtime->Rebuild(name);
     ASSERT_TRUE(started.ok()) << started.status();
     EXPECT_EQ(runtime->Rebuild(name).status().code(), absl::StatusCode::kFailedPrecondition);

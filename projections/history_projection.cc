@@ -1,0 +1,147 @@
+#include "projections/history_projection.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/postings.h"
+#include "ledger/rules/state.h"
+#include "ledger/status.h"
+#include "projections/claim_row.h"
+#include "projections/history_summary.h"
+#include "projections/claims_queries.h"
+#include "projections/keys.h"
+#include "rcl/store/projection_rows.pb.h"
+
+namespace rcl::projections {
+namespace {
+
+constexpr char kEntryTag = 'E';
+constexpr char kClaimTag = 'C';
+
+struct Kind {
+  std::string_view stream_prefix;
+  const char* key;
+  rcl::v1::HistoryKind api;
+};
+constexpr Kind kKinds[] = {{"claim-", "c", rcl::v1::HISTORY_KIND_CLAIM},
+                           {"patient-", "p", rcl::v1::HISTORY_KIND_PATIENT},
+                           {"remit-", "r", rcl::v1::HISTORY_KIND_REMITTANCE}};
+
+const Kind* KindOfStream(std::string_view stream) {
+  for (const Kind& k : kKinds) {
+    if (stream.starts_with(k.stream_prefix)) return &k;
+  }
+  return nullptr;
+}
+
+// tag tenant 0x00 kind 0x00 id 0x00: the prefix of one history.
+std::string HistoryPrefix(std::string_view tenant, std::string_view kind, std::string_view id) {
+  return Key(kEntryTag, tenant, {kind, id}, /*trailing_separator=*/true);
+}
+
+// Folds a claim event into the claim's running state; the entry says where
+// the claim stood after it.
+absl::Status FoldClaim(const ledger::EventRecord& e, std::string_view claim_id, StateTxn& txn,
+                       rcl::v1::HistoryEntry* entry) {
+  std::string key = Key(kClaimTag, e.tenant, {claim_id});
+  store::ClaimRow row;
+  RCL_ASSIGN_OR_RETURN(bool exists, txn.GetProto(key, &row));
+  ledger::StreamState state;
+  if (exists) {
+    state.version = 0;
+    state.aggregate = RowToState(row);
+  }
+  RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
+  const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
+  if (claim == nullptr) return absl::DataLossError("a claim stream event folded into another kind of state");
+  StateToRow(*claim, &row);
+  txn.PutProto(key, row);
+  entry->set_status(std::string(StatusName(row)));
+  entry->set_payer_balance_cents(PayerBalance(row));
+  entry->set_patient_balance_cents(PatientBalance(row));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status HistoryProjection::Apply(const ledger::EventRecord& e, StateTxn& txn) const {
+  const Kind* kind = KindOfStream(e.stream);
+  if (kind == nullptr) return absl::OkStatus();
+  std::string id = e.stream.substr(kind->stream_prefix.size());
+  rcl::v1::HistoryEntry entry;
+  entry.set_position(e.position);
+  entry.set_stream_version(e.version);
+  entry.set_recorded_at_us(e.recorded_at_us);
+  entry.set_effective_date(e.effective_date);
+  entry.set_actor(e.actor);
+  entry.set_command_id(e.command_id);
+  entry.set_correlation_id(e.correlation_id);
+  entry.set_event_id(e.event_id);
+  entry.set_type(e.type);
+  entry.set_summary(Summarize(e.type, e.payload));
+  absl::StatusOr<std::vector<rcl::v1::Posting>> postings = ledger::PayloadPostings(e.type, e.payload);
+  if (!postings.ok()) return absl::DataLossError(postings.status().message());
+  for (const auto& p : *postings) {
+    rcl::v1::AccountBalance* a = entry.add_postings();
+    a->set_account(p.account());
+    a->set_balance_cents(p.amount_cents());
+  }
+  if (kind->api == rcl::v1::HISTORY_KIND_CLAIM) RCL_RETURN_IF_ERROR(FoldClaim(e, id, txn, &entry));
+  std::string key = HistoryPrefix(e.tenant, kind->key, id);
+  ledger::PutBigEndian64(&key, e.position);
+  txn.PutProto(key, entry);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
+                                                      const rcl::v1::HistoryRequest& request) {
+  const Kind* kind = nullptr;
+  for (const Kind& k : kKinds) {
+    if (k.api == request.kind()) kind = &k;
+  }
+  if (kind == nullptr) return absl::InvalidArgumentError("kind: claim, patient or remittance");
+  const uint64_t as_of = request.as_of_position() != 0 ? request.as_of_position() : reader.checkpoint();
+  std::string prefix = HistoryPrefix(request.tenant(), kind->key, request.id());
+  std::string start;
+  if (!request.page_token().empty()) {
+    std::string bytes = absl::HexStringToBytes(request.page_token());
+    if (bytes.size() != 8 || absl::BytesToHexString(bytes) != absl::AsciiStrToLower(request.page_token())) {
+      return absl::InvalidArgumentError("page_token: not a token this report returned");
+    }
+    start = prefix;
+    ledger::PutBigEndian64(&start, ledger::GetBigEndian64(bytes.data()) + 1);
+  }
+  uint32_t limit = request.limit() == 0 ? kReportPageDefault : std::min(request.limit(), kReportPageMax);
+  rcl::v1::HistoryResponse out;
+  out.set_as_of_position(as_of);
+  absl::Status bad;
+  bool any = !request.page_token().empty();
+  RCL_RETURN_IF_ERROR(reader.Scan(prefix, start, [&](std::string_view key, std::string_view value) {
+    if (key.size() != prefix.size() + 8) {
+      bad = absl::DataLossError("projection store: malformed history key");
+      return false;
+    }
+    uint64_t position = ledger::GetBigEndian64(key.data() + prefix.size());
+    if (position > as_of) return false;
+    any = true;
+    if (static_cast<uint32_t>(out.entries_size()) == limit) {
+      std::string last;
+      ledger::PutBigEndian64(&last, out.entries(out.entries_size() - 1).position());
+      out.set_next_page_token(absl::BytesToHexString(last));
+      return false;
+    }
+    if (!out.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      bad = absl::DataLossError("projection store: undecodable history entry");
+      return false;
+    }
+    return true;
+  }));
+  RCL_RETURN_IF_ERROR(bad);
+  if (!any) {
+    return absl::NotFoundError(absl::StrCat("no history for ", AbslView(kind->stream_prefix), request.id(),
+                                            request.as_of_position() != 0 ? " at that position" : ""));
+  }
+  return out;
+}
+
+}  // namespace rcl::projections
