@@ -7,7 +7,8 @@
 //      them. First --open_claims claims that are created, scrubbed and
 //      submitted but never paid (dates of service spread over the last 730
 //      days, so every aging bucket holds some), then the demo workload
-//      (clients/demo.h, 365 days, new seeds) until the log holds --events.
+//      (clients/demo.h, 365 days, new seeds) until it has written --events
+//      events (so the log holds both).
 //   2. A raw scan of the log's column family (RocksDB iterator, no decoding)
 //      and a decoding scan (EventStore::ScanLog): the floor under a rebuild,
 //      and the average stored event size for db_bench's --value_size.
@@ -65,9 +66,10 @@
 #include "rocksdb/db.h"
 
 ABSL_FLAG(std::string, dir, "", "scratch directory (created): the log in DIR/log, the projections in DIR/projections");
-ABSL_FLAG(int64_t, events, 1'000'000, "load the log to at least this many events");
+ABSL_FLAG(int64_t, events, 1'000'000, "events the demo workload writes at least (on top of the open claims)");
 ABSL_FLAG(int64_t, open_claims, 100'000, "claims created, scrubbed and submitted but never paid");
-ABSL_FLAG(int32_t, demo_patients, 3000, "patients per demo run (365 days each; runs repeat with new seeds)");
+ABSL_FLAG(int32_t, demo_patients, rcl::demo::kPatientsMax,
+          "most patients per demo run (365 days each; runs repeat with new seeds)");
 ABSL_FLAG(int32_t, in_flight, 2048, "commands submitted and not yet answered during the load");
 ABSL_FLAG(int32_t, aging_queries, 200, "today's AR aging queries timed (after 5 untimed)");
 ABSL_FLAG(int32_t, past_aging_queries, 3, "past-date AR aging queries timed");
@@ -126,8 +128,9 @@ class Loader {
     absl::MutexLock lock(&mu_);
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
     mu_.Await(absl::Condition(&idle));
-    if (errors_ > 0) return absl::Status(first_error_.code(), absl::StrCat(errors_, " commands failed; the first: ",
-                                                                            first_error_.message()));
+    if (errors_ > 0)
+      return absl::Status(first_error_.code(),
+                          absl::StrCat(errors_, " commands failed; the first: ", first_error_.message()));
     return absl::OkStatus();
   }
 
@@ -451,28 +454,29 @@ int Run() {
   Log(absl::StrFormat("open claims: %d claims, %d events, %.1f s", open_claims, open_claim_events,
                       SecondsSince(load_t0)));
 
+  // The demo: new seeds until it has written --events events; each run sized
+  // from the events per patient seen so far (about 100 at 365 days).
   int demo_runs = 0;
   int64_t demo_claims = 0;
-  while (static_cast<int64_t>(ledger->head().position) < events_target) {
+  int64_t demo_patients = 0;
+  uint64_t demo_events = 0;
+  while (static_cast<int64_t>(demo_events) < events_target) {
     Clock::time_point t0 = Clock::now();
     uint64_t before = ledger->head().position;
     demo::DemoOptions options;
     options.seed = static_cast<uint64_t>(++demo_runs);
     options.days = demo::kDaysMax;
     options.end = demo::DefaultDemoEnd();
-    options.patients = absl::GetFlag(FLAGS_demo_patients);
-    // The last run only as large as needed (events per patient from the runs so far).
-    if (demo_runs > 1) {
-      double per_patient = static_cast<double>(before - open_claim_events) /
-                           (static_cast<double>(demo_runs - 1) * absl::GetFlag(FLAGS_demo_patients));
-      double needed = static_cast<double>(events_target - static_cast<int64_t>(before)) / per_patient;
-      options.patients = std::clamp(static_cast<int>(needed * 1.05) + 1, 1, options.patients);
-    }
+    double per_patient = demo_patients == 0 ? 100.0 : static_cast<double>(demo_events) / demo_patients;
+    double needed = static_cast<double>(events_target - static_cast<int64_t>(demo_events)) / per_patient;
+    options.patients = std::clamp(static_cast<int>(needed * 1.05) + 1, 1, absl::GetFlag(FLAGS_demo_patients));
     LedgerSink sink(&loader);
     absl::StatusOr<demo::DemoSummary> summary = demo::RunDemo(options, sink);
     if (!summary.ok()) return fail("demo", summary.status());
     if (absl::Status s = loader.Drain(); !s.ok()) return fail("demo", s);
     demo_claims += summary->claims;
+    demo_patients += options.patients;
+    demo_events += ledger->head().position - before;
     Log(absl::StrFormat("demo seed %d: %d patients, %d commands, %d events, %.1f s", options.seed, options.patients,
                         summary->commands, ledger->head().position - before, SecondsSince(t0)));
   }
@@ -595,8 +599,8 @@ int Run() {
     request.set_tenant(tenant);
     absl::StatusOr<rcl::v1::BalancesResponse> balances = projections::QueryBalances(**reader, request);
     if (!balances.ok()) return fail("balances", balances.status());
-    aging_matches = balances->amounts().payer_balance_cents() ==
-                    aging_today.total_cents() + aging_today.credit_total_cents();
+    aging_matches =
+        balances->amounts().payer_balance_cents() == aging_today.total_cents() + aging_today.credit_total_cents();
     Log(absl::StrFormat("payer balance %s, aging total + credits %s: %s",
                         demo::FormatDollars(balances->amounts().payer_balance_cents()),
                         demo::FormatDollars(aging_today.total_cents() + aging_today.credit_total_cents()),
@@ -665,7 +669,8 @@ int Run() {
     absl::StrAppend(&rocks, rocks.empty() ? "" : ",", "\"", name, "\":", Json(seconds));
   }
   absl::PrintF(
-      "{\"events\":%d,\"open_claims\":%d,\"open_claims_loaded\":%d,\"demo_runs\":%d,\"demo_claims\":%d,"
+      "{\"events\":%d,\"open_claims\":%d,\"open_claims_loaded\":%d,\"open_claim_events\":%d,\"demo_runs\":%d,"
+      "\"demo_events\":%d,\"demo_claims\":%d,"
       "\"load_seconds\":%s,\"avg_event_bytes\":%s,\"log_scan_entries_per_s\":%s,\"log_decode_events_per_s\":%s,"
       "\"rebuild_seconds\":%s,\"rebuild_events_per_s\":%s,\"rebuild_events_per_s_by_projection\":{%s},"
       "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_seconds\":[%s],"
@@ -675,9 +680,9 @@ int Run() {
       "\"past_aging_as_of\":\"%s\",\"past_aging_queries\":%d,\"past_aging_p50_ms\":%s,\"past_aging_max_ms\":%s,"
       "\"trial_balance_queries\":%d,\"trial_balance_p50_ms\":%s,\"trial_balance_p99_ms\":%s,"
       "\"trial_balance_past_p50_ms\":%s,\"trial_balance_total_cents\":%d}\n",
-      head, open_count, open_claims, demo_runs, demo_claims, Json(load_seconds), Json(avg_event_bytes),
-      Json(raw_entries / raw_seconds), Json(decoded / decode_seconds), Json(rebuilt->seconds), Json(rebuild_eps),
-      by_projection, solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
+      head, open_count, open_claims, open_claim_events, demo_runs, demo_events, demo_claims, Json(load_seconds),
+      Json(avg_event_bytes), Json(raw_entries / raw_seconds), Json(decoded / decode_seconds), Json(rebuilt->seconds),
+      Json(rebuild_eps), by_projection, solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
       Json(rebuilt->other_cpu_seconds), state_bytes, static_cast<int>(aging_ms.ms.size()),
       Json(aging_ms.Percentile(50)), Json(aging_ms.Percentile(99)), Json(aging_ms.Max()), aging_today.rows_size(),
       buckets_populated, aging_today.total_cents(), aging_matches ? "true" : "false", past,
