@@ -77,6 +77,9 @@ ABSL_FLAG(int32_t, past_days, 90, "the past-date aging is as of today minus this
 ABSL_FLAG(int32_t, trial_balance_queries, 20, "trial balance queries timed (after 2 untimed)");
 ABSL_FLAG(bool, solo, false, "also rebuild each projection alone (fresh directories), for per-projection rates");
 ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
+// The runtime's options, for experiments (defaults: as rcl-server runs it).
+ABSL_FLAG(int32_t, projections_memory_mb, 64, "the projections' RocksDB memory: half block cache, half memtables");
+ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
 
 namespace rcl::bench {
 namespace {
@@ -331,9 +334,11 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   std::filesystem::remove_all(path, ec);
   projections::Runtime::Options options;
   options.path = path;
-  // As rcl-server (server/server.h: projections_memory_bytes 64 MiB, halved).
-  options.block_cache_bytes = size_t{32} << 20;
-  options.write_buffer_bytes = size_t{32} << 20;
+  // As rcl-server by default (server/server.h: projections_memory_bytes 64 MiB, halved).
+  const size_t memory = static_cast<size_t>(absl::GetFlag(FLAGS_projections_memory_mb)) << 20;
+  options.block_cache_bytes = memory / 2;
+  options.write_buffer_bytes = memory / 2;
+  options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
     if (name == projections::kClaimsProjection) list.push_back(std::make_unique<projections::ClaimsProjection>());
