@@ -21,8 +21,10 @@
 //      of service basis, as the server's default), a past-date aging, and the
 //      trial balance.
 //
+// With --solo, each projection is also rebuilt alone (fresh directories).
 // Prints progress on stderr and one JSON object on stdout. Exit 1 when a
-// step fails.
+// step fails, or when a check fails: the aging total plus credits must equal
+// the tenant's payer balance (balances projection), the trial balance 0.
 #include <sys/resource.h>
 #include <unistd.h>
 
