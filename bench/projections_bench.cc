@@ -1,0 +1,711 @@
+// rcl-bench-projections: the projections' benchmark driver (ops/bench/projections
+// runs it, adds RocksDB's db_bench readseq beside it and prints the table).
+//
+//   1. Load (not measured): a fresh log in DIR/log through an in-process
+//      rcl::ledger::Ledger with sync_writes=false (no fsync: the load is not
+//      what is measured), many commands in flight so group commit batches
+//      them. First --open_claims claims that are created, scrubbed and
+//      submitted but never paid (dates of service spread over the last 730
+//      days, so every aging bucket holds some), then the demo workload
+//      (clients/demo.h, 365 days, new seeds) until it has written --events
+//      events (so the log holds both).
+//   2. A raw scan of the log's column family (RocksDB iterator, no decoding)
+//      and a decoding scan (EventStore::ScanLog): the floor under a rebuild,
+//      and the average stored event size for db_bench's --value_size.
+//   3. Rebuild: projections::Runtime opened on the log with a fresh
+//      DIR/projections and started at position 0; the time until every
+//      projection has folded the head, and per projection; CPU seconds per
+//      thread during it (/proc/self/task).
+//   4. Queries through Runtime::Read + the query functions, as the server's
+//      ReportService runs them (no gRPC): today's AR aging (payer side, date
+//      of service basis, as the server's default), a past-date aging, and the
+//      trial balance.
+//
+// With --solo, each projection is also rebuilt alone (fresh directories).
+// Prints progress on stderr and one JSON object on stdout. Exit 1 when a
+// step fails, or when a check fails: the aging total plus credits must equal
+// the tenant's payer balance (balances projection), the trial balance 0.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/demo.h"
+#include "ledger/ledger.h"
+#include "ledger/storage/event_store.h"
+#include "projections/claim_row.h"
+#include "projections/claims_projection.h"
+#include "projections/claims_queries.h"
+#include "projections/keys.h"
+#include "projections/runtime.h"
+#include "projections/trial_balance.h"
+#include "rcl/store/projection_rows.pb.h"
+#include "rcl/v1/reports.pb.h"
+#include "rocksdb/db.h"
+
+ABSL_FLAG(std::string, dir, "", "scratch directory (created): the log in DIR/log, the projections in DIR/projections");
+ABSL_FLAG(int64_t, events, 1'000'000, "events the demo workload writes at least (on top of the open claims)");
+ABSL_FLAG(int64_t, open_claims, 100'000, "claims created, scrubbed and submitted but never paid");
+ABSL_FLAG(int32_t, demo_patients, rcl::demo::kPatientsMax,
+          "most patients per demo run (365 days each; runs repeat with new seeds)");
+ABSL_FLAG(int32_t, in_flight, 2048, "commands submitted and not yet answered during the load");
+ABSL_FLAG(int32_t, aging_queries, 200, "today's AR aging queries timed (after 5 untimed)");
+ABSL_FLAG(int32_t, past_aging_queries, 3, "past-date AR aging queries timed");
+ABSL_FLAG(int32_t, past_days, 90, "the past-date aging is as of today minus this many days");
+ABSL_FLAG(int32_t, trial_balance_queries, 20, "trial balance queries timed (after 2 untimed)");
+ABSL_FLAG(bool, solo, false, "also rebuild each projection alone (fresh directories), for per-projection rates");
+ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
+// The runtime's options, for experiments (defaults: as rcl-server runs it).
+ABSL_FLAG(int32_t, projections_memory_mb, 64, "the projections' RocksDB memory: half block cache, half memtables");
+ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
+
+namespace rcl::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void Log(const std::string& line) {
+  std::fprintf(stderr, "rcl-bench-projections: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+// ---------------------------------------------------------------------------
+// The load: commands submitted without waiting for their answers (a bounded
+// number in flight). The ledger decides commands in submission order, so a
+// command may depend on one still in flight.
+
+class Loader {
+ public:
+  Loader(ledger::Ledger* ledger, std::string tenant, int in_flight_max)
+      : ledger_(ledger), tenant_(std::move(tenant)), in_flight_max_(in_flight_max) {}
+
+  void Submit(const rcl::v1::Command& command, std::string command_id) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
+      mu_.Await(absl::Condition(&room));
+      ++in_flight_;
+    }
+    ledger::CommandRequest request;
+    request.tenant = tenant_;
+    request.command_id = std::move(command_id);
+    request.command = command;
+    while (true) {
+      absl::Status submitted =
+          ledger_->Submit(request, [this](absl::StatusOr<ledger::CommandResult> result) { Done(result.status()); });
+      if (submitted.code() == absl::StatusCode::kResourceExhausted) {
+        absl::SleepFor(absl::Milliseconds(1));  // the queue is full: retry the same command, keeping the order
+        continue;
+      }
+      if (!submitted.ok()) Done(submitted);
+      return;
+    }
+  }
+
+  // Waits for every answer; the first error, if any.
+  absl::Status Drain() {
+    absl::MutexLock lock(&mu_);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
+    mu_.Await(absl::Condition(&idle));
+    if (errors_ > 0)
+      return absl::Status(first_error_.code(),
+                          absl::StrCat(errors_, " commands failed; the first: ", first_error_.message()));
+    return absl::OkStatus();
+  }
+
+  int64_t answered() {
+    absl::MutexLock lock(&mu_);
+    return answered_;
+  }
+
+ private:
+  void Done(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (!status.ok() && errors_++ == 0) first_error_ = status;
+    --in_flight_;
+    ++answered_;
+  }
+
+  ledger::Ledger* ledger_;
+  const std::string tenant_;
+  const int in_flight_max_;
+  absl::Mutex mu_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t answered_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
+};
+
+// The demo's commands, into the Loader (answers are checked at Drain()).
+class LedgerSink : public demo::DemoSink {
+ public:
+  explicit LedgerSink(Loader* loader) : loader_(loader) {}
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
+                                                   const rcl::client::CommandOptions& options) override {
+    loader_->Submit(command, options.command_id);
+    return rcl::v1::CommandResponse();  // the demo reads only the status
+  }
+  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) override {
+    return absl::UnimplementedError("the benchmark skips the demo's final check");
+  }
+
+ private:
+  Loader* loader_;
+};
+
+std::string Date(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+// Claims that stay open: per claim an encounter (diagnosis, one office visit
+// charge, coding complete) and a claim created, scrubbed and submitted, for
+// patients with one primary coverage (four claims each).
+void LoadOpenClaims(Loader& loader, int64_t claims, absl::CivilDay today) {
+  static constexpr std::pair<const char*, const char*> kPayers[] = {
+      {"87726", "UNITEDHEALTHCARE"}, {"60054", "AETNA"}, {"62308", "CIGNA"}, {"00901", "MEDICARE PART B"}};
+  constexpr int64_t kSpreadDays = 730;
+  const int64_t patients = (claims + 3) / 4;
+  const absl::CivilDay newest = today - 1;
+  const std::string coverage_from = Date(newest - kSpreadDays - 30);
+  const std::string billing_npi = demo::NpiWithCheckDigit("158204718");
+  const std::string rendering_npi = demo::NpiWithCheckDigit("104382957");
+  int64_t sent = 0;
+  auto next_id = [&sent]() { return absl::StrCat("oc-", ++sent); };
+  for (int64_t p = 0; p < patients; ++p) {
+    const std::string patient_id = absl::StrFormat("oc-P%07d", p + 1);
+    rcl::v1::Command reg;
+    auto* r = reg.mutable_register_patient();
+    r->set_patient_id(patient_id);
+    r->set_family_name("OPENCLAIM");
+    r->set_given_name(absl::StrCat("PATIENT", p % 1000));
+    r->set_birth_date(Date(absl::CivilDay(1950 + p % 50, 1 + p % 12, 1 + p % 28)));
+    loader.Submit(reg, next_id());
+    rcl::v1::Command add;
+    auto* a = add.mutable_add_coverage();
+    a->set_patient_id(patient_id);
+    a->set_coverage_id("C1");
+    a->set_payer_id(kPayers[p % 4].first);
+    a->set_payer_name(kPayers[p % 4].second);
+    a->set_member_id(absl::StrFormat("M%09d", p + 1));
+    a->set_rank(1);
+    a->set_effective_from(coverage_from);
+    loader.Submit(add, next_id());
+  }
+  for (int64_t c = 0; c < claims; ++c) {
+    if (claims >= 10 && c % (claims / 10) == 0) {
+      Log(absl::StrFormat("open claims: %d of %d sent", c, claims));
+    }
+    const std::string patient_id = absl::StrFormat("oc-P%07d", c % patients + 1);
+    const std::string encounter_id = absl::StrFormat("oc-E%07d", c + 1);
+    const std::string claim_id = absl::StrFormat("oc-CL%07d", c + 1);
+    // 7919 is prime to 730: the claims cycle through every day of the spread.
+    const absl::CivilDay dos = newest - (c * 7919) % kSpreadDays;
+
+    rcl::v1::Command open;
+    auto* o = open.mutable_open_encounter();
+    o->set_encounter_id(encounter_id);
+    o->set_patient_id(patient_id);
+    o->set_rendering_npi(rendering_npi);
+    o->set_billing_npi(billing_npi);
+    o->set_date_of_service(Date(dos));
+    o->set_place_of_service("11");
+    loader.Submit(open, next_id());
+
+    rcl::v1::Command diagnose;
+    diagnose.mutable_record_diagnoses()->set_encounter_id(encounter_id);
+    diagnose.mutable_record_diagnoses()->add_icd10_codes(c % 2 == 0 ? "I10" : "E11.9");
+    loader.Submit(diagnose, next_id());
+
+    rcl::v1::Command charge;
+    auto* ch = charge.mutable_record_charge();
+    ch->set_encounter_id(encounter_id);
+    ch->set_line_number(1);
+    ch->set_cpt(c % 3 == 0 ? "99214" : "99213");
+    ch->set_units(1);
+    ch->set_amount_cents(9000 + (c % 40) * 250);
+    ch->add_diagnosis_pointers(1);
+    loader.Submit(charge, next_id());
+
+    rcl::v1::Command complete;
+    complete.mutable_complete_coding()->set_encounter_id(encounter_id);
+    loader.Submit(complete, next_id());
+
+    rcl::v1::Command create;
+    auto* cc = create.mutable_create_claim();
+    cc->set_claim_id(claim_id);
+    cc->set_encounter_id(encounter_id);
+    cc->set_coverage_id("C1");
+    loader.Submit(create, next_id());
+
+    rcl::v1::Command scrub;
+    scrub.mutable_scrub_claim()->set_claim_id(claim_id);
+    loader.Submit(scrub, next_id());
+
+    rcl::v1::Command submit;
+    submit.mutable_submit_claim()->set_claim_id(claim_id);
+    loader.Submit(submit, next_id());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CPU time per thread of this process (/proc/self/task), in seconds.
+
+struct ThreadCpu {
+  std::string name;
+  double seconds = 0;
+};
+
+std::map<int, ThreadCpu> ThreadCpuNow() {
+  std::map<int, ThreadCpu> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t open = stat.find('(');
+    size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    ThreadCpu t;
+    t.name = stat.substr(open + 1, close - open - 1);
+    // After ") ": state is field 3; utime and stime are fields 14 and 15.
+    std::vector<std::string> fields;
+    size_t pos = close + 2;
+    while (pos < stat.size()) {
+      size_t space = stat.find(' ', pos);
+      if (space == std::string::npos) space = stat.size();
+      fields.push_back(stat.substr(pos, space - pos));
+      pos = space + 1;
+    }
+    if (fields.size() < 13) continue;
+    t.seconds = (std::stod(fields[11]) + std::stod(fields[12])) / tick;
+    out[std::stoi(entry.path().filename().string())] = t;
+  }
+  return out;
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  return sec(usage.ru_utime) + sec(usage.ru_stime);
+}
+
+// ---------------------------------------------------------------------------
+// Rebuild.
+
+struct RebuildResult {
+  std::unique_ptr<projections::Runtime> runtime;
+  double seconds = 0;
+  std::map<std::string, double> seconds_by_projection;
+  double cpu_seconds = 0;
+  // CPU seconds of the threads started by the runtime, in start order (the
+  // workers: one per projection, in registration order), and of RocksDB's
+  // background threads (flush, compaction), by thread name.
+  std::vector<double> worker_cpu_seconds;
+  std::map<std::string, double> rocksdb_cpu_seconds;
+  double other_cpu_seconds = 0;
+};
+
+absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uint64_t head, const std::string& path,
+                                              const std::vector<std::string>& which) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  projections::Runtime::Options options;
+  options.path = path;
+  // As rcl-server by default (server/server.h: projections_memory_bytes 64 MiB, halved).
+  const size_t memory = static_cast<size_t>(absl::GetFlag(FLAGS_projections_memory_mb)) << 20;
+  options.block_cache_bytes = memory / 2;
+  options.write_buffer_bytes = memory / 2;
+  options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
+  std::vector<std::unique_ptr<projections::Projection>> list;
+  for (const std::string& name : which) {
+    if (name == projections::kClaimsProjection) list.push_back(std::make_unique<projections::ClaimsProjection>());
+    if (name == projections::kTrialBalanceProjection) {
+      list.push_back(std::make_unique<projections::TrialBalanceProjection>());
+    }
+  }
+  RebuildResult result;
+  auto runtime = projections::Runtime::Open(options, &log, std::move(list));
+  if (!runtime.ok()) return runtime.status();
+  result.runtime = std::move(*runtime);
+  result.runtime->NotifyHead(head);
+
+  std::map<int, ThreadCpu> before = ThreadCpuNow();
+  double cpu_before = ProcessCpuSeconds();
+  Clock::time_point t0 = Clock::now();
+  result.runtime->Start();
+  double last_progress = 0;
+  while (true) {
+    bool all = true;
+    for (const projections::ProjectionStatus& s : result.runtime->Status()) {
+      if (!s.error.empty()) return absl::InternalError(absl::StrCat("projection ", s.name, ": ", s.error));
+      if (s.checkpoint >= head && s.state == "live") {
+        if (!result.seconds_by_projection.contains(s.name)) result.seconds_by_projection[s.name] = SecondsSince(t0);
+      } else {
+        all = false;
+      }
+    }
+    if (all) break;
+    double elapsed = SecondsSince(t0);
+    if (elapsed - last_progress >= 5) {
+      last_progress = elapsed;
+      std::vector<std::string> parts;
+      for (const auto& s : result.runtime->Status()) parts.push_back(absl::StrCat(s.name, " ", s.checkpoint));
+      Log(absl::StrFormat("rebuilding: %.0f s, %s of %d", elapsed, absl::StrJoin(parts, ", "), head));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  result.seconds = SecondsSince(t0);
+  result.cpu_seconds = ProcessCpuSeconds() - cpu_before;
+  std::map<int, ThreadCpu> after = ThreadCpuNow();
+  for (const auto& [tid, t] : after) {
+    auto it = before.find(tid);
+    double used = t.seconds - (it == before.end() ? 0 : it->second.seconds);
+    if (t.name.rfind("rocksdb:", 0) == 0) {
+      result.rocksdb_cpu_seconds[t.name] += used;
+    } else if (it == before.end()) {
+      result.worker_cpu_seconds.push_back(used);  // tids ascend in start order
+    } else {
+      result.other_cpu_seconds += used;
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Query timing.
+
+struct Timings {
+  std::vector<double> ms;
+  double Percentile(double p) const {
+    if (ms.empty()) return 0;
+    std::vector<double> sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    size_t rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.999999);
+    return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+  }
+  double Max() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
+};
+
+template <typename Fn>
+absl::Status Time(int untimed, int timed, Timings* out, Fn&& fn) {
+  for (int i = 0; i < untimed + timed; ++i) {
+    Clock::time_point t0 = Clock::now();
+    absl::Status s = fn();
+    double ms = SecondsSince(t0) * 1000;
+    if (!s.ok()) return s;
+    if (i >= untimed) out->ms.push_back(ms);
+  }
+  return absl::OkStatus();
+}
+
+std::string Json(double v) { return absl::StrFormat("%.6g", v); }
+
+int Run() {
+  const std::string dir = absl::GetFlag(FLAGS_dir);
+  const std::string tenant = absl::GetFlag(FLAGS_tenant);
+  const int64_t events_target = absl::GetFlag(FLAGS_events);
+  const int64_t open_claims = absl::GetFlag(FLAGS_open_claims);
+  if (dir.empty()) {
+    Log("--dir is required");
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  auto fail = [](const std::string& what, const absl::Status& s) {
+    Log(absl::StrCat(what, ": ", s.ToString()));
+    return 1;
+  };
+
+  // 1. Load.
+  ledger::Ledger::Options ledger_options;
+  ledger_options.data_dir = (std::filesystem::path(dir) / "log").string();
+  ledger_options.sync_writes = false;
+  std::filesystem::remove_all(ledger_options.data_dir, ec);
+  auto opened = ledger::Ledger::Open(ledger_options);
+  if (!opened.ok()) return fail("open the ledger", opened.status());
+  std::unique_ptr<ledger::Ledger> ledger = std::move(*opened);
+  Loader loader(ledger.get(), tenant, absl::GetFlag(FLAGS_in_flight));
+  Log(absl::StrFormat("load (not measured): in-process ledger, sync_writes=false, %d commands in flight",
+                      absl::GetFlag(FLAGS_in_flight)));
+
+  Clock::time_point load_t0 = Clock::now();
+  LoadOpenClaims(loader, open_claims, today);
+  if (absl::Status s = loader.Drain(); !s.ok()) return fail("open claims", s);
+  const uint64_t open_claim_events = ledger->head().position;
+  Log(absl::StrFormat("open claims: %d claims, %d events, %.1f s", open_claims, open_claim_events,
+                      SecondsSince(load_t0)));
+
+  // The demo: new seeds until it has written --events events; each run sized
+  // from the events per patient seen so far (about 100 at 365 days).
+  int demo_runs = 0;
+  int64_t demo_claims = 0;
+  int64_t demo_patients = 0;
+  uint64_t demo_events = 0;
+  while (static_cast<int64_t>(demo_events) < events_target) {
+    Clock::time_point t0 = Clock::now();
+    uint64_t before = ledger->head().position;
+    demo::DemoOptions options;
+    options.seed = static_cast<uint64_t>(++demo_runs);
+    options.days = demo::kDaysMax;
+    options.end = demo::DefaultDemoEnd();
+    double per_patient = demo_patients == 0 ? 100.0 : static_cast<double>(demo_events) / demo_patients;
+    double needed = static_cast<double>(events_target - static_cast<int64_t>(demo_events)) / per_patient;
+    options.patients = std::clamp(static_cast<int>(needed * 1.05) + 1, 1, absl::GetFlag(FLAGS_demo_patients));
+    LedgerSink sink(&loader);
+    absl::StatusOr<demo::DemoSummary> summary = demo::RunDemo(options, sink);
+    if (!summary.ok()) return fail("demo", summary.status());
+    if (absl::Status s = loader.Drain(); !s.ok()) return fail("demo", s);
+    demo_claims += summary->claims;
+    demo_patients += options.patients;
+    demo_events += ledger->head().position - before;
+    Log(absl::StrFormat("demo seed %d: %d patients, %d commands, %d events, %.1f s", options.seed, options.patients,
+                        summary->commands, ledger->head().position - before, SecondsSince(t0)));
+  }
+  const double load_seconds = SecondsSince(load_t0);
+  const uint64_t head = ledger->head().position;
+  ledger->Stop();  // no more writes; the store stays open for the projections
+  const ledger::EventStore& log = ledger->store();
+  Log(absl::StrFormat("loaded %d events in %.1f s (%.0f events/s, not a measure: no fsync)", head, load_seconds,
+                      static_cast<double>(head) / load_seconds));
+
+  // 2. Scans of the log.
+  Clock::time_point scan_t0 = Clock::now();
+  uint64_t raw_entries = 0;
+  uint64_t raw_bytes = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(log.raw_db()->NewIterator(rocksdb::ReadOptions(), log.log_family()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++raw_entries;
+      raw_bytes += it->value().size();
+    }
+    if (!it->status().ok()) return fail("scan the log", absl::InternalError(it->status().ToString()));
+  }
+  const double raw_seconds = SecondsSince(scan_t0);
+  Clock::time_point decode_t0 = Clock::now();
+  uint64_t decoded = 0;
+  if (absl::Status s = log.ScanLog(1, head, head,
+                                   [&decoded](const ledger::EventRecord&) {
+                                     ++decoded;
+                                     return true;
+                                   });
+      !s.ok()) {
+    return fail("decode the log", s);
+  }
+  const double decode_seconds = SecondsSince(decode_t0);
+  const double avg_event_bytes = raw_entries == 0 ? 0 : static_cast<double>(raw_bytes) / raw_entries;
+  Log(absl::StrFormat("log scan: raw %d entries in %.2f s (%.0f/s, %.0f bytes each), decoded %d in %.2f s (%.0f/s)",
+                      raw_entries, raw_seconds, raw_entries / raw_seconds, avg_event_bytes, decoded, decode_seconds,
+                      decoded / decode_seconds));
+
+  // 3. Rebuild of every projection together.
+  const std::vector<std::string> all = {projections::kClaimsProjection, projections::kTrialBalanceProjection};
+  Log(absl::StrFormat("rebuild from position 0 to %d: %s", head, absl::StrJoin(all, ", ")));
+  absl::StatusOr<RebuildResult> rebuilt =
+      RebuildFromZero(log, head, (std::filesystem::path(dir) / "projections").string(), all);
+  if (!rebuilt.ok()) return fail("rebuild", rebuilt.status());
+  projections::Runtime& runtime = *rebuilt->runtime;
+  const double rebuild_eps = static_cast<double>(head) / rebuilt->seconds;
+  Log(absl::StrFormat("rebuilt in %.2f s: %.0f events/s; CPU %.2f s", rebuilt->seconds, rebuild_eps,
+                      rebuilt->cpu_seconds));
+
+  std::map<std::string, double> solo_eps;
+  if (absl::GetFlag(FLAGS_solo)) {
+    for (const std::string& name : all) {
+      absl::StatusOr<RebuildResult> solo =
+          RebuildFromZero(log, head, (std::filesystem::path(dir) / ("projections-" + name)).string(), {name});
+      if (!solo.ok()) return fail("rebuild alone", solo.status());
+      solo_eps[name] = static_cast<double>(head) / solo->seconds;
+      Log(absl::StrFormat("%s alone: %.2f s, %.0f events/s", name, solo->seconds, solo_eps[name]));
+      solo->runtime.reset();
+      std::filesystem::remove_all(std::filesystem::path(dir) / ("projections-" + name), ec);
+    }
+  }
+
+  // The open claims (payer balance > 0), counted from the claims projection.
+  int64_t open_count = 0;
+  {
+    auto reader = runtime.Read(projections::kClaimsProjection, head);
+    if (!reader.ok()) return fail("read", reader.status());
+    std::string prefix = projections::Key(projections::kClaimTag, tenant, {}, /*trailing_separator=*/true);
+    absl::Status bad;
+    absl::Status scanned = (*reader)->Scan(prefix, "", [&](std::string_view, std::string_view value) {
+      store::ClaimRow row;
+      if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        bad = absl::DataLossError("undecodable claim row");
+        return false;
+      }
+      if (projections::PayerBalance(row) > 0) ++open_count;
+      return true;
+    });
+    if (!scanned.ok()) return fail("count open claims", scanned);
+    if (!bad.ok()) return fail("count open claims", bad);
+  }
+  Log(absl::StrFormat("open claims (payer balance > 0): %d", open_count));
+
+  // 4. Queries.
+  const std::string today_text = projections::TodayUtc();
+  rcl::v1::ArAgingRequest aging_request;
+  aging_request.set_tenant(tenant);  // basis and side unset: date of service, payer (the defaults)
+  rcl::v1::ArAgingResponse aging;
+  auto aging_query = [&](const std::string& as_of) -> absl::Status {
+    auto reader = runtime.Read(projections::kClaimsProjection, head);
+    if (!reader.ok()) return reader.status();
+    absl::StatusOr<rcl::v1::ArAgingResponse> r = projections::QueryAging(**reader, aging_request, as_of);
+    if (!r.ok()) return r.status();
+    aging = std::move(*r);
+    return absl::OkStatus();
+  };
+  Timings aging_ms;
+  if (absl::Status s = Time(5, absl::GetFlag(FLAGS_aging_queries), &aging_ms, [&] { return aging_query(today_text); });
+      !s.ok()) {
+    return fail("aging", s);
+  }
+  const rcl::v1::ArAgingResponse aging_today = aging;
+  std::vector<std::string> buckets;
+  int buckets_populated = 0;
+  for (const auto& b : aging_today.buckets()) {
+    buckets.push_back(absl::StrCat(b.label(), " ", demo::FormatDollars(b.amount_cents())));
+    if (b.amount_cents() > 0) ++buckets_populated;
+  }
+  Log(absl::StrFormat("aging today: p50 %.3f ms, p99 %.3f ms over %d; %d payer rows; %s; credits %s",
+                      aging_ms.Percentile(50), aging_ms.Percentile(99), aging_ms.ms.size(), aging_today.rows_size(),
+                      absl::StrJoin(buckets, ", "), demo::FormatDollars(aging_today.credit_total_cents())));
+
+  // Aging totals against the balances projection (the payer side).
+  bool aging_matches = false;
+  {
+    auto reader = runtime.Read(projections::kClaimsProjection, head);
+    if (!reader.ok()) return fail("read", reader.status());
+    rcl::v1::BalancesRequest request;
+    request.set_tenant(tenant);
+    absl::StatusOr<rcl::v1::BalancesResponse> balances = projections::QueryBalances(**reader, request);
+    if (!balances.ok()) return fail("balances", balances.status());
+    aging_matches =
+        balances->amounts().payer_balance_cents() == aging_today.total_cents() + aging_today.credit_total_cents();
+    Log(absl::StrFormat("payer balance %s, aging total + credits %s: %s",
+                        demo::FormatDollars(balances->amounts().payer_balance_cents()),
+                        demo::FormatDollars(aging_today.total_cents() + aging_today.credit_total_cents()),
+                        aging_matches ? "equal" : "DIFFERENT"));
+  }
+
+  const std::string past = Date(today - absl::GetFlag(FLAGS_past_days));
+  Timings past_ms;
+  if (absl::Status s = Time(0, absl::GetFlag(FLAGS_past_aging_queries), &past_ms, [&] { return aging_query(past); });
+      !s.ok()) {
+    return fail("past aging", s);
+  }
+  Log(absl::StrFormat("aging as of %s: p50 %.1f ms, max %.1f ms over %d; total %s", past, past_ms.Percentile(50),
+                      past_ms.Max(), past_ms.ms.size(), demo::FormatDollars(aging.total_cents())));
+
+  Timings trial_ms;
+  rcl::v1::TrialBalanceResponse trial;
+  if (absl::Status s = Time(2, absl::GetFlag(FLAGS_trial_balance_queries), &trial_ms,
+                            [&]() -> absl::Status {
+                              auto reader = runtime.Read(projections::kTrialBalanceProjection, head);
+                              if (!reader.ok()) return reader.status();
+                              auto r = projections::QueryTrialBalance(**reader, tenant, "");
+                              if (!r.ok()) return r.status();
+                              trial = std::move(*r);
+                              return absl::OkStatus();
+                            });
+      !s.ok()) {
+    return fail("trial balance", s);
+  }
+  Timings trial_past_ms;
+  if (absl::Status s = Time(0, std::max(1, absl::GetFlag(FLAGS_trial_balance_queries) / 4), &trial_past_ms,
+                            [&]() -> absl::Status {
+                              auto reader = runtime.Read(projections::kTrialBalanceProjection, head);
+                              if (!reader.ok()) return reader.status();
+                              return projections::QueryTrialBalance(**reader, tenant, past).status();
+                            });
+      !s.ok()) {
+    return fail("trial balance as of a past date", s);
+  }
+  Log(absl::StrFormat("trial balance: p50 %.3f ms, p99 %.3f ms over %d; %d accounts, total %d; as of %s: p50 %.3f ms",
+                      trial_ms.Percentile(50), trial_ms.Percentile(99), trial_ms.ms.size(), trial.accounts_size(),
+                      trial.total_cents(), past, trial_past_ms.Percentile(50)));
+
+  std::vector<projections::ProjectionStatus> status = runtime.Status();
+  rebuilt->runtime.reset();
+  ledger.reset();
+
+  // One JSON object.
+  std::string by_projection;
+  for (const auto& [name, seconds] : rebuilt->seconds_by_projection) {
+    absl::StrAppend(&by_projection, by_projection.empty() ? "" : ",", "\"", name,
+                    "\":", Json(static_cast<double>(head) / seconds));
+  }
+  std::string solo;
+  for (const auto& [name, eps] : solo_eps) {
+    absl::StrAppend(&solo, solo.empty() ? "" : ",", "\"", name, "\":", Json(eps));
+  }
+  std::string state_bytes;
+  for (const auto& s : status) {
+    absl::StrAppend(&state_bytes, state_bytes.empty() ? "" : ",", "\"", s.name, "\":", s.state_bytes);
+  }
+  std::vector<std::string> workers;
+  for (double w : rebuilt->worker_cpu_seconds) workers.push_back(Json(w));
+  std::string rocks;
+  for (const auto& [name, seconds] : rebuilt->rocksdb_cpu_seconds) {
+    absl::StrAppend(&rocks, rocks.empty() ? "" : ",", "\"", name, "\":", Json(seconds));
+  }
+  absl::PrintF(
+      "{\"events\":%d,\"open_claims\":%d,\"open_claims_loaded\":%d,\"open_claim_events\":%d,\"demo_runs\":%d,"
+      "\"demo_events\":%d,\"demo_claims\":%d,"
+      "\"load_seconds\":%s,\"avg_event_bytes\":%s,\"log_scan_entries_per_s\":%s,\"log_decode_events_per_s\":%s,"
+      "\"rebuild_seconds\":%s,\"rebuild_events_per_s\":%s,\"rebuild_events_per_s_by_projection\":{%s},"
+      "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_seconds\":[%s],"
+      "\"rebuild_rocksdb_cpu_seconds\":{%s},\"rebuild_other_cpu_seconds\":%s,\"state_bytes\":{%s},"
+      "\"aging_queries\":%d,\"aging_p50_ms\":%s,\"aging_p99_ms\":%s,\"aging_max_ms\":%s,\"aging_rows\":%d,"
+      "\"aging_buckets_populated\":%d,\"aging_total_cents\":%d,\"aging_matches_balances\":%s,"
+      "\"past_aging_as_of\":\"%s\",\"past_aging_queries\":%d,\"past_aging_p50_ms\":%s,\"past_aging_max_ms\":%s,"
+      "\"trial_balance_queries\":%d,\"trial_balance_p50_ms\":%s,\"trial_balance_p99_ms\":%s,"
+      "\"trial_balance_past_p50_ms\":%s,\"trial_balance_total_cents\":%d}\n",
+      head, open_count, open_claims, open_claim_events, demo_runs, demo_events, demo_claims, Json(load_seconds),
+      Json(avg_event_bytes), Json(raw_entries / raw_seconds), Json(decoded / decode_seconds), Json(rebuilt->seconds),
+      Json(rebuild_eps), by_projection, solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
+      Json(rebuilt->other_cpu_seconds), state_bytes, static_cast<int>(aging_ms.ms.size()),
+      Json(aging_ms.Percentile(50)), Json(aging_ms.Percentile(99)), Json(aging_ms.Max()), aging_today.rows_size(),
+      buckets_populated, aging_today.total_cents(), aging_matches ? "true" : "false", past,
+      static_cast<int>(past_ms.ms.size()), Json(past_ms.Percentile(50)), Json(past_ms.Max()),
+      static_cast<int>(trial_ms.ms.size()), Json(trial_ms.Percentile(50)), Json(trial_ms.Percentile(99)),
+      Json(trial_past_ms.Percentile(50)), trial.total_cents());
+  return aging_matches && trial.total_cents() == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace rcl::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Loads a fresh log (in-process ledger, no fsync), then measures the projections' rebuild and report queries.\n"
+      "Usage: rcl-bench-projections --dir DIR [--events N] [--open_claims N] [--solo]");
+  absl::ParseCommandLine(argc, argv);
+  return rcl::bench::Run();
+}
