@@ -16,7 +16,8 @@
 // a half-built state. After a crash, each copy resumes at its checkpoint.
 //
 // Memory: RocksDB's block cache and memtables are bounded by Options; a
-// worker buffers at most one batch (batch_events_max events) of writes.
+// worker keeps a row cache (row_cache_bytes) and buffers at most one batch
+// (catch_up_batch_events_max events) of writes.
 //
 // Thread-safety: every public method is safe from any thread. One worker
 // thread per copy; NotifyHead() never blocks on disk.
@@ -66,8 +67,13 @@ class Runtime {
     std::string path;  // the projections' RocksDB directory (created if missing)
     size_t block_cache_bytes = size_t{32} << 20;
     size_t write_buffer_bytes = size_t{32} << 20;
-    // Events folded and written together (one WriteBatch, one checkpoint).
+    // Events folded and written together (one WriteBatch, one checkpoint)
+    // when following the head, and while catching up (more than four such
+    // batches behind): fewer, larger writes.
     size_t batch_events_max = 4096;
+    size_t catch_up_batch_events_max = 16384;
+    // Each worker's cache of its own rows across batches (RowCache).
+    size_t row_cache_bytes = size_t{16} << 20;
     // Longest a query waits for min_position.
     absl::Duration min_position_wait_max = absl::Seconds(2);
     // Tests: called on the worker thread before each batch is folded.
@@ -116,7 +122,7 @@ class Runtime {
   void StartWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Worker thread of one copy.
   void RunWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status FoldBatch(const Projection& projection, Generation& gen, uint64_t from, uint64_t to)
+  absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache, uint64_t from, uint64_t to)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   void MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);

@@ -78,15 +78,50 @@ absl::Status StateReader::Scan(std::string_view prefix, std::string_view start,
   return FromRocks(it->status(), "scan");
 }
 
-StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) : db_(db), family_(family) {}
+const std::optional<std::string>* RowCache::Find(std::string_view key) {
+  auto it = index_.find(AbslView(key));
+  if (it == index_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return &it->second->value;
+}
+
+void RowCache::Put(std::string_view key, std::optional<std::string> value) {
+  auto it = index_.find(AbslView(key));
+  if (it != index_.end()) {
+    bytes_ -= SizeOf(*it->second);
+    it->second->value = std::move(value);
+    bytes_ += SizeOf(*it->second);
+    lru_.splice(lru_.begin(), lru_, it->second);
+  } else {
+    lru_.push_front(Entry{std::string(key), std::move(value)});
+    bytes_ += SizeOf(lru_.front());
+    index_.emplace(lru_.front().key, lru_.begin());
+  }
+  while (bytes_ > bytes_max_ && !lru_.empty()) {
+    bytes_ -= SizeOf(lru_.back());
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+  RCL_CHECK(index_.size() == lru_.size());
+}
+
+StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, RowCache* cache)
+    : db_(db), family_(family), cache_(cache) {}
 
 absl::StatusOr<std::optional<std::string>> StateTxn::Get(std::string_view key) {
   if (auto it = pending_.find(AbslView(key)); it != pending_.end()) return it->second;
+  if (cache_ != nullptr) {
+    if (const std::optional<std::string>* cached = cache_->Find(key)) return *cached;
+  }
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_, ToSlice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  RCL_RETURN_IF_ERROR(FromRocks(s, "read"));
-  return value;
+  std::optional<std::string> found;
+  if (!s.IsNotFound()) {
+    RCL_RETURN_IF_ERROR(FromRocks(s, "read"));
+    found = std::move(value);
+  }
+  if (cache_ != nullptr) cache_->Put(key, found);
+  return found;
 }
 
 absl::StatusOr<bool> StateTxn::GetProto(std::string_view key, google::protobuf::MessageLite* out) {
@@ -129,6 +164,7 @@ void StateTxn::Flush(rocksdb::WriteBatch* batch) {
     } else {
       batch->Delete(family_, ToSlice(key));
     }
+    if (cache_ != nullptr) cache_->Put(key, std::move(value));
   }
   pending_.clear();
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,9 +58,41 @@ class StateReader {
   uint64_t checkpoint_ = 0;
 };
 
+// A worker's cache of its own stored rows (and of keys known to be absent)
+// across batches, least recently used first out, bounded by `bytes_max`
+// (keys, values and a fixed overhead per entry). Coherent because only its
+// worker writes its column family: StateTxn::Flush updates it. Used by one
+// thread.
+class RowCache {
+ public:
+  explicit RowCache(size_t bytes_max) : bytes_max_(bytes_max) {}
+  RowCache(const RowCache&) = delete;
+  RowCache& operator=(const RowCache&) = delete;
+
+  // nullptr when the key is not cached; else the value (nullopt = absent).
+  const std::optional<std::string>* Find(std::string_view key);
+  void Put(std::string_view key, std::optional<std::string> value);
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static constexpr size_t kEntryOverheadBytes = 96;
+  struct Entry {
+    std::string key;
+    std::optional<std::string> value;
+  };
+  size_t SizeOf(const Entry& e) const {
+    return e.key.size() + (e.value.has_value() ? e.value->size() : 0) + kEntryOverheadBytes;
+  }
+  const size_t bytes_max_;
+  size_t bytes_ = 0;
+  std::list<Entry> lru_;  // most recently used first
+  absl::flat_hash_map<std::string, std::list<Entry>::iterator> index_;
+};
+
 class StateTxn {
  public:
-  StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family);
+  // `cache` (may be null) outlives the transaction.
+  StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, RowCache* cache = nullptr);
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key);
   absl::StatusOr<bool> GetProto(std::string_view key, google::protobuf::MessageLite* out);
@@ -76,6 +109,7 @@ class StateTxn {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;
+  RowCache* cache_;
   // key -> new value (nullopt = deleted).
   absl::flat_hash_map<std::string, std::optional<std::string>> pending_;
 };

@@ -356,7 +356,6 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
   for (const char* name : {kClaimsProjection, kTrialBalanceProjection, kHistoryProjection}) {
     auto started = runtime->Rebuild(name);
     ASSERT_TRUE(started.ok()) << started.status();
-    EXPECT_EQ(runtime->Rebuild(name).status().code(), absl::StatusCode::kFailedPrecondition);
     for (int i = 0; i < 3000; ++i) {
       bool done = false;
       for (const auto& s : runtime->Status()) done |= s.name == name && s.generation == started->generation;

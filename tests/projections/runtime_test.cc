@@ -133,6 +133,8 @@ TEST(RuntimeTest, ReadsWaitForMinPositionThenSayHowFarBehindAndNeverSeeAHalfBuil
   EXPECT_THAT(early.status().message(), HasSubstr("is being built: at position 7 of 30"));
   EXPECT_EQ(runtime->Read("counting", books.head() + 1).status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(runtime->Read("nothing", 0).status().code(), absl::StatusCode::kNotFound);
+  // A rebuild can only start once the first build is done.
+  EXPECT_EQ(runtime->Rebuild("counting").status().code(), absl::StatusCode::kFailedPrecondition);
   hold.store(false);
   auto ready = runtime->Read("counting", books.head());
   ASSERT_TRUE(ready.ok()) << ready.status();
@@ -158,6 +160,10 @@ TEST(RuntimeTest, ARebuildOfAnEmptyLogSwapsInAndTheNextEventsAreFoldedOnce) {
   auto started = runtime->Rebuild("counting");
   ASSERT_TRUE(started.ok()) << started.status();
   bool swapped = false;
+  // (A second rebuild while one runs is FAILED_PRECONDITION, unless the
+  // first already swapped in: an empty log rebuilds at once.)
+  auto again = runtime->Rebuild("counting");
+  EXPECT_TRUE(again.ok() || again.status().code() == absl::StatusCode::kFailedPrecondition) << again.status();
   for (int i = 0; i < 300 && !swapped; ++i) {
     auto status = runtime->Status();
     swapped = !status[0].rebuilding && status[0].generation == started->generation;
