@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdint>
 #include <fstream>
@@ -27,12 +28,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "ledger/status.h"
+#include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/workload.h"
@@ -325,9 +328,9 @@ TEST_F(SubscribeResourcesTest, OneTenantCannotTakeEveryonesSubscriptions) {
 // commit may make the hub touch it.
 //
 // Unlike the tests above, every subscriber here is stuck (none is caught up:
-// a caught-up subscriber rightly gets a checkpoint message per commit until
-// its own window fills), so any per-subscriber work the hub does on a timer
-// or a commit shows up in the server's CPU.
+// a caught-up subscriber rightly gets a checkpoint message now and then, at
+// most once per second, until its own window fills), so any per-subscriber
+// work the hub does on a timer or a commit shows up in the server's CPU.
 constexpr int kStuckSubscribers = 1024;
 constexpr int kStuckTenants = 2;  // 512 each: the server runs with a share of 512
 constexpr int kStuckConnections = 8;
@@ -451,6 +454,222 @@ TEST(StuckSubscribersTest, CostNoServerCpuWhenIdleNorPerCommit) {
   EXPECT_LE(*with, kPerCommandCpuFactorMax * *without + kSlackTicks * tick / kMeasuredCommands)
       << "stuck subscribers made every command cost the server more CPU";
   EXPECT_EQ(stuck->subscriptions.size(), static_cast<size_t>(kStuckSubscribers));
+}
+
+// Caught-up subscribers of a tenant that writes nothing must cost (next to)
+// nothing per commit of another tenant: the hub reads each new position once
+// for everyone, leaves them asleep, and sends each at most one checkpoint-only
+// message per checkpoint interval (docs/API.md, Subscribe). Meanwhile the
+// writing tenant's subscribers get every event exactly once, and a filtered
+// subscriber of it that matches none of them still learns within about the
+// interval that the log was considered up to the head.
+//
+// Before the one-read-per-commit hub, each quiet subscriber was woken, read
+// the new positions itself and got a checkpoint-only message on (nearly)
+// every commit: hundreds of messages each here.
+constexpr int kQuietSubscribers = 1024;
+constexpr int kQuietConnections = 8;
+constexpr int kBusySubscribers = 4;
+// Commands of the writing tenant, one at a time (one commit each).
+constexpr int kBusyCommands = 300;
+// As documented in docs/API.md (Subscribe): a caught-up subscriber gets a
+// message without events at most once per this interval.
+constexpr absl::Duration kCheckpointInterval = absl::Seconds(1);
+// Allowed on top of the interval for a checkpoint to arrive (a loaded machine).
+constexpr absl::Duration kCheckpointSlack = absl::Seconds(2);
+// Messages one quiet subscriber may get while the other tenant writes for T:
+// one per interval started, plus one.
+int QuietMessagesMax(absl::Duration writing) {
+  return static_cast<int>(std::ceil(absl::FDivDuration(writing, kCheckpointInterval))) + 2;
+}
+
+// Reads a Subscribe call on gRPC's callback threads, recording every message.
+class CountingReader : public grpc::ClientReadReactor<SubscribeResponse> {
+ public:
+  struct Seen {
+    int messages = 0;
+    int empty_messages = 0;
+    uint64_t checkpoint = 0;
+    std::vector<v1::Event> events;
+    absl::Time checkpoint_at = absl::InfinitePast();  // when `checkpoint` arrived
+    int violations = 0;                               // order, duplicates, checkpoint going back
+    bool done = false;
+    grpc::Status status;
+  };
+
+  void Start(v1::LogService::Stub* stub, SubscribeRequest request) {
+    request_ = std::move(request);
+    stub->async()->Subscribe(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    {
+      absl::MutexLock lock(&mu_);
+      ++seen_.messages;
+      if (response_.events_size() == 0) ++seen_.empty_messages;
+      for (v1::Event& e : *response_.mutable_events()) {
+        uint64_t last = seen_.events.empty() ? 0 : seen_.events.back().position();
+        if (e.position() <= last || e.position() <= seen_.checkpoint ||
+            e.position() > response_.checkpoint_position()) {
+          ++seen_.violations;
+        }
+        seen_.events.push_back(std::move(e));
+      }
+      if (response_.checkpoint_position() < seen_.checkpoint) ++seen_.violations;
+      if (response_.checkpoint_position() > seen_.checkpoint) seen_.checkpoint_at = absl::Now();
+      seen_.checkpoint = std::max(seen_.checkpoint, response_.checkpoint_position());
+    }
+    response_.Clear();
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    seen_.done = true;
+    seen_.status = status;
+  }
+
+  Seen seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+  int messages() {
+    absl::MutexLock lock(&mu_);
+    return seen_.messages;
+  }
+  // Waits until the checkpoint reaches `position` (or the call ends); true if it did.
+  bool AwaitCheckpoint(uint64_t position, absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, position]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return seen_.checkpoint >= position || seen_.done; };
+    mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+    return seen_.checkpoint >= position;
+  }
+  // Cancels the call and waits for its end (the reactor may then go).
+  void CancelAndWait() {
+    context_.TryCancel();
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&seen_.done));
+  }
+
+ private:
+  grpc::ClientContext context_;
+  SubscribeRequest request_;
+  SubscribeResponse response_;
+  absl::Mutex mu_;
+  Seen seen_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenantWrites) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<ServerProcess>> started =
+      ServerProcess::Start(dir.path(), {absl::StrCat("--subscribers_per_tenant_max=", kQuietSubscribers),
+                                        absl::StrCat("--subscribers_max=", 2 * kQuietSubscribers)});
+  ASSERT_TRUE(started.ok()) << started.status();
+  const ServerProcess& server = **started;
+  // One event of the quiet tenant, so that each of its subscribers gets a
+  // first message (and is then caught up).
+  ASSERT_TRUE(WriteEvents(server.address(), "quiet", "first", 1, 1).ok());
+  const absl::Time setup_deadline = absl::Now() + absl::Seconds(60);
+
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::LogService::Stub>> stubs;
+  for (int c = 0; c < kQuietConnections; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
+    channels.push_back(grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+    stubs.push_back(v1::LogService::NewStub(channels.back()));
+  }
+  std::vector<std::unique_ptr<CountingReader>> quiet;
+  for (int i = 0; i < kQuietSubscribers; ++i) {
+    SubscribeRequest request;
+    request.set_tenant("quiet");
+    quiet.push_back(std::make_unique<CountingReader>());
+    quiet.back()->Start(stubs[i % kQuietConnections].get(), request);
+  }
+  std::vector<std::unique_ptr<CountingReader>> busy;
+  for (int i = 0; i < kBusySubscribers; ++i) {
+    SubscribeRequest request;
+    request.set_tenant("busy");
+    busy.push_back(std::make_unique<CountingReader>());
+    busy.back()->Start(stubs[i % kQuietConnections].get(), request);
+  }
+  // A subscriber of the writing tenant that none of its events match.
+  SubscribeRequest unmatched;
+  unmatched.set_tenant("busy");
+  unmatched.add_event_types("ChargeRecorded");
+  auto filtered = std::make_unique<CountingReader>();
+  filtered->Start(stubs[0].get(), unmatched);
+  struct CancelAll {
+    std::vector<CountingReader*> readers;
+    ~CancelAll() {
+      for (CountingReader* r : readers) r->CancelAndWait();
+    }
+  } cancel_all;
+  for (auto& r : quiet) cancel_all.readers.push_back(r.get());
+  for (auto& r : busy) cancel_all.readers.push_back(r.get());
+  cancel_all.readers.push_back(filtered.get());
+  // Every one of them has been served up to the head (position 1).
+  for (CountingReader* r : cancel_all.readers) {
+    ASSERT_TRUE(r->AwaitCheckpoint(1, setup_deadline)) << "a subscriber never got its first message";
+  }
+  // Let any checkpoint owed from the setup go out, then count from here.
+  absl::SleepFor(kCheckpointInterval + absl::Milliseconds(200));
+  std::vector<int> quiet_before;
+  for (auto& r : quiet) quiet_before.push_back(r->messages());
+
+  const absl::Time write_start = absl::Now();
+  ASSERT_TRUE(WriteEvents(server.address(), "busy", "busy", kBusyCommands, 1).ok());
+  const absl::Time write_end = absl::Now();
+  const absl::Duration writing = write_end - write_start;
+  const uint64_t head = 1 + kBusyCommands;
+
+  // The writing tenant's subscribers: every event exactly once, in order.
+  absl::Duration busy_latency;
+  for (auto& r : busy) {
+    ASSERT_TRUE(r->AwaitCheckpoint(head, absl::Now() + absl::Seconds(20)));
+    CountingReader::Seen seen = r->seen();
+    busy_latency = std::max(busy_latency, seen.checkpoint_at - write_end);
+    EXPECT_EQ(seen.violations, 0);
+    ASSERT_EQ(seen.events.size(), static_cast<size_t>(kBusyCommands));
+    for (int k = 0; k < kBusyCommands; ++k) {
+      EXPECT_EQ(seen.events[k].position(), static_cast<uint64_t>(2 + k));
+      EXPECT_EQ(seen.events[k].tenant(), "busy");
+    }
+  }
+  // The filtered one learns that everything up to the head was considered,
+  // within about the interval after the last commit.
+  ASSERT_TRUE(filtered->AwaitCheckpoint(head, write_end + kCheckpointInterval + kCheckpointSlack))
+      << "no checkpoint at the head within " << kCheckpointInterval + kCheckpointSlack << " of the last commit";
+  CountingReader::Seen unmatched_seen = filtered->seen();
+  EXPECT_TRUE(unmatched_seen.events.empty());
+  EXPECT_EQ(unmatched_seen.violations, 0);
+  const absl::Duration filtered_latency = unmatched_seen.checkpoint_at - write_end;
+
+  // The quiet tenant's subscribers: their checkpoint reaches the head too,
+  // but with a handful of messages each, not one per commit.
+  int quiet_max = 0;
+  int64_t quiet_total = 0;
+  int quiet_at_head = 0;
+  const absl::Time quiet_deadline = write_end + kCheckpointInterval + kCheckpointSlack;
+  for (size_t i = 0; i < quiet.size(); ++i) {
+    if (quiet[i]->AwaitCheckpoint(head, quiet_deadline)) ++quiet_at_head;
+    CountingReader::Seen seen = quiet[i]->seen();
+    EXPECT_TRUE(seen.events.size() == 1 && seen.violations == 0 && !seen.done) << "quiet subscriber " << i;
+    const int during = seen.messages - quiet_before[i];
+    quiet_max = std::max(quiet_max, during);
+    quiet_total += during;
+  }
+  std::cerr << kBusyCommands << " commits in " << writing << "; " << kQuietSubscribers
+            << " quiet subscribers got at most " << quiet_max << " messages each (mean "
+            << static_cast<double>(quiet_total) / kQuietSubscribers << ", bound " << QuietMessagesMax(writing) << "); "
+            << quiet_at_head << " had the head as checkpoint within " << kCheckpointInterval + kCheckpointSlack
+            << " of the last commit; busy subscribers had the last event " << busy_latency
+            << " after the last commit; the filtered one its checkpoint " << filtered_latency << " after\n";
+  EXPECT_LE(quiet_max, QuietMessagesMax(writing)) << "caught-up subscribers of a tenant with no new events "
+                                                     "got a message per commit";
+  EXPECT_EQ(quiet_at_head, kQuietSubscribers) << "quiet subscribers were not told the head";
 }
 
 }  // namespace
