@@ -59,6 +59,7 @@
 #include "ledger/storage/event_store.h"
 #include "projections/claim_row.h"
 #include "projections/claims_projection.h"
+#include "projections/history_projection.h"
 #include "projections/claims_queries.h"
 #include "projections/keys.h"
 #include "projections/runtime.h"
@@ -347,6 +348,7 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
     if (name == projections::kTrialBalanceProjection) {
       list.push_back(std::make_unique<projections::TrialBalanceProjection>());
     }
+    if (name == projections::kHistoryProjection) list.push_back(std::make_unique<projections::HistoryProjection>());
   }
   RebuildResult result;
   auto runtime = projections::Runtime::Open(options, &log, std::move(list));
@@ -524,7 +526,9 @@ int Run() {
                       decoded / decode_seconds));
 
   // 3. Rebuild of every projection together.
-  const std::vector<std::string> all = {projections::kClaimsProjection, projections::kTrialBalanceProjection};
+  // Every projection the server runs.
+  const std::vector<std::string> all = {projections::kClaimsProjection, projections::kTrialBalanceProjection,
+                                        projections::kHistoryProjection};
   Log(absl::StrFormat("rebuild from position 0 to %d: %s", head, absl::StrJoin(all, ", ")));
   absl::StatusOr<RebuildResult> rebuilt =
       RebuildFromZero(log, head, (std::filesystem::path(dir) / "projections").string(), all);
