@@ -42,6 +42,7 @@ std::unique_ptr<Runtime> Open(const ClaimsLedger& books, const std::string& path
   Runtime::Options options;
   options.path = path;
   options.batch_events_max = 7;
+  options.catch_up_batch_events_max = 7;
   options.min_position_wait_max = absl::Milliseconds(300);
   options.before_batch = std::move(before_batch);
   std::vector<std::unique_ptr<Projection>> list;
