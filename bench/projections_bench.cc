@@ -59,8 +59,8 @@
 #include "ledger/storage/event_store.h"
 #include "projections/claim_row.h"
 #include "projections/claims_projection.h"
-#include "projections/history_projection.h"
 #include "projections/claims_queries.h"
+#include "projections/history_projection.h"
 #include "projections/keys.h"
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
@@ -68,8 +68,10 @@
 #include "rcl/v1/reports.pb.h"
 #include "rocksdb/db.h"
 
-ABSL_FLAG(std::string, dir, "", "scratch directory (created): the log in DIR/log, the projections in DIR/projections");
-ABSL_FLAG(int64_t, events, 1'000'000, "events the demo workload writes at least (on top of the open claims)");
+ABSL_FLAG(std::string, dir, "",
+          "scratch directory (created): the log in DIR/log, the projections in DIR/projections");
+ABSL_FLAG(int64_t, events, 1'000'000,
+          "events the demo workload writes at least (on top of the open claims)");
 ABSL_FLAG(int64_t, open_claims, 100'000, "claims created, scrubbed and submitted but never paid");
 ABSL_FLAG(int32_t, demo_patients, rcl::demo::kPatientsMax,
           "most patients per demo run (365 days each; runs repeat with new seeds)");
@@ -78,10 +80,12 @@ ABSL_FLAG(int32_t, aging_queries, 200, "today's AR aging queries timed (after 5 
 ABSL_FLAG(int32_t, past_aging_queries, 3, "past-date AR aging queries timed");
 ABSL_FLAG(int32_t, past_days, 90, "the past-date aging is as of today minus this many days");
 ABSL_FLAG(int32_t, trial_balance_queries, 20, "trial balance queries timed (after 2 untimed)");
-ABSL_FLAG(bool, solo, false, "also rebuild each projection alone (fresh directories), for per-projection rates");
+ABSL_FLAG(bool, solo, false,
+          "also rebuild each projection alone (fresh directories), for per-projection rates");
 ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
 // The runtime's options, for experiments (defaults: as rcl-server runs it).
-ABSL_FLAG(int32_t, projections_memory_mb, 64, "the projections' RocksDB memory: half block cache, half memtables");
+ABSL_FLAG(int32_t, projections_memory_mb, 64,
+          "the projections' RocksDB memory: half block cache, half memtables");
 ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
 
 namespace rcl::bench {
@@ -89,7 +93,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 void Log(const std::string& line) {
   std::fprintf(stderr, "rcl-bench-projections: %s\n", line.c_str());
@@ -109,7 +115,8 @@ class Loader {
   void Submit(const rcl::v1::Command& command, std::string command_id) {
     {
       absl::MutexLock lock(&mu_);
-      auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
+      auto room = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
       mu_.Await(absl::Condition(&room));
       ++in_flight_;
     }
@@ -118,10 +125,11 @@ class Loader {
     request.command_id = std::move(command_id);
     request.command = command;
     while (true) {
-      absl::Status submitted =
-          ledger_->Submit(request, [this](absl::StatusOr<ledger::CommandResult> result) { Done(result.status()); });
+      absl::Status submitted = ledger_->Submit(
+          request, [this](absl::StatusOr<ledger::CommandResult> result) { Done(result.status()); });
       if (submitted.code() == absl::StatusCode::kResourceExhausted) {
-        absl::SleepFor(absl::Milliseconds(1));  // the queue is full: retry the same command, keeping the order
+        absl::SleepFor(
+            absl::Milliseconds(1));  // the queue is full: retry the same command, keeping the order
         continue;
       }
       if (!submitted.ok()) Done(submitted);
@@ -135,8 +143,9 @@ class Loader {
     auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
     mu_.Await(absl::Condition(&idle));
     if (errors_ > 0)
-      return absl::Status(first_error_.code(),
-                          absl::StrCat(errors_, " commands failed; the first: ", first_error_.message()));
+      return absl::Status(
+          first_error_.code(),
+          absl::StrCat(errors_, " commands failed; the first: ", first_error_.message()));
     return absl::OkStatus();
   }
 
@@ -167,8 +176,8 @@ class Loader {
 class LedgerSink : public demo::DemoSink {
  public:
   explicit LedgerSink(Loader* loader) : loader_(loader) {}
-  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
-                                                   const rcl::client::CommandOptions& options) override {
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(
+      const rcl::v1::Command& command, const rcl::client::CommandOptions& options) override {
     loader_->Submit(command, options.command_id);
     return rcl::v1::CommandResponse();  // the demo reads only the status
   }
@@ -186,8 +195,10 @@ std::string Date(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 // charge, coding complete) and a claim created, scrubbed and submitted, for
 // patients with one primary coverage (four claims each).
 void LoadOpenClaims(Loader& loader, int64_t claims, absl::CivilDay today) {
-  static constexpr std::pair<const char*, const char*> kPayers[] = {
-      {"87726", "UNITEDHEALTHCARE"}, {"60054", "AETNA"}, {"62308", "CIGNA"}, {"00901", "MEDICARE PART B"}};
+  static constexpr std::pair<const char*, const char*> kPayers[] = {{"87726", "UNITEDHEALTHCARE"},
+                                                                    {"60054", "AETNA"},
+                                                                    {"62308", "CIGNA"},
+                                                                    {"00901", "MEDICARE PART B"}};
   constexpr int64_t kSpreadDays = 730;
   const int64_t patients = (claims + 3) / 4;
   const absl::CivilDay newest = today - 1;
@@ -311,7 +322,9 @@ std::map<int, ThreadCpu> ThreadCpuNow() {
 double ProcessCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  auto sec = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
   return sec(usage.ru_utime) + sec(usage.ru_stime);
 }
 
@@ -331,7 +344,8 @@ struct RebuildResult {
   double other_cpu_seconds = 0;
 };
 
-absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uint64_t head, const std::string& path,
+absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uint64_t head,
+                                              const std::string& path,
                                               const std::vector<std::string>& which) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
@@ -344,11 +358,13 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
-    if (name == projections::kClaimsProjection) list.push_back(std::make_unique<projections::ClaimsProjection>());
+    if (name == projections::kClaimsProjection)
+      list.push_back(std::make_unique<projections::ClaimsProjection>());
     if (name == projections::kTrialBalanceProjection) {
       list.push_back(std::make_unique<projections::TrialBalanceProjection>());
     }
-    if (name == projections::kHistoryProjection) list.push_back(std::make_unique<projections::HistoryProjection>());
+    if (name == projections::kHistoryProjection)
+      list.push_back(std::make_unique<projections::HistoryProjection>());
   }
   RebuildResult result;
   auto runtime = projections::Runtime::Open(options, &log, std::move(list));
@@ -364,9 +380,11 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   while (true) {
     bool all = true;
     for (const projections::ProjectionStatus& s : result.runtime->Status()) {
-      if (!s.error.empty()) return absl::InternalError(absl::StrCat("projection ", s.name, ": ", s.error));
+      if (!s.error.empty())
+        return absl::InternalError(absl::StrCat("projection ", s.name, ": ", s.error));
       if (s.checkpoint >= head && s.state == "live") {
-        if (!result.seconds_by_projection.contains(s.name)) result.seconds_by_projection[s.name] = SecondsSince(t0);
+        if (!result.seconds_by_projection.contains(s.name))
+          result.seconds_by_projection[s.name] = SecondsSince(t0);
       } else {
         all = false;
       }
@@ -376,8 +394,10 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
     if (elapsed - last_progress >= 5) {
       last_progress = elapsed;
       std::vector<std::string> parts;
-      for (const auto& s : result.runtime->Status()) parts.push_back(absl::StrCat(s.name, " ", s.checkpoint));
-      Log(absl::StrFormat("rebuilding: %.0f s, %s of %d", elapsed, absl::StrJoin(parts, ", "), head));
+      for (const auto& s : result.runtime->Status())
+        parts.push_back(absl::StrCat(s.name, " ", s.checkpoint));
+      Log(absl::StrFormat("rebuilding: %.0f s, %s of %d", elapsed, absl::StrJoin(parts, ", "),
+                          head));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -453,8 +473,9 @@ int Run() {
   if (!opened.ok()) return fail("open the ledger", opened.status());
   std::unique_ptr<ledger::Ledger> ledger = std::move(*opened);
   Loader loader(ledger.get(), tenant, absl::GetFlag(FLAGS_in_flight));
-  Log(absl::StrFormat("load (not measured): in-process ledger, sync_writes=false, %d commands in flight",
-                      absl::GetFlag(FLAGS_in_flight)));
+  Log(absl::StrFormat(
+      "load (not measured): in-process ledger, sync_writes=false, %d commands in flight",
+      absl::GetFlag(FLAGS_in_flight)));
 
   Clock::time_point load_t0 = Clock::now();
   LoadOpenClaims(loader, open_claims, today);
@@ -476,9 +497,12 @@ int Run() {
     options.seed = static_cast<uint64_t>(++demo_runs);
     options.days = demo::kDaysMax;
     options.end = demo::DefaultDemoEnd();
-    double per_patient = demo_patients == 0 ? 100.0 : static_cast<double>(demo_events) / demo_patients;
-    double needed = static_cast<double>(events_target - static_cast<int64_t>(demo_events)) / per_patient;
-    options.patients = std::clamp(static_cast<int>(needed * 1.05) + 1, 1, absl::GetFlag(FLAGS_demo_patients));
+    double per_patient =
+        demo_patients == 0 ? 100.0 : static_cast<double>(demo_events) / demo_patients;
+    double needed =
+        static_cast<double>(events_target - static_cast<int64_t>(demo_events)) / per_patient;
+    options.patients =
+        std::clamp(static_cast<int>(needed * 1.05) + 1, 1, absl::GetFlag(FLAGS_demo_patients));
     LedgerSink sink(&loader);
     absl::StatusOr<demo::DemoSummary> summary = demo::RunDemo(options, sink);
     if (!summary.ok()) return fail("demo", summary.status());
@@ -486,27 +510,30 @@ int Run() {
     demo_claims += summary->claims;
     demo_patients += options.patients;
     demo_events += ledger->head().position - before;
-    Log(absl::StrFormat("demo seed %d: %d patients, %d commands, %d events, %.1f s", options.seed, options.patients,
-                        summary->commands, ledger->head().position - before, SecondsSince(t0)));
+    Log(absl::StrFormat("demo seed %d: %d patients, %d commands, %d events, %.1f s", options.seed,
+                        options.patients, summary->commands, ledger->head().position - before,
+                        SecondsSince(t0)));
   }
   const double load_seconds = SecondsSince(load_t0);
   const uint64_t head = ledger->head().position;
   ledger->Stop();  // no more writes; the store stays open for the projections
   const ledger::EventStore& log = ledger->store();
-  Log(absl::StrFormat("loaded %d events in %.1f s (%.0f events/s, not a measure: no fsync)", head, load_seconds,
-                      static_cast<double>(head) / load_seconds));
+  Log(absl::StrFormat("loaded %d events in %.1f s (%.0f events/s, not a measure: no fsync)", head,
+                      load_seconds, static_cast<double>(head) / load_seconds));
 
   // 2. Scans of the log.
   Clock::time_point scan_t0 = Clock::now();
   uint64_t raw_entries = 0;
   uint64_t raw_bytes = 0;
   {
-    std::unique_ptr<rocksdb::Iterator> it(log.raw_db()->NewIterator(rocksdb::ReadOptions(), log.log_family()));
+    std::unique_ptr<rocksdb::Iterator> it(
+        log.raw_db()->NewIterator(rocksdb::ReadOptions(), log.log_family()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++raw_entries;
       raw_bytes += it->value().size();
     }
-    if (!it->status().ok()) return fail("scan the log", absl::InternalError(it->status().ToString()));
+    if (!it->status().ok())
+      return fail("scan the log", absl::InternalError(it->status().ToString()));
   }
   const double raw_seconds = SecondsSince(scan_t0);
   Clock::time_point decode_t0 = Clock::now();
@@ -520,14 +547,17 @@ int Run() {
     return fail("decode the log", s);
   }
   const double decode_seconds = SecondsSince(decode_t0);
-  const double avg_event_bytes = raw_entries == 0 ? 0 : static_cast<double>(raw_bytes) / raw_entries;
-  Log(absl::StrFormat("log scan: raw %d entries in %.2f s (%.0f/s, %.0f bytes each), decoded %d in %.2f s (%.0f/s)",
-                      raw_entries, raw_seconds, raw_entries / raw_seconds, avg_event_bytes, decoded, decode_seconds,
-                      decoded / decode_seconds));
+  const double avg_event_bytes =
+      raw_entries == 0 ? 0 : static_cast<double>(raw_bytes) / raw_entries;
+  Log(absl::StrFormat(
+      "log scan: raw %d entries in %.2f s (%.0f/s, %.0f bytes each), decoded %d in %.2f s (%.0f/s)",
+      raw_entries, raw_seconds, raw_entries / raw_seconds, avg_event_bytes, decoded, decode_seconds,
+      decoded / decode_seconds));
 
   // 3. Rebuild of every projection together.
   // Every projection the server runs.
-  const std::vector<std::string> all = {projections::kClaimsProjection, projections::kTrialBalanceProjection,
+  const std::vector<std::string> all = {projections::kClaimsProjection,
+                                        projections::kTrialBalanceProjection,
                                         projections::kHistoryProjection};
   Log(absl::StrFormat("rebuild from position 0 to %d: %s", head, absl::StrJoin(all, ", ")));
   absl::StatusOr<RebuildResult> rebuilt =
@@ -541,8 +571,8 @@ int Run() {
   std::map<std::string, double> solo_eps;
   if (absl::GetFlag(FLAGS_solo)) {
     for (const std::string& name : all) {
-      absl::StatusOr<RebuildResult> solo =
-          RebuildFromZero(log, head, (std::filesystem::path(dir) / ("projections-" + name)).string(), {name});
+      absl::StatusOr<RebuildResult> solo = RebuildFromZero(
+          log, head, (std::filesystem::path(dir) / ("projections-" + name)).string(), {name});
       if (!solo.ok()) return fail("rebuild alone", solo.status());
       solo_eps[name] = static_cast<double>(head) / solo->seconds;
       Log(absl::StrFormat("%s alone: %.2f s, %.0f events/s", name, solo->seconds, solo_eps[name]));
@@ -556,17 +586,19 @@ int Run() {
   {
     auto reader = runtime.Read(projections::kClaimsProjection, head);
     if (!reader.ok()) return fail("read", reader.status());
-    std::string prefix = projections::Key(projections::kClaimTag, tenant, {}, /*trailing_separator=*/true);
+    std::string prefix =
+        projections::Key(projections::kClaimTag, tenant, {}, /*trailing_separator=*/true);
     absl::Status bad;
-    absl::Status scanned = (*reader)->Scan(prefix, "", [&](std::string_view, std::string_view value) {
-      store::ClaimRow row;
-      if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-        bad = absl::DataLossError("undecodable claim row");
-        return false;
-      }
-      if (projections::PayerBalance(row) > 0) ++open_count;
-      return true;
-    });
+    absl::Status scanned =
+        (*reader)->Scan(prefix, "", [&](std::string_view, std::string_view value) {
+          store::ClaimRow row;
+          if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            bad = absl::DataLossError("undecodable claim row");
+            return false;
+          }
+          if (projections::PayerBalance(row) > 0) ++open_count;
+          return true;
+        });
     if (!scanned.ok()) return fail("count open claims", scanned);
     if (!bad.ok()) return fail("count open claims", bad);
   }
@@ -580,13 +612,15 @@ int Run() {
   auto aging_query = [&](const std::string& as_of) -> absl::Status {
     auto reader = runtime.Read(projections::kClaimsProjection, head);
     if (!reader.ok()) return reader.status();
-    absl::StatusOr<rcl::v1::ArAgingResponse> r = projections::QueryAging(**reader, aging_request, as_of);
+    absl::StatusOr<rcl::v1::ArAgingResponse> r =
+        projections::QueryAging(**reader, aging_request, as_of);
     if (!r.ok()) return r.status();
     aging = std::move(*r);
     return absl::OkStatus();
   };
   Timings aging_ms;
-  if (absl::Status s = Time(5, absl::GetFlag(FLAGS_aging_queries), &aging_ms, [&] { return aging_query(today_text); });
+  if (absl::Status s = Time(5, absl::GetFlag(FLAGS_aging_queries), &aging_ms,
+                            [&] { return aging_query(today_text); });
       !s.ok()) {
     return fail("aging", s);
   }
@@ -597,9 +631,10 @@ int Run() {
     buckets.push_back(absl::StrCat(b.label(), " ", demo::FormatDollars(b.amount_cents())));
     if (b.amount_cents() > 0) ++buckets_populated;
   }
-  Log(absl::StrFormat("aging today: p50 %.3f ms, p99 %.3f ms over %d; %d payer rows; %s; credits %s",
-                      aging_ms.Percentile(50), aging_ms.Percentile(99), aging_ms.ms.size(), aging_today.rows_size(),
-                      absl::StrJoin(buckets, ", "), demo::FormatDollars(aging_today.credit_total_cents())));
+  Log(absl::StrFormat(
+      "aging today: p50 %.3f ms, p99 %.3f ms over %d; %d payer rows; %s; credits %s",
+      aging_ms.Percentile(50), aging_ms.Percentile(99), aging_ms.ms.size(), aging_today.rows_size(),
+      absl::StrJoin(buckets, ", "), demo::FormatDollars(aging_today.credit_total_cents())));
 
   // Aging totals against the balances projection (the payer side).
   bool aging_matches = false;
@@ -608,30 +643,35 @@ int Run() {
     if (!reader.ok()) return fail("read", reader.status());
     rcl::v1::BalancesRequest request;
     request.set_tenant(tenant);
-    absl::StatusOr<rcl::v1::BalancesResponse> balances = projections::QueryBalances(**reader, request);
+    absl::StatusOr<rcl::v1::BalancesResponse> balances =
+        projections::QueryBalances(**reader, request);
     if (!balances.ok()) return fail("balances", balances.status());
-    aging_matches =
-        balances->amounts().payer_balance_cents() == aging_today.total_cents() + aging_today.credit_total_cents();
-    Log(absl::StrFormat("payer balance %s, aging total + credits %s: %s",
-                        demo::FormatDollars(balances->amounts().payer_balance_cents()),
-                        demo::FormatDollars(aging_today.total_cents() + aging_today.credit_total_cents()),
-                        aging_matches ? "equal" : "DIFFERENT"));
+    aging_matches = balances->amounts().payer_balance_cents() ==
+                    aging_today.total_cents() + aging_today.credit_total_cents();
+    Log(absl::StrFormat(
+        "payer balance %s, aging total + credits %s: %s",
+        demo::FormatDollars(balances->amounts().payer_balance_cents()),
+        demo::FormatDollars(aging_today.total_cents() + aging_today.credit_total_cents()),
+        aging_matches ? "equal" : "DIFFERENT"));
   }
 
   const std::string past = Date(today - absl::GetFlag(FLAGS_past_days));
   Timings past_ms;
-  if (absl::Status s = Time(0, absl::GetFlag(FLAGS_past_aging_queries), &past_ms, [&] { return aging_query(past); });
+  if (absl::Status s = Time(0, absl::GetFlag(FLAGS_past_aging_queries), &past_ms,
+                            [&] { return aging_query(past); });
       !s.ok()) {
     return fail("past aging", s);
   }
-  Log(absl::StrFormat("aging as of %s: p50 %.1f ms, max %.1f ms over %d; total %s", past, past_ms.Percentile(50),
-                      past_ms.Max(), past_ms.ms.size(), demo::FormatDollars(aging.total_cents())));
+  Log(absl::StrFormat("aging as of %s: p50 %.1f ms, max %.1f ms over %d; total %s", past,
+                      past_ms.Percentile(50), past_ms.Max(), past_ms.ms.size(),
+                      demo::FormatDollars(aging.total_cents())));
 
   Timings trial_ms;
   rcl::v1::TrialBalanceResponse trial;
   if (absl::Status s = Time(2, absl::GetFlag(FLAGS_trial_balance_queries), &trial_ms,
                             [&]() -> absl::Status {
-                              auto reader = runtime.Read(projections::kTrialBalanceProjection, head);
+                              auto reader =
+                                  runtime.Read(projections::kTrialBalanceProjection, head);
                               if (!reader.ok()) return reader.status();
                               auto r = projections::QueryTrialBalance(**reader, tenant, "");
                               if (!r.ok()) return r.status();
@@ -642,18 +682,21 @@ int Run() {
     return fail("trial balance", s);
   }
   Timings trial_past_ms;
-  if (absl::Status s = Time(0, std::max(1, absl::GetFlag(FLAGS_trial_balance_queries) / 4), &trial_past_ms,
-                            [&]() -> absl::Status {
-                              auto reader = runtime.Read(projections::kTrialBalanceProjection, head);
-                              if (!reader.ok()) return reader.status();
-                              return projections::QueryTrialBalance(**reader, tenant, past).status();
-                            });
+  if (absl::Status s =
+          Time(0, std::max(1, absl::GetFlag(FLAGS_trial_balance_queries) / 4), &trial_past_ms,
+               [&]() -> absl::Status {
+                 auto reader = runtime.Read(projections::kTrialBalanceProjection, head);
+                 if (!reader.ok()) return reader.status();
+                 return projections::QueryTrialBalance(**reader, tenant, past).status();
+               });
       !s.ok()) {
     return fail("trial balance as of a past date", s);
   }
-  Log(absl::StrFormat("trial balance: p50 %.3f ms, p99 %.3f ms over %d; %d accounts, total %d; as of %s: p50 %.3f ms",
-                      trial_ms.Percentile(50), trial_ms.Percentile(99), trial_ms.ms.size(), trial.accounts_size(),
-                      trial.total_cents(), past, trial_past_ms.Percentile(50)));
+  Log(absl::StrFormat(
+      "trial balance: p50 %.3f ms, p99 %.3f ms over %d; %d accounts, total %d; as of %s: p50 %.3f "
+      "ms",
+      trial_ms.Percentile(50), trial_ms.Percentile(99), trial_ms.ms.size(), trial.accounts_size(),
+      trial.total_cents(), past, trial_past_ms.Percentile(50)));
 
   std::vector<projections::ProjectionStatus> status = runtime.Status();
   rebuilt->runtime.reset();
@@ -671,7 +714,8 @@ int Run() {
   }
   std::string state_bytes;
   for (const auto& s : status) {
-    absl::StrAppend(&state_bytes, state_bytes.empty() ? "" : ",", "\"", s.name, "\":", s.state_bytes);
+    absl::StrAppend(&state_bytes, state_bytes.empty() ? "" : ",", "\"", s.name,
+                    "\":", s.state_bytes);
   }
   std::vector<std::string> workers;
   for (double w : rebuilt->worker_cpu_seconds) workers.push_back(Json(w));
@@ -680,25 +724,33 @@ int Run() {
     absl::StrAppend(&rocks, rocks.empty() ? "" : ",", "\"", name, "\":", Json(seconds));
   }
   absl::PrintF(
-      "{\"events\":%d,\"open_claims\":%d,\"open_claims_loaded\":%d,\"open_claim_events\":%d,\"demo_runs\":%d,"
+      "{\"events\":%d,\"open_claims\":%d,\"open_claims_loaded\":%d,\"open_claim_events\":%d,\"demo_"
+      "runs\":%d,"
       "\"demo_events\":%d,\"demo_claims\":%d,"
-      "\"load_seconds\":%s,\"avg_event_bytes\":%s,\"log_scan_entries_per_s\":%s,\"log_decode_events_per_s\":%s,"
-      "\"rebuild_seconds\":%s,\"rebuild_events_per_s\":%s,\"rebuild_events_per_s_by_projection\":{%s},"
-      "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_seconds\":[%s],"
+      "\"load_seconds\":%s,\"avg_event_bytes\":%s,\"log_scan_entries_per_s\":%s,\"log_decode_"
+      "events_per_s\":%s,"
+      "\"rebuild_seconds\":%s,\"rebuild_events_per_s\":%s,\"rebuild_events_per_s_by_projection\":{%"
+      "s},"
+      "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_"
+      "seconds\":[%s],"
       "\"rebuild_rocksdb_cpu_seconds\":{%s},\"rebuild_other_cpu_seconds\":%s,\"state_bytes\":{%s},"
-      "\"aging_queries\":%d,\"aging_p50_ms\":%s,\"aging_p99_ms\":%s,\"aging_max_ms\":%s,\"aging_rows\":%d,"
+      "\"aging_queries\":%d,\"aging_p50_ms\":%s,\"aging_p99_ms\":%s,\"aging_max_ms\":%s,\"aging_"
+      "rows\":%d,"
       "\"aging_buckets_populated\":%d,\"aging_total_cents\":%d,\"aging_matches_balances\":%s,"
-      "\"past_aging_as_of\":\"%s\",\"past_aging_queries\":%d,\"past_aging_p50_ms\":%s,\"past_aging_max_ms\":%s,"
+      "\"past_aging_as_of\":\"%s\",\"past_aging_queries\":%d,\"past_aging_p50_ms\":%s,\"past_aging_"
+      "max_ms\":%s,"
       "\"trial_balance_queries\":%d,\"trial_balance_p50_ms\":%s,\"trial_balance_p99_ms\":%s,"
       "\"trial_balance_past_p50_ms\":%s,\"trial_balance_total_cents\":%d}\n",
-      head, open_count, open_claims, open_claim_events, demo_runs, demo_events, demo_claims, Json(load_seconds),
-      Json(avg_event_bytes), Json(raw_entries / raw_seconds), Json(decoded / decode_seconds), Json(rebuilt->seconds),
-      Json(rebuild_eps), by_projection, solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
+      head, open_count, open_claims, open_claim_events, demo_runs, demo_events, demo_claims,
+      Json(load_seconds), Json(avg_event_bytes), Json(raw_entries / raw_seconds),
+      Json(decoded / decode_seconds), Json(rebuilt->seconds), Json(rebuild_eps), by_projection,
+      solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
       Json(rebuilt->other_cpu_seconds), state_bytes, static_cast<int>(aging_ms.ms.size()),
-      Json(aging_ms.Percentile(50)), Json(aging_ms.Percentile(99)), Json(aging_ms.Max()), aging_today.rows_size(),
-      buckets_populated, aging_today.total_cents(), aging_matches ? "true" : "false", past,
-      static_cast<int>(past_ms.ms.size()), Json(past_ms.Percentile(50)), Json(past_ms.Max()),
-      static_cast<int>(trial_ms.ms.size()), Json(trial_ms.Percentile(50)), Json(trial_ms.Percentile(99)),
+      Json(aging_ms.Percentile(50)), Json(aging_ms.Percentile(99)), Json(aging_ms.Max()),
+      aging_today.rows_size(), buckets_populated, aging_today.total_cents(),
+      aging_matches ? "true" : "false", past, static_cast<int>(past_ms.ms.size()),
+      Json(past_ms.Percentile(50)), Json(past_ms.Max()), static_cast<int>(trial_ms.ms.size()),
+      Json(trial_ms.Percentile(50)), Json(trial_ms.Percentile(99)),
       Json(trial_past_ms.Percentile(50)), trial.total_cents());
   return aging_matches && trial.total_cents() == 0 ? 0 : 1;
 }
@@ -708,7 +760,8 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "Loads a fresh log (in-process ledger, no fsync), then measures the projections' rebuild and report queries.\n"
+      "Loads a fresh log (in-process ledger, no fsync), then measures the projections' rebuild and "
+      "report queries.\n"
       "Usage: rcl-bench-projections --dir DIR [--events N] [--open_claims N] [--solo]");
   absl::ParseCommandLine(argc, argv);
   return rcl::bench::Run();

@@ -28,7 +28,8 @@ absl::Status RunAppealFile(Invocation& inv) {
 absl::Status RunAppealDecide(Invocation& inv) {
   rcl::v1::DecideAppeal cmd;
   cmd.set_appeal_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::AppealOutcome> outcome = Parsed<rcl::v1::AppealOutcome>(inv, "outcome", ParseAppealOutcome);
+  absl::StatusOr<rcl::v1::AppealOutcome> outcome =
+      Parsed<rcl::v1::AppealOutcome>(inv, "outcome", ParseAppealOutcome);
   if (!outcome.ok()) return outcome.status();
   cmd.set_outcome(*outcome);
   cmd.set_decided_date(Str(inv, "date"));

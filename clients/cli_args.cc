@@ -50,7 +50,8 @@ std::vector<std::string> ParsedArgs::Values(absl::string_view name) const {
 
 void ParsedArgs::Add(absl::string_view name, std::string value) {
   auto it = values_.find(name);
-  if (it == values_.end()) it = values_.emplace(std::string(name), std::vector<std::string>()).first;
+  if (it == values_.end())
+    it = values_.emplace(std::string(name), std::vector<std::string>()).first;
   it->second.push_back(std::move(value));
 }
 
@@ -59,15 +60,16 @@ void ParsedArgs::Remove(absl::string_view name) {
   if (it != values_.end()) values_.erase(it);
 }
 
-absl::StatusOr<ParsedArgs> ParseFlags(const std::vector<std::string>& args, std::span<const FlagSpec> specs) {
+absl::StatusOr<ParsedArgs> ParseFlags(const std::vector<std::string>& args,
+                                      std::span<const FlagSpec> specs) {
   ParsedArgs parsed;
   bool only_positional = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (only_positional || arg.empty() || arg[0] != '-' || arg == "-") {
       if (arg.size() > kArgValueMax) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("argument ", parsed.positional().size() + 1, " is longer than ", kArgValueMax, " bytes"));
+        return absl::InvalidArgumentError(absl::StrCat("argument ", parsed.positional().size() + 1,
+                                                       " is longer than ", kArgValueMax, " bytes"));
       }
       parsed.AddPositional(arg);
       continue;
@@ -115,8 +117,9 @@ absl::StatusOr<ParsedArgs> ParseFlags(const std::vector<std::string>& args, std:
       value = args[++i];
     } else {
       return FlagError(
-          flag, absl::StrCat("missing value",
-                             spec->value_name.empty() ? std::string() : absl::StrCat(" (", spec->value_name, ")")));
+          flag, absl::StrCat("missing value", spec->value_name.empty()
+                                                  ? std::string()
+                                                  : absl::StrCat(" (", spec->value_name, ")")));
     }
     if (value.size() > kArgValueMax) {
       return FlagError(flag, absl::StrCat("value is longer than ", kArgValueMax, " bytes"));
@@ -138,11 +141,13 @@ absl::Status CheckRequired(const ParsedArgs& args, std::span<const FlagSpec> spe
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min, int64_t max) {
+absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min,
+                                     int64_t max) {
   std::string range;
   if (min == std::numeric_limits<int64_t>::min() && max == std::numeric_limits<int64_t>::max()) {
     range = "must be an integer";
-  } else if (min == std::numeric_limits<int32_t>::min() && max == std::numeric_limits<int32_t>::max()) {
+  } else if (min == std::numeric_limits<int32_t>::min() &&
+             max == std::numeric_limits<int32_t>::max()) {
     range = "must be a 32-bit integer";
   } else if (max == std::numeric_limits<int64_t>::max()) {
     range = absl::StrCat("must be an integer >= ", min);
@@ -169,7 +174,8 @@ absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view t
   return value;
 }
 
-absl::StatusOr<uint64_t> ParseUintFlag(absl::string_view flag, absl::string_view text, uint64_t max) {
+absl::StatusOr<uint64_t> ParseUintFlag(absl::string_view flag, absl::string_view text,
+                                       uint64_t max) {
   std::string range = max == UINT64_MAX ? std::string("must be a non-negative integer")
                                         : absl::StrCat("must be an integer from 0 to ", max);
   if (text.empty() || text.size() > 20) return FlagError(flag, range);
@@ -191,13 +197,14 @@ absl::StatusOr<int64_t> ParseAmountFlag(absl::string_view flag, absl::string_vie
   return *cents;
 }
 
-absl::StatusOr<std::vector<int32_t>> ParsePointerList(absl::string_view flag, const std::vector<std::string>& values) {
+absl::StatusOr<std::vector<int32_t>> ParsePointerList(absl::string_view flag,
+                                                      const std::vector<std::string>& values) {
   std::vector<int32_t> out;
   for (const std::string& value : values) {
     for (absl::string_view item : absl::StrSplit(value, ',')) {
       item = absl::StripAsciiWhitespace(item);
-      absl::StatusOr<int64_t> pointer =
-          ParseIntFlag(flag, item, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+      absl::StatusOr<int64_t> pointer = ParseIntFlag(
+          flag, item, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
       if (!pointer.ok()) {
         return FlagError(flag, "must be a comma-separated list of diagnosis pointers like 1,2");
       }

@@ -64,16 +64,19 @@ class ParsedArgs {
 // with "-" (so "--amount -3" reaches the amount parser). Rejects unknown
 // flags, missing values, a kValue flag given twice, values on kBool flags
 // other than true/false, and values longer than kArgValueMax.
-absl::StatusOr<ParsedArgs> ParseFlags(const std::vector<std::string>& args, std::span<const FlagSpec> specs);
+absl::StatusOr<ParsedArgs> ParseFlags(const std::vector<std::string>& args,
+                                      std::span<const FlagSpec> specs);
 
 // INVALID_ARGUMENT "--id is required" for the first required flag missing.
 absl::Status CheckRequired(const ParsedArgs& args, std::span<const FlagSpec> specs);
 
 // Strict base-10 integer ("-12", "7"; no "+", spaces, hex or exponents) in
 // [min, max]. `flag` names the flag in the message (e.g. "--units").
-absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min, int64_t max);
+absl::StatusOr<int64_t> ParseIntFlag(absl::string_view flag, absl::string_view text, int64_t min,
+                                     int64_t max);
 // Same for unsigned values in [0, max].
-absl::StatusOr<uint64_t> ParseUintFlag(absl::string_view flag, absl::string_view text, uint64_t max = UINT64_MAX);
+absl::StatusOr<uint64_t> ParseUintFlag(absl::string_view flag, absl::string_view text,
+                                       uint64_t max = UINT64_MAX);
 
 // An amount in dollars ("150", "150.5", "150.50") to cents exactly, through
 // rcl::ParseAmountCents (no negatives, exponents or more than two decimals).
@@ -82,7 +85,8 @@ absl::StatusOr<int64_t> ParseAmountFlag(absl::string_view flag, absl::string_vie
 // Diagnosis pointers: each value is a comma-separated list ("1,2"); the
 // result concatenates them. Each pointer must be an int32; the server checks
 // the range and that it points to a recorded diagnosis.
-absl::StatusOr<std::vector<int32_t>> ParsePointerList(absl::string_view flag, const std::vector<std::string>& values);
+absl::StatusOr<std::vector<int32_t>> ParsePointerList(absl::string_view flag,
+                                                      const std::vector<std::string>& values);
 
 // One line per flag: "  --amount AMOUNT   charge amount (required)".
 std::string FormatFlagHelp(std::span<const FlagSpec> specs);

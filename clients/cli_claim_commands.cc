@@ -21,8 +21,8 @@ using rcl::client::Client;
 using rcl::client::CommandOptions;
 
 constexpr FlagSpec kClaimIdFlag = {"id", kValue, "ID", "claim id", true};
-constexpr FlagSpec kPayerClaimNumberFlag = {"payer-claim-number", kValue, "PCN", "the payer's claim control number",
-                                            true};
+constexpr FlagSpec kPayerClaimNumberFlag = {"payer-claim-number", kValue, "PCN",
+                                            "the payer's claim control number", true};
 
 absl::Status RunClaimCreate(Invocation& inv) {
   rcl::v1::CreateClaim cmd;
@@ -41,8 +41,8 @@ absl::Status RunClaimScrub(Invocation& inv) {
   if (!client.ok()) return client.status();
   absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->ScrubClaim(cmd, *options);
   if (!r.ok()) return r.status();
-  return PrintWriteAndEvent<rcl::v1::ClaimScrubbed>(inv, **client, *r, absl::StrCat("claim-", cmd.claim_id()),
-                                                    AppendScrubJson, ScrubText);
+  return PrintWriteAndEvent<rcl::v1::ClaimScrubbed>(
+      inv, **client, *r, absl::StrCat("claim-", cmd.claim_id()), AppendScrubJson, ScrubText);
 }
 
 absl::Status RunClaimSubmit(Invocation& inv) {
@@ -55,7 +55,8 @@ absl::Status RunClaimSubmit(Invocation& inv) {
 absl::Status RunClaimAck(Invocation& inv) {
   bool accepted = inv.args().Has("accepted");
   bool rejected = inv.args().Has("rejected");
-  if (accepted == rejected) return UsageError("exactly one of --accepted or --rejected is required");
+  if (accepted == rejected)
+    return UsageError("exactly one of --accepted or --rejected is required");
   if (rejected && !inv.args().Value("reason").has_value()) {
     return UsageError("--reason is required with --rejected");
   }
@@ -63,7 +64,8 @@ absl::Status RunClaimAck(Invocation& inv) {
   cmd.set_claim_id(Str(inv, "id"));
   cmd.set_accepted(accepted);
   cmd.set_reason(Str(inv, "reason"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AcknowledgeClaim(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.AcknowledgeClaim(cmd, o); });
 }
 
 absl::Status RunClaimReplace(Invocation& inv) {
@@ -104,20 +106,23 @@ absl::Status RunClaimAdjudicate(Invocation& inv) {
     if (!adj.ok()) return Usage(adj.status());
     *cmd.add_claim_adjustments() = *std::move(adj);
   }
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AdjudicateClaim(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.AdjudicateClaim(cmd, o); });
 }
 
 absl::Status RunClaimReverse(Invocation& inv) {
   rcl::v1::ReverseAdjudication cmd;
   cmd.set_claim_id(Str(inv, "id"));
   cmd.set_remit_id(Str(inv, "remit"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.ReverseAdjudication(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.ReverseAdjudication(cmd, o); });
 }
 
 absl::Status RunClaimAdjust(Invocation& inv) {
   rcl::v1::AdjustClaim cmd;
   cmd.set_claim_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::AdjustmentGroup> group = Parsed<rcl::v1::AdjustmentGroup>(inv, "group", ParseAdjustmentGroup);
+  absl::StatusOr<rcl::v1::AdjustmentGroup> group =
+      Parsed<rcl::v1::AdjustmentGroup>(inv, "group", ParseAdjustmentGroup);
   if (!group.ok()) return group.status();
   cmd.set_group(*group);
   cmd.set_reason_code(Str(inv, "reason"));
@@ -131,14 +136,16 @@ absl::Status RunClaimAdjust(Invocation& inv) {
 absl::Status RunClaimWriteOff(Invocation& inv) {
   rcl::v1::WriteOffClaim cmd;
   cmd.set_claim_id(Str(inv, "id"));
-  absl::StatusOr<rcl::v1::WriteOffReason> reason = Parsed<rcl::v1::WriteOffReason>(inv, "reason", ParseWriteOffReason);
+  absl::StatusOr<rcl::v1::WriteOffReason> reason =
+      Parsed<rcl::v1::WriteOffReason>(inv, "reason", ParseWriteOffReason);
   if (!reason.ok()) return reason.status();
   cmd.set_reason(*reason);
   absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
   if (!amount.ok()) return amount.status();
   cmd.set_amount_cents(*amount);
   if (inv.args().Value("side").has_value()) {
-    absl::StatusOr<rcl::v1::BalanceSide> side = Parsed<rcl::v1::BalanceSide>(inv, "side", ParseBalanceSide);
+    absl::StatusOr<rcl::v1::BalanceSide> side =
+        Parsed<rcl::v1::BalanceSide>(inv, "side", ParseBalanceSide);
     if (!side.ok()) return side.status();
     cmd.set_side(*side);
   }
@@ -252,7 +259,8 @@ std::vector<CommandDef> ClaimCommands() {
        {kClaimIdFlag,
         {"remit", kValue, "ID", "remittance id", true},
         kPayerClaimNumberFlag,
-        {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination", true},
+        {"status", kValue, "STATUS", "primary, secondary, tertiary, denied or predetermination",
+         true},
         {"line", kRepeated, "SPEC",
          "N:paid=AMT:allowed=AMT:adj=GROUP-CARC[-RARC]:AMT..., e.g. "
          "1:paid=450.00:allowed=750.00:adj=CO-45:50.00:adj=PR-1:300.00"},
@@ -279,10 +287,11 @@ std::vector<CommandDef> ClaimCommands() {
        "",
        "write off part of a claim's payer or patient balance",
        {kClaimIdFlag,
-        {"reason", kValue, "REASON", "contractual, small_balance, bad_debt, charity, timely_filing or administrative",
-         true},
+        {"reason", kValue, "REASON",
+         "contractual, small_balance, bad_debt, charity, timely_filing or administrative", true},
         {"amount", kValue, "DOLLARS", "amount, e.g. 4.00", true},
-        {"side", kValue, "SIDE", "payer or patient (default: payer for contractual, timely_filing, administrative)"},
+        {"side", kValue, "SIDE",
+         "payer or patient (default: payer for contractual, timely_filing, administrative)"},
         {"note", kValue, "TEXT", "why"}},
        RunClaimWriteOff},
       {"claim",
@@ -296,7 +305,8 @@ std::vector<CommandDef> ClaimCommands() {
        "",
        "claims with a denial in force (denied, or denied lines held in payer AR)",
        {{"limit", kValue, "N", "at most N claims (default 100, at most 1000)"},
-        {"min-position", kValue, "N", "wait until the denials queue has folded log position N (default: the head)"}},
+        {"min-position", kValue, "N",
+         "wait until the denials queue has folded log position N (default: the head)"}},
        RunClaimDenials},
   };
 }

@@ -31,7 +31,8 @@ std::string Quoted(absl::string_view text) {
 std::string Lower(absl::string_view text) { return absl::AsciiStrToLower(text); }
 
 absl::StatusOr<int64_t> Amount(absl::string_view text, bool allow_negative) {
-  absl::StatusOr<int64_t> cents = rcl::ParseAmountCents(std::string_view(text.data(), text.size()), allow_negative);
+  absl::StatusOr<int64_t> cents =
+      rcl::ParseAmountCents(std::string_view(text.data(), text.size()), allow_negative);
   if (!cents.ok()) return absl::InvalidArgumentError(cents.status().message());
   return *cents;
 }
@@ -54,7 +55,8 @@ absl::StatusOr<int64_t> ParseSignedAmountFlag(absl::string_view flag, absl::stri
   return *cents;
 }
 
-absl::StatusOr<rcl::v1::ClaimPaymentStatus> ParseClaimPaymentStatus(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::ClaimPaymentStatus> ParseClaimPaymentStatus(absl::string_view flag,
+                                                                    absl::string_view text) {
   std::string word = Lower(text);
   if (word == "primary" || word == "1") return rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY;
   if (word == "secondary" || word == "2") return rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY;
@@ -68,20 +70,24 @@ absl::StatusOr<rcl::v1::ClaimPaymentStatus> ParseClaimPaymentStatus(absl::string
                                       "denied or predetermination)"));
 }
 
-absl::StatusOr<rcl::v1::AdjustmentGroup> ParseAdjustmentGroup(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::AdjustmentGroup> ParseAdjustmentGroup(absl::string_view flag,
+                                                              absl::string_view text) {
   std::string word = absl::AsciiStrToUpper(text);
   if (word == "CO") return rcl::v1::ADJUSTMENT_GROUP_CO;
   if (word == "PR") return rcl::v1::ADJUSTMENT_GROUP_PR;
   if (word == "OA") return rcl::v1::ADJUSTMENT_GROUP_OA;
   if (word == "PI") return rcl::v1::ADJUSTMENT_GROUP_PI;
   if (word == "CR") return rcl::v1::ADJUSTMENT_GROUP_CR;
-  return FlagError(flag, absl::StrCat(Quoted(text), " is not an adjustment group (CO, PR, OA, PI or CR)"));
+  return FlagError(
+      flag, absl::StrCat(Quoted(text), " is not an adjustment group (CO, PR, OA, PI or CR)"));
 }
 
-absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag,
+                                                        absl::string_view text) {
   std::vector<absl::string_view> parts = absl::StrSplit(text, '-');
   if (parts.size() < 2 || parts.size() > 3) {
-    return FlagError(flag, absl::StrCat(Quoted(text), ": an adjustment code is GROUP-CARC[-RARC], e.g. CO-45"));
+    return FlagError(
+        flag, absl::StrCat(Quoted(text), ": an adjustment code is GROUP-CARC[-RARC], e.g. CO-45"));
   }
   absl::StatusOr<rcl::v1::AdjustmentGroup> group = ParseAdjustmentGroup(flag, parts[0]);
   if (!group.ok()) return group.status();
@@ -94,8 +100,8 @@ absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag, 
   adjustment.set_reason_code(absl::AsciiStrToUpper(parts[1]));
   if (parts.size() == 3) {
     if (!IsCodeText(parts[2], 10)) {
-      return FlagError(flag, absl::StrCat(Quoted(text), ": the remark code (RARC) ", Quoted(parts[2]),
-                                          " must be 1..10 letters or digits"));
+      return FlagError(flag, absl::StrCat(Quoted(text), ": the remark code (RARC) ",
+                                          Quoted(parts[2]), " must be 1..10 letters or digits"));
     }
     adjustment.set_remark_code(absl::AsciiStrToUpper(parts[2]));
   }
@@ -105,15 +111,17 @@ absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag, 
 namespace {
 
 // The amount part of an adjustment: signed and not zero.
-absl::Status SetAdjustmentAmount(absl::string_view flag, absl::string_view spec, absl::string_view code,
-                                 absl::string_view amount, rcl::v1::Adjustment* adjustment) {
+absl::Status SetAdjustmentAmount(absl::string_view flag, absl::string_view spec,
+                                 absl::string_view code, absl::string_view amount,
+                                 rcl::v1::Adjustment* adjustment) {
   absl::StatusOr<int64_t> cents = Amount(amount, /*allow_negative=*/true);
   if (!cents.ok()) {
-    return FlagError(flag, absl::StrCat(Quoted(spec), ": the amount of ", code, " ", Quoted(amount), ": ",
-                                        cents.status().message()));
+    return FlagError(flag, absl::StrCat(Quoted(spec), ": the amount of ", code, " ", Quoted(amount),
+                                        ": ", cents.status().message()));
   }
   if (*cents == 0) {
-    return FlagError(flag, absl::StrCat(Quoted(spec), ": the amount of ", code, " must not be zero"));
+    return FlagError(flag,
+                     absl::StrCat(Quoted(spec), ": the amount of ", code, " must not be zero"));
   }
   adjustment->set_amount_cents(*cents);
   return absl::OkStatus();
@@ -121,7 +129,8 @@ absl::Status SetAdjustmentAmount(absl::string_view flag, absl::string_view spec,
 
 }  // namespace
 
-absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentSpec(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentSpec(absl::string_view flag,
+                                                        absl::string_view text) {
   size_t colon = text.find(':');
   if (colon == absl::string_view::npos || text.find(':', colon + 1) != absl::string_view::npos) {
     return FlagError(flag, absl::StrCat(Quoted(text),
@@ -131,14 +140,17 @@ absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentSpec(absl::string_view flag, 
   absl::string_view code = text.substr(0, colon);
   absl::StatusOr<rcl::v1::Adjustment> adjustment = ParseAdjustmentCode(flag, code);
   if (!adjustment.ok()) return adjustment.status();
-  if (absl::Status s = SetAdjustmentAmount(flag, text, code, text.substr(colon + 1), &*adjustment); !s.ok()) {
+  if (absl::Status s = SetAdjustmentAmount(flag, text, code, text.substr(colon + 1), &*adjustment);
+      !s.ok()) {
     return s;
   }
   return adjustment;
 }
 
-absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag, absl::string_view text) {
-  const std::string usage = "a line is N[:paid=AMOUNT][:allowed=AMOUNT][:adj=GROUP-CARC[-RARC]:AMOUNT]...";
+absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag,
+                                                        absl::string_view text) {
+  const std::string usage =
+      "a line is N[:paid=AMOUNT][:allowed=AMOUNT][:adj=GROUP-CARC[-RARC]:AMOUNT]...";
   std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
   rcl::v1::LineAdjudication line;
   absl::StatusOr<int64_t> number = ParseIntFlag(flag, parts[0], 1, INT32_MAX);
@@ -162,7 +174,8 @@ absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag, 
       (paid ? has_paid : has_allowed) = true;
       absl::StatusOr<int64_t> cents = Amount(value, /*allow_negative=*/false);
       if (!cents.ok()) {
-        return FlagError(flag, absl::StrCat(Quoted(text), ": ", OneLine(part), ": ", cents.status().message()));
+        return FlagError(
+            flag, absl::StrCat(Quoted(text), ": ", OneLine(part), ": ", cents.status().message()));
       }
       if (paid) {
         line.set_paid_cents(*cents);
@@ -175,8 +188,9 @@ absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag, 
           ParseAdjustmentCode(absl::StrCat(flag, ": ", Quoted(text), ": ", OneLine(part)), value);
       if (!adjustment.ok()) return adjustment.status();
       if (i + 1 >= parts.size()) {
-        return FlagError(flag, absl::StrCat(Quoted(text), ": ", OneLine(part),
-                                            " needs an amount after it (adj=", OneLine(value), ":AMOUNT)"));
+        return FlagError(
+            flag, absl::StrCat(Quoted(text), ": ", OneLine(part),
+                               " needs an amount after it (adj=", OneLine(value), ":AMOUNT)"));
       }
       absl::string_view amount = parts[++i];
       if (absl::Status s = SetAdjustmentAmount(flag, text, part, amount, &*adjustment); !s.ok()) {
@@ -184,13 +198,15 @@ absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag, 
       }
       *line.add_adjustments() = *std::move(adjustment);
     } else {
-      return FlagError(flag, absl::StrCat(Quoted(text), ": unexpected part ", Quoted(part), " (", usage, ")"));
+      return FlagError(
+          flag, absl::StrCat(Quoted(text), ": unexpected part ", Quoted(part), " (", usage, ")"));
     }
   }
   return line;
 }
 
-absl::StatusOr<rcl::v1::WriteOffReason> ParseWriteOffReason(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::WriteOffReason> ParseWriteOffReason(absl::string_view flag,
+                                                            absl::string_view text) {
   std::string word = Lower(text);
   std::replace(word.begin(), word.end(), '-', '_');
   if (word == "contractual") return rcl::v1::WRITE_OFF_REASON_CONTRACTUAL;
@@ -204,22 +220,26 @@ absl::StatusOr<rcl::v1::WriteOffReason> ParseWriteOffReason(absl::string_view fl
                                       "bad_debt, charity, timely_filing or administrative)"));
 }
 
-absl::StatusOr<rcl::v1::BalanceSide> ParseBalanceSide(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::BalanceSide> ParseBalanceSide(absl::string_view flag,
+                                                      absl::string_view text) {
   std::string word = Lower(text);
   if (word == "payer") return rcl::v1::BALANCE_SIDE_PAYER;
   if (word == "patient") return rcl::v1::BALANCE_SIDE_PATIENT;
   return FlagError(flag, absl::StrCat(Quoted(text), " is not a side (payer or patient)"));
 }
 
-absl::StatusOr<rcl::v1::AppealOutcome> ParseAppealOutcome(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::AppealOutcome> ParseAppealOutcome(absl::string_view flag,
+                                                          absl::string_view text) {
   std::string word = Lower(text);
   if (word == "overturned") return rcl::v1::APPEAL_OUTCOME_OVERTURNED;
   if (word == "upheld") return rcl::v1::APPEAL_OUTCOME_UPHELD;
   if (word == "partial") return rcl::v1::APPEAL_OUTCOME_PARTIAL;
-  return FlagError(flag, absl::StrCat(Quoted(text), " is not an outcome (overturned, upheld or partial)"));
+  return FlagError(
+      flag, absl::StrCat(Quoted(text), " is not an outcome (overturned, upheld or partial)"));
 }
 
-absl::StatusOr<rcl::v1::PaymentMethod> ParsePaymentMethod(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<rcl::v1::PaymentMethod> ParsePaymentMethod(absl::string_view flag,
+                                                          absl::string_view text) {
   std::string word = absl::AsciiStrToUpper(text);
   if (word == "CHK") return rcl::v1::PAYMENT_METHOD_CHK;
   if (word == "ACH") return rcl::v1::PAYMENT_METHOD_ACH;
@@ -271,7 +291,8 @@ std::string AppealOutcomeWord(rcl::v1::AppealOutcome outcome) {
 }
 
 std::string FormatAdjustmentSpec(const rcl::v1::Adjustment& adjustment) {
-  std::string out = absl::StrCat(AdjustmentGroupWord(adjustment.group()), "-", adjustment.reason_code());
+  std::string out =
+      absl::StrCat(AdjustmentGroupWord(adjustment.group()), "-", adjustment.reason_code());
   if (!adjustment.remark_code().empty()) absl::StrAppend(&out, "-", adjustment.remark_code());
   absl::StrAppend(&out, ":", Money(adjustment.amount_cents()));
   return out;
@@ -344,8 +365,9 @@ void WriteClaimViewJson(const rcl::v1::ClaimView& c, JsonWriter* w) {
 }
 
 std::string ClaimViewText(const rcl::v1::ClaimView& c) {
-  std::string out = absl::StrCat("claim ", c.claim_id(), "  status=", c.status(), "  frequency=", c.frequency(),
-                                 "  payer=", c.payer_id(), " rank=", c.rank(), "  coverage=", c.coverage_id(), "\n");
+  std::string out = absl::StrCat("claim ", c.claim_id(), "  status=", c.status(),
+                                 "  frequency=", c.frequency(), "  payer=", c.payer_id(),
+                                 " rank=", c.rank(), "  coverage=", c.coverage_id(), "\n");
   absl::StrAppend(&out, "  patient=", c.patient_id(), "  encounter=", c.encounter_id(),
                   "  date_of_service=", c.date_of_service(), "  submissions=", c.submissions());
   if (!c.payer_claim_number().empty()) {
@@ -354,7 +376,8 @@ std::string ClaimViewText(const rcl::v1::ClaimView& c) {
   if (!c.original_claim_id().empty()) absl::StrAppend(&out, "  original=", c.original_claim_id());
   if (!c.next_claim_id().empty()) absl::StrAppend(&out, "  next=", c.next_claim_id());
   if (c.denied()) absl::StrAppend(&out, "  DENIED");
-  absl::StrAppend(&out, "\n  as_of_position=", c.as_of_position(), "  stream_version=", c.stream_version(), "\n\n");
+  absl::StrAppend(&out, "\n  as_of_position=", c.as_of_position(),
+                  "  stream_version=", c.stream_version(), "\n\n");
   const std::vector<std::pair<std::string, int64_t>> money = {
       {"charges", c.charge_cents()},
       {"opening balance", c.opening_balance_cents()},
@@ -374,17 +397,20 @@ std::string ClaimViewText(const rcl::v1::ClaimView& c) {
   for (const auto& [label, cents] : money) {
     absl::StrAppend(&out, absl::StrFormat("  %-26s %14s\n", label, Money(cents)));
   }
-  absl::StrAppend(
-      &out, "\n",
-      absl::StrFormat("  %-4s %-6s %-11s %5s %10s %10s %10s %11s %10s %10s %10s\n", "line", "code", "modifiers",
-                      "units", "charge", "allowed", "paid", "contractual", "other", "patient", "denied"));
+  absl::StrAppend(&out, "\n",
+                  absl::StrFormat("  %-4s %-6s %-11s %5s %10s %10s %10s %11s %10s %10s %10s\n",
+                                  "line", "code", "modifiers", "units", "charge", "allowed", "paid",
+                                  "contractual", "other", "patient", "denied"));
   for (const rcl::v1::ClaimLineView& l : c.lines()) {
-    const std::string modifiers = l.modifiers().empty() ? std::string(1, '-') : absl::StrJoin(l.modifiers(), ",");
-    absl::StrAppend(&out, absl::StrFormat("  %-4d %-6s %-11s %5d %10s %10s %10s %11s %10s %10s %10s\n", l.line_number(),
-                                          l.procedure_code(), modifiers, l.units(), Money(l.charge_cents()),
-                                          Money(l.allowed_cents()), Money(l.paid_cents()), Money(l.contractual_cents()),
-                                          Money(l.other_adjustment_cents()), Money(l.patient_responsibility_cents()),
-                                          Money(l.denied_cents())));
+    const std::string modifiers =
+        l.modifiers().empty() ? std::string(1, '-') : absl::StrJoin(l.modifiers(), ",");
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("  %-4d %-6s %-11s %5d %10s %10s %10s %11s %10s %10s %10s\n",
+                        l.line_number(), l.procedure_code(), modifiers, l.units(),
+                        Money(l.charge_cents()), Money(l.allowed_cents()), Money(l.paid_cents()),
+                        Money(l.contractual_cents()), Money(l.other_adjustment_cents()),
+                        Money(l.patient_responsibility_cents()), Money(l.denied_cents())));
   }
   if (c.appeals_size() > 0) {
     absl::StrAppend(&out, "\n  appeals:");
@@ -413,12 +439,14 @@ void AppendScrubJson(const rcl::v1::ClaimScrubbed& scrub, JsonWriter* w) {
 }
 
 std::string ScrubText(const rcl::v1::ClaimScrubbed& scrub) {
-  std::string out = absl::StrCat("scrub ", scrub.passed() ? "passed" : "failed", " (", scrub.checks_size(), " checks, ",
-                                 scrub.edits_size(), scrub.edits_size() == 1 ? " edit" : " edits", ")\n");
+  std::string out = absl::StrCat("scrub ", scrub.passed() ? "passed" : "failed", " (",
+                                 scrub.checks_size(), " checks, ", scrub.edits_size(),
+                                 scrub.edits_size() == 1 ? " edit" : " edits", ")\n");
   for (const rcl::v1::ScrubEdit& e : scrub.edits()) {
-    absl::StrAppend(&out, "  edit ", e.code(),
-                    e.line_number() == 0 ? std::string(" claim") : absl::StrCat(" line ", e.line_number()), ": ",
-                    OneLine(e.message()), "\n");
+    absl::StrAppend(
+        &out, "  edit ", e.code(),
+        e.line_number() == 0 ? std::string(" claim") : absl::StrCat(" line ", e.line_number()),
+        ": ", OneLine(e.message()), "\n");
   }
   return out;
 }
@@ -440,7 +468,8 @@ void AppendStatementJson(const rcl::v1::PatientStatementIssued& s, JsonWriter* w
 }
 
 std::string StatementText(const rcl::v1::PatientStatementIssued& s) {
-  std::string out = absl::StrCat("statement patient=", s.patient_id(), " date=", s.statement_date(), "\n");
+  std::string out =
+      absl::StrCat("statement patient=", s.patient_id(), " date=", s.statement_date(), "\n");
   for (const rcl::v1::StatementLine& l : s.lines()) {
     absl::StrAppend(&out, absl::StrFormat("  %-24s %-10s %12s\n", l.claim_id(), l.date_of_service(),
                                           Money(l.patient_balance_cents())));

@@ -26,37 +26,46 @@ absl::StatusOr<int64_t> ParseSignedAmountFlag(absl::string_view flag, absl::stri
 
 // primary | secondary | tertiary | denied | predetermination (any case; the
 // CLP02 codes 1, 2, 3, 4 and 25 are accepted too).
-absl::StatusOr<rcl::v1::ClaimPaymentStatus> ParseClaimPaymentStatus(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::ClaimPaymentStatus> ParseClaimPaymentStatus(absl::string_view flag,
+                                                                    absl::string_view text);
 
 // CO | PR | OA | PI | CR (any case).
-absl::StatusOr<rcl::v1::AdjustmentGroup> ParseAdjustmentGroup(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::AdjustmentGroup> ParseAdjustmentGroup(absl::string_view flag,
+                                                              absl::string_view text);
 
 // "GROUP-CARC[-RARC]", e.g. "CO-45", "PR-1", "CO-16-M51": the code part of an
 // adjustment, without the amount.
-absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentCode(absl::string_view flag,
+                                                        absl::string_view text);
 
 // "GROUP-CARC[-RARC]:AMOUNT", e.g. "CO-45:10.00" or "OA-23:-5.00" (a signed,
 // non-zero amount): the value of --claim-adj.
-absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentSpec(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::Adjustment> ParseAdjustmentSpec(absl::string_view flag,
+                                                        absl::string_view text);
 
 // "N[:paid=AMT][:allowed=AMT][:adj=GROUP-CARC[-RARC]:AMT]..." (the value of
 // --line): the line number first, then ':'-separated parts; an adj takes two
 // parts, its code and its (signed, non-zero) amount. paid and allowed are
 // non-negative, each at most once, and default to 0.
-absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::LineAdjudication> ParseLineSpec(absl::string_view flag,
+                                                        absl::string_view text);
 
 // contractual | small_balance | bad_debt | charity | timely_filing |
 // administrative ("-" may stand for "_").
-absl::StatusOr<rcl::v1::WriteOffReason> ParseWriteOffReason(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::WriteOffReason> ParseWriteOffReason(absl::string_view flag,
+                                                            absl::string_view text);
 
 // payer | patient.
-absl::StatusOr<rcl::v1::BalanceSide> ParseBalanceSide(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::BalanceSide> ParseBalanceSide(absl::string_view flag,
+                                                      absl::string_view text);
 
 // overturned | upheld | partial.
-absl::StatusOr<rcl::v1::AppealOutcome> ParseAppealOutcome(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::AppealOutcome> ParseAppealOutcome(absl::string_view flag,
+                                                          absl::string_view text);
 
 // CHK | ACH | NON (any case).
-absl::StatusOr<rcl::v1::PaymentMethod> ParsePaymentMethod(absl::string_view flag, absl::string_view text);
+absl::StatusOr<rcl::v1::PaymentMethod> ParsePaymentMethod(absl::string_view flag,
+                                                          absl::string_view text);
 
 // The words above, for output ("primary", "CO", "small_balance", ...).
 std::string ClaimPaymentStatusWord(rcl::v1::ClaimPaymentStatus status);

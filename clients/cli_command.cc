@@ -21,7 +21,8 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"server", kValue, "HOST:PORT", "server address (default 127.0.0.1:50051, env RCL_SERVER)"},
       {"tenant", kValue, "ID", "tenant (default \"default\", env RCL_TENANT)"},
       {"command-id", kValue, "ID", "idempotency key of a write"},
-      {"expected-version", kValue, "N", "expected last version of the command's stream (-1: must not exist)"},
+      {"expected-version", kValue, "N",
+       "expected last version of the command's stream (-1: must not exist)"},
       {"correlation-id", kValue, "ID", "correlation id of a write"},
       {"causation-id", kValue, "ID", "causation id of a write"},
       {"json", kBool, "", "print exactly one JSON object on stdout"},
@@ -38,7 +39,9 @@ absl::Status Usage(absl::Status status) {
   return status;
 }
 
-absl::Status UsageError(absl::string_view message) { return Usage(absl::InvalidArgumentError(message)); }
+absl::Status UsageError(absl::string_view message) {
+  return Usage(absl::InvalidArgumentError(message));
+}
 
 bool IsUsage(const absl::Status& status) { return status.GetPayload(kUsagePayload).has_value(); }
 
@@ -57,7 +60,9 @@ absl::StatusOr<client::Client*> Invocation::client() {
 
 // --- Flag helpers.
 
-std::string Str(const Invocation& inv, absl::string_view name) { return inv.args().ValueOr(name, ""); }
+std::string Str(const Invocation& inv, absl::string_view name) {
+  return inv.args().ValueOr(name, "");
+}
 
 absl::StatusOr<int32_t> Int32Flag(const Invocation& inv, absl::string_view name, int32_t fallback) {
   std::optional<std::string> v = inv.args().Value(name);
@@ -67,7 +72,8 @@ absl::StatusOr<int32_t> Int32Flag(const Invocation& inv, absl::string_view name,
   return static_cast<int32_t>(*n);
 }
 
-absl::StatusOr<uint64_t> UintFlag(const Invocation& inv, absl::string_view name, uint64_t fallback, uint64_t max) {
+absl::StatusOr<uint64_t> UintFlag(const Invocation& inv, absl::string_view name, uint64_t fallback,
+                                  uint64_t max) {
   std::optional<std::string> v = inv.args().Value(name);
   if (!v.has_value()) return fallback;
   absl::StatusOr<uint64_t> n = ParseUintFlag(absl::StrCat("--", name), *v, max);
@@ -75,9 +81,11 @@ absl::StatusOr<uint64_t> UintFlag(const Invocation& inv, absl::string_view name,
   return *n;
 }
 
-absl::StatusOr<int64_t> AmountFlag(const Invocation& inv, absl::string_view name, bool allow_negative) {
-  absl::StatusOr<int64_t> cents = allow_negative ? ParseSignedAmountFlag(absl::StrCat("--", name), Str(inv, name))
-                                                 : ParseAmountFlag(absl::StrCat("--", name), Str(inv, name));
+absl::StatusOr<int64_t> AmountFlag(const Invocation& inv, absl::string_view name,
+                                   bool allow_negative) {
+  absl::StatusOr<int64_t> cents =
+      allow_negative ? ParseSignedAmountFlag(absl::StrCat("--", name), Str(inv, name))
+                     : ParseAmountFlag(absl::StrCat("--", name), Str(inv, name));
   if (!cents.ok()) return Usage(cents.status());
   return cents;
 }

@@ -92,7 +92,8 @@ absl::StatusOr<int32_t> Int32Flag(const Invocation& inv, absl::string_view name,
 absl::StatusOr<uint64_t> UintFlag(const Invocation& inv, absl::string_view name, uint64_t fallback,
                                   uint64_t max = UINT64_MAX);
 // An amount in dollars ("150.00"; with allow_negative also "-12.34").
-absl::StatusOr<int64_t> AmountFlag(const Invocation& inv, absl::string_view name, bool allow_negative);
+absl::StatusOr<int64_t> AmountFlag(const Invocation& inv, absl::string_view name,
+                                   bool allow_negative);
 
 // Parses a flag with one of the Parse* functions of cli_claims.h, as a usage
 // error.
@@ -140,7 +141,8 @@ absl::StatusOr<Message> ReadWrittenEvent(client::Client& client, const rcl::v1::
     if (e.type() != type) continue;
     Message m;
     if (!m.ParseFromString(e.payload())) {
-      return absl::DataLossError(absl::StrCat("undecodable ", type, " event at position ", e.position()));
+      return absl::DataLossError(
+          absl::StrCat("undecodable ", type, " event at position ", e.position()));
     }
     return m;
   }
@@ -150,10 +152,12 @@ absl::StatusOr<Message> ReadWrittenEvent(client::Client& client, const rcl::v1::
 // Prints a write's result together with the event of type Message it wrote
 // on `stream` (read back), as one JSON object or as text.
 template <typename Message>
-absl::Status PrintWriteAndEvent(Invocation& inv, client::Client& client, const rcl::v1::CommandResponse& r,
-                                const std::string& stream, void (*append_json)(const Message&, JsonWriter*),
+absl::Status PrintWriteAndEvent(Invocation& inv, client::Client& client,
+                                const rcl::v1::CommandResponse& r, const std::string& stream,
+                                void (*append_json)(const Message&, JsonWriter*),
                                 std::string (*text)(const Message&)) {
-  absl::StatusOr<Message> event = ReadWrittenEvent<Message>(client, r, stream, Message::descriptor()->name());
+  absl::StatusOr<Message> event =
+      ReadWrittenEvent<Message>(client, r, stream, Message::descriptor()->name());
   if (!event.ok()) return event.status();
   if (inv.json()) {
     JsonWriter w;
@@ -184,9 +188,9 @@ std::vector<CommandDef> PatientAccountCommands();       // cli_patients.cc: pati
                                                         // statement, refund
 std::vector<CommandDef> ReportCommands();               // cli_reports.cc: books, ar, work,
                                                         // projections
-std::vector<CommandDef> HistoryCommands();              // cli_history.cc: claim, patient, remit history
-std::vector<CommandDef> DemoCommands();                 // cli_demo.cc
-std::vector<CommandDef> LogCommands();                  // cli_log.cc: stream read, log ...
+std::vector<CommandDef> HistoryCommands();  // cli_history.cc: claim, patient, remit history
+std::vector<CommandDef> DemoCommands();     // cli_demo.cc
+std::vector<CommandDef> LogCommands();      // cli_log.cc: stream read, log ...
 
 }  // namespace rcl::cli
 

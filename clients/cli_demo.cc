@@ -39,8 +39,8 @@ absl::Status RunDemoCommand(Invocation& inv) {
     }
     if (day > demo::DefaultDemoEnd()) {
       return UsageError(absl::StrCat("--end: must be at least ", demo::kSettleDays,
-                                     " days before today (UTC): the demo's workflow runs ", demo::kSettleDays,
-                                     " days past the last date of service"));
+                                     " days before today (UTC): the demo's workflow runs ",
+                                     demo::kSettleDays, " days past the last date of service"));
     }
     options.end = day;
   }
@@ -53,8 +53,8 @@ absl::Status RunDemoCommand(Invocation& inv) {
     constexpr int kWidth = 30;
     int filled = total == 0 ? kWidth : day * kWidth / total;
     std::string bar = absl::StrCat("\rdemo [", std::string(static_cast<size_t>(filled), '#'),
-                                   std::string(static_cast<size_t>(kWidth - filled), '.'), "] day ", day, "/", total,
-                                   "  commands ", commands, "  ");
+                                   std::string(static_cast<size_t>(kWidth - filled), '.'), "] day ",
+                                   day, "/", total, "  commands ", commands, "  ");
     fwrite(bar.data(), 1, bar.size(), stderr);
     fflush(stderr);
   };

@@ -29,7 +29,8 @@ absl::Status RunEncounterDiagnose(Invocation& inv) {
   rcl::v1::RecordDiagnoses cmd;
   cmd.set_encounter_id(Str(inv, "id"));
   for (std::string& code : inv.args().Values("icd10")) cmd.add_icd10_codes(std::move(code));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RecordDiagnoses(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.RecordDiagnoses(cmd, o); });
 }
 
 absl::Status RunEncounterCharge(Invocation& inv) {
@@ -114,7 +115,12 @@ std::vector<CommandDef> EncounterCommands() {
         {"line", kValue, "N", "line number", true},
         {"reason", kValue, "TEXT", "why the line is voided", true}},
        RunEncounterVoidCharge},
-      {"encounter", "complete", "", "complete coding of an encounter", {kEncounterIdFlag}, RunEncounterComplete},
+      {"encounter",
+       "complete",
+       "",
+       "complete coding of an encounter",
+       {kEncounterIdFlag},
+       RunEncounterComplete},
   };
 }
 

@@ -21,8 +21,8 @@ std::string RecordedAt(int64_t us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(us), absl::UTCTimeZone());
 }
 
-void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::HistoryResponse& h, bool truncated,
-               std::string* out) {
+void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::HistoryResponse& h,
+               bool truncated, std::string* out) {
   JsonWriter w;
   w.BeginObject().Key("kind").String(kind).Key("id").String(id).Key("entries").BeginArray();
   for (const auto& e : h.entries()) {
@@ -50,7 +50,12 @@ void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::Hi
         .Key("postings")
         .BeginArray();
     for (const auto& p : e.postings()) {
-      w.BeginObject().Key("account").String(p.account()).Key("amount_cents").Int(p.balance_cents()).EndObject();
+      w.BeginObject()
+          .Key("account")
+          .String(p.account())
+          .Key("amount_cents")
+          .Int(p.balance_cents())
+          .EndObject();
     }
     w.EndArray();
     if (kind == "claim") {
@@ -74,20 +79,23 @@ void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::Hi
   absl::StrAppend(out, w.str(), "\n");
 }
 
-void WriteText(const std::string& kind, const std::string& id, const rcl::v1::HistoryResponse& h, bool truncated,
-               std::string* out) {
-  absl::StrAppend(out, kind, " ", id, ": ", h.entries_size(), " events, as of log position ", h.as_of_position(), "\n");
+void WriteText(const std::string& kind, const std::string& id, const rcl::v1::HistoryResponse& h,
+               bool truncated, std::string* out) {
+  absl::StrAppend(out, kind, " ", id, ": ", h.entries_size(), " events, as of log position ",
+                  h.as_of_position(), "\n");
   for (const auto& e : h.entries()) {
-    absl::StrAppend(out,
-                    absl::StrFormat("%8d  %s  %-10s  %-20s  %s\n", e.position(), RecordedAt(e.recorded_at_us()),
-                                    e.effective_date().empty() ? "-" : e.effective_date(), e.actor(), e.summary()));
+    absl::StrAppend(out, absl::StrFormat("%8d  %s  %-10s  %-20s  %s\n", e.position(),
+                                         RecordedAt(e.recorded_at_us()),
+                                         e.effective_date().empty() ? "-" : e.effective_date(),
+                                         e.actor(), e.summary()));
     if (kind == "claim") {
-      absl::StrAppend(
-          out, absl::StrFormat("%10s%s: payer %s, patient %s\n", "", e.status(),
-                               rcl::FormatCents(e.payer_balance_cents()), rcl::FormatCents(e.patient_balance_cents())));
+      absl::StrAppend(out, absl::StrFormat("%10s%s: payer %s, patient %s\n", "", e.status(),
+                                           rcl::FormatCents(e.payer_balance_cents()),
+                                           rcl::FormatCents(e.patient_balance_cents())));
     }
     for (const auto& p : e.postings()) {
-      absl::StrAppend(out, absl::StrFormat("%10s%-32s %14s\n", "", p.account(), rcl::FormatCents(p.balance_cents())));
+      absl::StrAppend(out, absl::StrFormat("%10s%-32s %14s\n", "", p.account(),
+                                           rcl::FormatCents(p.balance_cents())));
     }
   }
   if (truncated) absl::StrAppend(out, "(more events: raise --limit)\n");
@@ -100,7 +108,8 @@ absl::Status RunHistory(Invocation& inv, rcl::v1::HistoryKind kind, const std::s
   if (!as_of.ok()) return as_of.status();
   absl::StatusOr<uint64_t> min_position = UintFlag(inv, "min-position", 0);
   if (!min_position.ok()) return min_position.status();
-  absl::StatusOr<uint64_t> limit = UintFlag(inv, "limit", kHistoryEntriesDefault, kHistoryEntriesMax);
+  absl::StatusOr<uint64_t> limit =
+      UintFlag(inv, "limit", kHistoryEntriesDefault, kHistoryEntriesMax);
   if (!limit.ok()) return limit.status();
   absl::StatusOr<client::Client*> client = inv.client();
   if (!client.ok()) return client.status();
@@ -135,7 +144,9 @@ absl::Status RunHistory(Invocation& inv, rcl::v1::HistoryKind kind, const std::s
   return absl::OkStatus();
 }
 
-absl::Status RunClaimHistory(Invocation& inv) { return RunHistory(inv, rcl::v1::HISTORY_KIND_CLAIM, "claim", "id"); }
+absl::Status RunClaimHistory(Invocation& inv) {
+  return RunHistory(inv, rcl::v1::HISTORY_KIND_CLAIM, "claim", "id");
+}
 absl::Status RunPatientHistory(Invocation& inv) {
   return RunHistory(inv, rcl::v1::HISTORY_KIND_PATIENT, "patient", "patient");
 }
@@ -145,7 +156,8 @@ absl::Status RunRemitHistory(Invocation& inv) {
 
 std::vector<FlagSpec> HistoryFlags(FlagSpec id) {
   return {id,
-          {"as-of-position", kValue, "POS", "the history as it stood at this log position (default: now)"},
+          {"as-of-position", kValue, "POS",
+           "the history as it stood at this log position (default: now)"},
           {"min-position", kValue, "N", "wait until the history has folded log position N"},
           {"limit", kValue, "N", "at most N events (default 1000)"}};
 }
@@ -155,9 +167,11 @@ std::vector<FlagSpec> HistoryFlags(FlagSpec id) {
 std::vector<CommandDef> HistoryCommands() {
   return {
       {"claim", "history", "",
-       "a claim's audit trail: every event in order, who and when, its postings and the balances after it",
+       "a claim's audit trail: every event in order, who and when, its postings and the balances "
+       "after it",
        HistoryFlags({"id", kValue, "ID", "claim id", true}), RunClaimHistory},
-      {"patient", "history", "", "a patient account's audit trail (coverages, claims, payments, statements, refunds)",
+      {"patient", "history", "",
+       "a patient account's audit trail (coverages, claims, payments, statements, refunds)",
        HistoryFlags(kPatientIdFlag), RunPatientHistory},
       {"remit", "history", "", "a remittance's audit trail (claims posted, provider adjustments)",
        HistoryFlags({"id", kValue, "ID", "remittance id", true}), RunRemitHistory},

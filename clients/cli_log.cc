@@ -28,7 +28,8 @@ constexpr uint32_t kServerPageMax = 1000;
 
 constexpr FlagSpec kReadLimitFlag = {"limit", kValue, "N", "at most N events (default 100)"};
 // The event filters of `log read` and `log tail` (see SetEventFilters).
-constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX", "only streams starting with PREFIX"};
+constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX",
+                                        "only streams starting with PREFIX"};
 constexpr FlagSpec kEventTypeFlag = {"type", kRepeated, "TYPE", "only events of TYPE"};
 
 absl::Status RunStatus(Invocation& inv) {
@@ -47,8 +48,8 @@ absl::Status RunStatus(Invocation& inv) {
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
   } else {
-    absl::StrAppend(&inv.out(), "ok server=", inv.server(), " serving head_position=", head->position(),
-                    " head_hash=", head->hash(), "\n");
+    absl::StrAppend(&inv.out(), "ok server=", inv.server(),
+                    " serving head_position=", head->position(), " head_hash=", head->hash(), "\n");
   }
   return absl::OkStatus();
 }
@@ -174,8 +175,8 @@ extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
 
 // The result of `log tail --json`: the events it received, as one object
 // (without --json they were printed as they came).
-void PrintTailJson(Invocation& inv, const std::vector<rcl::v1::Event>& events, uint64_t received, uint64_t checkpoint,
-                   uint64_t head, bool interrupted) {
+void PrintTailJson(Invocation& inv, const std::vector<rcl::v1::Event>& events, uint64_t received,
+                   uint64_t checkpoint, uint64_t head, bool interrupted) {
   JsonWriter w;
   w.BeginObject();
   AppendEvents(inv, events, &w);
@@ -333,8 +334,8 @@ absl::Status RunLogVerify(Invocation& inv) {
                     " events_checked=", checked, " hash_at_to=", last.hash_at_to(), "\n");
   }
   if (!last.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("hash chain broken at position ", last.first_bad_position(), ": ", last.error()));
+    return absl::DataLossError(absl::StrCat("hash chain broken at position ",
+                                            last.first_bad_position(), ": ", last.error()));
   }
   return absl::OkStatus();
 }
@@ -357,8 +358,9 @@ absl::Status RunLogDigest(Invocation& inv) {
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
   } else {
-    absl::StrAppend(&inv.out(), "position=", d->position(), " hash=", d->hash(), " head_position=", d->head_position(),
-                    " head_hash=", d->head_hash(), " taken_at_us=", d->taken_at_us(), "\n");
+    absl::StrAppend(&inv.out(), "position=", d->position(), " hash=", d->hash(),
+                    " head_position=", d->head_position(), " head_hash=", d->head_hash(),
+                    " taken_at_us=", d->taken_at_us(), "\n");
   }
   return absl::OkStatus();
 }

@@ -169,7 +169,8 @@ std::string UnquoteCentsFields(absl::string_view json) {
         out.append(token.data(), token.size());
         continue;
       }
-      absl::string_view inner = token.size() >= 2 ? token.substr(1, token.size() - 2) : absl::string_view();
+      absl::string_view inner =
+          token.size() >= 2 ? token.substr(1, token.size() - 2) : absl::string_view();
       if ((cents_key || cents_array) && IsIntegerText(inner)) {
         out.append(inner.data(), inner.size());
       } else {
@@ -196,7 +197,8 @@ absl::StatusOr<std::string> PayloadToJson(const rcl::v1::Event& event) {
     return absl::NotFoundError("event type is not a message name");
   }
   const google::protobuf::Descriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(absl::StrCat("rcl.v1.", event.type()));
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          absl::StrCat("rcl.v1.", event.type()));
   if (descriptor == nullptr) {
     return absl::NotFoundError(absl::StrCat("unknown event type rcl.v1.", event.type()));
   }
@@ -248,7 +250,8 @@ void WriteEventJson(const rcl::v1::Event& event, JsonWriter* w) {
 
 std::string EventLine(const rcl::v1::Event& event) {
   absl::string_view hash = event.hash();
-  return absl::StrCat("#", event.position(), " ", event.stream(), "@", event.version(), " ", event.type(),
+  return absl::StrCat("#", event.position(), " ", event.stream(), "@", event.version(), " ",
+                      event.type(),
                       " effective=", event.effective_date().empty() ? "-" : event.effective_date(),
                       " hash=", hash.substr(0, 12));
 }
@@ -256,7 +259,8 @@ std::string EventLine(const rcl::v1::Event& event) {
 std::string CommandResponseLine(const rcl::v1::CommandResponse& response) {
   return absl::StrCat("ok position=", response.position(), " stream=", response.stream(),
                       " stream_version=", response.stream_version(),
-                      " event_ids=", absl::StrJoin(response.event_ids(), ","), " command_id=", response.command_id());
+                      " event_ids=", absl::StrJoin(response.event_ids(), ","),
+                      " command_id=", response.command_id());
 }
 
 void WriteCommandResponseJson(const rcl::v1::CommandResponse& response, JsonWriter* w) {

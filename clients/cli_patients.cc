@@ -21,7 +21,8 @@ absl::Status RunPatientRegister(Invocation& inv) {
   cmd.set_family_name(Str(inv, "family"));
   cmd.set_given_name(Str(inv, "given"));
   cmd.set_birth_date(Str(inv, "birth-date"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RegisterPatient(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.RegisterPatient(cmd, o); });
 }
 
 absl::Status RunCoverageAdd(Invocation& inv) {
@@ -57,7 +58,8 @@ absl::Status RunPatientPay(Invocation& inv) {
   cmd.set_method(Str(inv, "method"));
   for (std::string& id : inv.args().Values("claim")) cmd.add_claim_ids(std::move(id));
   cmd.set_received_date(Str(inv, "date"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.ReceivePatientPayment(cmd, o); });
+  return DoWrite(
+      inv, [&](Client& c, const CommandOptions& o) { return c.ReceivePatientPayment(cmd, o); });
 }
 
 absl::Status RunPatientStatement(Invocation& inv) {
@@ -71,7 +73,8 @@ absl::Status RunPatientStatement(Invocation& inv) {
   absl::StatusOr<rcl::v1::CommandResponse> r = (*client)->IssuePatientStatement(cmd, *options);
   if (!r.ok()) return r.status();
   return PrintWriteAndEvent<rcl::v1::PatientStatementIssued>(
-      inv, **client, *r, absl::StrCat("patient-", cmd.patient_id()), AppendStatementJson, StatementText);
+      inv, **client, *r, absl::StrCat("patient-", cmd.patient_id()), AppendStatementJson,
+      StatementText);
 }
 
 absl::Status RunPatientRefund(Invocation& inv) {
@@ -144,7 +147,9 @@ std::vector<CommandDef> PatientAccountCommands() {
        "refund",
        "",
        "refund part of a patient's credit balance",
-       {kPatientIdFlag, {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true}, {"id", kValue, "ID", "refund id"}},
+       {kPatientIdFlag,
+        {"amount", kValue, "DOLLARS", "amount, e.g. 20.00", true},
+        {"id", kValue, "ID", "refund id"}},
        RunPatientRefund},
   };
 }

@@ -18,14 +18,16 @@ absl::Status RunRemitRecord(Invocation& inv) {
   cmd.set_remit_id(Str(inv, "id"));
   cmd.set_payer_id(Str(inv, "payer"));
   cmd.set_trace_number(Str(inv, "trace"));
-  absl::StatusOr<rcl::v1::PaymentMethod> method = Parsed<rcl::v1::PaymentMethod>(inv, "method", ParsePaymentMethod);
+  absl::StatusOr<rcl::v1::PaymentMethod> method =
+      Parsed<rcl::v1::PaymentMethod>(inv, "method", ParsePaymentMethod);
   if (!method.ok()) return method.status();
   cmd.set_method(*method);
   absl::StatusOr<int64_t> amount = AmountFlag(inv, "amount", false);
   if (!amount.ok()) return amount.status();
   cmd.set_total_cents(*amount);
   cmd.set_paid_date(Str(inv, "date"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RecordRemittance(cmd, o); });
+  return DoWrite(inv,
+                 [&](Client& c, const CommandOptions& o) { return c.RecordRemittance(cmd, o); });
 }
 
 absl::Status RunRemitProviderAdjustment(Invocation& inv) {
@@ -36,7 +38,8 @@ absl::Status RunRemitProviderAdjustment(Invocation& inv) {
   if (!amount.ok()) return amount.status();
   cmd.set_amount_cents(*amount);
   cmd.set_reference(Str(inv, "reference"));
-  return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.RecordProviderAdjustment(cmd, o); });
+  return DoWrite(
+      inv, [&](Client& c, const CommandOptions& o) { return c.RecordProviderAdjustment(cmd, o); });
 }
 
 }  // namespace

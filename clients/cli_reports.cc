@@ -33,11 +33,14 @@ constexpr uint64_t kRowCapDefault = 10'000;
 constexpr uint64_t kRowCapMax = 1'000'000;
 constexpr uint32_t kPageMax = 1000;  // the server's largest page
 
-constexpr FlagSpec kMinPositionFlag = {"min-position", kValue, "N",
-                                       "wait (at most 2 s) until the report has folded log position N"};
-constexpr FlagSpec kCsvFlag = {"csv", kBool, "", "print CSV (a header row, then the rows; cents as integers)"};
-constexpr FlagSpec kAsOfFlag = {"as-of", kValue, "YYYY-MM-DD", "as of this date (default: today, UTC)"};
-constexpr FlagSpec kLimitFlag = {"limit", kValue, "N", "at most N rows, fetched page by page (default 10000)"};
+constexpr FlagSpec kMinPositionFlag = {
+    "min-position", kValue, "N", "wait (at most 2 s) until the report has folded log position N"};
+constexpr FlagSpec kCsvFlag = {"csv", kBool, "",
+                               "print CSV (a header row, then the rows; cents as integers)"};
+constexpr FlagSpec kAsOfFlag = {"as-of", kValue, "YYYY-MM-DD",
+                                "as of this date (default: today, UTC)"};
+constexpr FlagSpec kLimitFlag = {"limit", kValue, "N",
+                                 "at most N rows, fetched page by page (default 10000)"};
 
 enum class Format { kTable, kJson, kCsv };
 
@@ -92,7 +95,8 @@ void Emit(Invocation& inv, Format format, JsonFn json, TableFn table, CsvFn csv)
 // as_of_position, so no page is older than the first. *truncated says the
 // cap stopped it before the last page.
 template <typename Response, typename Request, typename Call, typename RowsOf>
-absl::StatusOr<Response> FetchAll(Request request, uint64_t cap, bool* truncated, Call call, RowsOf rows_of) {
+absl::StatusOr<Response> FetchAll(Request request, uint64_t cap, bool* truncated, Call call,
+                                  RowsOf rows_of) {
   Response all;
   *truncated = false;
   bool first = true;
@@ -117,7 +121,8 @@ absl::StatusOr<Response> FetchAll(Request request, uint64_t cap, bool* truncated
       return all;
     }
     // A page that brings nothing but promises more would loop forever.
-    if (empty_page) return absl::InternalError("the server returned an empty page with a next_page_token");
+    if (empty_page)
+      return absl::InternalError("the server returned an empty page with a next_page_token");
   }
 }
 
@@ -141,8 +146,8 @@ absl::Status RunTrialBalance(Invocation& inv) {
   absl::StatusOr<rcl::v1::TrialBalanceResponse> r = (*client)->TrialBalance(request);
   if (!r.ok()) return r.status();
   Emit(
-      inv, f->format, [&](JsonWriter* w) { WriteTrialBalanceJson(*r, w); }, [&] { return TrialBalanceTable(*r); },
-      [&] { return TrialBalanceCsv(*r); });
+      inv, f->format, [&](JsonWriter* w) { WriteTrialBalanceJson(*r, w); },
+      [&] { return TrialBalanceTable(*r); }, [&] { return TrialBalanceCsv(*r); });
   return absl::OkStatus();
 }
 
@@ -150,8 +155,10 @@ absl::Status RunBalances(Invocation& inv) {
   absl::StatusOr<ReportFlags> f = CommonFlags(inv);
   if (!f.ok()) return f.status();
   int scopes = 0;
-  for (const char* flag : {"claim", "patient", "payer"}) scopes += inv.args().Value(flag).has_value() ? 1 : 0;
-  if (scopes > 1) return UsageError("at most one of --claim, --patient or --payer (none: the whole tenant)");
+  for (const char* flag : {"claim", "patient", "payer"})
+    scopes += inv.args().Value(flag).has_value() ? 1 : 0;
+  if (scopes > 1)
+    return UsageError("at most one of --claim, --patient or --payer (none: the whole tenant)");
   for (const char* flag : {"claim", "patient", "payer"}) {
     if (inv.args().Value(flag).has_value() && Str(inv, flag).empty()) {
       return UsageError(absl::StrCat("--", flag, ": must not be empty"));
@@ -167,8 +174,8 @@ absl::Status RunBalances(Invocation& inv) {
   absl::StatusOr<rcl::v1::BalancesResponse> r = (*client)->Balances(request);
   if (!r.ok()) return r.status();
   Emit(
-      inv, f->format, [&](JsonWriter* w) { WriteBalancesJson(*r, w); }, [&] { return BalancesTable(*r); },
-      [&] { return BalancesCsv(*r); });
+      inv, f->format, [&](JsonWriter* w) { WriteBalancesJson(*r, w); },
+      [&] { return BalancesTable(*r); }, [&] { return BalancesCsv(*r); });
   return absl::OkStatus();
 }
 
@@ -179,7 +186,8 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   if (file) file << text;
   if (file) file.flush();
   if (!file) {
-    return absl::PermissionDeniedError(absl::StrCat("--svg: cannot write ", path, ": ", std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat("--svg: cannot write ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -199,7 +207,8 @@ absl::Status RunAging(Invocation& inv) {
   } else if (view.basis == "submission") {
     request.set_basis(rcl::v1::AGING_BASIS_SUBMISSION);
   } else {
-    return UsageError(absl::StrCat("--basis: \"", OneLine(view.basis.substr(0, 32)), "\": must be dos or submission"));
+    return UsageError(absl::StrCat("--basis: \"", OneLine(view.basis.substr(0, 32)),
+                                   "\": must be dos or submission"));
   }
   view.by = inv.args().ValueOr("by", "payer");
   if (view.by == "payer") {
@@ -207,14 +216,17 @@ absl::Status RunAging(Invocation& inv) {
   } else if (view.by == "patient") {
     request.set_side(rcl::v1::AGING_SIDE_PATIENT);
   } else {
-    return UsageError(absl::StrCat("--by: \"", OneLine(view.by.substr(0, 32)), "\": must be payer or patient"));
+    return UsageError(
+        absl::StrCat("--by: \"", OneLine(view.by.substr(0, 32)), "\": must be payer or patient"));
   }
   std::string svg_path = Str(inv, "svg");
-  if (inv.args().Value("svg").has_value() && svg_path.empty()) return UsageError("--svg: must name a file");
+  if (inv.args().Value("svg").has_value() && svg_path.empty())
+    return UsageError("--svg: must name a file");
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
   absl::StatusOr<rcl::v1::ArAgingResponse> r = FetchAll<rcl::v1::ArAgingResponse>(
-      request, *cap, &view.truncated, [&](const rcl::v1::ArAgingRequest& q) { return (*client)->ArAging(q); },
+      request, *cap, &view.truncated,
+      [&](const rcl::v1::ArAgingRequest& q) { return (*client)->ArAging(q); },
       [](rcl::v1::ArAgingResponse& a) { return a.mutable_rows(); });
   if (!r.ok()) return r.status();
   view.response = &*r;
@@ -247,7 +259,8 @@ absl::Status RunWorkDenials(Invocation& inv) {
   if (!client.ok()) return client.status();
   bool truncated = false;
   absl::StatusOr<rcl::v1::DenialsResponse> r = FetchAll<rcl::v1::DenialsResponse>(
-      request, *cap, &truncated, [&](const rcl::v1::DenialsRequest& q) { return (*client)->Denials(q); },
+      request, *cap, &truncated,
+      [&](const rcl::v1::DenialsRequest& q) { return (*client)->Denials(q); },
       [](rcl::v1::DenialsResponse& d) { return d.mutable_denials(); });
   if (!r.ok()) return r.status();
   r->set_count(static_cast<uint64_t>(r->denials_size()));
@@ -278,7 +291,8 @@ absl::Status RunAppealsDue(Invocation& inv) {
   if (!client.ok()) return client.status();
   bool truncated = false;
   absl::StatusOr<rcl::v1::AppealsDueResponse> r = FetchAll<rcl::v1::AppealsDueResponse>(
-      request, *cap, &truncated, [&](const rcl::v1::AppealsDueRequest& q) { return (*client)->AppealsDue(q); },
+      request, *cap, &truncated,
+      [&](const rcl::v1::AppealsDueRequest& q) { return (*client)->AppealsDue(q); },
       [](rcl::v1::AppealsDueResponse& a) { return a.mutable_appeals(); });
   if (!r.ok()) return r.status();
   Emit(
@@ -302,7 +316,8 @@ absl::Status RunNoResponse(Invocation& inv) {
   if (!client.ok()) return client.status();
   bool truncated = false;
   absl::StatusOr<rcl::v1::NoResponseResponse> r = FetchAll<rcl::v1::NoResponseResponse>(
-      request, *cap, &truncated, [&](const rcl::v1::NoResponseRequest& q) { return (*client)->NoResponse(q); },
+      request, *cap, &truncated,
+      [&](const rcl::v1::NoResponseRequest& q) { return (*client)->NoResponse(q); },
       [](rcl::v1::NoResponseResponse& n) { return n.mutable_claims(); });
   if (!r.ok()) return r.status();
   Emit(
@@ -326,7 +341,8 @@ absl::Status RunStatementsDue(Invocation& inv) {
   if (!client.ok()) return client.status();
   bool truncated = false;
   absl::StatusOr<rcl::v1::StatementsDueResponse> r = FetchAll<rcl::v1::StatementsDueResponse>(
-      request, *cap, &truncated, [&](const rcl::v1::StatementsDueRequest& q) { return (*client)->StatementsDue(q); },
+      request, *cap, &truncated,
+      [&](const rcl::v1::StatementsDueRequest& q) { return (*client)->StatementsDue(q); },
       [](rcl::v1::StatementsDueResponse& s) { return s.mutable_patients(); });
   if (!r.ok()) return r.status();
   Emit(
@@ -345,8 +361,8 @@ absl::Status RunProjectionStatus(Invocation& inv) {
   absl::StatusOr<rcl::v1::ProjectionStatusResponse> r = (*client)->ProjectionStatus();
   if (!r.ok()) return r.status();
   Emit(
-      inv, *format, [&](JsonWriter* w) { WriteProjectionStatusJson(*r, w); }, [&] { return ProjectionStatusTable(*r); },
-      [&] { return ProjectionStatusCsv(*r); });
+      inv, *format, [&](JsonWriter* w) { WriteProjectionStatusJson(*r, w); },
+      [&] { return ProjectionStatusTable(*r); }, [&] { return ProjectionStatusCsv(*r); });
   return absl::OkStatus();
 }
 
@@ -384,7 +400,8 @@ ProgressSink MakeProgressSink(bool json) {
   return sink;
 }
 
-const rcl::v1::ProjectionInfo* FindProjection(const rcl::v1::ProjectionStatusResponse& r, const std::string& name) {
+const rcl::v1::ProjectionInfo* FindProjection(const rcl::v1::ProjectionStatusResponse& r,
+                                              const std::string& name) {
   for (const rcl::v1::ProjectionInfo& p : r.projections()) {
     if (p.name() == name) return &p;
   }
@@ -394,7 +411,8 @@ const rcl::v1::ProjectionInfo* FindProjection(const rcl::v1::ProjectionStatusRes
 // Polls ProjectionStatus until the copy of `generation` is swapped in,
 // drawing progress. Returns the seconds it took.
 absl::StatusOr<double> WaitForRebuild(Client& client, const std::string& name,
-                                      const rcl::v1::RebuildProjectionResponse& started, ProgressSink& sink) {
+                                      const rcl::v1::RebuildProjectionResponse& started,
+                                      ProgressSink& sink) {
   using Clock = std::chrono::steady_clock;
   constexpr auto kPoll = std::chrono::milliseconds(200);
   constexpr auto kPlainEvery = std::chrono::seconds(1);
@@ -409,7 +427,8 @@ absl::StatusOr<double> WaitForRebuild(Client& client, const std::string& name,
     absl::StatusOr<rcl::v1::ProjectionStatusResponse> status = client.ProjectionStatus();
     if (!status.ok()) return status.status();
     const rcl::v1::ProjectionInfo* p = FindProjection(*status, name);
-    if (p == nullptr) return absl::NotFoundError(absl::StrCat("projection ", name, " is no longer listed"));
+    if (p == nullptr)
+      return absl::NotFoundError(absl::StrCat("projection ", name, " is no longer listed"));
     if (!p->rebuilding() && p->generation() >= started.generation()) return seconds();
     if (p->state() == "stopped" && !p->error().empty()) {
       return absl::AbortedError(absl::StrCat("rebuild of ", name, " stopped: ", p->error()));
@@ -419,9 +438,10 @@ absl::StatusOr<double> WaitForRebuild(Client& client, const std::string& name,
       if (!idle) idle_since = Clock::now();
       idle = true;
       if (Clock::now() - idle_since > kNotRebuildingGrace) {
-        return absl::AbortedError(absl::StrCat("the rebuild of ", name, " (generation ", started.generation(),
-                                               ") ended without being swapped in; generation in use ", p->generation(),
-                                               p->error().empty() ? "" : ": ", p->error()));
+        return absl::AbortedError(
+            absl::StrCat("the rebuild of ", name, " (generation ", started.generation(),
+                         ") ended without being swapped in; generation in use ", p->generation(),
+                         p->error().empty() ? "" : ": ", p->error()));
       }
       continue;
     }
@@ -448,7 +468,8 @@ absl::Status RunProjectionRebuild(Invocation& inv) {
   if (!client.ok()) return client.status();
   absl::StatusOr<rcl::v1::RebuildProjectionResponse> started = (*client)->RebuildProjection(name);
   if (!started.ok()) {
-    return absl::Status(started.status().code(), absl::StrCat("rebuild ", name, ": ", started.status().message()));
+    return absl::Status(started.status().code(),
+                        absl::StrCat("rebuild ", name, ": ", started.status().message()));
   }
   bool wait = !inv.args().Has("no-wait");
   double elapsed = 0;
@@ -472,14 +493,20 @@ absl::Status RunProjectionRebuild(Invocation& inv) {
     JsonWriter w;
     w.BeginObject().Key("name").String(name).Key("generation").Uint(started->generation());
     w.Key("target").Uint(started->target()).Key("waited").Bool(wait);
-    if (wait) w.Key("events").Uint(started->target()).Key("elapsed_s").Raw(absl::StrFormat("%.3f", elapsed));
+    if (wait)
+      w.Key("events")
+          .Uint(started->target())
+          .Key("elapsed_s")
+          .Raw(absl::StrFormat("%.3f", elapsed));
     w.EndObject();
     absl::StrAppend(&inv.out(), w.str(), "\n");
   } else if (wait) {
-    absl::StrAppend(&inv.out(), RebuildDoneLine(name, started->target(), elapsed, started->generation()), "\n");
+    absl::StrAppend(&inv.out(),
+                    RebuildDoneLine(name, started->target(), elapsed, started->generation()), "\n");
   } else {
-    absl::StrAppend(&inv.out(), "rebuild of ", name, " started: generation ", started->generation(), ", ",
-                    started->target(), " events to fold (follow it with rcl projections status)\n");
+    absl::StrAppend(&inv.out(), "rebuild of ", name, " started: generation ", started->generation(),
+                    ", ", started->target(),
+                    " events to fold (follow it with rcl projections status)\n");
   }
   return absl::OkStatus();
 }
@@ -487,12 +514,14 @@ absl::Status RunProjectionRebuild(Invocation& inv) {
 }  // namespace
 
 std::vector<CommandDef> ReportCommands() {
-  const FlagSpec within = {"within", kValue, "DAYS", "deadline within DAYS days of --as-of (default 30)"};
+  const FlagSpec within = {"within", kValue, "DAYS",
+                           "deadline within DAYS days of --as-of (default 30)"};
   return {
       {"books",
        "trial-balance",
        "",
-       "the sum of all postings by account (debits positive); the total is 0 when the books balance",
+       "the sum of all postings by account (debits positive); the total is 0 when the books "
+       "balance",
        {{"as-of", kValue, "YYYY-MM-DD", "postings effective on or before this date (default: all)"},
         kMinPositionFlag,
         kCsvFlag},
@@ -512,8 +541,10 @@ std::vector<CommandDef> ReportCommands() {
        "",
        "open balances by age (0-30 ... 121+ days) by payer or patient; credit balances apart",
        {kAsOfFlag,
-        {"basis", kValue, "dos|submission", "age from the date of service (default) or the first submission"},
-        {"by", kValue, "payer|patient", "payer balances by payer (default) or patient balances by patient"},
+        {"basis", kValue, "dos|submission",
+         "age from the date of service (default) or the first submission"},
+        {"by", kValue, "payer|patient",
+         "payer balances by payer (default) or patient balances by patient"},
         {"svg", kValue, "FILE", "also write a stacked bar chart (SVG) of the buckets by row"},
         kLimitFlag,
         kMinPositionFlag,
@@ -558,13 +589,15 @@ std::vector<CommandDef> ReportCommands() {
       {"projections",
        "status",
        "",
-       "each projection: checkpoint, lag behind the log head, events/s, state size, rebuild in progress",
+       "each projection: checkpoint, lag behind the log head, events/s, state size, rebuild in "
+       "progress",
        {kCsvFlag},
        RunProjectionStatus},
       {"projections",
        "rebuild",
        "NAME",
-       "rebuild a projection from position 0 beside the live one, then swap it in; shows progress until done",
+       "rebuild a projection from position 0 beside the live one, then swap it in; shows progress "
+       "until done",
        {{"no-wait", kBool, "", "start the rebuild and return at once"}},
        RunProjectionRebuild},
   };

@@ -22,7 +22,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   // gRPC and Abseil share the canonical code numbering (0..16).
   int raw = static_cast<int>(status.error_code());
-  absl::StatusCode code = (raw >= 0 && raw <= 16) ? static_cast<absl::StatusCode>(raw) : absl::StatusCode::kUnknown;
+  absl::StatusCode code =
+      (raw >= 0 && raw <= 16) ? static_cast<absl::StatusCode>(raw) : absl::StatusCode::kUnknown;
   std::string message = status.error_message();
 
   // What the server reported: its first kViolationsReportedMax and its count
@@ -55,8 +56,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   absl::Status out(code, message);
   // Carry the violations in the same payload rcl::Violations uses.
   absl::Status carrier = violations.ToStatus();
-  carrier.ForEachPayload(
-      [&out](absl::string_view type_url, const absl::Cord& payload) { out.SetPayload(type_url, payload); });
+  carrier.ForEachPayload([&out](absl::string_view type_url, const absl::Cord& payload) {
+    out.SetPayload(type_url, payload);
+  });
   return out;
 }
 
@@ -135,23 +137,26 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address, Opt
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(address, credentials, args);
   if (channel == nullptr) return absl::InternalError("could not create a gRPC channel");
   if (options.connect_timeout_ms > 0) {
-    auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
+    auto deadline =
+        std::chrono::system_clock::now() + std::chrono::milliseconds(options.connect_timeout_ms);
     if (!channel->WaitForConnected(deadline)) {
-      return absl::UnavailableError(
-          absl::StrCat("could not connect to ", address, " within ", options.connect_timeout_ms, " ms"));
+      return absl::UnavailableError(absl::StrCat("could not connect to ", address, " within ",
+                                                 options.connect_timeout_ms, " ms"));
     }
   }
   return std::unique_ptr<Client>(new Client(std::move(channel), std::move(options)));
 }
 
-std::unique_ptr<Client> Client::FromChannel(std::shared_ptr<grpc::Channel> channel, Options options) {
+std::unique_ptr<Client> Client::FromChannel(std::shared_ptr<grpc::Channel> channel,
+                                            Options options) {
   return std::unique_ptr<Client>(new Client(std::move(channel), std::move(options)));
 }
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext(bool with_deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
   if (with_deadline && options_.deadline_ms > 0) {
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.deadline_ms));
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(options_.deadline_ms));
   }
   if (options_.wait_for_ready) context->set_wait_for_ready(true);
   if (!options_.bearer_token.empty()) {
@@ -173,7 +178,8 @@ rcl::v1::CommandContext Client::MakeContext(const CommandOptions& options) const
 }
 
 template <typename Request, typename Command, typename Method>
-absl::StatusOr<CommandResponse> Client::Send(const Command& command, const CommandOptions& options, Method method) {
+absl::StatusOr<CommandResponse> Client::Send(const Command& command, const CommandOptions& options,
+                                             Method method) {
   Request request;
   *request.mutable_context() = MakeContext(options);
   *request.mutable_command() = command;
@@ -186,148 +192,181 @@ absl::StatusOr<CommandResponse> Client::Send(const Command& command, const Comma
 
 absl::StatusOr<CommandResponse> Client::RegisterPatient(const rcl::v1::RegisterPatient& command,
                                                         const CommandOptions& options) {
-  return Send<rcl::v1::RegisterPatientRequest>(command, options, &rcl::v1::LedgerService::Stub::RegisterPatient);
+  return Send<rcl::v1::RegisterPatientRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::RegisterPatient);
 }
 
 absl::StatusOr<CommandResponse> Client::AddCoverage(const rcl::v1::AddCoverage& command,
                                                     const CommandOptions& options) {
-  return Send<rcl::v1::AddCoverageRequest>(command, options, &rcl::v1::LedgerService::Stub::AddCoverage);
+  return Send<rcl::v1::AddCoverageRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::AddCoverage);
 }
 
 absl::StatusOr<CommandResponse> Client::EndCoverage(const rcl::v1::EndCoverage& command,
                                                     const CommandOptions& options) {
-  return Send<rcl::v1::EndCoverageRequest>(command, options, &rcl::v1::LedgerService::Stub::EndCoverage);
+  return Send<rcl::v1::EndCoverageRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::EndCoverage);
 }
 
 absl::StatusOr<CommandResponse> Client::OpenEncounter(const rcl::v1::OpenEncounter& command,
                                                       const CommandOptions& options) {
-  return Send<rcl::v1::OpenEncounterRequest>(command, options, &rcl::v1::LedgerService::Stub::OpenEncounter);
+  return Send<rcl::v1::OpenEncounterRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::OpenEncounter);
 }
 
 absl::StatusOr<CommandResponse> Client::RecordDiagnoses(const rcl::v1::RecordDiagnoses& command,
                                                         const CommandOptions& options) {
-  return Send<rcl::v1::RecordDiagnosesRequest>(command, options, &rcl::v1::LedgerService::Stub::RecordDiagnoses);
+  return Send<rcl::v1::RecordDiagnosesRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::RecordDiagnoses);
 }
 
 absl::StatusOr<CommandResponse> Client::RecordCharge(const rcl::v1::RecordCharge& command,
                                                      const CommandOptions& options) {
-  return Send<rcl::v1::RecordChargeRequest>(command, options, &rcl::v1::LedgerService::Stub::RecordCharge);
+  return Send<rcl::v1::RecordChargeRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::RecordCharge);
 }
 
-absl::StatusOr<CommandResponse> Client::VoidCharge(const rcl::v1::VoidCharge& command, const CommandOptions& options) {
-  return Send<rcl::v1::VoidChargeRequest>(command, options, &rcl::v1::LedgerService::Stub::VoidCharge);
+absl::StatusOr<CommandResponse> Client::VoidCharge(const rcl::v1::VoidCharge& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::VoidChargeRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::VoidCharge);
 }
 
 absl::StatusOr<CommandResponse> Client::CompleteCoding(const rcl::v1::CompleteCoding& command,
                                                        const CommandOptions& options) {
-  return Send<rcl::v1::CompleteCodingRequest>(command, options, &rcl::v1::LedgerService::Stub::CompleteCoding);
+  return Send<rcl::v1::CompleteCodingRequest>(command, options,
+                                              &rcl::v1::LedgerService::Stub::CompleteCoding);
 }
 
 absl::StatusOr<CommandResponse> Client::CreateClaim(const rcl::v1::CreateClaim& command,
                                                     const CommandOptions& options) {
-  return Send<rcl::v1::CreateClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::CreateClaim);
+  return Send<rcl::v1::CreateClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::CreateClaim);
 }
 
-absl::StatusOr<CommandResponse> Client::ScrubClaim(const rcl::v1::ScrubClaim& command, const CommandOptions& options) {
-  return Send<rcl::v1::ScrubClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::ScrubClaim);
+absl::StatusOr<CommandResponse> Client::ScrubClaim(const rcl::v1::ScrubClaim& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::ScrubClaimRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::ScrubClaim);
 }
 
 absl::StatusOr<CommandResponse> Client::SubmitClaim(const rcl::v1::SubmitClaim& command,
                                                     const CommandOptions& options) {
-  return Send<rcl::v1::SubmitClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::SubmitClaim);
+  return Send<rcl::v1::SubmitClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::SubmitClaim);
 }
 
 absl::StatusOr<CommandResponse> Client::AcknowledgeClaim(const rcl::v1::AcknowledgeClaim& command,
                                                          const CommandOptions& options) {
-  return Send<rcl::v1::AcknowledgeClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::AcknowledgeClaim);
+  return Send<rcl::v1::AcknowledgeClaimRequest>(command, options,
+                                                &rcl::v1::LedgerService::Stub::AcknowledgeClaim);
 }
 
 absl::StatusOr<CommandResponse> Client::ReplaceClaim(const rcl::v1::ReplaceClaim& command,
                                                      const CommandOptions& options) {
-  return Send<rcl::v1::ReplaceClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::ReplaceClaim);
+  return Send<rcl::v1::ReplaceClaimRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::ReplaceClaim);
 }
 
-absl::StatusOr<CommandResponse> Client::VoidClaim(const rcl::v1::VoidClaim& command, const CommandOptions& options) {
-  return Send<rcl::v1::VoidClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::VoidClaim);
+absl::StatusOr<CommandResponse> Client::VoidClaim(const rcl::v1::VoidClaim& command,
+                                                  const CommandOptions& options) {
+  return Send<rcl::v1::VoidClaimRequest>(command, options,
+                                         &rcl::v1::LedgerService::Stub::VoidClaim);
 }
 
 absl::StatusOr<CommandResponse> Client::RecordRemittance(const rcl::v1::RecordRemittance& command,
                                                          const CommandOptions& options) {
-  return Send<rcl::v1::RecordRemittanceRequest>(command, options, &rcl::v1::LedgerService::Stub::RecordRemittance);
+  return Send<rcl::v1::RecordRemittanceRequest>(command, options,
+                                                &rcl::v1::LedgerService::Stub::RecordRemittance);
 }
 
 absl::StatusOr<CommandResponse> Client::AdjudicateClaim(const rcl::v1::AdjudicateClaim& command,
                                                         const CommandOptions& options) {
-  return Send<rcl::v1::AdjudicateClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::AdjudicateClaim);
+  return Send<rcl::v1::AdjudicateClaimRequest>(command, options,
+                                               &rcl::v1::LedgerService::Stub::AdjudicateClaim);
 }
 
-absl::StatusOr<CommandResponse> Client::ReverseAdjudication(const rcl::v1::ReverseAdjudication& command,
-                                                            const CommandOptions& options) {
-  return Send<rcl::v1::ReverseAdjudicationRequest>(command, options,
-                                                   &rcl::v1::LedgerService::Stub::ReverseAdjudication);
+absl::StatusOr<CommandResponse> Client::ReverseAdjudication(
+    const rcl::v1::ReverseAdjudication& command, const CommandOptions& options) {
+  return Send<rcl::v1::ReverseAdjudicationRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::ReverseAdjudication);
 }
 
-absl::StatusOr<CommandResponse> Client::RecordProviderAdjustment(const rcl::v1::RecordProviderAdjustment& command,
-                                                                 const CommandOptions& options) {
-  return Send<rcl::v1::RecordProviderAdjustmentRequest>(command, options,
-                                                        &rcl::v1::LedgerService::Stub::RecordProviderAdjustment);
+absl::StatusOr<CommandResponse> Client::RecordProviderAdjustment(
+    const rcl::v1::RecordProviderAdjustment& command, const CommandOptions& options) {
+  return Send<rcl::v1::RecordProviderAdjustmentRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::RecordProviderAdjustment);
 }
 
 absl::StatusOr<CommandResponse> Client::AdjustClaim(const rcl::v1::AdjustClaim& command,
                                                     const CommandOptions& options) {
-  return Send<rcl::v1::AdjustClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::AdjustClaim);
+  return Send<rcl::v1::AdjustClaimRequest>(command, options,
+                                           &rcl::v1::LedgerService::Stub::AdjustClaim);
 }
 
 absl::StatusOr<CommandResponse> Client::WriteOffClaim(const rcl::v1::WriteOffClaim& command,
                                                       const CommandOptions& options) {
-  return Send<rcl::v1::WriteOffClaimRequest>(command, options, &rcl::v1::LedgerService::Stub::WriteOffClaim);
+  return Send<rcl::v1::WriteOffClaimRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::WriteOffClaim);
 }
 
-absl::StatusOr<CommandResponse> Client::FileAppeal(const rcl::v1::FileAppeal& command, const CommandOptions& options) {
-  return Send<rcl::v1::FileAppealRequest>(command, options, &rcl::v1::LedgerService::Stub::FileAppeal);
+absl::StatusOr<CommandResponse> Client::FileAppeal(const rcl::v1::FileAppeal& command,
+                                                   const CommandOptions& options) {
+  return Send<rcl::v1::FileAppealRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::FileAppeal);
 }
 
 absl::StatusOr<CommandResponse> Client::DecideAppeal(const rcl::v1::DecideAppeal& command,
                                                      const CommandOptions& options) {
-  return Send<rcl::v1::DecideAppealRequest>(command, options, &rcl::v1::LedgerService::Stub::DecideAppeal);
+  return Send<rcl::v1::DecideAppealRequest>(command, options,
+                                            &rcl::v1::LedgerService::Stub::DecideAppeal);
 }
 
-absl::StatusOr<CommandResponse> Client::ReceivePatientPayment(const rcl::v1::ReceivePatientPayment& command,
-                                                              const CommandOptions& options) {
-  return Send<rcl::v1::ReceivePatientPaymentRequest>(command, options,
-                                                     &rcl::v1::LedgerService::Stub::ReceivePatientPayment);
+absl::StatusOr<CommandResponse> Client::ReceivePatientPayment(
+    const rcl::v1::ReceivePatientPayment& command, const CommandOptions& options) {
+  return Send<rcl::v1::ReceivePatientPaymentRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::ReceivePatientPayment);
 }
 
-absl::StatusOr<CommandResponse> Client::IssuePatientStatement(const rcl::v1::IssuePatientStatement& command,
-                                                              const CommandOptions& options) {
-  return Send<rcl::v1::IssuePatientStatementRequest>(command, options,
-                                                     &rcl::v1::LedgerService::Stub::IssuePatientStatement);
+absl::StatusOr<CommandResponse> Client::IssuePatientStatement(
+    const rcl::v1::IssuePatientStatement& command, const CommandOptions& options) {
+  return Send<rcl::v1::IssuePatientStatementRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::IssuePatientStatement);
 }
 
 absl::StatusOr<CommandResponse> Client::RefundPatient(const rcl::v1::RefundPatient& command,
                                                       const CommandOptions& options) {
-  return Send<rcl::v1::RefundPatientRequest>(command, options, &rcl::v1::LedgerService::Stub::RefundPatient);
+  return Send<rcl::v1::RefundPatientRequest>(command, options,
+                                             &rcl::v1::LedgerService::Stub::RefundPatient);
 }
 
-absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command, const CommandOptions& options) {
+absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
+                                                const CommandOptions& options) {
   switch (command.kind_case()) {
-    case rcl::v1::Command::kRegisterPatient: return RegisterPatient(command.register_patient(), options);
+    case rcl::v1::Command::kRegisterPatient:
+      return RegisterPatient(command.register_patient(), options);
     case rcl::v1::Command::kAddCoverage: return AddCoverage(command.add_coverage(), options);
     case rcl::v1::Command::kEndCoverage: return EndCoverage(command.end_coverage(), options);
     case rcl::v1::Command::kOpenEncounter: return OpenEncounter(command.open_encounter(), options);
-    case rcl::v1::Command::kRecordDiagnoses: return RecordDiagnoses(command.record_diagnoses(), options);
+    case rcl::v1::Command::kRecordDiagnoses:
+      return RecordDiagnoses(command.record_diagnoses(), options);
     case rcl::v1::Command::kRecordCharge: return RecordCharge(command.record_charge(), options);
     case rcl::v1::Command::kVoidCharge: return VoidCharge(command.void_charge(), options);
-    case rcl::v1::Command::kCompleteCoding: return CompleteCoding(command.complete_coding(), options);
+    case rcl::v1::Command::kCompleteCoding:
+      return CompleteCoding(command.complete_coding(), options);
     case rcl::v1::Command::kCreateClaim: return CreateClaim(command.create_claim(), options);
     case rcl::v1::Command::kScrubClaim: return ScrubClaim(command.scrub_claim(), options);
     case rcl::v1::Command::kSubmitClaim: return SubmitClaim(command.submit_claim(), options);
-    case rcl::v1::Command::kAcknowledgeClaim: return AcknowledgeClaim(command.acknowledge_claim(), options);
+    case rcl::v1::Command::kAcknowledgeClaim:
+      return AcknowledgeClaim(command.acknowledge_claim(), options);
     case rcl::v1::Command::kReplaceClaim: return ReplaceClaim(command.replace_claim(), options);
     case rcl::v1::Command::kVoidClaim: return VoidClaim(command.void_claim(), options);
-    case rcl::v1::Command::kRecordRemittance: return RecordRemittance(command.record_remittance(), options);
-    case rcl::v1::Command::kAdjudicateClaim: return AdjudicateClaim(command.adjudicate_claim(), options);
-    case rcl::v1::Command::kReverseAdjudication: return ReverseAdjudication(command.reverse_adjudication(), options);
+    case rcl::v1::Command::kRecordRemittance:
+      return RecordRemittance(command.record_remittance(), options);
+    case rcl::v1::Command::kAdjudicateClaim:
+      return AdjudicateClaim(command.adjudicate_claim(), options);
+    case rcl::v1::Command::kReverseAdjudication:
+      return ReverseAdjudication(command.reverse_adjudication(), options);
     case rcl::v1::Command::kRecordProviderAdjustment:
       return RecordProviderAdjustment(command.record_provider_adjustment(), options);
     case rcl::v1::Command::kAdjustClaim: return AdjustClaim(command.adjust_claim(), options);
@@ -343,10 +382,12 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
       return rcl::InvalidField("command", "no command kind is set");
       // No default: a command kind this switch forgets fails to compile.
   }
-  return absl::UnimplementedError(absl::StrCat("this client has no RPC for command kind ", command.kind_case()));
+  return absl::UnimplementedError(
+      absl::StrCat("this client has no RPC for command kind ", command.kind_case()));
 }
 
-absl::StatusOr<rcl::v1::ClaimView> Client::GetClaim(const std::string& claim_id, uint64_t as_of_position) {
+absl::StatusOr<rcl::v1::ClaimView> Client::GetClaim(const std::string& claim_id,
+                                                    uint64_t as_of_position) {
   rcl::v1::GetClaimRequest request;
   request.set_tenant(options_.tenant);
   request.set_claim_id(claim_id);
@@ -385,7 +426,8 @@ absl::StatusOr<rcl::v1::HeadResponse> Client::Head() {
   return response;
 }
 
-absl::StatusOr<rcl::v1::VerifyResponse> Client::Verify(uint64_t from_position, uint64_t to_position) {
+absl::StatusOr<rcl::v1::VerifyResponse> Client::Verify(uint64_t from_position,
+                                                       uint64_t to_position) {
   rcl::v1::VerifyRequest request;
   request.set_from_position(from_position);
   request.set_to_position(to_position);
@@ -444,43 +486,45 @@ absl::StatusOr<Response> Client::Report(Request request, Method method) {
 }
 
 absl::StatusOr<rcl::v1::BalancesResponse> Client::Balances(rcl::v1::BalancesRequest request) {
-  return Report<rcl::v1::BalancesRequest, rcl::v1::BalancesResponse>(std::move(request),
-                                                                     &rcl::v1::ReportService::Stub::Balances);
+  return Report<rcl::v1::BalancesRequest, rcl::v1::BalancesResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::Balances);
 }
 
-absl::StatusOr<rcl::v1::TrialBalanceResponse> Client::TrialBalance(rcl::v1::TrialBalanceRequest request) {
+absl::StatusOr<rcl::v1::TrialBalanceResponse> Client::TrialBalance(
+    rcl::v1::TrialBalanceRequest request) {
   return Report<rcl::v1::TrialBalanceRequest, rcl::v1::TrialBalanceResponse>(
       std::move(request), &rcl::v1::ReportService::Stub::TrialBalance);
 }
 
 absl::StatusOr<rcl::v1::ArAgingResponse> Client::ArAging(rcl::v1::ArAgingRequest request) {
-  return Report<rcl::v1::ArAgingRequest, rcl::v1::ArAgingResponse>(std::move(request),
-                                                                   &rcl::v1::ReportService::Stub::ArAging);
+  return Report<rcl::v1::ArAgingRequest, rcl::v1::ArAgingResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::ArAging);
 }
 
 absl::StatusOr<rcl::v1::DenialsResponse> Client::Denials(rcl::v1::DenialsRequest request) {
-  return Report<rcl::v1::DenialsRequest, rcl::v1::DenialsResponse>(std::move(request),
-                                                                   &rcl::v1::ReportService::Stub::Denials);
+  return Report<rcl::v1::DenialsRequest, rcl::v1::DenialsResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::Denials);
 }
 
 absl::StatusOr<rcl::v1::AppealsDueResponse> Client::AppealsDue(rcl::v1::AppealsDueRequest request) {
-  return Report<rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse>(std::move(request),
-                                                                         &rcl::v1::ReportService::Stub::AppealsDue);
+  return Report<rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::AppealsDue);
 }
 
 absl::StatusOr<rcl::v1::NoResponseResponse> Client::NoResponse(rcl::v1::NoResponseRequest request) {
-  return Report<rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse>(std::move(request),
-                                                                         &rcl::v1::ReportService::Stub::NoResponse);
+  return Report<rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::NoResponse);
 }
 
-absl::StatusOr<rcl::v1::StatementsDueResponse> Client::StatementsDue(rcl::v1::StatementsDueRequest request) {
+absl::StatusOr<rcl::v1::StatementsDueResponse> Client::StatementsDue(
+    rcl::v1::StatementsDueRequest request) {
   return Report<rcl::v1::StatementsDueRequest, rcl::v1::StatementsDueResponse>(
       std::move(request), &rcl::v1::ReportService::Stub::StatementsDue);
 }
 
 absl::StatusOr<rcl::v1::HistoryResponse> Client::History(rcl::v1::HistoryRequest request) {
-  return Report<rcl::v1::HistoryRequest, rcl::v1::HistoryResponse>(std::move(request),
-                                                                   &rcl::v1::ReportService::Stub::History);
+  return Report<rcl::v1::HistoryRequest, rcl::v1::HistoryResponse>(
+      std::move(request), &rcl::v1::ReportService::Stub::History);
 }
 
 absl::StatusOr<rcl::v1::ProjectionStatusResponse> Client::ProjectionStatus() {
@@ -492,7 +536,8 @@ absl::StatusOr<rcl::v1::ProjectionStatusResponse> Client::ProjectionStatus() {
   return response;
 }
 
-absl::StatusOr<rcl::v1::RebuildProjectionResponse> Client::RebuildProjection(const std::string& name) {
+absl::StatusOr<rcl::v1::RebuildProjectionResponse> Client::RebuildProjection(
+    const std::string& name) {
   rcl::v1::RebuildProjectionRequest request;
   request.set_name(name);
   rcl::v1::RebuildProjectionResponse response;

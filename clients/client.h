@@ -110,7 +110,8 @@ class Client {
   // Creates a channel to `address` ("host:port", or any gRPC target).
   static absl::StatusOr<std::unique_ptr<Client>> Connect(std::string address, Options options = {});
   // Uses an existing channel (e.g. an in-process one in tests).
-  static std::unique_ptr<Client> FromChannel(std::shared_ptr<grpc::Channel> channel, Options options = {});
+  static std::unique_ptr<Client> FromChannel(std::shared_ptr<grpc::Channel> channel,
+                                             Options options = {});
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -142,20 +143,20 @@ class Client {
                                                       const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> SubmitClaim(const rcl::v1::SubmitClaim& command,
                                                        const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> AcknowledgeClaim(const rcl::v1::AcknowledgeClaim& command,
-                                                            const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AcknowledgeClaim(
+      const rcl::v1::AcknowledgeClaim& command, const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> ReplaceClaim(const rcl::v1::ReplaceClaim& command,
                                                         const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> VoidClaim(const rcl::v1::VoidClaim& command,
                                                      const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> RecordRemittance(const rcl::v1::RecordRemittance& command,
-                                                            const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordRemittance(
+      const rcl::v1::RecordRemittance& command, const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> AdjudicateClaim(const rcl::v1::AdjudicateClaim& command,
                                                            const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> ReverseAdjudication(const rcl::v1::ReverseAdjudication& command,
-                                                               const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> RecordProviderAdjustment(const rcl::v1::RecordProviderAdjustment& command,
-                                                                    const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ReverseAdjudication(
+      const rcl::v1::ReverseAdjudication& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> RecordProviderAdjustment(
+      const rcl::v1::RecordProviderAdjustment& command, const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> AdjustClaim(const rcl::v1::AdjustClaim& command,
                                                        const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> WriteOffClaim(const rcl::v1::WriteOffClaim& command,
@@ -164,23 +165,26 @@ class Client {
                                                       const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> DecideAppeal(const rcl::v1::DecideAppeal& command,
                                                         const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> ReceivePatientPayment(const rcl::v1::ReceivePatientPayment& command,
-                                                                 const CommandOptions& options = {});
-  absl::StatusOr<rcl::v1::CommandResponse> IssuePatientStatement(const rcl::v1::IssuePatientStatement& command,
-                                                                 const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ReceivePatientPayment(
+      const rcl::v1::ReceivePatientPayment& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> IssuePatientStatement(
+      const rcl::v1::IssuePatientStatement& command, const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> RefundPatient(const rcl::v1::RefundPatient& command,
                                                          const CommandOptions& options = {});
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
-  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command, const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
+                                                   const CommandOptions& options = {});
 
   // A claim folded from its events (as of a log position when not 0).
-  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id, uint64_t as_of_position = 0);
+  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id,
+                                              uint64_t as_of_position = 0);
 
   // --- LogService. An empty tenant in a request is filled with tenant().
   absl::StatusOr<rcl::v1::ReadStreamResponse> ReadStream(rcl::v1::ReadStreamRequest request);
   absl::StatusOr<rcl::v1::ReadAllResponse> ReadAll(rcl::v1::ReadAllRequest request);
   absl::StatusOr<rcl::v1::HeadResponse> Head();
-  absl::StatusOr<rcl::v1::VerifyResponse> Verify(uint64_t from_position = 0, uint64_t to_position = 0);
+  absl::StatusOr<rcl::v1::VerifyResponse> Verify(uint64_t from_position = 0,
+                                                 uint64_t to_position = 0);
   absl::StatusOr<rcl::v1::DigestResponse> Digest(uint64_t position = 0);
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(rcl::v1::SubscribeRequest request);
 
@@ -196,7 +200,8 @@ class Client {
   absl::StatusOr<rcl::v1::DenialsResponse> Denials(rcl::v1::DenialsRequest request);
   absl::StatusOr<rcl::v1::AppealsDueResponse> AppealsDue(rcl::v1::AppealsDueRequest request);
   absl::StatusOr<rcl::v1::NoResponseResponse> NoResponse(rcl::v1::NoResponseRequest request);
-  absl::StatusOr<rcl::v1::StatementsDueResponse> StatementsDue(rcl::v1::StatementsDueRequest request);
+  absl::StatusOr<rcl::v1::StatementsDueResponse> StatementsDue(
+      rcl::v1::StatementsDueRequest request);
   // Not per tenant: every projection of the server.
   absl::StatusOr<rcl::v1::HistoryResponse> History(rcl::v1::HistoryRequest request);
   absl::StatusOr<rcl::v1::ProjectionStatusResponse> ProjectionStatus();
@@ -211,7 +216,8 @@ class Client {
   rcl::v1::CommandContext MakeContext(const CommandOptions& options) const;
 
   template <typename Request, typename Command, typename Method>
-  absl::StatusOr<rcl::v1::CommandResponse> Send(const Command& command, const CommandOptions& options, Method method);
+  absl::StatusOr<rcl::v1::CommandResponse> Send(const Command& command,
+                                                const CommandOptions& options, Method method);
   // One ReportService call whose request carries a tenant.
   template <typename Request, typename Response, typename Method>
   absl::StatusOr<Response> Report(Request request, Method method);

@@ -62,10 +62,12 @@ std::string FormatDollars(int64_t cents) {
   return absl::StrFormat("%s$%s.%02d", negative ? "-" : "", grouped, magnitude % 100);
 }
 
-absl::CivilDay DefaultDemoEnd() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) - kSettleDays; }
+absl::CivilDay DefaultDemoEnd() {
+  return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) - kSettleDays;
+}
 
-absl::StatusOr<rcl::v1::CommandResponse> ClientSink::Execute(const rcl::v1::Command& command,
-                                                             const rcl::client::CommandOptions& options) {
+absl::StatusOr<rcl::v1::CommandResponse> ClientSink::Execute(
+    const rcl::v1::Command& command, const rcl::client::CommandOptions& options) {
   return client_->Execute(command, options);
 }
 
@@ -73,12 +75,15 @@ absl::StatusOr<rcl::v1::ClaimView> ClientSink::GetClaim(const std::string& claim
   return client_->GetClaim(claim_id);
 }
 
-absl::StatusOr<DemoSummary> RunDemo(const DemoOptions& options, DemoSink& sink, const DemoProgress& progress) {
+absl::StatusOr<DemoSummary> RunDemo(const DemoOptions& options, DemoSink& sink,
+                                    const DemoProgress& progress) {
   if (options.patients < 1 || options.patients > kPatientsMax) {
-    return absl::InvalidArgumentError(absl::StrCat("--patients: must be an integer from 1 to ", kPatientsMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--patients: must be an integer from 1 to ", kPatientsMax));
   }
   if (options.days < 1 || options.days > kDaysMax) {
-    return absl::InvalidArgumentError(absl::StrCat("--days: must be an integer from 1 to ", kDaysMax));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--days: must be an integer from 1 to ", kDaysMax));
   }
   if (options.end.year() < 1901 || options.end.year() > 2190) {
     return absl::InvalidArgumentError("--end: out of range");
@@ -91,10 +96,11 @@ absl::StatusOr<DemoSummary> RunDemo(const DemoOptions& options, DemoSink& sink, 
 // The summary.
 
 std::string DemoSummaryText(const DemoSummary& s) {
-  std::string out = absl::StrCat("demo seed=", s.seed, " patients=", s.patients, " days=", s.days, " dates of service ",
-                                 s.first_date, "..", s.last_date, " (workflow through ", s.through_date, ")\n");
-  absl::StrAppend(&out, "commands ", s.commands, "  positions ", s.first_position, "..", s.last_position, "  digest ",
-                  s.positions_digest, "\n\n");
+  std::string out = absl::StrCat("demo seed=", s.seed, " patients=", s.patients, " days=", s.days,
+                                 " dates of service ", s.first_date, "..", s.last_date,
+                                 " (workflow through ", s.through_date, ")\n");
+  absl::StrAppend(&out, "commands ", s.commands, "  positions ", s.first_position, "..",
+                  s.last_position, "  digest ", s.positions_digest, "\n\n");
   absl::StrAppend(&out, "commands by type:\n");
   for (const auto& [kind, count] : s.commands_by_type) {
     absl::StrAppend(&out, absl::StrFormat("  %-28s %8d\n", kind, count));
@@ -123,7 +129,8 @@ std::string DemoSummaryText(const DemoSummary& s) {
       {"claims verified", s.claims_verified},
   };
   absl::StrAppend(&out, "\ncounts:\n");
-  for (const auto& [label, n] : counts) absl::StrAppend(&out, absl::StrFormat("  %-28s %8d\n", label, n));
+  for (const auto& [label, n] : counts)
+    absl::StrAppend(&out, absl::StrFormat("  %-28s %8d\n", label, n));
   const std::vector<std::pair<const char*, int64_t>> money = {
       {"charges", s.charges_cents},
       {"remitted by payers", s.remitted_cents},

@@ -62,8 +62,8 @@ absl::CivilDay DefaultDemoEnd();
 class DemoSink {
  public:
   virtual ~DemoSink() = default;
-  virtual absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
-                                                           const rcl::client::CommandOptions& options) = 0;
+  virtual absl::StatusOr<rcl::v1::CommandResponse> Execute(
+      const rcl::v1::Command& command, const rcl::client::CommandOptions& options) = 0;
   // The server's view of a claim, for the final cross-check of the model.
   // UNIMPLEMENTED skips the check.
   virtual absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) = 0;
@@ -73,8 +73,8 @@ class DemoSink {
 class ClientSink : public DemoSink {
  public:
   explicit ClientSink(rcl::client::Client* client) : client_(client) {}
-  absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
-                                                   const rcl::client::CommandOptions& options) override;
+  absl::StatusOr<rcl::v1::CommandResponse> Execute(
+      const rcl::v1::Command& command, const rcl::client::CommandOptions& options) override;
   absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) override;
 
  private:
@@ -139,7 +139,8 @@ using DemoProgress = std::function<void(int day, int total_days, int64_t command
 // Generates and sends the workload. INVALID_ARGUMENT for options out of
 // bounds; any error from the sink aborts, annotated with the command id and
 // kind; a disagreement between the model and the server is INTERNAL.
-absl::StatusOr<DemoSummary> RunDemo(const DemoOptions& options, DemoSink& sink, const DemoProgress& progress = nullptr);
+absl::StatusOr<DemoSummary> RunDemo(const DemoOptions& options, DemoSink& sink,
+                                    const DemoProgress& progress = nullptr);
 
 // The summary for people (dollars) and as one JSON object (integer cents).
 std::string DemoSummaryText(const DemoSummary& summary);

@@ -17,8 +17,8 @@ absl::Status Generator::Verify() {
     absl::StatusOr<rcl::v1::ClaimView> view = sink_.GetClaim(claim.id);
     if (view.status().code() == absl::StatusCode::kUnimplemented) return absl::OkStatus();
     if (!view.ok()) {
-      return absl::Status(view.status().code(),
-                          absl::StrCat("demo: reading claim ", claim.id, ": ", view.status().message()));
+      return absl::Status(view.status().code(), absl::StrCat("demo: reading claim ", claim.id, ": ",
+                                                             view.status().message()));
     }
     const std::vector<std::pair<const char*, std::pair<int64_t, int64_t>>> checks = {
         {"payer_balance_cents", {claim.PayerBalance(), view->payer_balance_cents()}},
@@ -26,11 +26,13 @@ absl::Status Generator::Verify() {
         {"payer_paid_cents", {claim.paid, view->payer_paid_cents()}},
         {"contractual_cents", {claim.contractual, view->contractual_cents()}},
         {"other_adjustment_cents", {claim.other, view->other_adjustment_cents()}},
-        {"patient_responsibility_cents", {claim.patient_responsibility, view->patient_responsibility_cents()}},
+        {"patient_responsibility_cents",
+         {claim.patient_responsibility, view->patient_responsibility_cents()}},
         {"transferred_cents", {claim.transferred_out, view->transferred_cents()}},
         {"patient_paid_cents", {claim.patient_paid, view->patient_paid_cents()}},
         {"written_off_cents",
-         {claim.WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) + claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT),
+         {claim.WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) +
+              claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT),
           view->written_off_cents()}},
         {"denied_cents", {claim.denied, view->denied_cents()}},
         {"charge_cents", {claim.charge, view->charge_cents()}},
@@ -39,13 +41,15 @@ absl::Status Generator::Verify() {
     };
     for (const auto& [field, values] : checks) {
       if (values.first != values.second) {
-        return absl::InternalError(absl::StrCat("demo: claim ", claim.id, " ", field, " is ", values.second,
-                                                " on the server, ", values.first, " in the demo's model"));
+        return absl::InternalError(absl::StrCat("demo: claim ", claim.id, " ", field, " is ",
+                                                values.second, " on the server, ", values.first,
+                                                " in the demo's model"));
       }
     }
     if (view->status() != StatusName(claim.status)) {
-      return absl::InternalError(absl::StrCat("demo: claim ", claim.id, " status is ", view->status(),
-                                              " on the server, ", StatusName(claim.status), " in the demo's model"));
+      return absl::InternalError(absl::StrCat("demo: claim ", claim.id, " status is ",
+                                              view->status(), " on the server, ",
+                                              StatusName(claim.status), " in the demo's model"));
     }
     ++summary_.claims_verified;
   }

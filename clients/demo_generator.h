@@ -129,7 +129,8 @@ class Generator {
   rcl::v1::AdjudicateClaim DeniedAdjudication(int claim, const char* carc);
   rcl::v1::AdjudicateClaim CorrectedAdjudication(int claim);
   absl::Status RunRemittance(absl::CivilDay day, int payer);
-  absl::Status PostAdjudication(absl::CivilDay day, const std::string& remit_id, PlannedAdjudication& planned);
+  absl::Status PostAdjudication(absl::CivilDay day, const std::string& remit_id,
+                                PlannedAdjudication& planned);
 
   // demo_rules.cc: the ledger's claim rules (ledger/rules/claim_rules.cc,
   // adjudication.cc) as the model folds them. Claims to settle are named by
@@ -155,7 +156,8 @@ class Generator {
   void SettleAll(const ClaimSet& settle) {
     for (const std::string& id : settle) Settle(claim_index_.at(id));
   }
-  void WriteOff(int claim, rcl::v1::BalanceSide side, rcl::v1::WriteOffReason reason, int64_t cents) {
+  void WriteOff(int claim, rcl::v1::BalanceSide side, rcl::v1::WriteOffReason reason,
+                int64_t cents) {
     claims_[static_cast<size_t>(claim)].write_offs[{side, reason}] += cents;
   }
   void Schedule(absl::CivilDay day, TaskKind kind, int target, int arg = 0) {

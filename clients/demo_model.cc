@@ -42,8 +42,8 @@ bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStat
   return adjusted && patient_responsibility <= 0;
 }
 
-void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group, const char* reason, int64_t cents,
-                   const char* remark) {
+void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group,
+                   const char* reason, int64_t cents, const char* remark) {
   if (cents == 0) return;
   auto* a = line->add_adjustments();
   a->set_group(group);

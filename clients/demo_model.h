@@ -235,8 +235,8 @@ struct Claim {
     return it == write_offs.end() ? 0 : it->second;
   }
   int64_t PayerBalance() const {
-    return opening + transferred_in - paid - contractual - other - patient_responsibility - transferred_out -
-           WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) - moved_out;
+    return opening + transferred_in - paid - contractual - other - patient_responsibility -
+           transferred_out - WrittenOff(rcl::v1::BALANCE_SIDE_PAYER) - moved_out;
   }
   int64_t PatientBalance() const {
     return patient_responsibility - patient_paid - WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT);
@@ -250,8 +250,8 @@ struct Claim {
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status);
 
 // Adds an adjustment to `line` (none when `cents` is 0).
-void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group, const char* reason, int64_t cents,
-                   const char* remark = "");
+void AddAdjustment(rcl::v1::LineAdjudication* line, rcl::v1::AdjustmentGroup group,
+                   const char* reason, int64_t cents, const char* remark = "");
 
 // The patient's share of a line: its PR adjustments.
 int64_t PatientShare(const rcl::v1::LineAdjudication& line);

@@ -25,7 +25,8 @@ rcl::v1::AdjudicateClaim Generator::PaidAdjudication(int index) {
   if (claim.rank == 2) {
     // The secondary payer pays (part of) what the primary left to the patient.
     cmd.set_status(rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY);
-    const Claim& primary = claims_[static_cast<size_t>(claim_index_.at(claim.id.substr(0, claim.id.size() - 2)))];
+    const Claim& primary =
+        claims_[static_cast<size_t>(claim_index_.at(claim.id.substr(0, claim.id.size() - 2)))];
     // Every line balances against its full charge: CO-23 is the primary's share.
     std::map<int, int64_t> shares;
     for (const rcl::v1::LineAdjudication& p : primary.adjudication->lines) {
@@ -48,7 +49,8 @@ rcl::v1::AdjudicateClaim Generator::PaidAdjudication(int index) {
   cmd.set_status(rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY);
   const Encounter& e = encounters_[static_cast<size_t>(claim.encounter)];
   int year = e.dos.year();
-  if (!patient.deductible_left.contains(year)) patient.deductible_left[year] = patient.deductible_cents;
+  if (!patient.deductible_left.contains(year))
+    patient.deductible_left[year] = patient.deductible_cents;
   int64_t& deductible_left = patient.deductible_left[year];
   for (const ChargeLine& l : claim.lines) {
     const ProcedureInfo& info = kProcedures[l.proc];
@@ -88,7 +90,8 @@ rcl::v1::AdjudicateClaim Generator::DeniedAdjudication(int index, const char* ca
   for (const ChargeLine& l : claim.lines) {
     auto* line = cmd.add_lines();
     line->set_line_number(l.number);
-    AddAdjustment(line, rcl::v1::ADJUSTMENT_GROUP_CO, carc, kProcedures[l.proc].amount_cents, remark);
+    AddAdjustment(line, rcl::v1::ADJUSTMENT_GROUP_CO, carc, kProcedures[l.proc].amount_cents,
+                  remark);
   }
   return cmd;
 }
@@ -128,7 +131,8 @@ rcl::v1::AdjudicateClaim Generator::CorrectedAdjudication(int index) {
 // then the adjudication, with the model's updates; then what follows it: a
 // replacement or an appeal of a denial, the secondary claim, a statement,
 // now and then a reversal on the next remittance.
-absl::Status Generator::PostAdjudication(absl::CivilDay day, const std::string& remit_id, PlannedAdjudication& p) {
+absl::Status Generator::PostAdjudication(absl::CivilDay day, const std::string& remit_id,
+                                         PlannedAdjudication& p) {
   const int index = p.entry.claim;
   p.adjudication.set_remit_id(remit_id);
   if (p.entry.action == PayerAction::kReverse) {
@@ -157,7 +161,8 @@ absl::Status Generator::PostAdjudication(absl::CivilDay day, const std::string& 
       appeal.claim = index;
       appeal.carc = p.denial;
       appeals_.push_back(appeal);
-      Schedule(day + random_.Uniform(2, 5), TaskKind::kFileAppeal, static_cast<int>(appeals_.size()) - 1);
+      Schedule(day + random_.Uniform(2, 5), TaskKind::kFileAppeal,
+               static_cast<int>(appeals_.size()) - 1);
     }
     return absl::OkStatus();
   }
@@ -166,8 +171,8 @@ absl::Status Generator::PostAdjudication(absl::CivilDay day, const std::string& 
   }
   if (claim.PatientBalance() > 0) ScheduleStatement(day, claim.patient);
   // A few payments are taken back and corrected on the next remittance.
-  if (p.entry.action != PayerAction::kReverse && claim.rank == 1 && claim.adjudication->transfer_claim < 0 &&
-      random_.Percent(4)) {
+  if (p.entry.action != PayerAction::kReverse && claim.rank == 1 &&
+      claim.adjudication->transfer_claim < 0 && random_.Percent(4)) {
     Queue(index, PayerAction::kReverse, day + 1);
   }
   return absl::OkStatus();
@@ -191,7 +196,8 @@ absl::Status Generator::RunRemittance(absl::CivilDay day, int payer) {
     if (e.action == PayerAction::kReverse) {
       total -= claim.adjudication->paid;
       p.adjudication = CorrectedAdjudication(e.claim);
-    } else if (e.action == PayerAction::kFirst && claim.rank == 1 && !claim.corrected && random_.Percent(8)) {
+    } else if (e.action == PayerAction::kFirst && claim.rank == 1 && !claim.corrected &&
+               random_.Percent(8)) {
       const char* carcs[] = {"16", "50", "50", "197"};
       p.denial = carcs[random_.Uniform(0, 3)];
       p.adjudication = DeniedAdjudication(e.claim, p.denial);

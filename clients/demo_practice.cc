@@ -47,7 +47,8 @@ void Generator::Setup() {
 void Generator::AddPatient(int i) {
   Patient& p = patients_[static_cast<size_t>(i)];
   p.id = absl::StrCat(prefix_, "-P", Pad(i + 1, 5));
-  p.age = random_.Percent(35) ? static_cast<int>(random_.Uniform(65, 92)) : static_cast<int>(random_.Uniform(18, 64));
+  p.age = random_.Percent(35) ? static_cast<int>(random_.Uniform(65, 92))
+                              : static_cast<int>(random_.Uniform(18, 64));
   bool medicare = p.age >= 65 && random_.Percent(85);
   p.primary.id = "C1";
   p.primary.rank = 1;
@@ -141,7 +142,8 @@ absl::Status Generator::RegisterPatients() {
         mbi += digit();
         a->set_member_id(mbi);
       } else {
-        a->set_member_id(absl::StrCat(c->payer == 2 ? "U" : "W", Pad(random_.Uniform(0, 999999999), 9)));
+        a->set_member_id(
+            absl::StrCat(c->payer == 2 ? "U" : "W", Pad(random_.Uniform(0, 999999999), 9)));
       }
       a->set_rank(c->rank);
       a->set_effective_from(coverage_from);

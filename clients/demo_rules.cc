@@ -43,7 +43,9 @@ Adjudication Generator::FoldAdjudication(int index, const rcl::v1::AdjudicateCla
     // The part of the charge never billed to this payer (a prior payer's
     // share) comes out of contractual, then other, then denied amounts.
     const Claim& claim = claims_[static_cast<size_t>(index)];
-    int64_t left = claim.rank > 1 ? std::max<int64_t>(0, claim.charge - claim.opening - claim.transferred_in) : 0;
+    int64_t left = claim.rank > 1
+                       ? std::max<int64_t>(0, claim.charge - claim.opening - claim.transferred_in)
+                       : 0;
     for (int64_t* bucket : {&a.contractual, &a.other, &a.denied}) {
       int64_t take = std::clamp<int64_t>(*bucket, 0, left);
       *bucket -= take;
@@ -72,7 +74,8 @@ void Generator::ApplyAdjudication(int index, const rcl::v1::AdjudicateClaim& cmd
     c = original;
   }
   Adjudication a = FoldAdjudication(index, cmd);
-  const Patient& patient = patients_[static_cast<size_t>(claims_[static_cast<size_t>(index)].patient)];
+  const Patient& patient =
+      patients_[static_cast<size_t>(claims_[static_cast<size_t>(index)].patient)];
   if (a.pr != 0 && claims_[static_cast<size_t>(index)].rank == 1 && patient.secondary.has_value()) {
     // The next payer's claim in force, also through the claims this one replaced.
     int next = -1;
@@ -206,7 +209,8 @@ int64_t Generator::ReverseWriteOffs(int index, rcl::v1::BalanceSide side, int64_
   auto& write_offs = claims_[static_cast<size_t>(index)].write_offs;
   int64_t left = cents;
   for (auto it = write_offs.begin(); it != write_offs.end() && left > 0;) {
-    if (it->first.first != side || it->second <= 0 || (only.has_value() && it->first.second != *only)) {
+    if (it->first.first != side || it->second <= 0 ||
+        (only.has_value() && it->first.second != *only)) {
       ++it;
       continue;
     }
@@ -240,7 +244,8 @@ void Generator::Settle(int index) {
     return;
   }
   if (excess == 0) return;
-  const int64_t taken_back = ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PATIENT, excess, std::nullopt);
+  const int64_t taken_back =
+      ReverseWriteOffs(index, rcl::v1::BALANCE_SIDE_PATIENT, excess, std::nullopt);
   const int64_t unapply = std::min(excess - taken_back, claim.patient_paid);
   if (unapply <= 0) return;
   claim.patient_paid -= unapply;

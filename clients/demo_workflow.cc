@@ -17,21 +17,25 @@
 
 namespace rcl::demo::internal {
 
-absl::StatusOr<rcl::v1::CommandResponse> Generator::Send(const Command& command, absl::string_view about) {
+absl::StatusOr<rcl::v1::CommandResponse> Generator::Send(const Command& command,
+                                                         absl::string_view about) {
   ++sequence_;
   rcl::client::CommandOptions options;
   options.command_id = absl::StrCat("demo-", options_.seed, "-", sequence_);
-  const google::protobuf::FieldDescriptor* field = Command::descriptor()->FindFieldByNumber(command.kind_case());
+  const google::protobuf::FieldDescriptor* field =
+      Command::descriptor()->FindFieldByNumber(command.kind_case());
   std::string kind = field == nullptr ? "unknown" : field->name();
   absl::StatusOr<rcl::v1::CommandResponse> r = sink_.Execute(command, options);
   if (!r.ok()) {
     std::string hint;
     if (r.status().code() == absl::StatusCode::kAlreadyExists) {
-      hint = absl::StrCat(" (this tenant already holds a demo with seed ", options_.seed,
-                          " but other --patients, --days or --end: use another --tenant or --seed)");
+      hint =
+          absl::StrCat(" (this tenant already holds a demo with seed ", options_.seed,
+                       " but other --patients, --days or --end: use another --tenant or --seed)");
     }
-    return absl::Status(r.status().code(), absl::StrCat("demo: command ", options.command_id, " (", kind, " ", about,
-                                                        "): ", r.status().message(), hint));
+    return absl::Status(r.status().code(),
+                        absl::StrCat("demo: command ", options.command_id, " (", kind, " ", about,
+                                     "): ", r.status().message(), hint));
   }
   ++summary_.commands;
   ++summary_.commands_by_type[kind];
@@ -47,7 +51,8 @@ absl::StatusOr<rcl::v1::CommandResponse> Generator::Send(const Command& command,
   return r;
 }
 
-absl::Status Generator::CreateClaim(absl::CivilDay day, int encounter, const std::string& id, bool rebill) {
+absl::Status Generator::CreateClaim(absl::CivilDay day, int encounter, const std::string& id,
+                                    bool rebill) {
   const Encounter& e = encounters_[static_cast<size_t>(encounter)];
   const Patient& patient = patients_[static_cast<size_t>(e.patient)];
   Command create;
@@ -107,9 +112,9 @@ absl::Status Generator::ScrubAndSubmit(absl::CivilDay day, int index) {
   claim.status = Status::kReady;  // every claim of the demo is clean
   Command submit;
   submit.mutable_submit_claim()->set_claim_id(claim.id);
-  submit.mutable_submit_claim()->set_batch_id(absl::StrCat(prefix_, "-B", absl::FormatCivilTime(day).substr(0, 4),
-                                                           absl::FormatCivilTime(day).substr(5, 2),
-                                                           absl::FormatCivilTime(day).substr(8, 2)));
+  submit.mutable_submit_claim()->set_batch_id(absl::StrCat(
+      prefix_, "-B", absl::FormatCivilTime(day).substr(0, 4),
+      absl::FormatCivilTime(day).substr(5, 2), absl::FormatCivilTime(day).substr(8, 2)));
   RCL_RETURN_IF_ERROR(Send(submit, claim.id).status());
   claim.status = Status::kSubmitted;
   ++claim.submissions;
@@ -137,7 +142,8 @@ absl::Status Generator::Acknowledge(absl::CivilDay day, int index) {
   }
   claim.status = Status::kAccepted;
   if (claim.payer_claim_number.empty()) {
-    claim.payer_claim_number = absl::StrCat(kPayers[claim.payer].id, Pad(random_.Uniform(0, 99999999999LL), 11));
+    claim.payer_claim_number =
+        absl::StrCat(kPayers[claim.payer].id, Pad(random_.Uniform(0, 99999999999LL), 11));
   }
   if (claim.frequency == 8) return absl::OkStatus();  // nothing to adjudicate
   if (claim.may_void && random_.Percent(2)) {
@@ -207,11 +213,14 @@ absl::Status Generator::PatientStatement(absl::CivilDay day, int patient) {
   ++summary_.statements;
   int64_t behavior = random_.Uniform(0, 99);
   if (behavior < 55) {
-    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient, static_cast<int>(PayBehavior::kFull));
+    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient,
+             static_cast<int>(PayBehavior::kFull));
   } else if (behavior < 72) {
-    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient, static_cast<int>(PayBehavior::kWholeDollars));
+    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient,
+             static_cast<int>(PayBehavior::kWholeDollars));
   } else if (behavior < 80) {
-    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient, static_cast<int>(PayBehavior::kOverpay));
+    Schedule(day + random_.Uniform(3, 12), TaskKind::kPay, patient,
+             static_cast<int>(PayBehavior::kOverpay));
   }  // else: not paid yet
   return absl::OkStatus();
 }
@@ -250,8 +259,9 @@ absl::Status Generator::PatientPayment(absl::CivilDay day, int patient, PayBehav
   for (int i : open) {
     Claim& claim = claims_[static_cast<size_t>(i)];
     int64_t apply = std::min(remaining, std::max<int64_t>(claim.PatientBalance(), 0));
-    int64_t recover = std::min(remaining - apply,
-                               claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT));
+    int64_t recover = std::min(
+        remaining - apply,
+        claim.WrittenOff(rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT));
     if (apply + recover <= 0) continue;
     ReverseWriteOffs(i, rcl::v1::BALANCE_SIDE_PATIENT, recover, rcl::v1::WRITE_OFF_REASON_BAD_DEBT);
     claim.patient_paid += apply + recover;
@@ -274,8 +284,9 @@ absl::Status Generator::FileAppeal(absl::CivilDay day, int appeal_index) {
   f->set_appeal_id(appeal.id);
   f->set_claim_id(claim.id);
   f->set_level(1);
-  f->set_reason(appeal.carc == "50" ? "medical necessity documented in the attached office notes"
-                                    : "authorization was obtained before the visit; reference attached");
+  f->set_reason(appeal.carc == "50"
+                    ? "medical necessity documented in the attached office notes"
+                    : "authorization was obtained before the visit; reference attached");
   f->set_filed_date(Date(day));
   f->set_deadline(Date(day + 180));
   RCL_RETURN_IF_ERROR(Send(file, appeal.id).status());
@@ -317,7 +328,8 @@ absl::Status Generator::WriteOffDenied(int claim_index) {
   o->set_amount_cents(balance);
   o->set_note("denial upheld on appeal");
   RCL_RETURN_IF_ERROR(Send(w, claim.id).status());
-  WriteOff(claim_index, rcl::v1::BALANCE_SIDE_PAYER, rcl::v1::WRITE_OFF_REASON_ADMINISTRATIVE, balance);
+  WriteOff(claim_index, rcl::v1::BALANCE_SIDE_PAYER, rcl::v1::WRITE_OFF_REASON_ADMINISTRATIVE,
+           balance);
   ++summary_.write_offs;
   return absl::OkStatus();
 }
@@ -357,7 +369,8 @@ absl::Status Generator::VoidAndRebill(absl::CivilDay day, int original) {
   RCL_RETURN_IF_ERROR(Send(v, id).status());
   int64_t balance = claims_[static_cast<size_t>(original)].PayerBalance();
   int index = NewClaimFrom(claims_[static_cast<size_t>(original)], id, 8);
-  claims_[static_cast<size_t>(index)].payer_claim_number = claims_[static_cast<size_t>(original)].payer_claim_number;
+  claims_[static_cast<size_t>(index)].payer_claim_number =
+      claims_[static_cast<size_t>(original)].payer_claim_number;
   // The balance goes back where it came from (the encounter's unbilled).
   claims_[static_cast<size_t>(original)].status = Status::kVoided;
   MoveOffClosed(original, balance);
@@ -365,7 +378,8 @@ absl::Status Generator::VoidAndRebill(absl::CivilDay day, int original) {
   RCL_RETURN_IF_ERROR(ScrubAndSubmit(day, index));
   // A new claim bills the encounter once all of its charge is unbilled
   // again (what the payer paid on the voided claim, it recoups first).
-  const Encounter& e = encounters_[static_cast<size_t>(claims_[static_cast<size_t>(original)].encounter)];
+  const Encounter& e =
+      encounters_[static_cast<size_t>(claims_[static_cast<size_t>(original)].encounter)];
   if (e.unbilled != e.charge) return absl::OkStatus();
   return CreateClaim(day, claims_[static_cast<size_t>(original)].encounter,
                      absl::StrCat(claims_[static_cast<size_t>(original)].id, "-B"),
@@ -402,7 +416,8 @@ absl::Status Generator::RunTask(absl::CivilDay day, const Task& task) {
     case TaskKind::kReplace: return ReplaceClaim(day, task.target);
     case TaskKind::kVoidAndRebill: return VoidAndRebill(day, task.target);
     case TaskKind::kStatement: return PatientStatement(day, task.target);
-    case TaskKind::kPay: return PatientPayment(day, task.target, static_cast<PayBehavior>(task.arg));
+    case TaskKind::kPay:
+      return PatientPayment(day, task.target, static_cast<PayBehavior>(task.arg));
     case TaskKind::kRefund: return RefundCredit(task.target);
   }
   return absl::InternalError("demo: unknown task");

@@ -51,8 +51,9 @@ const std::vector<CommandDef>& Commands() {
     std::vector<CommandDef> all;
     // The order of `rcl --help`.
     for (std::vector<CommandDef> (*group)() :
-         {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands, RemitCommands, AppealCommands,
-          PatientAccountCommands, HistoryCommands, ReportCommands, DemoCommands, LogCommands}) {
+         {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands,
+          RemitCommands, AppealCommands, PatientAccountCommands, HistoryCommands, ReportCommands,
+          DemoCommands, LogCommands}) {
       for (CommandDef& c : group()) all.push_back(std::move(c));
     }
     return all;
@@ -80,7 +81,8 @@ std::string GroupHelp(absl::string_view group) {
     if (c.group != group) continue;
     absl::StrAppend(&out, "\n  ", CommandUsage(c), "\n      ", c.summary, "\n");
     if (!c.flags.empty()) {
-      for (absl::string_view line : absl::StrSplit(FormatFlagHelp(c.flags), '\n', absl::SkipEmpty())) {
+      for (absl::string_view line :
+           absl::StrSplit(FormatFlagHelp(c.flags), '\n', absl::SkipEmpty())) {
         absl::StrAppend(&out, "    ", line, "\n");
       }
     }
@@ -99,7 +101,8 @@ std::string TopHelp() {
     std::string usage = CommandUsage(c);
     absl::StrAppend(&out, "  ", usage, std::string(width - usage.size() + 2, ' '), c.summary, "\n");
   }
-  absl::StrAppend(&out, "\nGlobal flags (before or after the command):\n", FormatFlagHelp(GlobalFlags()),
+  absl::StrAppend(&out, "\nGlobal flags (before or after the command):\n",
+                  FormatFlagHelp(GlobalFlags()),
                   "\nRun \"rcl <group> --help\" or \"rcl <group> <command> --help\" for the "
                   "flags of a command.\n"
                   "Exit status: 0 ok, 1 server error, 2 usage error.\n");
@@ -158,7 +161,8 @@ Outcome Fail(const absl::Status& status, bool json) {
 
 // The global flags that precede the command words, copied to *leading (with
 // their values); returns the index of the first command word.
-absl::StatusOr<size_t> LeadingGlobalFlags(const std::vector<std::string>& args, std::vector<std::string>* leading) {
+absl::StatusOr<size_t> LeadingGlobalFlags(const std::vector<std::string>& args,
+                                          std::vector<std::string>* leading) {
   size_t i = 0;
   while (i < args.size() && !args[i].empty() && args[i][0] == '-') {
     absl::string_view body(args[i]);
@@ -171,8 +175,8 @@ absl::StatusOr<size_t> LeadingGlobalFlags(const std::vector<std::string>& args, 
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) {
-      return UsageError(
-          absl::StrCat("unknown global flag --", OneLine(name.substr(0, 64)), " (command flags go after the command)"));
+      return UsageError(absl::StrCat("unknown global flag --", OneLine(name.substr(0, 64)),
+                                     " (command flags go after the command)"));
     }
     leading->push_back(args[i++]);
     if (spec->kind != kBool && body.find('=') == absl::string_view::npos && i < args.size()) {
@@ -183,7 +187,8 @@ absl::StatusOr<size_t> LeadingGlobalFlags(const std::vector<std::string>& args, 
 }
 
 // Whether --help (or -h) is among the leading global flags or args[from..].
-bool HasHelp(const std::vector<std::string>& leading, const std::vector<std::string>& args, size_t from) {
+bool HasHelp(const std::vector<std::string>& leading, const std::vector<std::string>& args,
+             size_t from) {
   for (size_t k = 0; k < leading.size(); ++k) {
     if (leading[k] == "--help" || leading[k] == "-h") return true;
   }
@@ -202,8 +207,8 @@ struct Resolved {
   Outcome outcome;
 };
 
-Resolved ResolveCommand(const std::vector<std::string>& args, size_t i, const std::vector<std::string>& leading,
-                        bool json_hint) {
+Resolved ResolveCommand(const std::vector<std::string>& args, size_t i,
+                        const std::vector<std::string>& leading, bool json_hint) {
   auto done = [](Outcome o) { return Resolved{nullptr, 0, std::move(o)}; };
   if (i >= args.size()) {
     if (HasHelp(leading, args, i)) return done(Outcome{0, TopHelp(), ""});
@@ -215,20 +220,25 @@ Resolved ResolveCommand(const std::vector<std::string>& args, size_t i, const st
     return Resolved{command, i + 1, {}};
   }
   if (!IsGroup(word)) {
-    return done(Fail(UsageError(absl::StrCat("unknown command ", OneLine(word.substr(0, 64)), " (see rcl --help)")),
+    return done(Fail(UsageError(absl::StrCat("unknown command ", OneLine(word.substr(0, 64)),
+                                             " (see rcl --help)")),
                      json_hint));
   }
-  if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-' || args[i + 1] == "help") {
+  if (i + 1 >= args.size() || args[i + 1].empty() || args[i + 1][0] == '-' ||
+      args[i + 1] == "help") {
     if (HasHelp(leading, args, i + 1) || (i + 1 < args.size() && args[i + 1] == "help")) {
       return done(Outcome{0, GroupHelp(word), ""});
     }
-    return done(Fail(UsageError(absl::StrCat(word, ": missing command (see rcl ", word, " --help)")), json_hint));
+    return done(
+        Fail(UsageError(absl::StrCat(word, ": missing command (see rcl ", word, " --help)")),
+             json_hint));
   }
   const CommandDef* command = FindCommand(word, args[i + 1]);
   if (command == nullptr) {
-    return done(Fail(UsageError(absl::StrCat("unknown command ", word, " ", OneLine(args[i + 1].substr(0, 64)),
-                                             " (see rcl ", word, " --help)")),
-                     json_hint));
+    return done(Fail(
+        UsageError(absl::StrCat("unknown command ", word, " ", OneLine(args[i + 1].substr(0, 64)),
+                                " (see rcl ", word, " --help)")),
+        json_hint));
   }
   return Resolved{command, i + 2, {}};
 }
@@ -245,9 +255,11 @@ Outcome RunCommand(const CommandDef& command, std::vector<std::string> flag_args
   if (parsed->positional().size() != want) {
     std::string usage = CommandUsage(command);
     if (parsed->positional().size() < want) {
-      return Fail(UsageError(absl::StrCat("missing ", command.positional, " (usage: ", usage, ")")), json);
+      return Fail(UsageError(absl::StrCat("missing ", command.positional, " (usage: ", usage, ")")),
+                  json);
     }
-    return Fail(UsageError(absl::StrCat("unexpected argument ", OneLine(parsed->positional()[want].substr(0, 64)),
+    return Fail(UsageError(absl::StrCat("unexpected argument ",
+                                        OneLine(parsed->positional()[want].substr(0, 64)),
                                         " (usage: ", usage, ")")),
                 json);
   }
@@ -283,7 +295,8 @@ Outcome Run(const std::vector<std::string>& args) {
   if (HasHelp(leading, args, resolved.rest)) return Outcome{0, CommandHelp(*resolved.command), ""};
 
   std::vector<std::string> flag_args = leading;
-  flag_args.insert(flag_args.end(), args.begin() + static_cast<std::ptrdiff_t>(resolved.rest), args.end());
+  flag_args.insert(flag_args.end(), args.begin() + static_cast<std::ptrdiff_t>(resolved.rest),
+                   args.end());
   return RunCommand(*resolved.command, std::move(flag_args), json_hint);
 }
 

@@ -43,7 +43,8 @@ std::string RenderTable(const std::vector<Column>& columns, const std::vector<Ce
   std::vector<size_t> widths;
   for (const Column& c : columns) widths.push_back(c.title.size());
   auto widen = [&widths](const Cells& row) {
-    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
   };
   for (const Cells& row : rows) widen(row);
   for (const Cells& row : footer) widen(row);
@@ -82,7 +83,8 @@ std::string AsOfLine(uint64_t position, absl::string_view date) {
 
 std::string TruncatedNote(bool truncated, size_t rows) {
   if (!truncated) return "";
-  return absl::StrCat("(truncated: showing the first ", rows, " rows; narrow the query or raise --limit)\n");
+  return absl::StrCat("(truncated: showing the first ", rows,
+                      " rows; narrow the query or raise --limit)\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -131,11 +133,17 @@ std::vector<int64_t> FiveBuckets(const google::protobuf::RepeatedPtrField<AgingB
   return out;
 }
 
-void WriteBucketsJson(const google::protobuf::RepeatedPtrField<AgingBucket>& buckets, JsonWriter* w) {
+void WriteBucketsJson(const google::protobuf::RepeatedPtrField<AgingBucket>& buckets,
+                      JsonWriter* w) {
   std::vector<int64_t> five = FiveBuckets(buckets);
   w->BeginArray();
   for (size_t k = 0; k < 5; ++k) {
-    w->BeginObject().Key("label").String(kBucketLabels[k]).Key("amount_cents").Int(five[k]).EndObject();
+    w->BeginObject()
+        .Key("label")
+        .String(kBucketLabels[k])
+        .Key("amount_cents")
+        .Int(five[k])
+        .EndObject();
   }
   w->EndArray();
 }
@@ -195,7 +203,8 @@ std::string CsvRow(const std::vector<std::string>& fields) {
 std::string DollarsLabel(int64_t cents) {
   bool negative = cents < 0;
   // Round half away from zero to whole dollars, without overflow at the ends.
-  uint64_t magnitude = negative ? static_cast<uint64_t>(-(cents + 1)) + 1 : static_cast<uint64_t>(cents);
+  uint64_t magnitude =
+      negative ? static_cast<uint64_t>(-(cents + 1)) + 1 : static_cast<uint64_t>(cents);
   uint64_t dollars = (magnitude + 50) / 100;
   std::string digits = absl::StrCat(dollars);
   std::string grouped;
@@ -217,10 +226,12 @@ void WriteBalancesJson(const rcl::v1::BalancesResponse& r, JsonWriter* w) {
 }
 
 std::string BalancesTable(const rcl::v1::BalancesResponse& r) {
-  std::string out = r.key().empty() ? absl::StrCat("balances of the ", Text(r.scope()), "\n")
-                                    : absl::StrCat("balances of ", Text(r.scope()), " ", Text(r.key()), "\n");
+  std::string out = r.key().empty()
+                        ? absl::StrCat("balances of the ", Text(r.scope()), "\n")
+                        : absl::StrCat("balances of ", Text(r.scope()), " ", Text(r.key()), "\n");
   std::vector<Cells> rows;
-  for (const AmountField& f : kAmountFields) rows.push_back({AmountLabel(f.name), Money((r.amounts().*f.get)())});
+  for (const AmountField& f : kAmountFields)
+    rows.push_back({AmountLabel(f.name), Money((r.amounts().*f.get)())});
   rows.push_back({"claims", absl::StrCat(r.amounts().claims())});
   out += RenderTable({{"amount", false}, {"dollars", true}}, rows);
   out += AsOfLine(r.as_of_position(), "");
@@ -235,7 +246,8 @@ std::string BalancesCsv(const rcl::v1::BalancesResponse& r) {
     values.push_back(absl::StrCat((r.amounts().*f.get)()));
   }
   header.insert(header.end(), {"claims", "as_of_position"});
-  values.insert(values.end(), {absl::StrCat(r.amounts().claims()), absl::StrCat(r.as_of_position())});
+  values.insert(values.end(),
+                {absl::StrCat(r.amounts().claims()), absl::StrCat(r.as_of_position())});
   return CsvRow(header) + CsvRow(values);
 }
 
@@ -244,7 +256,12 @@ std::string BalancesCsv(const rcl::v1::BalancesResponse& r) {
 void WriteTrialBalanceJson(const rcl::v1::TrialBalanceResponse& r, JsonWriter* w) {
   w->BeginObject().Key("accounts").BeginArray();
   for (const rcl::v1::AccountBalance& a : r.accounts()) {
-    w->BeginObject().Key("account").String(a.account()).Key("balance_cents").Int(a.balance_cents()).EndObject();
+    w->BeginObject()
+        .Key("account")
+        .String(a.account())
+        .Key("balance_cents")
+        .Int(a.balance_cents())
+        .EndObject();
   }
   w->EndArray();
   w->Key("total_cents").Int(r.total_cents());
@@ -284,7 +301,11 @@ void WriteAgingJson(const AgingView& v, JsonWriter* w) {
   for (const AgingRow& row : r.rows()) {
     w->BeginObject().Key("key").String(row.key()).Key("buckets");
     WriteBucketsJson(row.buckets(), w);
-    w->Key("total_cents").Int(row.total_cents()).Key("credit_cents").Int(row.credit_cents()).EndObject();
+    w->Key("total_cents")
+        .Int(row.total_cents())
+        .Key("credit_cents")
+        .Int(row.credit_cents())
+        .EndObject();
   }
   w->EndArray();
   w->Key("total_cents").Int(r.total_cents());
@@ -314,7 +335,8 @@ std::string AgingTable(const AgingView& v) {
   for (int64_t amount : FiveBuckets(r.buckets())) totals.push_back(Money(amount));
   totals.push_back(Money(r.total_cents()));
   totals.push_back(Money(r.credit_total_cents()));
-  std::string out = absl::StrCat("AR aging by ", v.by, ", aged from the ", BasisWords(v.basis), "\n");
+  std::string out =
+      absl::StrCat("AR aging by ", v.by, ", aged from the ", BasisWords(v.basis), "\n");
   out += RenderTable(columns, rows, {totals});
   out += TruncatedNote(v.truncated, rows.size());
   out += AsOfLine(r.as_of_position(), r.as_of_date());
@@ -358,24 +380,26 @@ std::string DenialsTable(const rcl::v1::DenialsResponse& r, bool truncated) {
   int64_t denied = 0;
   int64_t balance = 0;
   for (const rcl::v1::DenialRow& d : r.denials()) {
-    rows.push_back({Text(d.claim_id()), Text(d.payer_id()), Text(d.date_of_service()), Text(d.status()),
-                    d.denied() ? "claim" : "lines", Text(absl::StrJoin(d.reason_codes(), " ")),
-                    Text(d.adjudicated_date()), Money(d.denied_cents()), Money(d.payer_balance_cents()),
+    rows.push_back({Text(d.claim_id()), Text(d.payer_id()), Text(d.date_of_service()),
+                    Text(d.status()), d.denied() ? "claim" : "lines",
+                    Text(absl::StrJoin(d.reason_codes(), " ")), Text(d.adjudicated_date()),
+                    Money(d.denied_cents()), Money(d.payer_balance_cents()),
                     absl::StrCat(d.open_appeals())});
     denied += d.denied_cents();
     balance += d.payer_balance_cents();
   }
-  std::string out = RenderTable({{"claim", false},
-                                 {"payer", false},
-                                 {"service", false},
-                                 {"status", false},
-                                 {"denied", false},
-                                 {"carc", false},
-                                 {"adjudicated", false},
-                                 {"denied amt", true},
-                                 {"payer bal", true},
-                                 {"appeals", true}},
-                                rows, {{"total", "", "", "", "", "", "", Money(denied), Money(balance), ""}});
+  std::string out =
+      RenderTable({{"claim", false},
+                   {"payer", false},
+                   {"service", false},
+                   {"status", false},
+                   {"denied", false},
+                   {"carc", false},
+                   {"adjudicated", false},
+                   {"denied amt", true},
+                   {"payer bal", true},
+                   {"appeals", true}},
+                  rows, {{"total", "", "", "", "", "", "", Money(denied), Money(balance), ""}});
   out += TruncatedNote(truncated, rows.size());
   out += absl::StrCat(rows.size(), " claim(s) with a denial in force\n");
   out += AsOfLine(r.as_of_position(), "");
@@ -383,11 +407,13 @@ std::string DenialsTable(const rcl::v1::DenialsResponse& r, bool truncated) {
 }
 
 std::string DenialsCsv(const rcl::v1::DenialsResponse& r) {
-  std::string out = CsvRow({"claim_id", "payer_id", "date_of_service", "status", "denied", "reason_codes",
-                            "adjudicated_date", "denied_cents", "payer_balance_cents", "open_appeals"});
+  std::string out =
+      CsvRow({"claim_id", "payer_id", "date_of_service", "status", "denied", "reason_codes",
+              "adjudicated_date", "denied_cents", "payer_balance_cents", "open_appeals"});
   for (const rcl::v1::DenialRow& d : r.denials()) {
-    out += CsvRow({d.claim_id(), d.payer_id(), d.date_of_service(), d.status(), d.denied() ? "true" : "false",
-                   absl::StrJoin(d.reason_codes(), " "), d.adjudicated_date(), absl::StrCat(d.denied_cents()),
+    out += CsvRow({d.claim_id(), d.payer_id(), d.date_of_service(), d.status(),
+                   d.denied() ? "true" : "false", absl::StrJoin(d.reason_codes(), " "),
+                   d.adjudicated_date(), absl::StrCat(d.denied_cents()),
                    absl::StrCat(d.payer_balance_cents()), absl::StrCat(d.open_appeals())});
   }
   return out;
@@ -399,7 +425,10 @@ void WriteClaimDenialsJson(const rcl::v1::DenialsResponse& r, JsonWriter* w) {
     w->BeginObject().Key("claim_id").String(d.claim_id()).Key("status").String(d.status());
     w->Key("payer_id").String(d.payer_id()).Key("date_of_service").String(d.date_of_service());
     w->Key("denied").Bool(d.denied()).Key("denied_cents").Int(d.denied_cents());
-    w->Key("payer_balance_cents").Int(d.payer_balance_cents()).Key("open_appeals").Int(d.open_appeals());
+    w->Key("payer_balance_cents")
+        .Int(d.payer_balance_cents())
+        .Key("open_appeals")
+        .Int(d.open_appeals());
     w->EndObject();
   }
   w->EndArray().Key("count").Uint(static_cast<uint64_t>(r.denials_size()));
@@ -407,12 +436,12 @@ void WriteClaimDenialsJson(const rcl::v1::DenialsResponse& r, JsonWriter* w) {
 }
 
 std::string ClaimDenialsTable(const rcl::v1::DenialsResponse& r) {
-  std::string out = absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", "claim", "status", "payer", "service",
-                                    "denied", "payer bal");
+  std::string out = absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", "claim", "status",
+                                    "payer", "service", "denied", "payer bal");
   for (const rcl::v1::DenialRow& d : r.denials()) {
-    out +=
-        absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", Text(d.claim_id()), Text(d.status()), Text(d.payer_id()),
-                        Text(d.date_of_service()), Money(d.denied_cents()), Money(d.payer_balance_cents()));
+    out += absl::StrFormat("%-20s %-12s %-10s %-10s %12s %12s\n", Text(d.claim_id()),
+                           Text(d.status()), Text(d.payer_id()), Text(d.date_of_service()),
+                           Money(d.denied_cents()), Money(d.payer_balance_cents()));
   }
   out += absl::StrCat(r.denials_size(), " claim(s) with a denial in force\n");
   return out;
@@ -435,9 +464,10 @@ void WriteAppealsDueJson(const rcl::v1::AppealsDueResponse& r, bool truncated, J
 std::string AppealsDueTable(const rcl::v1::AppealsDueResponse& r, bool truncated) {
   std::vector<Cells> rows;
   for (const rcl::v1::AppealDueRow& a : r.appeals()) {
-    rows.push_back({Text(a.appeal_id()), Text(a.claim_id()), absl::StrCat(a.level()), Text(a.filed_date()),
-                    Text(a.deadline()),
-                    a.days_left() < 0 ? absl::StrCat(a.days_left(), " (late)") : absl::StrCat(a.days_left())});
+    rows.push_back(
+        {Text(a.appeal_id()), Text(a.claim_id()), absl::StrCat(a.level()), Text(a.filed_date()),
+         Text(a.deadline()),
+         a.days_left() < 0 ? absl::StrCat(a.days_left(), " (late)") : absl::StrCat(a.days_left())});
   }
   std::string out = RenderTable({{"appeal", false},
                                  {"claim", false},
@@ -453,10 +483,11 @@ std::string AppealsDueTable(const rcl::v1::AppealsDueResponse& r, bool truncated
 }
 
 std::string AppealsDueCsv(const rcl::v1::AppealsDueResponse& r) {
-  std::string out = CsvRow({"appeal_id", "claim_id", "level", "filed_date", "deadline", "days_left"});
+  std::string out =
+      CsvRow({"appeal_id", "claim_id", "level", "filed_date", "deadline", "days_left"});
   for (const rcl::v1::AppealDueRow& a : r.appeals()) {
-    out += CsvRow({a.appeal_id(), a.claim_id(), absl::StrCat(a.level()), a.filed_date(), a.deadline(),
-                   absl::StrCat(a.days_left())});
+    out += CsvRow({a.appeal_id(), a.claim_id(), absl::StrCat(a.level()), a.filed_date(),
+                   a.deadline(), absl::StrCat(a.days_left())});
   }
   return out;
 }
@@ -479,13 +510,16 @@ std::string NoResponseTable(const rcl::v1::NoResponseResponse& r, bool truncated
   std::vector<Cells> rows;
   int64_t balance = 0;
   for (const rcl::v1::NoResponseRow& c : r.claims()) {
-    rows.push_back({Text(c.claim_id()), Text(c.payer_id()), Text(c.submitted_date()), absl::StrCat(c.days()),
-                    Money(c.payer_balance_cents())});
+    rows.push_back({Text(c.claim_id()), Text(c.payer_id()), Text(c.submitted_date()),
+                    absl::StrCat(c.days()), Money(c.payer_balance_cents())});
     balance += c.payer_balance_cents();
   }
-  std::string out =
-      RenderTable({{"claim", false}, {"payer", false}, {"submitted", false}, {"days", true}, {"payer bal", true}}, rows,
-                  {{"total", "", "", "", Money(balance)}});
+  std::string out = RenderTable({{"claim", false},
+                                 {"payer", false},
+                                 {"submitted", false},
+                                 {"days", true},
+                                 {"payer bal", true}},
+                                rows, {{"total", "", "", "", Money(balance)}});
   out += TruncatedNote(truncated, rows.size());
   out += absl::StrCat(rows.size(), " submitted claim(s) with no payer response\n");
   out += AsOfLine(r.as_of_position(), r.as_of_date());
@@ -493,7 +527,8 @@ std::string NoResponseTable(const rcl::v1::NoResponseResponse& r, bool truncated
 }
 
 std::string NoResponseCsv(const rcl::v1::NoResponseResponse& r) {
-  std::string out = CsvRow({"claim_id", "payer_id", "submitted_date", "days", "payer_balance_cents"});
+  std::string out =
+      CsvRow({"claim_id", "payer_id", "submitted_date", "days", "payer_balance_cents"});
   for (const rcl::v1::NoResponseRow& c : r.claims()) {
     out += CsvRow({c.claim_id(), c.payer_id(), c.submitted_date(), absl::StrCat(c.days()),
                    absl::StrCat(c.payer_balance_cents())});
@@ -503,7 +538,8 @@ std::string NoResponseCsv(const rcl::v1::NoResponseResponse& r) {
 
 // --- Statements due.
 
-void WriteStatementsDueJson(const rcl::v1::StatementsDueResponse& r, bool truncated, JsonWriter* w) {
+void WriteStatementsDueJson(const rcl::v1::StatementsDueResponse& r, bool truncated,
+                            JsonWriter* w) {
   w->BeginObject().Key("patients").BeginArray();
   for (const rcl::v1::StatementDueRow& p : r.patients()) {
     w->BeginObject().Key("patient_id").String(p.patient_id());
@@ -523,8 +559,9 @@ std::string StatementsDueTable(const rcl::v1::StatementsDueResponse& r, bool tru
                     p.last_statement_date().empty() ? "never" : Text(p.last_statement_date())});
     balance += p.patient_balance_cents();
   }
-  std::string out = RenderTable({{"patient", false}, {"patient bal", true}, {"last statement", false}}, rows,
-                                {{"total", Money(balance), ""}});
+  std::string out =
+      RenderTable({{"patient", false}, {"patient bal", true}, {"last statement", false}}, rows,
+                  {{"total", Money(balance), ""}});
   out += TruncatedNote(truncated, rows.size());
   out += absl::StrCat(rows.size(), " patient(s) due a statement\n");
   out += AsOfLine(r.as_of_position(), r.as_of_date());
@@ -534,7 +571,8 @@ std::string StatementsDueTable(const rcl::v1::StatementsDueResponse& r, bool tru
 std::string StatementsDueCsv(const rcl::v1::StatementsDueResponse& r) {
   std::string out = CsvRow({"patient_id", "patient_balance_cents", "last_statement_date"});
   for (const rcl::v1::StatementDueRow& p : r.patients()) {
-    out += CsvRow({p.patient_id(), absl::StrCat(p.patient_balance_cents()), p.last_statement_date()});
+    out +=
+        CsvRow({p.patient_id(), absl::StrCat(p.patient_balance_cents()), p.last_statement_date()});
   }
   return out;
 }
@@ -553,10 +591,24 @@ std::string Rate(double events_per_s) {
 void WriteProjectionStatusJson(const rcl::v1::ProjectionStatusResponse& r, JsonWriter* w) {
   w->BeginObject().Key("projections").BeginArray();
   for (const rcl::v1::ProjectionInfo& p : r.projections()) {
-    w->BeginObject().Key("name").String(p.name()).Key("checkpoint").Uint(p.checkpoint()).Key("lag").Uint(p.lag());
+    w->BeginObject()
+        .Key("name")
+        .String(p.name())
+        .Key("checkpoint")
+        .Uint(p.checkpoint())
+        .Key("lag")
+        .Uint(p.lag());
     w->Key("events_per_s").Raw(Rate(p.events_per_s())).Key("state_bytes").Uint(p.state_bytes());
-    w->Key("state").String(p.state()).Key("error").String(p.error()).Key("generation").Uint(p.generation());
-    w->Key("rebuilding").Bool(p.rebuilding()).Key("rebuild_checkpoint").Uint(p.rebuild_checkpoint());
+    w->Key("state")
+        .String(p.state())
+        .Key("error")
+        .String(p.error())
+        .Key("generation")
+        .Uint(p.generation());
+    w->Key("rebuilding")
+        .Bool(p.rebuilding())
+        .Key("rebuild_checkpoint")
+        .Uint(p.rebuild_checkpoint());
     w->Key("rebuild_target").Uint(p.rebuild_target()).EndObject();
   }
   w->EndArray().Key("head").Uint(r.head()).EndObject();
@@ -569,9 +621,9 @@ std::string ProjectionStatusTable(const rcl::v1::ProjectionStatusResponse& r) {
     if (p.rebuilding()) {
       rebuild = absl::StrCat(p.rebuild_checkpoint(), "/", p.rebuild_target());
     }
-    rows.push_back({Text(p.name()), Text(p.state()), absl::StrCat(p.checkpoint()), absl::StrCat(p.lag()),
-                    Rate(p.events_per_s()), absl::StrCat(p.state_bytes()), absl::StrCat(p.generation()), rebuild,
-                    Text(p.error())});
+    rows.push_back({Text(p.name()), Text(p.state()), absl::StrCat(p.checkpoint()),
+                    absl::StrCat(p.lag()), Rate(p.events_per_s()), absl::StrCat(p.state_bytes()),
+                    absl::StrCat(p.generation()), rebuild, Text(p.error())});
   }
   std::string out = RenderTable({{"projection", false},
                                  {"state", false},
@@ -588,12 +640,15 @@ std::string ProjectionStatusTable(const rcl::v1::ProjectionStatusResponse& r) {
 }
 
 std::string ProjectionStatusCsv(const rcl::v1::ProjectionStatusResponse& r) {
-  std::string out = CsvRow({"name", "state", "checkpoint", "lag", "events_per_s", "state_bytes", "generation",
-                            "rebuilding", "rebuild_checkpoint", "rebuild_target", "error"});
+  std::string out =
+      CsvRow({"name", "state", "checkpoint", "lag", "events_per_s", "state_bytes", "generation",
+              "rebuilding", "rebuild_checkpoint", "rebuild_target", "error"});
   for (const rcl::v1::ProjectionInfo& p : r.projections()) {
-    out += CsvRow({p.name(), p.state(), absl::StrCat(p.checkpoint()), absl::StrCat(p.lag()), Rate(p.events_per_s()),
-                   absl::StrCat(p.state_bytes()), absl::StrCat(p.generation()), p.rebuilding() ? "true" : "false",
-                   absl::StrCat(p.rebuild_checkpoint()), absl::StrCat(p.rebuild_target()), p.error()});
+    out +=
+        CsvRow({p.name(), p.state(), absl::StrCat(p.checkpoint()), absl::StrCat(p.lag()),
+                Rate(p.events_per_s()), absl::StrCat(p.state_bytes()), absl::StrCat(p.generation()),
+                p.rebuilding() ? "true" : "false", absl::StrCat(p.rebuild_checkpoint()),
+                absl::StrCat(p.rebuild_target()), p.error()});
   }
   return out;
 }

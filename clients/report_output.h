@@ -131,7 +131,8 @@ std::string ProgressBarLine(const RebuildProgress& p, int width = 30);
 // "rebuild balances: 50.0% (500/1000 events, 1234 ev/s)".
 std::string ProgressPlainLine(const RebuildProgress& p);
 // "rebuilt balances: 1000 events in 2.5 s (400 events/s), generation 3"
-std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds, uint64_t generation);
+std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds,
+                            uint64_t generation);
 
 }  // namespace rcl::cli
 

@@ -48,13 +48,15 @@ std::vector<Bar> Bars(const rcl::v1::ArAgingResponse& r, int max_bars) {
     bar.key = row.key();
     for (const rcl::v1::AgingBucket& b : row.buckets()) {
       for (int k = 0; k < 5; ++k) {
-        if (b.label() == kBucketLabels[k] && b.amount_cents() > 0) bar.buckets[k] += b.amount_cents();
+        if (b.label() == kBucketLabels[k] && b.amount_cents() > 0)
+          bar.buckets[k] += b.amount_cents();
       }
     }
     for (int64_t amount : bar.buckets) bar.total += amount;
     if (bar.total > 0) bars.push_back(std::move(bar));
   }
-  std::stable_sort(bars.begin(), bars.end(), [](const Bar& a, const Bar& b) { return a.total > b.total; });
+  std::stable_sort(bars.begin(), bars.end(),
+                   [](const Bar& a, const Bar& b) { return a.total > b.total; });
   max_bars = std::max(max_bars, 2);
   if (bars.size() > static_cast<size_t>(max_bars)) {
     Bar other;
@@ -118,7 +120,8 @@ double SafeRate(double r) { return std::isfinite(r) && r > 0 ? r : 0; }
 std::string AgingSvg(const AgingView& v, int max_bars) {
   const rcl::v1::ArAgingResponse& r = *v.response;
   std::vector<Bar> bars = Bars(r, max_bars);
-  constexpr double kLeft = 100, kTop = 70, kPlotHeight = 320, kBottom = 130, kSlot = 36, kBarWidth = 24;
+  constexpr double kLeft = 100, kTop = 70, kPlotHeight = 320, kBottom = 130, kSlot = 36,
+                   kBarWidth = 24;
   constexpr double kLegendWidth = 170;
   double plot_width = std::max(300.0, kSlot * static_cast<double>(bars.size()));
   double width = kLeft + plot_width + kLegendWidth;
@@ -132,10 +135,12 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
   auto y_of = [&](double cents) { return base - cents / top_value * kPlotHeight; };
 
   std::string basis = v.basis == "submission" ? "first submission date" : "date of service";
-  std::string title = absl::StrCat("AR aging by ", v.by, " as of ", r.as_of_date().empty() ? "today" : r.as_of_date(),
+  std::string title = absl::StrCat("AR aging by ", v.by, " as of ",
+                                   r.as_of_date().empty() ? "today" : r.as_of_date(),
                                    " (aged from the ", basis, ")");
-  std::string subtitle = absl::StrCat("open ", DollarsLabel(r.total_cents()), "; credit balances (not charted) ",
-                                      DollarsLabel(r.credit_total_cents()), "; log position ", r.as_of_position());
+  std::string subtitle =
+      absl::StrCat("open ", DollarsLabel(r.total_cents()), "; credit balances (not charted) ",
+                   DollarsLabel(r.credit_total_cents()), "; log position ", r.as_of_position());
   if (v.truncated) absl::StrAppend(&subtitle, "; truncated to the rows fetched");
 
   std::string out = absl::StrFormat(
@@ -144,28 +149,32 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
       "font-family=\"sans-serif\" font-size=\"12\" style=\"background:#ffffff\">\n",
       Num(width), Num(height), Num(width), Num(height));
   absl::StrAppend(&out, "<title>", XmlEscape(title), "</title>\n");
-  absl::StrAppend(&out, "<text x=\"", Num(kLeft), "\" y=\"28\" font-size=\"16\" font-weight=\"bold\">",
-                  XmlEscape(title), "</text>\n");
-  absl::StrAppend(&out, "<text x=\"", Num(kLeft), "\" y=\"48\" fill=\"#555555\">", XmlEscape(subtitle), "</text>\n");
+  absl::StrAppend(&out, "<text x=\"", Num(kLeft),
+                  "\" y=\"28\" font-size=\"16\" font-weight=\"bold\">", XmlEscape(title),
+                  "</text>\n");
+  absl::StrAppend(&out, "<text x=\"", Num(kLeft), "\" y=\"48\" fill=\"#555555\">",
+                  XmlEscape(subtitle), "</text>\n");
 
   // The dollar axis: gridlines and labels at each tick.
   for (double t = 0; t <= top_value + step / 2; t += step) {
     double y = y_of(t);
-    absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(y), "\" x2=\"", Num(kLeft + plot_width),
-                    "\" y2=\"", Num(y), "\" stroke=\"#dddddd\"/>\n");
-    absl::StrAppend(&out, "<text x=\"", Num(kLeft - 6), "\" y=\"", Num(y + 4), "\" text-anchor=\"end\">",
-                    XmlEscape(DollarsLabel(static_cast<int64_t>(t))), "</text>\n");
+    absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(y), "\" x2=\"",
+                    Num(kLeft + plot_width), "\" y2=\"", Num(y), "\" stroke=\"#dddddd\"/>\n");
+    absl::StrAppend(&out, "<text x=\"", Num(kLeft - 6), "\" y=\"", Num(y + 4),
+                    "\" text-anchor=\"end\">", XmlEscape(DollarsLabel(static_cast<int64_t>(t))),
+                    "</text>\n");
   }
-  absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(kTop), "\" x2=\"", Num(kLeft), "\" y2=\"", Num(base),
-                  "\" stroke=\"#000000\"/>\n");
-  absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(base), "\" x2=\"", Num(kLeft + plot_width),
+  absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(kTop), "\" x2=\"", Num(kLeft),
                   "\" y2=\"", Num(base), "\" stroke=\"#000000\"/>\n");
+  absl::StrAppend(&out, "<line x1=\"", Num(kLeft), "\" y1=\"", Num(base), "\" x2=\"",
+                  Num(kLeft + plot_width), "\" y2=\"", Num(base), "\" stroke=\"#000000\"/>\n");
   absl::StrAppend(&out, "<text transform=\"translate(18,", Num(kTop + kPlotHeight / 2),
                   ") rotate(-90)\" text-anchor=\"middle\">open balance (US dollars)</text>\n");
   absl::StrAppend(&out, "<text x=\"", Num(kLeft + plot_width / 2), "\" y=\"", Num(height - 10),
                   "\" text-anchor=\"middle\">", XmlEscape(v.by), "</text>\n");
   if (bars.empty()) {
-    absl::StrAppend(&out, "<text x=\"", Num(kLeft + plot_width / 2), "\" y=\"", Num(kTop + kPlotHeight / 2),
+    absl::StrAppend(&out, "<text x=\"", Num(kLeft + plot_width / 2), "\" y=\"",
+                    Num(kTop + kPlotHeight / 2),
                     "\" text-anchor=\"middle\" fill=\"#555555\">no open balances</text>\n");
   }
 
@@ -182,25 +191,29 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
       double y_top = y_of(stacked + static_cast<double>(bar.buckets[k]));
       double h = y_of(stacked) - y_top;
       stacked += static_cast<double>(bar.buckets[k]);
-      absl::StrAppend(&out, "<rect x=\"", Num(x), "\" y=\"", Num(y_top), "\" width=\"", Num(kBarWidth), "\" height=\"",
-                      Num(h), "\" fill=\"", kBucketColors[k], "\"><title>", key, " ", kBucketLabels[k], " days: $",
+      absl::StrAppend(&out, "<rect x=\"", Num(x), "\" y=\"", Num(y_top), "\" width=\"",
+                      Num(kBarWidth), "\" height=\"", Num(h), "\" fill=\"", kBucketColors[k],
+                      "\"><title>", key, " ", kBucketLabels[k], " days: $",
                       rcl::FormatCents(bar.buckets[k]), "</title></rect>\n");
     }
     double label_x = x + kBarWidth / 2;
-    absl::StrAppend(&out, "<text x=\"", Num(label_x), "\" y=\"", Num(base + 14), "\" text-anchor=\"end\" transform=\"",
-                    "rotate(-45 ", Num(label_x), " ", Num(base + 14), ")\">", label, "<title>", key, ": $",
+    absl::StrAppend(&out, "<text x=\"", Num(label_x), "\" y=\"", Num(base + 14),
+                    "\" text-anchor=\"end\" transform=\"", "rotate(-45 ", Num(label_x), " ",
+                    Num(base + 14), ")\">", label, "<title>", key, ": $",
                     rcl::FormatCents(bar.total), "</title></text>\n");
     absl::StrAppend(&out, "</g>\n");
   }
 
   // The legend (swatches are paths, so <rect> stays one per segment).
   double lx = kLeft + plot_width + 24;
-  absl::StrAppend(&out, "<text x=\"", Num(lx), "\" y=\"", Num(kTop + 4), "\" font-weight=\"bold\">days old</text>\n");
+  absl::StrAppend(&out, "<text x=\"", Num(lx), "\" y=\"", Num(kTop + 4),
+                  "\" font-weight=\"bold\">days old</text>\n");
   for (int k = 4; k >= 0; --k) {
     double ly = kTop + 16 + 22 * (4 - k);
-    absl::StrAppend(&out, "<path d=\"M", Num(lx), " ", Num(ly), " h14 v14 h-14 z\" fill=\"", kBucketColors[k],
-                    "\"/>\n");
-    absl::StrAppend(&out, "<text x=\"", Num(lx + 20), "\" y=\"", Num(ly + 11), "\">", kBucketLabels[k], "</text>\n");
+    absl::StrAppend(&out, "<path d=\"M", Num(lx), " ", Num(ly), " h14 v14 h-14 z\" fill=\"",
+                    kBucketColors[k], "\"/>\n");
+    absl::StrAppend(&out, "<text x=\"", Num(lx + 20), "\" y=\"", Num(ly + 11), "\">",
+                    kBucketLabels[k], "</text>\n");
   }
   absl::StrAppend(&out, "</svg>\n");
   return out;
@@ -212,14 +225,17 @@ std::string ProgressBarLine(const RebuildProgress& p, int width) {
   width = std::max(width, 1);
   double rate = SafeRate(p.events_per_s);
   if (p.total == 0) {
-    return absl::StrFormat("%s [%s]    ?%%  %s events  %s ev/s  ETA ?", p.name, std::string(width, '-'),
-                           ThousandsInt(p.done), ThousandsInt(static_cast<uint64_t>(rate)));
+    return absl::StrFormat("%s [%s]    ?%%  %s events  %s ev/s  ETA ?", p.name,
+                           std::string(width, '-'), ThousandsInt(p.done),
+                           ThousandsInt(static_cast<uint64_t>(rate)));
   }
   uint64_t done = std::min(p.done, p.total);
   double fraction = static_cast<double>(done) / static_cast<double>(p.total);
   int filled = static_cast<int>(std::floor(fraction * width));
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
-  std::string eta = done == p.total ? "0s" : (rate > 0 ? Duration(static_cast<double>(p.total - done) / rate) : "?");
+  std::string eta = done == p.total
+                        ? "0s"
+                        : (rate > 0 ? Duration(static_cast<double>(p.total - done) / rate) : "?");
   return absl::StrFormat("%s [%s] %5.1f%%  %s ev/s  ETA %s", p.name, bar, fraction * 100,
                          ThousandsInt(static_cast<uint64_t>(rate)), eta);
 }
@@ -231,13 +247,15 @@ std::string ProgressPlainLine(const RebuildProgress& p) {
   }
   uint64_t done = std::min(p.done, p.total);
   double percent = static_cast<double>(done) / static_cast<double>(p.total) * 100;
-  return absl::StrFormat("rebuild %s: %.1f%% (%d/%d events, %d ev/s)", p.name, percent, done, p.total, rate);
+  return absl::StrFormat("rebuild %s: %.1f%% (%d/%d events, %d ev/s)", p.name, percent, done,
+                         p.total, rate);
 }
 
-std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds, uint64_t generation) {
+std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds,
+                            uint64_t generation) {
   double rate = seconds > 0 ? static_cast<double>(events) / seconds : 0;
-  return absl::StrFormat("rebuilt %s: %d events in %.1f s (%.0f events/s), generation %d", name, events, seconds, rate,
-                         generation);
+  return absl::StrFormat("rebuilt %s: %d events in %.1f s (%.0f events/s), generation %d", name,
+                         events, seconds, rate, generation);
 }
 
 }  // namespace rcl::cli

@@ -21,7 +21,8 @@ class BoundedQueue {
 
   void Push(T item) {
     absl::MutexLock lock(&mu_);
-    auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return items_.size() < capacity_; };
+    auto has_room = [this]()
+                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return items_.size() < capacity_; };
     mu_.Await(absl::Condition(&has_room));
     RCL_CHECK(!closed_) << "push after Close()";
     items_.push_back(std::move(item));

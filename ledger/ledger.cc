@@ -5,16 +5,16 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "ledger/rules/commands.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
+#include "ledger/rules/commands.h"
+#include "ledger/rules/validation.h"
 #include "ledger/state_cache.h"
 #include "ledger/status.h"
-#include "ledger/rules/validation.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
@@ -30,8 +30,9 @@ std::string NewUuid() {
   RCL_CHECK(RAND_bytes(b, sizeof(b)) == 1) << "no random bytes for an event id";
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
-                         b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                         b[12], b[13], b[14], b[15]);
 }
 
 std::string Fingerprint(const rcl::v1::Command& command) {
@@ -133,7 +134,8 @@ class Ledger::BatchView : public StateView {
   void ReleasePins() { held_.clear(); }
 
  private:
-  absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key, const std::string& stream) {
+  absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key,
+                                                          const std::string& stream) {
     SequencerState& w = *ledger_->sequencer_state_;
     if (auto it = w.pinned.find(key); it != w.pinned.end()) return it->second.state;
     if (auto cached = w.cache.Find(key)) return cached;
@@ -157,7 +159,9 @@ Ledger::Ledger(Options options) : options_(std::move(options)) {}
 
 namespace {
 
-size_t BatchesInFlightMax(const Ledger::Options& options) { return std::max<size_t>(options.batches_in_flight_max, 1); }
+size_t BatchesInFlightMax(const Ledger::Options& options) {
+  return std::max<size_t>(options.batches_in_flight_max, 1);
+}
 
 }  // namespace
 
@@ -189,9 +193,9 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
   RCL_ASSIGN_OR_RETURN(LogHead head, ledger->store_->ReadHead());
-  ledger->sequencer_state_ =
-      std::make_unique<SequencerState>(ledger->options_.state_cache_streams_max, ledger->options_.state_cache_bytes_max,
-                                       PinnedStreamsMax(ledger->options_));
+  ledger->sequencer_state_ = std::make_unique<SequencerState>(
+      ledger->options_.state_cache_streams_max, ledger->options_.state_cache_bytes_max,
+      PinnedStreamsMax(ledger->options_));
   ledger->sequencer_state_->next_position = head.position + 1;
   ledger->sequencer_state_->last_hash = head.hash;
   ledger->sequencer_state_->last_recorded_at_us = head.recorded_at_us;
@@ -233,18 +237,21 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   Pending pending;
   // What the queued command holds: the parsed command and its strings.
   pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
-                  request.command_id.capacity() + request.correlation_id.capacity() + request.causation_id.capacity() +
-                  request.actor.capacity();
+                  request.command_id.capacity() + request.correlation_id.capacity() +
+                  request.causation_id.capacity() + request.actor.capacity();
   if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
   pending.request = std::move(request);
   pending.callback = std::move(callback);
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
-  if (failed_) return absl::UnavailableError("ledger stopped accepting writes after a storage failure");
-  if (queue_.size() >= options_.queue_max) return absl::ResourceExhaustedError("command queue is full; retry later");
+  if (failed_)
+    return absl::UnavailableError("ledger stopped accepting writes after a storage failure");
+  if (queue_.size() >= options_.queue_max)
+    return absl::ResourceExhaustedError("command queue is full; retry later");
   size_t bytes = commands_bytes_.load(std::memory_order_relaxed);
   if (bytes + pending.bytes > options_.queue_bytes_max) {
-    return absl::ResourceExhaustedError("commands waiting for the writer hold too much memory; retry later");
+    return absl::ResourceExhaustedError(
+        "commands waiting for the writer hold too much memory; retry later");
   }
   commands_bytes_.fetch_add(pending.bytes, std::memory_order_relaxed);
   queue_.push_back(std::move(pending));
@@ -252,7 +259,8 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
 }
 
 absl::Status Ledger::ValidateRequest(CommandRequest& request) const {
-  static_assert(kTraceIdLengthMax <= kEnvelopeStringSizeMax, "the store refuses longer envelope strings");
+  static_assert(kTraceIdLengthMax <= kEnvelopeStringSizeMax,
+                "the store refuses longer envelope strings");
   Violations v;
   CheckString("tenant", request.tenant, kIdRule, Presence::kRequired, v);
   CheckString("command_id", request.command_id, kIdRule, Presence::kOptional, v);
@@ -309,7 +317,8 @@ void Ledger::SequencerLoop() {
     std::vector<Pending> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
+      auto ready = [&]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) break;  // stopping and drained
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
@@ -360,18 +369,22 @@ bool Ledger::StorageFailed() const {
 // Writer thread. Each batch must be the one after the last (by seq) and,
 // unless a write already failed, decided on the head the log is at; moves
 // `cursor` past them.
-void Ledger::CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches, bool failed) {
+void Ledger::CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches,
+                          bool failed) {
   for (const DecidedBatch& b : batches) {
-    RCL_CHECK(b.seq == cursor.last_seq + 1) << "batch " << b.seq << " after batch " << cursor.last_seq;
+    RCL_CHECK(b.seq == cursor.last_seq + 1)
+        << "batch " << b.seq << " after batch " << cursor.last_seq;
     cursor.last_seq = b.seq;
     if (failed) continue;  // decided on top of a batch that was never written
-    RCL_CHECK(b.head_before.position == cursor.written.position && b.head_before.hash == cursor.written.hash)
-        << "batch " << b.seq << " decided on position " << b.head_before.position << ", the log is at "
-        << cursor.written.position;
+    RCL_CHECK(b.head_before.position == cursor.written.position &&
+              b.head_before.hash == cursor.written.hash)
+        << "batch " << b.seq << " decided on position " << b.head_before.position
+        << ", the log is at " << cursor.written.position;
     if (b.write_batch == nullptr) continue;
     RCL_CHECK(b.head_after.position > b.head_before.position &&
               b.head_after.recorded_at_us >= b.head_before.recorded_at_us)
-        << "batch " << b.seq << " moves the head from " << b.head_before.position << " to " << b.head_after.position;
+        << "batch " << b.seq << " moves the head from " << b.head_before.position << " to "
+        << b.head_after.position;
     cursor.written = b.head_after;
   }
 }
@@ -388,7 +401,8 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
   }
   if (to_write.empty()) return true;
   if (options_.before_write) options_.before_write();
-  absl::Status written = to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
+  absl::Status written =
+      to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
   if (!written.ok()) {
     spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
     absl::MutexLock lock(&mu_);
@@ -410,7 +424,8 @@ void Ledger::FailBatches(std::vector<DecidedBatch>& batches) {
   for (DecidedBatch& b : batches) {
     for (auto& r : b.results)
       r = absl::UnavailableError(
-          "storage write failed; the command may not have been recorded: retry with the same command id after a "
+          "storage write failed; the command may not have been recorded: retry with the same "
+          "command id after a "
           "restart");
   }
 }
@@ -429,7 +444,8 @@ void Ledger::PublishHead(const LogHead& head) {
   std::vector<std::function<void(uint64_t)>> listeners;
   {
     absl::MutexLock lock(&mu_);
-    RCL_CHECK(head.position > head_.position) << "head from " << head_.position << " to " << head.position;
+    RCL_CHECK(head.position > head_.position)
+        << "head from " << head_.position << " to " << head.position;
     head_ = head;
     for (auto& [id, listener] : listeners_) listeners.push_back(listener);
   }
@@ -478,7 +494,8 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   ctx.out.head_before = LogHead{ctx.first_position - 1, w.last_hash, w.last_recorded_at_us};
   ctx.recorded_at_us = std::max(NowUs(), w.last_recorded_at_us);
   RCL_CHECK(ctx.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us would go back";
-  ctx.view.set_today(absl::ToCivilDay(absl::FromUnixMicros(ctx.recorded_at_us), absl::UTCTimeZone()));
+  ctx.view.set_today(
+      absl::ToCivilDay(absl::FromUnixMicros(ctx.recorded_at_us), absl::UTCTimeZone()));
   for (size_t i = 0; i < batch.size(); ++i) ctx.out.results[i] = DecideOne(ctx, batch[i]);
   ctx.view.ReleasePins();
   PublishBatch(ctx);
@@ -531,8 +548,8 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
 // Sequencer thread. The same command id decided earlier (in this batch or
 // one not yet durable) or already stored: its original result, or
 // ALREADY_EXISTS for another command. nullopt when the id is new.
-std::optional<absl::StatusOr<CommandResult>> Ledger::CheckIdempotency(const Pending& pending,
-                                                                      const std::string& command_key) {
+std::optional<absl::StatusOr<CommandResult>> Ledger::CheckIdempotency(
+    const Pending& pending, const std::string& command_key) {
   SequencerState& w = *sequencer_state_;
   const CommandRequest& req = pending.request;
   if (auto it = w.in_flight.find(command_key); it != w.in_flight.end()) {
@@ -554,22 +571,24 @@ std::optional<absl::StatusOr<CommandResult>> Ledger::CheckIdempotency(const Pend
 
 // Sequencer thread. ABORTED when the command's stream is not at the version
 // the command expects.
-absl::Status Ledger::CheckExpectedVersion(BatchView& view, const CommandRequest& req, const std::string& primary) {
+absl::Status Ledger::CheckExpectedVersion(BatchView& view, const CommandRequest& req,
+                                          const std::string& primary) {
   if (!req.expected_version.has_value()) return absl::OkStatus();
   RCL_ASSIGN_OR_RETURN(const StreamState* current, view.Get(primary));
   if (current->version != *req.expected_version) {
-    return absl::AbortedError(
-        absl::StrCat("expected version ", *req.expected_version, " of ", primary, " but it is at ", current->version));
+    return absl::AbortedError(absl::StrCat("expected version ", *req.expected_version, " of ",
+                                           primary, " but it is at ", current->version));
   }
   return absl::OkStatus();
 }
 
 // Sequencer thread. Decides the command against the batch's view and folds
 // its events into the overlay; on any failure the overlay is as before.
-absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ctx, const CommandRequest& req,
+absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ctx,
+                                                                const CommandRequest& req,
                                                                 CommandResult* result) {
-  RCL_ASSIGN_OR_RETURN(Decision decision,
-                       options_.decide ? options_.decide(req.command, ctx.view) : Decide(req.command, ctx.view));
+  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
+                                                          : Decide(req.command, ctx.view));
   if (decision.events.empty()) return absl::InternalError("command decided no events");
   if (decision.events.size() > kEventsPerCommandMax) {
     return absl::FailedPreconditionError("command would append too many events");
@@ -585,7 +604,9 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
     std::string key = StateKey(req.tenant, ne.stream);
     if (!undo.contains(key)) {
       auto existing = ctx.overlay.find(key);
-      undo.emplace(key, existing == ctx.overlay.end() ? std::nullopt : std::optional<StreamState>(existing->second));
+      undo.emplace(key, existing == ctx.overlay.end()
+                            ? std::nullopt
+                            : std::optional<StreamState>(existing->second));
     }
     applied = ApplyNewEvent(ctx, req, records.size(), &ne, result, &records);
     if (!applied.ok()) break;
@@ -602,13 +623,15 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
 }
 
 // Sequencer thread. The envelope of one new event, folded into the overlay.
-absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index, NewEvent* ne,
-                                   CommandResult* result, std::vector<EventRecord>* records) {
+absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index,
+                                   NewEvent* ne, CommandResult* result,
+                                   std::vector<EventRecord>* records) {
   static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
   if (ne->payload.size() > kPayloadSizeMax) {
     return absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
   }
-  if (ne->stream.empty() || ne->stream.size() > kEnvelopeStringSizeMax || ne->type.size() > kEnvelopeStringSizeMax ||
+  if (ne->stream.empty() || ne->stream.size() > kEnvelopeStringSizeMax ||
+      ne->type.size() > kEnvelopeStringSizeMax ||
       ne->effective_date.size() > kEnvelopeStringSizeMax) {
     return absl::InternalError("event envelope field outside its limits");
   }
@@ -629,7 +652,8 @@ absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req,
   e.payload = std::move(ne->payload);
   RCL_RETURN_IF_ERROR(ApplyEvent(state, e.version, e.type, e.payload));
   RCL_CHECK(state->version == static_cast<int64_t>(e.version))
-      << "stream " << e.stream << " at version " << state->version << " after applying version " << e.version;
+      << "stream " << e.stream << " at version " << state->version << " after applying version "
+      << e.version;
   if (e.stream == result->stream) result->stream_version = e.version;
   records->push_back(std::move(e));
   return absl::OkStatus();
@@ -639,27 +663,31 @@ absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req,
 // the stream's next version, time not going back, balanced postings), seals
 // each record into the hash chain and puts it and its stream index entry
 // into the batch's write.
-void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, CommandResult* result) {
+void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records,
+                         CommandResult* result) {
   SequencerState& w = *sequencer_state_;
   for (EventRecord& e : *records) {
     RCL_CHECK(e.position == ctx.next_position + result->event_ids.size())
-        << "position " << e.position << " where " << ctx.next_position + result->event_ids.size() << " is next";
+        << "position " << e.position << " where " << ctx.next_position + result->event_ids.size()
+        << " is next";
     std::string key = StateKey(e.tenant, e.stream);
     auto [last, first_in_batch] = ctx.versions.try_emplace(key, 0);
     if (first_in_batch) last->second = ctx.view.BaseVersion(key);
     RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
         << "stream " << e.stream << " version " << e.version << " after version " << last->second;
     last->second = static_cast<int64_t>(e.version);
-    RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us goes back at position " << e.position;
+    RCL_CHECK(e.recorded_at_us >= w.last_recorded_at_us)
+        << "recorded_at_us goes back at position " << e.position;
     absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
-    RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream << ": "
-                             << balanced.message();
+    RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream
+                             << ": " << balanced.message();
     const std::string record = SealRecord(ctx.chain, &e);
     ctx.chain = e.hash;
     ctx.write_batch->Put(store_->log_family(), PositionKey(e.position), record);
     std::string position_value;
     PutBigEndian64(&position_value, e.position);
-    ctx.write_batch->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version), position_value);
+    ctx.write_batch->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version),
+                         position_value);
     result->event_ids.push_back(e.event_id);
   }
   ctx.next_position += records->size();
@@ -668,8 +696,8 @@ void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, C
 
 // Sequencer thread. The command id's record (idempotency forever), and the
 // id in flight until this batch is durable.
-void Ledger::RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
-                           const CommandResult& result) {
+void Ledger::RecordCommand(BatchContext& ctx, const Pending& pending,
+                           const std::string& command_key, const CommandResult& result) {
   SequencerState& w = *sequencer_state_;
   rcl::v1::CommandRecord record;
   record.set_fingerprint(pending.fingerprint);
@@ -705,8 +733,8 @@ void Ledger::PublishBatch(BatchContext& ctx) {
     w.pinned_order.emplace_back(ctx.out.seq, key);
   }
   RCL_CHECK(w.pinned.size() <= w.pinned_order.size() && w.pinned_order.size() <= w.pinned_max)
-      << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size() << " entries, bound "
-      << w.pinned_max;
+      << "pinned stream states: " << w.pinned.size() << " streams, " << w.pinned_order.size()
+      << " entries, bound " << w.pinned_max;
   w.next_position = ctx.next_position;
   w.last_hash = ctx.chain;
   w.last_recorded_at_us = ctx.recorded_at_us;

@@ -32,11 +32,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "rocksdb/write_batch.h"
 #include "ledger/bounded_queue.h"
 #include "ledger/rules/commands.h"
 #include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
+#include "rocksdb/write_batch.h"
 
 namespace rcl::ledger {
 
@@ -127,7 +127,9 @@ class Ledger {
 
   // Counters for metrics and benchmarks.
   uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
-  uint64_t committed_commands() const { return committed_commands_.load(std::memory_order_relaxed); }
+  uint64_t committed_commands() const {
+    return committed_commands_.load(std::memory_order_relaxed);
+  }
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
 
  private:
@@ -159,12 +161,16 @@ class Ledger {
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void ForgetDurable(uint64_t seq);
   absl::StatusOr<CommandResult> DecideOne(BatchContext& ctx, const Pending& pending);
-  std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending, const std::string& command_key);
-  absl::Status CheckExpectedVersion(BatchView& view, const CommandRequest& req, const std::string& primary);
-  absl::StatusOr<std::vector<EventRecord>> DecideAndApply(BatchContext& ctx, const CommandRequest& req,
+  std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending,
+                                                                const std::string& command_key);
+  absl::Status CheckExpectedVersion(BatchView& view, const CommandRequest& req,
+                                    const std::string& primary);
+  absl::StatusOr<std::vector<EventRecord>> DecideAndApply(BatchContext& ctx,
+                                                          const CommandRequest& req,
                                                           CommandResult* result);
-  absl::Status ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index, NewEvent* ne,
-                             CommandResult* result, std::vector<EventRecord>* records);
+  absl::Status ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index,
+                             NewEvent* ne, CommandResult* result,
+                             std::vector<EventRecord>* records);
   void ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, CommandResult* result);
   void RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
                      const CommandResult& result);
@@ -177,7 +183,8 @@ class Ledger {
   };
   void WriterLoop() ABSL_LOCKS_EXCLUDED(mu_);
   bool StorageFailed() const ABSL_LOCKS_EXCLUDED(mu_);
-  static void CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches, bool failed);
+  static void CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches,
+                           bool failed);
   bool WriteMerged(const std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
   static void FailBatches(std::vector<DecidedBatch>& batches);
   static const LogHead* LastHeadAfter(const std::vector<DecidedBatch>& batches);

@@ -19,7 +19,8 @@ absl::StatusOr<int64_t> ParseAmountCents(std::string_view text, bool allow_negat
   size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (whole.empty()) return absl::InvalidArgumentError("amount needs digits before the decimal point");
+  if (whole.empty())
+    return absl::InvalidArgumentError("amount needs digits before the decimal point");
   if (dot != std::string_view::npos && frac.empty()) {
     return absl::InvalidArgumentError("amount needs digits after the decimal point");
   }

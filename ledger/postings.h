@@ -25,7 +25,8 @@ absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings);
 // The postings of an event payload of message `type` (e.g.
 // "ChargeRecorded"): empty when `type` is not a message of rcl.v1 with
 // postings; INTERNAL when the payload does not parse as `type`.
-absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view type, std::string_view payload);
+absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view type,
+                                                              std::string_view payload);
 
 // The postings check for a stored or about-to-be-stored event: OK when
 // `type` (a payload message name, e.g. "ChargeRecorded") is not a message of
@@ -35,8 +36,9 @@ absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view t
 absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload);
 
 // Appends Dr `debit_account` / Cr `credit_account` of `amount_cents` (> 0).
-void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings, std::string_view debit_account,
-                    std::string_view credit_account, int64_t amount_cents);
+void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings,
+                    std::string_view debit_account, std::string_view credit_account,
+                    int64_t amount_cents);
 
 }  // namespace rcl::ledger
 

@@ -4,8 +4,8 @@
 
 namespace rcl::ledger {
 
-absl::StatusOr<StreamState> LoadStreamState(const EventStore& store, std::string_view tenant, std::string_view stream,
-                                            uint64_t as_of_position) {
+absl::StatusOr<StreamState> LoadStreamState(const EventStore& store, std::string_view tenant,
+                                            std::string_view stream, uint64_t as_of_position) {
   // A page of at most 4 MiB of records at a time, however large the events.
   constexpr size_t kPageBytesMax = 4 << 20;
   // A stored record beyond its payload: fixed fields, ten string lengths, nine
@@ -14,7 +14,8 @@ absl::StatusOr<StreamState> LoadStreamState(const EventStore& store, std::string
   StreamState state;
   uint64_t from = 0;
   while (true) {
-    RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(tenant, stream, from, false, kReadPageMax, kPageBytesMax));
+    RCL_ASSIGN_OR_RETURN(
+        auto events, store.ReadStream(tenant, stream, from, false, kReadPageMax, kPageBytesMax));
     for (const EventRecord& e : events) {
       if (as_of_position != 0 && e.position > as_of_position) return state;
       RCL_RETURN_IF_ERROR(ApplyEvent(&state, e.version, e.type, e.payload));

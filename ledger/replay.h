@@ -8,15 +8,15 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "ledger/storage/event_store.h"
 #include "ledger/rules/state.h"
+#include "ledger/storage/event_store.h"
 
 namespace rcl::ledger {
 
 // The state of `stream` from all its events with position <= as_of_position
 // (0 = all).
-absl::StatusOr<StreamState> LoadStreamState(const EventStore& store, std::string_view tenant, std::string_view stream,
-                                            uint64_t as_of_position = 0);
+absl::StatusOr<StreamState> LoadStreamState(const EventStore& store, std::string_view tenant,
+                                            std::string_view stream, uint64_t as_of_position = 0);
 
 }  // namespace rcl::ledger
 

@@ -49,27 +49,31 @@ size_t Extra(const ChargeLineState& l) {
 size_t Extra(const PatientState& p) {
   size_t n = Extra(p.patient_id);
   for (const auto& [id, c] : p.coverages)
-    n += kTreeNodeBytes + sizeof(std::pair<const std::string, CoverageState>) + Extra(id) + Extra(c);
+    n +=
+        kTreeNodeBytes + sizeof(std::pair<const std::string, CoverageState>) + Extra(id) + Extra(c);
   for (const auto& [id, date] : p.claims) {
-    n += kTreeNodeBytes + sizeof(std::pair<const std::string, std::string>) + Extra(id) + Extra(date);
+    n += kTreeNodeBytes + sizeof(std::pair<const std::string, std::string>) + Extra(id) +
+         Extra(date);
   }
   return n + Extra(p.payment_ids) + Extra(p.refund_ids);
 }
 
 size_t Extra(const EncounterState& e) {
-  size_t n = Extra(e.encounter_id) + Extra(e.patient_id) + Extra(e.rendering_npi) + Extra(e.billing_npi) +
-             Extra(e.date_of_service) + Extra(e.place_of_service) + Extra(e.diagnoses);
+  size_t n = Extra(e.encounter_id) + Extra(e.patient_id) + Extra(e.rendering_npi) +
+             Extra(e.billing_npi) + Extra(e.date_of_service) + Extra(e.place_of_service) +
+             Extra(e.diagnoses);
   for (const auto& [number, line] : e.lines)
     n += kTreeNodeBytes + sizeof(std::pair<const int, ChargeLineState>) + Extra(line);
   for (const auto& [id, claim] : e.claims) {
-    n += kTreeNodeBytes + sizeof(std::pair<const std::string, std::pair<std::string, int>>) + Extra(id) +
-         Extra(claim.first);
+    n += kTreeNodeBytes + sizeof(std::pair<const std::string, std::pair<std::string, int>>) +
+         Extra(id) + Extra(claim.first);
   }
   return n;
 }
 
 size_t Extra(const AdjudicationState& a) {
-  size_t n = Extra(a.remit_id) + Extra(a.payer_claim_number) + Extra(a.transfer_claim_id) + Extra(a.transfer_payer_id);
+  size_t n = Extra(a.remit_id) + Extra(a.payer_claim_number) + Extra(a.transfer_claim_id) +
+             Extra(a.transfer_payer_id);
   n += a.lines.size() * (kTreeNodeBytes + sizeof(std::pair<const int, ClaimLineAmounts>));
   n += Heap(a.postings.capacity() * sizeof(std::pair<std::string, int64_t>));
   for (const auto& [account, amount] : a.postings) n += Extra(account);
@@ -77,16 +81,19 @@ size_t Extra(const AdjudicationState& a) {
 }
 
 size_t Extra(const ClaimState& c) {
-  size_t n = Extra(c.claim_id) + Extra(c.encounter_id) + Extra(c.patient_id) + Extra(c.coverage_id) +
-             Extra(c.payer_id) + Extra(c.original_claim_id) + Extra(c.payer_claim_number) + Extra(c.date_of_service) +
-             Extra(c.billing_npi) + Extra(c.rendering_npi) + Extra(c.diagnoses) + Extra(c.next_payer_claim_id) +
-             Extra(c.replacement_claim_id) + Extra(c.void_claim_id) + Extra(c.transfer_from_claim_id);
+  size_t n = Extra(c.claim_id) + Extra(c.encounter_id) + Extra(c.patient_id) +
+             Extra(c.coverage_id) + Extra(c.payer_id) + Extra(c.original_claim_id) +
+             Extra(c.payer_claim_number) + Extra(c.date_of_service) + Extra(c.billing_npi) +
+             Extra(c.rendering_npi) + Extra(c.diagnoses) + Extra(c.next_payer_claim_id) +
+             Extra(c.replacement_claim_id) + Extra(c.void_claim_id) +
+             Extra(c.transfer_from_claim_id);
   for (const auto& [number, line] : c.lines) {
     // SpaceUsedLong() counts sizeof(the message) too, which the node holds.
     n += kTreeNodeBytes + sizeof(std::pair<const int, ClaimLineView>) - sizeof(rcl::v1::ClaimLine) +
          line.line.SpaceUsedLong();
   }
-  n += c.write_offs.size() * (kTreeNodeBytes + sizeof(std::pair<const std::pair<int, int>, int64_t>));
+  n += c.write_offs.size() *
+       (kTreeNodeBytes + sizeof(std::pair<const std::pair<int, int>, int64_t>));
   if (c.adjudication.has_value()) n += Extra(*c.adjudication);
   for (const auto& [id, outcome] : c.appeals) {
     n += kTreeNodeBytes + sizeof(std::pair<const std::string, rcl::v1::AppealOutcome>) + Extra(id);
@@ -97,7 +104,9 @@ size_t Extra(const ClaimState& c) {
 size_t Extra(const RemittanceState& r) {
   return Extra(r.remit_id) + Extra(r.payer_id) + Extra(r.trace_number) + Extra(r.paid_date);
 }
-size_t Extra(const AppealState& a) { return Extra(a.appeal_id) + Extra(a.claim_id) + Extra(a.deadline); }
+size_t Extra(const AppealState& a) {
+  return Extra(a.appeal_id) + Extra(a.claim_id) + Extra(a.deadline);
+}
 size_t Extra(const GuardState& g) { return Extra(g.owner); }
 size_t Extra(const std::monostate&) { return 0; }
 

@@ -35,7 +35,8 @@ absl::Status Violations::ToStatus() const {
   std::string payload;
   std::vector<FieldViolation> reported = list_;
   if (omitted_ > 0) {
-    reported.push_back({"request", absl::StrCat("and ", omitted_, " more violations not reported")});
+    reported.push_back(
+        {"request", absl::StrCat("and ", omitted_, " more violations not reported")});
   }
   for (const FieldViolation& v : reported) {
     if (!message.empty()) absl::StrAppend(&message, "; ");

@@ -60,7 +60,8 @@ namespace check_internal {
 // destruction (the end of the RCL_CHECK statement) prints it and aborts.
 class CheckFailure {
  public:
-  CheckFailure(const char* file, int line, const char* condition) : file_(file), line_(line), condition_(condition) {}
+  CheckFailure(const char* file, int line, const char* condition)
+      : file_(file), line_(line), condition_(condition) {}
   CheckFailure(const CheckFailure&) = delete;
   CheckFailure& operator=(const CheckFailure&) = delete;
   ~CheckFailure();  // never returns: std::abort()
@@ -78,7 +79,9 @@ class CheckFailure {
 
 // Debian's Abseil has its own string_view type (not std::string_view); this
 // bridges the two for absl::StrCat and friends.
-inline absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+inline absl::string_view AbslView(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 // One problem with one field of a request. `field` is the proto field name
 // (e.g. "cpt", "modifiers[1]"); `description` says what is wrong without

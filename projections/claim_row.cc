@@ -112,9 +112,9 @@ void StateToRow(const ledger::ClaimState& c, store::ClaimRow* r) {
 }
 
 int64_t PayerBalance(const store::ClaimRow& r) {
-  return r.opening_balance_cents() + r.transferred_in_cents() - r.payer_paid_cents() - r.contractual_cents() -
-         r.other_adjustment_cents() - r.patient_responsibility_cents() - r.transferred_out_cents() -
-         r.payer_written_off_cents() - r.moved_out_cents();
+  return r.opening_balance_cents() + r.transferred_in_cents() - r.payer_paid_cents() -
+         r.contractual_cents() - r.other_adjustment_cents() - r.patient_responsibility_cents() -
+         r.transferred_out_cents() - r.payer_written_off_cents() - r.moved_out_cents();
 }
 
 int64_t PatientBalance(const store::ClaimRow& r) {
@@ -152,7 +152,8 @@ void AddTotals(const store::BalanceTotals& d, int sign, store::BalanceTotals* t)
   t->set_payer_paid_cents(t->payer_paid_cents() + sign * d.payer_paid_cents());
   t->set_contractual_cents(t->contractual_cents() + sign * d.contractual_cents());
   t->set_other_adjustment_cents(t->other_adjustment_cents() + sign * d.other_adjustment_cents());
-  t->set_patient_responsibility_cents(t->patient_responsibility_cents() + sign * d.patient_responsibility_cents());
+  t->set_patient_responsibility_cents(t->patient_responsibility_cents() +
+                                      sign * d.patient_responsibility_cents());
   t->set_patient_paid_cents(t->patient_paid_cents() + sign * d.patient_paid_cents());
   t->set_written_off_cents(t->written_off_cents() + sign * d.written_off_cents());
   t->set_payer_balance_cents(t->payer_balance_cents() + sign * d.payer_balance_cents());

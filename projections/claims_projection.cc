@@ -21,12 +21,14 @@ constexpr std::string_view kPatientStreamPrefix = "patient-";
 
 template <typename Event>
 absl::Status ParsePayload(const ledger::EventRecord& e, Event* out) {
-  if (!out->ParseFromString(e.payload)) return absl::DataLossError(absl::StrCat("undecodable ", e.type, " payload"));
+  if (!out->ParseFromString(e.payload))
+    return absl::DataLossError(absl::StrCat("undecodable ", e.type, " payload"));
   return absl::OkStatus();
 }
 
 std::string BasisDate(const store::ClaimRow& row, std::string_view basis) {
-  if (basis == kBasisSubmission && !row.first_submitted_date().empty()) return row.first_submitted_date();
+  if (basis == kBasisSubmission && !row.first_submitted_date().empty())
+    return row.first_submitted_date();
   return row.date_of_service();
 }
 
@@ -55,11 +57,13 @@ absl::Status UpdateAging(StateTxn& txn, const std::string& tenant, const store::
     for (std::string_view side : {kSidePayer, kSidePatient}) {
       const bool payer = side == kSidePayer;
       auto key_of = [&](const store::ClaimRow& r) {
-        return Key(
-            kAgingTag, tenant,
-            {std::string(basis) + std::string(side), payer ? r.payer_id() : r.patient_id(), BasisDate(r, basis)});
+        return Key(kAgingTag, tenant,
+                   {std::string(basis) + std::string(side), payer ? r.payer_id() : r.patient_id(),
+                    BasisDate(r, basis)});
       };
-      auto balance_of = [&](const store::ClaimRow& r) { return payer ? PayerBalance(r) : PatientBalance(r); };
+      auto balance_of = [&](const store::ClaimRow& r) {
+        return payer ? PayerBalance(r) : PatientBalance(r);
+      };
       std::string after_key = key_of(after);
       if (before != nullptr) {
         std::string before_key = key_of(*before);
@@ -91,7 +95,9 @@ absl::Status UpdatePatient(StateTxn& txn, const std::string& tenant, const std::
   store::PatientRow row;
   RCL_RETURN_IF_ERROR(txn.GetProto(key, &row).status());
   auto queue_key = [&](const store::PatientRow& r) {
-    return r.patient_balance_cents() > 0 ? Key(kStatementTag, tenant, {r.last_statement_date(), patient_id}) : "";
+    return r.patient_balance_cents() > 0
+               ? Key(kStatementTag, tenant, {r.last_statement_date(), patient_id})
+               : "";
   };
   std::string old_queue = queue_key(row);
   row.set_patient_balance_cents(row.patient_balance_cents() + balance_delta);
@@ -162,12 +168,13 @@ absl::Status UpdateTotals(StateTxn& txn, const std::string& tenant, const store:
   if (before != nullptr) AddTotals(AmountsOf(*before), -1, &delta);
   if (IsZero(delta)) return absl::OkStatus();
   RCL_RETURN_IF_ERROR(AddTotalsAt(txn, Key(kTotalsTag, tenant, {kTenantTotals, ""}), delta));
-  RCL_RETURN_IF_ERROR(AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPatientTotals, after.patient_id()}), delta));
+  RCL_RETURN_IF_ERROR(
+      AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPatientTotals, after.patient_id()}), delta));
   return AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPayerTotals, after.payer_id()}), delta);
 }
 
-absl::Status RecordHistory(StateTxn& txn, const ledger::EventRecord& e, const store::ClaimRow* before,
-                           const store::ClaimRow& after) {
+absl::Status RecordHistory(StateTxn& txn, const ledger::EventRecord& e,
+                           const store::ClaimRow* before, const store::ClaimRow& after) {
   store::BalanceDelta delta;
   delta.set_payer_cents(PayerBalance(after) - (before ? PayerBalance(*before) : 0));
   delta.set_patient_cents(PatientBalance(after) - (before ? PatientBalance(*before) : 0));
@@ -206,7 +213,9 @@ void UpdateQueues(StateTxn& txn, const std::string& tenant, const store::ClaimRo
     }
   }
   auto awaiting_key = [&](const store::ClaimRow& r) {
-    return r.awaiting_response() ? Key(kAwaitingTag, tenant, {r.last_submitted_date(), r.claim_id()}) : "";
+    return r.awaiting_response()
+               ? Key(kAwaitingTag, tenant, {r.last_submitted_date(), r.claim_id()})
+               : "";
   };
   std::string old_key = before != nullptr ? awaiting_key(*before) : "";
   std::string new_key = awaiting_key(after);
@@ -231,7 +240,8 @@ absl::Status ApplyClaimEvent(const ledger::EventRecord& e, StateTxn& txn) {
   // The ledger's own fold (balances exactly as GetClaim computes them).
   RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
   const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
-  if (claim == nullptr) return absl::DataLossError("a claim stream event folded into another kind of state");
+  if (claim == nullptr)
+    return absl::DataLossError("a claim stream event folded into another kind of state");
   StateToRow(*claim, &row);
   RCL_RETURN_IF_ERROR(ApplyOwnFields(e, &row));
   const store::ClaimRow* prior = before.has_value() ? &*before : nullptr;
@@ -254,7 +264,9 @@ absl::Status ApplyAppealEvent(const ledger::EventRecord& e, StateTxn& txn) {
   store::AppealRow row;
   RCL_RETURN_IF_ERROR(txn.GetProto(key, &row).status());
   auto due_key = [&](const store::AppealRow& r) {
-    return r.open() && !r.deadline().empty() ? Key(kAppealDueTag, e.tenant, {r.deadline(), appeal_id}) : "";
+    return r.open() && !r.deadline().empty()
+               ? Key(kAppealDueTag, e.tenant, {r.deadline(), appeal_id})
+               : "";
   };
   std::string old_due = due_key(row);
   if (e.type == "AppealFiled") {

@@ -24,12 +24,14 @@ uint32_t PageLimit(uint32_t limit) {
 // Page tokens are the hex of the last key returned (after the table's
 // tenant prefix); the next page starts after it.
 std::string Token(std::string_view key, std::string_view prefix) {
-  return absl::BytesToHexString(absl::string_view(key.data() + prefix.size(), key.size() - prefix.size()));
+  return absl::BytesToHexString(
+      absl::string_view(key.data() + prefix.size(), key.size() - prefix.size()));
 }
 absl::StatusOr<std::string> StartAfter(std::string_view token, std::string_view prefix) {
   if (token.empty()) return std::string();
   std::string bytes = absl::HexStringToBytes(absl::string_view(token.data(), token.size()));
-  if (absl::BytesToHexString(bytes) != absl::AsciiStrToLower(absl::string_view(token.data(), token.size()))) {
+  if (absl::BytesToHexString(bytes) !=
+      absl::AsciiStrToLower(absl::string_view(token.data(), token.size()))) {
     return absl::InvalidArgumentError("page_token: not a token this report returned");
   }
   // The smallest key after prefix + bytes.
@@ -75,8 +77,8 @@ void FillBuckets(const Buckets& b, google::protobuf::RepeatedPtrField<rcl::v1::A
 }
 
 // Today's aging from the cells (one per key and basis date).
-absl::Status AgingFromCells(const StateReader& reader, std::string_view tenant, std::string_view table,
-                            std::string_view as_of, AgingTotals* totals) {
+absl::Status AgingFromCells(const StateReader& reader, std::string_view tenant,
+                            std::string_view table, std::string_view as_of, AgingTotals* totals) {
   std::string prefix = Key(kAgingTag, tenant, {table}, /*trailing_separator=*/true);
   absl::Status bad;
   RCL_RETURN_IF_ERROR(reader.Scan(prefix, "", [&](std::string_view key, std::string_view value) {
@@ -86,7 +88,8 @@ absl::Status AgingFromCells(const StateReader& reader, std::string_view tenant, 
       bad = absl::DataLossError("projection store: malformed aging cell");
       return false;
     }
-    totals->Add(std::string(parts[0]), DaysBetween(parts[1], as_of), cell.debit_cents(), cell.credit_cents());
+    totals->Add(std::string(parts[0]), DaysBetween(parts[1], as_of), cell.debit_cents(),
+                cell.credit_cents());
     return true;
   }));
   return bad;
@@ -94,8 +97,9 @@ absl::Status AgingFromCells(const StateReader& reader, std::string_view tenant, 
 
 // Aging as of a past date: each claim's balance history up to it (claim
 // rows and history entries both sort by claim id: one merged pass).
-absl::Status AgingFromHistory(const StateReader& reader, std::string_view tenant, bool submission_basis, bool payer,
-                              std::string_view as_of, AgingTotals* totals) {
+absl::Status AgingFromHistory(const StateReader& reader, std::string_view tenant,
+                              bool submission_basis, bool payer, std::string_view as_of,
+                              AgingTotals* totals) {
   std::string claims = Key(kClaimTag, tenant, {}, /*trailing_separator=*/true);
   std::string history = Key(kHistoryTag, tenant, {}, /*trailing_separator=*/true);
   absl::Status bad;
@@ -119,11 +123,12 @@ absl::Status AgingFromHistory(const StateReader& reader, std::string_view tenant
     if (!bad.ok()) return false;
     if (balance == 0) return true;
     std::string basis = row.date_of_service();
-    if (submission_basis && !row.first_submitted_date().empty() && row.first_submitted_date() <= as_of) {
+    if (submission_basis && !row.first_submitted_date().empty() &&
+        row.first_submitted_date() <= as_of) {
       basis = row.first_submitted_date();
     }
-    totals->Add(payer ? row.payer_id() : row.patient_id(), DaysBetween(basis, as_of), balance > 0 ? balance : 0,
-                balance < 0 ? balance : 0);
+    totals->Add(payer ? row.payer_id() : row.patient_id(), DaysBetween(basis, as_of),
+                balance > 0 ? balance : 0, balance < 0 ? balance : 0);
     return true;
   };
   RCL_RETURN_IF_ERROR(reader.Scan(claims, "", [&](std::string_view key, std::string_view value) {
@@ -152,8 +157,10 @@ absl::StatusOr<rcl::v1::BalancesResponse> QueryBalances(const StateReader& reade
     out.set_scope("claim");
     out.set_key(request.claim_id());
     store::ClaimRow row;
-    RCL_ASSIGN_OR_RETURN(bool found, reader.GetProto(Key(kClaimTag, tenant, {request.claim_id()}), &row));
-    if (!found) return absl::NotFoundError(absl::StrCat("claim ", request.claim_id(), " does not exist"));
+    RCL_ASSIGN_OR_RETURN(bool found,
+                         reader.GetProto(Key(kClaimTag, tenant, {request.claim_id()}), &row));
+    if (!found)
+      return absl::NotFoundError(absl::StrCat("claim ", request.claim_id(), " does not exist"));
     totals = AmountsOf(row);
   } else {
     std::string_view kind = kTenantTotals;
@@ -175,7 +182,8 @@ absl::StatusOr<rcl::v1::BalancesResponse> QueryBalances(const StateReader& reade
   return out;
 }
 
-absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader, const rcl::v1::ArAgingRequest& request,
+absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader,
+                                                    const rcl::v1::ArAgingRequest& request,
                                                     std::string_view as_of) {
   const std::string& tenant = request.tenant();
   const bool submission = request.basis() == rcl::v1::AGING_BASIS_SUBMISSION;
@@ -184,8 +192,8 @@ absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader, c
   RCL_RETURN_IF_ERROR(reader.GetProto(Key(kTenantTag, tenant, {}), &tenant_row).status());
   AgingTotals totals;
   if (as_of >= tenant_row.max_effective_date()) {
-    std::string table =
-        std::string(submission ? kBasisSubmission : kBasisService) + (payer ? kSidePayer : kSidePatient);
+    std::string table = std::string(submission ? kBasisSubmission : kBasisService) +
+                        (payer ? kSidePayer : kSidePatient);
     RCL_RETURN_IF_ERROR(AgingFromCells(reader, tenant, table, as_of, &totals));
   } else {
     RCL_RETURN_IF_ERROR(AgingFromHistory(reader, tenant, submission, payer, as_of, &totals));
@@ -241,16 +249,19 @@ absl::StatusOr<rcl::v1::DenialsResponse> QueryDenials(const StateReader& reader,
     store::ClaimRow row;
     absl::StatusOr<bool> found = reader.GetProto(Key(kClaimTag, tenant, {claim_id}), &row);
     if (!found.ok() || !*found) {
-      bad = found.ok() ? absl::DataLossError("projection store: a denial without its claim") : found.status();
+      bad = found.ok() ? absl::DataLossError("projection store: a denial without its claim")
+                       : found.status();
       return false;
     }
     if (!request.payer_id().empty() && row.payer_id() != request.payer_id()) return true;
-    if (!request.reason_code().empty() && std::find(row.denial_reason_codes().begin(), row.denial_reason_codes().end(),
-                                                    request.reason_code()) == row.denial_reason_codes().end()) {
+    if (!request.reason_code().empty() &&
+        std::find(row.denial_reason_codes().begin(), row.denial_reason_codes().end(),
+                  request.reason_code()) == row.denial_reason_codes().end()) {
       return true;
     }
     if (static_cast<uint32_t>(out.denials_size()) == limit) {
-      out.set_next_page_token(Token(Key(kDenialTag, tenant, {out.denials(limit - 1).claim_id()}), prefix));
+      out.set_next_page_token(
+          Token(Key(kDenialTag, tenant, {out.denials(limit - 1).claim_id()}), prefix));
       return false;
     }
     rcl::v1::DenialRow* d = out.add_denials();
@@ -271,9 +282,8 @@ absl::StatusOr<rcl::v1::DenialsResponse> QueryDenials(const StateReader& reader,
   return out;
 }
 
-absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(const StateReader& reader,
-                                                            const rcl::v1::AppealsDueRequest& request,
-                                                            std::string_view as_of) {
+absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(
+    const StateReader& reader, const rcl::v1::AppealsDueRequest& request, std::string_view as_of) {
   const std::string& tenant = request.tenant();
   std::string prefix = Key(kAppealDueTag, tenant, {}, /*trailing_separator=*/true);
   RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
@@ -293,7 +303,8 @@ absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(const StateReader& r
     if (parts[0] > last_deadline) return false;
     if (static_cast<uint32_t>(out.appeals_size()) == limit) {
       const auto& last = out.appeals(limit - 1);
-      out.set_next_page_token(Token(Key(kAppealDueTag, tenant, {last.deadline(), last.appeal_id()}), prefix));
+      out.set_next_page_token(
+          Token(Key(kAppealDueTag, tenant, {last.deadline(), last.appeal_id()}), prefix));
       return false;
     }
     store::AppealRow row;
@@ -315,9 +326,8 @@ absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(const StateReader& r
   return out;
 }
 
-absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(const StateReader& reader,
-                                                            const rcl::v1::NoResponseRequest& request,
-                                                            std::string_view as_of) {
+absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(
+    const StateReader& reader, const rcl::v1::NoResponseRequest& request, std::string_view as_of) {
   const std::string& tenant = request.tenant();
   std::string prefix = Key(kAwaitingTag, tenant, {}, /*trailing_separator=*/true);
   RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
@@ -337,7 +347,8 @@ absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(const StateReader& r
     if (parts[0] > latest) return false;
     if (static_cast<uint32_t>(out.claims_size()) == limit) {
       const auto& last = out.claims(limit - 1);
-      out.set_next_page_token(Token(Key(kAwaitingTag, tenant, {last.submitted_date(), last.claim_id()}), prefix));
+      out.set_next_page_token(
+          Token(Key(kAwaitingTag, tenant, {last.submitted_date(), last.claim_id()}), prefix));
       return false;
     }
     store::ClaimRow row;
@@ -358,9 +369,9 @@ absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(const StateReader& r
   return out;
 }
 
-absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(const StateReader& reader,
-                                                                  const rcl::v1::StatementsDueRequest& request,
-                                                                  std::string_view as_of) {
+absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(
+    const StateReader& reader, const rcl::v1::StatementsDueRequest& request,
+    std::string_view as_of) {
   const std::string& tenant = request.tenant();
   std::string prefix = Key(kStatementTag, tenant, {}, /*trailing_separator=*/true);
   RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
@@ -381,8 +392,8 @@ absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(const StateRea
     if (parts[0] > latest) return false;
     if (static_cast<uint32_t>(out.patients_size()) == limit) {
       const auto& last = out.patients(limit - 1);
-      out.set_next_page_token(
-          Token(Key(kStatementTag, tenant, {last.last_statement_date(), last.patient_id()}), prefix));
+      out.set_next_page_token(Token(
+          Key(kStatementTag, tenant, {last.last_statement_date(), last.patient_id()}), prefix));
       return false;
     }
     store::PatientRow row;

@@ -23,7 +23,8 @@ inline constexpr uint32_t kQueueDaysDefault = 30;
 // up to 30, 31-60, 61-90, 91-120, 121 and more. A basis date after the
 // as-of date ages 0 days.
 inline constexpr int kAgingBuckets = 5;
-inline constexpr const char* kAgingLabels[kAgingBuckets] = {"0-30", "31-60", "61-90", "91-120", "121+"};
+inline constexpr const char* kAgingLabels[kAgingBuckets] = {"0-30", "31-60", "61-90", "91-120",
+                                                            "121+"};
 int AgingBucket(int64_t age_days);
 
 // claim_id, patient_id or payer_id (at most one set), or the tenant. A
@@ -36,20 +37,21 @@ absl::StatusOr<rcl::v1::BalancesResponse> QueryBalances(const StateReader& reade
 // tenant has) reads the aging cells: one per key (payer or patient) and
 // basis date, never per claim. An earlier date replays each claim's
 // balance history up to it (exact; costs the tenant's claims and history).
-absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader, const rcl::v1::ArAgingRequest& request,
+absl::StatusOr<rcl::v1::ArAgingResponse> QueryAging(const StateReader& reader,
+                                                    const rcl::v1::ArAgingRequest& request,
                                                     std::string_view as_of_date);
 
 absl::StatusOr<rcl::v1::DenialsResponse> QueryDenials(const StateReader& reader,
                                                       const rcl::v1::DenialsRequest& request);
-absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(const StateReader& reader,
-                                                            const rcl::v1::AppealsDueRequest& request,
-                                                            std::string_view as_of_date);
-absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(const StateReader& reader,
-                                                            const rcl::v1::NoResponseRequest& request,
-                                                            std::string_view as_of_date);
-absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(const StateReader& reader,
-                                                                  const rcl::v1::StatementsDueRequest& request,
-                                                                  std::string_view as_of_date);
+absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(
+    const StateReader& reader, const rcl::v1::AppealsDueRequest& request,
+    std::string_view as_of_date);
+absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(
+    const StateReader& reader, const rcl::v1::NoResponseRequest& request,
+    std::string_view as_of_date);
+absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(
+    const StateReader& reader, const rcl::v1::StatementsDueRequest& request,
+    std::string_view as_of_date);
 
 }  // namespace rcl::projections
 

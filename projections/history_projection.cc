@@ -7,8 +7,8 @@
 #include "ledger/rules/state.h"
 #include "ledger/status.h"
 #include "projections/claim_row.h"
-#include "projections/history_summary.h"
 #include "projections/claims_queries.h"
+#include "projections/history_summary.h"
 #include "projections/keys.h"
 #include "rcl/store/projection_rows.pb.h"
 
@@ -53,7 +53,8 @@ absl::Status FoldClaim(const ledger::EventRecord& e, std::string_view claim_id, 
   }
   RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
   const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
-  if (claim == nullptr) return absl::DataLossError("a claim stream event folded into another kind of state");
+  if (claim == nullptr)
+    return absl::DataLossError("a claim stream event folded into another kind of state");
   StateToRow(*claim, &row);
   txn.PutProto(key, row);
   entry->set_status(std::string(StatusName(row)));
@@ -79,7 +80,8 @@ absl::Status HistoryProjection::Apply(const ledger::EventRecord& e, StateTxn& tx
   entry.set_event_id(e.event_id);
   entry.set_type(e.type);
   entry.set_summary(Summarize(e.type, e.payload));
-  absl::StatusOr<std::vector<rcl::v1::Posting>> postings = ledger::PayloadPostings(e.type, e.payload);
+  absl::StatusOr<std::vector<rcl::v1::Posting>> postings =
+      ledger::PayloadPostings(e.type, e.payload);
   if (!postings.ok()) return absl::DataLossError(postings.status().message());
   for (const auto& p : *postings) {
     rcl::v1::AccountBalance* a = entry.add_postings();
@@ -100,18 +102,21 @@ absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
     if (k.api == request.kind()) kind = &k;
   }
   if (kind == nullptr) return absl::InvalidArgumentError("kind: claim, patient or remittance");
-  const uint64_t as_of = request.as_of_position() != 0 ? request.as_of_position() : reader.checkpoint();
+  const uint64_t as_of =
+      request.as_of_position() != 0 ? request.as_of_position() : reader.checkpoint();
   std::string prefix = HistoryPrefix(request.tenant(), kind->key, request.id());
   std::string start;
   if (!request.page_token().empty()) {
     std::string bytes = absl::HexStringToBytes(request.page_token());
-    if (bytes.size() != 8 || absl::BytesToHexString(bytes) != absl::AsciiStrToLower(request.page_token())) {
+    if (bytes.size() != 8 ||
+        absl::BytesToHexString(bytes) != absl::AsciiStrToLower(request.page_token())) {
       return absl::InvalidArgumentError("page_token: not a token this report returned");
     }
     start = prefix;
     ledger::PutBigEndian64(&start, ledger::GetBigEndian64(bytes.data()) + 1);
   }
-  uint32_t limit = request.limit() == 0 ? kReportPageDefault : std::min(request.limit(), kReportPageMax);
+  uint32_t limit =
+      request.limit() == 0 ? kReportPageDefault : std::min(request.limit(), kReportPageMax);
   rcl::v1::HistoryResponse out;
   out.set_as_of_position(as_of);
   absl::Status bad;
@@ -138,8 +143,9 @@ absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
   }));
   RCL_RETURN_IF_ERROR(bad);
   if (!any) {
-    return absl::NotFoundError(absl::StrCat("no history for ", AbslView(kind->stream_prefix), request.id(),
-                                            request.as_of_position() != 0 ? " at that position" : ""));
+    return absl::NotFoundError(
+        absl::StrCat("no history for ", AbslView(kind->stream_prefix), request.id(),
+                     request.as_of_position() != 0 ? " at that position" : ""));
   }
   return out;
 }

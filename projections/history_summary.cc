@@ -60,8 +60,8 @@ std::string Adjudication(const ClaimAdjudicated& e) {
                                                                          : "adjudicated";
   std::string out = absl::StrCat(verb, " under ", e.remit_id(), ": ", absl::StrJoin(parts, ", "));
   if (!e.transfer_claim_id().empty()) {
-    absl::StrAppend(&out, "; ", Money(e.patient_responsibility_cents()), " to the next payer's claim ",
-                    e.transfer_claim_id());
+    absl::StrAppend(&out, "; ", Money(e.patient_responsibility_cents()),
+                    " to the next payer's claim ", e.transfer_claim_id());
   }
   return out;
 }
@@ -76,9 +76,9 @@ std::string ClaimSide(std::string_view type, std::string_view payload) {
   if (type == "ClaimCreated") {
     ClaimCreated e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("claim created for payer ", e.payer_id(), " (rank ", e.rank(), ", frequency ", e.frequency(),
-                        "): charge ", Money(e.charge_cents()), " on ", e.lines_size(), " lines, service ",
-                        e.date_of_service());
+    return absl::StrCat("claim created for payer ", e.payer_id(), " (rank ", e.rank(),
+                        ", frequency ", e.frequency(), "): charge ", Money(e.charge_cents()),
+                        " on ", e.lines_size(), " lines, service ", e.date_of_service());
   }
   if (type == "ClaimScrubbed") {
     ClaimScrubbed e;
@@ -104,8 +104,9 @@ std::string ClaimSide(std::string_view type, std::string_view payload) {
   if (type == "ClaimAdjudicationReversed") {
     ClaimAdjudicationReversed e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat(e.superseded() ? "superseded" : "reversed", " under ", e.remit_id(), ": the adjudication of ",
-                        e.reversed_remit_id(), " (paid ", Money(e.paid_cents()), ")");
+    return absl::StrCat(e.superseded() ? "superseded" : "reversed", " under ", e.remit_id(),
+                        ": the adjudication of ", e.reversed_remit_id(), " (paid ",
+                        Money(e.paid_cents()), ")");
   }
   if (type == "ClaimBalanceTransferred") {
     ClaimBalanceTransferred e;
@@ -115,28 +116,32 @@ std::string ClaimSide(std::string_view type, std::string_view payload) {
   if (type == "ClaimReplaced") {
     ClaimReplaced e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("replaced by claim ", e.replacement_claim_id(), " (", Money(e.moved_cents()), " moved)");
+    return absl::StrCat("replaced by claim ", e.replacement_claim_id(), " (",
+                        Money(e.moved_cents()), " moved)");
   }
   if (type == "ClaimVoided") {
     ClaimVoided e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("voided by claim ", e.void_claim_id(), " (", Money(e.returned_cents()), " returned)");
+    return absl::StrCat("voided by claim ", e.void_claim_id(), " (", Money(e.returned_cents()),
+                        " returned)");
   }
   if (type == "ClaimTransferReturned") {
     ClaimTransferReturned e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat(Money(e.amount_cents()), " returned to the patient from voided claim ", e.from_claim_id());
+    return absl::StrCat(Money(e.amount_cents()), " returned to the patient from voided claim ",
+                        e.from_claim_id());
   }
   if (type == "ClaimAdjusted") {
     ClaimAdjusted e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("adjusted ", GroupName(e.group()), "-", e.reason_code(), " ", Money(e.amount_cents()));
+    return absl::StrCat("adjusted ", GroupName(e.group()), "-", e.reason_code(), " ",
+                        Money(e.amount_cents()));
   }
   if (type == "ClaimWrittenOff") {
     ClaimWrittenOff e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("written off ", Money(e.amount_cents()), " of the ", SideName(e.side()), " balance (",
-                        ReasonName(e.reason()), ")");
+    return absl::StrCat("written off ", Money(e.amount_cents()), " of the ", SideName(e.side()),
+                        " balance (", ReasonName(e.reason()), ")");
   }
   if (type == "ClaimWriteOffReversed") {
     ClaimWriteOffReversed e;
@@ -153,8 +158,8 @@ std::string AccountSide(std::string_view type, std::string_view payload) {
   if (type == "CoverageAdded") {
     CoverageAdded e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("coverage ", e.coverage_id(), " added: payer ", e.payer_id(), ", rank ", e.rank(), ", from ",
-                        e.effective_from());
+    return absl::StrCat("coverage ", e.coverage_id(), " added: payer ", e.payer_id(), ", rank ",
+                        e.rank(), ", from ", e.effective_from());
   }
   if (type == "CoverageEnded") {
     CoverageEnded e;
@@ -170,7 +175,8 @@ std::string AccountSide(std::string_view type, std::string_view payload) {
     PatientPaymentReceived e;
     if (!Parse(payload, &e)) return "";
     return absl::StrCat("payment ", e.payment_id(), " received: ", Money(e.amount_cents()), " on ",
-                        e.allocations_size(), " claims, ", Money(e.unapplied_cents()), " unapplied");
+                        e.allocations_size(), " claims, ", Money(e.unapplied_cents()),
+                        " unapplied");
   }
   if (type == "PatientPaymentApplied") {
     PatientPaymentApplied e;
@@ -180,19 +186,21 @@ std::string AccountSide(std::string_view type, std::string_view payload) {
   if (type == "PatientPaymentUnapplied") {
     PatientPaymentUnapplied e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat(Money(e.amount_cents()), " of patient payments moved to the account's credit (claim ",
-                        e.claim_id(), ")");
+    return absl::StrCat(Money(e.amount_cents()),
+                        " of patient payments moved to the account's credit (claim ", e.claim_id(),
+                        ")");
   }
   if (type == "PatientCreditApplied") {
     PatientCreditApplied e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat(Money(e.amount_cents()), " of the account's credit applied (claim ", e.claim_id(), ")");
+    return absl::StrCat(Money(e.amount_cents()), " of the account's credit applied (claim ",
+                        e.claim_id(), ")");
   }
   if (type == "PatientStatementIssued") {
     PatientStatementIssued e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("statement of ", e.statement_date(), ": balance ", Money(e.balance_cents()), " on ",
-                        e.lines_size(), " claims");
+    return absl::StrCat("statement of ", e.statement_date(), ": balance ", Money(e.balance_cents()),
+                        " on ", e.lines_size(), " claims");
   }
   if (type == "PatientRefunded") {
     PatientRefunded e;
@@ -202,8 +210,8 @@ std::string AccountSide(std::string_view type, std::string_view payload) {
   if (type == "RemittanceRecorded") {
     RemittanceRecorded e;
     if (!Parse(payload, &e)) return "";
-    return absl::StrCat("remittance from payer ", e.payer_id(), ", trace ", e.trace_number(), ": total ",
-                        Money(e.total_cents()), ", paid ", e.paid_date());
+    return absl::StrCat("remittance from payer ", e.payer_id(), ", trace ", e.trace_number(),
+                        ": total ", Money(e.total_cents()), ", paid ", e.paid_date());
   }
   if (type == "RemittanceClaimPosted") {
     RemittanceClaimPosted e;

@@ -29,7 +29,8 @@ std::vector<std::string_view> SplitKey(std::string_view key, std::string_view pr
 }
 
 std::string UtcDate(int64_t unix_us) {
-  return absl::FormatCivilTime(absl::ToCivilDay(absl::FromUnixMicros(unix_us), absl::UTCTimeZone()));
+  return absl::FormatCivilTime(
+      absl::ToCivilDay(absl::FromUnixMicros(unix_us), absl::UTCTimeZone()));
 }
 
 std::string EventDate(const ledger::EventRecord& event) {

@@ -25,7 +25,8 @@ constexpr absl::Duration kRateWindow = absl::Seconds(1);
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
+  return absl::UnavailableError(
+      absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
 }
 
 std::string FamilyName(std::string_view name, uint64_t generation) {
@@ -64,21 +65,24 @@ struct Runtime::Slot {
   std::shared_ptr<Generation> building;  // guarded by Runtime::mu_
 };
 
-Runtime::Runtime(Options options, const ledger::EventStore* log) : options_(std::move(options)), log_(log) {}
+Runtime::Runtime(Options options, const ledger::EventStore* log)
+    : options_(std::move(options)), log_(log) {}
 
 Runtime::~Runtime() {
   Stop();
   // Every column family handle goes before the database closes (readers
   // must be gone by now: they hold copies).
   for (auto& slot : slots_) {
-    RCL_CHECK(slot->live == nullptr || slot->live.use_count() == 1) << "a projection reader outlived the runtime";
+    RCL_CHECK(slot->live == nullptr || slot->live.use_count() == 1)
+        << "a projection reader outlived the runtime";
   }
   slots_.clear();
   if (db_ != nullptr && meta_ != nullptr) db_->DestroyColumnFamilyHandle(meta_);
 }
 
-absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(Options options, const ledger::EventStore* log,
-                                                       std::vector<std::unique_ptr<Projection>> projections) {
+absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(
+    Options options, const ledger::EventStore* log,
+    std::vector<std::unique_ptr<Projection>> projections) {
   RCL_CHECK(log != nullptr);
   std::unique_ptr<Runtime> runtime(new Runtime(std::move(options), log));
   RCL_ASSIGN_OR_RETURN(ledger::LogHead head, log->ReadHead());
@@ -93,12 +97,15 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(Options options, const le
 absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> projections) {
   std::error_code ec;
   std::filesystem::create_directories(options_.path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create projections directory: ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("cannot create projections directory: ", ec.message()));
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes, cache);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes, cache);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
@@ -120,7 +127,8 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   for (const auto& n : names) descriptors.emplace_back(n, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  RCL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options_.path, descriptors, &handles, &raw), "open"));
+  RCL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, options_.path, descriptors, &handles, &raw), "open"));
   db_.reset(raw);
 
   std::string next;
@@ -146,14 +154,17 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
     for (const char* prefix : {kLivePrefix, kBuildingPrefix}) {
       std::string bytes;
       rocksdb::Status got =
-          db_->Get(rocksdb::ReadOptions(), meta_, absl::StrCat(prefix, AbslView(slot->projection->name())), &bytes);
+          db_->Get(rocksdb::ReadOptions(), meta_,
+                   absl::StrCat(prefix, AbslView(slot->projection->name())), &bytes);
       if (got.IsNotFound()) continue;
       RCL_RETURN_IF_ERROR(FromRocks(got, "read meta"));
       store::GenerationMeta meta;
-      if (!meta.ParseFromString(bytes)) return absl::DataLossError("projection store: undecodable meta");
+      if (!meta.ParseFromString(bytes))
+        return absl::DataLossError("projection store: undecodable meta");
       std::string family = FamilyName(slot->projection->name(), meta.generation());
-      auto it = std::find_if(adopted.begin(), adopted.end(),
-                             [&](const auto& g) { return g->family != nullptr && g->family->GetName() == family; });
+      auto it = std::find_if(adopted.begin(), adopted.end(), [&](const auto& g) {
+        return g->family != nullptr && g->family->GetName() == family;
+      });
       if (it == adopted.end() || meta.version() != slot->projection->version()) continue;
       std::shared_ptr<Generation> gen = *it;
       adopted.erase(it);
@@ -183,12 +194,14 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Runtime::Generation>> Runtime::NewGeneration(const Projection& projection, bool live) {
+absl::StatusOr<std::shared_ptr<Runtime::Generation>> Runtime::NewGeneration(
+    const Projection& projection, bool live) {
   uint64_t number = next_generation_++;
   rocksdb::ColumnFamilyOptions cf_options(db_->GetOptions(meta_));
   rocksdb::ColumnFamilyHandle* family = nullptr;
   RCL_RETURN_IF_ERROR(
-      FromRocks(db_->CreateColumnFamily(cf_options, FamilyName(projection.name(), number), &family), "create family"));
+      FromRocks(db_->CreateColumnFamily(cf_options, FamilyName(projection.name(), number), &family),
+                "create family"));
   auto gen = std::make_shared<Generation>();
   gen->db = db_.get();
   gen->family = family;
@@ -268,8 +281,8 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
       if (gen->stop) return;
       from = gen->checkpoint + 1;
       const uint64_t lag = head_ - gen->checkpoint;
-      const size_t batch =
-          lag > 4 * options_.batch_events_max ? options_.catch_up_batch_events_max : options_.batch_events_max;
+      const size_t batch = lag > 4 * options_.batch_events_max ? options_.catch_up_batch_events_max
+                                                               : options_.batch_events_max;
       to = std::min<uint64_t>(head_, gen->checkpoint + batch);
     }
     if (options_.before_batch) options_.before_batch(projection.name(), from);
@@ -286,7 +299,8 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
       absl::Time now = absl::Now();
       gen->last_batch = now;
       if (now - gen->rate_since >= kRateWindow) {
-        gen->events_per_s = static_cast<double>(to - gen->rate_from) / absl::ToDoubleSeconds(now - gen->rate_since);
+        gen->events_per_s =
+            static_cast<double>(to - gen->rate_from) / absl::ToDoubleSeconds(now - gen->rate_since);
         gen->rate_since = now;
         gen->rate_from = to;
       }
@@ -294,20 +308,21 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   }
 }
 
-absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, RowCache& cache, uint64_t from,
-                                uint64_t to) {
+absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
+                                uint64_t from, uint64_t to) {
   StateTxn txn(db_.get(), gen.family, &cache);
   uint64_t expected = from;
   absl::Status applied;
   RCL_RETURN_IF_ERROR(log_->ScanLog(from, to, to - from + 1, [&](const ledger::EventRecord& e) {
     if (e.position != expected) {
-      applied = absl::DataLossError(absl::StrCat("the log skips from position ", expected, " to ", e.position));
+      applied = absl::DataLossError(
+          absl::StrCat("the log skips from position ", expected, " to ", e.position));
       return false;
     }
     applied = projection.Apply(e, txn);
     if (!applied.ok()) {
-      applied = absl::Status(applied.code(),
-                             absl::StrCat("at position ", e.position, " (", e.type, "): ", applied.message()));
+      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.position, " (", e.type,
+                                                          "): ", applied.message()));
       return false;
     }
     ++expected;
@@ -315,7 +330,8 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, R
   }));
   RCL_RETURN_IF_ERROR(applied);
   if (expected != to + 1) {
-    return absl::DataLossError(absl::StrCat("the log ends at position ", expected - 1, ", before ", to));
+    return absl::DataLossError(
+        absl::StrCat("the log ends at position ", expected - 1, ", before ", to));
   }
   rocksdb::WriteBatch batch;
   txn.Flush(&batch);
@@ -332,7 +348,8 @@ void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
     if (slot->building != gen || gen->stop || !gen->complete()) return;
     if (slot->live != nullptr && gen->checkpoint < slot->live->checkpoint) return;
     rocksdb::WriteBatch batch;
-    batch.Put(meta_, absl::StrCat(kLivePrefix, AbslView(slot->projection->name())), gen->meta.SerializeAsString());
+    batch.Put(meta_, absl::StrCat(kLivePrefix, AbslView(slot->projection->name())),
+              gen->meta.SerializeAsString());
     batch.Delete(meta_, absl::StrCat(kBuildingPrefix, AbslView(slot->projection->name())));
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -345,8 +362,8 @@ void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
     slot->building = nullptr;
     gen->live = true;
     if (old != nullptr) old->stop = true;
-    spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(), gen->meta.generation(),
-                 gen->checkpoint);
+    spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(),
+                 gen->meta.generation(), gen->checkpoint);
   }
   if (old == nullptr) return;
   if (old->thread.joinable()) old->thread.join();
@@ -354,7 +371,8 @@ void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
   // keeps a dropped family readable until its handle is destroyed).
   rocksdb::Status dropped = db_->DropColumnFamily(old->family);
   if (!dropped.ok())
-    spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(), dropped.ToString());
+    spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(),
+                 dropped.ToString());
 }
 
 Runtime::Slot* Runtime::FindSlot(std::string_view name) {
@@ -364,14 +382,17 @@ Runtime::Slot* Runtime::FindSlot(std::string_view name) {
   return nullptr;
 }
 
-absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name, uint64_t min_position) {
+absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name,
+                                                           uint64_t min_position) {
   Slot* slot = FindSlot(name);
-  if (slot == nullptr) return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  if (slot == nullptr)
+    return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
   std::shared_ptr<Generation> gen;
   {
     absl::MutexLock lock(&mu_);
     if (min_position > head_) {
-      return absl::OutOfRangeError(absl::StrCat("min_position ", min_position, " is past the log's head ", head_));
+      return absl::OutOfRangeError(
+          absl::StrCat("min_position ", min_position, " is past the log's head ", head_));
     }
     auto reached = [this, slot, min_position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       const Generation& g = *slot->live;
@@ -380,16 +401,18 @@ absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name
     mu_.AwaitWithTimeout(absl::Condition(&reached), options_.min_position_wait_max);
     gen = slot->live;
     if (!gen->error.empty()) {
-      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " stopped: ", gen->error));
+      return absl::UnavailableError(
+          absl::StrCat("projection ", AbslView(name), " stopped: ", gen->error));
     }
     if (!gen->complete()) {
-      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is being built: at position ",
-                                                 gen->checkpoint, " of ", gen->meta.target()));
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name),
+                                                 " is being built: at position ", gen->checkpoint,
+                                                 " of ", gen->meta.target()));
     }
     if (gen->checkpoint < min_position) {
-      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is at position ", gen->checkpoint,
-                                                 ", ", min_position - gen->checkpoint, " behind min_position ",
-                                                 min_position, "; retry"));
+      return absl::UnavailableError(absl::StrCat(
+          "projection ", AbslView(name), " is at position ", gen->checkpoint, ", ",
+          min_position - gen->checkpoint, " behind min_position ", min_position, "; retry"));
     }
   }
   // The snapshot may be newer than the checkpoint seen above, never older.
@@ -434,14 +457,17 @@ std::vector<ProjectionStatus> Runtime::Status() {
 
 absl::StatusOr<RebuildStarted> Runtime::Rebuild(std::string_view name) {
   Slot* slot = FindSlot(name);
-  if (slot == nullptr) return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  if (slot == nullptr)
+    return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("shutting down");
   if (slot->building != nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("projection ", AbslView(name), " is already being rebuilt"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("projection ", AbslView(name), " is already being rebuilt"));
   }
   if (!slot->live->complete()) {
-    return absl::FailedPreconditionError(absl::StrCat("projection ", AbslView(name), " is still being built"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("projection ", AbslView(name), " is still being built"));
   }
   RCL_ASSIGN_OR_RETURN(slot->building, NewGeneration(*slot->projection, /*live=*/false));
   spdlog::info("projection {}: rebuilding as copy {} from position 0 (head {})", name,

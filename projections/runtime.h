@@ -81,8 +81,9 @@ class Runtime {
   };
 
   // Opens (or creates) the store; starts nothing yet.
-  static absl::StatusOr<std::unique_ptr<Runtime>> Open(Options options, const ledger::EventStore* log,
-                                                       std::vector<std::unique_ptr<Projection>> projections);
+  static absl::StatusOr<std::unique_ptr<Runtime>> Open(
+      Options options, const ledger::EventStore* log,
+      std::vector<std::unique_ptr<Projection>> projections);
   ~Runtime();  // Stop()s
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -122,8 +123,8 @@ class Runtime {
   void StartWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Worker thread of one copy.
   void RunWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache, uint64_t from, uint64_t to)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
+                         uint64_t from, uint64_t to) ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   void MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
   Slot* FindSlot(std::string_view name);

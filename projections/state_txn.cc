@@ -8,7 +8,8 @@ namespace {
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
+  return absl::UnavailableError(
+      absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
 }
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -17,7 +18,8 @@ absl::StatusOr<bool> ParseInto(std::string_view key, const std::optional<std::st
                                google::protobuf::MessageLite* out) {
   if (!bytes.has_value()) return false;
   if (!out->ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) {
-    return absl::DataLossError(absl::StrCat("projection store: undecodable row (", key.size(), "-byte key)"));
+    return absl::DataLossError(
+        absl::StrCat("projection store: undecodable row (", key.size(), "-byte key)"));
   }
   return true;
 }
@@ -38,7 +40,8 @@ absl::StatusOr<int64_t> DecodeInt64(std::string_view bytes) {
   return static_cast<int64_t>(u);
 }
 
-StateReader::StateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::shared_ptr<void> keep_alive)
+StateReader::StateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                         std::shared_ptr<void> keep_alive)
     : db_(db), family_(family), keep_alive_(std::move(keep_alive)), snapshot_(db->GetSnapshot()) {
   absl::StatusOr<std::optional<std::string>> c = Get(kCheckpointKey);
   if (c.ok() && c->has_value()) {
@@ -59,13 +62,15 @@ absl::StatusOr<std::optional<std::string>> StateReader::Get(std::string_view key
   return value;
 }
 
-absl::StatusOr<bool> StateReader::GetProto(std::string_view key, google::protobuf::MessageLite* out) const {
+absl::StatusOr<bool> StateReader::GetProto(std::string_view key,
+                                           google::protobuf::MessageLite* out) const {
   RCL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
   return ParseInto(key, bytes, out);
 }
 
-absl::Status StateReader::Scan(std::string_view prefix, std::string_view start,
-                               const std::function<bool(std::string_view, std::string_view)>& visit) const {
+absl::Status StateReader::Scan(
+    std::string_view prefix, std::string_view start,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot_;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, family_));
@@ -125,12 +130,15 @@ absl::StatusOr<std::optional<std::string>> StateTxn::Get(std::string_view key) {
 }
 
 absl::StatusOr<bool> StateTxn::GetProto(std::string_view key, google::protobuf::MessageLite* out) {
-  if (auto it = pending_.find(AbslView(key)); it != pending_.end()) return ParseInto(key, it->second, out);
+  if (auto it = pending_.find(AbslView(key)); it != pending_.end())
+    return ParseInto(key, it->second, out);
   RCL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
   return ParseInto(key, bytes, out);
 }
 
-void StateTxn::Put(std::string_view key, std::string value) { pending_[std::string(key)] = std::move(value); }
+void StateTxn::Put(std::string_view key, std::string value) {
+  pending_[std::string(key)] = std::move(value);
+}
 
 void StateTxn::PutProto(std::string_view key, const google::protobuf::MessageLite& value) {
   Put(key, value.SerializeAsString());

@@ -35,7 +35,8 @@ class StateReader {
  public:
   // Reads `family` at `snapshot` (which it releases). `family` must outlive
   // the reader (the runtime keeps it alive through `keep_alive`).
-  StateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::shared_ptr<void> keep_alive);
+  StateReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+              std::shared_ptr<void> keep_alive);
   ~StateReader();
   StateReader(const StateReader&) = delete;
   StateReader& operator=(const StateReader&) = delete;
@@ -45,8 +46,9 @@ class StateReader {
   absl::StatusOr<bool> GetProto(std::string_view key, google::protobuf::MessageLite* out) const;
   // Visits keys with `prefix`, from `start` (>= prefix; "" = the prefix) in
   // order, until `visit` returns false.
-  absl::Status Scan(std::string_view prefix, std::string_view start,
-                    const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  absl::Status Scan(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
   // The last log position folded into this snapshot.
   uint64_t checkpoint() const { return checkpoint_; }
 

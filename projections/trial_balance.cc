@@ -16,14 +16,16 @@ constexpr char kTenantTag = 'M';
 }  // namespace
 
 absl::Status TrialBalanceProjection::Apply(const ledger::EventRecord& e, StateTxn& txn) const {
-  absl::StatusOr<std::vector<rcl::v1::Posting>> postings = ledger::PayloadPostings(e.type, e.payload);
+  absl::StatusOr<std::vector<rcl::v1::Posting>> postings =
+      ledger::PayloadPostings(e.type, e.payload);
   if (!postings.ok()) return absl::DataLossError(postings.status().message());
   if (postings->empty()) return absl::OkStatus();
   RCL_RETURN_IF_ERROR(ledger::CheckBalanced(*postings));
   std::string date = EventDate(e);
   for (const rcl::v1::Posting& p : *postings) {
     RCL_RETURN_IF_ERROR(txn.AddInt64(Key(kBalanceTag, e.tenant, {p.account()}), p.amount_cents()));
-    RCL_RETURN_IF_ERROR(txn.AddInt64(Key(kDayTag, e.tenant, {p.account(), date}), p.amount_cents()));
+    RCL_RETURN_IF_ERROR(
+        txn.AddInt64(Key(kDayTag, e.tenant, {p.account(), date}), p.amount_cents()));
   }
   std::string tenant_key = Key(kTenantTag, e.tenant, {});
   store::TenantRow tenant;
@@ -35,7 +37,8 @@ absl::Status TrialBalanceProjection::Apply(const ledger::EventRecord& e, StateTx
   return absl::OkStatus();
 }
 
-absl::StatusOr<rcl::v1::TrialBalanceResponse> QueryTrialBalance(const StateReader& reader, std::string_view tenant,
+absl::StatusOr<rcl::v1::TrialBalanceResponse> QueryTrialBalance(const StateReader& reader,
+                                                                std::string_view tenant,
                                                                 std::string_view as_of_date) {
   rcl::v1::TrialBalanceResponse out;
   out.set_as_of_position(reader.checkpoint());

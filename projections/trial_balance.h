@@ -26,7 +26,8 @@ class TrialBalanceProjection final : public Projection {
 // (YYYY-MM-DD, postings of events effective on or before it; "" = all).
 // Cost: the tenant's accounts, or its accounts' dated sums for a date
 // before the latest one posted.
-absl::StatusOr<rcl::v1::TrialBalanceResponse> QueryTrialBalance(const StateReader& reader, std::string_view tenant,
+absl::StatusOr<rcl::v1::TrialBalanceResponse> QueryTrialBalance(const StateReader& reader,
+                                                                std::string_view tenant,
                                                                 std::string_view as_of_date);
 
 }  // namespace rcl::projections

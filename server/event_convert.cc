@@ -24,8 +24,10 @@ void ToApiEvent(const ledger::EventRecord& r, rcl::v1::Event* out) {
 
 bool EventFilter::Matches(const ledger::EventRecord& e) const {
   if (e.tenant != tenant) return false;
-  if (!stream_prefix.empty() && e.stream.compare(0, stream_prefix.size(), stream_prefix) != 0) return false;
-  if (!event_types.empty() && std::find(event_types.begin(), event_types.end(), e.type) == event_types.end()) {
+  if (!stream_prefix.empty() && e.stream.compare(0, stream_prefix.size(), stream_prefix) != 0)
+    return false;
+  if (!event_types.empty() &&
+      std::find(event_types.begin(), event_types.end(), e.type) == event_types.end()) {
     return false;
   }
   return true;

@@ -1,15 +1,15 @@
 // rcl-server: the RCL revenue-cycle ledger server.
 #include <algorithm>
 #include <csignal>
-#include <string>
-#include <vector>
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/flags/commandlineflag.h"
-#include "absl/flags/reflection.h"
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "server/server.h"
@@ -17,22 +17,27 @@
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "HOST:PORT to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "HOST:PORT to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, data_dir, "./var/data", "data directory (created if missing)");
-ABSL_FLAG(size_t, queue_max, 8192, "commands that may wait for the writer; beyond: RESOURCE_EXHAUSTED");
+ABSL_FLAG(size_t, queue_max, 8192,
+          "commands that may wait for the writer; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, batch_max, 512, "commands decided and fsynced together (group commit)");
 ABSL_FLAG(size_t, read_threads, 4, "threads serving reads and verification");
 ABSL_FLAG(size_t, state_cache_mb, 256,
-          "MiB (estimated) of stream states the sequencer keeps in memory; least recently used are evicted");
+          "MiB (estimated) of stream states the sequencer keeps in memory; least recently used are "
+          "evicted");
 ABSL_FLAG(size_t, read_memory_mb, 128,
-          "MiB (estimated worst case) that running reads and their unsent answers may hold; more reads wait");
+          "MiB (estimated worst case) that running reads and their unsent answers may hold; more "
+          "reads wait");
 ABSL_FLAG(size_t, block_cache_mb, 64, "MiB of RocksDB block cache (data, index and filter blocks)");
 ABSL_FLAG(size_t, write_buffer_mb, 64, "MiB of RocksDB memtables, all column families together");
 ABSL_FLAG(size_t, subscribers_max, rcl::server::kSubscribersMax,
           "concurrent Subscribe calls, all tenants together; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenantMax,
           "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
-ABSL_FLAG(size_t, projections_memory_mb, 64, "MiB of the projections' RocksDB (block cache and memtables, half each)");
+ABSL_FLAG(size_t, projections_memory_mb, 64,
+          "MiB of the projections' RocksDB (block cache and memtables, half each)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -63,13 +68,15 @@ constexpr const char* kServerFlags[] = {"listen",          "data_dir",
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
   std::cout << "rcl-server --listen HOST:PORT --data-dir DIR [flags]\n"
-               "The RCL revenue-cycle ledger server. Flags may be written with dashes or underscores.\n\n";
+               "The RCL revenue-cycle ledger server. Flags may be written with dashes or "
+               "underscores.\n\n";
   for (const char* name : kServerFlags) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     std::string dashed(name);
     std::replace(dashed.begin(), dashed.end(), '_', '-');
-    std::cout << "  --" << dashed << "  " << flag->Help() << " (default: " << flag->DefaultValue() << ")\n";
+    std::cout << "  --" << dashed << "  " << flag->Help() << " (default: " << flag->DefaultValue()
+              << ")\n";
   }
   std::cout << "  --help  this text\n";
 }
@@ -117,9 +124,10 @@ int main(int argc, char** argv) {
   config.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   config.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
   config.projections_memory_bytes = absl::GetFlag(FLAGS_projections_memory_mb) << 20;
-  if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 || config.write_buffer_bytes == 0 ||
-      config.projections_memory_bytes == 0) {
-    std::cerr << "--read-memory-mb, --block-cache-mb, --write-buffer-mb and --projections-memory-mb must be positive\n";
+  if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 ||
+      config.write_buffer_bytes == 0 || config.projections_memory_bytes == 0) {
+    std::cerr << "--read-memory-mb, --block-cache-mb, --write-buffer-mb and "
+                 "--projections-memory-mb must be positive\n";
     return 2;
   }
   config.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);

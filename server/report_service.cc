@@ -24,11 +24,13 @@ void CheckTenant(const std::string& tenant, Violations& v) {
 
 void CheckDate(std::string_view field, const std::string& date, Violations& v) {
   if (date.empty()) return;
-  if (!ledger::ParseCivilDate(date).ok()) v.Add(std::string(field), "must be a calendar date YYYY-MM-DD");
+  if (!ledger::ParseCivilDate(date).ok())
+    v.Add(std::string(field), "must be a calendar date YYYY-MM-DD");
 }
 
 void CheckDays(std::string_view field, uint32_t days, Violations& v) {
-  if (days > kQueueDaysMax) v.Add(std::string(field), absl::StrCat("must be at most ", kQueueDaysMax, " days"));
+  if (days > kQueueDaysMax)
+    v.Add(std::string(field), absl::StrCat("must be at most ", kQueueDaysMax, " days"));
 }
 
 void CheckPageToken(const std::string& token, Violations& v) {
@@ -36,7 +38,9 @@ void CheckPageToken(const std::string& token, Violations& v) {
 }
 
 // The date a report is as of: the request's, or today (UTC).
-std::string AsOf(const std::string& requested) { return requested.empty() ? projections::TodayUtc() : requested; }
+std::string AsOf(const std::string& requested) {
+  return requested.empty() ? projections::TodayUtc() : requested;
+}
 
 }  // namespace
 
@@ -46,14 +50,22 @@ ReportServiceImpl::ReportServiceImpl(projections::Runtime* runtime, WorkPool* re
 }
 
 void ReportServiceImpl::RegisterMethods() {
-  RCL_REGISTER_UNARY(kReportServiceName, Balances, rcl::v1::BalancesRequest, rcl::v1::BalancesResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, TrialBalance, rcl::v1::TrialBalanceRequest, rcl::v1::TrialBalanceResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, ArAging, rcl::v1::ArAgingRequest, rcl::v1::ArAgingResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, Denials, rcl::v1::DenialsRequest, rcl::v1::DenialsResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, AppealsDue, rcl::v1::AppealsDueRequest, rcl::v1::AppealsDueResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, NoResponse, rcl::v1::NoResponseRequest, rcl::v1::NoResponseResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, StatementsDue, rcl::v1::StatementsDueRequest, rcl::v1::StatementsDueResponse);
-  RCL_REGISTER_UNARY(kReportServiceName, History, rcl::v1::HistoryRequest, rcl::v1::HistoryResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, Balances, rcl::v1::BalancesRequest,
+                     rcl::v1::BalancesResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, TrialBalance, rcl::v1::TrialBalanceRequest,
+                     rcl::v1::TrialBalanceResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, ArAging, rcl::v1::ArAgingRequest,
+                     rcl::v1::ArAgingResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, Denials, rcl::v1::DenialsRequest,
+                     rcl::v1::DenialsResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, AppealsDue, rcl::v1::AppealsDueRequest,
+                     rcl::v1::AppealsDueResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, NoResponse, rcl::v1::NoResponseRequest,
+                     rcl::v1::NoResponseResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, StatementsDue, rcl::v1::StatementsDueRequest,
+                     rcl::v1::StatementsDueResponse);
+  RCL_REGISTER_UNARY(kReportServiceName, History, rcl::v1::HistoryRequest,
+                     rcl::v1::HistoryResponse);
   RCL_REGISTER_UNARY(kReportServiceName, ProjectionStatus, rcl::v1::ProjectionStatusRequest,
                      rcl::v1::ProjectionStatusResponse);
   RCL_REGISTER_UNARY(kReportServiceName, RebuildProjection, rcl::v1::RebuildProjectionRequest,
@@ -66,28 +78,34 @@ grpc::ServerUnaryReactor* ReportServiceImpl::Balances(grpc::CallbackServerContex
   return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
-    ledger::CheckString("claim_id", req->claim_id(), ledger::kIdRule, ledger::Presence::kOptional, v);
-    ledger::CheckString("patient_id", req->patient_id(), ledger::kIdRule, ledger::Presence::kOptional, v);
-    ledger::CheckString("payer_id", req->payer_id(), ledger::kPayerIdRule, ledger::Presence::kOptional, v);
+    ledger::CheckString("claim_id", req->claim_id(), ledger::kIdRule, ledger::Presence::kOptional,
+                        v);
+    ledger::CheckString("patient_id", req->patient_id(), ledger::kIdRule,
+                        ledger::Presence::kOptional, v);
+    ledger::CheckString("payer_id", req->payer_id(), ledger::kPayerIdRule,
+                        ledger::Presence::kOptional, v);
     int scopes = !req->claim_id().empty() + !req->patient_id().empty() + !req->payer_id().empty();
     if (scopes > 1) v.Add("request", "name at most one of claim_id, patient_id and payer_id");
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
     RCL_ASSIGN_OR_RETURN(*resp, projections::QueryBalances(*reader, *req));
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* ReportServiceImpl::TrialBalance(grpc::CallbackServerContext* ctx,
-                                                          RequestPtr<rcl::v1::TrialBalanceRequest> req,
-                                                          rcl::v1::TrialBalanceResponse* resp) {
+grpc::ServerUnaryReactor* ReportServiceImpl::TrialBalance(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::TrialBalanceRequest> req,
+    rcl::v1::TrialBalanceResponse* resp) {
   return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
     CheckDate("as_of_date", req->as_of_date(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kTrialBalanceProjection, req->min_position()));
-    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryTrialBalance(*reader, req->tenant(), req->as_of_date()));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kTrialBalanceProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(*resp,
+                         projections::QueryTrialBalance(*reader, req->tenant(), req->as_of_date()));
     return absl::OkStatus();
   });
 }
@@ -103,7 +121,8 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ArAging(grpc::CallbackServerContext
     if (!rcl::v1::AgingBasis_IsValid(req->basis())) v.Add("basis", "unknown aging basis");
     if (!rcl::v1::AgingSide_IsValid(req->side())) v.Add("side", "unknown aging side");
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
     RCL_ASSIGN_OR_RETURN(*resp, projections::QueryAging(*reader, *req, AsOf(req->as_of_date())));
     return absl::OkStatus();
   });
@@ -115,11 +134,14 @@ grpc::ServerUnaryReactor* ReportServiceImpl::Denials(grpc::CallbackServerContext
   return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
-    ledger::CheckString("payer_id", req->payer_id(), ledger::kPayerIdRule, ledger::Presence::kOptional, v);
-    ledger::CheckString("reason_code", req->reason_code(), ledger::kCarcRule, ledger::Presence::kOptional, v);
+    ledger::CheckString("payer_id", req->payer_id(), ledger::kPayerIdRule,
+                        ledger::Presence::kOptional, v);
+    ledger::CheckString("reason_code", req->reason_code(), ledger::kCarcRule,
+                        ledger::Presence::kOptional, v);
     CheckPageToken(req->page_token(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
     RCL_ASSIGN_OR_RETURN(*resp, projections::QueryDenials(*reader, *req));
     return absl::OkStatus();
   });
@@ -135,8 +157,10 @@ grpc::ServerUnaryReactor* ReportServiceImpl::AppealsDue(grpc::CallbackServerCont
     CheckDate("as_of_date", req->as_of_date(), v);
     CheckPageToken(req->page_token(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
-    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryAppealsDue(*reader, *req, AsOf(req->as_of_date())));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(*resp,
+                         projections::QueryAppealsDue(*reader, *req, AsOf(req->as_of_date())));
     return absl::OkStatus();
   });
 }
@@ -151,15 +175,17 @@ grpc::ServerUnaryReactor* ReportServiceImpl::NoResponse(grpc::CallbackServerCont
     CheckDate("as_of_date", req->as_of_date(), v);
     CheckPageToken(req->page_token(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
-    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryNoResponse(*reader, *req, AsOf(req->as_of_date())));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(*resp,
+                         projections::QueryNoResponse(*reader, *req, AsOf(req->as_of_date())));
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* ReportServiceImpl::StatementsDue(grpc::CallbackServerContext* ctx,
-                                                           RequestPtr<rcl::v1::StatementsDueRequest> req,
-                                                           rcl::v1::StatementsDueResponse* resp) {
+grpc::ServerUnaryReactor* ReportServiceImpl::StatementsDue(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::StatementsDueRequest> req,
+    rcl::v1::StatementsDueResponse* resp) {
   return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
@@ -167,8 +193,10 @@ grpc::ServerUnaryReactor* ReportServiceImpl::StatementsDue(grpc::CallbackServerC
     CheckDate("as_of_date", req->as_of_date(), v);
     CheckPageToken(req->page_token(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kClaimsProjection, req->min_position()));
-    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryStatementsDue(*reader, *req, AsOf(req->as_of_date())));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kClaimsProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(*resp,
+                         projections::QueryStatementsDue(*reader, *req, AsOf(req->as_of_date())));
     return absl::OkStatus();
   });
 }
@@ -179,26 +207,28 @@ grpc::ServerUnaryReactor* ReportServiceImpl::History(grpc::CallbackServerContext
   return ScheduleRead(reads_, kReportReadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
-    if (req->kind() == rcl::v1::HISTORY_KIND_UNSPECIFIED || !rcl::v1::HistoryKind_IsValid(req->kind())) {
+    if (req->kind() == rcl::v1::HISTORY_KIND_UNSPECIFIED ||
+        !rcl::v1::HistoryKind_IsValid(req->kind())) {
       v.Add("kind", "must be claim, patient or remittance");
     }
     ledger::CheckString("id", req->id(), ledger::kIdRule, ledger::Presence::kRequired, v);
     CheckPageToken(req->page_token(), v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
-    RCL_ASSIGN_OR_RETURN(auto reader, runtime_->Read(projections::kHistoryProjection, req->min_position()));
+    RCL_ASSIGN_OR_RETURN(auto reader,
+                         runtime_->Read(projections::kHistoryProjection, req->min_position()));
     if (req->as_of_position() > reader->checkpoint()) {
-      return absl::OutOfRangeError(absl::StrCat("as_of_position ", req->as_of_position(),
-                                                " is past what the history has folded (", reader->checkpoint(),
-                                                "); pass min_position to wait for it"));
+      return absl::OutOfRangeError(absl::StrCat(
+          "as_of_position ", req->as_of_position(), " is past what the history has folded (",
+          reader->checkpoint(), "); pass min_position to wait for it"));
     }
     RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, *req));
     return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* ReportServiceImpl::ProjectionStatus(grpc::CallbackServerContext* ctx,
-                                                              RequestPtr<rcl::v1::ProjectionStatusRequest> req,
-                                                              rcl::v1::ProjectionStatusResponse* resp) {
+grpc::ServerUnaryReactor* ReportServiceImpl::ProjectionStatus(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ProjectionStatusRequest> req,
+    rcl::v1::ProjectionStatusResponse* resp) {
   return ScheduleRead(reads_, kReadOverheadBytes, resp, [this, resp]() -> absl::Status {
     resp->set_head(runtime_->head());
     for (const projections::ProjectionStatus& s : runtime_->Status()) {
@@ -220,9 +250,9 @@ grpc::ServerUnaryReactor* ReportServiceImpl::ProjectionStatus(grpc::CallbackServ
 }
 
 // Creating the new copy's column family writes to disk: on the read pool.
-grpc::ServerUnaryReactor* ReportServiceImpl::RebuildProjection(grpc::CallbackServerContext* ctx,
-                                                               RequestPtr<rcl::v1::RebuildProjectionRequest> req,
-                                                               rcl::v1::RebuildProjectionResponse* resp) {
+grpc::ServerUnaryReactor* ReportServiceImpl::RebuildProjection(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::RebuildProjectionRequest> req,
+    rcl::v1::RebuildProjectionResponse* resp) {
   return ScheduleRead(reads_, kReadOverheadBytes, resp, [this, req, resp]() -> absl::Status {
     Violations v;
     ledger::CheckString("name", req->name(), ledger::kIdRule, ledger::Presence::kRequired, v);

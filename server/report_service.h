@@ -25,22 +25,29 @@ class ReportServiceImpl final : public rcl::v1::ReportService::Service {
  public:
   ReportServiceImpl(projections::Runtime* runtime, WorkPool* reads, CallGate* gate);
 
-  grpc::ServerUnaryReactor* Balances(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::BalancesRequest> req,
+  grpc::ServerUnaryReactor* Balances(grpc::CallbackServerContext* ctx,
+                                     RequestPtr<rcl::v1::BalancesRequest> req,
                                      rcl::v1::BalancesResponse* resp);
-  grpc::ServerUnaryReactor* TrialBalance(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::TrialBalanceRequest> req,
+  grpc::ServerUnaryReactor* TrialBalance(grpc::CallbackServerContext* ctx,
+                                         RequestPtr<rcl::v1::TrialBalanceRequest> req,
                                          rcl::v1::TrialBalanceResponse* resp);
-  grpc::ServerUnaryReactor* ArAging(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ArAgingRequest> req,
+  grpc::ServerUnaryReactor* ArAging(grpc::CallbackServerContext* ctx,
+                                    RequestPtr<rcl::v1::ArAgingRequest> req,
                                     rcl::v1::ArAgingResponse* resp);
-  grpc::ServerUnaryReactor* Denials(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::DenialsRequest> req,
+  grpc::ServerUnaryReactor* Denials(grpc::CallbackServerContext* ctx,
+                                    RequestPtr<rcl::v1::DenialsRequest> req,
                                     rcl::v1::DenialsResponse* resp);
-  grpc::ServerUnaryReactor* AppealsDue(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::AppealsDueRequest> req,
+  grpc::ServerUnaryReactor* AppealsDue(grpc::CallbackServerContext* ctx,
+                                       RequestPtr<rcl::v1::AppealsDueRequest> req,
                                        rcl::v1::AppealsDueResponse* resp);
-  grpc::ServerUnaryReactor* NoResponse(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::NoResponseRequest> req,
+  grpc::ServerUnaryReactor* NoResponse(grpc::CallbackServerContext* ctx,
+                                       RequestPtr<rcl::v1::NoResponseRequest> req,
                                        rcl::v1::NoResponseResponse* resp);
   grpc::ServerUnaryReactor* StatementsDue(grpc::CallbackServerContext* ctx,
                                           RequestPtr<rcl::v1::StatementsDueRequest> req,
                                           rcl::v1::StatementsDueResponse* resp);
-  grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HistoryRequest> req,
+  grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx,
+                                    RequestPtr<rcl::v1::HistoryRequest> req,
                                     rcl::v1::HistoryResponse* resp);
   grpc::ServerUnaryReactor* ProjectionStatus(grpc::CallbackServerContext* ctx,
                                              RequestPtr<rcl::v1::ProjectionStatusRequest> req,

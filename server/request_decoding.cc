@@ -32,7 +32,8 @@ std::string FieldName(const std::string& parent, const FieldDescriptor* f, int i
 
 // Walks the wire bytes of a message of type `d`, adding a violation for every
 // string field that is not valid UTF-8. False when the bytes are malformed.
-bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string& parent, int depth, Violations& v) {
+bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string& parent, int depth,
+                  Violations& v) {
   if (depth > kMessageDepthMax) return false;
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
                                             static_cast<int>(bytes.size()));
@@ -53,7 +54,8 @@ bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string
     if (f->type() == FieldDescriptor::TYPE_STRING && !ledger::IsValidUtf8(value)) {
       v.Add(FieldName(parent, f, index, depth), "must be valid UTF-8");
     } else if (f->type() == FieldDescriptor::TYPE_MESSAGE &&
-               !CheckStrings(f->message_type(), value, FieldName(parent, f, index, depth), depth + 1, v)) {
+               !CheckStrings(f->message_type(), value, FieldName(parent, f, index, depth),
+                             depth + 1, v)) {
       return false;
     }
   }
@@ -65,7 +67,8 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
   std::string out;
   if (!buffer.Valid() || !buffer.Dump(&slices).ok()) return out;
   out.reserve(buffer.Length());
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 
@@ -77,7 +80,8 @@ absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, google::protobuf::Mess
   bool well_formed = CheckStrings(request->GetDescriptor(), wire, "", 0, v);
   if (!v.empty()) return v.ToStatus();
   if (!well_formed || !request->ParseFromString(wire)) {
-    return InvalidField("request", absl::StrCat("is not a valid ", request->GetDescriptor()->full_name()));
+    return InvalidField("request",
+                        absl::StrCat("is not a valid ", request->GetDescriptor()->full_name()));
   }
   return absl::OkStatus();
 }

@@ -62,7 +62,8 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create data directory: ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot create data directory: ", ec.message()));
 
   std::unique_ptr<Server> server(new Server());
   server->shutdown_grace_ms_ = config.shutdown_grace_ms;
@@ -78,19 +79,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   server->ledger_ = std::move(*ledger);
 
   auto parts = std::make_unique<Parts>();
-  parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max, config.read_memory_bytes);
+  parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max,
+                                            config.read_memory_bytes);
   SubscriptionLimits limits;
   limits.subscribers_max = config.subscribers_max;
   limits.subscribers_per_tenant_max = config.subscribers_per_tenant_max;
   parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get(), limits);
-  parts->log_service =
-      std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(), parts->hub.get(), &parts->gate);
-  parts->ledger_service = std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get(), &parts->gate);
+  parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(),
+                                                        parts->hub.get(), &parts->gate);
+  parts->ledger_service =
+      std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get(), &parts->gate);
   auto runtime = StartProjections(config, server->ledger_.get());
   if (!runtime.ok()) return runtime.status();
   parts->projections = std::move(*runtime);
   projections::Runtime* rt = parts->projections.get();
-  parts->commit_listener = server->ledger_->AddCommitListener([rt](uint64_t head) { rt->NotifyHead(head); });
+  parts->commit_listener =
+      server->ledger_->AddCommitListener([rt](uint64_t head) { rt->NotifyHead(head); });
   // A commit between opening the runtime and adding the listener is seen here.
   rt->NotifyHead(server->ledger_->head().position);
   parts->report_service = std::make_unique<ReportServiceImpl>(rt, parts->reads.get(), &parts->gate);
@@ -144,10 +148,11 @@ void Server::Shutdown() {
   DrainCalls();
   // What is left are reads and subscriptions: give them a short grace, then
   // gRPC cancels them.
-  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(shutdown_grace_ms_));
+  parts_->grpc_server->Shutdown(std::chrono::system_clock::now() +
+                                std::chrono::milliseconds(shutdown_grace_ms_));
   parts_->hub->Stop();
-  spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(), ledger_->commits(),
-               ledger_->fsyncs());
+  spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(),
+               ledger_->commits(), ledger_->fsyncs());
   parts_->grpc_server->Wait();
   ledger_->RemoveCommitListener(parts_->commit_listener);
   parts_->projections->Stop();

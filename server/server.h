@@ -20,14 +20,15 @@ struct ServerConfig {
   size_t read_threads = 4;
   size_t read_queue_max = 1024;
   // Memory bounds (see docs/API.md "Limits" and docs/PERFORMANCE.md).
-  size_t read_memory_bytes = size_t{128} << 20;                  // running reads + answers not yet sent
-  size_t state_cache_bytes = size_t{256} << 20;                  // the sequencer's stream states
-  size_t block_cache_bytes = size_t{64} << 20;                   // RocksDB blocks, index and filters
-  size_t write_buffer_bytes = size_t{64} << 20;                  // RocksDB memtables, all families
-  size_t subscribers_max = kSubscribersMax;                      // all tenants together
+  size_t read_memory_bytes = size_t{128} << 20;  // running reads + answers not yet sent
+  size_t state_cache_bytes = size_t{256} << 20;  // the sequencer's stream states
+  size_t block_cache_bytes = size_t{64} << 20;   // RocksDB blocks, index and filters
+  size_t write_buffer_bytes = size_t{64} << 20;  // RocksDB memtables, all families
+  size_t subscribers_max = kSubscribersMax;      // all tenants together
   size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
-  size_t projections_memory_bytes = size_t{64} << 20;            // projections' RocksDB: block cache + memtables
-  int shutdown_grace_ms = 1000;                                  // for reads and subscriptions, after commands drained
+  size_t projections_memory_bytes = size_t{64}
+                                    << 20;  // projections' RocksDB: block cache + memtables
+  int shutdown_grace_ms = 1000;             // for reads and subscriptions, after commands drained
 };
 
 class Server {

@@ -6,10 +6,10 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
-#include "ledger/rules/input_rules.h"
 #include "ledger/replay.h"
-#include "ledger/status.h"
+#include "ledger/rules/input_rules.h"
 #include "ledger/rules/validation.h"
+#include "ledger/status.h"
 #include "server/event_convert.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
@@ -21,7 +21,8 @@ namespace {
 constexpr char kLogServiceName[] = "rcl.v1.LogService";
 constexpr char kLedgerServiceName[] = "rcl.v1.LedgerService";
 constexpr size_t kActorLengthMax = 128;
-static_assert(kActorLengthMax <= ledger::kEnvelopeStringSizeMax, "the ledger refuses longer actors");
+static_assert(kActorLengthMax <= ledger::kEnvelopeStringSizeMax,
+              "the ledger refuses longer actors");
 
 uint32_t PageSize(uint32_t requested) {
   if (requested == 0) return kPageDefault;
@@ -47,11 +48,12 @@ absl::Status CheckFilteredRead(const std::string& tenant, const std::string& str
                                const google::protobuf::RepeatedPtrField<std::string>& event_types) {
   Violations v;
   CheckTenant(tenant, v);
-  ledger::CheckString("stream_prefix", stream_prefix, ledger::kStreamNameRule, ledger::Presence::kOptional, v);
+  ledger::CheckString("stream_prefix", stream_prefix, ledger::kStreamNameRule,
+                      ledger::Presence::kOptional, v);
   if (ledger::CheckCount("event_types", event_types.size(), 0, ledger::kEventTypeFiltersMax, v)) {
     for (int i = 0; i < event_types.size(); ++i) {
-      ledger::CheckString(absl::StrCat("event_types[", i, "]"), event_types[i], ledger::kEventTypeRule,
-                          ledger::Presence::kRequired, v);
+      ledger::CheckString(absl::StrCat("event_types[", i, "]"), event_types[i],
+                          ledger::kEventTypeRule, ledger::Presence::kRequired, v);
     }
   }
   return v.ToStatus();
@@ -61,7 +63,8 @@ absl::Status CheckFilteredRead(const std::string& tenant, const std::string& str
 // INVALID_ARGUMENT (Abseil's guidance): the same request may become valid
 // once the log grows.
 absl::Status PastTheHead(std::string_view field, uint64_t value, uint64_t head) {
-  return absl::OutOfRangeError(absl::StrCat(AbslView(field), " ", value, " is past the head ", head));
+  return absl::OutOfRangeError(
+      absl::StrCat(AbslView(field), " ", value, " is past the head ", head));
 }
 
 // The first position a read from `from_position` considers must be at most
@@ -80,32 +83,35 @@ class RejectedSubscription : public grpc::ServerWriteReactor<rcl::v1::SubscribeR
 
 }  // namespace
 
-LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate)
+LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub,
+                               CallGate* gate)
     : ledger_(ledger), reads_(reads), hub_(hub), gate_(gate) {
   RegisterMethods();
 }
 
 void LogServiceImpl::RegisterMethods() {
-  RCL_REGISTER_UNARY(kLogServiceName, ReadStream, rcl::v1::ReadStreamRequest, rcl::v1::ReadStreamResponse);
+  RCL_REGISTER_UNARY(kLogServiceName, ReadStream, rcl::v1::ReadStreamRequest,
+                     rcl::v1::ReadStreamResponse);
   RCL_REGISTER_UNARY(kLogServiceName, ReadAll, rcl::v1::ReadAllRequest, rcl::v1::ReadAllResponse);
   RCL_REGISTER_UNARY(kLogServiceName, Head, rcl::v1::HeadRequest, rcl::v1::HeadResponse);
   RCL_REGISTER_UNARY(kLogServiceName, Verify, rcl::v1::VerifyRequest, rcl::v1::VerifyResponse);
   RCL_REGISTER_UNARY(kLogServiceName, Digest, rcl::v1::DigestRequest, rcl::v1::DigestResponse);
-  MarkMethodCallback(
-      MethodIndex(kLogServiceName, "Subscribe"),
-      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, rcl::v1::SubscribeResponse>(
-          [this](grpc::CallbackServerContext* ctx,
-                 const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* {
-            absl::Status admitted = Admit(gate_);
-            if (!admitted.ok()) return new RejectedSubscription(admitted);
-            auto request = std::make_shared<rcl::v1::SubscribeRequest>();
-            absl::Status decoded = DecodeRequest(*bytes, request.get());
-            if (!decoded.ok()) return new RejectedSubscription(decoded);
-            return Subscribe(ctx, std::move(request));
-          }));
+  MarkMethodCallback(MethodIndex(kLogServiceName, "Subscribe"),
+                     new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
+                                                                        rcl::v1::SubscribeResponse>(
+                         [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes)
+                             -> grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* {
+                           absl::Status admitted = Admit(gate_);
+                           if (!admitted.ok()) return new RejectedSubscription(admitted);
+                           auto request = std::make_shared<rcl::v1::SubscribeRequest>();
+                           absl::Status decoded = DecodeRequest(*bytes, request.get());
+                           if (!decoded.ok()) return new RejectedSubscription(decoded);
+                           return Subscribe(ctx, std::move(request));
+                         }));
 }
 
-grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes, const google::protobuf::Message* resp,
+grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes,
+                                                     const google::protobuf::Message* resp,
                                                      std::function<absl::Status()> work) {
   return ScheduleRead(reads_, bytes, resp, std::move(work));
 }
@@ -113,40 +119,44 @@ grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes, const google:
 grpc::ServerUnaryReactor* LogServiceImpl::ReadStream(grpc::CallbackServerContext* ctx,
                                                      RequestPtr<rcl::v1::ReadStreamRequest> req,
                                                      rcl::v1::ReadStreamResponse* resp) {
-  return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
-    Violations v;
-    CheckTenant(req->tenant(), v);
-    ledger::CheckString("stream", req->stream(), ledger::kStreamNameRule, ledger::Presence::kRequired, v);
-    RCL_RETURN_IF_ERROR(v.ToStatus());
-    const ledger::EventStore& store = ledger_->store();
-    RCL_ASSIGN_OR_RETURN(int64_t last, store.StreamLastVersion(req->tenant(), req->stream()));
-    resp->set_stream_version(last);
-    // Forward, a read may start right after the last version (nothing yet);
-    // backward, at most at the last version.
-    uint64_t from_max =
-        req->backward() ? static_cast<uint64_t>(std::max<int64_t>(last, 0)) : static_cast<uint64_t>(last + 1);
-    if (req->has_from_version() && req->from_version() > from_max) {
-      return absl::OutOfRangeError(
-          absl::StrCat("from_version ", req->from_version(), " is past the stream's last version ", last));
-    }
-    uint64_t from = req->has_from_version() ? req->from_version() : req->backward() ? from_max : 0;
-    uint32_t limit = PageSize(req->limit());
-    RCL_ASSIGN_OR_RETURN(auto events,
-                         store.ReadStream(req->tenant(), req->stream(), from, req->backward(), limit, kPageBytesMax));
-    for (const auto& e : events) ToApiEvent(e, resp->add_events());
-    // A page is short at the end of the stream, or when it reached
-    // kPageBytesMax; the versions say which.
-    if (req->backward()) {
-      bool more = !events.empty() && events.back().version > 0;
-      resp->set_end_of_stream(!more);
-      if (more) resp->set_next_version(events.back().version - 1);
-    } else {
-      bool more = !events.empty() && static_cast<int64_t>(events.back().version) < last;
-      resp->set_end_of_stream(!more);
-      if (more) resp->set_next_version(events.back().version + 1);
-    }
-    return absl::OkStatus();
-  });
+  return OnReadPool(
+      PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
+        Violations v;
+        CheckTenant(req->tenant(), v);
+        ledger::CheckString("stream", req->stream(), ledger::kStreamNameRule,
+                            ledger::Presence::kRequired, v);
+        RCL_RETURN_IF_ERROR(v.ToStatus());
+        const ledger::EventStore& store = ledger_->store();
+        RCL_ASSIGN_OR_RETURN(int64_t last, store.StreamLastVersion(req->tenant(), req->stream()));
+        resp->set_stream_version(last);
+        // Forward, a read may start right after the last version (nothing yet);
+        // backward, at most at the last version.
+        uint64_t from_max = req->backward() ? static_cast<uint64_t>(std::max<int64_t>(last, 0))
+                                            : static_cast<uint64_t>(last + 1);
+        if (req->has_from_version() && req->from_version() > from_max) {
+          return absl::OutOfRangeError(absl::StrCat("from_version ", req->from_version(),
+                                                    " is past the stream's last version ", last));
+        }
+        uint64_t from = req->has_from_version() ? req->from_version()
+                        : req->backward()       ? from_max
+                                                : 0;
+        uint32_t limit = PageSize(req->limit());
+        RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(req->tenant(), req->stream(), from,
+                                                           req->backward(), limit, kPageBytesMax));
+        for (const auto& e : events) ToApiEvent(e, resp->add_events());
+        // A page is short at the end of the stream, or when it reached
+        // kPageBytesMax; the versions say which.
+        if (req->backward()) {
+          bool more = !events.empty() && events.back().version > 0;
+          resp->set_end_of_stream(!more);
+          if (more) resp->set_next_version(events.back().version - 1);
+        } else {
+          bool more = !events.empty() && static_cast<int64_t>(events.back().version) < last;
+          resp->set_end_of_stream(!more);
+          if (more) resp->set_next_version(events.back().version + 1);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* ctx,
@@ -156,28 +166,31 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
   // holds its request).
   absl::Status shape = CheckFilteredRead(req->tenant(), req->stream_prefix(), req->event_types());
   if (!shape.ok()) return Refuse(ctx, shape);
-  return OnReadPool(PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
-    uint64_t head = ledger_->head().position;
-    RCL_RETURN_IF_ERROR(CheckFromPosition(req->from_position(), head));
-    EventFilter filter{req->tenant(), req->stream_prefix(),
-                       std::vector<std::string>(req->event_types().begin(), req->event_types().end())};
-    uint64_t from = std::max<uint64_t>(req->from_position(), 1);
-    uint32_t limit = PageSize(req->limit());
-    uint64_t scanned_to = from - 1;
-    size_t page_bytes = 0;
-    RCL_RETURN_IF_ERROR(ledger_->store().ScanLog(from, head, kReadAllScanMax, [&](const ledger::EventRecord& e) {
-      if (filter.Matches(e)) {
-        ToApiEvent(e, resp->add_events());
-        page_bytes += resp->events(resp->events_size() - 1).ByteSizeLong();
-      }
-      scanned_to = e.position;
-      return resp->events_size() < static_cast<int>(limit) && page_bytes < kPageBytesMax;
-    }));
-    resp->set_next_position(scanned_to + 1);
-    resp->set_head_position(head);
-    resp->set_end_of_log(scanned_to >= head);
-    return absl::OkStatus();
-  });
+  return OnReadPool(
+      PageReadBytesMax(PageSize(req->limit())), resp, [this, req, resp]() -> absl::Status {
+        uint64_t head = ledger_->head().position;
+        RCL_RETURN_IF_ERROR(CheckFromPosition(req->from_position(), head));
+        EventFilter filter{
+            req->tenant(), req->stream_prefix(),
+            std::vector<std::string>(req->event_types().begin(), req->event_types().end())};
+        uint64_t from = std::max<uint64_t>(req->from_position(), 1);
+        uint32_t limit = PageSize(req->limit());
+        uint64_t scanned_to = from - 1;
+        size_t page_bytes = 0;
+        RCL_RETURN_IF_ERROR(ledger_->store().ScanLog(
+            from, head, kReadAllScanMax, [&](const ledger::EventRecord& e) {
+              if (filter.Matches(e)) {
+                ToApiEvent(e, resp->add_events());
+                page_bytes += resp->events(resp->events_size() - 1).ByteSizeLong();
+              }
+              scanned_to = e.position;
+              return resp->events_size() < static_cast<int>(limit) && page_bytes < kPageBytesMax;
+            }));
+        resp->set_next_position(scanned_to + 1);
+        resp->set_head_position(head);
+        resp->set_end_of_log(scanned_to >= head);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
@@ -189,7 +202,8 @@ grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
-                                               RequestPtr<rcl::v1::HeadRequest> /*req*/, rcl::v1::HeadResponse* resp) {
+                                               RequestPtr<rcl::v1::HeadRequest> /*req*/,
+                                               rcl::v1::HeadResponse* resp) {
   ledger::LogHead head = ledger_->head();  // in memory: no disk
   resp->set_position(head.position);
   resp->set_hash(ledger::HashHex(head.hash));
@@ -235,7 +249,8 @@ grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ct
       resp->set_hash(ledger::HashHex(head.hash));
       return absl::OkStatus();
     }
-    if (req->position() > head.position) return PastTheHead("position", req->position(), head.position);
+    if (req->position() > head.position)
+      return PastTheHead("position", req->position(), head.position);
     RCL_ASSIGN_OR_RETURN(ledger::EventRecord e, ledger_->store().ReadEvent(req->position()));
     resp->set_position(e.position);
     resp->set_hash(ledger::HashHex(e.hash));
@@ -283,7 +298,8 @@ void LedgerServiceImpl::RegisterMethods() {
 #undef RCL_REGISTER_UNARY
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
-                                                     const rcl::v1::CommandContext& context, rcl::v1::Command command,
+                                                     const rcl::v1::CommandContext& context,
+                                                     rcl::v1::Command command,
                                                      rcl::v1::CommandResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   ledger::CommandRequest request;
@@ -294,28 +310,30 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
   request.causation_id = context.causation_id();
   request.actor = ActorOf(ctx);
   request.command = std::move(command);
-  absl::Status queued = ledger_->Submit(std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
-    if (!r.ok()) {
-      reactor->Finish(ToGrpcStatus(r.status()));
-      return;
-    }
-    resp->set_position(r->position);
-    resp->set_stream(r->stream);
-    resp->set_stream_version(r->stream_version);
-    for (auto& id : r->event_ids) resp->add_event_ids(id);
-    resp->set_command_id(r->command_id);
-    reactor->Finish(grpc::Status::OK);
-  });
+  absl::Status queued =
+      ledger_->Submit(std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
+        if (!r.ok()) {
+          reactor->Finish(ToGrpcStatus(r.status()));
+          return;
+        }
+        resp->set_position(r->position);
+        resp->set_stream(r->stream);
+        resp->set_stream_version(r->stream_version);
+        for (auto& id : r->event_ids) resp->add_event_ids(id);
+        resp->set_command_id(r->command_id);
+        reactor->Finish(grpc::Status::OK);
+      });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }
 
-#define RCL_COMMAND_RPC_IMPL(Name, field)                                                                         \
-  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                                              \
-      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, rcl::v1::CommandResponse* resp) { \
-    rcl::v1::Command command;                                                                                     \
-    *command.mutable_##field() = req->command();                                                                  \
-    return Execute(ctx, req->context(), std::move(command), resp);                                                \
+#define RCL_COMMAND_RPC_IMPL(Name, field)                                                   \
+  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(grpc::CallbackServerContext* ctx,       \
+                                                    RequestPtr<rcl::v1::Name##Request> req, \
+                                                    rcl::v1::CommandResponse* resp) {       \
+    rcl::v1::Command command;                                                               \
+    *command.mutable_##field() = req->command();                                            \
+    return Execute(ctx, req->context(), std::move(command), resp);                          \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)
@@ -414,18 +432,20 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
   auto work = [this, req, resp]() -> absl::Status {
     Violations v;
     CheckTenant(req->tenant(), v);
-    ledger::CheckString("claim_id", req->claim_id(), ledger::kIdRule, ledger::Presence::kRequired, v);
+    ledger::CheckString("claim_id", req->claim_id(), ledger::kIdRule, ledger::Presence::kRequired,
+                        v);
     RCL_RETURN_IF_ERROR(v.ToStatus());
     uint64_t head = ledger_->head().position;
-    if (req->as_of_position() > head) return PastTheHead("as_of_position", req->as_of_position(), head);
+    if (req->as_of_position() > head)
+      return PastTheHead("as_of_position", req->as_of_position(), head);
     uint64_t as_of = req->as_of_position() ? req->as_of_position() : head;
-    RCL_ASSIGN_OR_RETURN(
-        ledger::StreamState state,
-        ledger::LoadStreamState(ledger_->store(), req->tenant(), ledger::ClaimStream(req->claim_id()), as_of));
+    RCL_ASSIGN_OR_RETURN(ledger::StreamState state,
+                         ledger::LoadStreamState(ledger_->store(), req->tenant(),
+                                                 ledger::ClaimStream(req->claim_id()), as_of));
     const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
     if (!state.exists() || claim == nullptr) {
-      return absl::NotFoundError(
-          absl::StrCat("claim ", req->claim_id(), " does not exist", req->as_of_position() ? " at that position" : ""));
+      return absl::NotFoundError(absl::StrCat("claim ", req->claim_id(), " does not exist",
+                                              req->as_of_position() ? " at that position" : ""));
     }
     ToClaimView(*claim, resp);
     resp->set_stream_version(state.version);

@@ -35,13 +35,15 @@ inline constexpr uint64_t kReadAllScanMax = 10'000;
 // Largest request gRPC accepts (it refuses bigger ones before parsing them):
 // four times the largest event payload, room for any valid command.
 inline constexpr size_t kRequestBytesMax = 256 * 1024;
-static_assert(kRequestBytesMax >= 4 * ledger::kPayloadSizeMax, "a valid command must fit in a request");
+static_assert(kRequestBytesMax >= 4 * ledger::kPayloadSizeMax,
+              "a valid command must fit in a request");
 // A ReadStream or ReadAll page ends after the event that brings its events'
 // bytes to this (so a page can be short of `limit`).
 inline constexpr size_t kPageBytesMax = 4 << 20;
 // Worst case of one event in a response: the payload, ten envelope strings,
 // two hex hashes and protobuf framing.
-inline constexpr size_t kEventBytesMax = ledger::kPayloadSizeMax + 10 * ledger::kEnvelopeStringSizeMax + 256;
+inline constexpr size_t kEventBytesMax =
+    ledger::kPayloadSizeMax + 10 * ledger::kEnvelopeStringSizeMax + 256;
 // A page's events are held up to three times while it is built and sent
 // (store records, the response message, its serialized bytes).
 inline constexpr size_t kPageCopies = 3;
@@ -55,24 +57,29 @@ constexpr size_t PageReadBytesMax(uint32_t limit) {
 inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kReadOverheadBytes;
 // GetClaim folds one claim stream (a page of its events at a time) into a
 // claim's state and view.
-inline constexpr size_t kGetClaimReadBytes = PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
+inline constexpr size_t kGetClaimReadBytes =
+    PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
 inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
 
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:
   LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate);
 
-  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadStreamRequest> req,
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx,
+                                       RequestPtr<rcl::v1::ReadStreamRequest> req,
                                        rcl::v1::ReadStreamResponse* resp);
-  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ReadAllRequest> req,
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx,
+                                    RequestPtr<rcl::v1::ReadAllRequest> req,
                                     rcl::v1::ReadAllResponse* resp);
-  grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                                  RequestPtr<rcl::v1::SubscribeRequest> req);
-  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::HeadRequest> req,
-                                 rcl::v1::HeadResponse* resp);
-  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::VerifyRequest> req,
+  grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::SubscribeRequest> req);
+  grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx,
+                                 RequestPtr<rcl::v1::HeadRequest> req, rcl::v1::HeadResponse* resp);
+  grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx,
+                                   RequestPtr<rcl::v1::VerifyRequest> req,
                                    rcl::v1::VerifyResponse* resp);
-  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::DigestRequest> req,
+  grpc::ServerUnaryReactor* Digest(grpc::CallbackServerContext* ctx,
+                                   RequestPtr<rcl::v1::DigestRequest> req,
                                    rcl::v1::DigestResponse* resp);
 
  private:
@@ -94,8 +101,9 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
   LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate);
 
-#define RCL_COMMAND_RPC(Name)                                                                              \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
+#define RCL_COMMAND_RPC(Name)                                            \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx,       \
+                                 RequestPtr<rcl::v1::Name##Request> req, \
                                  rcl::v1::CommandResponse* resp);
   RCL_COMMAND_RPC(RegisterPatient)
   RCL_COMMAND_RPC(AddCoverage)
@@ -124,12 +132,14 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   RCL_COMMAND_RPC(RefundPatient)
 #undef RCL_COMMAND_RPC
 
-  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::GetClaimRequest> req,
+  grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx,
+                                     RequestPtr<rcl::v1::GetClaimRequest> req,
                                      rcl::v1::ClaimView* resp);
 
  private:
   void RegisterMethods();
-  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const rcl::v1::CommandContext& context,
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx,
+                                    const rcl::v1::CommandContext& context,
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
   WorkPool* reads_;

@@ -35,7 +35,8 @@ class SubscriptionHub::Subscriber : public grpc::ServerWriteReactor<rcl::v1::Sub
   rcl::v1::SubscribeResponse response_;
 };
 
-SubscriptionHub::SubscriptionHub(ledger::Ledger* ledger, SubscriptionLimits limits) : ledger_(ledger), limits_(limits) {
+SubscriptionHub::SubscriptionHub(ledger::Ledger* ledger, SubscriptionLimits limits)
+    : ledger_(ledger), limits_(limits) {
   listener_id_ = ledger_->AddCommitListener([this](uint64_t head) { OnCommit(head); });
   {
     absl::MutexLock lock(&mu_);
@@ -67,7 +68,9 @@ void SubscriptionHub::MakeReady(Subscriber* s) {
   ready_cv_.Signal();
 }
 
-bool SubscriptionHub::AnyoneParkedOrWaiting() const { return !parked_.empty() || !waiting_.empty(); }
+bool SubscriptionHub::AnyoneParkedOrWaiting() const {
+  return !parked_.empty() || !waiting_.empty();
+}
 
 void SubscriptionHub::ParkAtFrontier(Subscriber* s) {
   Slot& slot = SlotOf(s);
@@ -137,18 +140,21 @@ void SubscriptionHub::OnCancel(Subscriber* s) {
 grpc::Status SubscriptionHub::Admit(const std::string& tenant) {
   if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server is shutting down");
   if (slots_.size() >= limits_.subscribers_max) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("too many subscriptions on this server (", limits_.subscribers_max, ")"));
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("too many subscriptions on this server (", limits_.subscribers_max, ")"));
   }
   auto it = live_per_tenant_.find(tenant);
   if (it != live_per_tenant_.end() && it->second >= limits_.subscribers_per_tenant_max) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, absl::StrCat("too many subscriptions for this tenant (",
-                                                                           limits_.subscribers_per_tenant_max, ")"));
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("too many subscriptions for this tenant (",
+                                     limits_.subscribers_per_tenant_max, ")"));
   }
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* SubscriptionHub::Start(const rcl::v1::SubscribeRequest& request) {
+grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* SubscriptionHub::Start(
+    const rcl::v1::SubscribeRequest& request) {
   EventFilter filter;
   filter.tenant = request.tenant();
   filter.stream_prefix = request.stream_prefix();
@@ -172,7 +178,8 @@ void SubscriptionHub::RequestStop() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
   std::vector<Subscriber*> idle;
-  for (const auto& [tenant, bucket] : parked_) idle.insert(idle.end(), bucket.begin(), bucket.end());
+  for (const auto& [tenant, bucket] : parked_)
+    idle.insert(idle.end(), bucket.begin(), bucket.end());
   for (const auto& [position, s] : waiting_) idle.push_back(s);
   for (Subscriber* s : idle) Unpark(s);
   ready_cv_.SignalAll();
@@ -261,7 +268,8 @@ bool SubscriptionHub::PlanSweep(Sweep* sweep) {
   // skip what the step found). Subscribers that are all in flight, or behind,
   // read for themselves as before.
   if (parked_.empty() && ready_.empty()) {
-    PassUnread(waiting_.empty() ? committed_head_ : std::min(committed_head_, waiting_.begin()->first - 1));
+    PassUnread(waiting_.empty() ? committed_head_
+                                : std::min(committed_head_, waiting_.begin()->first - 1));
     if (committed_head_ <= frontier_) return false;
   }
   sweep->from = frontier_ + 1;
@@ -272,17 +280,19 @@ bool SubscriptionHub::PlanSweep(Sweep* sweep) {
 }
 
 void SubscriptionHub::RunSweep(Sweep sweep) {
-  absl::Status status =
-      ledger_->store().ScanLog(sweep.from, sweep.to, kSubscribeScanPerStepMax, [&](const ledger::EventRecord& e) {
-        sweep.tenants.insert(e.tenant);
-        return true;
-      });
+  absl::Status status = ledger_->store().ScanLog(sweep.from, sweep.to, kSubscribeScanPerStepMax,
+                                                 [&](const ledger::EventRecord& e) {
+                                                   sweep.tenants.insert(e.tenant);
+                                                   return true;
+                                                 });
   if (!status.ok()) {
     // Everyone it covers reads for itself (and meets the error there).
     spdlog::error("subscription frontier read failed: {}", status.ToString());
     sweep.all_tenants = true;
   }
-  auto has_events = [&sweep](const std::string& tenant) { return sweep.all_tenants || sweep.tenants.contains(tenant); };
+  auto has_events = [&sweep](const std::string& tenant) {
+    return sweep.all_tenants || sweep.tenants.contains(tenant);
+  };
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;  // RequestStop queued everyone
@@ -384,8 +394,9 @@ void SubscriptionHub::End(Subscriber* s, const grpc::Status& status) {
 void SubscriptionHub::SkipQuietPositions(Subscriber* s, uint64_t limit) const {
   uint64_t p = s->next_position_;
   if (sweeps_.empty() || p < sweeps_.front().from || p > limit) return;
-  auto it = std::lower_bound(sweeps_.begin(), sweeps_.end(), p,
-                             [](const Sweep& sweep, uint64_t position) { return sweep.to < position; });
+  auto it =
+      std::lower_bound(sweeps_.begin(), sweeps_.end(), p,
+                       [](const Sweep& sweep, uint64_t position) { return sweep.to < position; });
   for (; it != sweeps_.end() && it->from <= limit; ++it) {
     if (it->all_tenants || it->tenants.contains(s->filter_.tenant)) break;
     p = it->to + 1;
@@ -412,7 +423,8 @@ absl::Status SubscriptionHub::ReadPage(Subscriber* s, uint64_t limit, uint64_t* 
       });
 }
 
-SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t limit, uint64_t head, absl::Status* error) {
+SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t limit, uint64_t head,
+                                             absl::Status* error) {
   s->response_.Clear();
   SkipQuietPositions(s, limit);
   // Past `limit` when it asked to start beyond the frontier.

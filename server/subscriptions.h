@@ -72,8 +72,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "ledger/ledger.h"
 #include "rcl/v1/api.pb.h"
@@ -113,8 +113,8 @@ class SubscriptionHub {
 
   // Starts serving a Subscribe call. Returns the reactor gRPC will drive.
   // Called on a gRPC thread; never blocks.
-  grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Start(const rcl::v1::SubscribeRequest& request)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Start(
+      const rcl::v1::SubscribeRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Starts finishing every subscription (UNAVAILABLE) as soon as it has no
   // write in flight; returns at once.
@@ -165,7 +165,8 @@ class SubscriptionHub {
   void Turn(Subscriber* s) ABSL_LOCKS_EXCLUDED(mu_);
   // Reads and starts the next write for `s`, considering positions up to
   // `limit` (the frontier); `head` is reported. Pump thread only.
-  Step Serve(Subscriber* s, uint64_t limit, uint64_t head, absl::Status* error) ABSL_LOCKS_EXCLUDED(mu_);
+  Step Serve(Subscriber* s, uint64_t limit, uint64_t head, absl::Status* error)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Moves s->next_position_ past the remembered frontier steps (up to
   // `limit`) where its tenant has no event. Pump thread only.
   void SkipQuietPositions(Subscriber* s, uint64_t limit) const;

@@ -33,16 +33,19 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::S
 // Queues `work` on the read pool with a worst case of `bytes`; once it ran,
 // the call keeps only what its answer holds (the message and its serialized
 // copy) until it is sent.
-grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const google::protobuf::Message* resp,
+grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes,
+                                       const google::protobuf::Message* resp,
                                        std::function<absl::Status()> work) {
   auto* reactor = new LeasedReactor();
-  bool queued = reads->TrySchedule(bytes, [reactor, resp, work = std::move(work)](std::unique_ptr<ByteLease> lease) {
-    absl::Status status = work();
-    lease->ShrinkTo(kReadOverheadBytes + resp->SpaceUsedLong() + resp->ByteSizeLong());
-    reactor->FinishWith(status, std::move(lease));
-  });
+  bool queued = reads->TrySchedule(
+      bytes, [reactor, resp, work = std::move(work)](std::unique_ptr<ByteLease> lease) {
+        absl::Status status = work();
+        lease->ShrinkTo(kReadOverheadBytes + resp->SpaceUsedLong() + resp->ByteSizeLong());
+        reactor->FinishWith(status, std::move(lease));
+      });
   if (!queued) {
-    reactor->FinishWith(absl::ResourceExhaustedError("too many reads in progress; retry later"), nullptr);
+    reactor->FinishWith(absl::ResourceExhaustedError("too many reads in progress; retry later"),
+                        nullptr);
   }
   return reactor;
 }
@@ -59,7 +62,8 @@ int MethodIndex(const char* service, const char* method) {
 
 absl::Status Admit(CallGate* gate) {
   gate->calls_started.fetch_add(1, std::memory_order_relaxed);
-  if (gate->draining.load(std::memory_order_acquire)) return absl::UnavailableError("server is shutting down");
+  if (gate->draining.load(std::memory_order_acquire))
+    return absl::UnavailableError("server is shutting down");
   return absl::OkStatus();
 }
 

@@ -42,7 +42,8 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx, const absl::S
 // Queues `work` on the read pool with a worst case of `bytes`; once it ran,
 // the call keeps only what its answer holds (the message and its serialized
 // copy) until it is sent. RESOURCE_EXHAUSTED when the pool's queue is full.
-grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes, const google::protobuf::Message* resp,
+grpc::ServerUnaryReactor* ScheduleRead(WorkPool* reads, size_t bytes,
+                                       const google::protobuf::Message* resp,
                                        std::function<absl::Status()> work);
 
 // The index gRPC gives `method` of `service` (proto order).
@@ -52,16 +53,17 @@ int MethodIndex(const char* service, const char* method);
 absl::Status Admit(CallGate* gate);
 
 template <class Request, class Response>
-using UnaryMethod =
-    std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, RequestPtr<Request>, Response*)>;
+using UnaryMethod = std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*,
+                                                            RequestPtr<Request>, Response*)>;
 
 // A unary callback handler that takes the request's raw bytes, decodes them
 // (refusing invalid UTF-8 field by field) and calls `method`.
 template <class Request, class Response>
-grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Request, Response> method) {
+grpc::internal::MethodHandler* DecodingHandler(CallGate* gate,
+                                               UnaryMethod<Request, Response> method) {
   return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes,
-                                         Response* resp) {
+      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx,
+                                         const grpc::ByteBuffer* bytes, Response* resp) {
         absl::Status admitted = Admit(gate);
         if (!admitted.ok()) return Refuse(ctx, admitted);
         auto request = std::make_shared<Request>();
@@ -75,10 +77,11 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, UnaryMethod<Reque
 
 // In a service's constructor: registers method `Name` of `service` (its
 // full name) as a raw-bytes callback method calling this->Name.
-#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                                      \
-  MarkMethodCallback(                                                                                             \
-      MethodIndex(service, #Name),                                                                                \
-      DecodingHandler<Request, Response>(gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
-                                                       Response* resp) { return Name(ctx, std::move(req), resp); }))
+#define RCL_REGISTER_UNARY(service, Name, Request, Response)                       \
+  MarkMethodCallback(                                                              \
+      MethodIndex(service, #Name),                                                 \
+      DecodingHandler<Request, Response>(                                          \
+          gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
+                        Response* resp) { return Name(ctx, std::move(req), resp); }))
 
 #endif  // RCL_SERVER_UNARY_HANDLERS_H_

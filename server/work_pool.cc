@@ -2,7 +2,8 @@
 
 namespace rcl::server {
 
-WorkPool::WorkPool(size_t threads, size_t queue_max, size_t bytes_max) : queue_max_(queue_max), budget_(bytes_max) {
+WorkPool::WorkPool(size_t threads, size_t queue_max, size_t bytes_max)
+    : queue_max_(queue_max), budget_(bytes_max) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -31,7 +32,9 @@ void WorkPool::Run() {
       absl::MutexLock acquire(&acquire_mu_);
       {
         absl::MutexLock lock(&mu_);
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !queue_.empty() || stopping_;
+        };
         mu_.Await(absl::Condition(&ready));
         if (queue_.empty()) return;
         next = std::move(queue_.front());

@@ -91,7 +91,8 @@ constexpr std::array<std::array<const char*, 2>, 4> kDiagnosisPairs = {{
 }};
 
 enum CommandKind { kOpenEncounter = 0, kRecordDiagnoses, kRecordCharge, kNumKinds };
-constexpr std::array<const char*, kNumKinds> kKindNames = {"OpenEncounter", "RecordDiagnoses", "RecordCharge"};
+constexpr std::array<const char*, kNumKinds> kKindNames = {"OpenEncounter", "RecordDiagnoses",
+                                                           "RecordCharge"};
 
 struct Config {
   std::string tenant;
@@ -128,9 +129,10 @@ class Client {
     cmd->set_family_name("Bench");
     cmd->set_given_name(absl::StrCat("Client", index_));
     cmd->set_birth_date("1968-03-14");
-    const bool ok = Call(kNumKinds, "RegisterPatient", [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-      return stub_->RegisterPatient(ctx, request, resp);
-    });
+    const bool ok = Call(kNumKinds, "RegisterPatient",
+                         [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
+                           return stub_->RegisterPatient(ctx, request, resp);
+                         });
     return ok && OpenNextEncounter();
   }
 
@@ -168,7 +170,8 @@ class Client {
       return false;
     }
     if (done >= measure_start_ && done < measure_end_) {
-      result_.latencies_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count());
+      result_.latencies_ns.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count());
       result_.events += static_cast<uint64_t>(response.event_ids_size());
       if (kind < kNumKinds) ++result_.by_kind[kind];
     }
@@ -190,9 +193,10 @@ class Client {
     oc->set_billing_npi(kNpi);
     oc->set_date_of_service(config_->date_of_service);
     oc->set_place_of_service(kPlaceOfService);
-    if (!Call(kOpenEncounter, "OpenEncounter", [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-          return stub_->OpenEncounter(ctx, open, resp);
-        })) {
+    if (!Call(kOpenEncounter, "OpenEncounter",
+              [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
+                return stub_->OpenEncounter(ctx, open, resp);
+              })) {
       return false;
     }
 
@@ -203,9 +207,10 @@ class Client {
     for (const char* code : kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
       dc->add_icd10_codes(code);
     }
-    if (!Call(kRecordDiagnoses, "RecordDiagnoses", [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-          return stub_->RecordDiagnoses(ctx, diagnoses, resp);
-        })) {
+    if (!Call(kRecordDiagnoses, "RecordDiagnoses",
+              [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
+                return stub_->RecordDiagnoses(ctx, diagnoses, resp);
+              })) {
       return false;
     }
     encounter_ready_ = true;
@@ -238,9 +243,10 @@ class Client {
     if (charge_seq_ % 3 == 0) cc->add_diagnosis_pointers(2);
     ++charge_seq_;
 
-    return Call(kRecordCharge, "RecordCharge", [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-      return stub_->RecordCharge(ctx, charge_, resp);
-    });
+    return Call(kRecordCharge, "RecordCharge",
+                [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
+                  return stub_->RecordCharge(ctx, charge_, resp);
+                });
   }
 
   static const char* StatusCodeName(grpc::StatusCode code) {
@@ -303,7 +309,9 @@ int Main(int argc, char** argv) {
       "[--warmup S] [--tenant T] [--json] [--noshared_channel]");
   absl::FlagsUsageConfig usage_config;
   // --help lists this file's flags (the binary's name differs from the file's).
-  usage_config.contains_help_flags = [](absl::string_view path) { return absl::EndsWith(path, "rcl_bench.cc"); };
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "rcl_bench.cc");
+  };
   absl::SetFlagsUsageConfig(usage_config);
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
@@ -333,7 +341,8 @@ int Main(int argc, char** argv) {
   config.tenant = absl::GetFlag(FLAGS_tenant);
   config.run_id = MakeRunId();
   // A week ago (UTC): safely in the past whatever the server's time zone.
-  config.date_of_service = absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24 * 7), absl::UTCTimeZone());
+  config.date_of_service =
+      absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24 * 7), absl::UTCTimeZone());
 
   // Channels, connected before anything is timed.
   std::vector<std::shared_ptr<grpc::Channel>> channels;
@@ -369,8 +378,10 @@ int Main(int argc, char** argv) {
   }
   set_up.wait();
   const Clock::time_point load_start = Clock::now();
-  measure_start = load_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup_s));
-  end = measure_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
+  measure_start = load_start + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(warmup_s));
+  end = measure_start +
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
   go.count_down();
   for (std::thread& t : threads) t.join();
 
@@ -401,13 +412,14 @@ int Main(int argc, char** argv) {
         "\"max_ms\":%.3f}\n",
         clients, duration_s, commands, errors, commands_per_s, events_per_s, p50, p99, max);
   } else {
-    absl::PrintF("rcl-bench: server %s, tenant %s, %d client%s (%s), warmup %.1f s, measured %.1f s\n", server,
-                 config.tenant, clients, clients == 1 ? "" : "s",
-                 shared_channel ? "one shared channel" : "one channel each", warmup_s, duration_s);
-    absl::PrintF("%10s %8s %12s %12s %9s %9s %9s\n", "commands", "errors", "commands/s", "events/s", "p50 ms", "p99 ms",
-                 "max ms");
-    absl::PrintF("%10d %8d %12.1f %12.1f %9.3f %9.3f %9.3f\n", commands, errors, commands_per_s, events_per_s, p50, p99,
-                 max);
+    absl::PrintF(
+        "rcl-bench: server %s, tenant %s, %d client%s (%s), warmup %.1f s, measured %.1f s\n",
+        server, config.tenant, clients, clients == 1 ? "" : "s",
+        shared_channel ? "one shared channel" : "one channel each", warmup_s, duration_s);
+    absl::PrintF("%10s %8s %12s %12s %9s %9s %9s\n", "commands", "errors", "commands/s", "events/s",
+                 "p50 ms", "p99 ms", "max ms");
+    absl::PrintF("%10d %8d %12.1f %12.1f %9.3f %9.3f %9.3f\n", commands, errors, commands_per_s,
+                 events_per_s, p50, p99, max);
     absl::PrintF("mix: %d %s, %d %s, %d %s\n", by_kind[kRecordCharge], kKindNames[kRecordCharge],
                  by_kind[kOpenEncounter], kKindNames[kOpenEncounter], by_kind[kRecordDiagnoses],
                  kKindNames[kRecordDiagnoses]);

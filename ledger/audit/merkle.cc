@@ -20,14 +20,17 @@ Hash Sha256Parts(std::initializer_list<std::string_view> parts) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned int len = 0;
   bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
-  for (std::string_view part : parts) ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  for (std::string_view part : parts)
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
   ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
   EVP_MD_CTX_free(ctx);
   RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
   return out;
 }
 
-std::string_view View(const Hash& h) { return std::string_view(reinterpret_cast<const char*>(h.data()), h.size()); }
+std::string_view View(const Hash& h) {
+  return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());
+}
 
 // The largest power of two strictly below n (n >= 2): RFC 9162's k.
 uint64_t SplitPoint(uint64_t n) {
@@ -72,11 +75,12 @@ void SubProof(uint64_t m, uint64_t begin, uint64_t end, bool whole, const RangeR
 
 absl::Status CheckConsistencySizes(uint64_t m, uint64_t n) {
   if (m == 0) {
-    return absl::InvalidArgumentError("a consistency proof starts from a tree of size 1 or more, not 0");
+    return absl::InvalidArgumentError(
+        "a consistency proof starts from a tree of size 1 or more, not 0");
   }
   if (m > n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a consistency proof goes from a smaller tree to a larger one, not from ", m, " to ", n));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a consistency proof goes from a smaller tree to a larger one, not from ", m, " to ", n));
   }
   return absl::OkStatus();
 }
@@ -112,7 +116,8 @@ std::string ToHex(const Hash& hash) { return ToHex(View(hash)); }
 
 absl::StatusOr<Hash> HashFromHex(std::string_view hex) {
   if (hex.size() != 2 * kHashSize) {
-    return absl::InvalidArgumentError(absl::StrCat("a hash is ", 2 * kHashSize, " hex digits, not ", hex.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a hash is ", 2 * kHashSize, " hex digits, not ", hex.size()));
   }
   auto digit = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
@@ -125,7 +130,8 @@ absl::StatusOr<Hash> HashFromHex(std::string_view hex) {
     const int hi = digit(hex[2 * i]);
     const int lo = digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("a hash is hex digits; offset ", 2 * i, " is not"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("a hash is hex digits; offset ", 2 * i, " is not"));
     }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
@@ -150,7 +156,8 @@ Hash SubtreeRootFrom(uint64_t begin, uint64_t end, const PerfectNodeFn& perfect_
     return perfect_node(level, begin >> level);
   }
   const uint64_t k = std::bit_floor(n);  // n is not a power of two: the largest one below it
-  return NodeHash(SubtreeRootFrom(begin, begin + k, perfect_node), SubtreeRootFrom(begin + k, end, perfect_node));
+  return NodeHash(SubtreeRootFrom(begin, begin + k, perfect_node),
+                  SubtreeRootFrom(begin + k, end, perfect_node));
 }
 
 Hash RootFrom(uint64_t tree_size, const PerfectNodeFn& perfect_node) {
@@ -176,11 +183,12 @@ size_t InclusionPathSize(uint64_t index, uint64_t tree_size) {
 absl::StatusOr<std::vector<Hash>> InclusionProof(absl::Span<const Hash> leaf_hashes, uint64_t index,
                                                  uint64_t tree_size) {
   if (tree_size > leaf_hashes.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tree size ", tree_size, " is beyond the ", leaf_hashes.size(), " leaves there are"));
+    return absl::InvalidArgumentError(absl::StrCat("tree size ", tree_size, " is beyond the ",
+                                                   leaf_hashes.size(), " leaves there are"));
   }
   if (index >= tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
   }
   std::vector<Hash> path;
   PathOfLeaves(leaf_hashes.first(tree_size), index, &path);
@@ -190,7 +198,8 @@ absl::StatusOr<std::vector<Hash>> InclusionProof(absl::Span<const Hash> leaf_has
 absl::StatusOr<std::vector<Hash>> InclusionProofFrom(uint64_t index, uint64_t tree_size,
                                                      const PerfectNodeFn& perfect_node) {
   if (index >= tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
   }
   std::vector<Hash> path;
   for (uint32_t level = 0; level < 64 && ((tree_size - 1) >> level) != 0; ++level) {
@@ -204,15 +213,17 @@ absl::StatusOr<std::vector<Hash>> InclusionProofFrom(uint64_t index, uint64_t tr
   return path;
 }
 
-absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size, absl::Span<const Hash> path,
-                             const Hash& root) {
+absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size,
+                             absl::Span<const Hash> path, const Hash& root) {
   if (index >= tree_size) {
-    return absl::InvalidArgumentError(absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("leaf ", index, " is not in a tree of size ", tree_size));
   }
   const size_t expected = InclusionPathSize(index, tree_size);
   if (path.size() != expected) {
-    return absl::DataLossError(absl::StrCat("inclusion proof of leaf ", index, " in a tree of size ", tree_size,
-                                            " has ", path.size(), " hashes; it needs ", expected));
+    return absl::DataLossError(absl::StrCat("inclusion proof of leaf ", index,
+                                            " in a tree of size ", tree_size, " has ", path.size(),
+                                            " hashes; it needs ", expected));
   }
   // RFC 9162 2.1.3.2.
   uint64_t fn = index;
@@ -220,7 +231,8 @@ absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tre
   Hash r = leaf_hash;
   for (const Hash& p : path) {
     if (sn == 0) {
-      return absl::DataLossError(absl::StrCat("inclusion proof of leaf ", index, " in a tree of size ", tree_size,
+      return absl::DataLossError(absl::StrCat("inclusion proof of leaf ", index,
+                                              " in a tree of size ", tree_size,
                                               " is longer than the tree is high"));
     }
     if ((fn & 1) != 0 || fn == sn) {
@@ -236,12 +248,14 @@ absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tre
     sn >>= 1;
   }
   if (sn != 0) {
-    return absl::DataLossError(
-        absl::StrCat("inclusion proof of leaf ", index, " in a tree of size ", tree_size, " stops below the root"));
+    return absl::DataLossError(absl::StrCat("inclusion proof of leaf ", index,
+                                            " in a tree of size ", tree_size,
+                                            " stops below the root"));
   }
   if (r != root) {
-    return absl::DataLossError(absl::StrCat("leaf ", index, " and its inclusion proof give root ", ToHex(r),
-                                            ", not the root ", ToHex(root), " of the tree of size ", tree_size));
+    return absl::DataLossError(absl::StrCat("leaf ", index, " and its inclusion proof give root ",
+                                            ToHex(r), ", not the root ", ToHex(root),
+                                            " of the tree of size ", tree_size));
   }
   return absl::OkStatus();
 }
@@ -268,7 +282,8 @@ size_t ConsistencyPathSize(uint64_t m, uint64_t n) {
   return count + (whole ? 0 : 1);
 }
 
-absl::StatusOr<std::vector<Hash>> ConsistencyProof(absl::Span<const Hash> leaf_hashes, uint64_t m, uint64_t n) {
+absl::StatusOr<std::vector<Hash>> ConsistencyProof(absl::Span<const Hash> leaf_hashes, uint64_t m,
+                                                   uint64_t n) {
   RCL_RETURN_IF_ERROR(CheckConsistencySizes(m, n));
   if (n > leaf_hashes.size()) {
     return absl::InvalidArgumentError(
@@ -276,16 +291,20 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(absl::Span<const Hash> leaf_h
   }
   std::vector<Hash> path;
   SubProof(
-      m, 0, n, true, [&](uint64_t begin, uint64_t end) { return RootOf(leaf_hashes.subspan(begin, end - begin)); },
+      m, 0, n, true,
+      [&](uint64_t begin, uint64_t end) { return RootOf(leaf_hashes.subspan(begin, end - begin)); },
       &path);
   return path;
 }
 
-absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(uint64_t m, uint64_t n, const PerfectNodeFn& perfect_node) {
+absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(uint64_t m, uint64_t n,
+                                                       const PerfectNodeFn& perfect_node) {
   RCL_RETURN_IF_ERROR(CheckConsistencySizes(m, n));
   std::vector<Hash> path;
   SubProof(
-      m, 0, n, true, [&](uint64_t begin, uint64_t end) { return SubtreeRootFrom(begin, end, perfect_node); }, &path);
+      m, 0, n, true,
+      [&](uint64_t begin, uint64_t end) { return SubtreeRootFrom(begin, end, perfect_node); },
+      &path);
   return path;
 }
 
@@ -298,8 +317,8 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
                                               " is empty; this one has ", path.size(), " hashes"));
     }
     if (root_m != root_n) {
-      return absl::DataLossError(
-          absl::StrCat("two trees of size ", m, " have different roots ", ToHex(root_m), " and ", ToHex(root_n)));
+      return absl::DataLossError(absl::StrCat("two trees of size ", m, " have different roots ",
+                                              ToHex(root_m), " and ", ToHex(root_n)));
     }
     return absl::OkStatus();
   }
@@ -308,14 +327,16 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
   }
   const size_t expected = ConsistencyPathSize(m, n);
   if (path.size() != expected) {
-    return absl::DataLossError(
-        absl::StrCat("consistency proof from ", m, " to ", n, " has ", path.size(), " hashes; it needs ", expected));
+    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n, " has ",
+                                            path.size(), " hashes; it needs ", expected));
   }
   // RFC 9162 2.1.4.2. When m is a power of two the old tree is a perfect
   // subtree of the new one and the proof leaves its root out: put it back.
   const bool prepend = std::has_single_bit(m);
   const size_t count = path.size() + (prepend ? 1 : 0);
-  auto at = [&](size_t i) -> const Hash& { return prepend ? (i == 0 ? root_m : path[i - 1]) : path[i]; };
+  auto at = [&](size_t i) -> const Hash& {
+    return prepend ? (i == 0 ? root_m : path[i - 1]) : path[i];
+  };
 
   uint64_t fn = m - 1;
   uint64_t sn = n - 1;
@@ -328,8 +349,8 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
   for (size_t i = 1; i < count; ++i) {
     const Hash& c = at(i);
     if (sn == 0) {
-      return absl::DataLossError(
-          absl::StrCat("consistency proof from ", m, " to ", n, " is longer than the tree is high"));
+      return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n,
+                                              " is longer than the tree is high"));
     }
     if ((fn & 1) != 0 || fn == sn) {
       fr = NodeHash(c, fr);
@@ -345,15 +366,18 @@ absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& root_m, const
     sn >>= 1;
   }
   if (sn != 0) {
-    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n, " stops below the root"));
+    return absl::DataLossError(
+        absl::StrCat("consistency proof from ", m, " to ", n, " stops below the root"));
   }
   if (fr != root_m) {
-    return absl::DataLossError(
-        absl::StrCat("consistency proof from ", m, " to ", n, " gives old root ", ToHex(fr), ", not ", ToHex(root_m)));
+    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n,
+                                            " gives old root ", ToHex(fr), ", not ",
+                                            ToHex(root_m)));
   }
   if (sr != root_n) {
-    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n, " and old root ", ToHex(root_m),
-                                            " give new root ", ToHex(sr), ", not ", ToHex(root_n)));
+    return absl::DataLossError(absl::StrCat("consistency proof from ", m, " to ", n,
+                                            " and old root ", ToHex(root_m), " give new root ",
+                                            ToHex(sr), ", not ", ToHex(root_n)));
   }
   return absl::OkStatus();
 }
@@ -377,8 +401,8 @@ CompactRange CompactRange::FromPerfectNodes(uint64_t tree_size, const PerfectNod
 absl::StatusOr<CompactRange> CompactRange::FromNodes(uint64_t tree_size, std::vector<Hash> nodes) {
   const auto needed = static_cast<size_t>(std::popcount(tree_size));
   if (nodes.size() != needed) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a compact range of size ", tree_size, " has ", needed, " nodes, not ", nodes.size()));
+    return absl::InvalidArgumentError(absl::StrCat("a compact range of size ", tree_size, " has ",
+                                                   needed, " nodes, not ", nodes.size()));
   }
   CompactRange range;
   range.size_ = tree_size;
@@ -386,7 +410,8 @@ absl::StatusOr<CompactRange> CompactRange::FromNodes(uint64_t tree_size, std::ve
   return range;
 }
 
-void CompactRange::Append(const Hash& leaf_hash, const std::function<void(const PerfectNode&)>& on_node) {
+void CompactRange::Append(const Hash& leaf_hash,
+                          const std::function<void(const PerfectNode&)>& on_node) {
   RCL_CHECK(size_ != UINT64_MAX) << "a tree holds at most 2^64 - 1 leaves";
   Hash h = leaf_hash;
   uint64_t index = size_;  // of the new node at the current level

@@ -85,17 +85,19 @@ size_t InclusionPathSize(uint64_t index, uint64_t tree_size);
 
 // OK when `path` proves that `leaf_hash` is leaf `index` of the tree of size
 // `tree_size` whose root is `root`.
-absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size, absl::Span<const Hash> path,
-                             const Hash& root);
+absl::Status VerifyInclusion(const Hash& leaf_hash, uint64_t index, uint64_t tree_size,
+                             absl::Span<const Hash> path, const Hash& root);
 
 // --- Consistency (RFC 9162 2.1.4) ---
 
 // The proof that the tree of the first `m` leaves is a prefix of the tree of
 // the first `n`. Empty when m == n. INVALID_ARGUMENT if m == 0, m > n or
 // n > leaf_hashes.size().
-absl::StatusOr<std::vector<Hash>> ConsistencyProof(absl::Span<const Hash> leaf_hashes, uint64_t m, uint64_t n);
+absl::StatusOr<std::vector<Hash>> ConsistencyProof(absl::Span<const Hash> leaf_hashes, uint64_t m,
+                                                   uint64_t n);
 // The same proof, built from perfect nodes.
-absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(uint64_t m, uint64_t n, const PerfectNodeFn& perfect_node);
+absl::StatusOr<std::vector<Hash>> ConsistencyProofFrom(uint64_t m, uint64_t n,
+                                                       const PerfectNodeFn& perfect_node);
 // How many hashes the proof from m to n has (0 < m <= n).
 size_t ConsistencyPathSize(uint64_t m, uint64_t n);
 
@@ -143,7 +145,8 @@ class CompactRange {
   // Adds the next leaf. If `on_node` is set, calls it for every perfect node
   // this leaf completes, bottom-up: the leaf itself (level 0) first, then each
   // node it closes; these are the nodes a store keeps.
-  void Append(const Hash& leaf_hash, const std::function<void(const PerfectNode&)>& on_node = nullptr);
+  void Append(const Hash& leaf_hash,
+              const std::function<void(const PerfectNode&)>& on_node = nullptr);
 
   // MTH of the leaves appended so far (EmptyRoot() when none).
   Hash Root() const;

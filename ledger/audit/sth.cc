@@ -31,7 +31,9 @@ std::string OpenSslError() {
   return buf;
 }
 
-std::shared_ptr<EVP_PKEY> Own(EVP_PKEY* key) { return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free); }
+std::shared_ptr<EVP_PKEY> Own(EVP_PKEY* key) {
+  return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
+}
 
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
@@ -50,7 +52,9 @@ std::string BioContents(BIO* bio) {
   return std::string(data, len > 0 ? static_cast<size_t>(len) : 0);
 }
 
-BioPtr ReadBio(std::string_view bytes) { return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()))); }
+BioPtr ReadBio(std::string_view bytes) {
+  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
 
 absl::Status CheckEd25519(EVP_PKEY* key, const char* what) {
   if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
@@ -92,8 +96,10 @@ std::string DirectoryOf(const std::string& path) {
 
 }  // namespace
 
-std::string SthBytes(std::string_view tenant, uint64_t tree_size, const Hash& root, int64_t timestamp_us) {
-  RCL_CHECK(tenant.size() <= kSthTenantSizeMax) << "tenant of " << tenant.size() << " bytes in a tree head";
+std::string SthBytes(std::string_view tenant, uint64_t tree_size, const Hash& root,
+                     int64_t timestamp_us) {
+  RCL_CHECK(tenant.size() <= kSthTenantSizeMax)
+      << "tenant of " << tenant.size() << " bytes in a tree head";
   std::string out;
   out.reserve(kSthVersionTag.size() + 4 + tenant.size() + 8 + kHashSize + 8);
   out.append(kSthVersionTag);
@@ -148,15 +154,18 @@ absl::Status VerifyingKey::Verify(std::string_view message, std::string_view sig
         absl::StrCat("an Ed25519 signature is ", kSignatureSize, " bytes, not ", signature.size()));
   }
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1) {
+  if (ctx == nullptr ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1) {
     return absl::InternalError(absl::StrCat("EVP_DigestVerifyInit: ", OpenSslError()));
   }
-  const int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                                  reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  const int rc = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(message.data()), message.size());
   if (rc != 1) {
     ERR_clear_error();
-    return absl::DataLossError(absl::StrCat("the signature does not verify under the key with SHA-256 ", Sha256Hex(),
-                                            " (", message.size(), " signed bytes)"));
+    return absl::DataLossError(
+        absl::StrCat("the signature does not verify under the key with SHA-256 ", Sha256Hex(), " (",
+                     message.size(), " signed bytes)"));
   }
   return absl::OkStatus();
 }
@@ -165,12 +174,14 @@ absl::Status VerifyingKey::Verify(std::string_view message, std::string_view sig
 
 absl::StatusOr<SigningKey> SigningKey::Generate() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  if (key == nullptr) return absl::InternalError(absl::StrCat("generating an Ed25519 key: ", OpenSslError()));
+  if (key == nullptr)
+    return absl::InternalError(absl::StrCat("generating an Ed25519 key: ", OpenSslError()));
   return SigningKey(Own(key));
 }
 
 absl::StatusOr<SigningKey> SigningKey::FromPem(std::string_view pem) {
-  if (pem.size() > kKeyFileSizeMax) return absl::InvalidArgumentError("private key PEM is too long");
+  if (pem.size() > kKeyFileSizeMax)
+    return absl::InvalidArgumentError("private key PEM is too long");
   BioPtr bio = ReadBio(pem);
   if (bio == nullptr) return absl::InternalError(absl::StrCat("BIO_new_mem_buf: ", OpenSslError()));
   // A null password callback with an empty passphrase: an encrypted key fails
@@ -178,7 +189,8 @@ absl::StatusOr<SigningKey> SigningKey::FromPem(std::string_view pem) {
   char empty[] = "";
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, empty);
   if (key == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("not an unencrypted PEM private key: ", OpenSslError()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not an unencrypted PEM private key: ", OpenSslError()));
   }
   std::shared_ptr<EVP_PKEY> owned = Own(key);
   RCL_RETURN_IF_ERROR(CheckEd25519(key, "the private key"));
@@ -187,8 +199,8 @@ absl::StatusOr<SigningKey> SigningKey::FromPem(std::string_view pem) {
 
 std::string SigningKey::PrivatePem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  RCL_CHECK(bio != nullptr &&
-            PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1)
+  RCL_CHECK(bio != nullptr && PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0,
+                                                       nullptr, nullptr) == 1)
       << "writing a private key as PEM: " << OpenSslError();
   return BioContents(bio.get());
 }
@@ -220,7 +232,8 @@ absl::StatusOr<SigningKey> SigningKey::LoadFile(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
     return absl::FailedPreconditionError(absl::StrFormat(
-        "the signing key %s has mode %04o; group and others may not read it (chmod 600)", path, st.st_mode & 0777));
+        "the signing key %s has mode %04o; group and others may not read it (chmod 600)", path,
+        st.st_mode & 0777));
   }
   std::string pem;
   char buf[4096];
@@ -236,13 +249,14 @@ absl::StatusOr<SigningKey> SigningKey::LoadFile(const std::string& path) {
     pem.append(buf, static_cast<size_t>(n));
     if (pem.size() > kKeyFileSizeMax) {
       ::close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat("the signing key ", path, " is over ", kKeyFileSizeMax, " bytes: not a key"));
+      return absl::InvalidArgumentError(absl::StrCat("the signing key ", path, " is over ",
+                                                     kKeyFileSizeMax, " bytes: not a key"));
     }
   }
   ::close(fd);
   absl::StatusOr<SigningKey> key = FromPem(pem);
-  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   return key;
 }
 
@@ -256,7 +270,8 @@ absl::Status SigningKey::WriteFile(const std::string& path) const {
   const bool written = WriteAll(fd, pem) && ::fsync(fd) == 0;
   absl::Status status = written ? absl::OkStatus() : ErrnoStatus("writing", temp);
   ::close(fd);
-  if (status.ok() && ::link(temp.c_str(), path.c_str()) != 0) status = ErrnoStatus("creating the signing key", path);
+  if (status.ok() && ::link(temp.c_str(), path.c_str()) != 0)
+    status = ErrnoStatus("creating the signing key", path);
   ::unlink(temp.c_str());
   if (!status.ok()) return status;
   const std::string dir = DirectoryOf(path);
@@ -283,8 +298,8 @@ absl::StatusOr<SigningKey> SigningKey::LoadOrCreateFile(const std::string& path)
 
 absl::StatusOr<SignedTreeHead> SignTreeHead(const SigningKey& key, TreeHead head) {
   if (head.tenant.size() > kSthTenantSizeMax) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a tenant is at most ", kSthTenantSizeMax, " bytes, not ", head.tenant.size()));
+    return absl::InvalidArgumentError(absl::StrCat("a tenant is at most ", kSthTenantSizeMax,
+                                                   " bytes, not ", head.tenant.size()));
   }
   RCL_ASSIGN_OR_RETURN(std::string signature, key.Sign(SthBytes(head)));
   return SignedTreeHead{std::move(head), std::move(signature)};
@@ -292,14 +307,14 @@ absl::StatusOr<SignedTreeHead> SignTreeHead(const SigningKey& key, TreeHead head
 
 absl::Status VerifyTreeHead(const VerifyingKey& key, const SignedTreeHead& sth) {
   if (sth.head.tenant.size() > kSthTenantSizeMax) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a tenant is at most ", kSthTenantSizeMax, " bytes, not ", sth.head.tenant.size()));
+    return absl::InvalidArgumentError(absl::StrCat("a tenant is at most ", kSthTenantSizeMax,
+                                                   " bytes, not ", sth.head.tenant.size()));
   }
   absl::Status status = key.Verify(SthBytes(sth.head), sth.signature);
   if (!status.ok()) {
     return absl::DataLossError(absl::StrCat("tree head (tree size ", sth.head.tree_size, ", root ",
-                                            ToHex(sth.head.root), ", timestamp_us ", sth.head.timestamp_us,
-                                            "): ", status.message()));
+                                            ToHex(sth.head.root), ", timestamp_us ",
+                                            sth.head.timestamp_us, "): ", status.message()));
   }
   return absl::OkStatus();
 }

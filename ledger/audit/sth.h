@@ -46,7 +46,8 @@ struct SignedTreeHead {
 //   "rcl-sth-v1" || BE32(len(tenant)) || tenant || BE64(tree_size) || root (32)
 //   || BE64(timestamp_us, two's complement)
 // Aborts (RCL_CHECK) if the tenant is longer than kSthTenantSizeMax.
-std::string SthBytes(std::string_view tenant, uint64_t tree_size, const Hash& root, int64_t timestamp_us);
+std::string SthBytes(std::string_view tenant, uint64_t tree_size, const Hash& root,
+                     int64_t timestamp_us);
 std::string SthBytes(const TreeHead& head);
 
 // An Ed25519 public key. Copyable (shares the immutable key).

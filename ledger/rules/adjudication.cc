@@ -32,7 +32,8 @@ absl::Status CheckBalances(const rcl::v1::AdjudicateClaim& c, const ClaimState& 
   for (const auto& line : c.lines()) {
     const int n = line.line_number();
     auto it = claim.lines.find(n);
-    if (it == claim.lines.end()) return Rule(absl::StrCat("line ", n, " does not belong to claim ", c.claim_id()));
+    if (it == claim.lines.end())
+      return Rule(absl::StrCat("line ", n, " does not belong to claim ", c.claim_id()));
     if (!seen.insert(n).second) return Rule(absl::StrCat("line ", n, " is adjudicated twice"));
     const int64_t charge = it->second.line.charge_cents();
     int64_t adjusted = 0, pr = 0;
@@ -46,8 +47,9 @@ absl::Status CheckBalances(const rcl::v1::AdjudicateClaim& c, const ClaimState& 
                                " but its adjustments sum to ", Cents(adjusted)));
     }
     if (line.allowed_cents() != 0 && line.paid_cents() + pr > line.allowed_cents()) {
-      return Rule(absl::StrCat("line ", n, ": paid ", Cents(line.paid_cents()), " plus patient responsibility ",
-                               Cents(pr), " exceeds the allowed amount ", Cents(line.allowed_cents())));
+      return Rule(absl::StrCat("line ", n, ": paid ", Cents(line.paid_cents()),
+                               " plus patient responsibility ", Cents(pr),
+                               " exceeds the allowed amount ", Cents(line.allowed_cents())));
     }
     paid_total += line.paid_cents();
     adjusted_total += adjusted;
@@ -55,8 +57,8 @@ absl::Status CheckBalances(const rcl::v1::AdjudicateClaim& c, const ClaimState& 
   for (const auto& adj : c.claim_adjustments()) adjusted_total += adj.amount_cents();
   const int64_t charge = ChargeTotal(claim);
   if (charge - paid_total != adjusted_total) {
-    return Rule(absl::StrCat("claim ", c.claim_id(), " does not balance: charge ", Cents(charge), " - paid ",
-                             Cents(paid_total), " = ", Cents(charge - paid_total),
+    return Rule(absl::StrCat("claim ", c.claim_id(), " does not balance: charge ", Cents(charge),
+                             " - paid ", Cents(paid_total), " = ", Cents(charge - paid_total),
                              " but line and claim adjustments sum to ", Cents(adjusted_total),
                              " (lines left out must be covered by claim-level adjustments)"));
   }
@@ -66,8 +68,9 @@ absl::Status CheckBalances(const rcl::v1::AdjudicateClaim& c, const ClaimState& 
 absl::Status CheckAdjudicatable(const ClaimState& claim) {
   RCL_RETURN_IF_ERROR(MustBeOpen(claim));
   if (claim.frequency == 8) {
-    return Rule(absl::StrCat("claim ", claim.claim_id,
-                             " is a void (frequency 8): a payer answers a void with a reversal of the original"));
+    return Rule(absl::StrCat(
+        "claim ", claim.claim_id,
+        " is a void (frequency 8): a payer answers a void with a reversal of the original"));
   }
   switch (claim.status) {
     case ClaimStatus::kSubmitted:
@@ -75,7 +78,8 @@ absl::Status CheckAdjudicatable(const ClaimState& claim) {
     case ClaimStatus::kAdjudicated:
     case ClaimStatus::kDenied: return absl::OkStatus();
     default:
-      return Rule(absl::StrCat("claim ", claim.claim_id, " is ", AbslView(ClaimStatusName(claim.status)),
+      return Rule(absl::StrCat("claim ", claim.claim_id, " is ",
+                               AbslView(ClaimStatusName(claim.status)),
                                "; only a submitted claim is adjudicated"));
   }
 }
@@ -84,14 +88,15 @@ absl::StatusOr<const RemittanceState*> GetPayersRemit(StateView& view, const std
                                                       const ClaimState& claim) {
   RCL_ASSIGN_OR_RETURN(const RemittanceState* remit, GetRemit(view, remit_id));
   if (remit->payer_id != claim.payer_id) {
-    return Rule(absl::StrCat("remittance ", remit_id, " is from payer ", remit->payer_id, " but claim ", claim.claim_id,
-                             " is billed to payer ", claim.payer_id));
+    return Rule(absl::StrCat("remittance ", remit_id, " is from payer ", remit->payer_id,
+                             " but claim ", claim.claim_id, " is billed to payer ",
+                             claim.payer_id));
   }
   return remit;
 }
 
-absl::Status EmitRemitPosted(Decision* d, const std::string& remit_id, const std::string& claim_id, int64_t paid,
-                             const std::string& date) {
+absl::Status EmitRemitPosted(Decision* d, const std::string& remit_id, const std::string& claim_id,
+                             int64_t paid, const std::string& date) {
   if (paid == 0) return absl::OkStatus();
   rcl::v1::RemittanceClaimPosted p;
   p.set_remit_id(remit_id);
@@ -103,8 +108,9 @@ absl::Status EmitRemitPosted(Decision* d, const std::string& remit_id, const std
 // The reversal of the adjudication in force: negated postings, the transfer
 // taken back from the next payer's claim in force, the remittance's posted
 // total corrected. Claims whose balances moved are added to `settle`.
-absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim, const std::string& remit_id,
-                          bool superseded, const std::string& date, ClaimSet* settle) {
+absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim,
+                          const std::string& remit_id, bool superseded, const std::string& date,
+                          ClaimSet* settle) {
   const AdjudicationState& a = *claim.adjudication;
   RCL_CHECK(a.returned_to_patient_cents == 0 || !a.transfer_payer_id.empty())
       << "claim " << claim.claim_id << ": a return to the patient without a transfer";
@@ -144,7 +150,8 @@ absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim,
 // reversed and the balance they restore moves to the replacement. Returns
 // that balance.
 absl::StatusOr<int64_t> SupersedeReplaced(Decision* d, StateView& view, const ClaimState& claim,
-                                          const std::string& remit_id, const std::string& date, ClaimSet* settle) {
+                                          const std::string& remit_id, const std::string& date,
+                                          ClaimSet* settle) {
   int64_t moved = 0;
   const ClaimState* c = &claim;
   for (int hops = 0; c->frequency == 7 && hops < kClaimChainMax; ++hops) {
@@ -167,14 +174,15 @@ absl::StatusOr<int64_t> SupersedeReplaced(Decision* d, StateView& view, const Cl
 // next payer's claim already in force for it (following replacements, also
 // from the claims this one replaced), else a new id "<claim>-<rank>" (or
 // "<claim>-<rank>.<n>" when taken). Sets *exists.
-absl::StatusOr<std::string> NextPayerClaimId(StateView& view, const ClaimState& claim, const CoverageState& next,
-                                             bool* exists) {
+absl::StatusOr<std::string> NextPayerClaimId(StateView& view, const ClaimState& claim,
+                                             const CoverageState& next, bool* exists) {
   *exists = true;
   const ClaimState* c = &claim;
   for (int hops = 0; hops < kClaimChainMax; ++hops) {
     if (!c->next_payer_claim_id.empty()) {
       RCL_ASSIGN_OR_RETURN(const ClaimState* in_force, ClaimInForce(view, c->next_payer_claim_id));
-      if (!in_force->Closed() && in_force->coverage_id == next.coverage_id) return in_force->claim_id;
+      if (!in_force->Closed() && in_force->coverage_id == next.coverage_id)
+        return in_force->claim_id;
     }
     if (c->frequency != 7) break;
     RCL_ASSIGN_OR_RETURN(c, GetClaim(view, c->original_claim_id));
@@ -217,7 +225,8 @@ Split SplitAmounts(const rcl::v1::AdjudicateClaim& c, int64_t prior_share) {
     const bool held = LineDenied(line, c.status());
     for (const auto& adj : line.adjustments()) add(adj, held);
   }
-  for (const auto& adj : c.claim_adjustments()) add(adj, c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED);
+  for (const auto& adj : c.claim_adjustments())
+    add(adj, c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED);
   int64_t left = prior_share;
   for (int64_t* bucket : {&s.contractual, &s.other, &s.denied}) {
     int64_t take = std::clamp<int64_t>(*bucket, 0, left);
@@ -228,8 +237,8 @@ Split SplitAmounts(const rcl::v1::AdjudicateClaim& c, int64_t prior_share) {
   return s;
 }
 
-rcl::v1::ClaimAdjudicated AdjudicatedEvent(const rcl::v1::AdjudicateClaim& c, const ClaimState& claim,
-                                           const RemittanceState& remit) {
+rcl::v1::ClaimAdjudicated AdjudicatedEvent(const rcl::v1::AdjudicateClaim& c,
+                                           const ClaimState& claim, const RemittanceState& remit) {
   rcl::v1::ClaimAdjudicated e;
   e.set_claim_id(c.claim_id());
   e.set_remit_id(c.remit_id());
@@ -250,7 +259,8 @@ absl::Status RoutePatientResponsibility(StateView& view, const ClaimState& claim
                                         rcl::v1::ClaimCreated* next_claim) {
   if (pr == 0) return absl::OkStatus();
   RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, claim.patient_id));
-  const CoverageState* next = claim.rank < 3 ? patient->CoverageOn(claim.rank + 1, claim.date_of_service) : nullptr;
+  const CoverageState* next =
+      claim.rank < 3 ? patient->CoverageOn(claim.rank + 1, claim.date_of_service) : nullptr;
   if (next == nullptr) {
     pb->Move(PatientAr(claim.patient_id), PayerAr(claim.payer_id), pr);
     return absl::OkStatus();
@@ -280,11 +290,13 @@ absl::Status RoutePatientResponsibility(StateView& view, const ClaimState& claim
   return absl::OkStatus();
 }
 
-absl::Status EmitTransfer(Decision* d, const rcl::v1::ClaimAdjudicated& e, const rcl::v1::ClaimCreated& next_claim,
-                          const std::string& date, ClaimSet* settle) {
+absl::Status EmitTransfer(Decision* d, const rcl::v1::ClaimAdjudicated& e,
+                          const rcl::v1::ClaimCreated& next_claim, const std::string& date,
+                          ClaimSet* settle) {
   if (e.transfer_claim_id().empty()) return absl::OkStatus();
   if (!next_claim.claim_id().empty()) {
-    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(next_claim.claim_id()), next_claim, next_claim.date_of_service()));
+    RCL_RETURN_IF_ERROR(
+        EmitEvent(d, ClaimStream(next_claim.claim_id()), next_claim, next_claim.date_of_service()));
     RCL_RETURN_IF_ERROR(EmitClaimLinks(d, next_claim, 0));
   } else {
     settle->insert(e.transfer_claim_id());
@@ -296,20 +308,24 @@ absl::Status EmitTransfer(Decision* d, const rcl::v1::ClaimAdjudicated& e, const
   return EmitEvent(d, ClaimStream(e.transfer_claim_id()), t, date);
 }
 
-absl::Status SettleAll(Decision* d, StateView& view, const ClaimSet& settle, const std::string& date) {
+absl::Status SettleAll(Decision* d, StateView& view, const ClaimSet& settle,
+                       const std::string& date) {
   for (const std::string& id : settle) RCL_RETURN_IF_ERROR(SettleClaim(d, view, id, date));
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance& c, StateView& view) {
-  RCL_RETURN_IF_ERROR(MustNotExist(view, RemitStream(c.remit_id()), absl::StrCat("remittance ", c.remit_id())));
+absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance& c,
+                                                StateView& view) {
+  RCL_RETURN_IF_ERROR(
+      MustNotExist(view, RemitStream(c.remit_id()), absl::StrCat("remittance ", c.remit_id())));
   std::string guard = RemitTraceStream(c.payer_id(), c.trace_number());
   RCL_ASSIGN_OR_RETURN(const StreamState* g, view.Get(guard));
   if (g->exists()) {
     const auto* owner = std::get_if<GuardState>(&g->aggregate);
-    return Rule(absl::StrCat("payer ", c.payer_id(), " trace ", c.trace_number(), " was already posted as remittance ",
+    return Rule(absl::StrCat("payer ", c.payer_id(), " trace ", c.trace_number(),
+                             " was already posted as remittance ",
                              owner == nullptr ? "" : owner->owner));
   }
   rcl::v1::RemittanceRecorded e;
@@ -347,9 +363,11 @@ absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, Sta
   if (claim->adjudication.has_value()) {
     RCL_RETURN_IF_ERROR(EmitReversal(&d, view, *claim, c.remit_id(), true, date, &settle));
   }
-  RCL_ASSIGN_OR_RETURN(int64_t moved_in, SupersedeReplaced(&d, view, *claim, c.remit_id(), date, &settle));
+  RCL_ASSIGN_OR_RETURN(int64_t moved_in,
+                       SupersedeReplaced(&d, view, *claim, c.remit_id(), date, &settle));
   const int64_t billed = claim->opening_balance_cents + claim->transferred_in_cents + moved_in;
-  const int64_t prior_share = claim->rank > 1 ? std::max<int64_t>(0, ChargeTotal(*claim) - billed) : 0;
+  const int64_t prior_share =
+      claim->rank > 1 ? std::max<int64_t>(0, ChargeTotal(*claim) - billed) : 0;
   const Split s = SplitAmounts(c, prior_share);
 
   const std::string payer_ar = PayerAr(claim->payer_id);
@@ -377,10 +395,11 @@ absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, Sta
 absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   if (!claim->adjudication.has_value()) {
-    return Rule(absl::StrCat("claim ", c.claim_id(), " has no adjudication in force to reverse",
-                             claim->status == ClaimStatus::kReplaced
-                                 ? " (its replacement's adjudication, if any, already superseded it)"
-                                 : ""));
+    return Rule(
+        absl::StrCat("claim ", c.claim_id(), " has no adjudication in force to reverse",
+                     claim->status == ClaimStatus::kReplaced
+                         ? " (its replacement's adjudication, if any, already superseded it)"
+                         : ""));
   }
   RCL_ASSIGN_OR_RETURN(const RemittanceState* remit, GetPayersRemit(view, c.remit_id(), *claim));
   const std::string& date = remit->paid_date;
@@ -393,13 +412,15 @@ absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, St
     // What the closed claim is owed now leaves it (a credit owed back to the
     // payer stays where the payer paid it).
     RCL_ASSIGN_OR_RETURN(ClaimState after, ClaimAfter(*claim, d));
-    RCL_RETURN_IF_ERROR(MoveOffClosedClaim(&d, view, *claim, std::max<int64_t>(0, after.PayerBalance()), date));
+    RCL_RETURN_IF_ERROR(
+        MoveOffClosedClaim(&d, view, *claim, std::max<int64_t>(0, after.PayerBalance()), date));
   }
   RCL_RETURN_IF_ERROR(SettleAll(&d, view, settle, date));
   return d;
 }
 
-absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderAdjustment& c, StateView& view) {
+absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderAdjustment& c,
+                                                  StateView& view) {
   RCL_ASSIGN_OR_RETURN(const RemittanceState* remit, GetRemit(view, c.remit_id()));
   // Interest is income; everything else (recoupments, forward balances, ...)
   // waits in suspense until a biller applies it to the claims it concerns.

@@ -63,14 +63,16 @@ std::string DateOrToday(const std::string& date, const StateView& view) {
   return date.empty() ? FormatCivilDate(view.Today()) : date;
 }
 
-absl::Status EmitClaimLinks(Decision* d, const rcl::v1::ClaimCreated& created, int64_t billed_cents) {
+absl::Status EmitClaimLinks(Decision* d, const rcl::v1::ClaimCreated& created,
+                            int64_t billed_cents) {
   rcl::v1::EncounterClaimed ec;
   ec.set_encounter_id(created.encounter_id());
   ec.set_claim_id(created.claim_id());
   ec.set_coverage_id(created.coverage_id());
   ec.set_frequency(created.frequency());
   ec.set_billed_cents(billed_cents);
-  RCL_RETURN_IF_ERROR(EmitEvent(d, EncounterStream(created.encounter_id()), ec, created.date_of_service()));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(d, EncounterStream(created.encounter_id()), ec, created.date_of_service()));
   rcl::v1::PatientClaimLinked pl;
   pl.set_patient_id(created.patient_id());
   pl.set_claim_id(created.claim_id());
@@ -92,7 +94,8 @@ absl::StatusOr<ClaimState> ClaimAfter(const ClaimState& before, const Decision& 
 absl::StatusOr<const ClaimState*> ClaimInForce(StateView& view, const std::string& claim_id) {
   RCL_ASSIGN_OR_RETURN(const ClaimState* c, GetClaim(view, claim_id));
   for (int hops = 0; c->status == ClaimStatus::kReplaced; ++hops) {
-    if (hops >= kClaimChainMax) return Rule(absl::StrCat("claim ", claim_id, " has too many replacements"));
+    if (hops >= kClaimChainMax)
+      return Rule(absl::StrCat("claim ", claim_id, " has too many replacements"));
     RCL_ASSIGN_OR_RETURN(c, GetClaim(view, c->replacement_claim_id));
   }
   return c;
@@ -112,8 +115,8 @@ absl::StatusOr<const ClaimState*> ChainRoot(StateView& view, const ClaimState& c
 namespace {
 
 // Balance on a voided claim goes back where it came from.
-absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimState& claim, int64_t amount,
-                                   const std::string& date) {
+absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimState& claim,
+                                   int64_t amount, const std::string& date) {
   RCL_ASSIGN_OR_RETURN(const ClaimState* root, ChainRoot(view, claim));
   rcl::v1::ClaimVoided v;
   v.set_claim_id(claim.claim_id);
@@ -150,10 +153,11 @@ absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimStat
 
 }  // namespace
 
-absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& claim, int64_t amount,
-                                const std::string& date) {
+absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& claim,
+                                int64_t amount, const std::string& date) {
   if (amount == 0 || !claim.Closed()) return absl::OkStatus();
-  if (claim.status == ClaimStatus::kVoided) return ReturnFromVoidedClaim(d, view, claim, amount, date);
+  if (claim.status == ClaimStatus::kVoided)
+    return ReturnFromVoidedClaim(d, view, claim, amount, date);
   RCL_ASSIGN_OR_RETURN(const ClaimState* in_force, ClaimInForce(view, claim.replacement_claim_id));
   rcl::v1::ClaimReplaced r;
   r.set_claim_id(claim.claim_id);
@@ -169,15 +173,17 @@ absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& 
   return MoveOffClosedClaim(d, view, *in_force, amount, date);
 }
 
-absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, rcl::v1::BalanceSide side,
-                                         int64_t amount, const std::vector<rcl::v1::WriteOffReason>& reasons,
+absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim,
+                                         rcl::v1::BalanceSide side, int64_t amount,
+                                         const std::vector<rcl::v1::WriteOffReason>& reasons,
                                          const std::string& cause, const std::string& date) {
   int64_t left = amount;
   for (const auto& [key, written_off] : claim.write_offs) {
     if (left <= 0) break;
     if (key.first != side || written_off <= 0) continue;
     auto reason = static_cast<rcl::v1::WriteOffReason>(key.second);
-    if (!reasons.empty() && std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) continue;
+    if (!reasons.empty() && std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
+      continue;
     int64_t take = std::min(left, written_off);
     rcl::v1::ClaimWriteOffReversed e;
     e.set_claim_id(claim.claim_id);
@@ -186,7 +192,8 @@ absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, r
     e.set_amount_cents(take);
     e.set_cause(cause);
     PostingBuilder pb;
-    pb.Move(side == rcl::v1::BALANCE_SIDE_PATIENT ? PatientAr(claim.patient_id) : PayerAr(claim.payer_id),
+    pb.Move(side == rcl::v1::BALANCE_SIDE_PATIENT ? PatientAr(claim.patient_id)
+                                                  : PayerAr(claim.payer_id),
             WriteOffAccount(reason), take);
     pb.To(e.mutable_postings());
     RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), e, date));
@@ -198,7 +205,8 @@ absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, r
 namespace {
 
 // The patient's unapplied credit once this decision's events are applied.
-absl::StatusOr<int64_t> CreditAfter(StateView& view, const Decision& d, const std::string& patient_id) {
+absl::StatusOr<int64_t> CreditAfter(StateView& view, const Decision& d,
+                                    const std::string& patient_id) {
   RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, patient_id));
   StreamState s;
   s.aggregate = *patient;
@@ -229,11 +237,12 @@ absl::Status ApplyCredit(Decision* d, StateView& view, const ClaimState& claim, 
 
 }  // namespace
 
-absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int64_t amount, const std::string& date) {
+absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int64_t amount,
+                                      const std::string& date) {
   int64_t left = amount;
   for (auto group : {rcl::v1::ADJUSTMENT_GROUP_OA, rcl::v1::ADJUSTMENT_GROUP_CO}) {
-    const int64_t manual =
-        group == rcl::v1::ADJUSTMENT_GROUP_CO ? claim.manual_contractual_cents : claim.manual_other_cents;
+    const int64_t manual = group == rcl::v1::ADJUSTMENT_GROUP_CO ? claim.manual_contractual_cents
+                                                                 : claim.manual_other_cents;
     const int64_t take = std::min(left, manual);
     if (take <= 0) continue;
     rcl::v1::ClaimAdjusted e;
@@ -242,7 +251,8 @@ absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int6
     e.set_amount_cents(-take);
     e.set_note("taken back: the balance it adjusted was paid or removed");
     PostingBuilder pb;
-    pb.Move(PayerAr(claim.payer_id), group == rcl::v1::ADJUSTMENT_GROUP_CO ? kContractual : kOtherAdjustments, take);
+    pb.Move(PayerAr(claim.payer_id),
+            group == rcl::v1::ADJUSTMENT_GROUP_CO ? kContractual : kOtherAdjustments, take);
     pb.To(e.mutable_postings());
     RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), e, date));
     left -= take;
@@ -250,19 +260,22 @@ absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int6
   return absl::OkStatus();
 }
 
-absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id, const std::string& date) {
+absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id,
+                         const std::string& date) {
   RCL_ASSIGN_OR_RETURN(const ClaimState* before, GetClaim(view, claim_id));
   RCL_ASSIGN_OR_RETURN(ClaimState after, ClaimAfter(*before, *d));
   if (after.PayerBalance() < 0) {
-    RCL_ASSIGN_OR_RETURN(int64_t taken_back, ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PAYER,
-                                                              -after.PayerBalance(), {}, "balance_removed", date));
-    RCL_RETURN_IF_ERROR(ReverseManualAdjustments(d, after, -after.PayerBalance() - taken_back, date));
+    RCL_ASSIGN_OR_RETURN(int64_t taken_back,
+                         ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PAYER,
+                                          -after.PayerBalance(), {}, "balance_removed", date));
+    RCL_RETURN_IF_ERROR(
+        ReverseManualAdjustments(d, after, -after.PayerBalance() - taken_back, date));
   }
   int64_t excess = -after.PatientBalance();
   if (excess < 0) return ApplyCredit(d, view, after, -excess, date);
   if (excess == 0) return absl::OkStatus();
-  RCL_ASSIGN_OR_RETURN(int64_t taken_back,
-                       ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PATIENT, excess, {}, "balance_removed", date));
+  RCL_ASSIGN_OR_RETURN(int64_t taken_back, ReverseWriteOffs(d, after, rcl::v1::BALANCE_SIDE_PATIENT,
+                                                            excess, {}, "balance_removed", date));
   int64_t unapply = std::min(excess - taken_back, after.patient_paid_cents);
   if (unapply <= 0) return absl::OkStatus();
   rcl::v1::PatientPaymentUnapplied u;

@@ -16,8 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/rules/commands.h"
 #include "ledger/money.h"
+#include "ledger/rules/commands.h"
 #include "ledger/rules/state.h"
 #include "ledger/status.h"
 
@@ -36,9 +36,15 @@ inline constexpr char kInterest[] = "income:interest";
 // Longest chain of replacements (7 of 7 of ...) or next payers followed.
 inline constexpr int kClaimChainMax = 64;
 
-inline std::string PayerAr(const std::string& payer_id) { return absl::StrCat("ar:payer:", payer_id); }
-inline std::string PatientAr(const std::string& patient_id) { return absl::StrCat("ar:patient:", patient_id); }
-inline absl::Status Rule(std::string message) { return absl::FailedPreconditionError(std::move(message)); }
+inline std::string PayerAr(const std::string& payer_id) {
+  return absl::StrCat("ar:payer:", payer_id);
+}
+inline std::string PatientAr(const std::string& patient_id) {
+  return absl::StrCat("ar:patient:", patient_id);
+}
+inline absl::Status Rule(std::string message) {
+  return absl::FailedPreconditionError(std::move(message));
+}
 inline std::string Cents(int64_t cents) { return FormatCents(cents); }
 std::string WriteOffReasonName(rcl::v1::WriteOffReason reason);
 std::string WriteOffAccount(rcl::v1::WriteOffReason reason);
@@ -61,7 +67,8 @@ class PostingBuilder {
 };
 
 template <typename T>
-absl::StatusOr<const T*> GetAs(StateView& view, const std::string& stream, const std::string& what) {
+absl::StatusOr<const T*> GetAs(StateView& view, const std::string& stream,
+                               const std::string& what) {
   RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(stream));
   const T* t = std::get_if<T>(&s->aggregate);
   if (!s->exists() || t == nullptr) return Rule(absl::StrCat(what, " does not exist"));
@@ -75,7 +82,8 @@ absl::Status MustBeOpen(const ClaimState& claim);
 std::string DateOrToday(const std::string& date, const StateView& view);
 
 // The EncounterClaimed and PatientClaimLinked events of a new claim.
-absl::Status EmitClaimLinks(Decision* d, const rcl::v1::ClaimCreated& created, int64_t billed_cents);
+absl::Status EmitClaimLinks(Decision* d, const rcl::v1::ClaimCreated& created,
+                            int64_t billed_cents);
 
 // The claim as it will be once the events `d` holds for its stream so far
 // are applied (the view shows only what was decided before this command).
@@ -92,14 +100,15 @@ absl::StatusOr<const ClaimState*> ChainRoot(StateView& view, const ClaimState& c
 // goes to the claim in force; a voided next-payer claim's back to the claim
 // that transferred it, as the patient's; any other voided claim's to the
 // encounter's unbilled charges. Nothing for an open claim.
-absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& claim, int64_t amount_cents,
-                                const std::string& effective_date);
+absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& claim,
+                                int64_t amount_cents, const std::string& effective_date);
 
 // Relief that outlived its reason: once this command's events are applied,
 // a negative payer balance takes back the claim's payer write-offs first;
 // a negative patient balance takes back patient write-offs, then returns
 // the patient's payments on it to the account as a refundable credit.
-absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id, const std::string& effective_date);
+absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_id,
+                         const std::string& effective_date);
 
 // Takes back up to `amount_cents` of the claim's manual (AdjustClaim)
 // adjustments, other adjustments first.
@@ -108,9 +117,11 @@ absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int6
 
 // Takes back up to `amount_cents` of the claim's write-offs on `side`
 // (reasons in `reasons`, or all when empty); returns what was taken back.
-absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, rcl::v1::BalanceSide side,
-                                         int64_t amount_cents, const std::vector<rcl::v1::WriteOffReason>& reasons,
-                                         const std::string& cause, const std::string& effective_date);
+absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim,
+                                         rcl::v1::BalanceSide side, int64_t amount_cents,
+                                         const std::vector<rcl::v1::WriteOffReason>& reasons,
+                                         const std::string& cause,
+                                         const std::string& effective_date);
 
 // Deciders, by file: claim_commands.cc (lifecycle), adjudication.cc (payer
 // money), patient_account.cc (adjustments, write-offs, appeals, patient money).
@@ -118,18 +129,22 @@ absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim, r
 absl::StatusOr<Decision> DecideCreateClaim(const rcl::v1::CreateClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideScrubClaim(const rcl::v1::ScrubClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideSubmitClaim(const rcl::v1::SubmitClaim& c, StateView& view);
-absl::StatusOr<Decision> DecideAcknowledgeClaim(const rcl::v1::AcknowledgeClaim& c, StateView& view);
+absl::StatusOr<Decision> DecideAcknowledgeClaim(const rcl::v1::AcknowledgeClaim& c,
+                                                StateView& view);
 absl::StatusOr<Decision> DecideReplaceClaim(const rcl::v1::ReplaceClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideVoidClaim(const rcl::v1::VoidClaim& c, StateView& view);
-absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance& c, StateView& view);
+absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance& c,
+                                                StateView& view);
 absl::StatusOr<Decision> DecideAdjudicate(const rcl::v1::AdjudicateClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideReverse(const rcl::v1::ReverseAdjudication& c, StateView& view);
-absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderAdjustment& c, StateView& view);
+absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderAdjustment& c,
+                                                  StateView& view);
 absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateView& view);
 absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateView& view);
 absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, StateView& view);
-absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayment& c, StateView& view);
+absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayment& c,
+                                              StateView& view);
 absl::StatusOr<Decision> DecideStatement(const rcl::v1::IssuePatientStatement& c, StateView& view);
 absl::StatusOr<Decision> DecideRefund(const rcl::v1::RefundPatient& c, StateView& view);
 

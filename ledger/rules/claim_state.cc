@@ -2,8 +2,8 @@
 // account) into stream state: one Apply function per event, registered in
 // the fold table (ledger/rules/fold.h). See ledger/rules/state.h.
 #include "absl/strings/str_cat.h"
-#include "ledger/rules/fold.h"
 #include "ledger/postings.h"
+#include "ledger/rules/fold.h"
 #include "ledger/rules/state.h"
 #include "ledger/status.h"
 
@@ -16,11 +16,15 @@ ClaimLineAmounts LineAmounts(const rcl::v1::LineAdjudication& line, bool line_de
   a.paid_cents = line.paid_cents();
   for (const auto& adj : line.adjustments()) {
     switch (adj.group()) {
-      case rcl::v1::ADJUSTMENT_GROUP_PR: a.patient_responsibility_cents += adj.amount_cents(); break;
+      case rcl::v1::ADJUSTMENT_GROUP_PR:
+        a.patient_responsibility_cents += adj.amount_cents();
+        break;
       case rcl::v1::ADJUSTMENT_GROUP_CO:
         (line_denied ? a.denied_cents : a.contractual_cents) += adj.amount_cents();
         break;
-      default: (line_denied ? a.denied_cents : a.other_adjustment_cents) += adj.amount_cents(); break;
+      default:
+        (line_denied ? a.denied_cents : a.other_adjustment_cents) += adj.amount_cents();
+        break;
     }
   }
   return a;
@@ -30,7 +34,8 @@ ClaimLineAmounts LineAmounts(const rcl::v1::LineAdjudication& line, bool line_de
 
 // A line is denied when the payer paid nothing on it and adjusted it for a
 // reason that is neither the patient's responsibility nor a prior payer's
-// share (or the whole claim is denied). Shared with the adjudication decider through this definition.
+// share (or the whole claim is denied). Shared with the adjudication decider through this
+// definition.
 bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStatus status) {
   if (line.paid_cents() != 0) return false;
   if (status == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED) return true;
@@ -119,7 +124,8 @@ AdjudicationState AdjudicationOf(const ClaimAdjudicated& e) {
   a.transfer_claim_id = e.transfer_claim_id();
   a.transfer_payer_id = e.transfer_payer_id();
   a.prior_payer_cents = e.prior_payer_cents();
-  for (const auto& line : e.lines()) a.lines[line.line_number()] = LineAmounts(line, LineDenied(line, e.status()));
+  for (const auto& line : e.lines())
+    a.lines[line.line_number()] = LineAmounts(line, LineDenied(line, e.status()));
   for (const auto& p : e.postings()) a.postings.emplace_back(p.account(), p.amount_cents());
   return a;
 }
@@ -194,12 +200,14 @@ void ApplyClaimAdjusted(ClaimState& c, const ClaimAdjusted& e) {
 }
 
 void ApplyClaimWrittenOff(ClaimState& c, const ClaimWrittenOff& e) {
-  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) += e.amount_cents();
+  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) +=
+      e.amount_cents();
   c.write_offs[{e.side(), e.reason()}] += e.amount_cents();
 }
 
 void ApplyClaimWriteOffReversed(ClaimState& c, const ClaimWriteOffReversed& e) {
-  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) -= e.amount_cents();
+  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) -=
+      e.amount_cents();
   auto it = c.write_offs.find({e.side(), e.reason()});
   if (it != c.write_offs.end() && (it->second -= e.amount_cents()) == 0) c.write_offs.erase(it);
 }
@@ -215,7 +223,9 @@ void ApplyAppealFiled(AppealState& a, const AppealFiled& e) {
   a.level = e.level();
   a.deadline = e.deadline();
 }
-void ApplyAppealDecidedToClaim(ClaimState& c, const AppealDecided& e) { c.appeals[e.appeal_id()] = e.outcome(); }
+void ApplyAppealDecidedToClaim(ClaimState& c, const AppealDecided& e) {
+  c.appeals[e.appeal_id()] = e.outcome();
+}
 void ApplyAppealDecided(AppealState& a, const AppealDecided& e) { a.outcome = e.outcome(); }
 
 // --- Remittances -------------------------------------------------------------------
@@ -228,7 +238,9 @@ void ApplyRemittanceRecorded(RemittanceState& r, const RemittanceRecorded& e) {
   r.total_cents = e.total_cents();
   r.paid_date = e.paid_date();
 }
-void ApplyRemittanceTraceClaimed(GuardState& g, const RemittanceTraceClaimed& e) { g.owner = e.remit_id(); }
+void ApplyRemittanceTraceClaimed(GuardState& g, const RemittanceTraceClaimed& e) {
+  g.owner = e.remit_id();
+}
 void ApplyRemittanceClaimPosted(RemittanceState& r, const RemittanceClaimPosted& e) {
   r.posted_cents += e.paid_cents();
 }
@@ -249,11 +261,15 @@ void ApplyPatientPaymentApplied(ClaimState& c, const PatientPaymentApplied& e) {
 void ApplyPaymentUnappliedToClaim(ClaimState& c, const PatientPaymentUnapplied& e) {
   c.patient_paid_cents -= e.amount_cents();
 }
-void ApplyPaymentUnapplied(PatientState& p, const PatientPaymentUnapplied& e) { p.credit_cents += e.amount_cents(); }
+void ApplyPaymentUnapplied(PatientState& p, const PatientPaymentUnapplied& e) {
+  p.credit_cents += e.amount_cents();
+}
 void ApplyCreditAppliedToClaim(ClaimState& c, const PatientCreditApplied& e) {
   c.patient_paid_cents += e.amount_cents();
 }
-void ApplyCreditApplied(PatientState& p, const PatientCreditApplied& e) { p.credit_cents -= e.amount_cents(); }
+void ApplyCreditApplied(PatientState& p, const PatientCreditApplied& e) {
+  p.credit_cents -= e.amount_cents();
+}
 void ApplyPatientRefunded(PatientState& p, const PatientRefunded& e) {
   p.credit_cents -= e.amount_cents();
   if (!e.refund_id().empty()) p.refund_ids.insert(e.refund_id());
@@ -270,30 +286,44 @@ void AddClaimSideFolds(FoldTable* t) {
   Register<ClaimSubmitted>(t, Fold<ClaimSubmitted, ClaimState, ApplyClaimSubmitted>);
   Register<ClaimAcknowledged>(t, Fold<ClaimAcknowledged, ClaimState, ApplyClaimAcknowledged>);
   Register<ClaimAdjudicated>(t, Fold<ClaimAdjudicated, ClaimState, ApplyClaimAdjudicated>);
-  Register<ClaimAdjudicationReversed>(t, Fold<ClaimAdjudicationReversed, ClaimState, ApplyClaimAdjudicationReversed>);
-  Register<ClaimBalanceTransferred>(t, Fold<ClaimBalanceTransferred, ClaimState, ApplyClaimBalanceTransferred>);
+  Register<ClaimAdjudicationReversed>(
+      t, Fold<ClaimAdjudicationReversed, ClaimState, ApplyClaimAdjudicationReversed>);
+  Register<ClaimBalanceTransferred>(
+      t, Fold<ClaimBalanceTransferred, ClaimState, ApplyClaimBalanceTransferred>);
   Register<ClaimReplaced>(t, Fold<ClaimReplaced, ClaimState, ApplyClaimReplaced>);
   Register<ClaimVoided>(t, Fold<ClaimVoided, ClaimState, ApplyClaimVoided>);
-  Register<ClaimTransferReturned>(t, Fold<ClaimTransferReturned, ClaimState, ApplyClaimTransferReturned>);
+  Register<ClaimTransferReturned>(
+      t, Fold<ClaimTransferReturned, ClaimState, ApplyClaimTransferReturned>);
   Register<ClaimAdjusted>(t, Fold<ClaimAdjusted, ClaimState, ApplyClaimAdjusted>);
   Register<ClaimWrittenOff>(t, Fold<ClaimWrittenOff, ClaimState, ApplyClaimWrittenOff>);
-  Register<ClaimWriteOffReversed>(t, Fold<ClaimWriteOffReversed, ClaimState, ApplyClaimWriteOffReversed>);
-  Register<AppealFiled>(t, FoldEither<AppealFiled, ClaimState, ApplyAppealFiledToClaim, AppealState, ApplyAppealFiled>);
-  Register<AppealDecided>(
-      t, FoldEither<AppealDecided, ClaimState, ApplyAppealDecidedToClaim, AppealState, ApplyAppealDecided>);
-  Register<RemittanceRecorded>(t, Fold<RemittanceRecorded, RemittanceState, ApplyRemittanceRecorded>);
-  Register<RemittanceTraceClaimed>(t, Fold<RemittanceTraceClaimed, GuardState, ApplyRemittanceTraceClaimed>);
-  Register<RemittanceClaimPosted>(t, Fold<RemittanceClaimPosted, RemittanceState, ApplyRemittanceClaimPosted>);
+  Register<ClaimWriteOffReversed>(
+      t, Fold<ClaimWriteOffReversed, ClaimState, ApplyClaimWriteOffReversed>);
+  Register<AppealFiled>(
+      t,
+      FoldEither<AppealFiled, ClaimState, ApplyAppealFiledToClaim, AppealState, ApplyAppealFiled>);
+  Register<AppealDecided>(t, FoldEither<AppealDecided, ClaimState, ApplyAppealDecidedToClaim,
+                                        AppealState, ApplyAppealDecided>);
+  Register<RemittanceRecorded>(t,
+                               Fold<RemittanceRecorded, RemittanceState, ApplyRemittanceRecorded>);
+  Register<RemittanceTraceClaimed>(
+      t, Fold<RemittanceTraceClaimed, GuardState, ApplyRemittanceTraceClaimed>);
+  Register<RemittanceClaimPosted>(
+      t, Fold<RemittanceClaimPosted, RemittanceState, ApplyRemittanceClaimPosted>);
   Register<ProviderAdjustmentRecorded>(
       t, Fold<ProviderAdjustmentRecorded, RemittanceState, ApplyProviderAdjustmentRecorded>);
-  Register<PatientPaymentReceived>(t, Fold<PatientPaymentReceived, PatientState, ApplyPatientPaymentReceived>);
-  Register<PatientPaymentApplied>(t, Fold<PatientPaymentApplied, ClaimState, ApplyPatientPaymentApplied>);
-  Register<PatientPaymentUnapplied>(t, FoldEither<PatientPaymentUnapplied, ClaimState, ApplyPaymentUnappliedToClaim,
-                                                  PatientState, ApplyPaymentUnapplied>);
+  Register<PatientPaymentReceived>(
+      t, Fold<PatientPaymentReceived, PatientState, ApplyPatientPaymentReceived>);
+  Register<PatientPaymentApplied>(
+      t, Fold<PatientPaymentApplied, ClaimState, ApplyPatientPaymentApplied>);
+  Register<PatientPaymentUnapplied>(
+      t, FoldEither<PatientPaymentUnapplied, ClaimState, ApplyPaymentUnappliedToClaim, PatientState,
+                    ApplyPaymentUnapplied>);
   Register<PatientCreditApplied>(
-      t, FoldEither<PatientCreditApplied, ClaimState, ApplyCreditAppliedToClaim, PatientState, ApplyCreditApplied>);
+      t, FoldEither<PatientCreditApplied, ClaimState, ApplyCreditAppliedToClaim, PatientState,
+                    ApplyCreditApplied>);
   Register<PatientRefunded>(t, Fold<PatientRefunded, PatientState, ApplyPatientRefunded>);
-  Register<PatientStatementIssued>(t, Fold<PatientStatementIssued, PatientState, ApplyPatientStatementIssued>);
+  Register<PatientStatementIssued>(
+      t, Fold<PatientStatementIssued, PatientState, ApplyPatientStatementIssued>);
 }
 
 }  // namespace fold

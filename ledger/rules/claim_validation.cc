@@ -24,7 +24,8 @@ void Code(const std::string& field, const std::string& value, const StringRule& 
   CheckString(field, value, rule, PresenceOf(optional), v);
 }
 
-void Text(const std::string& field, const std::string& value, Violations& v, bool optional = false) {
+void Text(const std::string& field, const std::string& value, Violations& v,
+          bool optional = false) {
   CheckString(field, value, kFreeTextRule, PresenceOf(optional), v);
 }
 
@@ -39,8 +40,8 @@ void Amount(const std::string& field, int64_t cents, Violations& v, bool positiv
 // A civil date. When `optional`, empty is allowed: the decider uses the
 // business date of the commit (so a retry on another day still matches the
 // original command's fingerprint).
-void Date(const std::string& field, std::string* value, absl::CivilDay today, Violations& v, bool optional,
-          bool not_future) {
+void Date(const std::string& field, std::string* value, absl::CivilDay today, Violations& v,
+          bool optional, bool not_future) {
   if (value->empty() && optional) return;
   auto day = ParseCivilDate(*value);
   if (!day.ok()) {
@@ -51,7 +52,8 @@ void Date(const std::string& field, std::string* value, absl::CivilDay today, Vi
 }
 
 void Adjustment(const std::string& field, const rcl::v1::Adjustment& a, Violations& v) {
-  if (a.group() == rcl::v1::ADJUSTMENT_GROUP_UNSPECIFIED || !rcl::v1::AdjustmentGroup_IsValid(a.group())) {
+  if (a.group() == rcl::v1::ADJUSTMENT_GROUP_UNSPECIFIED ||
+      !rcl::v1::AdjustmentGroup_IsValid(a.group())) {
     v.Add(field + ".group", "must be CO, PR, OA, PI or CR");
   }
   Code(field + ".reason_code", a.reason_code(), kCarcRule, v);
@@ -63,7 +65,8 @@ void ValidateAdjudicate(rcl::v1::AdjudicateClaim& c, Violations& v) {
   Id("claim_id", c.claim_id(), v);
   Id("remit_id", c.remit_id(), v);
   Code("payer_claim_number", c.payer_claim_number(), kPayerClaimNumberRule, v);
-  if (c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED || !rcl::v1::ClaimPaymentStatus_IsValid(c.status())) {
+  if (c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED ||
+      !rcl::v1::ClaimPaymentStatus_IsValid(c.status())) {
     v.Add("status", "must be primary, secondary, tertiary, denied or predetermination");
   }
   if (c.lines_size() == 0 && c.claim_adjustments_size() == 0) {
@@ -80,17 +83,20 @@ void ValidateAdjudicate(rcl::v1::AdjudicateClaim& c, Violations& v) {
       v.Add(f + ".line_number", "is adjudicated twice");
     }
     if (line.paid_cents() < 0 || line.paid_cents() > kAmountCentsMax) {
-      v.Add(f + ".paid_cents", "must be between 0 and the maximum amount (reversals use ReverseAdjudication)");
+      v.Add(f + ".paid_cents",
+            "must be between 0 and the maximum amount (reversals use ReverseAdjudication)");
     }
     if (line.allowed_cents() < 0 || line.allowed_cents() > kAmountCentsMax) {
       v.Add(f + ".allowed_cents", "must be between 0 and the maximum amount");
     }
-    if (!CheckCount(f + ".adjustments", line.adjustments_size(), 0, kAdjustmentsPerLineMax, v)) continue;
+    if (!CheckCount(f + ".adjustments", line.adjustments_size(), 0, kAdjustmentsPerLineMax, v))
+      continue;
     for (int j = 0; j < line.adjustments_size(); ++j) {
       Adjustment(absl::StrCat(f, ".adjustments[", j, "]"), line.adjustments(j), v);
     }
   }
-  if (!CheckCount("claim_adjustments", c.claim_adjustments_size(), 0, kClaimAdjustmentsMax, v)) return;
+  if (!CheckCount("claim_adjustments", c.claim_adjustments_size(), 0, kClaimAdjustmentsMax, v))
+    return;
   for (int j = 0; j < c.claim_adjustments_size(); ++j) {
     Adjustment(absl::StrCat("claim_adjustments[", j, "]"), c.claim_adjustments(j), v);
   }
@@ -121,14 +127,16 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kReplaceClaim:
     case Command::kVoidClaim: {
       bool replace = command->kind_case() == Command::kReplaceClaim;
-      const std::string& id = replace ? command->replace_claim().claim_id() : command->void_claim().claim_id();
-      const std::string& original =
-          replace ? command->replace_claim().original_claim_id() : command->void_claim().original_claim_id();
+      const std::string& id =
+          replace ? command->replace_claim().claim_id() : command->void_claim().claim_id();
+      const std::string& original = replace ? command->replace_claim().original_claim_id()
+                                            : command->void_claim().original_claim_id();
       Id("claim_id", id, v);
       Id("original_claim_id", original, v);
       if (!id.empty() && id == original) v.Add("original_claim_id", "must differ from claim_id");
       Code("payer_claim_number",
-           replace ? command->replace_claim().payer_claim_number() : command->void_claim().payer_claim_number(),
+           replace ? command->replace_claim().payer_claim_number()
+                   : command->void_claim().payer_claim_number(),
            kPayerClaimNumberRule, v);
       return true;
     }
@@ -137,7 +145,8 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("remit_id", c->remit_id(), v);
       Code("payer_id", c->payer_id(), kPayerIdRule, v);
       Id("trace_number", c->trace_number(), v);
-      if (c->method() == rcl::v1::PAYMENT_METHOD_UNSPECIFIED || !rcl::v1::PaymentMethod_IsValid(c->method())) {
+      if (c->method() == rcl::v1::PAYMENT_METHOD_UNSPECIFIED ||
+          !rcl::v1::PaymentMethod_IsValid(c->method())) {
         v.Add("method", "must be CHK, ACH or NON");
       }
       if (c->total_cents() < 0 || c->total_cents() > kAmountCentsMax) {
@@ -146,7 +155,9 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Date("paid_date", c->mutable_paid_date(), today, v, false, false);
       return true;
     }
-    case Command::kAdjudicateClaim: ValidateAdjudicate(*command->mutable_adjudicate_claim(), v); return true;
+    case Command::kAdjudicateClaim:
+      ValidateAdjudicate(*command->mutable_adjudicate_claim(), v);
+      return true;
     case Command::kReverseAdjudication:
       Id("claim_id", command->reverse_adjudication().claim_id(), v);
       Id("remit_id", command->reverse_adjudication().remit_id(), v);
@@ -162,10 +173,12 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kAdjustClaim: {
       const auto& c = command->adjust_claim();
       Id("claim_id", c.claim_id(), v);
-      if (c.group() == rcl::v1::ADJUSTMENT_GROUP_UNSPECIFIED || !rcl::v1::AdjustmentGroup_IsValid(c.group())) {
+      if (c.group() == rcl::v1::ADJUSTMENT_GROUP_UNSPECIFIED ||
+          !rcl::v1::AdjustmentGroup_IsValid(c.group())) {
         v.Add("group", "must be CO, OA, PI or CR");
       } else if (c.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
-        v.Add("group", "PR is not a manual adjustment: patient responsibility comes from adjudication");
+        v.Add("group",
+              "PR is not a manual adjustment: patient responsibility comes from adjudication");
       }
       Code("reason_code", c.reason_code(), kCarcRule, v);
       Amount("amount_cents", c.amount_cents(), v, false);
@@ -175,8 +188,11 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kWriteOffClaim: {
       const auto& c = command->write_off_claim();
       Id("claim_id", c.claim_id(), v);
-      if (c.reason() == rcl::v1::WRITE_OFF_REASON_UNSPECIFIED || !rcl::v1::WriteOffReason_IsValid(c.reason())) {
-        v.Add("reason", "must be contractual, small_balance, bad_debt, charity, timely_filing or administrative");
+      if (c.reason() == rcl::v1::WRITE_OFF_REASON_UNSPECIFIED ||
+          !rcl::v1::WriteOffReason_IsValid(c.reason())) {
+        v.Add("reason",
+              "must be contractual, small_balance, bad_debt, charity, timely_filing or "
+              "administrative");
       }
       Amount("amount_cents", c.amount_cents(), v, true);
       if (!rcl::v1::BalanceSide_IsValid(c.side())) v.Add("side", "must be payer or patient");
@@ -192,7 +208,8 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Date("filed_date", c->mutable_filed_date(), today, v, true, true);
       if (!c->deadline().empty()) {
         Date("deadline", c->mutable_deadline(), today, v, false, false);
-        if (ParseCivilDate(c->deadline()).ok() && !c->filed_date().empty() && c->deadline() < c->filed_date()) {
+        if (ParseCivilDate(c->deadline()).ok() && !c->filed_date().empty() &&
+            c->deadline() < c->filed_date()) {
           v.Add("deadline", "must not be before filed_date");
         }
       }
@@ -201,7 +218,8 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
     case Command::kDecideAppeal: {
       auto* c = command->mutable_decide_appeal();
       Id("appeal_id", c->appeal_id(), v);
-      if (c->outcome() == rcl::v1::APPEAL_OUTCOME_UNSPECIFIED || !rcl::v1::AppealOutcome_IsValid(c->outcome())) {
+      if (c->outcome() == rcl::v1::APPEAL_OUTCOME_UNSPECIFIED ||
+          !rcl::v1::AppealOutcome_IsValid(c->outcome())) {
         v.Add("outcome", "must be overturned, upheld or partial");
       }
       Date("decided_date", c->mutable_decided_date(), today, v, true, true);
@@ -217,15 +235,16 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       const bool bounded = CheckCount("claim_ids", c->claim_ids_size(), 0, kPaymentClaimsMax, v);
       for (int i = 0; bounded && i < c->claim_ids_size(); ++i) {
         Id(absl::StrCat("claim_ids[", i, "]"), c->claim_ids(i), v);
-        if (!seen.insert(c->claim_ids(i)).second) v.Add(absl::StrCat("claim_ids[", i, "]"), "is named twice");
+        if (!seen.insert(c->claim_ids(i)).second)
+          v.Add(absl::StrCat("claim_ids[", i, "]"), "is named twice");
       }
       Date("received_date", c->mutable_received_date(), today, v, true, true);
       return true;
     }
     case Command::kIssuePatientStatement:
       Id("patient_id", command->issue_patient_statement().patient_id(), v);
-      Date("statement_date", command->mutable_issue_patient_statement()->mutable_statement_date(), today, v, true,
-           false);
+      Date("statement_date", command->mutable_issue_patient_statement()->mutable_statement_date(),
+           today, v, true, false);
       return true;
     case Command::kRefundPatient: {
       const auto& c = command->refund_patient();

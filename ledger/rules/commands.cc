@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/rules/claim_rules.h"
 #include "ledger/postings.h"
-#include "ledger/status.h"
+#include "ledger/rules/claim_rules.h"
 #include "ledger/rules/validation.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 namespace {
@@ -25,7 +25,8 @@ absl::Status EmitEvent(Decision* d, std::string stream, const google::protobuf::
   NewEvent e;
   e.stream = std::move(stream);
   e.type = payload.GetDescriptor()->name();
-  if (!payload.SerializeToString(&e.payload)) return absl::InternalError("cannot serialize event payload");
+  if (!payload.SerializeToString(&e.payload))
+    return absl::InternalError("cannot serialize event payload");
   e.effective_date = std::move(effective_date);
   d->events.push_back(std::move(e));
   return absl::OkStatus();
@@ -38,16 +39,20 @@ absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Messa
   return EmitEvent(d, std::move(stream), payload, std::move(effective_date));
 }
 
-absl::StatusOr<const EncounterState*> GetEncounter(StateView& view, const std::string& encounter_id) {
+absl::StatusOr<const EncounterState*> GetEncounter(StateView& view,
+                                                   const std::string& encounter_id) {
   RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(EncounterStream(encounter_id)));
   const auto* e = std::get_if<EncounterState>(&s->aggregate);
-  if (!s->exists() || e == nullptr) return Rule(absl::StrCat("encounter ", encounter_id, " is not open"));
+  if (!s->exists() || e == nullptr)
+    return Rule(absl::StrCat("encounter ", encounter_id, " is not open"));
   return e;
 }
 
-absl::StatusOr<const EncounterState*> GetCodableEncounter(StateView& view, const std::string& encounter_id) {
+absl::StatusOr<const EncounterState*> GetCodableEncounter(StateView& view,
+                                                          const std::string& encounter_id) {
   RCL_ASSIGN_OR_RETURN(const EncounterState* e, GetEncounter(view, encounter_id));
-  if (e->coding_complete) return Rule(absl::StrCat("encounter ", encounter_id, " has completed coding"));
+  if (e->coding_complete)
+    return Rule(absl::StrCat("encounter ", encounter_id, " has completed coding"));
   return e;
 }
 
@@ -75,7 +80,8 @@ absl::StatusOr<Decision> DecideRegisterPatient(const rcl::v1::RegisterPatient& c
 absl::StatusOr<Decision> DecideAddCoverage(const rcl::v1::AddCoverage& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const PatientState* p, GetPatient(view, c.patient_id()));
   if (p->coverages.contains(c.coverage_id())) {
-    return Rule(absl::StrCat("coverage ", c.coverage_id(), " already exists for patient ", c.patient_id()));
+    return Rule(
+        absl::StrCat("coverage ", c.coverage_id(), " already exists for patient ", c.patient_id()));
   }
   for (const auto& [id, existing] : p->coverages) {
     if (existing.rank == c.rank() && Overlaps(existing, c.effective_from(), c.effective_to())) {
@@ -100,7 +106,8 @@ absl::StatusOr<Decision> DecideEndCoverage(const rcl::v1::EndCoverage& c, StateV
   RCL_ASSIGN_OR_RETURN(const PatientState* p, GetPatient(view, c.patient_id()));
   auto it = p->coverages.find(c.coverage_id());
   if (it == p->coverages.end()) {
-    return Rule(absl::StrCat("coverage ", c.coverage_id(), " does not exist for patient ", c.patient_id()));
+    return Rule(
+        absl::StrCat("coverage ", c.coverage_id(), " does not exist for patient ", c.patient_id()));
   }
   if (c.effective_to() < it->second.effective_from) {
     return Rule("effective_to is before the coverage's effective_from");
@@ -146,7 +153,8 @@ absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c
   }
   for (const std::string& code : c.icd10_codes()) {
     if (std::find(enc->diagnoses.begin(), enc->diagnoses.end(), code) != enc->diagnoses.end()) {
-      return Rule(absl::StrCat("diagnosis ", code, " is already recorded on encounter ", c.encounter_id()));
+      return Rule(
+          absl::StrCat("diagnosis ", code, " is already recorded on encounter ", c.encounter_id()));
     }
   }
   rcl::v1::DiagnosesRecorded e;
@@ -161,11 +169,13 @@ absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c
 absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
   if (enc->lines.contains(c.line_number())) {
-    return Rule(absl::StrCat("line ", c.line_number(), " already exists on encounter ", c.encounter_id()));
+    return Rule(
+        absl::StrCat("line ", c.line_number(), " already exists on encounter ", c.encounter_id()));
   }
   for (int pointer : c.diagnosis_pointers()) {
     if (pointer < 1 || static_cast<size_t>(pointer) > enc->diagnoses.size()) {
-      return Rule(absl::StrCat("diagnosis pointer ", pointer, " does not point at a recorded diagnosis (encounter has ",
+      return Rule(absl::StrCat("diagnosis pointer ", pointer,
+                               " does not point at a recorded diagnosis (encounter has ",
                                enc->diagnoses.size(), ")"));
     }
   }
@@ -173,7 +183,8 @@ absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, Stat
   e.set_encounter_id(c.encounter_id());
   e.set_line_number(c.line_number());
   bool cpt = !c.cpt().empty();
-  e.set_code_system(cpt ? rcl::v1::PROCEDURE_CODE_SYSTEM_CPT : rcl::v1::PROCEDURE_CODE_SYSTEM_HCPCS);
+  e.set_code_system(cpt ? rcl::v1::PROCEDURE_CODE_SYSTEM_CPT
+                        : rcl::v1::PROCEDURE_CODE_SYSTEM_HCPCS);
   e.set_procedure_code(cpt ? c.cpt() : c.hcpcs());
   *e.mutable_modifiers() = c.modifiers();
   e.set_units(c.units());
@@ -193,7 +204,8 @@ absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateVie
   RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
   auto it = enc->lines.find(c.line_number());
   if (it == enc->lines.end()) {
-    return Rule(absl::StrCat("line ", c.line_number(), " does not exist on encounter ", c.encounter_id()));
+    return Rule(
+        absl::StrCat("line ", c.line_number(), " does not exist on encounter ", c.encounter_id()));
   }
   if (it->second.voided) return Rule(absl::StrCat("line ", c.line_number(), " is already voided"));
   rcl::v1::ChargeVoided e;
@@ -211,7 +223,8 @@ absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateVie
 absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, StateView& view) {
   RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
   if (enc->diagnoses.empty()) return Rule("coding cannot complete without at least one diagnosis");
-  if (enc->ActiveLineCount() == 0) return Rule("coding cannot complete without at least one charge line");
+  if (enc->ActiveLineCount() == 0)
+    return Rule("coding cannot complete without at least one charge line");
   rcl::v1::CodingCompleted e;
   e.set_encounter_id(c.encounter_id());
   e.set_active_line_count(enc->ActiveLineCount());
@@ -231,7 +244,8 @@ std::string CommandStream(const Command& command) {
     case Command::kAddCoverage: return PatientStream(command.add_coverage().patient_id());
     case Command::kEndCoverage: return PatientStream(command.end_coverage().patient_id());
     case Command::kOpenEncounter: return EncounterStream(command.open_encounter().encounter_id());
-    case Command::kRecordDiagnoses: return EncounterStream(command.record_diagnoses().encounter_id());
+    case Command::kRecordDiagnoses:
+      return EncounterStream(command.record_diagnoses().encounter_id());
     case Command::kRecordCharge: return EncounterStream(command.record_charge().encounter_id());
     case Command::kVoidCharge: return EncounterStream(command.void_charge().encounter_id());
     case Command::kCompleteCoding: return EncounterStream(command.complete_coding().encounter_id());
@@ -243,14 +257,18 @@ std::string CommandStream(const Command& command) {
     case Command::kVoidClaim: return ClaimStream(command.void_claim().claim_id());
     case Command::kRecordRemittance: return RemitStream(command.record_remittance().remit_id());
     case Command::kAdjudicateClaim: return ClaimStream(command.adjudicate_claim().claim_id());
-    case Command::kReverseAdjudication: return ClaimStream(command.reverse_adjudication().claim_id());
-    case Command::kRecordProviderAdjustment: return RemitStream(command.record_provider_adjustment().remit_id());
+    case Command::kReverseAdjudication:
+      return ClaimStream(command.reverse_adjudication().claim_id());
+    case Command::kRecordProviderAdjustment:
+      return RemitStream(command.record_provider_adjustment().remit_id());
     case Command::kAdjustClaim: return ClaimStream(command.adjust_claim().claim_id());
     case Command::kWriteOffClaim: return ClaimStream(command.write_off_claim().claim_id());
     case Command::kFileAppeal: return AppealStream(command.file_appeal().appeal_id());
     case Command::kDecideAppeal: return AppealStream(command.decide_appeal().appeal_id());
-    case Command::kReceivePatientPayment: return PatientStream(command.receive_patient_payment().patient_id());
-    case Command::kIssuePatientStatement: return PatientStream(command.issue_patient_statement().patient_id());
+    case Command::kReceivePatientPayment:
+      return PatientStream(command.receive_patient_payment().patient_id());
+    case Command::kIssuePatientStatement:
+      return PatientStream(command.issue_patient_statement().patient_id());
     case Command::kRefundPatient: return PatientStream(command.refund_patient().patient_id());
     case Command::KIND_NOT_SET: return "";
   }
@@ -271,10 +289,12 @@ absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
     case Command::kCreateClaim: return DecideCreateClaim(command.create_claim(), view);
     case Command::kScrubClaim: return DecideScrubClaim(command.scrub_claim(), view);
     case Command::kSubmitClaim: return DecideSubmitClaim(command.submit_claim(), view);
-    case Command::kAcknowledgeClaim: return DecideAcknowledgeClaim(command.acknowledge_claim(), view);
+    case Command::kAcknowledgeClaim:
+      return DecideAcknowledgeClaim(command.acknowledge_claim(), view);
     case Command::kReplaceClaim: return DecideReplaceClaim(command.replace_claim(), view);
     case Command::kVoidClaim: return DecideVoidClaim(command.void_claim(), view);
-    case Command::kRecordRemittance: return DecideRecordRemittance(command.record_remittance(), view);
+    case Command::kRecordRemittance:
+      return DecideRecordRemittance(command.record_remittance(), view);
     case Command::kAdjudicateClaim: return DecideAdjudicate(command.adjudicate_claim(), view);
     case Command::kReverseAdjudication: return DecideReverse(command.reverse_adjudication(), view);
     case Command::kRecordProviderAdjustment:
@@ -283,8 +303,10 @@ absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
     case Command::kWriteOffClaim: return DecideWriteOff(command.write_off_claim(), view);
     case Command::kFileAppeal: return DecideFileAppeal(command.file_appeal(), view);
     case Command::kDecideAppeal: return DecideDecideAppeal(command.decide_appeal(), view);
-    case Command::kReceivePatientPayment: return DecidePatientPayment(command.receive_patient_payment(), view);
-    case Command::kIssuePatientStatement: return DecideStatement(command.issue_patient_statement(), view);
+    case Command::kReceivePatientPayment:
+      return DecidePatientPayment(command.receive_patient_payment(), view);
+    case Command::kIssuePatientStatement:
+      return DecideStatement(command.issue_patient_statement(), view);
     case Command::kRefundPatient: return DecideRefund(command.refund_patient(), view);
     case Command::KIND_NOT_SET: return absl::InvalidArgumentError("command: no command given");
   }

@@ -41,8 +41,8 @@ class StateView {
 
 // Appends `payload` as a new event on `stream`; financial payloads (those
 // with postings) must balance or this returns INTERNAL.
-absl::Status EmitEvent(Decision* decision, std::string stream, const google::protobuf::Message& payload,
-                       std::string effective_date);
+absl::Status EmitEvent(Decision* decision, std::string stream,
+                       const google::protobuf::Message& payload, std::string effective_date);
 
 // The stream a command is about: the one its expected version refers to and
 // whose version the response reports.

@@ -28,12 +28,14 @@ using FoldTable = absl::flat_hash_map<std::string_view, FoldFn>;
 template <typename Event>
 absl::Status Parse(std::string_view payload, Event* e) {
   if (!e->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return absl::DataLossError(absl::StrCat("undecodable ", Event::descriptor()->name(), " payload"));
+    return absl::DataLossError(
+        absl::StrCat("undecodable ", Event::descriptor()->name(), " payload"));
   }
   // Postings read back from the log must balance as they did when written.
   if constexpr (requires { e->postings(); }) {
     absl::Status balanced = CheckBalanced({e->postings().begin(), e->postings().end()});
-    if (!balanced.ok()) return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
+    if (!balanced.ok())
+      return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
   }
   return absl::OkStatus();
 }
@@ -47,7 +49,8 @@ T* As(StreamState* state) {
 
 template <typename Event>
 absl::Status Mismatch() {
-  return absl::DataLossError(absl::StrCat(Event::descriptor()->name(), " event on a stream of another kind"));
+  return absl::DataLossError(
+      absl::StrCat(Event::descriptor()->name(), " event on a stream of another kind"));
 }
 
 // An event of one aggregate kind.
@@ -63,7 +66,8 @@ absl::Status Fold(StreamState* state, std::string_view payload) {
 
 // An event written to two kinds of stream (e.g. an appeal's stream and its
 // claim's): `ApplyA` when the stream is already an A, else `ApplyB`.
-template <typename Event, typename A, void (*ApplyA)(A&, const Event&), typename B, void (*ApplyB)(B&, const Event&)>
+template <typename Event, typename A, void (*ApplyA)(A&, const Event&), typename B,
+          void (*ApplyB)(B&, const Event&)>
 absl::Status FoldEither(StreamState* state, std::string_view payload) {
   Event e;
   RCL_RETURN_IF_ERROR(Parse(payload, &e));

@@ -89,30 +89,32 @@ bool FollowsRule(std::string_view value, const StringRule& rule) {
   if (value.empty()) return false;
   if (rule.charset == Charset::kText) return IsText(value, rule.length_max);
   if (value.size() > static_cast<size_t>(rule.length_max)) return false;
-  if (rule.charset == Charset::kId && !absl::ascii_isalnum(static_cast<unsigned char>(value[0]))) return false;
+  if (rule.charset == Charset::kId && !absl::ascii_isalnum(static_cast<unsigned char>(value[0])))
+    return false;
   for (char c : value) {
     if (!IsAsciiMember(c, rule.charset)) return false;
   }
   return true;
 }
 
-void CheckString(std::string_view field, std::string_view value, const StringRule& rule, Presence presence,
-                 Violations& v) {
+void CheckString(std::string_view field, std::string_view value, const StringRule& rule,
+                 Presence presence, Violations& v) {
   if (value.empty() && presence == Presence::kOptional) return;
   if (FollowsRule(value, rule)) return;
   if (value.empty()) {
     v.Add(std::string(field), "must not be empty");
     return;
   }
-  v.Add(std::string(field),
-        absl::StrCat("must be 1..", rule.length_max, " ",
-                     absl::string_view(CharsetText(rule.charset).data(), CharsetText(rule.charset).size())));
+  v.Add(std::string(field), absl::StrCat("must be 1..", rule.length_max, " ",
+                                         absl::string_view(CharsetText(rule.charset).data(),
+                                                           CharsetText(rule.charset).size())));
 }
 
 bool CheckCount(std::string_view field, int count, int count_min, int count_max, Violations& v) {
   if (count >= count_min && count <= count_max) return true;
-  v.Add(std::string(field), count < count_min ? absl::StrCat("must have at least ", count_min, " entries")
-                                              : absl::StrCat("must have at most ", count_max, " entries"));
+  v.Add(std::string(field), count < count_min
+                                ? absl::StrCat("must have at least ", count_min, " entries")
+                                : absl::StrCat("must have at most ", count_max, " entries"));
   return false;
 }
 

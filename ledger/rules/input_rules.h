@@ -66,16 +66,21 @@ inline constexpr StringRule kPayerIdRule{"payer id", Charset::kAlnum, kPayerIdLe
 inline constexpr StringRule kMemberIdRule{"member id", Charset::kAlnumHyphen, kMemberIdLengthMax};
 inline constexpr StringRule kPayerClaimNumberRule{"payer claim number", Charset::kAlnumHyphen,
                                                   kPayerClaimNumberLengthMax};
-inline constexpr StringRule kCarcRule{"adjustment reason code", Charset::kAlnumHyphen, kCarcLengthMax};
+inline constexpr StringRule kCarcRule{"adjustment reason code", Charset::kAlnumHyphen,
+                                      kCarcLengthMax};
 inline constexpr StringRule kRarcRule{"remark code", Charset::kAlnumHyphen, kRarcLengthMax};
-inline constexpr StringRule kPlbReasonRule{"provider adjustment reason", Charset::kAlnumHyphen, kPlbReasonLengthMax};
-inline constexpr StringRule kPlbReferenceRule{"provider adjustment reference", Charset::kAlnumHyphen,
-                                              kPlbReferenceLengthMax};
-inline constexpr StringRule kPaymentMethodRule{"payment method", Charset::kAlnumHyphen, kPaymentMethodLengthMax};
+inline constexpr StringRule kPlbReasonRule{"provider adjustment reason", Charset::kAlnumHyphen,
+                                           kPlbReasonLengthMax};
+inline constexpr StringRule kPlbReferenceRule{"provider adjustment reference",
+                                              Charset::kAlnumHyphen, kPlbReferenceLengthMax};
+inline constexpr StringRule kPaymentMethodRule{"payment method", Charset::kAlnumHyphen,
+                                               kPaymentMethodLengthMax};
 inline constexpr StringRule kNameRule{"name", Charset::kText, kNameLengthMax};
 inline constexpr StringRule kFreeTextRule{"free text", Charset::kText, kFreeTextLengthMax};
-inline constexpr StringRule kTraceIdRule{"correlation id", Charset::kVisibleAscii, kTraceIdLengthMax};
-inline constexpr StringRule kStreamNameRule{"stream name", Charset::kStreamName, kStreamNameLengthMax};
+inline constexpr StringRule kTraceIdRule{"correlation id", Charset::kVisibleAscii,
+                                         kTraceIdLengthMax};
+inline constexpr StringRule kStreamNameRule{"stream name", Charset::kStreamName,
+                                            kStreamNameLengthMax};
 inline constexpr StringRule kEventTypeRule{"event type", Charset::kAlnum, kEventTypeLengthMax};
 
 enum class Presence { kRequired, kOptional };
@@ -85,8 +90,8 @@ bool FollowsRule(std::string_view value, const StringRule& rule);
 
 // Adds one violation for `field` when `value` breaks `rule`; an optional
 // field may also be empty. Never echoes the value.
-void CheckString(std::string_view field, std::string_view value, const StringRule& rule, Presence presence,
-                 Violations& v);
+void CheckString(std::string_view field, std::string_view value, const StringRule& rule,
+                 Presence presence, Violations& v);
 
 // A repeated field's entry count. Adds one violation and returns false when
 // the count is out of count_min..count_max: then the caller must not check

@@ -15,7 +15,8 @@ namespace {
 // Patient-side bad debt written off on a claim: what a later patient payment
 // on it recovers.
 int64_t BadDebt(const ClaimState& claim) {
-  auto it = claim.write_offs.find({rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT});
+  auto it =
+      claim.write_offs.find({rcl::v1::BALANCE_SIDE_PATIENT, rcl::v1::WRITE_OFF_REASON_BAD_DEBT});
   return it == claim.write_offs.end() ? 0 : it->second;
 }
 
@@ -26,8 +27,9 @@ absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateV
   // can leave a balance on them that a biller must be able to clear.
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   if (c.amount_cents() > claim->PayerBalance()) {
-    return Rule(absl::StrCat("adjustment of ", Cents(c.amount_cents()), " exceeds the payer balance of claim ",
-                             c.claim_id(), " (", Cents(claim->PayerBalance()), ")"));
+    return Rule(absl::StrCat("adjustment of ", Cents(c.amount_cents()),
+                             " exceeds the payer balance of claim ", c.claim_id(), " (",
+                             Cents(claim->PayerBalance()), ")"));
   }
   // A negative adjustment raises what the payer owes: it can only take back
   // manual adjustments of its kind on an open claim, never create AR (what a
@@ -35,10 +37,10 @@ absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateV
   const bool contractual = c.group() == rcl::v1::ADJUSTMENT_GROUP_CO;
   const int64_t manual = contractual ? claim->manual_contractual_cents : claim->manual_other_cents;
   if (c.amount_cents() < 0 && (claim->Closed() || manual + c.amount_cents() < 0)) {
-    return Rule(absl::StrCat("negative adjustment of ", Cents(c.amount_cents()), " on claim ", c.claim_id(),
-                             claim->Closed() ? " (closed)" : "", " exceeds its manual ",
-                             contractual ? "contractual" : "other", " adjustments in force (",
-                             Cents(claim->Closed() ? 0 : manual), ")"));
+    return Rule(absl::StrCat("negative adjustment of ", Cents(c.amount_cents()), " on claim ",
+                             c.claim_id(), claim->Closed() ? " (closed)" : "",
+                             " exceeds its manual ", contractual ? "contractual" : "other",
+                             " adjustments in force (", Cents(claim->Closed() ? 0 : manual), ")"));
   }
   rcl::v1::ClaimAdjusted e;
   e.set_claim_id(c.claim_id());
@@ -47,8 +49,8 @@ absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateV
   e.set_amount_cents(c.amount_cents());
   e.set_note(c.note());
   PostingBuilder pb;
-  pb.Move(c.group() == rcl::v1::ADJUSTMENT_GROUP_CO ? kContractual : kOtherAdjustments, PayerAr(claim->payer_id),
-          c.amount_cents());
+  pb.Move(c.group() == rcl::v1::ADJUSTMENT_GROUP_CO ? kContractual : kOtherAdjustments,
+          PayerAr(claim->payer_id), c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
   RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
@@ -69,8 +71,8 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
   int64_t balance = patient_side ? claim->PatientBalance() : claim->PayerBalance();
   if (c.amount_cents() > balance) {
     return Rule(absl::StrCat("write-off of ", Cents(c.amount_cents()), " exceeds the ",
-                             patient_side ? "patient" : "payer", " balance of claim ", c.claim_id(), " (",
-                             Cents(balance), ")"));
+                             patient_side ? "patient" : "payer", " balance of claim ", c.claim_id(),
+                             " (", Cents(balance), ")"));
   }
   rcl::v1::ClaimWrittenOff e;
   e.set_claim_id(c.claim_id());
@@ -79,8 +81,8 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
   e.set_amount_cents(c.amount_cents());
   e.set_note(c.note());
   PostingBuilder pb;
-  pb.Move(WriteOffAccount(c.reason()), patient_side ? PatientAr(claim->patient_id) : PayerAr(claim->payer_id),
-          c.amount_cents());
+  pb.Move(WriteOffAccount(c.reason()),
+          patient_side ? PatientAr(claim->patient_id) : PayerAr(claim->payer_id), c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
   RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
@@ -89,12 +91,15 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
 
 absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateView& view) {
   const std::string filed = DateOrToday(c.filed_date(), view);
-  RCL_RETURN_IF_ERROR(MustNotExist(view, AppealStream(c.appeal_id()), absl::StrCat("appeal ", c.appeal_id())));
+  RCL_RETURN_IF_ERROR(
+      MustNotExist(view, AppealStream(c.appeal_id()), absl::StrCat("appeal ", c.appeal_id())));
   RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, c.claim_id()));
   RCL_RETURN_IF_ERROR(MustBeOpen(*claim));
-  bool denial_in_force = claim->adjudication.has_value() && (claim->adjudication->denied || claim->denied_cents > 0);
+  bool denial_in_force =
+      claim->adjudication.has_value() && (claim->adjudication->denied || claim->denied_cents > 0);
   if (!denial_in_force)
-    return Rule(absl::StrCat("an appeal needs a denial; claim ", c.claim_id(), " has none in force"));
+    return Rule(
+        absl::StrCat("an appeal needs a denial; claim ", c.claim_id(), " has none in force"));
   for (const auto& [id, outcome] : claim->appeals) {
     if (outcome == rcl::v1::APPEAL_OUTCOME_UNSPECIFIED) {
       return Rule(absl::StrCat("claim ", c.claim_id(), " already has appeal ", id, " open"));
@@ -116,7 +121,8 @@ absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateVie
 absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, StateView& view) {
   const std::string decided = DateOrToday(c.decided_date(), view);
   RCL_ASSIGN_OR_RETURN(const AppealState* appeal,
-                       GetAs<AppealState>(view, AppealStream(c.appeal_id()), absl::StrCat("appeal ", c.appeal_id())));
+                       GetAs<AppealState>(view, AppealStream(c.appeal_id()),
+                                          absl::StrCat("appeal ", c.appeal_id())));
   if (appeal->outcome != rcl::v1::APPEAL_OUTCOME_UNSPECIFIED) {
     return Rule(absl::StrCat("appeal ", c.appeal_id(), " was already decided"));
   }
@@ -133,7 +139,8 @@ absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, Stat
 
 // --- Patient account ------------------------------------------------------------
 
-absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayment& c, StateView& view) {
+absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayment& c,
+                                              StateView& view) {
   const std::string received = DateOrToday(c.received_date(), view);
   RCL_ASSIGN_OR_RETURN(const PatientState* patient, GetPatient(view, c.patient_id()));
   if (patient->payment_ids.contains(c.payment_id())) {
@@ -158,7 +165,8 @@ absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayme
     std::sort(by_date.begin(), by_date.end());
     for (const auto& [dos, id] : by_date) {
       RCL_ASSIGN_OR_RETURN(const ClaimState* claim, GetClaim(view, id));
-      if (claim->status != ClaimStatus::kVoided && (claim->PatientBalance() > 0 || BadDebt(*claim) > 0)) {
+      if (claim->status != ClaimStatus::kVoided &&
+          (claim->PatientBalance() > 0 || BadDebt(*claim) > 0)) {
         targets.push_back(claim);
       }
     }
@@ -234,8 +242,9 @@ absl::StatusOr<Decision> DecideRefund(const rcl::v1::RefundPatient& c, StateView
     return Rule(absl::StrCat("refund ", c.refund_id(), " was already made"));
   }
   if (c.amount_cents() > patient->credit_cents) {
-    return Rule(absl::StrCat("refund of ", Cents(c.amount_cents()), " exceeds the credit balance of patient ",
-                             c.patient_id(), " (", Cents(patient->credit_cents), ")"));
+    return Rule(absl::StrCat("refund of ", Cents(c.amount_cents()),
+                             " exceeds the credit balance of patient ", c.patient_id(), " (",
+                             Cents(patient->credit_cents), ")"));
   }
   rcl::v1::PatientRefunded e;
   e.set_patient_id(c.patient_id());

@@ -4,8 +4,8 @@
 #include "ledger/rules/state.h"
 
 #include "absl/strings/str_cat.h"
-#include "ledger/rules/fold.h"
 #include "ledger/postings.h"
+#include "ledger/rules/fold.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {
@@ -18,7 +18,9 @@ int EncounterState::ActiveLineCount() const {
 
 const CoverageState* PatientState::CoverageOn(int rank, const std::string& date) const {
   for (const auto& [id, c] : coverages) {
-    if (c.rank == rank && c.effective_from <= date && (c.effective_to.empty() || date <= c.effective_to)) return &c;
+    if (c.rank == rank && c.effective_from <= date &&
+        (c.effective_to.empty() || date <= c.effective_to))
+      return &c;
   }
   return nullptr;
 }
@@ -41,11 +43,14 @@ namespace {
 
 using namespace rcl::v1;  // NOLINT: event messages
 
-void ApplyPatientRegistered(PatientState& p, const PatientRegistered& e) { p.patient_id = e.patient_id(); }
+void ApplyPatientRegistered(PatientState& p, const PatientRegistered& e) {
+  p.patient_id = e.patient_id();
+}
 
 void ApplyCoverageAdded(PatientState& p, const CoverageAdded& e) {
   p.coverages[e.coverage_id()] =
-      CoverageState{e.coverage_id(), e.payer_id(), e.payer_name(), e.rank(), e.effective_from(), e.effective_to()};
+      CoverageState{e.coverage_id(), e.payer_id(),       e.payer_name(),
+                    e.rank(),        e.effective_from(), e.effective_to()};
 }
 
 void ApplyCoverageEnded(PatientState& p, const CoverageEnded& e) {
@@ -87,7 +92,9 @@ void ApplyChargeVoided(EncounterState& enc, const ChargeVoided& e) {
   enc.unbilled_cents -= e.amount_cents();
 }
 
-void ApplyCodingCompleted(EncounterState& enc, const CodingCompleted&) { enc.coding_complete = true; }
+void ApplyCodingCompleted(EncounterState& enc, const CodingCompleted&) {
+  enc.coding_complete = true;
+}
 
 void ApplyEncounterClaimed(EncounterState& enc, const EncounterClaimed& e) {
   enc.claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
@@ -123,7 +130,8 @@ void AddPatientAndEncounterFolds(FoldTable* t) {
   Register<ChargeVoided>(t, Fold<ChargeVoided, EncounterState, ApplyChargeVoided>);
   Register<CodingCompleted>(t, Fold<CodingCompleted, EncounterState, ApplyCodingCompleted>);
   Register<EncounterClaimed>(t, Fold<EncounterClaimed, EncounterState, ApplyEncounterClaimed>);
-  Register<EncounterBalanceReturned>(t, Fold<EncounterBalanceReturned, EncounterState, ApplyEncounterBalanceReturned>);
+  Register<EncounterBalanceReturned>(
+      t, Fold<EncounterBalanceReturned, EncounterState, ApplyEncounterBalanceReturned>);
 }
 
 }  // namespace fold
@@ -131,14 +139,16 @@ void AddPatientAndEncounterFolds(FoldTable* t) {
 absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_view payload) {
   const fold::FoldTable& folds = Folds();
   auto it = folds.find(type);
-  if (it == folds.end()) return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
+  if (it == folds.end())
+    return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
   return it->second(state, payload);
 }
 
-absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload) {
+absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
+                        std::string_view payload) {
   if (static_cast<int64_t>(version) != state->version + 1) {
-    return absl::DataLossError(
-        absl::StrCat("event version ", version, " applied to a stream at version ", state->version));
+    return absl::DataLossError(absl::StrCat("event version ", version,
+                                            " applied to a stream at version ", state->version));
   }
   RCL_RETURN_IF_ERROR(FoldEvent(state, type, payload));
   state->version = static_cast<int64_t>(version);

@@ -119,8 +119,9 @@ struct AdjudicationState {
   bool denied = false;
   std::string transfer_claim_id;
   std::string transfer_payer_id;
-  int64_t prior_payer_cents = 0;          // line adjustments that were the prior payers' share (not posted)
-  int64_t returned_to_patient_cents = 0;  // of the transfer: returned to the patient by a void of the next claim
+  int64_t prior_payer_cents = 0;  // line adjustments that were the prior payers' share (not posted)
+  int64_t returned_to_patient_cents =
+      0;  // of the transfer: returned to the patient by a void of the next claim
   std::map<int, ClaimLineAmounts> lines;
   std::vector<std::pair<std::string, int64_t>> postings;  // account, amount
   bool operator==(const AdjudicationState&) const = default;
@@ -169,13 +170,14 @@ struct ClaimState {
   // Write-offs in force by (side, reason), so that each can be taken back.
   std::map<std::pair<int, int>, int64_t> write_offs;
   std::optional<AdjudicationState> adjudication;
-  std::map<std::string, rcl::v1::AppealOutcome> appeals;  // appeal id -> outcome (UNSPECIFIED = open)
+  std::map<std::string, rcl::v1::AppealOutcome>
+      appeals;  // appeal id -> outcome (UNSPECIFIED = open)
   std::set<std::string> payment_ids;
 
   int64_t PayerBalance() const {
     return opening_balance_cents + transferred_in_cents - payer_paid_cents - contractual_cents -
-           other_adjustment_cents - patient_responsibility_cents - transferred_out_cents - payer_written_off_cents -
-           moved_out_cents;
+           other_adjustment_cents - patient_responsibility_cents - transferred_out_cents -
+           payer_written_off_cents - moved_out_cents;
   }
   int64_t PatientBalance() const {
     return patient_responsibility_cents - patient_paid_cents - patient_written_off_cents;
@@ -216,8 +218,8 @@ struct GuardState {
   bool operator==(const GuardState&) const = default;
 };
 
-using Aggregate =
-    std::variant<std::monostate, PatientState, EncounterState, ClaimState, RemittanceState, AppealState, GuardState>;
+using Aggregate = std::variant<std::monostate, PatientState, EncounterState, ClaimState,
+                               RemittanceState, AppealState, GuardState>;
 
 struct StreamState {
   int64_t version = -1;  // last version; -1 = the stream does not exist
@@ -228,7 +230,8 @@ struct StreamState {
 
 // Folds one event into the state of its stream. The event must be the
 // stream's next version; an unknown type or undecodable payload is DATA_LOSS.
-absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type, std::string_view payload);
+absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
+                        std::string_view payload);
 
 // CARC 23: "the impact of prior payer(s) adjudication": on a next payer's
 // remittance, the part of the charge the prior payers covered.

@@ -9,9 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ledger/money.h"
 #include "ledger/rules/claim_validation.h"
 #include "ledger/rules/input_rules.h"
-#include "ledger/money.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {
@@ -33,13 +33,16 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
-std::string Indexed(std::string_view field, int index) { return absl::StrCat(AbslView(field), "[", index, "]"); }
+std::string Indexed(std::string_view field, int index) {
+  return absl::StrCat(AbslView(field), "[", index, "]");
+}
 
 void CheckId(std::string_view field, std::string_view value, Violations& violations) {
   CheckString(field, value, kIdRule, Presence::kRequired, violations);
 }
 
-std::optional<absl::CivilDay> CheckDate(std::string_view field, std::string_view value, Violations& violations) {
+std::optional<absl::CivilDay> CheckDate(std::string_view field, std::string_view value,
+                                        Violations& violations) {
   absl::StatusOr<absl::CivilDay> day = ParseCivilDate(value);
   if (!day.ok()) {
     violations.Add(std::string(field), std::string(kCivilDateDescription));
@@ -48,7 +51,8 @@ std::optional<absl::CivilDay> CheckDate(std::string_view field, std::string_view
   return *day;
 }
 
-void CheckNotFuture(std::string_view field, std::string_view value, absl::CivilDay today, Violations& violations) {
+void CheckNotFuture(std::string_view field, std::string_view value, absl::CivilDay today,
+                    Violations& violations) {
   std::optional<absl::CivilDay> day = CheckDate(field, value, violations);
   if (day.has_value() && *day > today) {
     violations.Add(std::string(field), "must not be in the future");
@@ -85,7 +89,8 @@ int LuhnCheckDigit(std::string_view digits) {
 
 // --- Per-command validation -------------------------------------------------
 
-void ValidateRegisterPatient(const rcl::v1::RegisterPatient& c, absl::CivilDay today, Violations& v) {
+void ValidateRegisterPatient(const rcl::v1::RegisterPatient& c, absl::CivilDay today,
+                             Violations& v) {
   CheckId("patient_id", c.patient_id(), v);
   CheckString("family_name", c.family_name(), kNameRule, Presence::kRequired, v);
   CheckString("given_name", c.given_name(), kNameRule, Presence::kRequired, v);
@@ -162,7 +167,8 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
   }
 
   absl::flat_hash_set<std::string> modifiers;
-  const bool modifiers_bounded = CheckCount("modifiers", c.modifiers_size(), 0, kModifiersPerLineMax, v);
+  const bool modifiers_bounded =
+      CheckCount("modifiers", c.modifiers_size(), 0, kModifiersPerLineMax, v);
   for (int i = 0; modifiers_bounded && i < c.modifiers_size(); ++i) {
     absl::AsciiStrToUpper(c.mutable_modifiers(i));
     if (!IsValidModifier(c.modifiers(i))) {
@@ -176,7 +182,8 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
     v.Add("units", absl::StrCat("must be between 1 and ", kUnitsMax));
   }
   if (c.amount_cents() <= 0 || c.amount_cents() > rcl::kAmountCentsMax) {
-    v.Add("amount_cents", absl::StrCat("must be greater than 0 and at most ", rcl::kAmountCentsMax));
+    v.Add("amount_cents",
+          absl::StrCat("must be greater than 0 and at most ", rcl::kAmountCentsMax));
   }
 
   const int pointers = c.diagnosis_pointers_size();
@@ -185,7 +192,8 @@ void ValidateRecordCharge(rcl::v1::RecordCharge& c, Violations& v) {
   for (int i = 0; i < pointers; ++i) {
     const int32_t p = c.diagnosis_pointers(i);
     if (p < 1 || p > kDiagnosesPerEncounterMax) {
-      v.Add(Indexed("diagnosis_pointers", i), absl::StrCat("must be between 1 and ", kDiagnosesPerEncounterMax));
+      v.Add(Indexed("diagnosis_pointers", i),
+            absl::StrCat("must be between 1 and ", kDiagnosesPerEncounterMax));
     } else if (!seen.insert(p).second) {
       v.Add(Indexed("diagnosis_pointers", i), "duplicates an earlier pointer");
     }
@@ -248,7 +256,9 @@ bool IsValidNpi(std::string_view npi) {
   return LuhnCheckDigit(payload) == npi[9] - '0';
 }
 
-bool IsValidPlaceOfService(std::string_view pos) { return pos.size() == 2 && AllDigits(pos) && pos != "00"; }
+bool IsValidPlaceOfService(std::string_view pos) {
+  return pos.size() == 2 && AllDigits(pos) && pos != "00";
+}
 
 absl::StatusOr<absl::CivilDay> ParseCivilDate(std::string_view text) {
   const absl::Status invalid = absl::InvalidArgumentError(std::string(kCivilDateDescription));
@@ -290,14 +300,24 @@ void ValidateCommand(rcl::v1::Command* command, absl::CivilDay today, Violations
     return;
   }
   switch (command->kind_case()) {
-    case rcl::v1::Command::kRegisterPatient: ValidateRegisterPatient(command->register_patient(), today, v); break;
+    case rcl::v1::Command::kRegisterPatient:
+      ValidateRegisterPatient(command->register_patient(), today, v);
+      break;
     case rcl::v1::Command::kAddCoverage: ValidateAddCoverage(command->add_coverage(), v); break;
     case rcl::v1::Command::kEndCoverage: ValidateEndCoverage(command->end_coverage(), v); break;
-    case rcl::v1::Command::kOpenEncounter: ValidateOpenEncounter(command->open_encounter(), today, v); break;
-    case rcl::v1::Command::kRecordDiagnoses: ValidateRecordDiagnoses(*command->mutable_record_diagnoses(), v); break;
-    case rcl::v1::Command::kRecordCharge: ValidateRecordCharge(*command->mutable_record_charge(), v); break;
+    case rcl::v1::Command::kOpenEncounter:
+      ValidateOpenEncounter(command->open_encounter(), today, v);
+      break;
+    case rcl::v1::Command::kRecordDiagnoses:
+      ValidateRecordDiagnoses(*command->mutable_record_diagnoses(), v);
+      break;
+    case rcl::v1::Command::kRecordCharge:
+      ValidateRecordCharge(*command->mutable_record_charge(), v);
+      break;
     case rcl::v1::Command::kVoidCharge: ValidateVoidCharge(command->void_charge(), v); break;
-    case rcl::v1::Command::kCompleteCoding: ValidateCompleteCoding(command->complete_coding(), v); break;
+    case rcl::v1::Command::kCompleteCoding:
+      ValidateCompleteCoding(command->complete_coding(), v);
+      break;
     case rcl::v1::Command::KIND_NOT_SET: v.Add("command", "no command given"); break;
     case rcl::v1::Command::kCreateClaim:
     case rcl::v1::Command::kScrubClaim:

@@ -116,7 +116,8 @@ Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
 Hash Sha256(std::string_view data) {
   Hash out{};
   unsigned int len = 0;
-  const bool ok = EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1;
+  const bool ok =
+      EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1;
   RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
   return out;
 }
@@ -133,7 +134,8 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
     return absl::DataLossError("event record too short");
   }
   if (static_cast<uint8_t>(bytes[0]) != kRecordFormatV1) {
-    return absl::DataLossError(absl::StrCat("unknown event record format ", int{static_cast<uint8_t>(bytes[0])}));
+    return absl::DataLossError(
+        absl::StrCat("unknown event record format ", int{static_cast<uint8_t>(bytes[0])}));
   }
   EventRecord e;
   e.position = GetBigEndian64(bytes.data() + 1);
@@ -142,25 +144,31 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
   std::string_view body = bytes.substr(0, bytes.size() - 2 * kHashSize);
   size_t pos = kFixedHeaderSize;
   for (const StringField& f : kStringFields) {
-    if (!GetString(body, &pos, &(e.*f.member))) return absl::DataLossError("event record field runs past its end");
+    if (!GetString(body, &pos, &(e.*f.member)))
+      return absl::DataLossError("event record field runs past its end");
   }
   if (pos != body.size()) return absl::DataLossError("event record has trailing bytes");
   if (const StringField* f = OverLimit(e)) {
-    return absl::DataLossError(absl::StrCat("event record's ", f->name, " is ", (e.*f->member).size(),
-                                            " bytes, over its limit of ", f->size_max));
+    return absl::DataLossError(absl::StrCat("event record's ", f->name, " is ",
+                                            (e.*f->member).size(), " bytes, over its limit of ",
+                                            f->size_max));
   }
-  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize, e.prev_hash.begin());
-  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize, e.hash.begin());
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize,
+              e.prev_hash.begin());
+  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize,
+              e.hash.begin());
   return e;
 }
 
 std::string SealRecord(const Hash& prev_hash, EventRecord* event) {
   const StringField* over = OverLimit(*event);
-  RCL_CHECK(over == nullptr) << "event at position " << event->position << ": " << over->name << " of "
-                             << (event->*over->member).size() << " bytes, over its limit of " << over->size_max;
-  RCL_CHECK(event->position >= 1 && !event->tenant.empty() && !event->stream.empty() && !event->type.empty() &&
-            !event->event_id.empty())
-      << "event at position " << event->position << " lacks a position, tenant, stream, type or event id";
+  RCL_CHECK(over == nullptr) << "event at position " << event->position << ": " << over->name
+                             << " of " << (event->*over->member).size()
+                             << " bytes, over its limit of " << over->size_max;
+  RCL_CHECK(event->position >= 1 && !event->tenant.empty() && !event->stream.empty() &&
+            !event->type.empty() && !event->event_id.empty())
+      << "event at position " << event->position
+      << " lacks a position, tenant, stream, type or event id";
   event->prev_hash = prev_hash;
   std::string record = CanonicalBytes(*event);
   event->hash = ChainHash(prev_hash, record);

@@ -17,9 +17,10 @@ inline constexpr size_t kHashSize = 32;  // SHA-256
 using Hash = std::array<uint8_t, kHashSize>;
 
 // Column families.
-inline constexpr char kLogFamily[] = "log";              // BE64(position) -> event record
-inline constexpr char kStreamIndexFamily[] = "streams";  // tenant \0 stream \0 BE64(version) -> BE64(position)
-inline constexpr char kCommandFamily[] = "commands";     // tenant \0 command_id -> command record
+inline constexpr char kLogFamily[] = "log";  // BE64(position) -> event record
+inline constexpr char kStreamIndexFamily[] =
+    "streams";  // tenant \0 stream \0 BE64(version) -> BE64(position)
+inline constexpr char kCommandFamily[] = "commands";  // tenant \0 command_id -> command record
 
 // Event record format version (first byte of every record).
 inline constexpr uint8_t kRecordFormatV1 = 1;

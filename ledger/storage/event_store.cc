@@ -24,8 +24,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 // Column families sharing the block cache and the memtable budget.
 constexpr size_t kFamilies = 4;
 
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache, size_t write_buffer_bytes,
-                                           bool point_lookups) {
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           size_t write_buffer_bytes, bool point_lookups) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   static_assert(kFamilies == 4, "the families above share the budgets");
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("cannot open data directory: ", s.ToString()));
+  if (!s.ok())
+    return absl::UnavailableError(absl::StrCat("cannot open data directory: ", s.ToString()));
   store->db_.reset(raw);
   store->log_ = store->handles_[1];
   store->streams_ = store->handles_[2];
@@ -98,7 +99,8 @@ absl::StatusOr<LogHead> EventStore::ReadHeadAt(const rocksdb::ReadOptions& optio
   }
   RCL_ASSIGN_OR_RETURN(EventRecord e, DecodeRecord(it->value().ToStringView()));
   RCL_ASSIGN_OR_RETURN(uint64_t key_position, DecodePositionKey(it->key().ToStringView()));
-  if (key_position != e.position) return absl::DataLossError("last log record's position differs from its key");
+  if (key_position != e.position)
+    return absl::DataLossError("last log record's position differs from its key");
   head.position = e.position;
   head.hash = e.hash;
   head.recorded_at_us = e.recorded_at_us;
@@ -109,7 +111,8 @@ absl::StatusOr<EventRecord> EventStore::ReadEvent(uint64_t position) const {
   return ReadEventAt(rocksdb::ReadOptions(), position);
 }
 
-absl::StatusOr<EventRecord> EventStore::ReadEventAt(const rocksdb::ReadOptions& options, uint64_t position) const {
+absl::StatusOr<EventRecord> EventStore::ReadEventAt(const rocksdb::ReadOptions& options,
+                                                    uint64_t position) const {
   std::string value;
   rocksdb::Status s = db_->Get(options, log_, PositionKey(position), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no event at position ", position));
@@ -133,7 +136,8 @@ absl::Status EventStore::ScanLog(uint64_t from, uint64_t to, size_t count_max,
   return FromRocks(it->status(), "scan log");
 }
 
-absl::StatusOr<int64_t> EventStore::StreamLastVersion(std::string_view tenant, std::string_view stream) const {
+absl::StatusOr<int64_t> EventStore::StreamLastVersion(std::string_view tenant,
+                                                      std::string_view stream) const {
   std::string prefix = StreamPrefix(tenant, stream);
   std::string last = prefix;
   PutBigEndian64(&last, UINT64_MAX);
@@ -148,8 +152,10 @@ absl::StatusOr<int64_t> EventStore::StreamLastVersion(std::string_view tenant, s
   return static_cast<int64_t>(GetBigEndian64(key.data() + prefix.size()));
 }
 
-absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view tenant, std::string_view stream,
-                                                                uint64_t from_version, bool backward, size_t limit,
+absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view tenant,
+                                                                std::string_view stream,
+                                                                uint64_t from_version,
+                                                                bool backward, size_t limit,
                                                                 size_t bytes_max) const {
   limit = std::min(limit, kReadPageMax);
   std::vector<EventRecord> out;
@@ -170,18 +176,22 @@ absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view
   // holds much more than `bytes_max` (events can be 64 KiB each).
   constexpr size_t kMultiGetChunk = 16;
   size_t bytes = 0;
-  for (size_t begin = 0; begin < position_keys.size() && bytes < bytes_max; begin += kMultiGetChunk) {
+  for (size_t begin = 0; begin < position_keys.size() && bytes < bytes_max;
+       begin += kMultiGetChunk) {
     size_t end = std::min(position_keys.size(), begin + kMultiGetChunk);
     std::vector<rocksdb::Slice> keys(position_keys.begin() + static_cast<std::ptrdiff_t>(begin),
                                      position_keys.begin() + static_cast<std::ptrdiff_t>(end));
     std::vector<std::string> values(keys.size());
     std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), log_);
-    std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, keys, &values);
+    std::vector<rocksdb::Status> statuses =
+        db_->MultiGet(rocksdb::ReadOptions(), cfs, keys, &values);
     for (size_t i = 0; i < keys.size() && bytes < bytes_max; ++i) {
-      if (statuses[i].IsNotFound()) return absl::DataLossError("stream index points at a missing event");
+      if (statuses[i].IsNotFound())
+        return absl::DataLossError("stream index points at a missing event");
       RCL_RETURN_IF_ERROR(FromRocks(statuses[i], "read stream event"));
       RCL_ASSIGN_OR_RETURN(EventRecord e, DecodeRecord(values[i]));
-      if (e.tenant != tenant || e.stream != stream) return absl::DataLossError("stream index points at another stream");
+      if (e.tenant != tenant || e.stream != stream)
+        return absl::DataLossError("stream index points at another stream");
       bytes += values[i].size();
       out.push_back(std::move(e));
     }
@@ -189,10 +199,11 @@ absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view
   return out;
 }
 
-absl::StatusOr<std::optional<std::string>> EventStore::GetCommand(std::string_view tenant,
-                                                                  std::string_view command_id) const {
+absl::StatusOr<std::optional<std::string>> EventStore::GetCommand(
+    std::string_view tenant, std::string_view command_id) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), commands_, CommandKey(tenant, command_id), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), commands_, CommandKey(tenant, command_id), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   RCL_RETURN_IF_ERROR(FromRocks(s, "read command"));
   return std::optional<std::string>(std::move(value));
@@ -305,23 +316,26 @@ absl::StatusOr<VerifyResult> EventStore::Verify(uint64_t from, uint64_t to) cons
     } else if (ChainHash(e->prev_hash, CanonicalBytes(*e)) != e->hash) {
       chain_error = "hash does not match the event's contents";
     } else if (absl::Status balanced = CheckPayloadBalanced(e->type, e->payload); !balanced.ok()) {
-      chain_error = absl::StrCat(AbslView(e->type), " of ", StreamName(e->tenant, e->stream), " version ", e->version,
-                                 ": ", balanced.message());
+      chain_error = absl::StrCat(AbslView(e->type), " of ", StreamName(e->tenant, e->stream),
+                                 " version ", e->version, ": ", balanced.message());
     }
     if (!chain_error.empty()) break;
-    index.identity[expected_position - from] = Identity(StreamIndexKey(e->tenant, e->stream, e->version));
+    index.identity[expected_position - from] =
+        Identity(StreamIndexKey(e->tenant, e->stream, e->version));
     expected_prev = e->hash;
     ++r.events_checked;
     ++expected_position;
   }
   if (chain_error.empty() && !it->status().ok()) chain_error = it->status().ToString();
-  if (chain_error.empty() && from <= to && expected_position != to + 1) chain_error = "missing event";
+  if (chain_error.empty() && from <= to && expected_position != to + 1)
+    chain_error = "missing event";
   if (!chain_error.empty()) chain_bad = expected_position;
   index.checked = expected_position - 1;
 
   // 2. The stream index, against the events the chain check vouched for.
   VerifyStreamIndex(ro, &index);
-  if (chain_bad != 0 && chain_bad <= index.bad_position) return fail(chain_bad, std::move(chain_error));
+  if (chain_bad != 0 && chain_bad <= index.bad_position)
+    return fail(chain_bad, std::move(chain_error));
   if (index.bad_position != UINT64_MAX) return fail(index.bad_position, std::move(index.error));
   r.hash_at_to = expected_prev;
   return r;
@@ -348,8 +362,8 @@ void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexChe
     if (key.size() < 12 || tenant_end == 0 || tenant_end + 1 >= stream_end ||
         key.find('\0', tenant_end + 1) != stream_end || it->value().size() != 8) {
       if (reaches_head) {
-        check->Found(beyond, absl::StrCat("malformed stream index entry (", key.size(), "-byte key, ",
-                                          it->value().size(), "-byte value)"));
+        check->Found(beyond, absl::StrCat("malformed stream index entry (", key.size(),
+                                          "-byte key, ", it->value().size(), "-byte value)"));
       }
       continue;
     }
@@ -370,31 +384,35 @@ void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexChe
 
     if (position == 0 || position > check->head) {
       if (reaches_head) {
-        check->Found(beyond, absl::StrCat("stream index entry ", name(), " version ", version, " points at position ",
-                                          position, ", which is not in the log (head ", check->head, ")"));
+        check->Found(beyond, absl::StrCat("stream index entry ", name(), " version ", version,
+                                          " points at position ", position,
+                                          ", which is not in the log (head ", check->head, ")"));
       }
       continue;
     }
     if (position < check->from || position > check->checked) continue;  // another call's to judge
     if (version != wanted_version) {
-      check->Found(position, absl::StrCat("stream ", name(), " has no index entry for version ", wanted_version,
-                                          " (the next entry is version ", version, ")"));
+      check->Found(position,
+                   absl::StrCat("stream ", name(), " has no index entry for version ",
+                                wanted_version, " (the next entry is version ", version, ")"));
     } else if (position <= after) {
-      check->Found(position, absl::StrCat("stream ", name(), " version ", version, " is at position ", position,
-                                          ", not after version ", version - 1, " at ", after));
+      check->Found(position,
+                   absl::StrCat("stream ", name(), " version ", version, " is at position ",
+                                position, ", not after version ", version - 1, " at ", after));
     } else if (check->identity[position - check->from] != Identity(key)) {
       absl::StatusOr<EventRecord> e = ReadEventAt(options, position);
-      check->Found(position,
-                   absl::StrCat("stream index entry ", name(), " version ", version, " points at position ", position,
-                                ", which is ",
-                                e.ok() ? absl::StrCat(StreamName(e->tenant, e->stream), " version ", e->version)
-                                       : std::string(e.status().message())));
+      check->Found(position, absl::StrCat("stream index entry ", name(), " version ", version,
+                                          " points at position ", position, ", which is ",
+                                          e.ok() ? absl::StrCat(StreamName(e->tenant, e->stream),
+                                                                " version ", e->version)
+                                                 : std::string(e.status().message())));
     } else {
       check->reached[position - check->from] = true;  // the entry names its event
     }
   }
   if (!it->status().ok()) {
-    check->Found(check->from, absl::StrCat("cannot read the stream index: ", it->status().ToString()));
+    check->Found(check->from,
+                 absl::StrCat("cannot read the stream index: ", it->status().ToString()));
     return;
   }
 
@@ -407,7 +425,8 @@ void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexChe
       return;
     }
     std::string value;
-    rocksdb::Status s = db_->Get(options, streams_, StreamIndexKey(e->tenant, e->stream, e->version), &value);
+    rocksdb::Status s =
+        db_->Get(options, streams_, StreamIndexKey(e->tenant, e->stream, e->version), &value);
     std::string entry;
     if (s.IsNotFound()) {
       entry = "there is no entry for it";
@@ -416,8 +435,8 @@ void EventStore::VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexChe
     } else {
       entry = absl::StrCat("its entry points at position ", GetBigEndian64(value.data()));
     }
-    check->Found(p, absl::StrCat("event ", p, " (", StreamName(e->tenant, e->stream), " version ", e->version,
-                                 ") is not reachable from the stream index: ", entry));
+    check->Found(p, absl::StrCat("event ", p, " (", StreamName(e->tenant, e->stream), " version ",
+                                 e->version, ") is not reachable from the stream index: ", entry));
     return;
   }
 }
@@ -429,7 +448,8 @@ class MergeInto : public rocksdb::WriteBatch::Handler {
  public:
   MergeInto(rocksdb::WriteBatch* out, const std::vector<rocksdb::ColumnFamilyHandle*>& families)
       : out_(out), families_(families) {}
-  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
     for (auto* f : families_) {
       if (f->GetID() == family_id) return out_->Put(f, key, value);
     }

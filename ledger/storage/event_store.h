@@ -76,12 +76,15 @@ class EventStore {
   // Up to `limit` events of a stream from `from_version` (inclusive), forward
   // or backward; stops after the event that brings the stored bytes of the
   // events read to `bytes_max` or more (so a page can be short of `limit`).
-  absl::StatusOr<std::vector<EventRecord>> ReadStream(std::string_view tenant, std::string_view stream,
-                                                      uint64_t from_version, bool backward, size_t limit,
+  absl::StatusOr<std::vector<EventRecord>> ReadStream(std::string_view tenant,
+                                                      std::string_view stream,
+                                                      uint64_t from_version, bool backward,
+                                                      size_t limit,
                                                       size_t bytes_max = SIZE_MAX) const;
 
   // The stored command record for an idempotency key, if any.
-  absl::StatusOr<std::optional<std::string>> GetCommand(std::string_view tenant, std::string_view command_id) const;
+  absl::StatusOr<std::optional<std::string>> GetCommand(std::string_view tenant,
+                                                        std::string_view command_id) const;
 
   // Checks the log over [from, to] (clamped to the head and to
   // kVerifyEventsMax events), on one snapshot of the store:
@@ -118,7 +121,8 @@ class EventStore {
  private:
   EventStore() = default;
   absl::StatusOr<LogHead> ReadHeadAt(const rocksdb::ReadOptions& options) const;
-  absl::StatusOr<EventRecord> ReadEventAt(const rocksdb::ReadOptions& options, uint64_t position) const;
+  absl::StatusOr<EventRecord> ReadEventAt(const rocksdb::ReadOptions& options,
+                                          uint64_t position) const;
   // The stream-index half of Verify (see event_store.cc).
   struct IndexCheck;
   void VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexCheck* check) const;

@@ -44,7 +44,9 @@ Hash RefNode(const Hash& l, const Hash& r) {
 }
 
 using Leaves = std::vector<Hash>;  // leaf hashes
-Leaves Slice(const Leaves& d, size_t from, size_t to) { return Leaves(d.begin() + from, d.begin() + to); }
+Leaves Slice(const Leaves& d, size_t from, size_t to) {
+  return Leaves(d.begin() + from, d.begin() + to);
+}
 size_t RefK(size_t n) {
   size_t k = 1;
   while (k * 2 < n) k *= 2;
@@ -91,7 +93,9 @@ std::vector<Hash> RefSubProof(size_t m, const Leaves& d, bool b) {
 std::vector<Hash> RefProof(size_t m, const Leaves& d) { return RefSubProof(m, d, true); }
 
 // The library's root of the first n leaves.
-Hash RootOfFirst(const Leaves& d, uint64_t n) { return RootOf(absl::Span<const Hash>(d.data(), n)); }
+Hash RootOfFirst(const Leaves& d, uint64_t n) {
+  return RootOf(absl::Span<const Hash>(d.data(), n));
+}
 
 std::string Bytes(std::initializer_list<int> bytes) {
   std::string out;
@@ -108,7 +112,8 @@ std::vector<std::string> VectorLeaves() {
           Bytes({0x30, 0x31}),
           Bytes({0x40, 0x41, 0x42, 0x43}),
           Bytes({0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57}),
-          Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f})};
+          Bytes({0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
+                 0x6e, 0x6f})};
 }
 
 Leaves VectorLeafHashes() {
@@ -143,7 +148,8 @@ class NodeStore {
 
 TEST(MerkleVectors, PrimitivesAreSha256WithDomainPrefixes) {
   EXPECT_EQ(ToHex(EmptyRoot()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(ToHex(LeafHash("")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+  EXPECT_EQ(ToHex(LeafHash("")),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
   EXPECT_EQ(LeafHash("abc"), RefSha(std::string("\x00"
                                                 "abc",
                                                 4)));
@@ -252,7 +258,8 @@ TEST(MerkleVerify, RejectsQuestionsThatHaveNoProof) {
   EXPECT_THAT(s.message(), HasSubstr("leaf 8 is not in a tree of size 8"));
   EXPECT_TRUE(absl::IsInvalidArgument(VerifyInclusion(d[0], 0, 0, {}, EmptyRoot())));
   EXPECT_TRUE(absl::IsInvalidArgument(InclusionProof(d, 8, 8).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(InclusionProof(d, 0, 9).status()));  // more than the leaves there are
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(InclusionProof(d, 0, 9).status()));  // more than the leaves there are
   EXPECT_TRUE(absl::IsInvalidArgument(InclusionProofFrom(3, 3, nullptr).status()));
 
   s = VerifyConsistency(0, 8, EmptyRoot(), root, {root});
@@ -407,7 +414,8 @@ TEST(MerkleProperty, RandomTreesProofsVerifyAndEveryChangeFails) {
       }
       for (uint64_t other = index + 1; other <= n + 1 && other <= tree.hashes.size(); ++other) {
         if (other == n) continue;
-        EXPECT_FALSE(VerifyInclusion(leaf, index, other, path, RootOfFirst(tree.hashes, other)).ok())
+        EXPECT_FALSE(
+            VerifyInclusion(leaf, index, other, path, RootOfFirst(tree.hashes, other)).ok())
             << "size " << other;
       }
     }
@@ -426,10 +434,13 @@ TEST(MerkleProperty, RandomTreesProofsVerifyAndEveryChangeFails) {
       }
       for (uint64_t other = 1; other < n; ++other) {
         if (other == m) continue;
-        EXPECT_FALSE(VerifyConsistency(other, n, RootOfFirst(tree.hashes, other), root, path).ok()) << other;
+        EXPECT_FALSE(VerifyConsistency(other, n, RootOfFirst(tree.hashes, other), root, path).ok())
+            << other;
       }
       for (uint64_t other = m; other < n; ++other) {
-        EXPECT_FALSE(VerifyConsistency(m, other, root_m, RootOfFirst(tree.hashes, other), path).ok()) << other;
+        EXPECT_FALSE(
+            VerifyConsistency(m, other, root_m, RootOfFirst(tree.hashes, other), path).ok())
+            << other;
       }
     }
   }
@@ -463,7 +474,8 @@ TEST(MerkleProperty, ARewrittenLogFailsAgainstTheOldRoot) {
       const uint64_t old_size = n;
       if (grown.size() >= old_size) {
         const std::vector<Hash> proof = *ConsistencyProof(grown, old_size, grown.size());
-        EXPECT_FALSE(VerifyConsistency(old_size, grown.size(), signed_root, RootOf(grown), proof).ok());
+        EXPECT_FALSE(
+            VerifyConsistency(old_size, grown.size(), signed_root, RootOf(grown), proof).ok());
       }
       // The event it now shows at the victim's place, with its proof from the
       // rewritten tree, fails against the signed root.
@@ -522,7 +534,8 @@ TEST(ProofsFromPerfectNodes, EqualProofsFromLeavesForEveryIndexAndSize) {
   const RandomTree tree = MakeTree(rng, 70);
   NodeStore store;
   CompactRange range;
-  for (const Hash& leaf : tree.hashes) range.Append(leaf, [&](const PerfectNode& node) { store.Put(node); });
+  for (const Hash& leaf : tree.hashes)
+    range.Append(leaf, [&](const PerfectNode& node) { store.Put(node); });
   for (uint64_t n = 1; n <= tree.hashes.size(); ++n) {
     store.ResetCalls();
     ASSERT_EQ(RootFrom(n, store.Fn(n)), RootOfFirst(tree.hashes, n));
@@ -535,7 +548,8 @@ TEST(ProofsFromPerfectNodes, EqualProofsFromLeavesForEveryIndexAndSize) {
     }
     for (uint64_t m = 1; m <= n; ++m) {
       store.ResetCalls();
-      ASSERT_EQ(*ConsistencyProofFrom(m, n, store.Fn(n)), *ConsistencyProof(tree.hashes, m, n)) << m << " to " << n;
+      ASSERT_EQ(*ConsistencyProofFrom(m, n, store.Fn(n)), *ConsistencyProof(tree.hashes, m, n))
+          << m << " to " << n;
       EXPECT_LE(store.calls(), 3 * Width(n)) << m << " to " << n;
     }
   }
@@ -547,13 +561,14 @@ TEST(ProofsFromPerfectNodes, EqualProofsFromLeavesForEveryIndexAndSize) {
 // 2^64 - 1 neither overflow nor loop.
 TEST(ProofsFromPerfectNodes, HugeTreesNeedOnlyLogarithmicWork) {
   std::vector<Hash> level_hash = {Hash{}, NodeHash(LeafHash("even"), LeafHash("odd"))};
-  for (int level = 2; level < 64; ++level) level_hash.push_back(NodeHash(level_hash.back(), level_hash.back()));
+  for (int level = 2; level < 64; ++level)
+    level_hash.push_back(NodeHash(level_hash.back(), level_hash.back()));
   const PerfectNodeFn node = [&](uint32_t level, uint64_t index) {
     if (level == 0) return LeafHash(index % 2 == 0 ? "even" : "odd");
     return level_hash[level];
   };
-  const uint64_t kSizes[] = {uint64_t{1} << 40, (uint64_t{1} << 40) + 12345, uint64_t{1} << 63, UINT64_MAX - 1,
-                             UINT64_MAX};
+  const uint64_t kSizes[] = {uint64_t{1} << 40, (uint64_t{1} << 40) + 12345, uint64_t{1} << 63,
+                             UINT64_MAX - 1, UINT64_MAX};
   for (uint64_t n : kSizes) {
     const Hash root = RootFrom(n, node);
     for (uint64_t index : {uint64_t{0}, n / 3, n - 2, n - 1}) {

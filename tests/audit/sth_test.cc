@@ -47,7 +47,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 TEST(SthBytes, AreExactlyTheDocumentedLayout) {
-  const std::string bytes = SthBytes("t1", 0x0102030405060708ULL, CountingHash(), 0x1112131415161718LL);
+  const std::string bytes =
+      SthBytes("t1", 0x0102030405060708ULL, CountingHash(), 0x1112131415161718LL);
   std::string expected = "rcl-sth-v1";                                    // 10 bytes of ASCII
   expected += Bytes({0x00, 0x00, 0x00, 0x02});                            // BE32 tenant length
   expected += "t1";                                                       // tenant
@@ -69,17 +70,21 @@ TEST(SthBytes, AreExactlyTheDocumentedLayout) {
 
   // An empty tenant, and a timestamp before 1970 (two's complement).
   const std::string empty = SthBytes("", 0, Hash{}, -1);
-  EXPECT_EQ(ToHex(empty), "72636c2d7374682d7631" + std::string(8 + 16 + 64, '0') + std::string(16, 'f'));
-  EXPECT_EQ(SthBytes(TreeHead{"t1", 0x0102030405060708ULL, CountingHash(), 0x1112131415161718LL}), bytes);
+  EXPECT_EQ(ToHex(empty),
+            "72636c2d7374682d7631" + std::string(8 + 16 + 64, '0') + std::string(16, 'f'));
+  EXPECT_EQ(SthBytes(TreeHead{"t1", 0x0102030405060708ULL, CountingHash(), 0x1112131415161718LL}),
+            bytes);
 }
 
 // RFC 8032 section 7.1, test 1: what we sign is plain Ed25519.
 TEST(SigningKey, IsStandardEd25519) {
   const std::string secret =
-      Bytes({0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
-             0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60});
-  EVP_PKEY* raw = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                               reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+      Bytes({0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a,
+             0xf4, 0x92, 0xec, 0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32,
+             0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60});
+  EVP_PKEY* raw = EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(secret.data()),
+      secret.size());
   ASSERT_NE(raw, nullptr);
   BIO* bio = BIO_new(BIO_s_mem());
   ASSERT_EQ(PEM_write_bio_PrivateKey(bio, raw, nullptr, nullptr, 0, nullptr, nullptr), 1);
@@ -94,12 +99,15 @@ TEST(SigningKey, IsStandardEd25519) {
   const absl::StatusOr<std::string> signature = key->Sign("");
   ASSERT_TRUE(signature.ok()) << signature.status();
   EXPECT_EQ(ToHex(*signature),
-            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0"
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39"
+            "701cf9b46bd25bf5f0"
             "595bbe24655141438e7a100b");
   // The public key's DER is the 12-byte Ed25519 SubjectPublicKeyInfo prefix
   // and the 32 public key bytes; its SHA-256 names the key.
   const std::string der = key->verifying_key().Der();
-  EXPECT_EQ(ToHex(der), "302a300506032b6570032100d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(
+      ToHex(der),
+      "302a300506032b6570032100d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   Hash digest{};
   SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), digest.data());
   EXPECT_EQ(key->verifying_key().Sha256Hex(), ToHex(digest));
@@ -168,7 +176,8 @@ TEST(SignedTreeHead, RoundTripsAndAnyChangedByteFails) {
   TreeHead long_tenant = head;
   long_tenant.tenant.assign(kSthTenantSizeMax + 1, 'x');
   EXPECT_TRUE(absl::IsInvalidArgument(SignTreeHead(*key, long_tenant).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(VerifyTreeHead(public_key, SignedTreeHead{long_tenant, sth->signature})));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      VerifyTreeHead(public_key, SignedTreeHead{long_tenant, sth->signature})));
 }
 
 TEST(VerifyingKey, PemRoundTripsAndOnlyEd25519IsAccepted) {
@@ -230,7 +239,8 @@ TEST(KeyFile, IsPrivateNeverOverwrittenAndReloadsTheSameKey) {
   EXPECT_TRUE(absl::IsAlreadyExists(s)) << s;
   EXPECT_EQ(ReadFile(path), pem);
   int entries = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++entries;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path()))
+    ++entries;
   EXPECT_EQ(entries, 1);
 
   // Readable by others: refused.

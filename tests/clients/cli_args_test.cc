@@ -17,8 +17,8 @@
 #include "absl/time/civil_time.h"
 #include "clients/cli_claims.h"
 #include "clients/cli_output.h"
-#include "clients/demo.h"
 #include "clients/client.h"
+#include "clients/demo.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -35,14 +35,18 @@ using ::testing::Pair;
 
 const std::vector<FlagSpec>& Specs() {
   static const std::vector<FlagSpec> specs = {
-      {"id", FlagKind::kValue, "ID", "id", true},     {"amount", FlagKind::kValue, "DOLLARS", "amount"},
-      {"icd10", FlagKind::kRepeated, "CODE", "code"}, {"json", FlagKind::kBool, "", "json"},
+      {"id", FlagKind::kValue, "ID", "id", true},
+      {"amount", FlagKind::kValue, "DOLLARS", "amount"},
+      {"icd10", FlagKind::kRepeated, "CODE", "code"},
+      {"json", FlagKind::kBool, "", "json"},
       {"help", FlagKind::kBool, "", "help"},
   };
   return specs;
 }
 
-absl::StatusOr<ParsedArgs> Parse(std::vector<std::string> args) { return ParseFlags(args, Specs()); }
+absl::StatusOr<ParsedArgs> Parse(std::vector<std::string> args) {
+  return ParseFlags(args, Specs());
+}
 
 TEST(ParseFlagsTest, ValuesBoolsRepeatsAndPositionals) {
   absl::StatusOr<ParsedArgs> p =
@@ -148,8 +152,8 @@ TEST(ParseIntFlagTest, StrictDecimal) {
   EXPECT_EQ(*ParseIntFlag("--expected-version", "-1", -1, INT64_MAX), -1);
   EXPECT_EQ(*ParseIntFlag("--n", "9223372036854775807", INT64_MIN, INT64_MAX), INT64_MAX);
   EXPECT_EQ(*ParseIntFlag("--n", "-9223372036854775808", INT64_MIN, INT64_MAX), INT64_MIN);
-  for (const char* bad : {"", "-", "+1", " 1", "1 ", "0x10", "1e2", "1.0", "abc", "10000", "0", "9223372036854775808",
-                          "99999999999999999999"}) {
+  for (const char* bad : {"", "-", "+1", " 1", "1 ", "0x10", "1e2", "1.0", "abc", "10000", "0",
+                          "9223372036854775808", "99999999999999999999"}) {
     absl::StatusOr<int64_t> r = ParseIntFlag("--units", bad, 1, 9999);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_THAT(r.status().message(), HasSubstr("--units: must be an integer from 1 to 9999"));
@@ -157,11 +161,14 @@ TEST(ParseIntFlagTest, StrictDecimal) {
 }
 
 TEST(ParseIntFlagTest, MessagesForWideRanges) {
-  EXPECT_EQ(ParseIntFlag("--line", "x", INT32_MIN, INT32_MAX).status().message(), "--line: must be a 32-bit integer");
-  EXPECT_EQ(ParseIntFlag("--n", "x", INT64_MIN, INT64_MAX).status().message(), "--n: must be an integer");
+  EXPECT_EQ(ParseIntFlag("--line", "x", INT32_MIN, INT32_MAX).status().message(),
+            "--line: must be a 32-bit integer");
+  EXPECT_EQ(ParseIntFlag("--n", "x", INT64_MIN, INT64_MAX).status().message(),
+            "--n: must be an integer");
   EXPECT_EQ(ParseIntFlag("--expected-version", "-2", -1, INT64_MAX).status().message(),
             "--expected-version: must be an integer >= -1");
-  EXPECT_EQ(ParseUintFlag("--from", "-1").status().message(), "--from: must be a non-negative integer");
+  EXPECT_EQ(ParseUintFlag("--from", "-1").status().message(),
+            "--from: must be a non-negative integer");
 }
 
 TEST(ParseUintFlagTest, StrictDecimal) {
@@ -185,7 +192,8 @@ TEST(ParseAmountFlagTest, ExactCents) {
 }
 
 TEST(ParseAmountFlagTest, RejectsWithTheFlagName) {
-  for (const char* bad : {"1e2", "-3", "15.001", "", ".", "1.", ".5", "+1", "1,000", " 1", "abc", "1000000000.01"}) {
+  for (const char* bad :
+       {"1e2", "-3", "15.001", "", ".", "1.", ".5", "+1", "1,000", " 1", "abc", "1000000000.01"}) {
     absl::StatusOr<int64_t> r = ParseAmountFlag("--amount", bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -242,7 +250,8 @@ TEST(UnquoteCentsFieldsTest, OnlyCentsKeysWithIntegerStrings) {
             R"({"amount_cents":15000,"units":1,"id":"15000"})");
   EXPECT_EQ(UnquoteCentsFields(R"({"postings":[{"account":"ar:unbilled","amount_cents":"-150"}]})"),
             R"({"postings":[{"account":"ar:unbilled","amount_cents":-150}]})");
-  EXPECT_EQ(UnquoteCentsFields(R"({"list_cents":["1","2"],"x":"3"})"), R"({"list_cents":[1,2],"x":"3"})");
+  EXPECT_EQ(UnquoteCentsFields(R"({"list_cents":["1","2"],"x":"3"})"),
+            R"({"list_cents":[1,2],"x":"3"})");
   // Values that only look like keys inside strings are left alone.
   EXPECT_EQ(UnquoteCentsFields(R"({"reason":"\"a_cents\":\"5\"","b_cents":"x"})"),
             R"({"reason":"\"a_cents\":\"5\"","b_cents":"x"})");
@@ -319,7 +328,8 @@ TEST(WriteEventJsonTest, EnvelopeAndPayload) {
 }
 
 TEST(EventLineTest, OneLine) {
-  EXPECT_EQ(EventLine(ChargeEvent()), "#12 encounter-E1@3 ChargeRecorded effective=2026-11-02 hash=0123456789ab");
+  EXPECT_EQ(EventLine(ChargeEvent()),
+            "#12 encounter-E1@3 ChargeRecorded effective=2026-11-02 hash=0123456789ab");
   rcl::v1::Event e = ChargeEvent();
   e.clear_effective_date();
   EXPECT_THAT(EventLine(e), HasSubstr("effective=-"));
@@ -345,7 +355,8 @@ TEST(CommandResponseTest, HumanAndJson) {
 // ---------------------------------------------------------------------------
 // gRPC status conversion.
 
-grpc::Status BadRequestStatus(const std::string& message, std::vector<std::pair<std::string, std::string>> violations) {
+grpc::Status BadRequestStatus(const std::string& message,
+                              std::vector<std::pair<std::string, std::string>> violations) {
   google::rpc::BadRequest bad_request;
   for (const auto& [field, description] : violations) {
     auto* v = bad_request.add_field_violations();
@@ -370,14 +381,16 @@ TEST(FromGrpcStatusTest, KeepsCodeAndMessage) {
 }
 
 TEST(FromGrpcStatusTest, CarriesBadRequestViolations) {
-  absl::Status s = client::FromGrpcStatus(
-      BadRequestStatus("cpt: must be 5 digits or 4 digits + F/T",
-                       {{"cpt", "must be 5 digits or 4 digits + F/T"}, {"icd10_codes[1]", "not a code"}}));
+  absl::Status s = client::FromGrpcStatus(BadRequestStatus(
+      "cpt: must be 5 digits or 4 digits + F/T",
+      {{"cpt", "must be 5 digits or 4 digits + F/T"}, {"icd10_codes[1]", "not a code"}}));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   // The violation already in the message is not repeated; the other is appended.
-  EXPECT_EQ(s.message(), "cpt: must be 5 digits or 4 digits + F/T [violations: icd10_codes[1]: not a code]");
+  EXPECT_EQ(s.message(),
+            "cpt: must be 5 digits or 4 digits + F/T [violations: icd10_codes[1]: not a code]");
   EXPECT_THAT(client::FieldViolationsOf(s),
-              ElementsAre(Pair("cpt", "must be 5 digits or 4 digits + F/T"), Pair("icd10_codes[1]", "not a code")));
+              ElementsAre(Pair("cpt", "must be 5 digits or 4 digits + F/T"),
+                          Pair("icd10_codes[1]", "not a code")));
   std::vector<rcl::FieldViolation> v = rcl::GetFieldViolations(s);
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[1].field, "icd10_codes[1]");
@@ -389,8 +402,8 @@ TEST(FromGrpcStatusTest, EmptyMessageGetsTheViolations) {
 }
 
 TEST(FromGrpcStatusTest, GarbageDetailsAreIgnored) {
-  absl::Status s =
-      client::FromGrpcStatus(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad", std::string("\xff\x01garbage")));
+  absl::Status s = client::FromGrpcStatus(
+      grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad", std::string("\xff\x01garbage")));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "bad");
 }
@@ -399,13 +412,15 @@ TEST(ClientTest, ConnectValidatesArguments) {
   EXPECT_EQ(client::Client::Connect("").status().code(), absl::StatusCode::kInvalidArgument);
   client::Options options;
   options.tenant = "";
-  EXPECT_EQ(client::Client::Connect("127.0.0.1:1", options).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(client::Client::Connect("127.0.0.1:1", options).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ClientTest, UnreachableServerIsUnavailable) {
   client::Options options;
   options.deadline_ms = 2000;
-  absl::StatusOr<std::unique_ptr<client::Client>> c = client::Client::Connect("127.0.0.1:1", options);
+  absl::StatusOr<std::unique_ptr<client::Client>> c =
+      client::Client::Connect("127.0.0.1:1", options);
   ASSERT_TRUE(c.ok());
   absl::StatusOr<rcl::v1::HeadResponse> head = (*c)->Head();
   ASSERT_FALSE(head.ok());
@@ -432,7 +447,8 @@ TEST(TempDirTest, CreatesAndRemoves) {
 }
 
 TEST(RunCommandTest, CapturesOutputAndExitCode) {
-  rcl::testing::CommandResult r = rcl::testing::RunCommand({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  rcl::testing::CommandResult r =
+      rcl::testing::RunCommand({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "out\n");
   EXPECT_EQ(r.err, "err\n");
@@ -449,7 +465,8 @@ TEST(RunCommandTest, TimesOut) {
 }
 
 TEST(RunCommandTest, BoundsOutput) {
-  rcl::testing::CommandResult r = rcl::testing::RunCommand({"/bin/sh", "-c", "head -c 6000000 /dev/zero"});
+  rcl::testing::CommandResult r =
+      rcl::testing::RunCommand({"/bin/sh", "-c", "head -c 6000000 /dev/zero"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.size(), 4u << 20);
 }
@@ -486,9 +503,10 @@ TEST(ServerProcessTest, ReportsEarlyExitAndBadExitCodes) {
   ASSERT_FALSE(server.ok());
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("exited with code 3"));
 
-  std::string stubborn = WriteFakeServer(dir.path(),
-                                         "trap 'exit 4' TERM\necho 'rcl-server listening on 127.0.0.1:1'\n"
-                                         "while true; do sleep 0.01; done\n");
+  std::string stubborn =
+      WriteFakeServer(dir.path(),
+                      "trap 'exit 4' TERM\necho 'rcl-server listening on 127.0.0.1:1'\n"
+                      "while true; do sleep 0.01; done\n");
   server = rcl::testing::ServerProcess::StartBinary(stubborn, dir.path());
   ASSERT_TRUE(server.ok()) << server.status();
   absl::Status s = (*server)->Terminate();
@@ -500,8 +518,9 @@ TEST(ServerProcessTest, ReportsEarlyExitAndBadExitCodes) {
   pid_t pid = (*server)->pid();
   (*server)->Kill9();
   EXPECT_NE(kill(pid, 0), 0);  // reaped
-  EXPECT_EQ(rcl::testing::ServerProcess::StartBinary(dir.path() + "/missing", dir.path()).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      rcl::testing::ServerProcess::StartBinary(dir.path() + "/missing", dir.path()).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 std::string RclBinary() { return std::string(RCL_BIN_DIR) + "/rcl"; }
@@ -517,12 +536,19 @@ TEST(RclBinaryTest, UsageErrorsExitTwoWithOneStderrLine) {
       {{"nope"}, "unknown command nope"},
       {{"encounter"}, "encounter: missing command"},
       {{"encounter", "frob"}, "unknown command encounter frob"},
-      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "1e2"}, "--amount"},
-      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "-3"}, "--amount"},
-      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "15.001"}, "--amount"},
-      {{"encounter", "charge", "--id", "E1", "--line", "1", "--amount", "1"}, "exactly one of --cpt or --hcpcs"},
-      {{"encounter", "charge", "--id", "E1", "--line", "x", "--cpt", "99213", "--amount", "1"}, "--line"},
-      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "1", "--dx", "1;2"}, "--dx"},
+      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "1e2"},
+       "--amount"},
+      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "-3"},
+       "--amount"},
+      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "15.001"},
+       "--amount"},
+      {{"encounter", "charge", "--id", "E1", "--line", "1", "--amount", "1"},
+       "exactly one of --cpt or --hcpcs"},
+      {{"encounter", "charge", "--id", "E1", "--line", "x", "--cpt", "99213", "--amount", "1"},
+       "--line"},
+      {{"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "1",
+        "--dx", "1;2"},
+       "--dx"},
       {{"patient", "register", "--id", "P1"}, "--family is required"},
       {{"patient", "register", "--id", std::string(5000, 'x')}, "--id: value is longer than"},
       {{"stream", "read"}, "missing STREAM"},
@@ -594,7 +620,8 @@ TEST(ClaimSpecsTest, LineSpecWithPaidAllowedAndAdjustments) {
 }
 
 TEST(ClaimSpecsTest, LineSpecDefaultsRemarksNegativesAndOrder) {
-  absl::StatusOr<rcl::v1::LineAdjudication> denied = ParseLineSpec("--line", "3:adj=co-16-ma130:150");
+  absl::StatusOr<rcl::v1::LineAdjudication> denied =
+      ParseLineSpec("--line", "3:adj=co-16-ma130:150");
   ASSERT_TRUE(denied.ok()) << denied.status();
   EXPECT_EQ(denied->line_number(), 3);
   EXPECT_EQ(denied->paid_cents(), 0);
@@ -680,11 +707,15 @@ TEST(ClaimSpecsTest, ClaimAdjustmentSpecs) {
 
 TEST(ClaimSpecsTest, StatusesGroupsReasonsSidesOutcomesMethods) {
   EXPECT_EQ(*ParseClaimPaymentStatus("--status", "primary"), rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY);
-  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "Secondary"), rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY);
-  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "tertiary"), rcl::v1::CLAIM_PAYMENT_STATUS_TERTIARY);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "Secondary"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "tertiary"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_TERTIARY);
   EXPECT_EQ(*ParseClaimPaymentStatus("--status", "denied"), rcl::v1::CLAIM_PAYMENT_STATUS_DENIED);
-  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "predetermination"), rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
-  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "25"), rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "predetermination"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
+  EXPECT_EQ(*ParseClaimPaymentStatus("--status", "25"),
+            rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION);
   for (const char* word : {"primary", "secondary", "tertiary", "denied", "predetermination"}) {
     EXPECT_EQ(ClaimPaymentStatusWord(*ParseClaimPaymentStatus("--status", word)), word);
   }
@@ -708,7 +739,8 @@ TEST(ClaimSpecsTest, StatusesGroupsReasonsSidesOutcomesMethods) {
     EXPECT_EQ(*ParseWriteOffReason("--reason", word), reason);
     EXPECT_EQ(WriteOffReasonWord(reason), word);
   }
-  EXPECT_EQ(*ParseWriteOffReason("--reason", "small-balance"), rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE);
+  EXPECT_EQ(*ParseWriteOffReason("--reason", "small-balance"),
+            rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE);
   absl::StatusOr<rcl::v1::WriteOffReason> gift = ParseWriteOffReason("--reason", "gift");
   ASSERT_FALSE(gift.ok());
   EXPECT_THAT(std::string(gift.status().message()), HasSubstr("--reason: \"gift\""));
@@ -723,7 +755,8 @@ TEST(ClaimSpecsTest, StatusesGroupsReasonsSidesOutcomesMethods) {
   EXPECT_EQ(*ParsePaymentMethod("--method", "ach"), rcl::v1::PAYMENT_METHOD_ACH);
   EXPECT_EQ(*ParsePaymentMethod("--method", "CHK"), rcl::v1::PAYMENT_METHOD_CHK);
   EXPECT_EQ(*ParsePaymentMethod("--method", "NON"), rcl::v1::PAYMENT_METHOD_NON);
-  EXPECT_THAT(std::string(ParsePaymentMethod("--method", "WIRE").status().message()), HasSubstr("--method: \"WIRE\""));
+  EXPECT_THAT(std::string(ParsePaymentMethod("--method", "WIRE").status().message()),
+              HasSubstr("--method: \"WIRE\""));
 
   EXPECT_EQ(*ParseSignedAmountFlag("--amount", "-12.34"), -1234);
   EXPECT_EQ(*ParseSignedAmountFlag("--amount", "10"), 1000);
@@ -763,9 +796,10 @@ TEST(ClaimOutputTest, ClaimViewJsonHasIntegerCents) {
                               "\"modifiers\":[\"25\"],\"units\":1"));
   EXPECT_THAT(json, HasSubstr("\"denied_cents\":1}]"));
   EXPECT_THAT(json, HasSubstr("\"appeals\":[{\"appeal_id\":\"A1\",\"outcome\":\"open\"}]"));
-  for (const char* key : {"contractual_cents", "other_adjustment_cents", "patient_responsibility_cents",
-                          "patient_paid_cents", "written_off_cents", "payer_balance_cents", "transferred_cents",
-                          "denied_cents", "next_claim_id", "payer_id", "rank", "allowed_cents", "paid_cents"}) {
+  for (const char* key :
+       {"contractual_cents", "other_adjustment_cents", "patient_responsibility_cents",
+        "patient_paid_cents", "written_off_cents", "payer_balance_cents", "transferred_cents",
+        "denied_cents", "next_claim_id", "payer_id", "rank", "allowed_cents", "paid_cents"}) {
     EXPECT_THAT(json, HasSubstr(absl::StrCat("\"", key, "\":"))) << key;
   }
   std::string text = ClaimViewText(c);
@@ -894,8 +928,8 @@ TEST(DemoTest, BoundsAreChecked) {
 TEST(DemoTest, ErrorsAbortNamingTheCommand) {
   class FailingSink : public RecordingSink {
    public:
-    absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
-                                                     const client::CommandOptions& options) override {
+    absl::StatusOr<rcl::v1::CommandResponse> Execute(
+        const rcl::v1::Command& command, const client::CommandOptions& options) override {
       if (commands.size() == 5) return absl::FailedPreconditionError("rule broken");
       return RecordingSink::Execute(command, options);
     }

@@ -69,7 +69,8 @@ class FakeReports final : public rcl::v1::ReportService::Service {
     if (!request->page_token().empty() && !absl::SimpleAtoi(request->page_token(), &offset)) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad page token");
     }
-    int limit = request->limit() == 0 ? 100 : static_cast<int>(std::min<uint32_t>(request->limit(), 1000));
+    int limit =
+        request->limit() == 0 ? 100 : static_cast<int>(std::min<uint32_t>(request->limit(), 1000));
     const char* labels[] = {"0-30", "31-60", "61-90", "91-120", "121+"};
     for (int k = 0; k < 5; ++k) {
       auto* b = response->add_buckets();
@@ -135,13 +136,16 @@ class FakeReports final : public rcl::v1::ReportService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status RebuildProjection(grpc::ServerContext*, const rcl::v1::RebuildProjectionRequest* request,
+  grpc::Status RebuildProjection(grpc::ServerContext*,
+                                 const rcl::v1::RebuildProjectionRequest* request,
                                  rcl::v1::RebuildProjectionResponse* response) override {
     absl::MutexLock lock(&mu);
     if (request->name() != "aging") {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no projection named ", request->name()));
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("no projection named ", request->name()));
     }
-    if (rebuilding) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a rebuild of aging is running");
+    if (rebuilding)
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a rebuild of aging is running");
     rebuilding = true;
     rebuild_checkpoint = 0;
     polls_at_target = 0;
@@ -163,7 +167,8 @@ class FakeReports final : public rcl::v1::ReportService::Service {
 // `claim denials` asks for the head first.
 class FakeLog final : public rcl::v1::LogService::Service {
  public:
-  grpc::Status Head(grpc::ServerContext*, const rcl::v1::HeadRequest*, rcl::v1::HeadResponse* response) override {
+  grpc::Status Head(grpc::ServerContext*, const rcl::v1::HeadRequest*,
+                    rcl::v1::HeadResponse* response) override {
     response->set_position(77);
     return grpc::Status::OK;
   }
@@ -184,7 +189,8 @@ class CliReportsTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   CommandResult Rcl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server", address_, "--tenant", "t1"};
+    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server", address_,
+                                     "--tenant", "t1"};
     argv.insert(argv.end(), args.begin(), args.end());
     return rcl::testing::RunCommand(argv, 30);
   }
@@ -229,7 +235,8 @@ TEST_F(CliReportsTest, TrialBalanceSendsTheFlagsAndPrintsEveryFormat) {
   }
   CommandResult csv = Rcl({"books", "trial-balance", "--csv"});
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_EQ(csv.out, "account,balance_cents\r\nar_payer,15000\r\n\"revenue, \"\"net\"\"\",-15000\r\n");
+  EXPECT_EQ(csv.out,
+            "account,balance_cents\r\nar_payer,15000\r\n\"revenue, \"\"net\"\"\",-15000\r\n");
   CommandResult table = Rcl({"books", "trial-balance"});
   EXPECT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("150.00"));
@@ -237,7 +244,8 @@ TEST_F(CliReportsTest, TrialBalanceSendsTheFlagsAndPrintsEveryFormat) {
 
 TEST_F(CliReportsTest, AgingFetchesEveryPageAndWritesTheChart) {
   std::string svg_path = ::testing::TempDir() + "/aging.svg";
-  Struct s = RclJson({"ar", "aging", "--basis", "submission", "--by", "patient", "--svg", svg_path});
+  Struct s =
+      RclJson({"ar", "aging", "--basis", "submission", "--by", "patient", "--svg", svg_path});
   EXPECT_EQ(s.fields().at("rows").list_value().values_size(), kAgingRows);
   EXPECT_FALSE(s.fields().at("truncated").bool_value());
   {
@@ -310,7 +318,8 @@ TEST_F(CliReportsTest, RebuildFollowsTheRebuildUntilItIsSwappedIn) {
     absl::MutexLock lock(&reports_.mu);
     reports_.generation = 1;
   }
-  std::string command = absl::StrCat(RCL_BIN_DIR, "/rcl --server ", address_, " projections rebuild aging");
+  std::string command =
+      absl::StrCat(RCL_BIN_DIR, "/rcl --server ", address_, " projections rebuild aging");
   CommandResult tty = rcl::testing::RunCommand({"script", "-qfec", command, "/dev/null"}, 30);
   EXPECT_EQ(tty.exit_code, 0) << tty.err << tty.out;
   EXPECT_THAT(tty.out, HasSubstr("\raging ["));

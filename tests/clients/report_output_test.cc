@@ -53,11 +53,14 @@ const google::protobuf::ListValue& List(const Struct& s, const std::string& key)
 
 int Count(const std::string& haystack, const std::string& needle) {
   int n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
   return n;
 }
 
-void SetBuckets(google::protobuf::RepeatedPtrField<rcl::v1::AgingBucket>* buckets, std::vector<int64_t> amounts) {
+void SetBuckets(google::protobuf::RepeatedPtrField<rcl::v1::AgingBucket>* buckets,
+                std::vector<int64_t> amounts) {
   const char* labels[] = {"0-30", "31-60", "61-90", "91-120", "121+"};
   for (size_t k = 0; k < 5; ++k) {
     rcl::v1::AgingBucket* b = buckets->Add();
@@ -165,7 +168,8 @@ TEST(ReportOutputTest, AgingJsonHasBucketsRowsAndTotals) {
   Struct s = ParseJson(w.str());
   ASSERT_EQ(List(s, "buckets").values_size(), 5);
   std::vector<std::string> labels;
-  for (const Value& b : List(s, "buckets").values()) labels.push_back(Str(b.struct_value(), "label"));
+  for (const Value& b : List(s, "buckets").values())
+    labels.push_back(Str(b.struct_value(), "label"));
   EXPECT_THAT(labels, ElementsAre("0-30", "31-60", "61-90", "91-120", "121+"));
   EXPECT_EQ(Num(List(s, "buckets").values(2).struct_value(), "amount_cents"), 2550);
   ASSERT_EQ(List(s, "rows").values_size(), 2);
@@ -205,11 +209,12 @@ TEST(ReportOutputTest, AgingTableEndsWithTheTotalsLine) {
   v.response = &r;
   std::string table = AgingTable(v);
   std::vector<std::string> lines = absl::StrSplit(table, '\n', absl::SkipEmpty());
-  auto totals =
-      std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("total ", 0) == 0; });
+  auto totals = std::find_if(lines.begin(), lines.end(),
+                             [](const std::string& l) { return l.rfind("total ", 0) == 0; });
   ASSERT_NE(totals, lines.end()) << table;
   std::vector<std::string> cells = absl::StrSplit(*totals, ' ', absl::SkipEmpty());
-  EXPECT_THAT(cells, ElementsAre("total", "100.00", "40.00", "25.50", "0.00", "1.00", "166.50", "-5.00"));
+  EXPECT_THAT(cells,
+              ElementsAre("total", "100.00", "40.00", "25.50", "0.00", "1.00", "166.50", "-5.00"));
   // The rule sits right above it, and the rows above that.
   ASSERT_NE(totals, lines.begin());
   EXPECT_EQ((totals - 1)->find_first_not_of('-'), std::string::npos);
@@ -235,7 +240,8 @@ TEST(ReportOutputTest, AgingSvgDrawsOneRectPerNonZeroSegment) {
   EXPECT_THAT(svg, HasSubstr("2026-11-30"));
   EXPECT_THAT(svg, HasSubstr("first submission date"));
   EXPECT_THAT(svg, HasSubstr("$100"));  // an axis tick in dollars
-  for (const char* label : {"0-30", "31-60", "61-90", "91-120", "121+"}) EXPECT_THAT(svg, HasSubstr(label));
+  for (const char* label : {"0-30", "31-60", "61-90", "91-120", "121+"})
+    EXPECT_THAT(svg, HasSubstr(label));
 }
 
 TEST(ReportOutputTest, AgingSvgCapsTheBarsWithOther) {
@@ -260,7 +266,9 @@ TEST(ReportOutputTest, AgingSvgCapsTheBarsWithOther) {
   SetBuckets(r.mutable_rows(0)->mutable_buckets(), {1000, 0, 0, 0, 0});
   r.mutable_rows(0)->mutable_buckets()->DeleteSubrange(0, 5);
   svg = AgingSvg(v, 30);
-  EXPECT_THAT(svg, HasSubstr(">A VERY LONG PAYER\u2026<title>A VERY LONG PAYER NAME &amp; SONS: $10.00</title>"));
+  EXPECT_THAT(
+      svg, HasSubstr(
+               ">A VERY LONG PAYER\u2026<title>A VERY LONG PAYER NAME &amp; SONS: $10.00</title>"));
 }
 
 TEST(ReportOutputTest, ProgressLines) {
@@ -288,7 +296,8 @@ TEST(ReportOutputTest, ProgressLines) {
   p.done = 10;
   p.events_per_s = 0;
   EXPECT_THAT(ProgressBarLine(p, 10), HasSubstr("ETA ?"));
-  EXPECT_EQ(RebuildDoneLine("aging", 1000, 2.5, 3), "rebuilt aging: 1000 events in 2.5 s (400 events/s), generation 3");
+  EXPECT_EQ(RebuildDoneLine("aging", 1000, 2.5, 3),
+            "rebuilt aging: 1000 events in 2.5 s (400 events/s), generation 3");
 }
 
 TEST(ReportOutputTest, WorkQueueJsonHasRowsCountAndPosition) {
@@ -317,8 +326,8 @@ TEST(ReportOutputTest, WorkQueueJsonHasRowsCountAndPosition) {
   WriteClaimDenialsJson(d, &legacy);
   Struct l = ParseJson(legacy.str());
   const Struct& old_row = List(l, "denials").values(0).struct_value();
-  for (const char* key : {"claim_id", "status", "payer_id", "date_of_service", "denied", "denied_cents",
-                          "payer_balance_cents", "open_appeals"}) {
+  for (const char* key : {"claim_id", "status", "payer_id", "date_of_service", "denied",
+                          "denied_cents", "payer_balance_cents", "open_appeals"}) {
     EXPECT_TRUE(old_row.fields().contains(key)) << key;
   }
   EXPECT_EQ(Num(l, "count"), 1);
@@ -366,8 +375,8 @@ TEST(ReportOutputTest, ProjectionStatusJson) {
 TEST(ReportOutputTest, DateFlagsAreCivilDates) {
   EXPECT_EQ(*ParseDateFlag("--as-of", "2026-11-30"), "2026-11-30");
   EXPECT_EQ(*ParseDateFlag("--as-of", "2024-02-29"), "2024-02-29");
-  for (const char* bad : {"2026-02-30", "2026-13-01", "2026-1-01", "20261130", "2026-11-30x", "", "abcd-ef-gh",
-                          "2025-02-29", "0000-01-01"}) {
+  for (const char* bad : {"2026-02-30", "2026-13-01", "2026-1-01", "20261130", "2026-11-30x", "",
+                          "abcd-ef-gh", "2025-02-29", "0000-01-01"}) {
     absl::StatusOr<std::string> d = ParseDateFlag("--as-of", bad);
     ASSERT_FALSE(d.ok()) << bad;
     EXPECT_THAT(d.status().message(), HasSubstr("--as-of")) << bad;

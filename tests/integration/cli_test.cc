@@ -42,14 +42,15 @@ class CliTest : public testing::RclCliTest {
   }
 
   void RegisterPatientAndOpenEncounter() {
-    ASSERT_EQ(
-        Rcl({"patient", "register", "--id", "P1", "--family", "DOE", "--given", "JANE", "--birth-date", "1980-02-03"})
-            .exit_code,
-        0);
-    ASSERT_EQ(Rcl({"encounter", "open", "--id", "E1", "--patient", "P1", "--rendering-npi", "1234567893",
-                   "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"})
+    ASSERT_EQ(Rcl({"patient", "register", "--id", "P1", "--family", "DOE", "--given", "JANE",
+                   "--birth-date", "1980-02-03"})
                   .exit_code,
               0);
+    ASSERT_EQ(
+        Rcl({"encounter", "open", "--id", "E1", "--patient", "P1", "--rendering-npi", "1234567893",
+             "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"})
+            .exit_code,
+        0);
   }
 };
 
@@ -61,19 +62,22 @@ TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
   EXPECT_EQ(Num(status, "head_position"), 0);
   EXPECT_EQ(Str(status, "head_hash"), std::string(64, '0'));
 
-  r = Rcl({"patient", "register", "--id", "P1", "--family", "DOE", "--given", "JANE", "--birth-date", "1980-02-03"});
+  r = Rcl({"patient", "register", "--id", "P1", "--family", "DOE", "--given", "JANE",
+           "--birth-date", "1980-02-03"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("ok position=1 stream=patient-P1 stream_version=0 event_ids="));
   EXPECT_EQ(Lines(r.out), 1);
 
-  Struct coverage = RclJson({"coverage", "add", "--patient", "P1", "--id", "C1", "--payer", "87726", "--payer-name",
-                             "ACME HEALTH", "--member-id", "XYZ123", "--rank", "1", "--from", "2026-01-01"});
+  Struct coverage = RclJson({"coverage", "add", "--patient", "P1", "--id", "C1", "--payer", "87726",
+                             "--payer-name", "ACME HEALTH", "--member-id", "XYZ123", "--rank", "1",
+                             "--from", "2026-01-01"});
   EXPECT_EQ(Num(coverage, "position"), 2);
   EXPECT_EQ(Str(coverage, "stream"), "patient-P1");
   EXPECT_EQ(Num(coverage, "stream_version"), 1);
 
-  Struct open = RclJson({"encounter", "open", "--id", "E1", "--patient", "P1", "--rendering-npi", "1234567893",
-                         "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"});
+  Struct open =
+      RclJson({"encounter", "open", "--id", "E1", "--patient", "P1", "--rendering-npi",
+               "1234567893", "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"});
   EXPECT_EQ(Num(open, "position"), 3);
   EXPECT_EQ(Str(open, "stream"), "encounter-E1");
   EXPECT_EQ(Num(open, "stream_version"), 0);
@@ -85,13 +89,15 @@ TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("position=4 stream=encounter-E1 stream_version=1 "));
 
-  Struct charge1 = RclJson({"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--modifier", "25",
-                            "--units", "1", "--amount", "150.00", "--dx", "1,2"});
+  Struct charge1 =
+      RclJson({"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--modifier",
+               "25", "--units", "1", "--amount", "150.00", "--dx", "1,2"});
   EXPECT_EQ(Num(charge1, "stream_version"), 2);
-  Struct charge2 = RclJson({"encounter", "charge", "--id", "E1", "--line", "2", "--hcpcs", "J3301", "--units", "2",
-                            "--amount", "20.5", "--dx", "2"});
+  Struct charge2 = RclJson({"encounter", "charge", "--id", "E1", "--line", "2", "--hcpcs", "J3301",
+                            "--units", "2", "--amount", "20.5", "--dx", "2"});
   EXPECT_EQ(Num(charge2, "stream_version"), 3);
-  Struct voided = RclJson({"encounter", "void-charge", "--id", "E1", "--line", "2", "--reason", "entered in error"});
+  Struct voided = RclJson(
+      {"encounter", "void-charge", "--id", "E1", "--line", "2", "--reason", "entered in error"});
   EXPECT_EQ(Num(voided, "stream_version"), 4);
   Struct complete = RclJson({"encounter", "complete", "--id", "E1"});
   EXPECT_EQ(Num(complete, "stream_version"), 5);
@@ -103,8 +109,9 @@ TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
   ASSERT_EQ(events.size(), 6u);
   std::vector<std::string> types;
   for (const Value& e : events) types.push_back(Str(e.struct_value(), "type"));
-  EXPECT_THAT(types, ::testing::ElementsAre("EncounterOpened", "DiagnosesRecorded", "ChargeRecorded", "ChargeRecorded",
-                                            "ChargeVoided", "CodingCompleted"));
+  EXPECT_THAT(types,
+              ::testing::ElementsAre("EncounterOpened", "DiagnosesRecorded", "ChargeRecorded",
+                                     "ChargeRecorded", "ChargeVoided", "CodingCompleted"));
   EXPECT_EQ(Num(stream, "stream_version"), 5);
   EXPECT_TRUE(Field(stream, "end_of_stream").bool_value());
   for (int v = 0; v < 6; ++v) {
@@ -220,27 +227,32 @@ TEST_F(CliTest, BadInputsExitNonZeroNamingTheField) {
   ExpectFailure(with({"--cpt", "99213", "--amount", "1e2"}), 2, {"--amount"});
   ExpectFailure(with({"--cpt", "99213", "--amount", "-3"}), 2, {"--amount"});
   ExpectFailure(with({"--cpt", "99213", "--amount", "15.001"}), 2, {"--amount"});
-  ExpectFailure(with({"--cpt", "99213", "--hcpcs", "J3301", "--amount", "1"}), 2, {"--cpt", "--hcpcs"});
+  ExpectFailure(with({"--cpt", "99213", "--hcpcs", "J3301", "--amount", "1"}), 2,
+                {"--cpt", "--hcpcs"});
 
   // Server-side validation: exit 1, INVALID_ARGUMENT naming the proto field.
-  ExpectFailure(with({"--cpt", "9921", "--amount", "150", "--dx", "1"}), 1, {"invalid argument", "cpt"});
+  ExpectFailure(with({"--cpt", "9921", "--amount", "150", "--dx", "1"}), 1,
+                {"invalid argument", "cpt"});
   ExpectFailure(with({"--cpt", "99213", "--modifier", "2", "--amount", "150", "--dx", "1"}), 1,
                 {"invalid argument", "modifiers[0]"});
-  ExpectFailure({"encounter", "open", "--id", "E2", "--patient", "P1", "--rendering-npi", "1234567890", "--billing-npi",
-                 "1234567893", "--date", "2026-11-02", "--pos", "11"},
-                1, {"invalid argument", "rendering_npi"});
-  ExpectFailure({"encounter", "open", "--id", "E2", "--patient", "P1", "--rendering-npi", "1234567893", "--billing-npi",
-                 "1234567893", "--date", DaysFromToday(3), "--pos", "11"},
-                1, {"invalid argument", "date_of_service"});
+  ExpectFailure(
+      {"encounter", "open", "--id", "E2", "--patient", "P1", "--rendering-npi", "1234567890",
+       "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"},
+      1, {"invalid argument", "rendering_npi"});
+  ExpectFailure(
+      {"encounter", "open", "--id", "E2", "--patient", "P1", "--rendering-npi", "1234567893",
+       "--billing-npi", "1234567893", "--date", DaysFromToday(3), "--pos", "11"},
+      1, {"invalid argument", "date_of_service"});
   ExpectFailure({"encounter", "diagnose", "--id", "E1", "--icd10", "E11.9", "--icd10", "11"}, 1,
                 {"invalid argument", "icd10_codes[1]"});
 
   // A business rule: FAILED_PRECONDITION.
-  ExpectFailure(with({"--cpt", "99213", "--amount", "150", "--dx", "2"}), 1, {"failed precondition", "pointer"});
+  ExpectFailure(with({"--cpt", "99213", "--amount", "150", "--dx", "2"}), 1,
+                {"failed precondition", "pointer"});
 
   // --json on failure: one error object carrying the field violations.
-  testing::CommandResult r = Rcl(
-      {"--json", "encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "9921", "--amount", "150", "--dx", "1"});
+  testing::CommandResult r = Rcl({"--json", "encounter", "charge", "--id", "E1", "--line", "1",
+                                  "--cpt", "9921", "--amount", "150", "--dx", "1"});
   EXPECT_EQ(r.exit_code, 1);
   Struct error = Obj(ParseJson(r.out), "error");
   EXPECT_EQ(Str(error, "code"), "INVALID_ARGUMENT");
@@ -253,8 +265,9 @@ TEST_F(CliTest, BadInputsExitNonZeroNamingTheField) {
 }
 
 TEST_F(CliTest, IdempotencyAndOptimisticConcurrency) {
-  std::vector<std::string> reg = {"--command-id", "reg-P1", "patient", "register", "--id",         "P1",
-                                  "--family",     "DOE",    "--given", "JANE",     "--birth-date", "1980-02-03"};
+  std::vector<std::string> reg = {"--command-id", "reg-P1", "patient",      "register",
+                                  "--id",         "P1",     "--family",     "DOE",
+                                  "--given",      "JANE",   "--birth-date", "1980-02-03"};
   Struct first = RclJson(reg);
   Struct again = RclJson(reg);
   EXPECT_EQ(Num(first, "position"), Num(again, "position"));
@@ -269,19 +282,21 @@ TEST_F(CliTest, IdempotencyAndOptimisticConcurrency) {
   EXPECT_EQ(HeadPosition(), 1u);
 
   // --expected-version: -1 = the stream must not exist yet.
-  ExpectFailure({"--expected-version", "-1", "patient", "register", "--id", "P1", "--family", "DOE", "--given", "JANE",
-                 "--birth-date", "1980-02-03"},
+  ExpectFailure({"--expected-version", "-1", "patient", "register", "--id", "P1", "--family", "DOE",
+                 "--given", "JANE", "--birth-date", "1980-02-03"},
                 1, {"aborted"});
-  Struct p2 = RclJson({"--expected-version", "-1", "patient", "register", "--id", "P2", "--family", "ROE", "--given",
-                       "RICHARD", "--birth-date", "1970-01-01"});
+  Struct p2 = RclJson({"--expected-version", "-1", "patient", "register", "--id", "P2", "--family",
+                       "ROE", "--given", "RICHARD", "--birth-date", "1970-01-01"});
   EXPECT_EQ(Num(p2, "stream_version"), 0);
-  Struct cov = RclJson({"coverage", "add", "--patient", "P2", "--id", "C1", "--payer", "87726", "--payer-name", "ACME",
-                        "--member-id", "M1", "--rank", "1", "--from", "2026-01-01", "--expected-version", "0"});
+  Struct cov = RclJson({"coverage", "add", "--patient", "P2", "--id", "C1", "--payer", "87726",
+                        "--payer-name", "ACME", "--member-id", "M1", "--rank", "1", "--from",
+                        "2026-01-01", "--expected-version", "0"});
   EXPECT_EQ(Num(cov, "stream_version"), 1);
-  ExpectFailure({"coverage", "end", "--patient", "P2", "--id", "C1", "--to", "2026-12-31", "--expected-version", "0"},
+  ExpectFailure({"coverage", "end", "--patient", "P2", "--id", "C1", "--to", "2026-12-31",
+                 "--expected-version", "0"},
                 1, {"aborted"});
-  Struct end =
-      RclJson({"coverage", "end", "--patient", "P2", "--id", "C1", "--to", "2026-12-31", "--expected-version", "1"});
+  Struct end = RclJson({"coverage", "end", "--patient", "P2", "--id", "C1", "--to", "2026-12-31",
+                        "--expected-version", "1"});
   EXPECT_EQ(Num(end, "stream_version"), 2);
 }
 
@@ -309,7 +324,8 @@ TEST_F(CliTest, TailFollowsLiveAppends) {
 TEST_F(CliTest, ClientLibrary) {
   client::Options options;
   options.tenant = "acme";
-  absl::StatusOr<std::unique_ptr<client::Client>> connected = client::Client::Connect(server_->address(), options);
+  absl::StatusOr<std::unique_ptr<client::Client>> connected =
+      client::Client::Connect(server_->address(), options);
   ASSERT_TRUE(connected.ok()) << connected.status();
   client::Client& c = **connected;
 
@@ -457,12 +473,14 @@ TEST_F(CliTest, ClientLibrary) {
 
 TEST_F(CliTest, ClaimThroughTheClientLibrary) {
   RegisterPatientAndOpenEncounter();
-  ASSERT_EQ(Rcl({"coverage", "add", "--patient", "P1", "--id", "C1", "--payer", "87726", "--payer-name", "ACME",
-                 "--member-id", "M1", "--rank", "1", "--from", "2026-01-01"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Rcl({"coverage", "add", "--patient", "P1", "--id", "C1", "--payer", "87726", "--payer-name",
+           "ACME", "--member-id", "M1", "--rank", "1", "--from", "2026-01-01"})
+          .exit_code,
+      0);
   ASSERT_EQ(Rcl({"encounter", "diagnose", "--id", "E1", "--icd10", "E11.9"}).exit_code, 0);
-  ASSERT_EQ(Rcl({"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount", "150", "--dx", "1"})
+  ASSERT_EQ(Rcl({"encounter", "charge", "--id", "E1", "--line", "1", "--cpt", "99213", "--amount",
+                 "150", "--dx", "1"})
                 .exit_code,
             0);
   ASSERT_EQ(Rcl({"encounter", "complete", "--id", "E1"}).exit_code, 0);

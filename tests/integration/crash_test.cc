@@ -57,7 +57,8 @@ struct Acked {
 // command that failed then has an unknown outcome.
 class Traffic {
  public:
-  Traffic(std::string address, std::string tag) : address_(std::move(address)), tag_(std::move(tag)) {}
+  Traffic(std::string address, std::string tag)
+      : address_(std::move(address)), tag_(std::move(tag)) {}
   ~Traffic() { Join(); }
 
   void Start() {
@@ -80,7 +81,8 @@ class Traffic {
 
  private:
   void Run(int writer) {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address_, ClientOptions(kTenant));
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        Client::Connect(address_, ClientOptions(kTenant));
     if (!client.ok()) {
       absl::MutexLock lock(&mu_);
       unexpected_errors_.push_back(client.status().ToString());
@@ -127,13 +129,15 @@ class Traffic {
 std::string Describe(const CommandResponse& r) {
   std::string ids;
   for (const std::string& id : r.event_ids()) absl::StrAppend(&ids, ids.empty() ? "" : ",", id);
-  return absl::StrCat("{position ", r.position(), ", stream ", r.stream(), ", version ", r.stream_version(),
-                      ", events [", ids, "], command_id ", r.command_id(), "}");
+  return absl::StrCat("{position ", r.position(), ", stream ", r.stream(), ", version ",
+                      r.stream_version(), ", events [", ids, "], command_id ", r.command_id(), "}");
 }
 
 bool SameResponse(const CommandResponse& a, const CommandResponse& b) {
-  return a.position() == b.position() && a.stream() == b.stream() && a.stream_version() == b.stream_version() &&
-         std::equal(a.event_ids().begin(), a.event_ids().end(), b.event_ids().begin(), b.event_ids().end()) &&
+  return a.position() == b.position() && a.stream() == b.stream() &&
+         a.stream_version() == b.stream_version() &&
+         std::equal(a.event_ids().begin(), a.event_ids().end(), b.event_ids().begin(),
+                    b.event_ids().end()) &&
          a.command_id() == b.command_id();
 }
 
@@ -147,12 +151,14 @@ absl::StatusOr<std::unique_ptr<Client>> ConnectReady(const std::string& address)
 // from several threads; returns id -> response (or status).
 std::map<std::string, absl::StatusOr<CommandResponse>> Resend(
     const std::string& address, const std::vector<std::pair<std::string, v1::Command>>& commands) {
-  std::vector<absl::StatusOr<CommandResponse>> results(commands.size(), absl::UnknownError("not sent"));
+  std::vector<absl::StatusOr<CommandResponse>> results(commands.size(),
+                                                       absl::UnknownError("not sent"));
   std::atomic<size_t> next{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kResendThreads; ++t) {
     threads.emplace_back([&] {
-      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions(kTenant));
+      absl::StatusOr<std::unique_ptr<Client>> client =
+          Client::Connect(address, ClientOptions(kTenant));
       for (size_t i = next++; i < commands.size(); i = next++) {
         if (!client.ok()) {
           results[i] = client.status();
@@ -189,7 +195,8 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
   // The hash chain over the whole log.
   absl::StatusOr<v1::VerifyResponse> verify = (*client)->Verify();
   ASSERT_TRUE(verify.ok()) << verify.status();
-  EXPECT_TRUE(verify->ok()) << "first bad position " << verify->first_bad_position() << ": " << verify->error();
+  EXPECT_TRUE(verify->ok()) << "first bad position " << verify->first_bad_position() << ": "
+                            << verify->error();
   EXPECT_EQ(verify->to_position(), head->position());
   EXPECT_EQ(verify->events_checked(), head->position());
   EXPECT_EQ(verify->hash_at_to(), head->hash());
@@ -207,7 +214,8 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
   std::map<std::string, const Event*> by_event_id;
   std::map<std::string, std::vector<const Event*>> by_command_id;
   for (const Event& e : *log) {
-    EXPECT_TRUE(by_event_id.emplace(e.event_id(), &e).second) << "duplicate event id " << e.event_id();
+    EXPECT_TRUE(by_event_id.emplace(e.event_id(), &e).second)
+        << "duplicate event id " << e.event_id();
     by_command_id[e.command_id()].push_back(&e);
   }
 
@@ -227,16 +235,16 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
     bool ok = r.command_id() == id && r.event_ids_size() == 1 && r.stream_version() < stream.size();
     if (ok) {
       const Event& e = stream[r.stream_version()];
-      ok = e.version() == r.stream_version() && e.event_id() == r.event_ids(0) && e.position() == r.position() &&
-           e.command_id() == id;
+      ok = e.version() == r.stream_version() && e.event_id() == r.event_ids(0) &&
+           e.position() == r.position() && e.command_id() == id;
     }
     auto in_log = by_command_id.find(id);
     ok = ok && in_log != by_command_id.end() && in_log->second.size() == 1 &&
          in_log->second[0]->event_id() == r.event_ids(0);
     if (!ok) {
       ++failures;
-      ADD_FAILURE() << "acknowledged command " << id << " " << Describe(r) << " is not in stream " << r.stream()
-                    << " as acknowledged (stream has " << stream.size() << " events)";
+      ADD_FAILURE() << "acknowledged command " << id << " " << Describe(r) << " is not in stream "
+                    << r.stream() << " as acknowledged (stream has " << stream.size() << " events)";
     }
   }
   ASSERT_EQ(failures, 0);
@@ -251,14 +259,16 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
     const CommandResponse& original = acked.at(id).response;
     if (!reply.ok() || !SameResponse(*reply, original)) {
       ++failures;
-      ADD_FAILURE() << "re-sent " << id << ": got " << (reply.ok() ? Describe(*reply) : reply.status().ToString())
+      ADD_FAILURE() << "re-sent " << id << ": got "
+                    << (reply.ok() ? Describe(*reply) : reply.status().ToString())
                     << ", acknowledged " << Describe(original);
     }
   }
   ASSERT_EQ(failures, 0);
   absl::StatusOr<v1::HeadResponse> head_after = (*client)->Head();
   ASSERT_TRUE(head_after.ok());
-  EXPECT_EQ(head_after->position(), head->position()) << "re-sending acknowledged commands appended events";
+  EXPECT_EQ(head_after->position(), head->position())
+      << "re-sending acknowledged commands appended events";
 
   // Commands in flight when the server died either made it entirely (then
   // re-sending returns what was recorded) or not at all (then re-sending
@@ -266,10 +276,12 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
   std::vector<std::pair<std::string, v1::Command>> pending(unknown.begin(), unknown.end());
   std::map<std::string, absl::StatusOr<CommandResponse>> outcomes = Resend(address, pending);
   for (const auto& [id, outcome] : outcomes) {
-    ASSERT_TRUE(outcome.ok()) << "command " << id << " in flight at the crash: " << outcome.status();
+    ASSERT_TRUE(outcome.ok()) << "command " << id
+                              << " in flight at the crash: " << outcome.status();
     auto in_log = by_command_id.find(id);
     if (in_log == by_command_id.end()) {
-      EXPECT_GT(outcome->position(), head->position()) << id << " was not in the log but got an old position";
+      EXPECT_GT(outcome->position(), head->position())
+          << id << " was not in the log but got an old position";
       continue;
     }
     ++*unknown_committed;
@@ -282,7 +294,8 @@ void VerifyAfterRestart(const std::string& address, const std::map<std::string, 
 
 // Runs traffic for `traffic_time`, stops the server with `stop` while it
 // runs, and returns the traffic (joined).
-std::unique_ptr<Traffic> RunAndStop(ServerProcess* server, const std::string& tag, absl::Duration traffic_time,
+std::unique_ptr<Traffic> RunAndStop(ServerProcess* server, const std::string& tag,
+                                    absl::Duration traffic_time,
                                     const std::function<void()>& stop) {
   auto traffic = std::make_unique<Traffic>(server->address(), tag);
   traffic->Start();
@@ -307,8 +320,9 @@ TEST(CrashTest, AcknowledgedCommandsSurviveKill9) {
   for (int cycle = 0; cycle < 3; ++cycle) {
     SCOPED_TRACE(absl::StrCat("cycle ", cycle));
     ServerProcess* running = server->get();
-    std::unique_ptr<Traffic> traffic = RunAndStop(
-        running, absl::StrCat("k", cycle), absl::Milliseconds(1000 + 300 * cycle), [running] { running->Kill9(); });
+    std::unique_ptr<Traffic> traffic =
+        RunAndStop(running, absl::StrCat("k", cycle), absl::Milliseconds(1000 + 300 * cycle),
+                   [running] { running->Kill9(); });
     ASSERT_FALSE(HasFailure());
     EXPECT_FALSE(running->running());
     for (const auto& [id, a] : traffic->acked()) all_acked.emplace(id, a);
@@ -318,9 +332,9 @@ TEST(CrashTest, AcknowledgedCommandsSurviveKill9) {
     int committed = 0;
     VerifyAfterRestart((*server)->address(), all_acked, traffic->unknown(), &committed);
     ASSERT_FALSE(HasFailure());
-    std::cerr << "cycle " << cycle << ": " << traffic->acked().size() << " acknowledged, " << traffic->unknown().size()
-              << " in flight at the kill (" << committed << " of them committed); " << all_acked.size()
-              << " checked in total\n";
+    std::cerr << "cycle " << cycle << ": " << traffic->acked().size() << " acknowledged, "
+              << traffic->unknown().size() << " in flight at the kill (" << committed
+              << " of them committed); " << all_acked.size() << " checked in total\n";
   }
   EXPECT_LT(absl::Now() - start, absl::Seconds(60));
 }
@@ -331,8 +345,8 @@ TEST(CrashTest, GracefulTerminateKeepsAcknowledgedCommands) {
   ASSERT_TRUE(server.ok()) << server.status();
   ServerProcess* running = server->get();
   absl::Status terminated;
-  std::unique_ptr<Traffic> traffic =
-      RunAndStop(running, "t", absl::Milliseconds(1000), [&] { terminated = running->Terminate(); });
+  std::unique_ptr<Traffic> traffic = RunAndStop(running, "t", absl::Milliseconds(1000),
+                                                [&] { terminated = running->Terminate(); });
   EXPECT_TRUE(terminated.ok()) << "SIGTERM during traffic: " << terminated;
   ASSERT_FALSE(HasFailure());
 
@@ -342,9 +356,10 @@ TEST(CrashTest, GracefulTerminateKeepsAcknowledgedCommands) {
   VerifyAfterRestart((*server)->address(), traffic->acked(), traffic->unknown(), &committed);
   // A clean stop leaves nothing in between: a command the server answered
   // with an error was not recorded.
-  EXPECT_EQ(committed, 0) << "commands answered with an error during the graceful stop were recorded";
-  std::cerr << "graceful: " << traffic->acked().size() << " acknowledged, " << traffic->unknown().size()
-            << " refused at the stop\n";
+  EXPECT_EQ(committed, 0)
+      << "commands answered with an error during the graceful stop were recorded";
+  std::cerr << "graceful: " << traffic->acked().size() << " acknowledged, "
+            << traffic->unknown().size() << " refused at the stop\n";
 }
 
 }  // namespace

@@ -21,12 +21,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/client.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
@@ -73,7 +73,8 @@ struct RawResult {
 
 // A unary call by method name with raw request bytes (which may hold invalid
 // UTF-8, which the typed stubs would refuse to send cleanly).
-RawResult RawUnaryCall(grpc::GenericStub* stub, const std::string& method, const std::string& bytes) {
+RawResult RawUnaryCall(grpc::GenericStub* stub, const std::string& method,
+                       const std::string& bytes) {
   grpc::ClientContext context;
   context.set_deadline(CallDeadline());
   grpc::Slice slice(bytes);
@@ -86,7 +87,8 @@ RawResult RawUnaryCall(grpc::GenericStub* stub, const std::string& method, const
   r.status = done.get_future().get();
   std::vector<grpc::Slice> slices;
   if (response.Valid() && response.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) r.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices)
+      r.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return r;
 }
@@ -141,8 +143,8 @@ std::vector<std::string> ViolationFields(const grpc::Status& status) {
 }
 
 std::string Describe(const grpc::Status& status) {
-  return absl::StrCat("code ", status.error_code(), " message '", status.error_message(), "' fields [",
-                      absl::StrJoin(ViolationFields(status), ", "), "]");
+  return absl::StrCat("code ", status.error_code(), " message '", status.error_message(),
+                      "' fields [", absl::StrJoin(ViolationFields(status), ", "), "]");
 }
 
 class HardInputTest : public ::testing::Test {
@@ -259,23 +261,30 @@ TEST_F(HardInputTest, TooManyRepeatedEntriesAreOneViolation) {
   }
   for (int i = 0; i < 1000; ++i) adjudicate.mutable_command()->add_lines();
   std::vector<Case> cases = {
-      {"RecordDiagnoses", "icd10_codes", command_call(diagnoses, &v1::LedgerService::Stub::RecordDiagnoses)},
+      {"RecordDiagnoses", "icd10_codes",
+       command_call(diagnoses, &v1::LedgerService::Stub::RecordDiagnoses)},
       {"RecordCharge", "modifiers", command_call(charge, &v1::LedgerService::Stub::RecordCharge)},
-      {"RecordCharge", "diagnosis_pointers", command_call(charge, &v1::LedgerService::Stub::RecordCharge)},
-      {"ReceivePatientPayment", "claim_ids", command_call(payment, &v1::LedgerService::Stub::ReceivePatientPayment)},
-      {"AdjudicateClaim", "lines", command_call(adjudicate, &v1::LedgerService::Stub::AdjudicateClaim)},
-      {"AdjudicateClaim", "claim_adjustments", command_call(adjudicate, &v1::LedgerService::Stub::AdjudicateClaim)},
+      {"RecordCharge", "diagnosis_pointers",
+       command_call(charge, &v1::LedgerService::Stub::RecordCharge)},
+      {"ReceivePatientPayment", "claim_ids",
+       command_call(payment, &v1::LedgerService::Stub::ReceivePatientPayment)},
+      {"AdjudicateClaim", "lines",
+       command_call(adjudicate, &v1::LedgerService::Stub::AdjudicateClaim)},
+      {"AdjudicateClaim", "claim_adjustments",
+       command_call(adjudicate, &v1::LedgerService::Stub::AdjudicateClaim)},
   };
   for (const Case& c : cases) {
     grpc::ClientContext context;
     context.set_deadline(CallDeadline());
     grpc::Status status;
     c.call(&context, &status);
-    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.method << ": " << Describe(status);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.method << ": " << Describe(status);
     std::vector<std::string> fields = ViolationFields(status);
     EXPECT_THAT(fields, Contains(c.field)) << c.method;
     for (const std::string& f : fields) {
-      EXPECT_FALSE(absl::StartsWith(f, c.field + "[")) << c.method << ": entries validated one by one: " << f;
+      EXPECT_FALSE(absl::StartsWith(f, c.field + "["))
+          << c.method << ": entries validated one by one: " << f;
     }
   }
   // Reads: event type filters are bounded too.
@@ -333,8 +342,10 @@ struct RpcField {
 
 std::vector<RpcField> EveryStringFieldOfEveryRpc() {
   std::vector<RpcField> out;
-  for (const char* service_name : {"rcl.v1.LogService", "rcl.v1.LedgerService", "rcl.v1.ReportService"}) {
-    const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+  for (const char* service_name :
+       {"rcl.v1.LogService", "rcl.v1.LedgerService", "rcl.v1.ReportService"}) {
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
     EXPECT_NE(service, nullptr) << service_name;
     if (service == nullptr) continue;
     for (int m = 0; m < service->method_count(); ++m) {
@@ -342,8 +353,8 @@ std::vector<RpcField> EveryStringFieldOfEveryRpc() {
       std::vector<std::pair<std::vector<int>, std::string>> fields;
       CollectStringFields(method->input_type(), {}, "", 0, &fields);
       for (auto& [numbers, name] : fields) {
-        out.push_back(
-            {absl::StrCat("/", service_name, "/", method->name()), name, numbers, method->server_streaming()});
+        out.push_back({absl::StrCat("/", service_name, "/", method->name()), name, numbers,
+                       method->server_streaming()});
       }
     }
   }
@@ -383,7 +394,8 @@ TEST(HardInputUtf8Test, InvalidUtf8InAnyStringFieldIsInvalidArgumentNamingItAndT
   TempDir dir;
   std::string log_path = dir.path() + "/server.log";
   LogCapture capture(log_path);
-  absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(dir.path() + "/data");
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(dir.path() + "/data");
   capture.Restore();
   ASSERT_TRUE(server.ok()) << server.status();
   grpc::GenericStub stub(Channel((*server)->address()));
@@ -392,7 +404,8 @@ TEST(HardInputUtf8Test, InvalidUtf8InAnyStringFieldIsInvalidArgumentNamingItAndT
   const std::string bad_utf8("ok\xff\xfe", 4);
   for (const RpcField& f : fields) {
     std::string bytes = EncodeAt(f.numbers, 0, bad_utf8);
-    grpc::Status status = f.streaming ? RawSubscribe(&stub, bytes) : RawUnaryCall(&stub, f.method, bytes).status;
+    grpc::Status status =
+        f.streaming ? RawSubscribe(&stub, bytes) : RawUnaryCall(&stub, f.method, bytes).status;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << f.method << " " << f.name << ": " << Describe(status);
     EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method;
@@ -410,8 +423,8 @@ TEST_F(HardInputTest, EveryStringFieldOfEveryRpcHasAContentRule) {
       "b");
   for (const RpcField& f : EveryStringFieldOfEveryRpc()) {
     std::string bytes = EncodeAt(f.numbers, 0, bad);
-    grpc::Status status =
-        f.streaming ? RawSubscribe(generic_.get(), bytes) : RawUnaryCall(generic_.get(), f.method, bytes).status;
+    grpc::Status status = f.streaming ? RawSubscribe(generic_.get(), bytes)
+                                      : RawUnaryCall(generic_.get(), f.method, bytes).status;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << f.method << " " << f.name << ": " << Describe(status);
     EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method << ": " << Describe(status);
@@ -439,14 +452,20 @@ TEST_F(HardInputTest, FreeTextHasOneRuleOnPatientAndClaimSides) {
     v1::CommandResponse response;
     grpc::ClientContext c1_context, c2_context, c3_context;
     std::vector<std::pair<std::string, std::string>> got = {
-        {"VoidCharge", absl::StrJoin(ViolationFields(ledger_->VoidCharge(&c1_context, void_charge, &response)), ",")},
-        {"FileAppeal", absl::StrJoin(ViolationFields(ledger_->FileAppeal(&c2_context, appeal, &response)), ",")},
-        {"AdjustClaim", absl::StrJoin(ViolationFields(ledger_->AdjustClaim(&c3_context, adjust, &response)), ",")},
+        {"VoidCharge",
+         absl::StrJoin(ViolationFields(ledger_->VoidCharge(&c1_context, void_charge, &response)),
+                       ",")},
+        {"FileAppeal",
+         absl::StrJoin(ViolationFields(ledger_->FileAppeal(&c2_context, appeal, &response)), ",")},
+        {"AdjustClaim",
+         absl::StrJoin(ViolationFields(ledger_->AdjustClaim(&c3_context, adjust, &response)), ",")},
     };
     for (const auto& [method, fields] : got) {
       std::string field = method == "AdjustClaim" ? "note" : "reason";
-      bool refused = absl::StrContains(absl::StrCat(",", fields, ","), absl::StrCat(",", field, ","));
-      EXPECT_EQ(refused, !accepted) << method << " text of " << text.size() << " bytes: [" << fields << "]";
+      bool refused =
+          absl::StrContains(absl::StrCat(",", fields, ","), absl::StrCat(",", field, ","));
+      EXPECT_EQ(refused, !accepted)
+          << method << " text of " << text.size() << " bytes: [" << fields << "]";
     }
   };
   check(long_text, true);
@@ -468,12 +487,14 @@ TEST_F(HardInputTest, PositionsPastTheHeadAreRefused) {
     grpc::ClientContext context;
     v1::ReadAllResponse response;
     grpc::Status status = log_->ReadAll(&context, request, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << "ReadAll " << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+        << "ReadAll " << Describe(status);
     request.set_from_position(head + 1);  // the next page after the head is fine
     grpc::ClientContext next_context;
     EXPECT_TRUE(log_->ReadAll(&next_context, request, &response).ok());
   }
-  for (auto [from, to] : std::vector<std::pair<uint64_t, uint64_t>>{{past, 0}, {1, past}, {past, past + 1}}) {
+  for (auto [from, to] :
+       std::vector<std::pair<uint64_t, uint64_t>>{{past, 0}, {1, past}, {past, past + 1}}) {
     v1::VerifyRequest request;
     request.set_from_position(from);
     request.set_to_position(to);
@@ -481,15 +502,16 @@ TEST_F(HardInputTest, PositionsPastTheHeadAreRefused) {
     v1::VerifyResponse response;
     grpc::Status status = log_->Verify(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
-        << "Verify " << from << ".." << to << ": " << Describe(status) << " hash_at_to '" << response.hash_at_to()
-        << "'";
+        << "Verify " << from << ".." << to << ": " << Describe(status) << " hash_at_to '"
+        << response.hash_at_to() << "'";
   }
   {
     v1::DigestRequest request;
     request.set_position(past);
     grpc::ClientContext context;
     v1::DigestResponse response;
-    EXPECT_EQ(log_->Digest(&context, request, &response).error_code(), grpc::StatusCode::OUT_OF_RANGE);
+    EXPECT_EQ(log_->Digest(&context, request, &response).error_code(),
+              grpc::StatusCode::OUT_OF_RANGE);
   }
   {
     v1::GetClaimRequest request;
@@ -499,7 +521,8 @@ TEST_F(HardInputTest, PositionsPastTheHeadAreRefused) {
     grpc::ClientContext context;
     v1::ClaimView response;
     grpc::Status status = ledger_->GetClaim(&context, request, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << "GetClaim " << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+        << "GetClaim " << Describe(status);
   }
   {
     v1::ReadStreamRequest request;
@@ -509,14 +532,16 @@ TEST_F(HardInputTest, PositionsPastTheHeadAreRefused) {
     grpc::ClientContext context;
     v1::ReadStreamResponse response;
     grpc::Status status = log_->ReadStream(&context, request, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << "ReadStream " << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+        << "ReadStream " << Describe(status);
   }
   {
     v1::SubscribeRequest request;
     request.set_tenant(kTenant);
     request.set_from_position(past);
     grpc::Status status = RawSubscribe(generic_.get(), request.SerializeAsString());
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << "Subscribe " << Describe(status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+        << "Subscribe " << Describe(status);
   }
 }
 
@@ -532,11 +557,12 @@ TEST_F(HardInputTest, CommandsInFlightAtSigtermAreAnsweredOkOrUnavailable) {
   std::vector<std::thread> clients;
   for (int t = 0; t < kClients; ++t) {
     clients.emplace_back([&, t] {
-      auto channel = grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), [t] {
-        grpc::ChannelArguments args;
-        args.SetInt("rcl.test.channel", t);  // one connection each
-        return args;
-      }());
+      auto channel =
+          grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), [t] {
+            grpc::ChannelArguments args;
+            args.SetInt("rcl.test.channel", t);  // one connection each
+            return args;
+          }());
       auto stub = v1::LedgerService::NewStub(channel);
       int seq = 0;
       while (!stop.load()) {
@@ -581,7 +607,8 @@ TEST_F(HardInputTest, CommandsInFlightAtSigtermAreAnsweredOkOrUnavailable) {
     });
   }
   auto wait_start = std::chrono::steady_clock::now();
-  while (ok_count.load() < 2000 && std::chrono::steady_clock::now() - wait_start < std::chrono::seconds(30)) {
+  while (ok_count.load() < 2000 &&
+         std::chrono::steady_clock::now() - wait_start < std::chrono::seconds(30)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // No call starts after the signal: every call counted below was sent

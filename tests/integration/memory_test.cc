@@ -52,7 +52,8 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 absl::StatusOr<std::unique_ptr<ServerProcess>> StartServer(const std::string& data_dir,
                                                            std::vector<std::string> flags = {}) {
   const char* other = std::getenv("RCL_MEMORY_TEST_SERVER");
-  if (other != nullptr && *other != '\0') return ServerProcess::StartBinary(other, data_dir, std::move(flags));
+  if (other != nullptr && *other != '\0')
+    return ServerProcess::StartBinary(other, data_dir, std::move(flags));
   return ServerProcess::Start(data_dir, std::move(flags));
 }
 
@@ -75,7 +76,8 @@ int64_t PeakResidentBytes(pid_t pid) { return ProcStatusBytes(pid, "VmHWM"); }
 
 // Appends `events` events as the encounter workload does: a patient, then
 // encounters each opened, given a diagnosis and charged `lines` lines.
-absl::Status WriteEvents(const std::string& address, const std::string& prefix, int events, int lines) {
+absl::Status WriteEvents(const std::string& address, const std::string& prefix, int events,
+                         int lines) {
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions(kTenant));
   if (!client.ok()) return client.status();
   const std::string patient = absl::StrCat("P-", prefix);
@@ -86,15 +88,20 @@ absl::Status WriteEvents(const std::string& address, const std::string& prefix, 
     written += r->event_ids_size();
     return absl::OkStatus();
   };
-  if (absl::Status s = run(RegisterPatientCommand(patient, "Doe", "Jane", "1980-04-01")); !s.ok()) return s;
+  if (absl::Status s = run(RegisterPatientCommand(patient, "Doe", "Jane", "1980-04-01")); !s.ok())
+    return s;
   for (int encounter = 0; written < events; ++encounter) {
     std::string encounter_id = absl::StrCat("E-", prefix, "-", encounter);
     if (absl::Status s = run(WorkloadEncounterCommand(encounter_id, patient)); !s.ok()) return s;
-    if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9", "I10", "J45.909", "Z00.00"})); !s.ok()) {
+    if (absl::Status s =
+            run(RecordDiagnosesCommand(encounter_id, {"E11.9", "I10", "J45.909", "Z00.00"}));
+        !s.ok()) {
       return s;
     }
     for (int line = 1; line <= lines && written < events; ++line) {
-      if (absl::Status s = run(RecordChargeCommand(encounter_id, line, 12'500 + line, {1, 2, 3, 4})); !s.ok()) {
+      if (absl::Status s =
+              run(RecordChargeCommand(encounter_id, line, 12'500 + line, {1, 2, 3, 4}));
+          !s.ok()) {
         return s;
       }
     }
@@ -102,13 +109,14 @@ absl::Status WriteEvents(const std::string& address, const std::string& prefix, 
   return absl::OkStatus();
 }
 
-absl::Status WriteConcurrently(const std::string& address, const std::string& phase, int writers, int total,
-                               int lines) {
+absl::Status WriteConcurrently(const std::string& address, const std::string& phase, int writers,
+                               int total, int lines) {
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(writers);
   for (int w = 0; w < writers; ++w) {
-    threads.emplace_back(
-        [&, w] { results[w] = WriteEvents(address, absl::StrCat(phase, "-", w), total / writers, lines); });
+    threads.emplace_back([&, w] {
+      results[w] = WriteEvents(address, absl::StrCat(phase, "-", w), total / writers, lines);
+    });
   }
   for (std::thread& t : threads) t.join();
   for (const absl::Status& s : results) {
@@ -128,7 +136,8 @@ std::string OversizedReadAll(size_t bytes) {
   wire += '\x0a';  // field 1 (tenant), length-delimited
   wire += static_cast<char>(sizeof(kTenant) - 1);
   wire += kTenant;
-  while (wire.size() + 2 <= bytes) wire += std::string("\x2a\x00", 2);  // field 5 (event_types) = ""
+  while (wire.size() + 2 <= bytes)
+    wire += std::string("\x2a\x00", 2);  // field 5 (event_types) = ""
   return wire;
 }
 
@@ -162,7 +171,8 @@ TEST(MemoryTest, OversizedRequestsAreRefusedBeforeTheyAreParsed) {
   }
   for (std::thread& t : threads) t.join();
   const int64_t peak = PeakResidentBytes(pid);
-  std::cerr << "oversized requests: RSS before " << before / kMiB << " MiB, peak " << peak / kMiB << " MiB\n";
+  std::cerr << "oversized requests: RSS before " << before / kMiB << " MiB, peak " << peak / kMiB
+            << " MiB\n";
   for (int i = 0; i < kRequests; ++i) {
     EXPECT_EQ(codes[i], grpc::StatusCode::RESOURCE_EXHAUSTED) << "request " << i;
   }
@@ -171,10 +181,12 @@ TEST(MemoryTest, OversizedRequestsAreRefusedBeforeTheyAreParsed) {
 
   // Under the limit, a filter with too many types is refused without running.
   {
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect((*server)->address(), ClientOptions(kTenant));
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        Client::Connect((*server)->address(), ClientOptions(kTenant));
     ASSERT_TRUE(client.ok()) << client.status();
     v1::ReadAllRequest request;
-    for (size_t i = 0; i <= ledger::kEventTypeFiltersMax; ++i) request.add_event_types("ChargeRecorded");
+    for (size_t i = 0; i <= ledger::kEventTypeFiltersMax; ++i)
+      request.add_event_types("ChargeRecorded");
     absl::StatusOr<v1::ReadAllResponse> r = (*client)->ReadAll(request);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
     request.mutable_event_types()->DeleteSubrange(0, 1);
@@ -231,8 +243,8 @@ TEST(MemoryTest, ConcurrentLargeReadsStayWithinTheReadBudget) {
     ++done;
   }
   const int64_t peak = PeakResidentBytes(pid);
-  std::cerr << "large reads: RSS before " << before / kMiB << " MiB, while held " << held / kMiB << " MiB, peak "
-            << peak / kMiB << " MiB\n";
+  std::cerr << "large reads: RSS before " << before / kMiB << " MiB, while held " << held / kMiB
+            << " MiB, peak " << peak / kMiB << " MiB\n";
   for (int i = 0; i < kReads; ++i) {
     // Reads beyond the budget wait; none fails.
     ASSERT_TRUE(calls[i]->status.ok()) << i << ": " << calls[i]->status.error_message();
@@ -250,7 +262,8 @@ TEST(MemoryTest, WriterMemoryStopsGrowingWithTheLog) {
   TempDir dir;
   // Small caches, so that they fill within the test: what grows after that
   // is what is unbounded.
-  auto server = StartServer(dir.path(), {"--state-cache-mb=4", "--block-cache-mb=4", "--write-buffer-mb=8"});
+  auto server =
+      StartServer(dir.path(), {"--state-cache-mb=4", "--block-cache-mb=4", "--write-buffer-mb=8"});
   ASSERT_TRUE(server.ok()) << server.status();
   pid_t pid = (*server)->pid();
   constexpr int kWriters = 8;
@@ -263,9 +276,9 @@ TEST(MemoryTest, WriterMemoryStopsGrowingWithTheLog) {
   ASSERT_TRUE(WriteConcurrently((*server)->address(), "b", kWriters, kMeasuredEvents, kLines).ok());
   const int64_t after = ResidentBytes(pid);
   double per_event = static_cast<double>(after - filled) / kMeasuredEvents;
-  std::cerr << "log growth: RSS " << filled / kMiB << " MiB after 40k events, " << after / kMiB << " MiB after "
-            << 40'000 + kMeasuredEvents << " (" << per_event << " bytes per event; "
-            << absl::ToDoubleSeconds(absl::Now() - start) << " s)\n";
+  std::cerr << "log growth: RSS " << filled / kMiB << " MiB after 40k events, " << after / kMiB
+            << " MiB after " << 40'000 + kMeasuredEvents << " (" << per_event
+            << " bytes per event; " << absl::ToDoubleSeconds(absl::Now() - start) << " s)\n";
   // Unbounded, the cached states alone grew by about 350 bytes per event of
   // this workload.
   EXPECT_LT(per_event, 120.0);

@@ -81,8 +81,8 @@ std::map<std::string, ClaimHistory> ReplayClaims(const std::vector<rcl::v1::Even
 }
 
 // Bucket totals and the credit total of a replay as of `as_of` (DOS basis).
-std::pair<std::array<int64_t, 5>, int64_t> ReplayAging(const std::map<std::string, ClaimHistory>& claims,
-                                                       const std::string& as_of, bool payer) {
+std::pair<std::array<int64_t, 5>, int64_t> ReplayAging(
+    const std::map<std::string, ClaimHistory>& claims, const std::string& as_of, bool payer) {
   std::array<int64_t, 5> buckets{};
   int64_t credit = 0;
   absl::CivilDay day;
@@ -126,7 +126,8 @@ class ReportsTest : public ::testing::Test {
   }
 
   CommandResult Rcl(std::vector<std::string> args, int timeout_s = 120) {
-    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server", server_->address()};
+    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server",
+                                     server_->address()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, timeout_s);
   }
@@ -176,7 +177,8 @@ class ReportsTest : public ::testing::Test {
 
 TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill9AndRebuild) {
   CommandResult demo =
-      Rcl({"--tenant", kTenant, "demo", "--seed", "11", "--patients", "1250", "--days", "120"}, /*timeout_s=*/600);
+      Rcl({"--tenant", kTenant, "demo", "--seed", "11", "--patients", "1250", "--days", "120"},
+          /*timeout_s=*/600);
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   const uint64_t head = Head();
   ASSERT_GE(head, static_cast<uint64_t>(kDemoEventsMin));
@@ -239,7 +241,8 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
   std::vector<std::string> dates;
   for (const auto& [id, h] : claims) dates.push_back(h.state.date_of_service);
   std::sort(dates.begin(), dates.end());
-  for (const std::string& as_of : {std::string(""), dates[dates.size() / 3], dates[dates.size() * 2 / 3]}) {
+  for (const std::string& as_of :
+       {std::string(""), dates[dates.size() / 3], dates[dates.size() * 2 / 3]}) {
     for (bool payer : {true, false}) {
       rcl::v1::ArAgingRequest a;
       a.set_as_of_date(as_of);
@@ -247,14 +250,17 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
       a.set_limit(1000);
       auto aging = client_->ArAging(a);
       ASSERT_TRUE(aging.ok()) << aging.status();
-      auto [buckets, credit] = ReplayAging(claims, as_of.empty() ? projections::TodayUtc() : as_of, payer);
+      auto [buckets, credit] =
+          ReplayAging(claims, as_of.empty() ? projections::TodayUtc() : as_of, payer);
       std::string what = absl::StrCat(payer ? "payer" : "patient", " aging as of '", as_of, "'");
       ASSERT_EQ(aging->buckets_size(), 5) << what;
-      for (int i = 0; i < 5; ++i) EXPECT_EQ(aging->buckets(i).amount_cents(), buckets[i]) << what << " bucket " << i;
+      for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(aging->buckets(i).amount_cents(), buckets[i]) << what << " bucket " << i;
       EXPECT_EQ(aging->credit_total_cents(), credit) << what;
       if (as_of.empty()) {
         EXPECT_EQ(aging->total_cents() + aging->credit_total_cents(),
-                  payer ? tenant->amounts().payer_balance_cents() : tenant->amounts().patient_balance_cents())
+                  payer ? tenant->amounts().payer_balance_cents()
+                        : tenant->amounts().patient_balance_cents())
             << what;
       }
     }
@@ -285,7 +291,8 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
     auto b = client_->Balances(r);
     ASSERT_TRUE(b.ok()) << b.status();
     EXPECT_GE(b->as_of_position(), written->position());
-    EXPECT_EQ(b->amounts().patient_balance_cents(), claims[owing_claim].state.PatientBalance() - 100 * (i + 1));
+    EXPECT_EQ(b->amounts().patient_balance_cents(),
+              claims[owing_claim].state.PatientBalance() - 100 * (i + 1));
   }
   rcl::v1::BalancesRequest future;
   future.set_min_position(Head() + 1000);
@@ -294,11 +301,12 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
   // A second tenant's demo changes nothing of this tenant's reports.
   const uint64_t head2 = Head();
   const std::string before = Fingerprint(head2);
-  CommandResult other = Rcl({"--tenant", "south", "demo", "--seed", "5", "--patients", "50", "--days", "20"});
+  CommandResult other =
+      Rcl({"--tenant", "south", "demo", "--seed", "5", "--patients", "50", "--days", "20"});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_EQ(Fingerprint(Head()), before) << "after another tenant's demo";
-  CommandResult south =
-      Rcl({"--tenant", "south", "--json", "books", "trial-balance", "--min-position", absl::StrCat(Head())});
+  CommandResult south = Rcl({"--tenant", "south", "--json", "books", "trial-balance",
+                             "--min-position", absl::StrCat(Head())});
   ASSERT_EQ(south.exit_code, 0) << south.err;
   EXPECT_EQ(json::Num(json::ParseJson(south.out), "total_cents"), 0);
   const uint64_t head3 = Head();
@@ -319,7 +327,8 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
     if (!killed_while_building) absl::SleepFor(absl::Milliseconds(1));
   }
   server_->Kill9();
-  std::cerr << "killed " << (killed_while_building ? "during" : "after") << " the projections' catch-up\n";
+  std::cerr << "killed " << (killed_while_building ? "during" : "after")
+            << " the projections' catch-up\n";
   StartServer();
   EXPECT_EQ(Fingerprint(head3), all_before) << "after kill -9 during catch-up and a restart";
 
@@ -336,12 +345,14 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
   EXPECT_EQ(json::List(aging_json, "buckets").size(), 5u);
   EXPECT_EQ(json::Num(aging_json, "total_cents") + json::Num(aging_json, "credit_total_cents"),
             static_cast<double>(payer_total));
-  CommandResult balances = Rcl({"--tenant", kTenant, "--json", "books", "balances", "--claim", owing_claim});
+  CommandResult balances =
+      Rcl({"--tenant", kTenant, "--json", "books", "balances", "--claim", owing_claim});
   ASSERT_EQ(balances.exit_code, 0) << balances.err;
   auto balances_json = json::ParseJson(balances.out);
-  for (const char* key : {"charge_cents", "payer_paid_cents", "contractual_cents", "other_adjustment_cents",
-                          "patient_responsibility_cents", "patient_paid_cents", "written_off_cents",
-                          "payer_balance_cents", "patient_balance_cents", "as_of_position"}) {
+  for (const char* key :
+       {"charge_cents", "payer_paid_cents", "contractual_cents", "other_adjustment_cents",
+        "patient_responsibility_cents", "patient_paid_cents", "written_off_cents",
+        "payer_balance_cents", "patient_balance_cents", "as_of_position"}) {
     EXPECT_TRUE(json::HasKey(balances_json, key)) << key;
   }
   for (std::vector<std::string> work :
@@ -356,7 +367,8 @@ TEST_F(ReportsTest, ReportsAfterADemoEqualTheCommandSideAndAReplayAndSurviveKill
     EXPECT_TRUE(json::HasKey(json::ParseJson(r.out), "as_of_position")) << work[1];
   }
   // The claim's audit trail ends with the five payments read back above.
-  CommandResult history = Rcl({"--tenant", kTenant, "--json", "claim", "history", "--id", owing_claim});
+  CommandResult history =
+      Rcl({"--tenant", kTenant, "--json", "claim", "history", "--id", owing_claim});
   ASSERT_EQ(history.exit_code, 0) << history.err;
   auto entries = json::List(json::ParseJson(history.out), "entries");
   ASSERT_GE(entries.size(), 6u);

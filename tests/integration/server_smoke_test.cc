@@ -42,7 +42,9 @@ using ::testing::HasSubstr;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
-std::chrono::system_clock::time_point CallDeadline() { return std::chrono::system_clock::now() + kCallTimeout; }
+std::chrono::system_clock::time_point CallDeadline() {
+  return std::chrono::system_clock::now() + kCallTimeout;
+}
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
@@ -97,11 +99,13 @@ absl::StatusOr<std::string> RawUnaryCall(const std::string& address, const std::
 absl::StatusOr<uint64_t> HealthCheck(const std::string& address, const std::string& service) {
   // HealthCheckRequest { string service = 1; }
   std::string request = service.empty() ? std::string() : LengthDelimited(1, service);
-  absl::StatusOr<std::string> response = RawUnaryCall(address, "/grpc.health.v1.Health/Check", request);
+  absl::StatusOr<std::string> response =
+      RawUnaryCall(address, "/grpc.health.v1.Health/Check", request);
   if (!response.ok()) return response.status();
   // HealthCheckResponse { ServingStatus status = 1; } (0 = UNKNOWN is omitted).
   UnknownFieldSet fields;
-  if (!fields.ParseFromString(*response)) return absl::DataLossError("undecodable HealthCheckResponse");
+  if (!fields.ParseFromString(*response))
+    return absl::DataLossError("undecodable HealthCheckResponse");
   uint64_t status = 0;
   for (int i = 0; i < fields.field_count(); ++i) {
     const UnknownField& f = fields.field(i);
@@ -116,7 +120,8 @@ absl::StatusOr<std::vector<std::string>> ReflectionListServices(const std::strin
   grpc::ClientContext context;
   context.set_deadline(CallDeadline());
   grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   if (call == nullptr) return absl::InternalError("PrepareCall failed");
   // One operation at a time; waits for its tag.
   auto wait = [&cq](intptr_t want) -> bool {
@@ -157,17 +162,24 @@ absl::StatusOr<std::vector<std::string>> ReflectionListServices(const std::strin
   // ServiceResponse { string name = 1; }
   std::vector<std::string> names;
   UnknownFieldSet top;
-  if (!top.ParseFromString(FromByteBuffer(response))) return absl::DataLossError("undecodable reflection response");
+  if (!top.ParseFromString(FromByteBuffer(response)))
+    return absl::DataLossError("undecodable reflection response");
   for (int i = 0; i < top.field_count(); ++i) {
-    if (top.field(i).number() != 6 || top.field(i).type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
+    if (top.field(i).number() != 6 || top.field(i).type() != UnknownField::TYPE_LENGTH_DELIMITED)
+      continue;
     UnknownFieldSet list;
-    if (!list.ParseFromString(top.field(i).length_delimited())) return absl::DataLossError("bad list");
+    if (!list.ParseFromString(top.field(i).length_delimited()))
+      return absl::DataLossError("bad list");
     for (int j = 0; j < list.field_count(); ++j) {
-      if (list.field(j).number() != 1 || list.field(j).type() != UnknownField::TYPE_LENGTH_DELIMITED) continue;
+      if (list.field(j).number() != 1 ||
+          list.field(j).type() != UnknownField::TYPE_LENGTH_DELIMITED)
+        continue;
       UnknownFieldSet service;
-      if (!service.ParseFromString(list.field(j).length_delimited())) return absl::DataLossError("bad service");
+      if (!service.ParseFromString(list.field(j).length_delimited()))
+        return absl::DataLossError("bad service");
       for (int k = 0; k < service.field_count(); ++k) {
-        if (service.field(k).number() == 1 && service.field(k).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+        if (service.field(k).number() == 1 &&
+            service.field(k).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
           names.push_back(service.field(k).length_delimited());
         }
       }
@@ -181,7 +193,8 @@ absl::StatusOr<std::vector<std::string>> ReflectionListServices(const std::strin
 std::vector<std::string> BadRequestFields(const grpc::Status& status) {
   std::vector<std::string> fields;
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-  EXPECT_FALSE(status.error_details().empty()) << "INVALID_ARGUMENT without google.rpc.Status details";
+  EXPECT_FALSE(status.error_details().empty())
+      << "INVALID_ARGUMENT without google.rpc.Status details";
   google::rpc::Status rpc_status;
   EXPECT_TRUE(rpc_status.ParseFromString(status.error_details()));
   EXPECT_EQ(rpc_status.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
@@ -263,7 +276,8 @@ TEST_F(ServerSmokeTest, InvalidArgumentCarriesBadRequestNamingTheField) {
     grpc::ClientContext context;
     context.set_deadline(CallDeadline());
     v1::CommandResponse response;
-    EXPECT_THAT(BadRequestFields(ledger->RegisterPatient(&context, request, &response)), Contains("tenant"));
+    EXPECT_THAT(BadRequestFields(ledger->RegisterPatient(&context, request, &response)),
+                Contains("tenant"));
   }
   {
     // A command id that is not an id.
@@ -277,7 +291,8 @@ TEST_F(ServerSmokeTest, InvalidArgumentCarriesBadRequestNamingTheField) {
     grpc::ClientContext context;
     context.set_deadline(CallDeadline());
     v1::CommandResponse response;
-    EXPECT_THAT(BadRequestFields(ledger->RegisterPatient(&context, request, &response)), Contains("command_id"));
+    EXPECT_THAT(BadRequestFields(ledger->RegisterPatient(&context, request, &response)),
+                Contains("command_id"));
   }
   {
     // A read without a tenant.
@@ -294,7 +309,8 @@ TEST_F(ServerSmokeTest, InvalidArgumentCarriesBadRequestNamingTheField) {
     grpc::ClientContext context;
     context.set_deadline(CallDeadline());
     v1::ReadStreamResponse response;
-    EXPECT_THAT(BadRequestFields(log->ReadStream(&context, request, &response)), Contains("stream"));
+    EXPECT_THAT(BadRequestFields(log->ReadStream(&context, request, &response)),
+                Contains("stream"));
   }
   {
     // A subscription with a bad tenant ends at once with the details.
@@ -346,9 +362,11 @@ TEST(ServerBinaryTest, HelpExitsZeroAndListsTheFlags) {
 // Until --help works, --helpfull at least documents every server flag
 // (its exit code is Abseil's 1, not checked here).
 TEST(ServerBinaryTest, HelpfullListsTheFlags) {
-  testing::CommandResult r = RunCommand({std::string(RCL_BIN_DIR) + "/rcl-server", "--helpfull"}, 30);
+  testing::CommandResult r =
+      RunCommand({std::string(RCL_BIN_DIR) + "/rcl-server", "--helpfull"}, 30);
   std::string text = r.out + r.err;
-  for (const char* flag : {"--listen", "--data_dir", "--queue_max", "--batch_max", "--read_threads", "--log_level"}) {
+  for (const char* flag :
+       {"--listen", "--data_dir", "--queue_max", "--batch_max", "--read_threads", "--log_level"}) {
     EXPECT_THAT(text, HasSubstr(flag));
   }
   EXPECT_THAT(text, HasSubstr("port 0 picks a free port"));
@@ -393,7 +411,8 @@ TEST(ServerBinaryTest, SecondServerOnTheSameDataDirectoryIsRefused) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> first = ServerProcess::Start(dir.path());
   ASSERT_TRUE(first.ok()) << first.status();
   absl::StatusOr<std::unique_ptr<ServerProcess>> second = ServerProcess::Start(dir.path());
-  EXPECT_FALSE(second.ok()) << "a second server opened the data directory in use at " << (*second)->address();
+  EXPECT_FALSE(second.ok()) << "a second server opened the data directory in use at "
+                            << (*second)->address();
   // The first one is unaffected.
   absl::StatusOr<uint64_t> health = HealthCheck((*first)->address(), "");
   ASSERT_TRUE(health.ok()) << health.status();

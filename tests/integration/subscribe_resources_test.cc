@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -135,8 +135,9 @@ std::unique_ptr<Client> SmallWindowClient(const std::string& address, const std:
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return Client::FromChannel(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
-                             ClientOptions(tenant));
+  return Client::FromChannel(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args),
+      ClientOptions(tenant));
 }
 
 // Subscriptions opened and never read. Destruction cancels them.
@@ -154,7 +155,8 @@ absl::StatusOr<IdleSubscribers> OpenIdleSubscribers(const std::string& address) 
     SubscribeRequest request;
     request.set_tenant(absl::StrCat("tenant", i % kIdleTenants));
     if (i % kIdleTenants == 0) request.set_tenant("acme");  // the tenant with the events
-    absl::StatusOr<std::unique_ptr<Subscription>> s = idle.clients[i % kIdleConnections]->Subscribe(request);
+    absl::StatusOr<std::unique_ptr<Subscription>> s =
+        idle.clients[i % kIdleConnections]->Subscribe(request);
     if (!s.ok()) return s.status();
     idle.subscriptions.push_back(std::move(*s));
   }
@@ -163,7 +165,8 @@ absl::StatusOr<IdleSubscribers> OpenIdleSubscribers(const std::string& address) 
 
 // kWriters clients each registering patients (one event per command) for
 // `window`; returns commands per second.
-absl::StatusOr<double> WriteThroughput(const std::string& address, const std::string& phase, absl::Duration window) {
+absl::StatusOr<double> WriteThroughput(const std::string& address, const std::string& phase,
+                                       absl::Duration window) {
   std::atomic<int64_t> done{0};
   std::vector<absl::Status> results(kWriters);
   std::vector<std::thread> threads;
@@ -171,14 +174,15 @@ absl::StatusOr<double> WriteThroughput(const std::string& address, const std::st
   const absl::Time end = start + window;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
-      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions("acme"));
+      absl::StatusOr<std::unique_ptr<Client>> client =
+          Client::Connect(address, ClientOptions("acme"));
       if (!client.ok()) {
         results[w] = client.status();
         return;
       }
       for (int k = 0; absl::Now() < end; ++k) {
-        absl::StatusOr<v1::CommandResponse> r =
-            (*client)->Execute(RegisterPatientCommand(absl::StrCat("P-", phase, "-", w, "-", k)), CommandOptions{});
+        absl::StatusOr<v1::CommandResponse> r = (*client)->Execute(
+            RegisterPatientCommand(absl::StrCat("P-", phase, "-", w, "-", k)), CommandOptions{});
         if (!r.ok()) {
           results[w] = r.status();
           return;
@@ -228,8 +232,8 @@ TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadCostNoCpuWhenIdle) {
 
   const double cores = CpuCoresOver(server_->pid(), kIdleWindow);
   const int64_t rss = ResidentBytes(server_->pid());
-  std::cerr << "idle with " << kIdleSubscribers << " subscribers that never read: server CPU " << cores * 100
-            << "% of a core, VmRSS " << rss / (1 << 20) << " MiB\n";
+  std::cerr << "idle with " << kIdleSubscribers << " subscribers that never read: server CPU "
+            << cores * 100 << "% of a core, VmRSS " << rss / (1 << 20) << " MiB\n";
   EXPECT_LT(cores, kIdleCpuCoresMax) << "server CPU while idle, in cores";
   EXPECT_GT(rss, 0);
   EXPECT_LT(rss, kRssLimitBytes);
@@ -248,15 +252,17 @@ TEST_F(SubscribeResourcesTest, SubscribersThatNeverReadDoNotSlowWriters) {
   double with = 0;
   for (int window = 0; window < kWithWindows; ++window) {
     const double cpu_before = CpuSeconds(server_->pid());
-    absl::StatusOr<double> rate = WriteThroughput(server_->address(), absl::StrCat("b", window), kWriteWindow);
+    absl::StatusOr<double> rate =
+        WriteThroughput(server_->address(), absl::StrCat("b", window), kWriteWindow);
     const double cpu_used = CpuSeconds(server_->pid()) - cpu_before;
     ASSERT_TRUE(rate.ok()) << rate.status();
-    std::cerr << "writer throughput: " << *without << " commands/s without subscribers, " << *rate << " with "
-              << kIdleSubscribers << " that never read (server CPU " << cpu_used << " s over the " << kWriteWindow
-              << " window)\n";
+    std::cerr << "writer throughput: " << *without << " commands/s without subscribers, " << *rate
+              << " with " << kIdleSubscribers << " that never read (server CPU " << cpu_used
+              << " s over the " << kWriteWindow << " window)\n";
     with = std::max(with, *rate);
   }
-  EXPECT_GT(with, *without * kThroughputShareMin) << "subscribers that never read slowed the writers down";
+  EXPECT_GT(with, *without * kThroughputShareMin)
+      << "subscribers that never read slowed the writers down";
 }
 
 // Reads the first message or the end of the call within `timeout`; the call's
@@ -279,9 +285,12 @@ absl::Status FirstOutcome(Subscription* s, absl::Duration timeout) {
 // Tenant A fills its share; A gets RESOURCE_EXHAUSTED, B can still subscribe.
 // Then one of A's subscriptions ends and A can subscribe again.
 TEST_F(SubscribeResourcesTest, OneTenantCannotTakeEveryonesSubscriptions) {
-  ASSERT_TRUE(WriteBacklog(server_->address(), 1).ok());  // so every subscriber gets a first message
-  absl::StatusOr<std::unique_ptr<Client>> a = Client::Connect(server_->address(), ClientOptions("tenant-a"));
-  absl::StatusOr<std::unique_ptr<Client>> b = Client::Connect(server_->address(), ClientOptions("tenant-b"));
+  ASSERT_TRUE(
+      WriteBacklog(server_->address(), 1).ok());  // so every subscriber gets a first message
+  absl::StatusOr<std::unique_ptr<Client>> a =
+      Client::Connect(server_->address(), ClientOptions("tenant-a"));
+  absl::StatusOr<std::unique_ptr<Client>> b =
+      Client::Connect(server_->address(), ClientOptions("tenant-b"));
   ASSERT_TRUE(a.ok() && b.ok());
 
   // Tenant A takes as many as the server gives it (at most the old
@@ -363,20 +372,21 @@ constexpr double kSlackTicks = 2;
 
 // `count` RegisterPatient commands for `tenant` from `writers` concurrent
 // clients.
-absl::Status WriteEvents(const std::string& address, const std::string& tenant, const std::string& prefix, int count,
-                         int writers) {
+absl::Status WriteEvents(const std::string& address, const std::string& tenant,
+                         const std::string& prefix, int count, int writers) {
   std::vector<absl::Status> results(writers);
   std::vector<std::thread> threads;
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
-      absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions(tenant));
+      absl::StatusOr<std::unique_ptr<Client>> client =
+          Client::Connect(address, ClientOptions(tenant));
       if (!client.ok()) {
         results[w] = client.status();
         return;
       }
       for (int k = w; k < count && results[w].ok(); k += writers) {
-        absl::StatusOr<v1::CommandResponse> r =
-            (*client)->Execute(RegisterPatientCommand(absl::StrCat("P-", prefix, "-", k)), CommandOptions{});
+        absl::StatusOr<v1::CommandResponse> r = (*client)->Execute(
+            RegisterPatientCommand(absl::StrCat("P-", prefix, "-", k)), CommandOptions{});
         if (!r.ok()) results[w] = r.status();
       }
     });
@@ -391,11 +401,12 @@ absl::Status WriteEvents(const std::string& address, const std::string& tenant, 
 // Server CPU seconds per command of the best of kMeasuredRounds rounds, each
 // kMeasuredCommands written one at a time by one client. `rounds` gets every
 // round's figure.
-absl::StatusOr<double> CpuPerCommand(const ServerProcess& server, const std::string& tenant, const std::string& prefix,
-                                     std::vector<double>* rounds) {
+absl::StatusOr<double> CpuPerCommand(const ServerProcess& server, const std::string& tenant,
+                                     const std::string& prefix, std::vector<double>* rounds) {
   for (int round = 0; round < kMeasuredRounds; ++round) {
     const double before = CpuSeconds(server.pid());
-    RCL_RETURN_IF_ERROR(WriteEvents(server.address(), tenant, absl::StrCat(prefix, "-", round), kMeasuredCommands, 1));
+    RCL_RETURN_IF_ERROR(WriteEvents(server.address(), tenant, absl::StrCat(prefix, "-", round),
+                                    kMeasuredCommands, 1));
     rounds->push_back((CpuSeconds(server.pid()) - before) / kMeasuredCommands);
   }
   return *std::min_element(rounds->begin(), rounds->end());
@@ -403,7 +414,8 @@ absl::StatusOr<double> CpuPerCommand(const ServerProcess& server, const std::str
 
 std::string Micros(const std::vector<double>& seconds) {
   std::string out;
-  for (double s : seconds) absl::StrAppend(&out, out.empty() ? "" : ", ", static_cast<int>(s * 1e6), " us");
+  for (double s : seconds)
+    absl::StrAppend(&out, out.empty() ? "" : ", ", static_cast<int>(s * 1e6), " us");
   return out;
 }
 
@@ -414,8 +426,10 @@ absl::StatusOr<IdleSubscribers> OpenStuckSubscribers(const std::string& address)
   }
   for (int i = 0; i < kStuckSubscribers; ++i) {
     SubscribeRequest request;
-    request.set_tenant(absl::StrCat("tenant", i % kStuckTenants));  // connection i % 8 carries this tenant
-    absl::StatusOr<std::unique_ptr<Subscription>> s = stuck.clients[i % kStuckConnections]->Subscribe(request);
+    request.set_tenant(
+        absl::StrCat("tenant", i % kStuckTenants));  // connection i % 8 carries this tenant
+    absl::StatusOr<std::unique_ptr<Subscription>> s =
+        stuck.clients[i % kStuckConnections]->Subscribe(request);
     if (!s.ok()) return s.status();
     stuck.subscriptions.push_back(std::move(*s));
   }
@@ -425,12 +439,14 @@ absl::StatusOr<IdleSubscribers> OpenStuckSubscribers(const std::string& address)
 TEST(StuckSubscribersTest, CostNoServerCpuWhenIdleNorPerCommit) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<ServerProcess>> started = ServerProcess::Start(
-      dir.path(), {absl::StrCat("--subscribers_per_tenant_max=", kStuckSubscribers / kStuckTenants)});
+      dir.path(),
+      {absl::StrCat("--subscribers_per_tenant_max=", kStuckSubscribers / kStuckTenants)});
   ASSERT_TRUE(started.ok()) << started.status();
   const ServerProcess& server = **started;
   for (int t = 0; t < kStuckTenants; ++t) {
-    ASSERT_TRUE(
-        WriteEvents(server.address(), absl::StrCat("tenant", t), "backlog", kStuckBacklogEvents, kBacklogWriters).ok());
+    ASSERT_TRUE(WriteEvents(server.address(), absl::StrCat("tenant", t), "backlog",
+                            kStuckBacklogEvents, kBacklogWriters)
+                    .ok());
   }
   std::vector<double> without_rounds;
   absl::StatusOr<double> without = CpuPerCommand(server, "tenant0", "without", &without_rounds);
@@ -440,16 +456,17 @@ TEST(StuckSubscribersTest, CostNoServerCpuWhenIdleNorPerCommit) {
   ASSERT_TRUE(stuck.ok()) << stuck.status();
   Settle(server.pid(), kStuckSettleMax);  // their first (stuck) messages are built
   const double idle_cores = CpuCoresOver(server.pid(), kStuckIdleWindow);
-  std::cerr << "idle with " << kStuckSubscribers << " stuck subscribers: server CPU " << idle_cores * 100
-            << "% of a core over " << kStuckIdleWindow << "\n";
+  std::cerr << "idle with " << kStuckSubscribers << " stuck subscribers: server CPU "
+            << idle_cores * 100 << "% of a core over " << kStuckIdleWindow << "\n";
   EXPECT_LT(idle_cores, kStuckIdleCpuCoresMax) << "server CPU while idle, in cores";
 
   std::vector<double> with_rounds;
   absl::StatusOr<double> with = CpuPerCommand(server, "tenant0", "with", &with_rounds);
   ASSERT_TRUE(with.ok()) << with.status();
   std::cerr << "server CPU per command (rounds of " << kMeasuredCommands
-            << " commands one at a time): " << Micros(without_rounds) << " without subscribers; " << Micros(with_rounds)
-            << " with " << kStuckSubscribers << " stuck; best " << *with / *without << "x\n";
+            << " commands one at a time): " << Micros(without_rounds) << " without subscribers; "
+            << Micros(with_rounds) << " with " << kStuckSubscribers << " stuck; best "
+            << *with / *without << "x\n";
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   EXPECT_LE(*with, kPerCommandCpuFactorMax * *without + kSlackTicks * tick / kMeasuredCommands)
       << "stuck subscribers made every command cost the server more CPU";
@@ -541,8 +558,9 @@ class CountingReader : public grpc::ClientReadReactor<SubscribeResponse> {
   // Waits until the checkpoint reaches `position` (or the call ends); true if it did.
   bool AwaitCheckpoint(uint64_t position, absl::Time deadline) {
     absl::MutexLock lock(&mu_);
-    auto reached = [this, position]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return seen_.checkpoint >= position || seen_.done; };
+    auto reached = [this, position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return seen_.checkpoint >= position || seen_.done;
+    };
     mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
     return seen_.checkpoint >= position;
   }
@@ -563,9 +581,9 @@ class CountingReader : public grpc::ClientReadReactor<SubscribeResponse> {
 
 TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenantWrites) {
   TempDir dir;
-  absl::StatusOr<std::unique_ptr<ServerProcess>> started =
-      ServerProcess::Start(dir.path(), {absl::StrCat("--subscribers_per_tenant_max=", kQuietSubscribers),
-                                        absl::StrCat("--subscribers_max=", 2 * kQuietSubscribers)});
+  absl::StatusOr<std::unique_ptr<ServerProcess>> started = ServerProcess::Start(
+      dir.path(), {absl::StrCat("--subscribers_per_tenant_max=", kQuietSubscribers),
+                   absl::StrCat("--subscribers_max=", 2 * kQuietSubscribers)});
   ASSERT_TRUE(started.ok()) << started.status();
   const ServerProcess& server = **started;
   // One event of the quiet tenant, so that each of its subscribers gets a
@@ -578,7 +596,8 @@ TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenant
   for (int c = 0; c < kQuietConnections; ++c) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection each
-    channels.push_back(grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
     stubs.push_back(v1::LogService::NewStub(channels.back()));
   }
   std::vector<std::unique_ptr<CountingReader>> quiet;
@@ -612,7 +631,8 @@ TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenant
   cancel_all.readers.push_back(filtered.get());
   // Every one of them has been served up to the head (position 1).
   for (CountingReader* r : cancel_all.readers) {
-    ASSERT_TRUE(r->AwaitCheckpoint(1, setup_deadline)) << "a subscriber never got its first message";
+    ASSERT_TRUE(r->AwaitCheckpoint(1, setup_deadline))
+        << "a subscriber never got its first message";
   }
   // Let any checkpoint owed from the setup go out, then count from here.
   absl::SleepFor(kCheckpointInterval + absl::Milliseconds(200));
@@ -641,7 +661,8 @@ TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenant
   // The filtered one learns that everything up to the head was considered,
   // within about the interval after the last commit.
   ASSERT_TRUE(filtered->AwaitCheckpoint(head, write_end + kCheckpointInterval + kCheckpointSlack))
-      << "no checkpoint at the head within " << kCheckpointInterval + kCheckpointSlack << " of the last commit";
+      << "no checkpoint at the head within " << kCheckpointInterval + kCheckpointSlack
+      << " of the last commit";
   CountingReader::Seen unmatched_seen = filtered->seen();
   EXPECT_TRUE(unmatched_seen.events.empty());
   EXPECT_EQ(unmatched_seen.violations, 0);
@@ -656,19 +677,23 @@ TEST(QuietSubscribersTest, GetACheckpointAtMostOncePerIntervalWhileAnotherTenant
   for (size_t i = 0; i < quiet.size(); ++i) {
     if (quiet[i]->AwaitCheckpoint(head, quiet_deadline)) ++quiet_at_head;
     CountingReader::Seen seen = quiet[i]->seen();
-    EXPECT_TRUE(seen.events.size() == 1 && seen.violations == 0 && !seen.done) << "quiet subscriber " << i;
+    EXPECT_TRUE(seen.events.size() == 1 && seen.violations == 0 && !seen.done)
+        << "quiet subscriber " << i;
     const int during = seen.messages - quiet_before[i];
     quiet_max = std::max(quiet_max, during);
     quiet_total += during;
   }
   std::cerr << kBusyCommands << " commits in " << writing << "; " << kQuietSubscribers
             << " quiet subscribers got at most " << quiet_max << " messages each (mean "
-            << static_cast<double>(quiet_total) / kQuietSubscribers << ", bound " << QuietMessagesMax(writing) << "); "
-            << quiet_at_head << " had the head as checkpoint within " << kCheckpointInterval + kCheckpointSlack
+            << static_cast<double>(quiet_total) / kQuietSubscribers << ", bound "
+            << QuietMessagesMax(writing) << "); " << quiet_at_head
+            << " had the head as checkpoint within " << kCheckpointInterval + kCheckpointSlack
             << " of the last commit; busy subscribers had the last event " << busy_latency
-            << " after the last commit; the filtered one its checkpoint " << filtered_latency << " after\n";
-  EXPECT_LE(quiet_max, QuietMessagesMax(writing)) << "caught-up subscribers of a tenant with no new events "
-                                                     "got a message per commit";
+            << " after the last commit; the filtered one its checkpoint " << filtered_latency
+            << " after\n";
+  EXPECT_LE(quiet_max, QuietMessagesMax(writing))
+      << "caught-up subscribers of a tenant with no new events "
+         "got a message per commit";
   EXPECT_EQ(quiet_at_head, kQuietSubscribers) << "quiet subscribers were not told the head";
 }
 

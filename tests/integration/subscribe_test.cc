@@ -66,8 +66,8 @@ constexpr int64_t kRssLimitBytes = int64_t{1} << 30;
 // Appends exactly `events` events for writer `writer` of phase `phase`: a
 // patient, then encounters "E-<writer>-<phase><k>" each opened, given a
 // diagnosis and charged kChargesPerEncounter lines.
-absl::Status WriteEvents(const std::string& address, const std::string& tenant, const std::string& phase, int writer,
-                         int events) {
+absl::Status WriteEvents(const std::string& address, const std::string& tenant,
+                         const std::string& phase, int writer, int events) {
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(address, ClientOptions(tenant));
   if (!client.ok()) return client.status();
   const std::string patient = absl::StrCat("P-", phase, "-", writer);
@@ -83,7 +83,8 @@ absl::Status WriteEvents(const std::string& address, const std::string& tenant, 
     return absl::OkStatus();
   };
   if (events <= 0) return absl::OkStatus();
-  if (absl::Status s = run(RegisterPatientCommand(patient, "Doe", "Jane", "1980-04-01")); !s.ok()) return s;
+  if (absl::Status s = run(RegisterPatientCommand(patient, "Doe", "Jane", "1980-04-01")); !s.ok())
+    return s;
   while (written < events) {
     if (line >= kChargesPerEncounter) {
       ++encounter;
@@ -91,12 +92,14 @@ absl::Status WriteEvents(const std::string& address, const std::string& tenant, 
       encounter_id = absl::StrCat("E-", writer, "-", phase, encounter);
       if (absl::Status s = run(WorkloadEncounterCommand(encounter_id, patient)); !s.ok()) return s;
       if (written < events) {
-        if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9"})); !s.ok()) return s;
+        if (absl::Status s = run(RecordDiagnosesCommand(encounter_id, {"E11.9"})); !s.ok())
+          return s;
       }
       continue;
     }
     ++line;
-    if (absl::Status s = run(RecordChargeCommand(encounter_id, line, 12'500 + line, {1})); !s.ok()) return s;
+    if (absl::Status s = run(RecordChargeCommand(encounter_id, line, 12'500 + line, {1})); !s.ok())
+      return s;
   }
   return absl::OkStatus();
 }
@@ -107,7 +110,8 @@ absl::Status WriteConcurrently(const std::string& address, const std::string& ph
   std::vector<absl::Status> results(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     int share = total / kWriters + (w < total % kWriters ? 1 : 0);
-    threads.emplace_back([&, w, share] { results[w] = WriteEvents(address, kTenant, phase, w, share); });
+    threads.emplace_back(
+        [&, w, share] { results[w] = WriteEvents(address, kTenant, phase, w, share); });
   }
   for (std::thread& t : threads) t.join();
   for (const absl::Status& s : results) {
@@ -139,7 +143,8 @@ int64_t ResidentBytes(pid_t pid) {
 // has to hold back), then reads at full speed.
 class SubscriptionReader {
  public:
-  SubscriptionReader(std::unique_ptr<Subscription> subscription, absl::Duration delay, int delayed_messages)
+  SubscriptionReader(std::unique_ptr<Subscription> subscription, absl::Duration delay,
+                     int delayed_messages)
       : subscription_(std::move(subscription)), delay_(delay), delayed_messages_(delayed_messages) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -216,21 +221,25 @@ void Complain(Received* got, const std::string& what) {
 
 // Consumes messages until the subscriber's checkpoint reaches `target`,
 // checking order on the way. Returns false on timeout or end of the call.
-bool ReadUntil(SubscriptionReader* reader, uint64_t target, absl::Time test_deadline, Received* got) {
+bool ReadUntil(SubscriptionReader* reader, uint64_t target, absl::Time test_deadline,
+               Received* got) {
   while (got->checkpoint < target) {
     absl::Time deadline = std::min(absl::Now() + kReadTimeout, test_deadline);
     std::optional<SubscribeResponse> m = reader->Next(deadline);
     if (!m.has_value()) {
-      ADD_FAILURE() << got->name << ": no message before the deadline; checkpoint " << got->checkpoint
-                    << ", waiting for " << target << ", call ended: " << reader->ended();
+      ADD_FAILURE() << got->name << ": no message before the deadline; checkpoint "
+                    << got->checkpoint << ", waiting for " << target
+                    << ", call ended: " << reader->ended();
       return false;
     }
     ++got->messages;
     if (m->checkpoint_position() < got->checkpoint) {
-      Complain(got, absl::StrCat("checkpoint went back from ", got->checkpoint, " to ", m->checkpoint_position()));
+      Complain(got, absl::StrCat("checkpoint went back from ", got->checkpoint, " to ",
+                                 m->checkpoint_position()));
     }
     if (m->checkpoint_position() > m->head_position()) {
-      Complain(got, absl::StrCat("checkpoint ", m->checkpoint_position(), " is past the head ", m->head_position()));
+      Complain(got, absl::StrCat("checkpoint ", m->checkpoint_position(), " is past the head ",
+                                 m->head_position()));
     }
     for (Event& e : *m->mutable_events()) {
       if (e.position() <= got->last_position) {
@@ -238,12 +247,12 @@ bool ReadUntil(SubscriptionReader* reader, uint64_t target, absl::Time test_dead
                                    " (duplicate or out of order)"));
       }
       if (e.position() <= got->checkpoint) {
-        Complain(got,
-                 absl::StrCat("position ", e.position(), " at or before the earlier checkpoint ", got->checkpoint));
+        Complain(got, absl::StrCat("position ", e.position(),
+                                   " at or before the earlier checkpoint ", got->checkpoint));
       }
       if (e.position() > m->checkpoint_position()) {
-        Complain(got,
-                 absl::StrCat("position ", e.position(), " past its message's checkpoint ", m->checkpoint_position()));
+        Complain(got, absl::StrCat("position ", e.position(), " past its message's checkpoint ",
+                                   m->checkpoint_position()));
       }
       got->last_position = std::max(got->last_position, e.position());
       got->events.push_back(std::move(e));
@@ -277,11 +286,12 @@ void ExpectFiltered(const Received& got, const std::vector<Event>& all,
   ASSERT_EQ(got.events.size(), want.size()) << got.name;
   int mismatches = 0;
   for (size_t i = 0; i < want.size() && mismatches < 5; ++i) {
-    if (got.events[i].position() != want[i]->position() || got.events[i].event_id() != want[i]->event_id() ||
+    if (got.events[i].position() != want[i]->position() ||
+        got.events[i].event_id() != want[i]->event_id() ||
         got.events[i].hash() != want[i]->hash()) {
       ++mismatches;
-      ADD_FAILURE() << got.name << ": event #" << i << " is at position " << got.events[i].position() << ", expected "
-                    << want[i]->position();
+      ADD_FAILURE() << got.name << ": event #" << i << " is at position "
+                    << got.events[i].position() << ", expected " << want[i]->position();
     }
   }
 }
@@ -293,13 +303,15 @@ class SubscribeTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(dir_.path());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(server_->address(), ClientOptions(kTenant));
+    absl::StatusOr<std::unique_ptr<Client>> client =
+        Client::Connect(server_->address(), ClientOptions(kTenant));
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
   }
 
   std::unique_ptr<SubscriptionReader> Open(Client* client, SubscribeRequest request,
-                                           absl::Duration delay = absl::ZeroDuration(), int delayed_messages = 0) {
+                                           absl::Duration delay = absl::ZeroDuration(),
+                                           int delayed_messages = 0) {
     absl::StatusOr<std::unique_ptr<Subscription>> s = client->Subscribe(std::move(request));
     EXPECT_TRUE(s.ok()) << s.status();
     if (!s.ok()) return nullptr;
@@ -358,9 +370,11 @@ TEST_F(SubscribeTest, CatchUpThenLiveExactlyOnceInOrderAndFiltered) {
   small_windows.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   small_windows.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
   std::unique_ptr<Client> slow_client = Client::FromChannel(
-      grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), small_windows),
+      grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(),
+                                small_windows),
       ClientOptions(kTenant));
-  std::unique_ptr<SubscriptionReader> slow = Open(slow_client.get(), all, kSlowDelay, kSlowMessages);
+  std::unique_ptr<SubscriptionReader> slow =
+      Open(slow_client.get(), all, kSlowDelay, kSlowMessages);
   ASSERT_TRUE(main && prefix && charges && other && slow);
 
   // The main subscription is running (it delivered its first message) before
@@ -405,9 +419,9 @@ TEST_F(SubscribeTest, CatchUpThenLiveExactlyOnceInOrderAndFiltered) {
     }
   }
   EXPECT_GT(got_slow.messages, 1);
-  std::cerr << "catch-up writes " << catch_up_time << ", live writes " << live_time << "; messages: all "
-            << got_main.messages << ", slow " << got_slow.messages << ", prefix " << got_prefix.messages << ", type "
-            << got_charges.messages << "\n";
+  std::cerr << "catch-up writes " << catch_up_time << ", live writes " << live_time
+            << "; messages: all " << got_main.messages << ", slow " << got_slow.messages
+            << ", prefix " << got_prefix.messages << ", type " << got_charges.messages << "\n";
 
   // Filtered subscribers: exactly the matching events, in order.
   EXPECT_EQ(got_prefix.violations, 0);
@@ -417,11 +431,13 @@ TEST_F(SubscribeTest, CatchUpThenLiveExactlyOnceInOrderAndFiltered) {
     ASSERT_TRUE(absl::StartsWith(e.stream(), "encounter-E-1-")) << e.stream();
   }
   EXPECT_EQ(got_charges.violations, 0);
-  ExpectFiltered(got_charges, *everything, [](const Event& e) { return e.type() == "ChargeRecorded"; });
+  ExpectFiltered(got_charges, *everything,
+                 [](const Event& e) { return e.type() == "ChargeRecorded"; });
 
   // Another tenant sees none of them, but is told how far the log was considered.
   EXPECT_EQ(got_other.violations, 0);
-  EXPECT_TRUE(got_other.events.empty()) << "first foreign event at " << got_other.events.front().position();
+  EXPECT_TRUE(got_other.events.empty())
+      << "first foreign event at " << got_other.events.front().position();
 
   // 4. The other tenant writes: only its own subscriber gets those events;
   // the first tenant's subscriber only sees its checkpoint move.
@@ -433,13 +449,15 @@ TEST_F(SubscribeTest, CatchUpThenLiveExactlyOnceInOrderAndFiltered) {
     EXPECT_EQ(got_other.events[i].tenant(), kOtherTenant);
   }
   ASSERT_TRUE(ReadUntil(main.get(), n + 3, deadline_, &got_main));
-  EXPECT_EQ(got_main.events.size(), n) << "the first tenant's subscription got another tenant's event";
+  EXPECT_EQ(got_main.events.size(), n)
+      << "the first tenant's subscription got another tenant's event";
   EXPECT_EQ(got_main.checkpoint, n + 3);
 
   // The server's memory stayed bounded with a slow subscriber around.
   stop_sampling.store(true);
   EXPECT_GT(max_rss.load(), 0);
-  EXPECT_LT(max_rss.load(), kRssLimitBytes) << "server VmRSS peaked at " << max_rss.load() << " bytes";
+  EXPECT_LT(max_rss.load(), kRssLimitBytes)
+      << "server VmRSS peaked at " << max_rss.load() << " bytes";
 
   // Cancelling ends each call with CANCELLED.
   for (SubscriptionReader* r : {main.get(), prefix.get(), charges.get(), other.get(), slow.get()}) {
@@ -473,7 +491,8 @@ TEST_F(SubscribeTest, TerminateEndsSubscriptionsAndExitsCleanly) {
   small_windows.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   small_windows.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
   std::unique_ptr<Client> stuck_client = Client::FromChannel(
-      grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), small_windows),
+      grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(),
+                                small_windows),
       ClientOptions(kTenant));
   absl::StatusOr<std::unique_ptr<Subscription>> stuck = stuck_client->Subscribe(SubscribeRequest());
   ASSERT_TRUE(stuck.ok()) << stuck.status();
@@ -482,7 +501,8 @@ TEST_F(SubscribeTest, TerminateEndsSubscriptionsAndExitsCleanly) {
   absl::Time stop_start = absl::Now();
   absl::Status terminated = server_->Terminate();
   EXPECT_TRUE(terminated.ok()) << terminated;
-  EXPECT_LT(absl::Now() - stop_start, absl::Seconds(15)) << "SIGTERM took too long with a stuck subscriber";
+  EXPECT_LT(absl::Now() - stop_start, absl::Seconds(15))
+      << "SIGTERM took too long with a stuck subscriber";
 
   // The reading subscriber is told the server is going away.
   while (reader->Next(absl::Now() + kReadTimeout).has_value()) {
@@ -495,7 +515,8 @@ TEST_F(SubscribeTest, TerminateEndsSubscriptionsAndExitsCleanly) {
   // Nothing was lost or damaged.
   absl::StatusOr<std::unique_ptr<ServerProcess>> restarted = ServerProcess::Start(dir_.path());
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect((*restarted)->address(), ClientOptions(kTenant));
+  absl::StatusOr<std::unique_ptr<Client>> client =
+      Client::Connect((*restarted)->address(), ClientOptions(kTenant));
   ASSERT_TRUE(client.ok());
   absl::StatusOr<v1::VerifyResponse> verify = (*client)->Verify();
   ASSERT_TRUE(verify.ok()) << verify.status();
@@ -525,7 +546,8 @@ TEST_F(SubscribeTest, TerminateIsPromptAfterACancelledSubscription) {
 }
 
 TEST_F(SubscribeTest, InvalidTenantIsInvalidArgument) {
-  for (const std::string& tenant : {std::string("not a tenant!"), std::string(65, 'a'), std::string("a/b")}) {
+  for (const std::string& tenant :
+       {std::string("not a tenant!"), std::string(65, 'a'), std::string("a/b")}) {
     SubscribeRequest request;
     request.set_tenant(tenant);
     std::unique_ptr<SubscriptionReader> reader = Open(client_.get(), request);

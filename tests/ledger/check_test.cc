@@ -19,7 +19,8 @@ TEST_F(CheckDeathTest, AFailedCheckAbortsWithFileLineConditionAndMessage) {
   const int debits_cents = 500;
   const int credits_cents = -499;
   EXPECT_DEATH(RCL_CHECK(debits_cents + credits_cents == 0)
-                   << "postings off by " << debits_cents + credits_cents << " cents at position " << 17,
+                   << "postings off by " << debits_cents + credits_cents << " cents at position "
+                   << 17,
                "check_test\\.cc:[0-9]+: RCL_CHECK\\(debits_cents \\+ credits_cents == 0\\) failed: "
                "postings off by 1 cents at position 17");
 }

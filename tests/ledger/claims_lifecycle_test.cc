@@ -57,18 +57,21 @@ class ClaimsLifecycleTest : public ::testing::Test {
   }
 
   Command StandardPrimary(const std::string& claim_id, const std::string& remit_id = "R1") {
-    return AdjudicateClaim(claim_id, remit_id, {Line(1, 70'000, {Co("45", 20'000), Pr("1", 10'000)}, 80'000)});
+    return AdjudicateClaim(claim_id, remit_id,
+                           {Line(1, 70'000, {Co("45", 20'000), Pr("1", 10'000)}, 80'000)});
   }
   // The same payer's later decision: the patient owes 20.00, not 100.00.
   Command SupersedeWithPr20(const std::string& claim_id) {
-    return AdjudicateClaim(claim_id, "R2", {Line(1, 78'000, {Co("45", 20'000), Pr("1", 2'000)}, 80'000)});
+    return AdjudicateClaim(claim_id, "R2",
+                           {Line(1, 78'000, {Co("45", 20'000), Pr("1", 2'000)}, 80'000)});
   }
 
   void Ok(const Command& command) {
     absl::StatusOr<CommandResult> r = books_.Run(command);
     ASSERT_TRUE(r.ok()) << r.status() << "\n" << command.ShortDebugString();
     std::vector<std::string> problems = books_.CheckBooks(&accounts_);
-    EXPECT_TRUE(problems.empty()) << "after " << command.ShortDebugString() << JoinProblems(problems);
+    EXPECT_TRUE(problems.empty()) << "after " << command.ShortDebugString()
+                                  << JoinProblems(problems);
   }
 
   void Refused(const Command& command, const std::vector<std::string>& parts) {
@@ -121,7 +124,8 @@ TEST_F(ClaimsLifecycleTest, APatientWriteOffShrinksWithTheBalanceItWroteOff) {
 // Finding 3: a payment on appeal takes back the write-off of the denial first.
 TEST_F(ClaimsLifecycleTest, APaymentOnAppealReversesTheWriteOffOfTheDenial) {
   Setup();
-  Ok(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("50", kCharge)})}, rcl::v1::CLAIM_PAYMENT_STATUS_DENIED));
+  Ok(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("50", kCharge)})},
+                     rcl::v1::CLAIM_PAYMENT_STATUS_DENIED));
   EXPECT_EQ(books_.Claim("C1").PayerBalance(), kCharge);  // a denial stays in payer AR
   Ok(WriteOffClaim("C1", rcl::v1::WRITE_OFF_REASON_ADMINISTRATIVE, kCharge));
   Ok(FileAppeal("A1", "C1"));
@@ -175,7 +179,8 @@ TEST_F(ClaimsLifecycleTest, ASupersedeMovesTheTransferOnTheReplacementOfTheSecon
   Ok(SupersedeWithPr20("C1"));
   EXPECT_EQ(books_.Claim("C1-2").PayerBalance(), 0);
   EXPECT_EQ(books_.Claim("C1-2R").PayerBalance(), 2'000);
-  EXPECT_FALSE(books_.Stream(ClaimStream("C1-2.2"))->exists()) << "a second secondary claim for one balance";
+  EXPECT_FALSE(books_.Stream(ClaimStream("C1-2.2"))->exists())
+      << "a second secondary claim for one balance";
   EXPECT_EQ(Account("ar:payer:PAYERB"), 2'000);
 }
 
@@ -213,7 +218,8 @@ TEST_F(ClaimsLifecycleTest, AReplacementsAdjudicationSupersedesTheOriginals) {
   EXPECT_EQ(c1r.PatientBalance(), 5'000);
   EXPECT_EQ(Account("cash:payer"), 75'000);
   EXPECT_EQ(Account("ar:patient:P1"), 5'000);
-  Refused(ReverseAdjudication("C1", "R2"), {"claim C1", "no adjudication in force", "already superseded"});
+  Refused(ReverseAdjudication("C1", "R2"),
+          {"claim C1", "no adjudication in force", "already superseded"});
 }
 
 // Without a reversal of the original, the secondary is not billed twice.
@@ -243,7 +249,8 @@ TEST_F(ClaimsLifecycleTest, AVoidOfASecondaryReturnsItsBalanceToThePatient) {
   // The primary's later decision takes the returned balance back from the patient.
   Ok(SupersedeWithPr20("C1"));
   EXPECT_EQ(books_.Claim("C1").PatientBalance(), 0);
-  EXPECT_EQ(books_.Claim("C1-2.2").PayerBalance(), 2'000);  // a new secondary claim for the new share
+  EXPECT_EQ(books_.Claim("C1-2.2").PayerBalance(),
+            2'000);  // a new secondary claim for the new share
   EXPECT_EQ(Account("ar:patient:P1"), 0);
 }
 
@@ -254,7 +261,8 @@ TEST_F(ClaimsLifecycleTest, AVoidedPaidClaimIsRebilledOnlyAfterTheRecoupment) {
   Ok(AdjudicateClaim("C1", "R1", {Line(1, kCharge)}));
   Ok(VoidClaim("C1V", "C1", "PCN1"));
   EXPECT_EQ(Account("ar:unbilled"), 0);
-  Refused(CreateClaim("C2", "E1", "COV1"), {"encounter E1", "0.00 of its 1000.00", "not yet recouped"});
+  Refused(CreateClaim("C2", "E1", "COV1"),
+          {"encounter E1", "0.00 of its 1000.00", "not yet recouped"});
   Submit("C1V");
   Refused(AdjudicateClaim("C1V", "R2", {Line(1, kCharge)}), {"claim C1V", "void (frequency 8)"});
   Ok(ReverseAdjudication("C1", "R2"));  // the payer recoups
@@ -283,15 +291,18 @@ TEST_F(ClaimsLifecycleTest, ANegativeAdjustmentCannotCreatePayerAr) {
   Setup();
   Ok(StandardPrimary("C1"));
   Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -100'000'000'000),
-          {"negative adjustment of -1000000000.00", "claim C1", "manual contractual adjustments in force (0.00)"});
-  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "94", -1), {"manual other adjustments in force (0.00)"});
+          {"negative adjustment of -1000000000.00", "claim C1",
+           "manual contractual adjustments in force (0.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "94", -1),
+          {"manual other adjustments in force (0.00)"});
   EXPECT_EQ(Account("ar:payer:PAYERA"), 0);
 }
 
 // Relief a biller granted by hand is taken back when the payer pays it.
 TEST_F(ClaimsLifecycleTest, AManualAdjustmentIsTakenBackWhenThePayerPaysItsBalance) {
   Setup();
-  Ok(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("50", kCharge)})}, rcl::v1::CLAIM_PAYMENT_STATUS_DENIED));
+  Ok(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("50", kCharge)})},
+                     rcl::v1::CLAIM_PAYMENT_STATUS_DENIED));
   Ok(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", 30'000));
   Ok(AdjudicateClaim("C1", "R2", {Line(1, 80'000, {Co("45", 20'000)})}));
   ClaimState c1 = books_.Claim("C1");

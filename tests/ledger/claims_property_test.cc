@@ -13,8 +13,8 @@
 //   - the balances the ledger decides with (probed through the amounts its
 //     refusals quote) are those of the log, before and after reopening it.
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <random>
@@ -43,12 +43,15 @@ using ::testing::HasSubstr;
 
 constexpr int kCommandsPerSeed = 1000;
 
-std::string Key(const std::string& tenant, const std::string& stream) { return tenant + '\0' + stream; }
+std::string Key(const std::string& tenant, const std::string& stream) {
+  return tenant + '\0' + stream;
+}
 
 // Replays the whole log into fresh stream states; also snapshots every state
 // right after each position in `snapshot_at`.
-std::map<std::string, StreamState> ReplayLog(const ClaimsLedger& books, const std::set<uint64_t>& snapshot_at,
-                                             std::map<uint64_t, std::map<std::string, StreamState>>* snapshots) {
+std::map<std::string, StreamState> ReplayLog(
+    const ClaimsLedger& books, const std::set<uint64_t>& snapshot_at,
+    std::map<uint64_t, std::map<std::string, StreamState>>* snapshots) {
   std::map<std::string, StreamState> states;
   for (const EventRecord& e : books.EventsAfter(0)) {
     StreamState& s = states[Key(e.tenant, e.stream)];
@@ -66,7 +69,7 @@ std::map<std::string, StreamState> ReplayLog(const ClaimsLedger& books, const st
 // replacement that superseded it).
 void CheckReversals(const ClaimsLedger& books) {
   std::map<std::string, rcl::v1::ClaimAdjudicated> in_force;  // claim -> its adjudication in force
-  std::map<std::string, std::string> superseded_in;           // claim -> command id that must adjudicate
+  std::map<std::string, std::string> superseded_in;  // claim -> command id that must adjudicate
   int reversals = 0;
   for (const EventRecord& e : books.EventsAfter(0)) {
     if (e.type == "ClaimAdjudicated") {
@@ -76,14 +79,16 @@ void CheckReversals(const ClaimsLedger& books) {
       }
       if (a.status() == rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION) continue;
       EXPECT_FALSE(in_force.contains(a.claim_id()))
-          << "claim " << a.claim_id() << " adjudicated at " << e.position << " without reversing the one in force";
+          << "claim " << a.claim_id() << " adjudicated at " << e.position
+          << " without reversing the one in force";
       in_force[a.claim_id()] = a;
     } else if (e.type == "ClaimAdjudicationReversed") {
       ++reversals;
       auto r = PayloadOf<rcl::v1::ClaimAdjudicationReversed>(e);
       auto it = in_force.find(r.claim_id());
       if (it == in_force.end()) {
-        ADD_FAILURE() << "claim " << r.claim_id() << " reversed at " << e.position << " with nothing in force";
+        ADD_FAILURE() << "claim " << r.claim_id() << " reversed at " << e.position
+                      << " with nothing in force";
         continue;
       }
       Postings sum;
@@ -92,7 +97,8 @@ void CheckReversals(const ClaimsLedger& books) {
       Postings expected;
       if (r.returned_to_patient_cents() != 0) {
         auto patient = books.Claim(r.claim_id()).patient_id;
-        expected[absl::StrCat("ar:payer:", it->second.transfer_payer_id())] += r.returned_to_patient_cents();
+        expected[absl::StrCat("ar:payer:", it->second.transfer_payer_id())] +=
+            r.returned_to_patient_cents();
         expected[absl::StrCat("ar:patient:", patient)] -= r.returned_to_patient_cents();
       }
       EXPECT_EQ(sum, expected) << "claim " << r.claim_id() << ": the reversal at " << e.position
@@ -101,7 +107,8 @@ void CheckReversals(const ClaimsLedger& books) {
       if (r.superseded()) superseded_in[r.claim_id()] = e.command_id;
     }
   }
-  EXPECT_TRUE(superseded_in.empty()) << superseded_in.size() << " superseded adjudications were never replaced";
+  EXPECT_TRUE(superseded_in.empty())
+      << superseded_in.size() << " superseded adjudications were never replaced";
   EXPECT_GT(reversals, 5);
 }
 
@@ -127,14 +134,17 @@ void ProbeLedgerView(ClaimsLedger& books, const std::vector<std::string>& claims
     uint64_t head = books.head();
     if (c.PayerBalance() + 1 != 0) {
       auto r = books.Run(AdjustClaim(id, rcl::v1::ADJUSTMENT_GROUP_CO, "45", c.PayerBalance() + 1));
-      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " claim " << id;
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+          << when << " claim " << id;
       EXPECT_THAT(std::string(r.status().message()),
                   HasSubstr(absl::StrCat("claim ", id, " (", FormatCents(c.PayerBalance()), ")")))
           << when << ": the ledger's payer balance of " << id << " differs from the log's";
     }
     if (c.PatientBalance() >= 0) {
-      auto r = books.Run(WriteOffClaim(id, rcl::v1::WRITE_OFF_REASON_BAD_DEBT, c.PatientBalance() + 1));
-      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " claim " << id;
+      auto r =
+          books.Run(WriteOffClaim(id, rcl::v1::WRITE_OFF_REASON_BAD_DEBT, c.PatientBalance() + 1));
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+          << when << " claim " << id;
       EXPECT_THAT(std::string(r.status().message()),
                   HasSubstr(absl::StrCat("claim ", id, " (", FormatCents(c.PatientBalance()), ")")))
           << when << ": the ledger's patient balance of " << id << " differs from the log's";
@@ -148,7 +158,8 @@ void ProbeLedgerView(ClaimsLedger& books, const std::vector<std::string>& claims
       continue;
     }
     auto r = books.Run(RefundPatient(patient, credit + 1));
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << when << " patient " << patient;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+        << when << " patient " << patient;
     EXPECT_THAT(std::string(r.status().message()),
                 HasSubstr(absl::StrCat("patient ", patient, " (", FormatCents(credit), ")")))
         << when << ": the ledger's credit of " << patient << " differs from the log's";
@@ -175,19 +186,22 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
     voids += c.frequency == 8 ? 1 : 0;
     credit_balances += c.PayerBalance() < 0 ? 1 : 0;
   }
-  std::cout << "seed " << GetParam() << ": " << books.head() << " events, " << driver.claims().size() << " claims ("
-            << next_payer_claims << " next-payer, " << replacements << " replacements, " << voids << " voids, "
-            << credit_balances << " with a payer credit balance)" << driver.Stats() << "\n";
+  std::cout << "seed " << GetParam() << ": " << books.head() << " events, "
+            << driver.claims().size() << " claims (" << next_payer_claims << " next-payer, "
+            << replacements << " replacements, " << voids << " voids, " << credit_balances
+            << " with a payer credit balance)" << driver.Stats() << "\n";
   std::map<std::string, int> lifecycle;  // the events of the lifecycle rules, by type
   for (const EventRecord& e : books.EventsAfter(0)) {
-    for (const char* type : {"ClaimWriteOffReversed", "PatientPaymentUnapplied", "ClaimTransferReturned",
-                             "EncounterBalanceReturned", "ClaimBalanceTransferred", "ClaimVoided"}) {
+    for (const char* type :
+         {"ClaimWriteOffReversed", "PatientPaymentUnapplied", "ClaimTransferReturned",
+          "EncounterBalanceReturned", "ClaimBalanceTransferred", "ClaimVoided"}) {
       if (e.type == type) ++lifecycle[type];
     }
   }
   for (const auto& [type, n] : lifecycle) std::cout << "  " << type << ": " << n << "\n";
   // The fixed seeds must reach the lifecycle rules (extra campaign seeds may not).
-  for (const char* type : {"ClaimWriteOffReversed", "PatientPaymentUnapplied", "EncounterBalanceReturned"}) {
+  for (const char* type :
+       {"ClaimWriteOffReversed", "PatientPaymentUnapplied", "EncounterBalanceReturned"}) {
     if (IsFixedSeed(GetParam())) {
       EXPECT_GT(lifecycle[type], 0) << "the generator never reached " << type;
     }
@@ -210,7 +224,8 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
   // stream index pointing at exactly those events.
   auto verified = books.store().Verify(1, books.head());
   ASSERT_TRUE(verified.ok()) << verified.status();
-  EXPECT_TRUE(verified->ok) << "position " << verified->first_bad_position << ": " << verified->error;
+  EXPECT_TRUE(verified->ok) << "position " << verified->first_bad_position << ": "
+                            << verified->error;
 
   // Replay from position 0 against the stream reads, now and as of earlier positions.
   const uint64_t head = books.head();
@@ -224,7 +239,8 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
     std::string stream = key.substr(key.find('\0') + 1);
     auto loaded = books.Stream(stream);
     ASSERT_TRUE(loaded.ok()) << stream << ": " << loaded.status();
-    EXPECT_TRUE(*loaded == state) << stream << ": replay " << Describe(state) << " but read " << Describe(*loaded);
+    EXPECT_TRUE(*loaded == state) << stream << ": replay " << Describe(state) << " but read "
+                                  << Describe(*loaded);
     ++streams;
   }
   EXPECT_GT(streams, 50);
@@ -233,8 +249,8 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
       std::string stream = key.substr(key.find('\0') + 1);
       auto loaded = books.Stream(stream, position);
       ASSERT_TRUE(loaded.ok()) << stream << ": " << loaded.status();
-      EXPECT_TRUE(*loaded == state) << stream << " as of " << position << ": replay " << Describe(state) << " but read "
-                                    << Describe(*loaded);
+      EXPECT_TRUE(*loaded == state) << stream << " as of " << position << ": replay "
+                                    << Describe(state) << " but read " << Describe(*loaded);
     }
   }
 
@@ -252,9 +268,10 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
   }
   ProbeLedgerView(books, driver.claims(), driver.patients(), "after reopening");
   for (int i = 0; i < 30 && !driver.broken(); ++i) {
-    driver.Exec(ReceivePatientPayment(driver.patients()[static_cast<size_t>(i) % driver.patients().size()],
-                                      absl::StrCat("AFTER", i), 100 + i),
-                "ReceivePatientPayment");
+    driver.Exec(
+        ReceivePatientPayment(driver.patients()[static_cast<size_t>(i) % driver.patients().size()],
+                              absl::StrCat("AFTER", i), 100 + i),
+        "ReceivePatientPayment");
   }
   problems = books.CheckBooks();
   EXPECT_TRUE(problems.empty()) << "after reopening" << JoinProblems(problems);
@@ -265,7 +282,8 @@ TEST_P(ClaimsPropertyTest, BooksBalanceAndReplayReproducesEveryStream) {
 std::vector<uint64_t> Seeds() {
   std::vector<uint64_t> seeds(std::begin(kFixedSeeds), std::end(kFixedSeeds));
   if (const char* extra = std::getenv("RCL_CLAIMS_PROPERTY_SEEDS")) {
-    for (uint64_t s = 1, n = std::strtoull(extra, nullptr, 10); s <= n; ++s) seeds.push_back(1000 + s);
+    for (uint64_t s = 1, n = std::strtoull(extra, nullptr, 10); s <= n; ++s)
+      seeds.push_back(1000 + s);
   }
   return seeds;
 }

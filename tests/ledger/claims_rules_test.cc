@@ -29,13 +29,16 @@ struct RuleCase {
 };
 
 RuleCase Rule(std::string name, Command command, std::vector<std::string> message_parts) {
-  return {std::move(name), std::move(command), absl::StatusCode::kFailedPrecondition, std::move(message_parts)};
+  return {std::move(name), std::move(command), absl::StatusCode::kFailedPrecondition,
+          std::move(message_parts)};
 }
 RuleCase Bad(std::string name, Command command, std::vector<std::string> fields) {
-  return {std::move(name), std::move(command), absl::StatusCode::kInvalidArgument, std::move(fields)};
+  return {std::move(name), std::move(command), absl::StatusCode::kInvalidArgument,
+          std::move(fields)};
 }
 
-void Coded(std::vector<Command>* out, const std::string& encounter_id, const std::string& patient_id = "P1") {
+void Coded(std::vector<Command>* out, const std::string& encounter_id,
+           const std::string& patient_id = "P1") {
   out->push_back(OpenEncounter(encounter_id, patient_id));
   out->push_back(RecordDiagnoses(encounter_id, {"E11.9", "I10"}));
   out->push_back(RecordCharge(encounter_id, 1, 10000, "99213"));
@@ -43,17 +46,20 @@ void Coded(std::vector<Command>* out, const std::string& encounter_id, const std
   out->push_back(CompleteCoding(encounter_id));
 }
 
-void Submitted(std::vector<Command>* out, const std::string& claim_id, const std::string& encounter_id) {
+void Submitted(std::vector<Command>* out, const std::string& claim_id,
+               const std::string& encounter_id) {
   Coded(out, encounter_id);
   out->push_back(CreateClaim(claim_id, encounter_id, "COV1"));
   out->push_back(ScrubClaim(claim_id));
   out->push_back(SubmitClaim(claim_id));
 }
 
-void Denied(std::vector<Command>* out, const std::string& claim_id, const std::string& encounter_id) {
+void Denied(std::vector<Command>* out, const std::string& claim_id,
+            const std::string& encounter_id) {
   Submitted(out, claim_id, encounter_id);
   out->push_back(AcknowledgeClaim(claim_id, true));
-  out->push_back(AdjudicateClaim(claim_id, "R1", {Line(1, 0, {Co("50", 10000)}), Line(2, 0, {Co("50", 5000)})}));
+  out->push_back(AdjudicateClaim(claim_id, "R1",
+                                 {Line(1, 0, {Co("50", 10000)}), Line(2, 0, {Co("50", 5000)})}));
 }
 
 // The world every row starts from:
@@ -104,15 +110,18 @@ std::vector<RuleCase> Cases() {
       // Claims.
       Rule("ClaimForAnEncounterNotCodingComplete", CreateClaim("CX", "E2", "COV1"),
            {"encounter E2", "has not completed coding"}),
-      Rule("EncounterAlreadyBilled", CreateClaim("CX", "E1", "COV1"), {"encounter E1", "already billed", "C1"}),
+      Rule("EncounterAlreadyBilled", CreateClaim("CX", "E1", "COV1"),
+           {"encounter E1", "already billed", "C1"}),
       Rule("CoverageNotThePatients", CreateClaim("CX", "E7", "COV9"),
            {"coverage COV9", "not a coverage of the encounter's patient"}),
       Rule("ClaimIdTaken", CreateClaim("C1", "E7", "COV1"), {"claim C1", "already exists"}),
       Rule("SubmitBeforeScrub", SubmitClaim("C1"), {"claim C1", "must pass scrubbing"}),
       Rule("SubmitAfterAFailedScrub", SubmitClaim("C9"), {"claim C9", "must pass scrubbing"}),
       Rule("SubmitTwiceWithoutARejection", SubmitClaim("C3"), {"claim C3", "already submitted"}),
-      Rule("AcknowledgeANonSubmittedClaim", AcknowledgeClaim("C1", true), {"claim C1", "only a submitted claim"}),
-      Rule("ReplaceANeverSubmittedClaim", ReplaceClaim("CX", "C1"), {"claim C1", "never submitted"}),
+      Rule("AcknowledgeANonSubmittedClaim", AcknowledgeClaim("C1", true),
+           {"claim C1", "only a submitted claim"}),
+      Rule("ReplaceANeverSubmittedClaim", ReplaceClaim("CX", "C1"),
+           {"claim C1", "never submitted"}),
       Rule("VoidANeverSubmittedClaim", VoidClaim("CX", "C1"), {"claim C1", "never submitted"}),
       Rule("VoidAVoidedClaim", VoidClaim("CX", "C6"), {"claim C6", "voided"}),
       // Remittances and adjudication.
@@ -126,31 +135,39 @@ std::vector<RuleCase> Cases() {
            {"line 3", "does not belong to claim C3"}),
       // Every adjudicated line balances: charge - paid = its adjustments.
       Rule("PaymentsPlusAdjustmentsExceedTheCharge",
-           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 500), Pr("1", 501)}), Line(2, 5000)}),
+           AdjudicateClaim("C3", "R1",
+                           {Line(1, 9000, {Co("45", 500), Pr("1", 501)}), Line(2, 5000)}),
            {"line 1 does not balance", "charge 100.00 - paid 90.00 = 10.00", "sum to 10.01"}),
       Rule("PaymentsPlusAdjustmentsBelowTheCharge",
            AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 500)}), Line(2, 5000)}),
            {"line 1 does not balance", "sum to 5.00"}),
-      Rule("OverpaidLineAdjustedDown", AdjudicateClaim("C3", "R1", {Line(1, 10001, {Co("45", 1)}), Line(2, 5000)}),
+      Rule("OverpaidLineAdjustedDown",
+           AdjudicateClaim("C3", "R1", {Line(1, 10001, {Co("45", 1)}), Line(2, 5000)}),
            {"line 1 does not balance", "= -0.01", "sum to 0.01"}),
       Rule("NegativePatientResponsibilityWithNothingPaid",
-           AdjudicateClaim("C3", "R1", {Line(1, 0, {Pr("1", -100'000)}, /*allowed_cents=*/0), Line(2, 5000)}),
+           AdjudicateClaim("C3", "R1",
+                           {Line(1, 0, {Pr("1", -100'000)}, /*allowed_cents=*/0), Line(2, 5000)}),
            {"line 1 does not balance", "sum to -1000.00"}),
       Rule("HugeNegativeContractualAdjustments",
-           AdjudicateClaim(
-               "C3", "R1",
-               {Line(1, 0, {Co("45", -99'999'999'999), Co("45", -99'999'999'999), Co("45", -99'999'999'999)}),
-                Line(2, 5000)}),
+           AdjudicateClaim("C3", "R1",
+                           {Line(1, 0,
+                                 {Co("45", -99'999'999'999), Co("45", -99'999'999'999),
+                                  Co("45", -99'999'999'999)}),
+                            Line(2, 5000)}),
            {"line 1 does not balance"}),
-      Rule("PaidAboveAllowed",
-           AdjudicateClaim("C3", "R1", {Line(1, 9000, {Co("45", 1000)}, /*allowed_cents=*/8000), Line(2, 5000)}),
-           {"line 1", "paid 90.00 plus patient responsibility 0.00 exceeds the allowed amount 80.00"}),
+      Rule(
+          "PaidAboveAllowed",
+          AdjudicateClaim("C3", "R1",
+                          {Line(1, 9000, {Co("45", 1000)}, /*allowed_cents=*/8000), Line(2, 5000)}),
+          {"line 1",
+           "paid 90.00 plus patient responsibility 0.00 exceeds the allowed amount 80.00"}),
       Rule("PaidPlusPatientResponsibilityAboveAllowed",
-           AdjudicateClaim("C3", "R1", {Line(1, 7000, {Co("45", 1000), Pr("1", 2000)}, 8000), Line(2, 5000)}),
+           AdjudicateClaim("C3", "R1",
+                           {Line(1, 7000, {Co("45", 1000), Pr("1", 2000)}, 8000), Line(2, 5000)}),
            {"line 1", "plus patient responsibility 20.00 exceeds the allowed amount 80.00"}),
       Rule("ClaimLevelAdjustmentsUnbalanceTheClaim",
-           AdjudicateClaim("C3", "R1", {Line(1, 10000), Line(2, 5000)}, rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY, "PCN",
-                           {Co("45", 100)}),
+           AdjudicateClaim("C3", "R1", {Line(1, 10000), Line(2, 5000)},
+                           rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY, "PCN", {Co("45", 100)}),
            {"claim C3 does not balance", "sum to 1.00"}),
       Rule("LineLeftOutAndNotCoveredAtClaimLevel", AdjudicateClaim("C3", "R1", {Line(1, 10000)}),
            {"claim C3 does not balance", "charge 150.00 - paid 100.00 = 50.00", "sum to 0.00"}),
@@ -158,28 +175,37 @@ std::vector<RuleCase> Cases() {
            {"claim C10V", "void (frequency 8)"}),
       Rule("RebillAVoidedClaimBeforeTheRecoupment", CreateClaim("CX", "E10", "COV1"),
            {"encounter E10", "0.00 of its 150.00", "not yet recouped"}),
-      Rule("NegativeManualAdjustmentCreatingAr", AdjustClaim("C8", ADJUSTMENT_GROUP_CO, "45", -100'000'000'000),
+      Rule("NegativeManualAdjustmentCreatingAr",
+           AdjustClaim("C8", ADJUSTMENT_GROUP_CO, "45", -100'000'000'000),
            {"negative adjustment", "claim C8", "manual contractual adjustments in force (0.00)"}),
-      Rule("ReverseWithNothingInForce", ReverseAdjudication("C3", "R1"), {"claim C3", "no adjudication in force"}),
-      Rule("ReverseWithAnotherPayersRemittance", ReverseAdjudication("C8", "RB"), {"remittance RB", "claim C8"}),
+      Rule("ReverseWithNothingInForce", ReverseAdjudication("C3", "R1"),
+           {"claim C3", "no adjudication in force"}),
+      Rule("ReverseWithAnotherPayersRemittance", ReverseAdjudication("C8", "RB"),
+           {"remittance RB", "claim C8"}),
       // Appeals.
       Rule("AppealWithoutADenial", FileAppeal("A9", "C3"), {"appeal needs a denial", "C3"}),
       Rule("AppealOfAPaidClaim", FileAppeal("A9", "C8"), {"appeal needs a denial", "C8"}),
-      Rule("SecondOpenAppeal", FileAppeal("A9", "C4", 2), {"claim C4", "already has appeal A4 open"}),
+      Rule("SecondOpenAppeal", FileAppeal("A9", "C4", 2),
+           {"claim C4", "already has appeal A4 open"}),
       Rule("DecideAnAppealTwice", DecideAppeal("A5", rcl::v1::APPEAL_OUTCOME_OVERTURNED),
            {"appeal A5", "already decided"}),
       // Patient account.
-      Rule("PaymentAppliedToAVoidedClaim", ReceivePatientPayment("P1", "PAYX", 100, {"C6"}), {"voided claim C6"}),
+      Rule("PaymentAppliedToAVoidedClaim", ReceivePatientPayment("P1", "PAYX", 100, {"C6"}),
+           {"voided claim C6"}),
       Rule("PaymentAppliedToAnotherPatientsClaim", ReceivePatientPayment("P2", "PAYX", 100, {"C3"}),
            {"claim C3", "not a claim of patient P2"}),
-      Rule("RefundAboveTheCredit", RefundPatient("P1", 1), {"refund", "exceeds the credit balance", "P1"}),
+      Rule("RefundAboveTheCredit", RefundPatient("P1", 1),
+           {"refund", "exceeds the credit balance", "P1"}),
       // Adjustments and write-offs.
-      Rule("PayerWriteOffAboveTheBalance", WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 15001),
+      Rule("PayerWriteOffAboveTheBalance",
+           WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 15001),
            {"write-off", "exceeds the payer balance", "claim C3"}),
-      Rule("PatientWriteOffAboveTheBalance", WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_BAD_DEBT, 1),
+      Rule("PatientWriteOffAboveTheBalance",
+           WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_BAD_DEBT, 1),
            {"write-off", "exceeds the patient balance", "claim C3"}),
       Rule("PatientSideWriteOffOfAPaidClaim",
-           WriteOffClaim("C8", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 1, rcl::v1::BALANCE_SIDE_PATIENT),
+           WriteOffClaim("C8", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 1,
+                         rcl::v1::BALANCE_SIDE_PATIENT),
            {"write-off", "exceeds the patient balance", "claim C8"}),
       Rule("AdjustmentAboveThePayerBalance", AdjustClaim("C3", ADJUSTMENT_GROUP_CO, "45", 15001),
            {"adjustment", "exceeds the payer balance of claim C3"}),
@@ -188,22 +214,30 @@ std::vector<RuleCase> Cases() {
       // Bad input.
       Bad("NegativeRemittanceTotal", RecordRemittance("R9", "PAYERA", "T9", -1), {"total_cents"}),
       Bad("AdjudicationWithoutStatus",
-          AdjudicateClaim("C3", "R1", {Line(1, 100)}, rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED), {"status"}),
-      Bad("PrAsAManualAdjustmentGroup", AdjustClaim("C3", rcl::v1::ADJUSTMENT_GROUP_PR, "1", 100), {"group"}),
+          AdjudicateClaim("C3", "R1", {Line(1, 100)}, rcl::v1::CLAIM_PAYMENT_STATUS_UNSPECIFIED),
+          {"status"}),
+      Bad("PrAsAManualAdjustmentGroup", AdjustClaim("C3", rcl::v1::ADJUSTMENT_GROUP_PR, "1", 100),
+          {"group"}),
       Bad("AppealLevel4", FileAppeal("A9", "C4", 4), {"level"}),
       Bad("ZeroPatientPayment", ReceivePatientPayment("P1", "PAYX", 0), {"amount_cents"}),
-      Bad("LineAdjudicatedTwice", AdjudicateClaim("C3", "R1", {Line(1, 100), Line(1, 200)}), {"lines[1].line_number"}),
+      Bad("LineAdjudicatedTwice", AdjudicateClaim("C3", "R1", {Line(1, 100), Line(1, 200)}),
+          {"lines[1].line_number"}),
       Bad("FutureFiledDate", FileAppeal("A9", "C4", 1, TodayPlus(1)), {"filed_date"}),
-      Bad("NegativeLinePayment", AdjudicateClaim("C3", "R1", {Line(1, -100, {}, 0)}), {"lines[0].paid_cents"}),
+      Bad("NegativeLinePayment", AdjudicateClaim("C3", "R1", {Line(1, -100, {}, 0)}),
+          {"lines[0].paid_cents"}),
       Bad("ZeroAdjustmentAmount", AdjudicateClaim("C3", "R1", {Line(1, 100, {Co("45", 0)})}),
           {"lines[0].adjustments[0].amount_cents"}),
       Bad("RejectionWithoutReason", AcknowledgeClaim("C3", false, ""), {"reason"}),
-      Bad("ZeroWriteOff", WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 0), {"amount_cents"}),
+      Bad("ZeroWriteOff", WriteOffClaim("C3", rcl::v1::WRITE_OFF_REASON_CONTRACTUAL, 0),
+          {"amount_cents"}),
       Bad("ZeroRefund", RefundPatient("P1", 0), {"amount_cents"}),
-      Bad("PaymentNamingAClaimTwice", ReceivePatientPayment("P1", "PAYX", 100, {"C3", "C3"}), {"claim_ids[1]"}),
+      Bad("PaymentNamingAClaimTwice", ReceivePatientPayment("P1", "PAYX", 100, {"C3", "C3"}),
+          {"claim_ids[1]"}),
       Bad("ReplacementOfItself", ReplaceClaim("C3", "C3"), {"original_claim_id"}),
       Bad("MissingRemittanceMethod",
-          RecordRemittance("R9", "PAYERA", "T9", 100, "2024-04-01", rcl::v1::PAYMENT_METHOD_UNSPECIFIED), {"method"}),
+          RecordRemittance("R9", "PAYERA", "T9", 100, "2024-04-01",
+                           rcl::v1::PAYMENT_METHOD_UNSPECIFIED),
+          {"method"}),
   };
   return cases;
 }
@@ -240,7 +274,9 @@ TEST_P(ClaimsRulesTest, RefusedAndNothingWritten) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Claims, ClaimsRulesTest, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<RuleCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<RuleCase>& info) {
+                           return info.param.name;
+                         });
 
 }  // namespace
 }  // namespace rcl::ledger

@@ -96,7 +96,8 @@ class ClaimsScenarioTest : public ::testing::Test {
     absl::StatusOr<CommandResult> r = books_.Run(command);
     ASSERT_FALSE(r.ok()) << command.DebugString();
     EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
-    for (const auto& part : message_parts) EXPECT_THAT(std::string(r.status().message()), HasSubstr(part));
+    for (const auto& part : message_parts)
+      EXPECT_THAT(std::string(r.status().message()), HasSubstr(part));
     EXPECT_EQ(books_.head(), before) << "a refused command wrote events";
   }
 
@@ -150,7 +151,8 @@ class ClaimsScenarioTest : public ::testing::Test {
     for (const EventRecord& e : books_.EventsAfter(0)) {
       if (e.type != "ClaimCreated") continue;
       std::string id = PayloadOf<rcl::v1::ClaimCreated>(e).claim_id();
-      if (!expected_.contains(id)) ADD_FAILURE() << "the test never stated the balances of claim " << id;
+      if (!expected_.contains(id))
+        ADD_FAILURE() << "the test never stated the balances of claim " << id;
     }
     for (const auto& [id, balances] : expected_) {
       EXPECT_EQ(books_.ClaimBalances(id), balances)
@@ -196,11 +198,15 @@ class ClaimsScenarioTest : public ::testing::Test {
   // `balance` and nothing else on it.
   void Accept(const std::string& claim_id, int64_t balance, int64_t transferred_in = 0) {
     EXPECT_EQ(Step(ScrubClaim(claim_id)), Postings{});
-    ExpectClaim(claim_id, {.status = "ready", .transferred_in = transferred_in, .payer_balance = balance});
+    ExpectClaim(claim_id,
+                {.status = "ready", .transferred_in = transferred_in, .payer_balance = balance});
     EXPECT_EQ(Step(SubmitClaim(claim_id, "B1")), Postings{});
-    ExpectClaim(claim_id, {.status = "submitted", .transferred_in = transferred_in, .payer_balance = balance});
+    ExpectClaim(
+        claim_id,
+        {.status = "submitted", .transferred_in = transferred_in, .payer_balance = balance});
     EXPECT_EQ(Step(AcknowledgeClaim(claim_id, true)), Postings{});
-    ExpectClaim(claim_id, {.status = "accepted", .transferred_in = transferred_in, .payer_balance = balance});
+    ExpectClaim(claim_id,
+                {.status = "accepted", .transferred_in = transferred_in, .payer_balance = balance});
   }
 
   ClaimsLedger books_;
@@ -223,7 +229,8 @@ TEST_F(ClaimsScenarioTest, PaidInFull) {
 
   Postings accounts;
   EXPECT_TRUE(books_.CheckBooks(&accounts).empty());
-  EXPECT_EQ(accounts, (Postings{{kCashPayer, kClaimTotal}, {"revenue:gross_charges", -kClaimTotal}}));
+  EXPECT_EQ(accounts,
+            (Postings{{kCashPayer, kClaimTotal}, {"revenue:gross_charges", -kClaimTotal}}));
 }
 
 TEST_F(ClaimsScenarioTest, ContractualAndDeductibleThenThePatientPays) {
@@ -231,10 +238,13 @@ TEST_F(ClaimsScenarioTest, ContractualAndDeductibleThenThePatientPays) {
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
   // Line 1: paid 60, CO-45 25, PR-1 (deductible) 15. Line 2: paid 30, CO-45 10, PR-2 10.
-  EXPECT_EQ(Step(AdjudicateClaim(
-                "C1", "R1",
-                {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
-            (Postings{{kCashPayer, 9000}, {kContractual, 3500}, {kArPatient, 2500}, {kArPayerA, -kClaimTotal}}));
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                                  Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
+            (Postings{{kCashPayer, 9000},
+                      {kContractual, 3500},
+                      {kArPatient, 2500},
+                      {kArPayerA, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 9000,
                      .contractual = 3500,
@@ -252,7 +262,8 @@ TEST_F(ClaimsScenarioTest, ContractualAndDeductibleThenThePatientPays) {
   ASSERT_EQ(statement.lines_size(), 1);
   EXPECT_EQ(statement.lines(0).claim_id(), "C1");
 
-  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 2500)), (Postings{{kCashPatient, 2500}, {kArPatient, -2500}}));
+  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 2500)),
+            (Postings{{kCashPatient, 2500}, {kArPatient, -2500}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 9000,
                      .contractual = 3500,
@@ -272,12 +283,14 @@ TEST_F(ClaimsScenarioTest, AllToTheDeductibleIsNotADenial) {
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 0));
-  EXPECT_EQ(
-      Step(AdjudicateClaim("C1", "R1",
-                           {Line(1, 0, {Co("45", 4000), Pr("1", 6000)}), Line(2, 0, {Co("45", 2000), Pr("1", 3000)})})),
-      (Postings{{kContractual, 6000}, {kArPatient, 9000}, {kArPayerA, -kClaimTotal}}));
-  ExpectClaim("C1",
-              {.status = "adjudicated", .contractual = 6000, .patient_responsibility = 9000, .patient_balance = 9000});
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 0, {Co("45", 4000), Pr("1", 6000)}),
+                                  Line(2, 0, {Co("45", 2000), Pr("1", 3000)})})),
+            (Postings{{kContractual, 6000}, {kArPatient, 9000}, {kArPayerA, -kClaimTotal}}));
+  ExpectClaim("C1", {.status = "adjudicated",
+                     .contractual = 6000,
+                     .patient_responsibility = 9000,
+                     .patient_balance = 9000});
   EXPECT_EQ(books_.Claim("C1").denied_cents, 0);
 }
 
@@ -287,7 +300,8 @@ TEST_F(ClaimsScenarioTest, DeniedAppealOverturnedThenPaid) {
   Step(RecordRemittance("R1", kPayerA, "T1", 0));
   // CO-50 (not medically necessary) on both lines, nothing paid: a denial.
   // The denied amount stays in payer AR: no postings at all.
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("50", kLine1)}), Line(2, 0, {Co("50", kLine2)})})),
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 0, {Co("50", kLine1)}), Line(2, 0, {Co("50", kLine2)})})),
             Postings{});
   ExpectClaim("C1", {.status = "denied", .denied = kClaimTotal, .payer_balance = kClaimTotal});
   auto denial = PayloadOf<rcl::v1::ClaimAdjudicated>(step_events_.at(0));
@@ -306,10 +320,11 @@ TEST_F(ClaimsScenarioTest, DeniedAppealOverturnedThenPaid) {
 
   // The payer adjudicates again and pays: the denial is superseded.
   Step(RecordRemittance("R2", kPayerA, "T2", 12000));
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R2", {Line(1, 8000, {Co("45", 2000)}), Line(2, 4000, {Co("45", 1000)})})),
+  EXPECT_EQ(Step(AdjudicateClaim(
+                "C1", "R2", {Line(1, 8000, {Co("45", 2000)}), Line(2, 4000, {Co("45", 1000)})})),
             (Postings{{kCashPayer, 12000}, {kContractual, 3000}, {kArPayerA, -kClaimTotal}}));
-  EXPECT_THAT(Types(step_events_),
-              ElementsAre("ClaimAdjudicationReversed", "ClaimAdjudicated", "RemittanceClaimPosted"));
+  EXPECT_THAT(Types(step_events_), ElementsAre("ClaimAdjudicationReversed", "ClaimAdjudicated",
+                                               "RemittanceClaimPosted"));
   auto reversal = PayloadOf<rcl::v1::ClaimAdjudicationReversed>(step_events_.at(0));
   EXPECT_TRUE(reversal.superseded());
   EXPECT_EQ(reversal.reversed_remit_id(), "R1");
@@ -325,8 +340,9 @@ TEST_F(ClaimsScenarioTest, DeniedStatusHoldsEveryLineButPrStillMoves) {
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 0));
   EXPECT_EQ(
-      Step(AdjudicateClaim("C1", "R1", {Line(1, 0, {Co("16", kLine1)}), Line(2, 0, {Pr("1", 1000), Oa("23", 4000)})},
-                           rcl::v1::CLAIM_PAYMENT_STATUS_DENIED)),
+      Step(AdjudicateClaim(
+          "C1", "R1", {Line(1, 0, {Co("16", kLine1)}), Line(2, 0, {Pr("1", 1000), Oa("23", 4000)})},
+          rcl::v1::CLAIM_PAYMENT_STATUS_DENIED)),
       (Postings{{kArPatient, 1000}, {kArPayerA, -1000}}));
   ExpectClaim("C1", {.status = "denied",
                      .patient_responsibility = 1000,
@@ -354,8 +370,10 @@ TEST_F(ClaimsScenarioTest, ReversedAndReadjudicated) {
   Setup();
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 12000));
-  Postings first = Step(AdjudicateClaim("C1", "R1", {Line(1, 7000, {Co("45", 3000)}), Line(2, 5000)}));
-  EXPECT_EQ(first, (Postings{{kCashPayer, 12000}, {kContractual, 3000}, {kArPayerA, -kClaimTotal}}));
+  Postings first =
+      Step(AdjudicateClaim("C1", "R1", {Line(1, 7000, {Co("45", 3000)}), Line(2, 5000)}));
+  EXPECT_EQ(first,
+            (Postings{{kCashPayer, 12000}, {kContractual, 3000}, {kArPayerA, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 12000, .contractual = 3000});
   auto adjudicated = PayloadOf<rcl::v1::ClaimAdjudicated>(step_events_.at(0));
 
@@ -363,7 +381,8 @@ TEST_F(ClaimsScenarioTest, ReversedAndReadjudicated) {
   Step(RecordRemittance("R2", kPayerA, "T2", 0));
   EXPECT_EQ(Step(ReverseAdjudication("C1", "R2")),
             (Postings{{kCashPayer, -12000}, {kContractual, -3000}, {kArPayerA, kClaimTotal}}));
-  EXPECT_THAT(Types(step_events_), ElementsAre("ClaimAdjudicationReversed", "RemittanceClaimPosted"));
+  EXPECT_THAT(Types(step_events_),
+              ElementsAre("ClaimAdjudicationReversed", "RemittanceClaimPosted"));
   auto reversal = PayloadOf<rcl::v1::ClaimAdjudicationReversed>(step_events_.at(0));
   EXPECT_FALSE(reversal.superseded());
   EXPECT_EQ(reversal.reversed_remit_id(), "R1");
@@ -374,9 +393,13 @@ TEST_F(ClaimsScenarioTest, ReversedAndReadjudicated) {
   Refused(ReverseAdjudication("C1", "R2"), {"C1", "no adjudication in force"});
 
   // Corrected adjudication on R2: nothing left to supersede.
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R2",
-                                 {Line(1, 8000, {Co("45", 2000)}), Line(2, 4000, {Co("45", 500), Pr("3", 500)})})),
-            (Postings{{kCashPayer, 12000}, {kContractual, 2500}, {kArPatient, 500}, {kArPayerA, -kClaimTotal}}));
+  EXPECT_EQ(Step(AdjudicateClaim(
+                "C1", "R2",
+                {Line(1, 8000, {Co("45", 2000)}), Line(2, 4000, {Co("45", 500), Pr("3", 500)})})),
+            (Postings{{kCashPayer, 12000},
+                      {kContractual, 2500},
+                      {kArPatient, 500},
+                      {kArPayerA, -kClaimTotal}}));
   EXPECT_THAT(Types(step_events_), ElementsAre("ClaimAdjudicated", "RemittanceClaimPosted"));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 12000,
@@ -387,15 +410,17 @@ TEST_F(ClaimsScenarioTest, ReversedAndReadjudicated) {
 
   // Another adjudication without a reversal supersedes it in the same commit.
   Step(RecordRemittance("R3", kPayerA, "T3", 1500));
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R3", {Line(1, 9000, {Co("45", 1000)}), Line(2, 4500, {Co("45", 500)})})),
+  EXPECT_EQ(Step(AdjudicateClaim(
+                "C1", "R3", {Line(1, 9000, {Co("45", 1000)}), Line(2, 4500, {Co("45", 500)})})),
             (Postings{{kCashPayer, 1500}, {kContractual, -1000}, {kArPatient, -500}}));
-  EXPECT_THAT(Types(step_events_), ElementsAre("ClaimAdjudicationReversed", "RemittanceClaimPosted", "ClaimAdjudicated",
-                                               "RemittanceClaimPosted"));
+  EXPECT_THAT(Types(step_events_), ElementsAre("ClaimAdjudicationReversed", "RemittanceClaimPosted",
+                                               "ClaimAdjudicated", "RemittanceClaimPosted"));
   auto superseding = PayloadOf<rcl::v1::ClaimAdjudicationReversed>(step_events_.at(0));
   EXPECT_TRUE(superseding.superseded());
   EXPECT_EQ(superseding.reversed_remit_id(), "R2");
   EXPECT_EQ(superseding.remit_id(), "R3");
-  EXPECT_EQ(Sum(superseding), Negated(Sum(second))) << "the superseding reversal is not the exact negation";
+  EXPECT_EQ(Sum(superseding), Negated(Sum(second)))
+      << "the superseding reversal is not the exact negation";
   ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 13500, .contractual = 1500});
   EXPECT_EQ(books_.Remit("R1").posted_cents, 12000);
   EXPECT_EQ(books_.Remit("R2").posted_cents, 0);
@@ -407,11 +432,15 @@ TEST_F(ClaimsScenarioTest, PrimaryThenSecondaryThenPatient) {
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
   // PR goes to the secondary payer's AR, on claim C1-2 created for COV2.
-  EXPECT_EQ(Step(AdjudicateClaim(
-                "C1", "R1",
-                {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
-            (Postings{{kCashPayer, 9000}, {kContractual, 3500}, {kArPayerB, 2500}, {kArPayerA, -kClaimTotal}}));
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  EXPECT_EQ(
+      Step(AdjudicateClaim("C1", "R1",
+                           {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                            Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
+      (Postings{
+          {kCashPayer, 9000}, {kContractual, 3500}, {kArPayerB, 2500}, {kArPayerA, -kClaimTotal}}));
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
   ExpectClaim("C1-2", {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
   ClaimState secondary = books_.Claim("C1-2");
   EXPECT_EQ(secondary.payer_id, kPayerB);
@@ -432,29 +461,35 @@ TEST_F(ClaimsScenarioTest, PrimaryThenSecondaryThenPatient) {
   // The secondary's lines balance against the full charge (CO-23: the prior
   // payer's share, 125.00), pay 10.00 and leave 15.00 to the patient (no
   // tertiary). The prior payer's share is not this payer's AR: not posted.
-  Refused(AdjudicateClaim("C1-2", "R2", {Line(1, 1000, {Pr("1", 500)}), Line(2, 0, {Pr("2", 1000)})},
-                          rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY),
-          {"line 1 does not balance", "charge 100.00 - paid 10.00 = 90.00", "sum to 5.00"});
-  EXPECT_EQ(
-      Step(AdjudicateClaim("C1-2", "R2",
-                           {Line(1, 1000, {Co("23", 8500), Pr("1", 500)}), Line(2, 0, {Co("23", 4000), Pr("2", 1000)})},
-                           rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY)),
-      (Postings{{kCashPayer, 1000}, {kArPatient, 1500}, {kArPayerB, -2500}}));
+  Refused(
+      AdjudicateClaim("C1-2", "R2", {Line(1, 1000, {Pr("1", 500)}), Line(2, 0, {Pr("2", 1000)})},
+                      rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY),
+      {"line 1 does not balance", "charge 100.00 - paid 10.00 = 90.00", "sum to 5.00"});
+  EXPECT_EQ(Step(AdjudicateClaim("C1-2", "R2",
+                                 {Line(1, 1000, {Co("23", 8500), Pr("1", 500)}),
+                                  Line(2, 0, {Co("23", 4000), Pr("2", 1000)})},
+                                 rcl::v1::CLAIM_PAYMENT_STATUS_SECONDARY)),
+            (Postings{{kCashPayer, 1000}, {kArPatient, 1500}, {kArPayerB, -2500}}));
   EXPECT_EQ(StepEvent<rcl::v1::ClaimAdjudicated>().prior_payer_cents(), 12500);
   ExpectClaim("C1-2", {.status = "adjudicated",
                        .payer_paid = 1000,
                        .patient_responsibility = 1500,
                        .transferred_in = 2500,
                        .patient_balance = 1500});
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
 
-  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 1500)), (Postings{{kCashPatient, 1500}, {kArPatient, -1500}}));
+  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 1500)),
+            (Postings{{kCashPatient, 1500}, {kArPatient, -1500}}));
   ExpectClaim("C1-2", {.status = "adjudicated",
                        .payer_paid = 1000,
                        .patient_responsibility = 1500,
                        .transferred_in = 2500,
                        .patient_paid = 1500});
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
   EXPECT_EQ(books_.Patient("P1").credit_cents, 0);
 }
 
@@ -486,7 +521,8 @@ TEST_F(ClaimsScenarioTest, VoidedAndAPaymentNamingItIsRefused) {
   Setup();
   CreateAndAccept("C1");
   // Frequency 8: the payer balance returns to unbilled.
-  EXPECT_EQ(Step(VoidClaim("C8", "C1", "PCN1")), (Postings{{kUnbilled, kClaimTotal}, {kArPayerA, -kClaimTotal}}));
+  EXPECT_EQ(Step(VoidClaim("C8", "C1", "PCN1")),
+            (Postings{{kUnbilled, kClaimTotal}, {kArPayerA, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "voided", .moved_out = kClaimTotal});
   ExpectClaim("C8", {.status = "created"});
   EXPECT_EQ(books_.Claim("C8").frequency, 8);
@@ -497,7 +533,8 @@ TEST_F(ClaimsScenarioTest, VoidedAndAPaymentNamingItIsRefused) {
   EXPECT_EQ(books_.Patient("P1").credit_cents, 0);
 
   // The encounter is unbilled again and can be billed on a new claim.
-  EXPECT_EQ(Step(CreateClaim("C2", "E1", "COV1")), (Postings{{kArPayerA, kClaimTotal}, {kUnbilled, -kClaimTotal}}));
+  EXPECT_EQ(Step(CreateClaim("C2", "E1", "COV1")),
+            (Postings{{kArPayerA, kClaimTotal}, {kUnbilled, -kClaimTotal}}));
   ExpectClaim("C2", {.status = "created", .payer_balance = kClaimTotal});
   ExpectClaim("C1", {.status = "voided", .moved_out = kClaimTotal});
   Postings accounts;
@@ -510,12 +547,16 @@ TEST_F(ClaimsScenarioTest, PatientOverpaysThenIsRefunded) {
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 13000));
   // Line 1: paid 80, CO-45 5, PI-94 5 (payer initiated), PR-3 (copay) 10.
-  EXPECT_EQ(
-      Step(AdjudicateClaim("C1", "R1",
-                           {Line(1, 8000, {Co("45", 500), Adj(rcl::v1::ADJUSTMENT_GROUP_PI, "94", 500), Pr("3", 1000)}),
-                            Line(2, kLine2)})),
-      (Postings{
-          {kCashPayer, 13000}, {kContractual, 500}, {kOther, 500}, {kArPatient, 1000}, {kArPayerA, -kClaimTotal}}));
+  EXPECT_EQ(Step(AdjudicateClaim(
+                "C1", "R1",
+                {Line(1, 8000,
+                      {Co("45", 500), Adj(rcl::v1::ADJUSTMENT_GROUP_PI, "94", 500), Pr("3", 1000)}),
+                 Line(2, kLine2)})),
+            (Postings{{kCashPayer, 13000},
+                      {kContractual, 500},
+                      {kOther, 500},
+                      {kArPatient, 1000},
+                      {kArPayerA, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 13000,
                      .contractual = 500,
@@ -542,7 +583,8 @@ TEST_F(ClaimsScenarioTest, PatientOverpaysThenIsRefunded) {
   EXPECT_EQ(statement.balance_cents(), -3000);
 
   Refused(RefundPatient("P1", 3001, "RF1"), {"refund", "exceeds the credit balance", "P1"});
-  EXPECT_EQ(Step(RefundPatient("P1", 3000, "RF1")), (Postings{{kArPatient, 3000}, {kCashPatient, -3000}}));
+  EXPECT_EQ(Step(RefundPatient("P1", 3000, "RF1")),
+            (Postings{{kArPatient, 3000}, {kCashPatient, -3000}}));
   EXPECT_EQ(books_.Patient("P1").credit_cents, 0);
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 13000,
@@ -596,10 +638,13 @@ TEST_F(ClaimsScenarioTest, SecondaryNotInForceOnTheDateOfServiceLeavesPrWithTheP
   Step(AddCoverage("P1", "COV2", kPayerB, 2, "2024-04-01"));  // starts after the 2024-03-15 visit
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
-  EXPECT_EQ(Step(AdjudicateClaim(
-                "C1", "R1",
-                {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
-            (Postings{{kCashPayer, 9000}, {kContractual, 3500}, {kArPatient, 2500}, {kArPayerA, -kClaimTotal}}));
+  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
+                                 {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                                  Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})})),
+            (Postings{{kCashPayer, 9000},
+                      {kContractual, 3500},
+                      {kArPatient, 2500},
+                      {kArPayerA, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 9000,
                      .contractual = 3500,
@@ -616,23 +661,32 @@ TEST_F(ClaimsScenarioTest, PatientPaymentGoesToTheOldestDateOfServiceFirst) {
   CreateAndAccept("C2", "E2");  // 2024-02-01
   Step(RecordRemittance("R1", kPayerA, "T1", 27000));
   Step(AdjudicateClaim("C1", "R1", {Line(1, 9000, {Pr("3", 1000)}), Line(2, kLine2)}));
-  ExpectClaim("C1",
-              {.status = "adjudicated", .payer_paid = 14000, .patient_responsibility = 1000, .patient_balance = 1000});
+  ExpectClaim("C1", {.status = "adjudicated",
+                     .payer_paid = 14000,
+                     .patient_responsibility = 1000,
+                     .patient_balance = 1000});
   Step(AdjudicateClaim("C2", "R1", {Line(1, 8000, {Pr("1", 2000)}), Line(2, kLine2)}));
-  ExpectClaim("C1",
-              {.status = "adjudicated", .payer_paid = 14000, .patient_responsibility = 1000, .patient_balance = 1000});
-  ExpectClaim("C2",
-              {.status = "adjudicated", .payer_paid = 13000, .patient_responsibility = 2000, .patient_balance = 2000});
+  ExpectClaim("C1", {.status = "adjudicated",
+                     .payer_paid = 14000,
+                     .patient_responsibility = 1000,
+                     .patient_balance = 1000});
+  ExpectClaim("C2", {.status = "adjudicated",
+                     .payer_paid = 13000,
+                     .patient_responsibility = 2000,
+                     .patient_balance = 2000});
 
-  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 2500)), (Postings{{kCashPatient, 2500}, {kArPatient, -2500}}));
+  EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY1", 2500)),
+            (Postings{{kCashPatient, 2500}, {kArPatient, -2500}}));
   auto payment = StepEvent<rcl::v1::PatientPaymentReceived>();
   ASSERT_EQ(payment.allocations_size(), 2);
   EXPECT_EQ(payment.allocations(0).claim_id(), "C2");
   EXPECT_EQ(payment.allocations(0).amount_cents(), 2000);
   EXPECT_EQ(payment.allocations(1).claim_id(), "C1");
   EXPECT_EQ(payment.allocations(1).amount_cents(), 500);
-  ExpectClaim("C2",
-              {.status = "adjudicated", .payer_paid = 13000, .patient_responsibility = 2000, .patient_paid = 2000});
+  ExpectClaim("C2", {.status = "adjudicated",
+                     .payer_paid = 13000,
+                     .patient_responsibility = 2000,
+                     .patient_paid = 2000});
   ExpectClaim("C1", {.status = "adjudicated",
                      .payer_paid = 14000,
                      .patient_responsibility = 1000,
@@ -642,14 +696,17 @@ TEST_F(ClaimsScenarioTest, PatientPaymentGoesToTheOldestDateOfServiceFirst) {
   // Named claims are paid in the order named, each up to its balance.
   EXPECT_EQ(Step(ReceivePatientPayment("P1", "PAY2", 800, {"C2", "C1"})),
             (Postings{{kCashPatient, 800}, {kArPatient, -800}}));
-  ExpectClaim("C1",
-              {.status = "adjudicated", .payer_paid = 14000, .patient_responsibility = 1000, .patient_paid = 1000});
+  ExpectClaim("C1", {.status = "adjudicated",
+                     .payer_paid = 14000,
+                     .patient_responsibility = 1000,
+                     .patient_paid = 1000});
   EXPECT_EQ(books_.Patient("P1").credit_cents, 300);
 }
 
 TEST_F(ClaimsScenarioTest, RejectedThenScrubbedAndResubmittedThenPaid) {
   Setup();
-  EXPECT_EQ(Step(CreateClaim("C1", "E1", "COV1")), (Postings{{kArPayerA, kClaimTotal}, {kUnbilled, -kClaimTotal}}));
+  EXPECT_EQ(Step(CreateClaim("C1", "E1", "COV1")),
+            (Postings{{kArPayerA, kClaimTotal}, {kUnbilled, -kClaimTotal}}));
   ExpectClaim("C1", {.status = "created", .payer_balance = kClaimTotal});
   Step(ScrubClaim("C1"));
   ExpectClaim("C1", {.status = "ready", .payer_balance = kClaimTotal});
@@ -680,9 +737,12 @@ TEST_F(ClaimsScenarioTest, AdjustedAndWrittenOff) {
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 6000));
   // Line 1: paid 60, CO-45 20, PR-1 20. Line 2 denied (CO-50 50, held in payer AR).
-  EXPECT_EQ(Step(AdjudicateClaim("C1", "R1",
-                                 {Line(1, 6000, {Co("45", 2000), Pr("1", 2000)}), Line(2, 0, {Co("50", kLine2)})})),
-            (Postings{{kCashPayer, 6000}, {kContractual, 2000}, {kArPatient, 2000}, {kArPayerA, -10000}}));
+  EXPECT_EQ(
+      Step(AdjudicateClaim(
+          "C1", "R1",
+          {Line(1, 6000, {Co("45", 2000), Pr("1", 2000)}), Line(2, 0, {Co("50", kLine2)})})),
+      (Postings{
+          {kCashPayer, 6000}, {kContractual, 2000}, {kArPatient, 2000}, {kArPayerA, -10000}}));
   const Balances adjudicated{.status = "adjudicated",
                              .payer_paid = 6000,
                              .contractual = 2000,
@@ -696,9 +756,12 @@ TEST_F(ClaimsScenarioTest, AdjustedAndWrittenOff) {
   // A negative adjustment only takes back manual adjustments of its kind: a
   // payer's own adjustments are corrected by the payer.
   Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -1),
-          {"negative adjustment of -0.01", "claim C1", "manual contractual adjustments in force (0.00)"});
-  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "23", -1), {"manual other adjustments in force (0.00)"});
-  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -100'000'000'000), {"negative adjustment"});
+          {"negative adjustment of -0.01", "claim C1",
+           "manual contractual adjustments in force (0.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_OA, "23", -1),
+          {"manual other adjustments in force (0.00)"});
+  Refused(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", -100'000'000'000),
+          {"negative adjustment"});
   ExpectClaim("C1", adjudicated);
 
   EXPECT_EQ(Step(AdjustClaim("C1", rcl::v1::ADJUSTMENT_GROUP_CO, "45", 1000)),
@@ -792,8 +855,9 @@ TEST_F(ClaimsScenarioTest, AsOfAnEarlierPositionReproducesEarlierBalances) {
   ExpectClaim("C1", {.status = "submitted", .payer_balance = kClaimTotal});
   remember();
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
-  Step(AdjudicateClaim(
-      "C1", "R1", {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})}));
+  Step(AdjudicateClaim("C1", "R1",
+                       {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                        Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})}));
   ExpectClaim("C1", adjudicated);
   remember();
   Step(ReceivePatientPayment("P1", "PAY1", 3000));
@@ -818,7 +882,8 @@ TEST_F(ClaimsScenarioTest, AsOfAnEarlierPositionReproducesEarlierBalances) {
 
   for (const auto& [position, expected] : claim_history) {
     EXPECT_EQ(books_.Claim("C1", position), expected) << "claim C1 as of " << position;
-    EXPECT_EQ(BalancesOf(books_.Claim("C1", position)), BalancesOf(expected)) << "as of " << position;
+    EXPECT_EQ(BalancesOf(books_.Claim("C1", position)), BalancesOf(expected))
+        << "as of " << position;
   }
   for (const auto& [position, expected] : patient_history) {
     EXPECT_EQ(books_.Patient("P1", position), expected) << "patient P1 as of " << position;
@@ -842,30 +907,37 @@ TEST_F(ClaimsScenarioTest, SupersedeAfterTheSecondaryCoverageChanged) {
   Setup(/*secondary=*/true);
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
-  Step(AdjudicateClaim(
-      "C1", "R1", {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})}));
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  Step(AdjudicateClaim("C1", "R1",
+                       {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                        Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})}));
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
   ExpectClaim("C1-2", {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
   EXPECT_EQ(books_.Claim("C1-2").payer_id, kPayerB);
 
   Step(EndCoverage("P1", "COV2", "2024-02-01"));
   Step(AddCoverage("P1", "COV3", "PAYERC", 2, "2024-02-02"));
   Step(RecordRemittance("R2", kPayerA, "T2", 0));
-  Command again = AdjudicateClaim(
-      "C1", "R2", {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})});
+  Command again = AdjudicateClaim("C1", "R2",
+                                  {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                                   Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})});
   if (TriesAndIsRefused(again)) return;
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
   auto adjudicated = StepEvent<rcl::v1::ClaimAdjudicated>();
   EXPECT_EQ(adjudicated.transfer_payer_id(), "PAYERC");
   ASSERT_FALSE(adjudicated.transfer_claim_id().empty());
   ClaimState receiving = books_.Claim(adjudicated.transfer_claim_id());
   EXPECT_EQ(receiving.payer_id, adjudicated.transfer_payer_id())
-      << "PR posted to ar:payer:" << adjudicated.transfer_payer_id() << " but moved onto claim " << receiving.claim_id
-      << " billed to " << receiving.payer_id;
+      << "PR posted to ar:payer:" << adjudicated.transfer_payer_id() << " but moved onto claim "
+      << receiving.claim_id << " billed to " << receiving.payer_id;
   EXPECT_EQ(receiving.coverage_id, "COV3");
   if (receiving.claim_id != "C1-2") {
     ExpectClaim("C1-2", {.status = "created"});  // COV2 no longer owes the PR
-    ExpectClaim(receiving.claim_id, {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
+    ExpectClaim(receiving.claim_id,
+                {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
   }
 }
 
@@ -885,10 +957,13 @@ TEST_F(ClaimsScenarioTest, NextPayerClaimIdTakenByAnUnrelatedClaim) {
 
   CreateAndAccept("C1");
   Step(RecordRemittance("R1", kPayerA, "T1", 9000));
-  Command adjudicate = AdjudicateClaim(
-      "C1", "R1", {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}), Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})});
+  Command adjudicate = AdjudicateClaim("C1", "R1",
+                                       {Line(1, 6000, {Co("45", 2500), Pr("1", 1500)}),
+                                        Line(2, 3000, {Co("45", 1000), Pr("2", 1000)})});
   if (TriesAndIsRefused(adjudicate)) return;
-  ExpectClaim("C1", {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
+  ExpectClaim(
+      "C1",
+      {.status = "adjudicated", .payer_paid = 9000, .contractual = 3500, .transferred_out = 2500});
   ExpectClaim("C1-2", {.status = "created", .payer_balance = 7000});
   EXPECT_EQ(books_.Claim("C1-2").patient_id, "P2");
   auto adjudicated = StepEvent<rcl::v1::ClaimAdjudicated>();
@@ -896,7 +971,8 @@ TEST_F(ClaimsScenarioTest, NextPayerClaimIdTakenByAnUnrelatedClaim) {
     ClaimState receiving = books_.Claim(adjudicated.transfer_claim_id());
     EXPECT_EQ(receiving.patient_id, "P1");
     EXPECT_EQ(receiving.payer_id, kPayerB);
-    ExpectClaim(receiving.claim_id, {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
+    ExpectClaim(receiving.claim_id,
+                {.status = "created", .transferred_in = 2500, .payer_balance = 2500});
   }
 }
 

@@ -98,12 +98,14 @@ TEST(CodecTest, LayoutMatchesStorageDoc) {
   EXPECT_EQ(bytes.substr(29, 8), "clinic-1");
   EXPECT_EQ(bytes.substr(bytes.size() - 64, 32),
             std::string(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize));
-  EXPECT_EQ(bytes.substr(bytes.size() - 32), std::string(reinterpret_cast<const char*>(e.hash.data()), kHashSize));
+  EXPECT_EQ(bytes.substr(bytes.size() - 32),
+            std::string(reinterpret_cast<const char*>(e.hash.data()), kHashSize));
 }
 
 TEST(CodecTest, ChainHashIsSha256OfPrevHashThenCanonicalBytes) {
   // FIPS 180-2 test vector.
-  EXPECT_EQ(HashHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EventRecord e = SampleRecord();
   std::string canonical = CanonicalBytes(e);
   std::string joined(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize);
@@ -179,7 +181,8 @@ TEST(CodecTest, HashesDoNotDependOnTheStoredHashFields) {
 void ExpectDataLoss(std::string_view bytes, std::string_view what) {
   absl::StatusOr<EventRecord> decoded = DecodeRecord(bytes);
   EXPECT_FALSE(decoded.ok()) << what << " decoded as an event";
-  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss) << what << ": " << decoded.status();
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss)
+      << what << ": " << decoded.status();
 }
 
 TEST(CodecTest, EveryTruncationIsDataLoss) {
@@ -219,8 +222,9 @@ TEST(CodecTest, OversizedLengthPrefixIsDataLoss) {
   // Each of the ten length prefixes in turn claims 4 GiB - 1 or one byte more
   // than there is.
   size_t offset = 25;
-  const std::vector<std::string> fields = {e.tenant,         e.stream,       e.type,  e.event_id,       e.command_id,
-                                           e.correlation_id, e.causation_id, e.actor, e.effective_date, e.payload};
+  const std::vector<std::string> fields = {
+      e.tenant,         e.stream,       e.type,  e.event_id,       e.command_id,
+      e.correlation_id, e.causation_id, e.actor, e.effective_date, e.payload};
   for (size_t i = 0; i < fields.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("string field ", i));
     std::string huge = bytes;
@@ -228,8 +232,8 @@ TEST(CodecTest, OversizedLengthPrefixIsDataLoss) {
     ExpectDataLoss(huge, "huge length");
     std::string plus_one = bytes;
     uint32_t n = static_cast<uint32_t>(fields[i].size()) + 1;
-    char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                   static_cast<char>(n)};
+    char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                   static_cast<char>(n >> 8), static_cast<char>(n)};
     plus_one.replace(offset, 4, std::string(len, 4));
     ExpectDataLoss(plus_one, "length one too long");
     offset += 4 + fields[i].size();
@@ -257,7 +261,8 @@ TEST(CodecTest, StringsOverTheirLimitsAreDataLoss) {
       {"tenant", [](EventRecord& e) { e.tenant.assign(kEnvelopeStringSizeMax + 1, 't'); }},
       {"stream", [](EventRecord& e) { e.stream.assign(kEnvelopeStringSizeMax + 1, 's'); }},
       {"actor", [](EventRecord& e) { e.actor.assign(kEnvelopeStringSizeMax + 1, 'a'); }},
-      {"effective_date", [](EventRecord& e) { e.effective_date.assign(kEnvelopeStringSizeMax + 1, '2'); }},
+      {"effective_date",
+       [](EventRecord& e) { e.effective_date.assign(kEnvelopeStringSizeMax + 1, '2'); }},
       {"payload", [](EventRecord& e) { e.payload.assign(kPayloadSizeMax + 1, '\0'); }},
   };
   for (const Case& c : cases) {
@@ -297,7 +302,8 @@ TEST(CodecDeathTest, SealRecordRefusesToWriteWhatCouldNotBeReadBack) {
                "actor of 257 bytes, over its limit of 256");
   EventRecord unnamed = SampleRecord();
   unnamed.stream.clear();
-  EXPECT_DEATH(SealRecord(HashOf(1), &unnamed), "lacks a position, tenant, stream, type or event id");
+  EXPECT_DEATH(SealRecord(HashOf(1), &unnamed),
+               "lacks a position, tenant, stream, type or event id");
 }
 
 // --- Keys --------------------------------------------------------------------
@@ -341,7 +347,8 @@ TEST(KeysTest, PositionKeyIsBigEndianAndRoundTrips) {
 }
 
 TEST(KeysTest, MalformedPositionKeysAreDataLoss) {
-  for (std::string key : {std::string(), std::string(7, '\0'), std::string(9, '\0'), std::string("abc")}) {
+  for (std::string key :
+       {std::string(), std::string(7, '\0'), std::string(9, '\0'), std::string("abc")}) {
     absl::StatusOr<uint64_t> decoded = DecodePositionKey(key);
     ASSERT_FALSE(decoded.ok()) << "key of " << key.size() << " bytes";
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kDataLoss);
@@ -357,7 +364,8 @@ TEST(KeysTest, PositionKeysSortNumerically) {
   std::sort(numbers.begin(), numbers.end());
   std::sort(keys.begin(), keys.end());
   ASSERT_EQ(keys.size(), numbers.size());
-  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(GetBigEndian64(keys[i].data()), numbers[i]) << i;
+  for (size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(GetBigEndian64(keys[i].data()), numbers[i]) << i;
   // Adjacent numbers stay adjacent across byte carries.
   EXPECT_LT(PositionKey(255), PositionKey(256));
   EXPECT_LT(PositionKey(65535), PositionKey(65536));
@@ -376,7 +384,8 @@ TEST(KeysTest, StreamIndexKeysSortByVersionAndStreamsDoNotInterleave) {
                                                                     {"clinic", "-1"},
                                                                     {"clinic-", "1"},
                                                                     {"c", "linic-1"}};
-  const std::vector<uint64_t> versions = {0, 1, 2, 9, 10, 45, 48, 255, 256, 1000, 65536, 1ULL << 40, UINT64_MAX};
+  const std::vector<uint64_t> versions = {0,   1,   2,    9,     10,         45,        48,
+                                          255, 256, 1000, 65536, 1ULL << 40, UINT64_MAX};
 
   struct Entry {
     std::string key;
@@ -392,8 +401,10 @@ TEST(KeysTest, StreamIndexKeysSortByVersionAndStreamsDoNotInterleave) {
       entries.push_back({std::move(key), s, v});
     }
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
-  for (size_t i = 1; i < entries.size(); ++i) ASSERT_NE(entries[i - 1].key, entries[i].key) << "duplicate key";
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  for (size_t i = 1; i < entries.size(); ++i)
+    ASSERT_NE(entries[i - 1].key, entries[i].key) << "duplicate key";
 
   // Each stream's keys form one contiguous run, in increasing version order.
   std::vector<bool> finished(streams.size(), false);

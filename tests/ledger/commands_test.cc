@@ -18,11 +18,11 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
-#include "ledger/storage/codec.h"
 #include "ledger/ledger.h"
 #include "ledger/postings.h"
 #include "ledger/rules/state.h"
 #include "ledger/status.h"
+#include "ledger/storage/codec.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/ledger_fixture.h"
 
@@ -79,7 +79,8 @@ const Commands& Coded() {
 }
 
 std::vector<std::string> TwelveCodes() {
-  return {"E11.9", "I10", "J44.9", "Z00.00", "K21.9", "M54.5", "N39.0", "R05.1", "F32.9", "G47.00", "E78.5", "J06.9"};
+  return {"E11.9", "I10",   "J44.9", "Z00.00", "K21.9", "M54.5",
+          "N39.0", "R05.1", "F32.9", "G47.00", "E78.5", "J06.9"};
 }
 
 struct RuleCase {
@@ -134,7 +135,10 @@ std::vector<RuleCase> RuleCases() {
        EndCoverageCommand("P1", "C1", "2024-12-31"),
        {"only shorten"}},
       // Encounters.
-      {"encounter for an unregistered patient", {}, OpenEncounterCommand("E1", "P9"), {"patient P9", "not registered"}},
+      {"encounter for an unregistered patient",
+       {},
+       OpenEncounterCommand("E1", "P9"),
+       {"patient P9", "not registered"}},
       {"open the same encounter twice",
        Encounter(),
        OpenEncounterCommand("E1", "P1"),
@@ -158,8 +162,8 @@ std::vector<RuleCase> RuleCases() {
        {"diagnosis I10", "already recorded", "encounter E1"}},
       {"more than 12 diagnoses on an encounter",
        Concat({Encounter(),
-               {RecordDiagnosesCommand(
-                   "E1", {"E11.9", "I10", "J44.9", "Z00.00", "K21.9", "M54.5", "N39.0", "R05.1", "F32.9", "G47.00"})}}),
+               {RecordDiagnosesCommand("E1", {"E11.9", "I10", "J44.9", "Z00.00", "K21.9", "M54.5",
+                                              "N39.0", "R05.1", "F32.9", "G47.00"})}}),
        RecordDiagnosesCommand("E1", {"E78.5", "J06.9", "R07.89"}),
        {"at most 12 diagnoses"}},
       {"a 13th diagnosis",
@@ -171,7 +175,10 @@ std::vector<RuleCase> RuleCases() {
        RecordDiagnosesCommand("E1", {"J44.9"}),
        {"encounter E1", "completed coding"}},
       // Charges.
-      {"charge on an unknown encounter", Patient(), RecordChargeCommand("E9", 1, 100), {"encounter E9", "not open"}},
+      {"charge on an unknown encounter",
+       Patient(),
+       RecordChargeCommand("E9", 1, 100),
+       {"encounter E9", "not open"}},
       {"charge after coding is complete",
        Coded(),
        RecordChargeCommand("E1", 2, 100),
@@ -193,14 +200,23 @@ std::vector<RuleCase> RuleCases() {
        RecordChargeCommand("E1", 1, 100, {1}),
        {"diagnosis pointer 1", "encounter has 0"}},
       // Voids.
-      {"void on an unknown encounter", Patient(), VoidChargeCommand("E9", 1), {"encounter E9", "not open"}},
-      {"void an unknown line", Charged(), VoidChargeCommand("E1", 2), {"line 2", "does not exist", "encounter E1"}},
+      {"void on an unknown encounter",
+       Patient(),
+       VoidChargeCommand("E9", 1),
+       {"encounter E9", "not open"}},
+      {"void an unknown line",
+       Charged(),
+       VoidChargeCommand("E1", 2),
+       {"line 2", "does not exist", "encounter E1"}},
       {"void a line twice",
        Concat({Charged(), {VoidChargeCommand("E1", 1)}}),
        VoidChargeCommand("E1", 1),
        {"line 1", "already voided"}},
       // Completing coding.
-      {"complete coding of an unknown encounter", Patient(), CompleteCodingCommand("E9"), {"encounter E9", "not open"}},
+      {"complete coding of an unknown encounter",
+       Patient(),
+       CompleteCodingCommand("E9"),
+       {"encounter E9", "not open"}},
       {"complete coding without diagnoses",
        Concat({Encounter()}),
        CompleteCodingCommand("E1"),
@@ -213,7 +229,10 @@ std::vector<RuleCase> RuleCases() {
        Concat({Charged(), {VoidChargeCommand("E1", 1)}}),
        CompleteCodingCommand("E1"),
        {"without at least one charge line"}},
-      {"complete coding twice", Coded(), CompleteCodingCommand("E1"), {"encounter E1", "completed coding"}},
+      {"complete coding twice",
+       Coded(),
+       CompleteCodingCommand("E1"),
+       {"encounter E1", "completed coding"}},
   };
 }
 
@@ -243,7 +262,8 @@ void CheckRuleCase(const RuleCase& c) {
   EXPECT_EQ(ledger->head().hash, before.hash);
   EXPECT_EQ(ReadLog(ledger->store()).size(), before.position);
   EXPECT_EQ(*ledger->store().StreamLastVersion(kTenant, stream), *version_before);
-  absl::StatusOr<std::optional<std::string>> stored = ledger->store().GetCommand(kTenant, "refused-command");
+  absl::StatusOr<std::optional<std::string>> stored =
+      ledger->store().GetCommand(kTenant, "refused-command");
   ASSERT_TRUE(stored.ok());
   EXPECT_FALSE(stored->has_value());
   ledger->Stop();
@@ -271,8 +291,9 @@ TEST(BusinessRulesTest, AllowedNeighboursOfTheRules) {
       EndCoverageCommand("P1", "C1", "2024-06-30"),     // ending on its current end
       OpenEncounterCommand("E1", "P1"),
       RecordDiagnosesCommand("E1", {"E11.9", "I10", "J44.9", "Z00.00", "K21.9", "M54.5"}),
-      RecordDiagnosesCommand("E1", {"N39.0", "R05.1", "F32.9", "G47.00", "E78.5", "J06.9"}),  // exactly 12
-      RecordChargeCommand("E1", 1, 100, {12, 1, 6, 7}),                                       // the last diagnosis
+      RecordDiagnosesCommand(
+          "E1", {"N39.0", "R05.1", "F32.9", "G47.00", "E78.5", "J06.9"}),  // exactly 12
+      RecordChargeCommand("E1", 1, 100, {12, 1, 6, 7}),                    // the last diagnosis
       RecordChargeCommand("E1", 999, 100, {2}),
       VoidChargeCommand("E1", 1),
       CompleteCodingCommand("E1"),  // one active line remains
@@ -292,7 +313,8 @@ TEST(BusinessRulesTest, TenantsDoNotShareState) {
   ASSERT_TRUE(ledger->Execute(Request(RegisterPatientCommand("P1"), "", "clinic-a")).ok());
   ASSERT_TRUE(ledger->Execute(Request(OpenEncounterCommand("E1", "P1"), "", "clinic-a")).ok());
   // clinic-b has never seen P1 or E1.
-  absl::StatusOr<CommandResult> r = ledger->Execute(Request(OpenEncounterCommand("E2", "P1"), "", "clinic-b"));
+  absl::StatusOr<CommandResult> r =
+      ledger->Execute(Request(OpenEncounterCommand("E2", "P1"), "", "clinic-b"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   r = ledger->Execute(Request(RecordDiagnosesCommand("E1", {"I10"}), "", "clinic-b"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -329,19 +351,28 @@ std::vector<InvalidCase> InvalidCases() {
       {"empty tenant", with([](CommandRequest& r) { r.tenant = ""; }), "tenant"},
       {"tenant with a space", with([](CommandRequest& r) { r.tenant = "clinic 1"; }), "tenant"},
       {"tenant with a slash", with([](CommandRequest& r) { r.tenant = "clinic/1"; }), "tenant"},
-      {"tenant with a NUL", with([](CommandRequest& r) { r.tenant = std::string("clinic\0x", 8); }), "tenant"},
-      {"tenant starting with a dash", with([](CommandRequest& r) { r.tenant = "-clinic"; }), "tenant"},
-      {"tenant of 65 characters", with([](CommandRequest& r) { r.tenant = std::string(65, 't'); }), "tenant"},
-      {"command id with a space", with([](CommandRequest& r) { r.command_id = "cmd 1"; }), "command_id"},
-      {"command id with a NUL", with([](CommandRequest& r) { r.command_id = std::string("cmd\0", 4); }), "command_id"},
-      {"command id starting with a dot", with([](CommandRequest& r) { r.command_id = ".cmd"; }), "command_id"},
-      {"command id of 65 characters", with([](CommandRequest& r) { r.command_id = std::string(65, 'c'); }),
+      {"tenant with a NUL", with([](CommandRequest& r) { r.tenant = std::string("clinic\0x", 8); }),
+       "tenant"},
+      {"tenant starting with a dash", with([](CommandRequest& r) { r.tenant = "-clinic"; }),
+       "tenant"},
+      {"tenant of 65 characters", with([](CommandRequest& r) { r.tenant = std::string(65, 't'); }),
+       "tenant"},
+      {"command id with a space", with([](CommandRequest& r) { r.command_id = "cmd 1"; }),
        "command_id"},
-      {"correlation id over 256 bytes",
-       with([](CommandRequest& r) { r.correlation_id = std::string(kEnvelopeStringSizeMax + 1, 'c'); }), ""},
-      {"actor over 256 bytes", with([](CommandRequest& r) { r.actor = std::string(kEnvelopeStringSizeMax + 1, 'a'); }),
+      {"command id with a NUL",
+       with([](CommandRequest& r) { r.command_id = std::string("cmd\0", 4); }), "command_id"},
+      {"command id starting with a dot", with([](CommandRequest& r) { r.command_id = ".cmd"; }),
+       "command_id"},
+      {"command id of 65 characters",
+       with([](CommandRequest& r) { r.command_id = std::string(65, 'c'); }), "command_id"},
+      {"correlation id over 256 bytes", with([](CommandRequest& r) {
+         r.correlation_id = std::string(kEnvelopeStringSizeMax + 1, 'c');
+       }),
        ""},
-      {"expected version below -1", with([](CommandRequest& r) { r.expected_version = -2; }), "expected_version"},
+      {"actor over 256 bytes",
+       with([](CommandRequest& r) { r.actor = std::string(kEnvelopeStringSizeMax + 1, 'a'); }), ""},
+      {"expected version below -1", with([](CommandRequest& r) { r.expected_version = -2; }),
+       "expected_version"},
       {"no command", with([](CommandRequest& r) { r.command.Clear(); }), "command"},
       {"invalid NPI", Request(bad_npi), "rendering_npi"},
       {"date of service in the future", Request(future_service), "date_of_service"},
@@ -395,7 +426,8 @@ std::unique_ptr<google::protobuf::Message> ParsePayload(const EventRecord& e) {
   return m;
 }
 
-std::map<std::string, int64_t> ByAccount(const google::protobuf::RepeatedPtrField<rcl::v1::Posting>& postings) {
+std::map<std::string, int64_t> ByAccount(
+    const google::protobuf::RepeatedPtrField<rcl::v1::Posting>& postings) {
   std::map<std::string, int64_t> out;
   for (const rcl::v1::Posting& p : postings) out[p.account()] += p.amount_cents();
   return out;
@@ -427,7 +459,8 @@ TEST(HappyPathTest, ChargeLifecycleRecordsEventsVersionsPostingsAndNormalizedCod
       {AddCoverageCommand("P1", "C2", 2, "2024-01-01"), "CoverageAdded", p1, 2, "2024-01-01"},
       {EndCoverageCommand("P1", "C2", "2024-12-31"), "CoverageEnded", p1, 3, "2024-12-31"},
       {OpenEncounterCommand("E1", "P1", "2024-03-15"), "EncounterOpened", e1, 0, "2024-03-15"},
-      {RecordDiagnosesCommand("E1", {"e11.9", "I10", "Z00.00"}), "DiagnosesRecorded", e1, 1, "2024-03-15"},
+      {RecordDiagnosesCommand("E1", {"e11.9", "I10", "Z00.00"}), "DiagnosesRecorded", e1, 1,
+       "2024-03-15"},
       {RecordDiagnosesCommand("E1", {"J449"}), "DiagnosesRecorded", e1, 2, "2024-03-15"},
       {cpt_charge, "ChargeRecorded", e1, 3, "2024-03-15"},
       {hcpcs_charge, "ChargeRecorded", e1, 4, "2024-03-15"},
@@ -492,8 +525,9 @@ TEST(HappyPathTest, ChargeLifecycleRecordsEventsVersionsPostingsAndNormalizedCod
   EXPECT_THAT(line2.modifiers(), ElementsAre("RT"));
   EXPECT_EQ(line2.units(), 2);
   EXPECT_EQ(line2.amount_cents(), 4550);
-  EXPECT_EQ(ByAccount(line2.postings()),
-            (std::map<std::string, int64_t>{{"ar:unbilled", 4550}, {"revenue:gross_charges", -4550}}));
+  EXPECT_EQ(
+      ByAccount(line2.postings()),
+      (std::map<std::string, int64_t>{{"ar:unbilled", 4550}, {"revenue:gross_charges", -4550}}));
 
   auto voided = PayloadAs<rcl::v1::ChargeVoided>(log[9]);
   EXPECT_EQ(voided.line_number(), 2);
@@ -521,7 +555,8 @@ TEST(HappyPathTest, ChargeLifecycleRecordsEventsVersionsPostingsAndNormalizedCod
     EXPECT_EQ(postings.empty(), !financial);
     for (const rcl::v1::Posting& p : postings) totals[p.account()] += p.amount_cents();
   }
-  EXPECT_EQ(totals, (std::map<std::string, int64_t>{{"ar:unbilled", 12500}, {"revenue:gross_charges", -12500}}));
+  EXPECT_EQ(totals, (std::map<std::string, int64_t>{{"ar:unbilled", 12500},
+                                                    {"revenue:gross_charges", -12500}}));
 
   // The streams read back in version order.
   EXPECT_EQ(ReadWholeStream(ledger->store(), kTenant, p1).size(), 4u);

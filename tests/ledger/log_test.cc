@@ -20,11 +20,11 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/storage/codec.h"
-#include "ledger/rules/commands.h"
-#include "ledger/storage/event_store.h"
 #include "ledger/ledger.h"
+#include "ledger/rules/commands.h"
 #include "ledger/rules/state.h"
+#include "ledger/storage/codec.h"
+#include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
 #include "rocksdb/db.h"
 #include "tests/testing/ledger_fixture.h"
@@ -87,13 +87,15 @@ TEST(LogOrderingTest, ConcurrentlyQueuedCommandsGetGaplessPositionsInSubmissionO
   std::vector<std::string> streams;  // expected stream of command i
   for (int p = 0; p < kPatients; ++p) {
     std::string id = absl::StrCat("P", p);
-    ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand(id)), results.Callback(streams.size())).ok());
+    ASSERT_TRUE(
+        ledger->Submit(Request(RegisterPatientCommand(id)), results.Callback(streams.size())).ok());
     streams.push_back(PatientStream(id));
   }
   for (int j = 0; j < kCoveragesEach; ++j) {  // round-robin over the patients
     for (int p = 0; p < kPatients; ++p) {
       std::string id = absl::StrCat("P", p);
-      ASSERT_TRUE(ledger->Submit(Request(YearlyCoverage(id, j)), results.Callback(streams.size())).ok());
+      ASSERT_TRUE(
+          ledger->Submit(Request(YearlyCoverage(id, j)), results.Callback(streams.size())).ok());
       streams.push_back(PatientStream(id));
     }
   }
@@ -126,7 +128,8 @@ TEST(LogOrderingTest, ConcurrentlyQueuedCommandsGetGaplessPositionsInSubmissionO
     EXPECT_EQ(e.position, i + 1);
     EXPECT_EQ(e.tenant, kTenant);
     EXPECT_EQ(e.stream, streams[i]);
-    EXPECT_EQ(static_cast<int64_t>(e.version), (last_version.contains(e.stream) ? last_version[e.stream] : -1) + 1);
+    EXPECT_EQ(static_cast<int64_t>(e.version),
+              (last_version.contains(e.stream) ? last_version[e.stream] : -1) + 1);
     last_version[e.stream] = static_cast<int64_t>(e.version);
     EXPECT_EQ(e.event_id, results.Get(i)->event_ids.at(0));
     EXPECT_EQ(e.prev_hash, prev);
@@ -138,7 +141,8 @@ TEST(LogOrderingTest, ConcurrentlyQueuedCommandsGetGaplessPositionsInSubmissionO
   }
   EXPECT_EQ(ledger->head().hash, prev);
   for (int p = 0; p < kPatients; ++p) {
-    absl::StatusOr<int64_t> v = ledger->store().StreamLastVersion(kTenant, PatientStream(absl::StrCat("P", p)));
+    absl::StatusOr<int64_t> v =
+        ledger->store().StreamLastVersion(kTenant, PatientStream(absl::StrCat("P", p)));
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_EQ(*v, kCoveragesEach);
   }
@@ -161,7 +165,8 @@ TEST(LogOrderingTest, ReadStreamPagesForwardBackwardAndFromAVersion) {
   const std::string stream = PatientStream("P1");
 
   auto read = [&](uint64_t from, bool backward, size_t limit) {
-    absl::StatusOr<std::vector<EventRecord>> page = store.ReadStream(kTenant, stream, from, backward, limit);
+    absl::StatusOr<std::vector<EventRecord>> page =
+        store.ReadStream(kTenant, stream, from, backward, limit);
     EXPECT_TRUE(page.ok()) << page.status();
     for (const EventRecord& e : page.value_or(std::vector<EventRecord>{})) {
       EXPECT_EQ(e.tenant, kTenant);
@@ -187,7 +192,8 @@ TEST(LogOrderingTest, ReadStreamPagesForwardBackwardAndFromAVersion) {
   EXPECT_EQ(read(100, true, 3), (V{11, 10, 9}));
   // Streams that do not exist read as empty in either direction, even with
   // neighbours on both sides.
-  for (const char* missing : {"patient-P0", "patient-P1-", "patient-P2", "patient-", "encounter-P1"}) {
+  for (const char* missing :
+       {"patient-P0", "patient-P1-", "patient-P2", "patient-", "encounter-P1"}) {
     for (bool backward : {false, true}) {
       SCOPED_TRACE(absl::StrCat(missing, backward ? " backward" : " forward"));
       absl::StatusOr<std::vector<EventRecord>> page =
@@ -278,7 +284,8 @@ TEST(LogOrderingTest, ReadStreamPagesAreCappedAndLongStreamsReloadAfterRestart) 
   auto page = store.ReadStream(kTenant, PatientStream("long"), 0, false, 5000);
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(page->size(), kReadPageMax);
-  EXPECT_EQ(ReadWholeStream(store, kTenant, PatientStream("long")).size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(ReadWholeStream(store, kTenant, PatientStream("long")).size(),
+            static_cast<size_t>(kEvents));
   CommandResult r = ExecuteOk(*ledger, RegisterPatientCommand("long"));
   EXPECT_EQ(r.stream_version, static_cast<uint64_t>(kEvents));
   EXPECT_EQ(r.position, static_cast<uint64_t>(kEvents + 1));
@@ -310,8 +317,10 @@ TEST(ExpectedVersionTest, MatchAppendsMismatchIsAbortedAndWritesNothing) {
     std::string name;
     int64_t expected_version;
   };
-  for (const Case& c :
-       std::vector<Case>{{"stale version", 0}, {"future version", 2}, {"far future", 1000}, {"must not exist", -1}}) {
+  for (const Case& c : std::vector<Case>{{"stale version", 0},
+                                         {"future version", 2},
+                                         {"far future", 1000},
+                                         {"must not exist", -1}}) {
     SCOPED_TRACE(c.name);
     CommandRequest req = Request(YearlyCoverage("P1", 2));
     req.expected_version = c.expected_version;
@@ -398,7 +407,8 @@ TEST(IdempotencyTest, RetryWithSameIdAndPayloadReturnsTheOriginalResultForever) 
     head = ledger->head();
 
     // Plain retry.
-    absl::StatusOr<CommandResult> again = ledger->Execute(Request(RegisterPatientCommand("P1"), "register-P1"));
+    absl::StatusOr<CommandResult> again =
+        ledger->Execute(Request(RegisterPatientCommand("P1"), "register-P1"));
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(*again, original);
     // A retry after the stream moved on, still carrying the version the
@@ -419,7 +429,8 @@ TEST(IdempotencyTest, RetryWithSameIdAndPayloadReturnsTheOriginalResultForever) 
   // Idempotency keys are permanent: they survive a restart.
   auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
   ASSERT_NE(ledger, nullptr);
-  absl::StatusOr<CommandResult> again = ledger->Execute(Request(RegisterPatientCommand("P1"), "register-P1"));
+  absl::StatusOr<CommandResult> again =
+      ledger->Execute(Request(RegisterPatientCommand("P1"), "register-P1"));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, original);
   again = ledger->Execute(Request(RecordChargeCommand("E1", 1, 12500), "charge-E1-1"));
@@ -433,7 +444,8 @@ TEST(IdempotencyTest, RetryWithSameIdAndPayloadReturnsTheOriginalResultForever) 
   EXPECT_EQ(ReadLog(ledger->store()).size(), head.position);
 
   // Ids are per tenant: another tenant's "register-P1" is its own command.
-  CommandResult other = ExecuteOk(*ledger, Request(RegisterPatientCommand("P1"), "register-P1", "clinic-2"));
+  CommandResult other =
+      ExecuteOk(*ledger, Request(RegisterPatientCommand("P1"), "register-P1", "clinic-2"));
   EXPECT_EQ(other.position, head.position + 1);
   EXPECT_NE(other.event_ids, original.event_ids);
   ledger->Stop();
@@ -445,8 +457,8 @@ TEST(IdempotencyTest, SameIdWithDifferentPayloadIsAlreadyExistsAndWritesNothing)
   ASSERT_NE(ledger, nullptr);
   CommandResult first = ExecuteOk(*ledger, RegisterPatientCommand("P1"), "cmd-1");
   const LogHead head = ledger->head();
-  for (const rcl::v1::Command& other :
-       {RegisterPatientCommand("P1", "Other"), RegisterPatientCommand("P2"), YearlyCoverage("P1", 0)}) {
+  for (const rcl::v1::Command& other : {RegisterPatientCommand("P1", "Other"),
+                                        RegisterPatientCommand("P2"), YearlyCoverage("P1", 0)}) {
     absl::StatusOr<CommandResult> r = ledger->Execute(Request(other, "cmd-1"));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
@@ -474,14 +486,23 @@ TEST(IdempotencyTest, DuplicatesWithinOneBatch) {
   const uint64_t commits_before = ledger->commits();
 
   // Queued together behind the gate, so decided in one batch.
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(1)).ok());
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(2)).ok());
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1", "Changed"), "dup"), results.Callback(3)).ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(1)).ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(2)).ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P1", "Changed"), "dup"), results.Callback(3))
+          .ok());
   ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P2")), results.Callback(4)).ok());
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P3", "Other"), "dup"), results.Callback(5)).ok());
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(6)).ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P3", "Other"), "dup"), results.Callback(5))
+          .ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P1"), "dup"), results.Callback(6)).ok());
   // Another tenant's "dup" is unrelated.
-  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1"), "dup", "clinic-2"), results.Callback(7)).ok());
+  ASSERT_TRUE(
+      ledger->Submit(Request(RegisterPatientCommand("P1"), "dup", "clinic-2"), results.Callback(7))
+          .ok());
   gate->Release();
   ASSERT_TRUE(results.WaitFor(8));
 
@@ -492,7 +513,8 @@ TEST(IdempotencyTest, DuplicatesWithinOneBatch) {
     ASSERT_TRUE(results.Get(i).ok()) << i << ": " << results.Get(i).status();
     EXPECT_EQ(*results.Get(i), first) << i;
   }
-  for (size_t i : {3, 5}) EXPECT_EQ(results.Get(i).status().code(), absl::StatusCode::kAlreadyExists) << i;
+  for (size_t i : {3, 5})
+    EXPECT_EQ(results.Get(i).status().code(), absl::StatusCode::kAlreadyExists) << i;
   ASSERT_TRUE(results.Get(4).ok());
   EXPECT_EQ(results.Get(4)->position, 3u);
   ASSERT_TRUE(results.Get(7).ok());
@@ -523,9 +545,11 @@ TEST(IdempotencyTest, ARejectedCommandDoesNotConsumeItsId) {
   auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
   ASSERT_NE(ledger, nullptr);
   // Refused by a rule: P1 is not registered yet.
-  absl::StatusOr<CommandResult> r = ledger->Execute(Request(OpenEncounterCommand("E1", "P1"), "open-E1"));
+  absl::StatusOr<CommandResult> r =
+      ledger->Execute(Request(OpenEncounterCommand("E1", "P1"), "open-E1"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
-  absl::StatusOr<std::optional<std::string>> stored = ledger->store().GetCommand(kTenant, "open-E1");
+  absl::StatusOr<std::optional<std::string>> stored =
+      ledger->store().GetCommand(kTenant, "open-E1");
   ASSERT_TRUE(stored.ok());
   EXPECT_FALSE(stored->has_value());
   // Once the rule is satisfied, the retry under the same id goes through.
@@ -559,7 +583,8 @@ std::string PatientRegisteredPayloadOfSize(const std::string& patient_id, size_t
 }
 
 Decider PlanningDecider(std::map<std::string, std::vector<PlannedEvent>> plans) {
-  return [plans = std::move(plans)](const rcl::v1::Command& command, StateView& view) -> absl::StatusOr<Decision> {
+  return [plans = std::move(plans)](const rcl::v1::Command& command,
+                                    StateView& view) -> absl::StatusOr<Decision> {
     if (!command.has_register_patient()) return Decide(command, view);
     auto it = plans.find(command.register_patient().patient_id());
     if (it == plans.end()) return Decide(command, view);
@@ -585,7 +610,8 @@ TEST(AtomicityTest, OneCommandAcrossStreamsCommitsTogetherWithConsecutivePositio
   ScratchDir dir;
   Ledger::Options options = LedgerOptions(dir.path());
   options.decide = PlanningDecider({
-      {"A", {{PatientStream("A")}, {PatientStream("B")}, {PatientStream("C")}, {PatientStream("A")}}},
+      {"A",
+       {{PatientStream("A")}, {PatientStream("B")}, {PatientStream("C")}, {PatientStream("A")}}},
   });
   auto ledger = OpenLedgerOrDie(options);
   ASSERT_NE(ledger, nullptr);
@@ -612,8 +638,10 @@ TEST(AtomicityTest, OneCommandAcrossStreamsCommitsTogetherWithConsecutivePositio
 
   std::vector<EventRecord> log = ReadLog(ledger->store());
   ASSERT_EQ(log.size(), 5u);
-  const std::vector<std::pair<std::string, uint64_t>> expected = {
-      {PatientStream("A"), 0}, {PatientStream("B"), 0}, {PatientStream("C"), 0}, {PatientStream("A"), 1}};
+  const std::vector<std::pair<std::string, uint64_t>> expected = {{PatientStream("A"), 0},
+                                                                  {PatientStream("B"), 0},
+                                                                  {PatientStream("C"), 0},
+                                                                  {PatientStream("A"), 1}};
   for (size_t i = 0; i < expected.size(); ++i) {
     const EventRecord& e = log[i + 1];
     SCOPED_TRACE(absl::StrCat("event ", i));
@@ -644,9 +672,13 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
           // Touches X1 and X2 again: must see them as never written.
           {"retry", {{PatientStream("X1")}, {PatientStream("X2")}}},
           // Third event of a type the ledger does not know.
-          {"unknown-type", {{PatientStream("X1")}, {PatientStream("Y1")}, {PatientStream("Y2"), "NoSuchEvent"}}},
+          {"unknown-type",
+           {{PatientStream("X1")}, {PatientStream("Y1")}, {PatientStream("Y2"), "NoSuchEvent"}}},
           // Third event of an encounter type on a patient stream.
-          {"wrong-kind", {{PatientStream("Y1")}, {PatientStream("Y3")}, {PatientStream("Y1"), "EncounterOpened"}}},
+          {"wrong-kind",
+           {{PatientStream("Y1")},
+            {PatientStream("Y3")},
+            {PatientStream("Y1"), "EncounterOpened"}}},
           // Exactly at the payload limit is fine.
           {"at-limit", {{PatientStream("Y4"), "PatientRegistered", kPayloadSizeMax}}},
       }));
@@ -657,12 +689,14 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
   const uint64_t commits_before = ledger->commits();
 
   const std::vector<std::pair<std::string, std::string>> commands = {
-      {"before", "c-before"},    {"too-big", "c-too-big"}, {"retry", "c-retry"}, {"unknown-type", "c-unknown"},
-      {"wrong-kind", "c-wrong"}, {"at-limit", "c-limit"},  {"after", "c-after"}};
+      {"before", "c-before"},        {"too-big", "c-too-big"},  {"retry", "c-retry"},
+      {"unknown-type", "c-unknown"}, {"wrong-kind", "c-wrong"}, {"at-limit", "c-limit"},
+      {"after", "c-after"}};
   for (size_t i = 0; i < commands.size(); ++i) {
-    ASSERT_TRUE(
-        ledger->Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second), results.Callback(i + 1))
-            .ok());
+    ASSERT_TRUE(ledger
+                    ->Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second),
+                             results.Callback(i + 1))
+                    .ok());
   }
   gate->Release();
   ASSERT_TRUE(results.WaitFor(commands.size() + 1));
@@ -688,8 +722,9 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
     EXPECT_EQ(l.head().position, 6u);
     std::vector<EventRecord> log = ReadLog(store);
     ASSERT_EQ(log.size(), 6u);
-    const std::vector<std::string> streams = {PatientStream("gate"), PatientStream("before"), PatientStream("X1"),
-                                              PatientStream("X2"),   PatientStream("Y4"),     PatientStream("after")};
+    const std::vector<std::string> streams = {PatientStream("gate"), PatientStream("before"),
+                                              PatientStream("X1"),   PatientStream("X2"),
+                                              PatientStream("Y4"),   PatientStream("after")};
     for (size_t i = 0; i < log.size(); ++i) {
       EXPECT_EQ(log[i].position, i + 1);
       EXPECT_EQ(log[i].stream, streams[i]);
@@ -697,7 +732,8 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
     }
     EXPECT_EQ(log[2].command_id, "c-retry");
     EXPECT_EQ(log[4].payload.size(), kPayloadSizeMax);
-    for (const char* untouched : {"X3", "Y1", "Y2", "Y3", "too-big", "unknown-type", "wrong-kind"}) {
+    for (const char* untouched :
+         {"X3", "Y1", "Y2", "Y3", "too-big", "unknown-type", "wrong-kind"}) {
       EXPECT_EQ(*store.StreamLastVersion(kTenant, PatientStream(untouched)), -1) << untouched;
     }
     for (const char* id : {"c-too-big", "c-unknown", "c-wrong"}) {
@@ -728,7 +764,8 @@ TEST(AtomicityTest, ACommandOverTheEventLimitWritesNothing) {
   const Decider at_limit = RepeatDecider(static_cast<int>(kEventsPerCommandMax));
   const Decider over_limit = RepeatDecider(static_cast<int>(kEventsPerCommandMax) + 1);
   options.decide = [&](const rcl::v1::Command& command, StateView& view) {
-    return command.register_patient().patient_id() == "over" ? over_limit(command, view) : at_limit(command, view);
+    return command.register_patient().patient_id() == "over" ? over_limit(command, view)
+                                                             : at_limit(command, view);
   };
   auto ledger = OpenLedgerOrDie(options);
   ASSERT_NE(ledger, nullptr);
@@ -794,9 +831,11 @@ TEST(RecoveryTest, ReopenedLedgerContinuesTheLogAndRemembersBusinessState) {
   };
   for (const Rejected& c : std::vector<Rejected>{
            {"duplicate line", RecordChargeCommand("E1", 1, 100), "line 1 already exists"},
-           {"pointer past the diagnoses", RecordChargeCommand("E1", 4, 100, {3}), "diagnosis pointer 3"},
+           {"pointer past the diagnoses", RecordChargeCommand("E1", 4, 100, {3}),
+            "diagnosis pointer 3"},
            {"patient registered twice", RegisterPatientCommand("P1"), "already registered"},
-           {"overlapping coverage", AddCoverageCommand("P1", "C2", 1, "2025-01-01"), "overlaps coverage C1"},
+           {"overlapping coverage", AddCoverageCommand("P1", "C2", 1, "2025-01-01"),
+            "overlaps coverage C1"},
            {"encounter opened twice", OpenEncounterCommand("E1", "P1"), "already exists"},
        }) {
     SCOPED_TRACE(c.name);
@@ -872,9 +911,12 @@ TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
   ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("gate")), results.Callback(0)).ok());
   ASSERT_TRUE(gate->WaitEntered());
   for (size_t i = 0; i < kRepeats; ++i) {
-    ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("P1")), results.Callback(1 + 2 * i)).ok());
     ASSERT_TRUE(
-        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("X", i))), results.Callback(2 + 2 * i)).ok());
+        ledger->Submit(Request(RegisterPatientCommand("P1")), results.Callback(1 + 2 * i)).ok());
+    ASSERT_TRUE(ledger
+                    ->Submit(Request(RegisterPatientCommand(absl::StrCat("X", i))),
+                             results.Callback(2 + 2 * i))
+                    .ok());
   }
   gate->Release();
   ASSERT_TRUE(writer->WaitEntered());
@@ -902,11 +944,13 @@ TEST(CacheEvictionTest, StatesOfBatchesNotYetDurableAreNotLostToEviction) {
   }
   EXPECT_EQ(accepted, 1u) << "of " << kRepeats << " RegisterPatient P1";
 
-  const std::vector<EventRecord> p1 = ReadWholeStream(ledger->store(), kTenant, PatientStream("P1"));
+  const std::vector<EventRecord> p1 =
+      ReadWholeStream(ledger->store(), kTenant, PatientStream("P1"));
   ASSERT_EQ(p1.size(), 1u);
   EXPECT_EQ(p1[0].version, 0u);
   size_t p1_events = 0;
-  for (const EventRecord& e : ReadLog(ledger->store())) p1_events += e.stream == PatientStream("P1");
+  for (const EventRecord& e : ReadLog(ledger->store()))
+    p1_events += e.stream == PatientStream("P1");
   EXPECT_EQ(p1_events, 1u) << "events of " << PatientStream("P1") << " in the log";
   EXPECT_EQ(ledger->head().position, 1 + kRepeats + 1);  // gate, the X's, one P1
   absl::StatusOr<VerifyResult> v = ledger->store().Verify(1, 0);
@@ -935,7 +979,8 @@ class HashChainTest : public ::testing::Test {
   void SetUp() override {
     ledger_ = OpenLedgerOrDie(LedgerOptions(dir_.path(), /*sync_writes=*/false));
     ASSERT_NE(ledger_, nullptr);
-    for (uint64_t i = 1; i <= kEvents; ++i) ExecuteOk(*ledger_, RegisterPatientCommand(absl::StrCat("P", i)));
+    for (uint64_t i = 1; i <= kEvents; ++i)
+      ExecuteOk(*ledger_, RegisterPatientCommand(absl::StrCat("P", i)));
     ASSERT_EQ(ledger_->head().position, kEvents);
     db_ = ledger_->store().raw_db();
     log_ = ledger_->store().log_family();
@@ -1089,10 +1134,14 @@ class StreamIndexVerifyTest : public ::testing::Test {
   void PutEntry(const std::string& stream, uint64_t version, uint64_t position) {
     std::string value;
     PutBigEndian64(&value, position);
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version), value).ok());
+    ASSERT_TRUE(
+        db_->Put(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version), value)
+            .ok());
   }
   void DeleteEntry(const std::string& stream, uint64_t version) {
-    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version)).ok());
+    ASSERT_TRUE(
+        db_->Delete(rocksdb::WriteOptions(), streams_, StreamIndexKey(kTenant, stream, version))
+            .ok());
   }
 
   static constexpr uint64_t kHead = 6;
@@ -1106,7 +1155,8 @@ TEST_F(StreamIndexVerifyTest, UntouchedIndexVerifies) {
   VerifyResult v = VerifyRange(1, 0);
   EXPECT_TRUE(v.ok) << v.error;
   EXPECT_EQ(v.events_checked, kHead);
-  for (auto [from, to] : std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 4}, {3, 6}, {6, 6}}) {
+  for (auto [from, to] :
+       std::vector<std::pair<uint64_t, uint64_t>>{{1, 1}, {2, 4}, {3, 6}, {6, 6}}) {
     v = VerifyRange(from, to);
     EXPECT_TRUE(v.ok) << from << ".." << to << ": " << v.error;
   }
@@ -1159,15 +1209,17 @@ TEST_F(StreamIndexVerifyTest, SecondEventAtTheSameVersionIsCaught) {
   again.event_id = "00000000-0000-4000-8000-000000000007";
   again.prev_hash = ledger_->store().ReadEvent(kHead)->hash;
   again.hash = ChainHash(again.prev_hash, CanonicalBytes(again));
-  ASSERT_TRUE(
-      db_->Put(rocksdb::WriteOptions(), ledger_->store().log_family(), PositionKey(kHead + 1), EncodeRecord(again))
-          .ok());
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), ledger_->store().log_family(),
+                       PositionKey(kHead + 1), EncodeRecord(again))
+                  .ok());
   PutEntry(PatientStream("P1"), 0, kHead + 1);
   VerifyResult v = VerifyRange(1, 0);
   EXPECT_EQ(v.events_checked, kHead + 1);  // the chain itself is sound
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.first_bad_position, 1u);
-  EXPECT_THAT(v.error, HasSubstr("event 1 (clinic-1/patient-P1 version 0) is not reachable from the stream index"));
+  EXPECT_THAT(
+      v.error,
+      HasSubstr("event 1 (clinic-1/patient-P1 version 0) is not reachable from the stream index"));
   EXPECT_THAT(v.error, HasSubstr("points at position 7"));
 }
 
@@ -1193,7 +1245,9 @@ TEST_F(StreamIndexVerifyTest, EntriesOfAStreamWithoutEventsAreCaught) {
   v = VerifyRange(1, 0);
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.first_bad_position, 2u);
-  EXPECT_THAT(v.error, HasSubstr("patient-GHOST version 0 points at position 2, which is clinic-1/patient-P2"));
+  EXPECT_THAT(
+      v.error,
+      HasSubstr("patient-GHOST version 0 points at position 2, which is clinic-1/patient-P2"));
 }
 
 TEST_F(StreamIndexVerifyTest, MalformedEntryIsCaught) {
@@ -1219,7 +1273,8 @@ TEST(BackpressureTest, SubmitsBeyondTheQueueBoundAreRefusedAndAcceptedOnesComple
   ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("gate")), results.Callback(0)).ok());
   ASSERT_TRUE(gate->WaitEntered());  // the writer holds it; the queue is empty
   for (size_t i = 1; i <= 4; ++i) {
-    absl::Status s = ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("Q", i))), results.Callback(i));
+    absl::Status s =
+        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("Q", i))), results.Callback(i));
     ASSERT_TRUE(s.ok()) << "submit " << i << ": " << s;
   }
   std::atomic<int> refused_callbacks{0};
@@ -1228,12 +1283,14 @@ TEST(BackpressureTest, SubmitsBeyondTheQueueBoundAreRefusedAndAcceptedOnesComple
                                     [&](absl::StatusOr<CommandResult>) { ++refused_callbacks; });
     EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   }
-  absl::StatusOr<CommandResult> executed = ledger->Execute(Request(RegisterPatientCommand("R-exec")));
+  absl::StatusOr<CommandResult> executed =
+      ledger->Execute(Request(RegisterPatientCommand("R-exec")));
   EXPECT_EQ(executed.status().code(), absl::StatusCode::kResourceExhausted);
 
   gate->Release();
   ASSERT_TRUE(results.WaitFor(5));
-  for (size_t i = 0; i <= 4; ++i) EXPECT_TRUE(results.Get(i).ok()) << i << ": " << results.Get(i).status();
+  for (size_t i = 0; i <= 4; ++i)
+    EXPECT_TRUE(results.Get(i).ok()) << i << ": " << results.Get(i).status();
   EXPECT_EQ(ledger->head().position, 5u);
   EXPECT_EQ(refused_callbacks.load(), 0);
   for (const char* refused : {"R0", "R1", "R2", "R-exec"}) {
@@ -1255,10 +1312,11 @@ TEST(StopTest, CommandsAfterStopAreUnavailableAndNothingIsWritten) {
   ExecuteOk(*ledger, RegisterPatientCommand("P1"));
   ledger->Stop();
   bool called = false;
-  absl::Status s =
-      ledger->Submit(Request(RegisterPatientCommand("P2")), [&](absl::StatusOr<CommandResult>) { called = true; });
+  absl::Status s = ledger->Submit(Request(RegisterPatientCommand("P2")),
+                                  [&](absl::StatusOr<CommandResult>) { called = true; });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_EQ(ledger->Execute(Request(YearlyCoverage("P1", 0))).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ledger->Execute(Request(YearlyCoverage("P1", 0))).status().code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_FALSE(called);
   EXPECT_EQ(ledger->head().position, 1u);
   ledger->Stop();  // idempotent
@@ -1284,9 +1342,10 @@ TEST(StopTest, StopFinishesEveryAcceptedCommand) {
   // Queued behind the gate when Stop() is called.
   size_t accepted = 0;
   for (; accepted < 3; ++accepted) {
-    ASSERT_TRUE(
-        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("S", accepted))), results.Callback(accepted + 1))
-            .ok());
+    ASSERT_TRUE(ledger
+                    ->Submit(Request(RegisterPatientCommand(absl::StrCat("S", accepted))),
+                             results.Callback(accepted + 1))
+                    .ok());
   }
 
   std::thread stopper([&] { ledger->Stop(); });
@@ -1295,8 +1354,8 @@ TEST(StopTest, StopFinishesEveryAcceptedCommand) {
   bool refused = false;
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
-    absl::Status s =
-        ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("S", accepted))), results.Callback(accepted + 1));
+    absl::Status s = ledger->Submit(Request(RegisterPatientCommand(absl::StrCat("S", accepted))),
+                                    results.Callback(accepted + 1));
     if (s.code() == absl::StatusCode::kUnavailable) {
       refused = true;
       break;
@@ -1310,7 +1369,8 @@ TEST(StopTest, StopFinishesEveryAcceptedCommand) {
   gate->Release();
   stopper.join();
   ASSERT_TRUE(results.WaitFor(accepted + 1, absl::Seconds(1)));
-  for (size_t i = 0; i <= accepted; ++i) ASSERT_TRUE(results.Get(i).ok()) << i << ": " << results.Get(i).status();
+  for (size_t i = 0; i <= accepted; ++i)
+    ASSERT_TRUE(results.Get(i).ok()) << i << ": " << results.Get(i).status();
   EXPECT_EQ(ledger->head().position, accepted + 1);
   ledger.reset();
 

@@ -1,12 +1,13 @@
 // Postings: balanced before they are written, and checked again when read
 // back from the log.
+#include "ledger/postings.h"
+
 #include <string>
 
 #include "gtest/gtest.h"
-#include "ledger/storage/codec.h"
-#include "ledger/postings.h"
 #include "ledger/replay.h"
 #include "ledger/rules/state.h"
+#include "ledger/storage/codec.h"
 #include "tests/testing/ledger_fixture.h"
 
 namespace rcl::ledger {
@@ -28,7 +29,8 @@ TEST(PostingsTest, BalancedMeansNonZeroAmountsOnNamedAccountsSummingToZero) {
             absl::StatusCode::kInternal);
   EXPECT_EQ(CheckBalanced({P("ar:unbilled", 0)}).code(), absl::StatusCode::kInternal);
   EXPECT_EQ(CheckBalanced({P("", 5), P("x", -5)}).code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(CheckBalanced({P("a", INT64_MAX), P("b", 1), P("c", INT64_MIN)}).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckBalanced({P("a", INT64_MAX), P("b", 1), P("c", INT64_MIN)}).code(),
+            absl::StatusCode::kInternal);
 }
 
 TEST(PostingsTest, PayloadCheckParsesFinancialTypesAndIgnoresOthers) {
@@ -39,7 +41,8 @@ TEST(PostingsTest, PayloadCheckParsesFinancialTypesAndIgnoresOthers) {
   absl::Status off = CheckPayloadBalanced("ChargeRecorded", charge.SerializeAsString());
   EXPECT_EQ(off.code(), absl::StatusCode::kInternal);
   EXPECT_NE(off.message().find("off by 1 cents"), std::string::npos) << off;
-  EXPECT_EQ(CheckPayloadBalanced("ChargeRecorded", std::string("\xff\xff\xff", 3)).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(CheckPayloadBalanced("ChargeRecorded", std::string("\xff\xff\xff", 3)).code(),
+            absl::StatusCode::kInternal);
   // No postings field, or not an rcl.v1 message at all: nothing to balance.
   EXPECT_TRUE(CheckPayloadBalanced("PatientRegistered", std::string("\xff\xff\xff", 3)).ok());
   EXPECT_TRUE(CheckPayloadBalanced("NoSuchEvent", "anything").ok());
@@ -66,7 +69,8 @@ TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
     auto ledger = testing::OpenLedgerOrDie(testing::LedgerOptions(dir.path()));
     ASSERT_TRUE(ledger->Execute(testing::Request(testing::RegisterPatientCommand("P1"))).ok());
     ASSERT_TRUE(ledger->Execute(testing::Request(testing::OpenEncounterCommand("E1", "P1"))).ok());
-    ASSERT_TRUE(ledger->Execute(testing::Request(testing::RecordDiagnosesCommand("E1", {"E11.9"}))).ok());
+    ASSERT_TRUE(
+        ledger->Execute(testing::Request(testing::RecordDiagnosesCommand("E1", {"E11.9"}))).ok());
     auto charged = ledger->Execute(testing::Request(testing::RecordChargeCommand("E1", 1, 15000)));
     ASSERT_TRUE(charged.ok()) << charged.status();
     charge_position = charged->position;
@@ -82,8 +86,8 @@ TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
     record->hash = ChainHash(record->prev_hash, CanonicalBytes(*record));
     ASSERT_TRUE(ledger->mutable_store_for_testing()
                     ->raw_db()
-                    ->Put(rocksdb::WriteOptions(), ledger->store().log_family(), PositionKey(charge_position),
-                          EncodeRecord(*record))
+                    ->Put(rocksdb::WriteOptions(), ledger->store().log_family(),
+                          PositionKey(charge_position), EncodeRecord(*record))
                     .ok());
   }
   auto reopened = testing::OpenLedgerOrDie(testing::LedgerOptions(dir.path()));
@@ -93,11 +97,13 @@ TEST(PostingsTest, UnbalancedPostingsReadBackAreDataLoss) {
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_FALSE(verified->ok);
   EXPECT_EQ(verified->first_bad_position, charge_position);
-  EXPECT_NE(verified->error.find("ChargeRecorded of clinic-1/encounter-E1"), std::string::npos) << verified->error;
+  EXPECT_NE(verified->error.find("ChargeRecorded of clinic-1/encounter-E1"), std::string::npos)
+      << verified->error;
   EXPECT_NE(verified->error.find("postings do not balance"), std::string::npos) << verified->error;
   auto state = LoadStreamState(reopened->store(), kTenant, EncounterStream("E1"));
   EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(state.status().message().find("postings do not balance"), std::string::npos) << state.status();
+  EXPECT_NE(state.status().message().find("postings do not balance"), std::string::npos)
+      << state.status();
   // And the sequencer will not decide on top of it.
   auto more = reopened->Execute(testing::Request(testing::RecordChargeCommand("E1", 2, 2500)));
   EXPECT_EQ(more.status().code(), absl::StatusCode::kDataLoss);

@@ -29,7 +29,8 @@ struct PredicateCase {
   bool valid;
 };
 
-void CheckPredicate(const std::function<bool(std::string_view)>& predicate, const std::vector<PredicateCase>& cases) {
+void CheckPredicate(const std::function<bool(std::string_view)>& predicate,
+                    const std::vector<PredicateCase>& cases) {
   for (const PredicateCase& c : cases) {
     SCOPED_TRACE(absl::StrCat("input \"", c.input, "\""));
     EXPECT_EQ(predicate(c.input), c.valid);
@@ -443,8 +444,9 @@ TEST(ValidateCommandTest, ValidRecordChargeAtLimits) {
 TEST(ValidateCommandTest, ValidVoidCharge) {
   v1::Command command = ValidVoidCharge();
   EXPECT_TRUE(ValidateCommand(&command, kToday).ok());
-  command = With(ValidVoidCharge(),
-                 [](v1::Command& c) { c.mutable_void_charge()->set_reason(std::string(kReasonLengthMax, 'r')); });
+  command = With(ValidVoidCharge(), [](v1::Command& c) {
+    c.mutable_void_charge()->set_reason(std::string(kReasonLengthMax, 'r'));
+  });
   EXPECT_TRUE(ValidateCommand(&command, kToday).ok());
 }
 
@@ -475,12 +477,15 @@ std::vector<InvalidCase> InvalidCases() {
       {"no kind", C(), {"command"}},
 
       // RegisterPatient.
-      {"patient id empty", With(ValidRegisterPatient(), [&](C& c) { patient(c)->clear_patient_id(); }), {"patient_id"}},
+      {"patient id empty",
+       With(ValidRegisterPatient(), [&](C& c) { patient(c)->clear_patient_id(); }),
+       {"patient_id"}},
       {"patient id starts with hyphen",
        With(ValidRegisterPatient(), [&](C& c) { patient(c)->set_patient_id("-p1"); }),
        {"patient_id"}},
       {"patient id too long",
-       With(ValidRegisterPatient(), [&](C& c) { patient(c)->set_patient_id(std::string(kIdLengthMax + 1, 'p')); }),
+       With(ValidRegisterPatient(),
+            [&](C& c) { patient(c)->set_patient_id(std::string(kIdLengthMax + 1, 'p')); }),
        {"patient_id"}},
       {"family name empty",
        With(ValidRegisterPatient(), [&](C& c) { patient(c)->clear_family_name(); }),
@@ -501,7 +506,8 @@ std::vector<InvalidCase> InvalidCases() {
        With(ValidRegisterPatient(), [&](C& c) { patient(c)->set_family_name("a\xed\xa0\x80"); }),
        {"family_name"}},
       {"given name too long",
-       With(ValidRegisterPatient(), [&](C& c) { patient(c)->set_given_name(std::string(kNameLengthMax + 1, 'j')); }),
+       With(ValidRegisterPatient(),
+            [&](C& c) { patient(c)->set_given_name(std::string(kNameLengthMax + 1, 'j')); }),
        {"given_name"}},
       {"given name control char",
        With(ValidRegisterPatient(), [&](C& c) { patient(c)->set_given_name("Ja\tne"); }),
@@ -526,17 +532,24 @@ std::vector<InvalidCase> InvalidCases() {
       {"coverage patient id invalid",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_patient_id("p 1"); }),
        {"patient_id"}},
-      {"coverage id empty", With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_coverage_id(); }), {"coverage_id"}},
+      {"coverage id empty",
+       With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_coverage_id(); }),
+       {"coverage_id"}},
       {"payer id with hyphen",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_payer_id("877-26"); }),
        {"payer_id"}},
-      {"payer id empty", With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_payer_id(); }), {"payer_id"}},
+      {"payer id empty",
+       With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_payer_id(); }),
+       {"payer_id"}},
       {"payer id too long",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_payer_id(std::string(81, '1')); }),
        {"payer_id"}},
-      {"payer name empty", With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_payer_name(); }), {"payer_name"}},
+      {"payer name empty",
+       With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_payer_name(); }),
+       {"payer_name"}},
       {"payer name too long",
-       With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_payer_name(std::string(kNameLengthMax + 1, 'a')); }),
+       With(ValidAddCoverage(),
+            [&](C& c) { coverage(c)->set_payer_name(std::string(kNameLengthMax + 1, 'a')); }),
        {"payer_name"}},
       {"payer name control char",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_payer_name("Acme\x7f"); }),
@@ -544,7 +557,9 @@ std::vector<InvalidCase> InvalidCases() {
       {"member id with space",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_member_id("ABC 123"); }),
        {"member_id"}},
-      {"member id empty", With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_member_id(); }), {"member_id"}},
+      {"member id empty",
+       With(ValidAddCoverage(), [&](C& c) { coverage(c)->clear_member_id(); }),
+       {"member_id"}},
       {"member id too long",
        With(ValidAddCoverage(), [&](C& c) { coverage(c)->set_member_id(std::string(81, 'M')); }),
        {"member_id"}},
@@ -611,13 +626,16 @@ std::vector<InvalidCase> InvalidCases() {
        {"place_of_service"}},
       {"open encounter all empty",
        With(C(), [&](C& c) { encounter(c); }),
-       {"encounter_id", "patient_id", "rendering_npi", "billing_npi", "date_of_service", "place_of_service"}},
+       {"encounter_id", "patient_id", "rendering_npi", "billing_npi", "date_of_service",
+        "place_of_service"}},
 
       // RecordDiagnoses.
       {"diagnoses encounter id invalid",
        With(ValidRecordDiagnoses(), [&](C& c) { diagnoses(c)->set_encounter_id("e 1"); }),
        {"encounter_id"}},
-      {"no diagnoses", With(ValidRecordDiagnoses(), [&](C& c) { diagnoses(c)->clear_icd10_codes(); }), {"icd10_codes"}},
+      {"no diagnoses",
+       With(ValidRecordDiagnoses(), [&](C& c) { diagnoses(c)->clear_icd10_codes(); }),
+       {"icd10_codes"}},
       {"too many diagnoses",
        With(ValidRecordDiagnoses(),
             [&](C& c) {
@@ -656,14 +674,24 @@ std::vector<InvalidCase> InvalidCases() {
       {"charge encounter id empty",
        With(ValidRecordCharge(), [&](C& c) { charge(c)->clear_encounter_id(); }),
        {"encounter_id"}},
-      {"line number zero", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_line_number(0); }), {"line_number"}},
+      {"line number zero",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_line_number(0); }),
+       {"line_number"}},
       {"line number too big",
        With(ValidRecordCharge(), [&](C& c) { charge(c)->set_line_number(kLineNumberMax + 1); }),
        {"line_number"}},
-      {"neither cpt nor hcpcs", With(ValidRecordCharge(), [&](C& c) { charge(c)->clear_cpt(); }), {"cpt"}},
-      {"both cpt and hcpcs", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_hcpcs("J3301"); }), {"cpt"}},
-      {"cpt four digits", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_cpt("9921"); }), {"cpt"}},
-      {"cpt bad category letter", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_cpt("0001X"); }), {"cpt"}},
+      {"neither cpt nor hcpcs",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->clear_cpt(); }),
+       {"cpt"}},
+      {"both cpt and hcpcs",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_hcpcs("J3301"); }),
+       {"cpt"}},
+      {"cpt four digits",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_cpt("9921"); }),
+       {"cpt"}},
+      {"cpt bad category letter",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_cpt("0001X"); }),
+       {"cpt"}},
       {"hcpcs letter out of range",
        With(ValidRecordCharge(),
             [&](C& c) {
@@ -698,14 +726,21 @@ std::vector<InvalidCase> InvalidCases() {
             }),
        {"modifiers[2]"}},
       {"units zero", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_units(0); }), {"units"}},
-      {"units negative", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_units(-1); }), {"units"}},
-      {"units too many", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_units(kUnitsMax + 1); }), {"units"}},
-      {"amount zero", With(ValidRecordCharge(), [&](C& c) { charge(c)->set_amount_cents(0); }), {"amount_cents"}},
+      {"units negative",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_units(-1); }),
+       {"units"}},
+      {"units too many",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_units(kUnitsMax + 1); }),
+       {"units"}},
+      {"amount zero",
+       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_amount_cents(0); }),
+       {"amount_cents"}},
       {"amount negative",
        With(ValidRecordCharge(), [&](C& c) { charge(c)->set_amount_cents(-100); }),
        {"amount_cents"}},
       {"amount too large",
-       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_amount_cents(rcl::kAmountCentsMax + 1); }),
+       With(ValidRecordCharge(),
+            [&](C& c) { charge(c)->set_amount_cents(rcl::kAmountCentsMax + 1); }),
        {"amount_cents"}},
       {"no diagnosis pointers",
        With(ValidRecordCharge(), [&](C& c) { charge(c)->clear_diagnosis_pointers(); }),
@@ -720,7 +755,8 @@ std::vector<InvalidCase> InvalidCases() {
        With(ValidRecordCharge(), [&](C& c) { charge(c)->add_diagnosis_pointers(0); }),
        {"diagnosis_pointers[2]"}},
       {"diagnosis pointer too big",
-       With(ValidRecordCharge(), [&](C& c) { charge(c)->set_diagnosis_pointers(0, kDiagnosesPerEncounterMax + 1); }),
+       With(ValidRecordCharge(),
+            [&](C& c) { charge(c)->set_diagnosis_pointers(0, kDiagnosesPerEncounterMax + 1); }),
        {"diagnosis_pointers[0]"}},
       {"duplicate diagnosis pointer",
        With(ValidRecordCharge(), [&](C& c) { charge(c)->add_diagnosis_pointers(1); }),
@@ -739,9 +775,12 @@ std::vector<InvalidCase> InvalidCases() {
       {"void line number too big",
        With(ValidVoidCharge(), [&](C& c) { void_charge(c)->set_line_number(kLineNumberMax + 1); }),
        {"line_number"}},
-      {"void reason empty", With(ValidVoidCharge(), [&](C& c) { void_charge(c)->clear_reason(); }), {"reason"}},
+      {"void reason empty",
+       With(ValidVoidCharge(), [&](C& c) { void_charge(c)->clear_reason(); }),
+       {"reason"}},
       {"void reason too long",
-       With(ValidVoidCharge(), [&](C& c) { void_charge(c)->set_reason(std::string(kReasonLengthMax + 1, 'r')); }),
+       With(ValidVoidCharge(),
+            [&](C& c) { void_charge(c)->set_reason(std::string(kReasonLengthMax + 1, 'r')); }),
        {"reason"}},
       {"void reason control char",
        With(ValidVoidCharge(), [&](C& c) { void_charge(c)->set_reason("dup\nline"); }),
@@ -753,7 +792,9 @@ std::vector<InvalidCase> InvalidCases() {
        {"encounter_id"}},
       {"complete coding encounter id too long",
        With(ValidCompleteCoding(),
-            [](C& c) { c.mutable_complete_coding()->set_encounter_id(std::string(kIdLengthMax + 1, 'e')); }),
+            [](C& c) {
+              c.mutable_complete_coding()->set_encounter_id(std::string(kIdLengthMax + 1, 'e'));
+            }),
        {"encounter_id"}},
   };
 }
@@ -814,10 +855,12 @@ TEST(ValidateCommandTest, ReportsEveryViolationWithDescriptions) {
     c.mutable_record_charge()->set_modifiers(0, "X");
   });
   absl::Status status = ValidateCommand(&command, kToday);
-  EXPECT_THAT(rcl::GetFieldViolations(status),
-              ElementsAre(rcl::FieldViolation{"modifiers[0]", "must be exactly 2 letters or digits"},
-                          rcl::FieldViolation{"units", "must be between 1 and 9999"},
-                          rcl::FieldViolation{"amount_cents", "must be greater than 0 and at most 100000000000"}));
+  EXPECT_THAT(
+      rcl::GetFieldViolations(status),
+      ElementsAre(
+          rcl::FieldViolation{"modifiers[0]", "must be exactly 2 letters or digits"},
+          rcl::FieldViolation{"units", "must be between 1 and 9999"},
+          rcl::FieldViolation{"amount_cents", "must be greater than 0 and at most 100000000000"}));
 }
 
 }  // namespace

@@ -91,8 +91,8 @@ struct AgingExpectation {
   int64_t credit = 0;
 };
 
-AgingExpectation ExpectedAging(const std::map<std::string, ReplayedClaim>& claims, const std::string& as_of, bool payer,
-                               bool submission) {
+AgingExpectation ExpectedAging(const std::map<std::string, ReplayedClaim>& claims,
+                               const std::string& as_of, bool payer, bool submission) {
   AgingExpectation x;
   absl::CivilDay day;
   EXPECT_TRUE(ParseDay(as_of, &day));
@@ -109,7 +109,8 @@ AgingExpectation ExpectedAging(const std::map<std::string, ReplayedClaim>& claim
       continue;
     }
     std::string basis = c.state.date_of_service;
-    if (submission && !c.first_submitted.empty() && c.first_submitted <= as_of) basis = c.first_submitted;
+    if (submission && !c.first_submitted.empty() && c.first_submitted <= as_of)
+      basis = c.first_submitted;
     absl::CivilDay b;
     EXPECT_TRUE(ParseDay(basis, &b));
     x.rows[key][AgingBucket(day - b)] += balance;
@@ -123,13 +124,14 @@ void ExpectAging(const StateReader& reader, const std::map<std::string, Replayed
   rcl::v1::ArAgingRequest request;
   request.set_tenant(ledger::claims_testing::kTenant);
   request.set_side(payer ? rcl::v1::AGING_SIDE_PAYER : rcl::v1::AGING_SIDE_PATIENT);
-  request.set_basis(submission ? rcl::v1::AGING_BASIS_SUBMISSION : rcl::v1::AGING_BASIS_DATE_OF_SERVICE);
+  request.set_basis(submission ? rcl::v1::AGING_BASIS_SUBMISSION
+                               : rcl::v1::AGING_BASIS_DATE_OF_SERVICE);
   request.set_limit(kReportPageMax);
   auto aging = QueryAging(reader, request, as_of);
   ASSERT_TRUE(aging.ok()) << aging.status();
   AgingExpectation x = ExpectedAging(claims, as_of, payer, submission);
-  std::string what =
-      absl::StrCat(payer ? "payer" : "patient", " aging as of ", as_of, submission ? " (submission)" : "");
+  std::string what = absl::StrCat(payer ? "payer" : "patient", " aging as of ", as_of,
+                                  submission ? " (submission)" : "");
   EXPECT_EQ(aging->total_cents(), x.total) << what;
   EXPECT_EQ(aging->credit_total_cents(), x.credit) << what;
   EXPECT_TRUE(aging->next_page_token().empty()) << what;
@@ -138,7 +140,8 @@ void ExpectAging(const StateReader& reader, const std::map<std::string, Replayed
     seen.insert(row.key());
     ASSERT_EQ(row.buckets_size(), kAgingBuckets);
     for (int i = 0; i < kAgingBuckets; ++i) {
-      EXPECT_EQ(row.buckets(i).amount_cents(), x.rows[row.key()][i]) << what << " " << row.key() << " bucket " << i;
+      EXPECT_EQ(row.buckets(i).amount_cents(), x.rows[row.key()][i])
+          << what << " " << row.key() << " bucket " << i;
     }
     EXPECT_EQ(row.credit_cents(), x.credits[row.key()]) << what << " " << row.key();
   }
@@ -160,7 +163,8 @@ std::string Fingerprint(const StateReader& claims_reader, const StateReader& boo
     r.set_tenant(ledger::claims_testing::kTenant);
     r.set_claim_id(id);
     auto b = QueryBalances(claims_reader, r);
-    absl::StrAppend(&out, id, ":", b.ok() ? b->amounts().ShortDebugString() : b.status().ToString(), "\n");
+    absl::StrAppend(&out, id, ":", b.ok() ? b->amounts().ShortDebugString() : b.status().ToString(),
+                    "\n");
   }
   rcl::v1::ArAgingRequest a;
   a.set_tenant(ledger::claims_testing::kTenant);
@@ -236,7 +240,8 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
     tenant_payer += s.PayerBalance();
     tenant_patient += s.PatientBalance();
     tenant_charge += s.charge_cents;
-    if ((s.adjudication.has_value() && s.adjudication->denied) || s.denied_cents > 0) denied.insert(id);
+    if ((s.adjudication.has_value() && s.adjudication->denied) || s.denied_cents > 0)
+      denied.insert(id);
   }
   for (const auto& [payer, balance] : payer_balance) {
     rcl::v1::BalancesRequest r;
@@ -287,7 +292,8 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
   for (size_t k = 1; k < 6; ++k) as_of.push_back(all[all.size() * k / 6]);
   for (const std::string& date : as_of) {
     for (bool payer : {true, false}) {
-      for (bool submission : {false, true}) ExpectAging(**claims_reader, claims, date, payer, submission);
+      for (bool submission : {false, true})
+        ExpectAging(**claims_reader, claims, date, payer, submission);
     }
   }
 
@@ -338,8 +344,10 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
         EXPECT_FALSE(entries[n].summary().empty());
         ASSERT_TRUE(ledger::ApplyEvent(&state, e.version, e.type, e.payload).ok());
         const auto& claim = std::get<ClaimState>(state.aggregate);
-        EXPECT_EQ(entries[n].payer_balance_cents(), claim.PayerBalance()) << id << " after " << e.position;
-        EXPECT_EQ(entries[n].patient_balance_cents(), claim.PatientBalance()) << id << " after " << e.position;
+        EXPECT_EQ(entries[n].payer_balance_cents(), claim.PayerBalance())
+            << id << " after " << e.position;
+        EXPECT_EQ(entries[n].patient_balance_cents(), claim.PatientBalance())
+            << id << " after " << e.position;
         ++n;
       }
       EXPECT_EQ(n, entries.size()) << id << " as of " << as_of;
@@ -358,7 +366,8 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
     ASSERT_TRUE(started.ok()) << started.status();
     for (int i = 0; i < 3000; ++i) {
       bool done = false;
-      for (const auto& s : runtime->Status()) done |= s.name == name && s.generation == started->generation;
+      for (const auto& s : runtime->Status())
+        done |= s.name == name && s.generation == started->generation;
       if (done) break;
       absl::SleepFor(absl::Milliseconds(10));
     }

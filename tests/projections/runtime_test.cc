@@ -3,6 +3,8 @@
 // that cannot fold an event stops there and says where and why; reads wait
 // for min_position and say how far behind they are; a first build is never
 // read half-built.
+#include "projections/runtime.h"
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -11,7 +13,6 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "projections/runtime.h"
 #include "tests/testing/claims_fixture.h"
 
 namespace rcl::projections {
@@ -37,8 +38,9 @@ class CountingProjection final : public Projection {
   uint64_t fail_at_;
 };
 
-std::unique_ptr<Runtime> Open(const ClaimsLedger& books, const std::string& path, uint64_t fail_at = 0,
-                              std::function<void(std::string_view, uint64_t)> before_batch = nullptr) {
+std::unique_ptr<Runtime> Open(
+    const ClaimsLedger& books, const std::string& path, uint64_t fail_at = 0,
+    std::function<void(std::string_view, uint64_t)> before_batch = nullptr) {
   Runtime::Options options;
   options.path = path;
   options.batch_events_max = 7;
@@ -56,7 +58,8 @@ std::unique_ptr<Runtime> Open(const ClaimsLedger& books, const std::string& path
 }
 
 void Write(ClaimsLedger& books, int from, int count) {
-  for (int i = from; i < from + count; ++i) ASSERT_TRUE(books.Run(RegisterPatient(absl::StrCat("P", i))).ok());
+  for (int i = from; i < from + count; ++i)
+    ASSERT_TRUE(books.Run(RegisterPatient(absl::StrCat("P", i))).ok());
 }
 
 void ExpectEachOnce(const StateReader& reader, uint64_t head) {
@@ -81,7 +84,8 @@ TEST(RuntimeTest, EveryEventIsFoldedOnceAcrossBatchesCommitsAndRestarts) {
   ExpectEachOnce(**reader, books.head());
   reader->reset();
   // New commits are followed (the server wires the ledger's commit listener).
-  int listener = books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
+  int listener =
+      books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
   Write(books, 40, 25);
   auto later = runtime->Read("counting", books.head());
   ASSERT_TRUE(later.ok()) << later.status();
@@ -132,7 +136,8 @@ TEST(RuntimeTest, ReadsWaitForMinPositionThenSayHowFarBehindAndNeverSeeAHalfBuil
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(early.status().message(), HasSubstr("is being built: at position 7 of 30"));
-  EXPECT_EQ(runtime->Read("counting", books.head() + 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(runtime->Read("counting", books.head() + 1).status().code(),
+            absl::StatusCode::kOutOfRange);
   EXPECT_EQ(runtime->Read("nothing", 0).status().code(), absl::StatusCode::kNotFound);
   // A rebuild can only start once the first build is done.
   EXPECT_EQ(runtime->Rebuild("counting").status().code(), absl::StatusCode::kFailedPrecondition);
@@ -164,14 +169,16 @@ TEST(RuntimeTest, ARebuildOfAnEmptyLogSwapsInAndTheNextEventsAreFoldedOnce) {
   // (A second rebuild while one runs is FAILED_PRECONDITION, unless the
   // first already swapped in: an empty log rebuilds at once.)
   auto again = runtime->Rebuild("counting");
-  EXPECT_TRUE(again.ok() || again.status().code() == absl::StatusCode::kFailedPrecondition) << again.status();
+  EXPECT_TRUE(again.ok() || again.status().code() == absl::StatusCode::kFailedPrecondition)
+      << again.status();
   for (int i = 0; i < 300 && !swapped; ++i) {
     auto status = runtime->Status();
     swapped = !status[0].rebuilding && status[0].generation >= started->generation;
     if (!swapped) absl::SleepFor(absl::Milliseconds(10));
   }
   ASSERT_TRUE(swapped) << "the rebuild of an empty log never swapped in";
-  int listener = books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
+  int listener =
+      books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
   Write(books, 0, 9);
   auto reader = runtime->Read("counting", books.head());
   ASSERT_TRUE(reader.ok()) << reader.status();

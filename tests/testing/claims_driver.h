@@ -109,8 +109,9 @@ class Driver {
       if (auto m = DecodePayload(e); m.ok()) {
         for (const rcl::v1::Posting& p : ExtractPostings(**m)) {
           if (p.account().empty() || p.account().back() == ':') {
-            ADD_FAILURE() << "after " << executed_ << " commands: " << e.type << " at " << e.position
-                          << " posts to account '" << p.account() << "': " << (*m)->ShortDebugString()
+            ADD_FAILURE() << "after " << executed_ << " commands: " << e.type << " at "
+                          << e.position << " posts to account '" << p.account()
+                          << "': " << (*m)->ShortDebugString()
                           << History(e.stream.substr(e.stream.find('-') + 1));
             broken_ = true;
           }
@@ -128,14 +129,15 @@ class Driver {
         open_appeals_.push_back(appeals_.back());
       } else if (e.type == "AppealDecided" && e.stream.rfind("appeal-", 0) == 0) {
         std::string decided = PayloadOf<rcl::v1::AppealDecided>(e).appeal_id();
-        open_appeals_.erase(std::remove(open_appeals_.begin(), open_appeals_.end(), decided), open_appeals_.end());
+        open_appeals_.erase(std::remove(open_appeals_.begin(), open_appeals_.end(), decided),
+                            open_appeals_.end());
       }
     }
     for (const std::string& id : touched) {
       claim_states_[id] = books_->Claim(id);
       for (const std::string& p : CheckClaimInvariants(claim_states_[id])) {
-        ADD_FAILURE() << "after " << executed_ << " commands (last: " << last_ << "): " << p << History(id)
-                      << History(claim_states_[id].original_claim_id);
+        ADD_FAILURE() << "after " << executed_ << " commands (last: " << last_ << "): " << p
+                      << History(id) << History(claim_states_[id].original_claim_id);
         broken_ = true;
       }
     }
@@ -202,7 +204,8 @@ class Driver {
   void NewRemittance(const std::string& payer) {
     std::string id = absl::StrCat("RM", ++remit_seq_);
     std::string trace = absl::StrCat("TR", remit_seq_);
-    if (Chance(5) && remit_seq_ > 1) trace = absl::StrCat("TR", Uniform(1, remit_seq_ - 1));  // a duplicate
+    if (Chance(5) && remit_seq_ > 1)
+      trace = absl::StrCat("TR", Uniform(1, remit_seq_ - 1));  // a duplicate
     Exec(RecordRemittance(id, payer, trace, Uniform(0, 500000), Date(4, 9)), "RecordRemittance");
   }
 
@@ -216,7 +219,9 @@ class Driver {
   // A claim, usually one in the given states.
   std::string PickClaim(const std::set<std::string>& preferred_statuses, ClaimState* state) {
     return PickClaimWhere(
-        [&](const ClaimState& c) { return preferred_statuses.contains(std::string(ClaimStatusName(c.status))); },
+        [&](const ClaimState& c) {
+          return preferred_statuses.contains(std::string(ClaimStatusName(c.status)));
+        },
         state);
   }
   template <typename Predicate>
@@ -237,7 +242,8 @@ class Driver {
   rcl::v1::LineAdjudication RandomLine(int number, int64_t charge, int64_t share) {
     std::vector<rcl::v1::Adjustment> prior;
     if (share < charge) prior.push_back(Co("23", charge - share));
-    auto with_prior = [&](int64_t paid, std::vector<rcl::v1::Adjustment> adjs, int64_t allowed = -1) {
+    auto with_prior = [&](int64_t paid, std::vector<rcl::v1::Adjustment> adjs,
+                          int64_t allowed = -1) {
       adjs.insert(adjs.begin(), prior.begin(), prior.end());
       std::erase_if(adjs, [](const rcl::v1::Adjustment& a) { return a.amount_cents() == 0; });
       return Line(number, paid, adjs, allowed);
@@ -259,8 +265,8 @@ class Driver {
       return with_prior(paid, adjs);
     }
     if (mode < 80) return with_prior(0, {Co(Chance(50) ? "50" : "197", share)});  // denied
-    if (mode < 86) return with_prior(0, {Pr("1", share)});                        // all to the patient
-    if (mode < 90) {                                                              // overpaid, balanced
+    if (mode < 86) return with_prior(0, {Pr("1", share)});  // all to the patient
+    if (mode < 90) {                                        // overpaid, balanced
       int64_t extra = Uniform(1, 3000);
       return with_prior(share + extra, {Co("45", -extra)});
     }
@@ -269,8 +275,9 @@ class Driver {
       int64_t paid = share - pr - seq;
       return with_prior(paid, {Co("253", seq), Pr("2", pr)}, paid + pr + seq);
     }
-    if (mode < 97) return Line(number, Uniform(0, charge), {Co("45", charge)});  // unbalanced: refused
-    return Line(number, share, {}, share - 1);                                   // paid above allowed: refused
+    if (mode < 97)
+      return Line(number, Uniform(0, charge), {Co("45", charge)});  // unbalanced: refused
+    return Line(number, share, {}, share - 1);                      // paid above allowed: refused
   }
 
   void Adjudicate() {
@@ -279,8 +286,9 @@ class Driver {
     // What this payer was billed, spread over the lines (the rest is the
     // prior payers' share); now and then an arbitrary share, as a payer
     // that pays past what was transferred.
-    int64_t billed =
-        claim.rank > 1 && Chance(90) ? claim.opening_balance_cents + claim.transferred_in_cents : claim.charge_cents;
+    int64_t billed = claim.rank > 1 && Chance(90)
+                         ? claim.opening_balance_cents + claim.transferred_in_cents
+                         : claim.charge_cents;
     std::vector<rcl::v1::LineAdjudication> lines;
     for (const auto& [number, line] : claim.lines) {
       int64_t charge = line.line.charge_cents();
@@ -303,7 +311,8 @@ class Driver {
     } else if (Chance(3)) {
       claim_adjustments.push_back(Oa("23", Uniform(1, 300)));  // unbalances the claim: refused
     }
-    Exec(AdjudicateClaim(id, RemitFor(claim), lines, status, absl::StrCat("PCN", Uniform(1, 99)), claim_adjustments),
+    Exec(AdjudicateClaim(id, RemitFor(claim), lines, status, absl::StrCat("PCN", Uniform(1, 99)),
+                         claim_adjustments),
          "AdjudicateClaim");
   }
 
@@ -327,31 +336,37 @@ class Driver {
     } else if (r < 320) {
       std::string id = PickClaim({"submitted"}, &claim);
       bool accepted = Chance(85);
-      Exec(AcknowledgeClaim(id, accepted, accepted ? "" : "subscriber id invalid"), "AcknowledgeClaim");
+      Exec(AcknowledgeClaim(id, accepted, accepted ? "" : "subscriber id invalid"),
+           "AcknowledgeClaim");
     } else if (r < 360) {
       NewRemittance(Pick(std::vector<std::string>{"PAY1", "PAY2", "PAY3"}));
     } else if (r < 540) {
       Adjudicate();
     } else if (r < 580) {
-      std::string id = PickClaimWhere([](const ClaimState& c) { return c.adjudication.has_value(); }, &claim);
+      std::string id =
+          PickClaimWhere([](const ClaimState& c) { return c.adjudication.has_value(); }, &claim);
       Exec(ReverseAdjudication(id, RemitFor(claim)), "ReverseAdjudication");
     } else if (r < 620) {
       std::string id = PickClaim({"adjudicated", "denied", "accepted"}, &claim);
-      static const rcl::v1::AdjustmentGroup kGroups[] = {rcl::v1::ADJUSTMENT_GROUP_CO, rcl::v1::ADJUSTMENT_GROUP_OA,
-                                                         rcl::v1::ADJUSTMENT_GROUP_PI};
-      int64_t amount = Uniform(-300, std::max<int64_t>(claim.PayerBalance() + (Chance(10) ? 1 : 0), 1));
+      static const rcl::v1::AdjustmentGroup kGroups[] = {
+          rcl::v1::ADJUSTMENT_GROUP_CO, rcl::v1::ADJUSTMENT_GROUP_OA, rcl::v1::ADJUSTMENT_GROUP_PI};
+      int64_t amount =
+          Uniform(-300, std::max<int64_t>(claim.PayerBalance() + (Chance(10) ? 1 : 0), 1));
       if (amount == 0) amount = 1;
       Exec(AdjustClaim(id, kGroups[Uniform(0, 2)], "45", amount), "AdjustClaim");
     } else if (r < 680) {
       std::string id = PickClaimWhere(
-          [](const ClaimState& c) { return !c.Closed() && (c.PayerBalance() > 0 || c.PatientBalance() > 0); }, &claim);
+          [](const ClaimState& c) {
+            return !c.Closed() && (c.PayerBalance() > 0 || c.PatientBalance() > 0);
+          },
+          &claim);
       auto reason = static_cast<rcl::v1::WriteOffReason>(Uniform(1, 6));
       auto side = static_cast<rcl::v1::BalanceSide>(Chance(70) ? 0 : Uniform(1, 2));
-      bool patient_side =
-          side == rcl::v1::BALANCE_SIDE_PATIENT ||
-          (side == rcl::v1::BALANCE_SIDE_UNSPECIFIED &&
-           (reason == rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE || reason == rcl::v1::WRITE_OFF_REASON_BAD_DEBT ||
-            reason == rcl::v1::WRITE_OFF_REASON_CHARITY));
+      bool patient_side = side == rcl::v1::BALANCE_SIDE_PATIENT ||
+                          (side == rcl::v1::BALANCE_SIDE_UNSPECIFIED &&
+                           (reason == rcl::v1::WRITE_OFF_REASON_SMALL_BALANCE ||
+                            reason == rcl::v1::WRITE_OFF_REASON_BAD_DEBT ||
+                            reason == rcl::v1::WRITE_OFF_REASON_CHARITY));
       int64_t balance = patient_side ? claim.PatientBalance() : claim.PayerBalance();
       int64_t amount = Uniform(1, std::max<int64_t>(balance + (Chance(10) ? 1 : 0), 1));
       Exec(WriteOffClaim(id, reason, amount, side), "WriteOffClaim");
@@ -361,8 +376,8 @@ class Driver {
             return c.adjudication.has_value() && (c.adjudication->denied || c.denied_cents > 0);
           },
           &claim);
-      Exec(FileAppeal(absl::StrCat("AP", ++appeal_seq_), id, static_cast<int>(Uniform(1, 3)), "2024-06-01",
-                      Chance(50) ? "2024-12-31" : ""),
+      Exec(FileAppeal(absl::StrCat("AP", ++appeal_seq_), id, static_cast<int>(Uniform(1, 3)),
+                      "2024-06-01", Chance(50) ? "2024-12-31" : ""),
            "FileAppeal");
     } else if (r < 750) {
       if (appeals_.empty()) return;
@@ -380,25 +395,31 @@ class Driver {
     } else if (r < 890) {
       Exec(IssuePatientStatement(Pick(patients_), "2024-08-01"), "IssuePatientStatement");
     } else if (r < 920) {
-      std::string id = PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
+      std::string id =
+          PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
       Exec(ReplaceClaim(absl::StrCat("K", ++claim_seq_), id, "PCN7"), "ReplaceClaim");
     } else if (r < 945) {
-      std::string id = PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
+      std::string id =
+          PickClaim({"submitted", "accepted", "adjudicated", "denied", "rejected"}, &claim);
       Exec(VoidClaim(absl::StrCat("K", ++claim_seq_), id, "PCN8"), "VoidClaim");
     } else if (r < 975) {
       if (Chance(50)) {
-        Exec(ProviderAdjustment(Pick(all_remits_), "L6", -Uniform(1, 2000), "INT"), "RecordProviderAdjustment");
+        Exec(ProviderAdjustment(Pick(all_remits_), "L6", -Uniform(1, 2000), "INT"),
+             "RecordProviderAdjustment");
       } else if (Chance(50)) {
-        Exec(ProviderAdjustment(Pick(all_remits_), "FB", Uniform(-2000, 2000) | 1, "FWD"), "RecordProviderAdjustment");
+        Exec(ProviderAdjustment(Pick(all_remits_), "FB", Uniform(-2000, 2000) | 1, "FWD"),
+             "RecordProviderAdjustment");
       } else {
         // Recoupment: waits in suspense, so payer AR still equals the claims.
-        Exec(ProviderAdjustment(Pick(all_remits_), "WO", Uniform(1, 2000), "RCP"), "RecordProviderAdjustment");
+        Exec(ProviderAdjustment(Pick(all_remits_), "WO", Uniform(1, 2000), "RCP"),
+             "RecordProviderAdjustment");
       }
     } else {
       // A claim for the encounter of another patient's coverage: refused.
       const auto& [encounter, patient] = Pick(encounters_);
       const std::string& other = Pick(patients_);
-      Exec(CreateClaim(absl::StrCat("K", ++claim_seq_), encounter, Pick(coverages_[other])), "CreateClaim");
+      Exec(CreateClaim(absl::StrCat("K", ++claim_seq_), encounter, Pick(coverages_[other])),
+           "CreateClaim");
     }
   }
 
@@ -424,7 +445,8 @@ class Driver {
         }
       }
     }
-    Exec(ReceivePatientPayment(patient, absl::StrCat("PM", ++payment_seq_), Uniform(1, 6000), named, "2024-08-01"),
+    Exec(ReceivePatientPayment(patient, absl::StrCat("PM", ++payment_seq_), Uniform(1, 6000), named,
+                               "2024-08-01"),
          "ReceivePatientPayment");
   }
 

@@ -23,14 +23,14 @@
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
-#include "ledger/storage/codec.h"
-#include "ledger/storage/event_store.h"
 #include "ledger/ledger.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
 #include "ledger/rules/state.h"
-#include "ledger/status.h"
 #include "ledger/rules/validation.h"
+#include "ledger/status.h"
+#include "ledger/storage/codec.h"
+#include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
 #include "tests/testing/ledger_fixture.h"
 
@@ -58,8 +58,9 @@ inline Command RegisterPatient(const std::string& patient_id) {
   return ledger::testing::RegisterPatientCommand(patient_id);
 }
 
-inline Command AddCoverage(const std::string& patient_id, const std::string& coverage_id, const std::string& payer_id,
-                           int rank, const std::string& effective_from = "2024-01-01",
+inline Command AddCoverage(const std::string& patient_id, const std::string& coverage_id,
+                           const std::string& payer_id, int rank,
+                           const std::string& effective_from = "2024-01-01",
                            const std::string& effective_to = "") {
   Command c;
   auto* a = c.mutable_add_coverage();
@@ -84,14 +85,16 @@ inline Command OpenEncounter(const std::string& encounter_id, const std::string&
   return ledger::testing::OpenEncounterCommand(encounter_id, patient_id, date_of_service);
 }
 
-inline Command RecordDiagnoses(const std::string& encounter_id, const std::vector<std::string>& codes) {
+inline Command RecordDiagnoses(const std::string& encounter_id,
+                               const std::vector<std::string>& codes) {
   return ledger::testing::RecordDiagnosesCommand(encounter_id, codes);
 }
 
 // Note the order: the CPT code comes before the diagnosis pointers here.
 inline Command RecordCharge(const std::string& encounter_id, int line_number, int64_t amount_cents,
                             const std::string& cpt, const std::vector<int>& pointers = {1}) {
-  return ledger::testing::RecordChargeCommand(encounter_id, line_number, amount_cents, pointers, cpt);
+  return ledger::testing::RecordChargeCommand(encounter_id, line_number, amount_cents, pointers,
+                                              cpt);
 }
 
 inline Command CompleteCoding(const std::string& encounter_id) {
@@ -121,7 +124,8 @@ inline Command SubmitClaim(const std::string& claim_id, const std::string& batch
   return c;
 }
 
-inline Command AcknowledgeClaim(const std::string& claim_id, bool accepted, const std::string& reason = "") {
+inline Command AcknowledgeClaim(const std::string& claim_id, bool accepted,
+                                const std::string& reason = "") {
   Command c;
   auto* a = c.mutable_acknowledge_claim();
   a->set_claim_id(claim_id);
@@ -165,7 +169,8 @@ inline Command RecordRemittance(const std::string& remit_id, const std::string& 
   return c;
 }
 
-inline rcl::v1::Adjustment Adj(rcl::v1::AdjustmentGroup group, const std::string& reason, int64_t amount_cents) {
+inline rcl::v1::Adjustment Adj(rcl::v1::AdjustmentGroup group, const std::string& reason,
+                               int64_t amount_cents) {
   rcl::v1::Adjustment a;
   a.set_group(group);
   a.set_reason_code(reason);
@@ -197,11 +202,12 @@ inline rcl::v1::LineAdjudication Line(int line_number, int64_t paid_cents,
   return l;
 }
 
-inline Command AdjudicateClaim(const std::string& claim_id, const std::string& remit_id,
-                               const std::vector<rcl::v1::LineAdjudication>& lines,
-                               rcl::v1::ClaimPaymentStatus status = rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY,
-                               const std::string& payer_claim_number = "PCN1",
-                               const std::vector<rcl::v1::Adjustment>& claim_adjustments = {}) {
+inline Command AdjudicateClaim(
+    const std::string& claim_id, const std::string& remit_id,
+    const std::vector<rcl::v1::LineAdjudication>& lines,
+    rcl::v1::ClaimPaymentStatus status = rcl::v1::CLAIM_PAYMENT_STATUS_PRIMARY,
+    const std::string& payer_claim_number = "PCN1",
+    const std::vector<rcl::v1::Adjustment>& claim_adjustments = {}) {
   Command c;
   auto* a = c.mutable_adjudicate_claim();
   a->set_claim_id(claim_id);
@@ -220,8 +226,8 @@ inline Command ReverseAdjudication(const std::string& claim_id, const std::strin
   return c;
 }
 
-inline Command ProviderAdjustment(const std::string& remit_id, const std::string& reason_code, int64_t amount_cents,
-                                  const std::string& reference = "") {
+inline Command ProviderAdjustment(const std::string& remit_id, const std::string& reason_code,
+                                  int64_t amount_cents, const std::string& reference = "") {
   Command c;
   auto* p = c.mutable_record_provider_adjustment();
   p->set_remit_id(remit_id);
@@ -231,8 +237,9 @@ inline Command ProviderAdjustment(const std::string& remit_id, const std::string
   return c;
 }
 
-inline Command AdjustClaim(const std::string& claim_id, rcl::v1::AdjustmentGroup group, const std::string& reason,
-                           int64_t amount_cents, const std::string& note = "") {
+inline Command AdjustClaim(const std::string& claim_id, rcl::v1::AdjustmentGroup group,
+                           const std::string& reason, int64_t amount_cents,
+                           const std::string& note = "") {
   Command c;
   auto* a = c.mutable_adjust_claim();
   a->set_claim_id(claim_id);
@@ -243,7 +250,8 @@ inline Command AdjustClaim(const std::string& claim_id, rcl::v1::AdjustmentGroup
   return c;
 }
 
-inline Command WriteOffClaim(const std::string& claim_id, rcl::v1::WriteOffReason reason, int64_t amount_cents,
+inline Command WriteOffClaim(const std::string& claim_id, rcl::v1::WriteOffReason reason,
+                             int64_t amount_cents,
                              rcl::v1::BalanceSide side = rcl::v1::BALANCE_SIDE_UNSPECIFIED) {
   Command c;
   auto* w = c.mutable_write_off_claim();
@@ -255,7 +263,8 @@ inline Command WriteOffClaim(const std::string& claim_id, rcl::v1::WriteOffReaso
 }
 
 inline Command FileAppeal(const std::string& appeal_id, const std::string& claim_id, int level = 1,
-                          const std::string& filed_date = "2024-04-10", const std::string& deadline = "") {
+                          const std::string& filed_date = "2024-04-10",
+                          const std::string& deadline = "") {
   Command c;
   auto* f = c.mutable_file_appeal();
   f->set_appeal_id(appeal_id);
@@ -277,7 +286,8 @@ inline Command DecideAppeal(const std::string& appeal_id, rcl::v1::AppealOutcome
   return c;
 }
 
-inline Command ReceivePatientPayment(const std::string& patient_id, const std::string& payment_id, int64_t amount_cents,
+inline Command ReceivePatientPayment(const std::string& patient_id, const std::string& payment_id,
+                                     int64_t amount_cents,
                                      const std::vector<std::string>& claim_ids = {},
                                      const std::string& received_date = "2024-05-10") {
   Command c;
@@ -291,7 +301,8 @@ inline Command ReceivePatientPayment(const std::string& patient_id, const std::s
   return c;
 }
 
-inline Command IssuePatientStatement(const std::string& patient_id, const std::string& statement_date = "2024-05-01") {
+inline Command IssuePatientStatement(const std::string& patient_id,
+                                     const std::string& statement_date = "2024-05-01") {
   Command c;
   auto* s = c.mutable_issue_patient_statement();
   s->set_patient_id(patient_id);
@@ -299,7 +310,8 @@ inline Command IssuePatientStatement(const std::string& patient_id, const std::s
   return c;
 }
 
-inline Command RefundPatient(const std::string& patient_id, int64_t amount_cents, const std::string& refund_id = "") {
+inline Command RefundPatient(const std::string& patient_id, int64_t amount_cents,
+                             const std::string& refund_id = "") {
   Command c;
   auto* r = c.mutable_refund_patient();
   r->set_patient_id(patient_id);
@@ -311,14 +323,18 @@ inline Command RefundPatient(const std::string& patient_id, int64_t amount_cents
 // --- Events ------------------------------------------------------------------------
 
 // The payload of `e` decoded as the rcl.v1 message its type names.
-inline absl::StatusOr<std::unique_ptr<google::protobuf::Message>> DecodePayload(const EventRecord& e) {
+inline absl::StatusOr<std::unique_ptr<google::protobuf::Message>> DecodePayload(
+    const EventRecord& e) {
   const google::protobuf::Descriptor* d =
-      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(absl::StrCat("rcl.v1.", e.type));
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          absl::StrCat("rcl.v1.", e.type));
   if (d == nullptr) return absl::DataLossError(absl::StrCat("unknown event type ", e.type));
-  const google::protobuf::Message* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(d);
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(d);
   if (prototype == nullptr) return absl::DataLossError(absl::StrCat("no prototype for ", e.type));
   std::unique_ptr<google::protobuf::Message> m(prototype->New());
-  if (!m->ParseFromString(e.payload)) return absl::DataLossError(absl::StrCat("undecodable ", e.type));
+  if (!m->ParseFromString(e.payload))
+    return absl::DataLossError(absl::StrCat("undecodable ", e.type));
   return m;
 }
 
@@ -361,30 +377,36 @@ inline int64_t Total(const Postings& sums) {
 // be on the account, refundable), balance left behind on a replaced claim.
 inline std::vector<std::string> CheckClaimInvariants(const ClaimState& c) {
   std::vector<std::string> problems;
-  auto problem = [&](const std::string& what) { problems.push_back(absl::StrCat("claim ", c.claim_id, ": ", what)); };
-  if (c.payer_written_off_cents < 0) problem(absl::StrCat("payer written off ", c.payer_written_off_cents));
-  if (c.patient_written_off_cents < 0) problem(absl::StrCat("patient written off ", c.patient_written_off_cents));
+  auto problem = [&](const std::string& what) {
+    problems.push_back(absl::StrCat("claim ", c.claim_id, ": ", what));
+  };
+  if (c.payer_written_off_cents < 0)
+    problem(absl::StrCat("payer written off ", c.payer_written_off_cents));
+  if (c.patient_written_off_cents < 0)
+    problem(absl::StrCat("patient written off ", c.patient_written_off_cents));
   for (const auto& [key, amount] : c.write_offs) {
-    if (amount <= 0) problem(absl::StrCat("write-off (", key.first, ",", key.second, ") of ", amount));
+    if (amount <= 0)
+      problem(absl::StrCat("write-off (", key.first, ",", key.second, ") of ", amount));
   }
   if (c.patient_paid_cents < 0) problem(absl::StrCat("patient paid ", c.patient_paid_cents));
   if (c.PatientBalance() < 0 && c.patient_paid_cents > 0) {
-    problem(absl::StrCat("patient credit ", -c.PatientBalance(), " stranded on the claim (paid ", c.patient_paid_cents,
-                         ")"));
+    problem(absl::StrCat("patient credit ", -c.PatientBalance(), " stranded on the claim (paid ",
+                         c.patient_paid_cents, ")"));
   }
   if (c.PatientBalance() < 0 && c.patient_written_off_cents > 0) {
-    problem(
-        absl::StrCat("patient write-off ", c.patient_written_off_cents, " outlived a balance of ", c.PatientBalance()));
+    problem(absl::StrCat("patient write-off ", c.patient_written_off_cents,
+                         " outlived a balance of ", c.PatientBalance()));
   }
   if (c.PayerBalance() < 0 && c.payer_written_off_cents > 0) {
-    problem(absl::StrCat("payer write-off ", c.payer_written_off_cents, " outlived a balance of ", c.PayerBalance()));
+    problem(absl::StrCat("payer write-off ", c.payer_written_off_cents, " outlived a balance of ",
+                         c.PayerBalance()));
   }
   if (c.status == ClaimStatus::kReplaced && c.PayerBalance() != 0) {
     problem(absl::StrCat("replaced but holds payer balance ", c.PayerBalance()));
   }
   if (c.opening_balance_cents + c.transferred_in_cents > c.charge_cents) {
-    problem(absl::StrCat("billed ", c.opening_balance_cents + c.transferred_in_cents, " above its charge ",
-                         c.charge_cents));
+    problem(absl::StrCat("billed ", c.opening_balance_cents + c.transferred_in_cents,
+                         " above its charge ", c.charge_cents));
   }
   return problems;
 }
@@ -408,13 +430,15 @@ struct Balances {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Balances& b) {
-  return os << "{status=" << b.status << " payer_paid=" << b.payer_paid << " contractual=" << b.contractual
-            << " other_adjustment=" << b.other_adjustment << " patient_responsibility=" << b.patient_responsibility
+  return os << "{status=" << b.status << " payer_paid=" << b.payer_paid
+            << " contractual=" << b.contractual << " other_adjustment=" << b.other_adjustment
+            << " patient_responsibility=" << b.patient_responsibility
             << " transferred_in=" << b.transferred_in << " transferred_out=" << b.transferred_out
             << " denied=" << b.denied << " patient_paid=" << b.patient_paid
-            << " payer_written_off=" << b.payer_written_off << " patient_written_off=" << b.patient_written_off
-            << " moved_out=" << b.moved_out << " payer_balance=" << b.payer_balance
-            << " patient_balance=" << b.patient_balance << "}";
+            << " payer_written_off=" << b.payer_written_off
+            << " patient_written_off=" << b.patient_written_off << " moved_out=" << b.moved_out
+            << " payer_balance=" << b.payer_balance << " patient_balance=" << b.patient_balance
+            << "}";
 }
 
 inline Balances BalancesOf(const ClaimState& c) {
@@ -507,7 +531,9 @@ class ClaimsLedger {
   RemittanceState Remit(const std::string& id, uint64_t as_of = 0) const {
     return Aggregate<RemittanceState>(RemitStream(id), as_of);
   }
-  Balances ClaimBalances(const std::string& id, uint64_t as_of = 0) const { return BalancesOf(Claim(id, as_of)); }
+  Balances ClaimBalances(const std::string& id, uint64_t as_of = 0) const {
+    return BalancesOf(Claim(id, as_of));
+  }
 
   // Stops the ledger and opens it again on the same directory.
   void Reopen() {
@@ -541,7 +567,8 @@ class ClaimsLedger {
       if (e.stream.rfind("patient-", 0) == 0) patient_streams.insert(e.stream);
       if (e.stream.rfind("encounter-", 0) == 0) encounter_streams.insert(e.stream);
     }
-    if (int64_t t = Total(accounts); t != 0) problems.push_back(absl::StrCat("trial balance is ", t, ", not 0"));
+    if (int64_t t = Total(accounts); t != 0)
+      problems.push_back(absl::StrCat("trial balance is ", t, ", not 0"));
     Postings expected;  // what the claims, patients and encounters say the AR accounts hold
     std::map<std::string, int64_t> payer_side_by_encounter;  // payer AR + payer cash + payer relief
     for (const std::string& stream : claim_streams) {
@@ -553,8 +580,9 @@ class ClaimsLedger {
       }
       expected[absl::StrCat("ar:payer:", c->payer_id)] += c->PayerBalance();
       expected[absl::StrCat("ar:patient:", c->patient_id)] += c->PatientBalance();
-      payer_side_by_encounter[c->encounter_id] += c->PayerBalance() + c->payer_paid_cents + c->contractual_cents +
-                                                  c->other_adjustment_cents + c->payer_written_off_cents;
+      payer_side_by_encounter[c->encounter_id] += c->PayerBalance() + c->payer_paid_cents +
+                                                  c->contractual_cents + c->other_adjustment_cents +
+                                                  c->payer_written_off_cents;
       for (const std::string& p : CheckClaimInvariants(*c)) problems.push_back(p);
     }
     for (const std::string& stream : encounter_streams) {
@@ -568,14 +596,15 @@ class ClaimsLedger {
       int64_t charges = 0;
       for (const auto& [n, line] : enc->lines) charges += line.voided ? 0 : line.amount_cents;
       if (enc->unbilled_cents < 0 || enc->unbilled_cents > charges) {
-        problems.push_back(absl::StrCat(stream, ": unbilled ", enc->unbilled_cents, " outside 0..", charges));
+        problems.push_back(
+            absl::StrCat(stream, ": unbilled ", enc->unbilled_cents, " outside 0..", charges));
       }
       // No real-world sequence bills a payer (AR + cash + relief) for more
       // than was charged and not billed to the patient.
       int64_t payer_side = payer_side_by_encounter[enc->encounter_id];
       if (payer_side > charges - enc->unbilled_cents) {
-        problems.push_back(absl::StrCat(stream, ": payers' AR + cash + relief ", payer_side, " above billed charges ",
-                                        charges - enc->unbilled_cents));
+        problems.push_back(absl::StrCat(stream, ": payers' AR + cash + relief ", payer_side,
+                                        " above billed charges ", charges - enc->unbilled_cents));
       }
     }
     for (const std::string& stream : patient_streams) {
@@ -586,11 +615,13 @@ class ClaimsLedger {
         continue;
       }
       expected[absl::StrCat("ar:patient:", p->patient_id)] -= p->credit_cents;
-      if (p->credit_cents < 0) problems.push_back(absl::StrCat(stream, ": negative credit ", p->credit_cents));
+      if (p->credit_cents < 0)
+        problems.push_back(absl::StrCat(stream, ": negative credit ", p->credit_cents));
     }
     std::set<std::string> ar_accounts;
     for (const auto& [account, amount] : accounts) {
-      if (account.rfind("ar:payer:", 0) == 0 || account.rfind("ar:patient:", 0) == 0 || account == "ar:unbilled") {
+      if (account.rfind("ar:payer:", 0) == 0 || account.rfind("ar:patient:", 0) == 0 ||
+          account == "ar:unbilled") {
         ar_accounts.insert(account);
       }
     }
@@ -599,8 +630,8 @@ class ClaimsLedger {
       int64_t posted = accounts.contains(account) ? accounts.at(account) : 0;
       int64_t claimed = expected.contains(account) ? expected.at(account) : 0;
       if (posted != claimed) {
-        problems.push_back(
-            absl::StrCat(account, ": postings sum to ", posted, " but the claims' balances say ", claimed));
+        problems.push_back(absl::StrCat(account, ": postings sum to ", posted,
+                                        " but the claims' balances say ", claimed));
       }
     }
     if (accounts_out != nullptr) *accounts_out = std::move(accounts);
@@ -608,7 +639,10 @@ class ClaimsLedger {
   }
 
  private:
-  void Open() { ledger_ = ledger::testing::OpenLedgerOrDie(ledger::testing::LedgerOptions(dir_.path(), sync_writes_)); }
+  void Open() {
+    ledger_ =
+        ledger::testing::OpenLedgerOrDie(ledger::testing::LedgerOptions(dir_.path(), sync_writes_));
+  }
 
   bool sync_writes_;
   ledger::testing::ScratchDir dir_{"rcl-claims-test"};

@@ -35,14 +35,17 @@ inline google::protobuf::Struct ParseJson(const std::string& text) {
   return s;
 }
 
-inline const google::protobuf::Value& Field(const google::protobuf::Struct& s, const std::string& key) {
+inline const google::protobuf::Value& Field(const google::protobuf::Struct& s,
+                                            const std::string& key) {
   static const google::protobuf::Value kMissing;
   auto it = s.fields().find(key);
   EXPECT_TRUE(it != s.fields().end()) << "missing key " << key;
   return it == s.fields().end() ? kMissing : it->second;
 }
 
-inline bool HasKey(const google::protobuf::Struct& s, const std::string& key) { return s.fields().contains(key); }
+inline bool HasKey(const google::protobuf::Struct& s, const std::string& key) {
+  return s.fields().contains(key);
+}
 
 inline double Num(const google::protobuf::Struct& s, const std::string& key) {
   const google::protobuf::Value& v = Field(s, key);
@@ -62,17 +65,21 @@ inline bool Bool(const google::protobuf::Struct& s, const std::string& key) {
   return v.bool_value();
 }
 
-inline const google::protobuf::Struct& Obj(const google::protobuf::Struct& s, const std::string& key) {
+inline const google::protobuf::Struct& Obj(const google::protobuf::Struct& s,
+                                           const std::string& key) {
   return Field(s, key).struct_value();
 }
 
-inline std::vector<google::protobuf::Value> List(const google::protobuf::Struct& s, const std::string& key) {
+inline std::vector<google::protobuf::Value> List(const google::protobuf::Struct& s,
+                                                 const std::string& key) {
   const google::protobuf::Value& v = Field(s, key);
   EXPECT_EQ(v.kind_case(), google::protobuf::Value::kListValue) << key << " is not a JSON array";
   return {v.list_value().values().begin(), v.list_value().values().end()};
 }
 
-inline int Lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+inline int Lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
 
 }  // namespace json
 
@@ -83,7 +90,8 @@ inline int Lines(const std::string& text) { return static_cast<int>(std::count(t
 class RclCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(dir_.path() + "/data");
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+        ServerProcess::Start(dir_.path() + "/data");
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }
@@ -95,7 +103,8 @@ class RclCliTest : public ::testing::Test {
   }
 
   CommandResult Rcl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server", server_->address()};
+    std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server",
+                                     server_->address()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv);
   }
@@ -112,7 +121,8 @@ class RclCliTest : public ::testing::Test {
 
   // Expects failure with `exit_code` and exactly one stderr line containing
   // every part.
-  void ExpectFailure(std::vector<std::string> args, int exit_code, const std::vector<std::string>& parts) {
+  void ExpectFailure(std::vector<std::string> args, int exit_code,
+                     const std::vector<std::string>& parts) {
     CommandResult r = Rcl(args);
     EXPECT_EQ(r.exit_code, exit_code) << r.err << r.out;
     EXPECT_EQ(json::Lines(r.err), 1) << r.err;

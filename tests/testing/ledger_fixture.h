@@ -23,10 +23,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "ledger/storage/codec.h"
-#include "ledger/rules/commands.h"
-#include "ledger/storage/event_store.h"
 #include "ledger/ledger.h"
+#include "ledger/rules/commands.h"
+#include "ledger/storage/codec.h"
+#include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
 
 namespace rcl::ledger::testing {
@@ -45,7 +45,8 @@ class ScratchDir {
  public:
   explicit ScratchDir(const std::string& prefix = "rcl-ledger-test") {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       ADD_FAILURE() << "mkdtemp failed for " << pattern;
       return;
@@ -68,7 +69,8 @@ class ScratchDir {
 
 // --- Command builders (all valid as built) ------------------------------------
 
-inline rcl::v1::Command RegisterPatientCommand(const std::string& patient_id, const std::string& family_name = "Doe",
+inline rcl::v1::Command RegisterPatientCommand(const std::string& patient_id,
+                                               const std::string& family_name = "Doe",
                                                const std::string& given_name = "Jane",
                                                const std::string& birth_date = "1980-02-29") {
   rcl::v1::Command c;
@@ -80,8 +82,10 @@ inline rcl::v1::Command RegisterPatientCommand(const std::string& patient_id, co
   return c;
 }
 
-inline rcl::v1::Command AddCoverageCommand(const std::string& patient_id, const std::string& coverage_id, int rank,
-                                           const std::string& effective_from, const std::string& effective_to = "") {
+inline rcl::v1::Command AddCoverageCommand(const std::string& patient_id,
+                                           const std::string& coverage_id, int rank,
+                                           const std::string& effective_from,
+                                           const std::string& effective_to = "") {
   rcl::v1::Command c;
   auto* a = c.mutable_add_coverage();
   a->set_patient_id(patient_id);
@@ -95,7 +99,8 @@ inline rcl::v1::Command AddCoverageCommand(const std::string& patient_id, const 
   return c;
 }
 
-inline rcl::v1::Command EndCoverageCommand(const std::string& patient_id, const std::string& coverage_id,
+inline rcl::v1::Command EndCoverageCommand(const std::string& patient_id,
+                                           const std::string& coverage_id,
                                            const std::string& effective_to) {
   rcl::v1::Command c;
   auto* e = c.mutable_end_coverage();
@@ -105,7 +110,8 @@ inline rcl::v1::Command EndCoverageCommand(const std::string& patient_id, const 
   return c;
 }
 
-inline rcl::v1::Command OpenEncounterCommand(const std::string& encounter_id, const std::string& patient_id,
+inline rcl::v1::Command OpenEncounterCommand(const std::string& encounter_id,
+                                             const std::string& patient_id,
                                              const std::string& date_of_service = "2024-03-15",
                                              const std::string& billing_npi = kBillingNpi) {
   rcl::v1::Command c;
@@ -128,7 +134,8 @@ inline rcl::v1::Command RecordDiagnosesCommand(const std::string& encounter_id,
   return c;
 }
 
-inline rcl::v1::Command RecordChargeCommand(const std::string& encounter_id, int line_number, int64_t amount_cents,
+inline rcl::v1::Command RecordChargeCommand(const std::string& encounter_id, int line_number,
+                                            int64_t amount_cents,
                                             const std::vector<int>& diagnosis_pointers = {1},
                                             const std::string& cpt = "99213") {
   rcl::v1::Command c;
@@ -158,7 +165,8 @@ inline rcl::v1::Command CompleteCodingCommand(const std::string& encounter_id) {
   return c;
 }
 
-inline CommandRequest Request(rcl::v1::Command command, std::string command_id = "", std::string tenant = kTenant) {
+inline CommandRequest Request(rcl::v1::Command command, std::string command_id = "",
+                              std::string tenant = kTenant) {
   CommandRequest r;
   r.tenant = std::move(tenant);
   r.command_id = std::move(command_id);
@@ -231,12 +239,15 @@ using Decider = std::function<absl::StatusOr<Decision>(const rcl::v1::Command&, 
 // next batch. Every other command goes to `inner` (default: the real rules).
 class Gate {
  public:
-  explicit Gate(std::string gate_patient_id = "gate") : gate_patient_id_(std::move(gate_patient_id)) {}
+  explicit Gate(std::string gate_patient_id = "gate")
+      : gate_patient_id_(std::move(gate_patient_id)) {}
 
   // The decider to put into Ledger::Options::decide.
   static Decider Wrap(std::shared_ptr<Gate> gate, Decider inner = nullptr) {
-    return [gate, inner](const rcl::v1::Command& command, StateView& view) -> absl::StatusOr<Decision> {
-      if (command.has_register_patient() && command.register_patient().patient_id() == gate->gate_patient_id_ &&
+    return [gate, inner](const rcl::v1::Command& command,
+                         StateView& view) -> absl::StatusOr<Decision> {
+      if (command.has_register_patient() &&
+          command.register_patient().patient_id() == gate->gate_patient_id_ &&
           !gate->entered_.HasBeenNotified()) {
         gate->entered_.Notify();
         // Bounded, so that a test failing before Release() fails instead of

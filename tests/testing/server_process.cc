@@ -92,11 +92,13 @@ int RemainingMs(Clock::time_point deadline) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat((base != nullptr && *base != '\0') ? base : "/tmp", "/rcl-test-XXXXXX");
+  std::string pattern =
+      absl::StrCat((base != nullptr && *base != '\0') ? base : "/tmp", "/rcl-test-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) {
-    std::fprintf(stderr, "TempDir: mkdtemp(%s) failed: %s\n", pattern.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "TempDir: mkdtemp(%s) failed: %s\n", pattern.c_str(),
+                 std::strerror(errno));
     std::abort();
   }
   path_ = buffer.data();
@@ -110,8 +112,8 @@ TempDir::~TempDir() {
 // ---------------------------------------------------------------------------
 // ServerProcess.
 
-absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::string& data_dir,
-                                                                    std::vector<std::string> extra_flags) {
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::string& data_dir, std::vector<std::string> extra_flags) {
 #ifdef RCL_BIN_DIR
   return StartBinary(std::string(RCL_BIN_DIR) + "/rcl-server", data_dir, std::move(extra_flags));
 #else
@@ -119,9 +121,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::s
 #endif
 }
 
-absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(const std::string& binary,
-                                                                          const std::string& data_dir,
-                                                                          std::vector<std::string> extra_flags) {
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
+    const std::string& binary, const std::string& data_dir, std::vector<std::string> extra_flags) {
   if (access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("server binary not found: ", binary));
   }

@@ -42,12 +42,12 @@ class ServerProcess {
  public:
   // Starts RCL_BIN_DIR "/rcl-server" --listen 127.0.0.1:0 --data-dir data_dir
   // [extra_flags] and waits (<= 30 s) for "rcl-server listening on HOST:PORT".
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& data_dir,
-                                                              std::vector<std::string> extra_flags = {});
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& data_dir, std::vector<std::string> extra_flags = {});
   // Same with an explicit binary.
-  static absl::StatusOr<std::unique_ptr<ServerProcess>> StartBinary(const std::string& binary,
-                                                                    const std::string& data_dir,
-                                                                    std::vector<std::string> extra_flags = {});
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> StartBinary(
+      const std::string& binary, const std::string& data_dir,
+      std::vector<std::string> extra_flags = {});
 
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;

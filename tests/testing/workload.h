@@ -43,13 +43,16 @@ inline client::CommandOptions WithCommandId(const std::string& id) {
 
 // The encounter the workloads open: rendered and billed by the same NPI, on
 // 2026-11-02, in an office (place of service 11).
-inline v1::Command WorkloadEncounterCommand(const std::string& encounter_id, const std::string& patient_id) {
-  return ledger::testing::OpenEncounterCommand(encounter_id, patient_id, "2026-11-02", ledger::testing::kRenderingNpi);
+inline v1::Command WorkloadEncounterCommand(const std::string& encounter_id,
+                                            const std::string& patient_id) {
+  return ledger::testing::OpenEncounterCommand(encounter_id, patient_id, "2026-11-02",
+                                               ledger::testing::kRenderingNpi);
 }
 
 // Every event of the client's tenant in position order, from position 1 up to
 // `to_position` (default: the head), read with ReadAll pages.
-inline absl::StatusOr<std::vector<v1::Event>> ReadLogUpTo(client::Client* client, uint64_t to_position = UINT64_MAX) {
+inline absl::StatusOr<std::vector<v1::Event>> ReadLogUpTo(client::Client* client,
+                                                          uint64_t to_position = UINT64_MAX) {
   std::vector<v1::Event> out;
   v1::ReadAllRequest request;
   request.set_from_position(1);
