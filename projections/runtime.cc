@@ -35,24 +35,15 @@ std::string FamilyName(std::string_view name, uint64_t generation) {
 
 }  // namespace
 
-// One copy of a projection: its column family and its worker. The fields
-// below `family` are guarded by the runtime's mu_ (not expressible as an
-// annotation on a nested struct: Runtime::mu_ is named in every access).
+// One copy of a projection: its column family, its meta (fixed once made)
+// and its worker thread (started under mu_, joined by whoever retires it).
+// What changes while it runs is its Progress, in Runtime::progress_.
 struct Runtime::Generation {
   rocksdb::DB* db = nullptr;
   rocksdb::ColumnFamilyHandle* family = nullptr;
   store::GenerationMeta meta;
-  bool live = false;  // false while it is a rebuild beside the live copy
-  uint64_t checkpoint = 0;
-  bool stop = false;
-  std::string error;
   std::thread thread;
-  absl::Time rate_since = absl::InfinitePast();
-  uint64_t rate_from = 0;
-  double events_per_s = 0;
-  absl::Time last_batch = absl::InfinitePast();
 
-  bool complete() const { return checkpoint >= meta.target(); }
   ~Generation() {
     RCL_CHECK(!thread.joinable());
     if (family != nullptr) db->DestroyColumnFamilyHandle(family);
@@ -61,9 +52,23 @@ struct Runtime::Generation {
 
 struct Runtime::Slot {
   std::unique_ptr<Projection> projection;
-  std::shared_ptr<Generation> live;      // guarded by Runtime::mu_
-  std::shared_ptr<Generation> building;  // guarded by Runtime::mu_
 };
+
+Runtime::Progress& Runtime::ProgressOf(const Generation& gen) {
+  auto it = progress_.find(&gen);
+  RCL_CHECK(it != progress_.end()) << "a copy without progress";
+  return it->second;
+}
+
+bool Runtime::Complete(const Generation& gen) {
+  return ProgressOf(gen).checkpoint >= gen.meta.target();
+}
+
+void Runtime::AddCopy(Slot* slot, std::shared_ptr<Generation> gen, Progress progress) {
+  Copies& copies = copies_[slot];
+  (progress.live ? copies.live : copies.building) = gen;
+  progress_[gen.get()] = std::move(progress);
+}
 
 Runtime::Runtime(Options options, const ledger::EventStore* log)
     : options_(std::move(options)), log_(log) {}
@@ -72,9 +77,14 @@ Runtime::~Runtime() {
   Stop();
   // Every column family handle goes before the database closes (readers
   // must be gone by now: they hold copies).
-  for (auto& slot : slots_) {
-    RCL_CHECK(slot->live == nullptr || slot->live.use_count() == 1)
-        << "a projection reader outlived the runtime";
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [slot, copies] : copies_) {
+      RCL_CHECK(copies.live == nullptr || copies.live.use_count() == 1)
+          << "a projection reader outlived the runtime";
+    }
+    copies_.clear();
+    progress_.clear();
   }
   slots_.clear();
   if (db_ != nullptr && meta_ != nullptr) db_->DestroyColumnFamilyHandle(meta_);
@@ -169,21 +179,30 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
       std::shared_ptr<Generation> gen = *it;
       adopted.erase(it);
       gen->meta = meta;
-      gen->live = prefix == std::string_view(kLivePrefix);
+      Progress progress;
+      progress.live = prefix == std::string_view(kLivePrefix);
       StateReader reader(db_.get(), gen->family, nullptr);
-      gen->checkpoint = reader.checkpoint();
-      if (gen->checkpoint > head_) {
+      progress.checkpoint = reader.checkpoint();
+      if (progress.checkpoint > head_) {
         spdlog::warn("projection {}: copy {} is at position {}, past the log's head {}; rebuilding",
-                     slot->projection->name(), meta.generation(), gen->checkpoint, head_);
+                     slot->projection->name(), meta.generation(), progress.checkpoint, head_);
         adopted.push_back(gen);
         continue;
       }
-      (gen->live ? slot->live : slot->building) = gen;
+      AddCopy(slot.get(), gen, std::move(progress));
     }
-    if (slot->live == nullptr) {
+    Copies& copies = copies_[slot.get()];
+    if (copies.live == nullptr) {
       // No usable live copy: a first build, live from the start.
-      if (slot->building != nullptr) adopted.push_back(std::exchange(slot->building, nullptr));
-      RCL_ASSIGN_OR_RETURN(slot->live, NewGeneration(*slot->projection, /*live=*/true));
+      if (copies.building != nullptr) {
+        progress_.erase(copies.building.get());
+        adopted.push_back(std::exchange(copies.building, nullptr));
+      }
+      RCL_ASSIGN_OR_RETURN(std::shared_ptr<Generation> first,
+                           NewGeneration(*slot->projection, /*live=*/true));
+      Progress progress;
+      progress.live = true;
+      AddCopy(slot.get(), std::move(first), std::move(progress));
     }
     slots_.push_back(std::move(slot));
   }
@@ -205,7 +224,6 @@ absl::StatusOr<std::shared_ptr<Runtime::Generation>> Runtime::NewGeneration(
   auto gen = std::make_shared<Generation>();
   gen->db = db_.get();
   gen->family = family;
-  gen->live = live;
   gen->meta.set_generation(number);
   gen->meta.set_version(projection.version());
   gen->meta.set_target(head_);
@@ -224,14 +242,16 @@ void Runtime::Start() {
   if (started_) return;
   started_ = true;
   for (auto& slot : slots_) {
-    StartWorker(slot.get(), slot->live);
-    if (slot->building != nullptr) StartWorker(slot.get(), slot->building);
+    const Copies& copies = copies_[slot.get()];
+    StartWorker(slot.get(), copies.live);
+    if (copies.building != nullptr) StartWorker(slot.get(), copies.building);
   }
 }
 
 void Runtime::StartWorker(Slot* slot, std::shared_ptr<Generation> gen) {
-  gen->rate_since = absl::Now();
-  gen->rate_from = gen->checkpoint;
+  Progress& progress = ProgressOf(*gen);
+  progress.rate_since = absl::Now();
+  progress.rate_from = progress.checkpoint;
   gen->thread = std::thread([this, slot, gen]() { RunWorker(slot, gen); });
 }
 
@@ -241,11 +261,11 @@ void Runtime::Stop() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
-    for (auto& slot : slots_) {
-      for (auto* g : {&slot->live, &slot->building}) {
-        if (*g == nullptr) continue;
-        (*g)->stop = true;
-        gens.push_back(*g);
+    for (auto& [slot, copies] : copies_) {
+      for (const auto& g : {copies.live, copies.building}) {
+        if (g == nullptr) continue;
+        ProgressOf(*g).stop = true;
+        gens.push_back(g);
       }
     }
   }
@@ -267,43 +287,49 @@ uint64_t Runtime::head() const {
 void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   const Projection& projection = *slot->projection;
   RowCache cache(options_.row_cache_bytes);
+  bool live = false;
+  {
+    absl::MutexLock lock(&mu_);
+    live = ProgressOf(*gen).live;
+  }
   while (true) {
     // A rebuild may be complete before it folds anything (an empty log).
-    if (!gen->live) MaybeSwap(slot, gen);
+    if (!live) live = MaybeSwap(slot, gen);
     uint64_t from = 0;
     uint64_t to = 0;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return gen->stop || (gen->error.empty() && head_ > gen->checkpoint);
+        const Progress& p = ProgressOf(*gen);
+        return p.stop || (p.error.empty() && head_ > p.checkpoint);
       };
       mu_.Await(absl::Condition(&ready));
-      if (gen->stop) return;
-      from = gen->checkpoint + 1;
-      const uint64_t lag = head_ - gen->checkpoint;
+      const Progress& p = ProgressOf(*gen);
+      if (p.stop) return;
+      from = p.checkpoint + 1;
+      const uint64_t lag = head_ - p.checkpoint;
       const size_t batch = lag > 4 * options_.batch_events_max ? options_.catch_up_batch_events_max
                                                                : options_.batch_events_max;
-      to = std::min<uint64_t>(head_, gen->checkpoint + batch);
+      to = std::min<uint64_t>(head_, p.checkpoint + batch);
     }
     if (options_.before_batch) options_.before_batch(projection.name(), from);
     absl::Status folded = FoldBatch(projection, *gen, cache, from, to);
-    {
-      absl::MutexLock lock(&mu_);
-      if (!folded.ok()) {
-        gen->error = std::string(folded.message());
-        spdlog::error("projection {} stopped: {}", projection.name(), gen->error);
-        continue;  // waits for Stop()
-      }
-      RCL_CHECK(to >= gen->checkpoint);
-      gen->checkpoint = to;
-      absl::Time now = absl::Now();
-      gen->last_batch = now;
-      if (now - gen->rate_since >= kRateWindow) {
-        gen->events_per_s =
-            static_cast<double>(to - gen->rate_from) / absl::ToDoubleSeconds(now - gen->rate_since);
-        gen->rate_since = now;
-        gen->rate_from = to;
-      }
+    absl::MutexLock lock(&mu_);
+    Progress& p = ProgressOf(*gen);
+    if (!folded.ok()) {
+      p.error = std::string(folded.message());
+      spdlog::error("projection {} stopped: {}", projection.name(), p.error);
+      continue;  // waits for Stop()
+    }
+    RCL_CHECK(to >= p.checkpoint);
+    p.checkpoint = to;
+    absl::Time now = absl::Now();
+    p.last_batch = now;
+    if (now - p.rate_since >= kRateWindow) {
+      p.events_per_s =
+          static_cast<double>(to - p.rate_from) / absl::ToDoubleSeconds(now - p.rate_since);
+      p.rate_since = now;
+      p.rate_from = to;
     }
   }
 }
@@ -341,12 +367,15 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, R
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write state");
 }
 
-void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
+bool Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
   std::shared_ptr<Generation> old;
   {
     absl::MutexLock lock(&mu_);
-    if (slot->building != gen || gen->stop || !gen->complete()) return;
-    if (slot->live != nullptr && gen->checkpoint < slot->live->checkpoint) return;
+    Copies& copies = copies_[slot];
+    Progress& progress = ProgressOf(*gen);
+    if (copies.building != gen || progress.stop || !Complete(*gen)) return false;
+    if (copies.live != nullptr && progress.checkpoint < ProgressOf(*copies.live).checkpoint)
+      return false;
     rocksdb::WriteBatch batch;
     batch.Put(meta_, absl::StrCat(kLivePrefix, AbslView(slot->projection->name())),
               gen->meta.SerializeAsString());
@@ -355,24 +384,30 @@ void Runtime::MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) {
     wo.sync = true;
     absl::Status written = FromRocks(db_->Write(wo, &batch), "write meta");
     if (!written.ok()) {
-      gen->error = std::string(written.message());
-      return;
+      progress.error = std::string(written.message());
+      return false;
     }
-    old = std::exchange(slot->live, gen);
-    slot->building = nullptr;
-    gen->live = true;
-    if (old != nullptr) old->stop = true;
+    old = std::exchange(copies.live, gen);
+    copies.building = nullptr;
+    progress.live = true;
+    if (old != nullptr) ProgressOf(*old).stop = true;
     spdlog::info("projection {}: copy {} swapped in at position {}", slot->projection->name(),
-                 gen->meta.generation(), gen->checkpoint);
+                 gen->meta.generation(), progress.checkpoint);
   }
-  if (old == nullptr) return;
+  if (old == nullptr) return true;
   if (old->thread.joinable()) old->thread.join();
+  {
+    absl::MutexLock lock(&mu_);
+    progress_.erase(old.get());
+  }
   // Queries still holding the old copy read it until they finish (RocksDB
   // keeps a dropped family readable until its handle is destroyed).
   rocksdb::Status dropped = db_->DropColumnFamily(old->family);
-  if (!dropped.ok())
+  if (!dropped.ok()) {
     spdlog::warn("projection {}: cannot drop old copy: {}", slot->projection->name(),
                  dropped.ToString());
+  }
+  return true;
 }
 
 Runtime::Slot* Runtime::FindSlot(std::string_view name) {
@@ -385,8 +420,9 @@ Runtime::Slot* Runtime::FindSlot(std::string_view name) {
 absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name,
                                                            uint64_t min_position) {
   Slot* slot = FindSlot(name);
-  if (slot == nullptr)
+  if (slot == nullptr) {
     return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  }
   std::shared_ptr<Generation> gen;
   {
     absl::MutexLock lock(&mu_);
@@ -395,24 +431,26 @@ absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name
           absl::StrCat("min_position ", min_position, " is past the log's head ", head_));
     }
     auto reached = [this, slot, min_position]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      const Generation& g = *slot->live;
-      return !g.error.empty() || stopping_ || (g.complete() && g.checkpoint >= min_position);
+      const Generation& g = *copies_[slot].live;
+      const Progress& p = ProgressOf(g);
+      return !p.error.empty() || stopping_ || (Complete(g) && p.checkpoint >= min_position);
     };
     mu_.AwaitWithTimeout(absl::Condition(&reached), options_.min_position_wait_max);
-    gen = slot->live;
-    if (!gen->error.empty()) {
+    gen = copies_[slot].live;
+    const Progress& p = ProgressOf(*gen);
+    if (!p.error.empty()) {
       return absl::UnavailableError(
-          absl::StrCat("projection ", AbslView(name), " stopped: ", gen->error));
+          absl::StrCat("projection ", AbslView(name), " stopped: ", p.error));
     }
-    if (!gen->complete()) {
+    if (!Complete(*gen)) {
       return absl::UnavailableError(absl::StrCat("projection ", AbslView(name),
-                                                 " is being built: at position ", gen->checkpoint,
+                                                 " is being built: at position ", p.checkpoint,
                                                  " of ", gen->meta.target()));
     }
-    if (gen->checkpoint < min_position) {
-      return absl::UnavailableError(absl::StrCat(
-          "projection ", AbslView(name), " is at position ", gen->checkpoint, ", ",
-          min_position - gen->checkpoint, " behind min_position ", min_position, "; retry"));
+    if (p.checkpoint < min_position) {
+      return absl::UnavailableError(absl::StrCat("projection ", AbslView(name), " is at position ",
+                                                 p.checkpoint, ", ", min_position - p.checkpoint,
+                                                 " behind min_position ", min_position, "; retry"));
     }
   }
   // The snapshot may be newer than the checkpoint seen above, never older.
@@ -434,21 +472,24 @@ std::vector<ProjectionStatus> Runtime::Status() {
   absl::MutexLock lock(&mu_);
   absl::Time now = absl::Now();
   for (auto& slot : slots_) {
-    const Generation& g = *slot->live;
+    const Copies& copies = copies_[slot.get()];
+    const Generation& g = *copies.live;
+    const Progress& p = ProgressOf(g);
     ProjectionStatus s;
     s.name = std::string(slot->projection->name());
-    s.checkpoint = g.checkpoint;
-    s.lag = head_ - std::min(head_, g.checkpoint);
-    s.events_per_s = now - g.last_batch <= 2 * kRateWindow ? g.events_per_s : 0;
+    s.checkpoint = p.checkpoint;
+    s.lag = head_ - std::min(head_, p.checkpoint);
+    s.events_per_s = now - p.last_batch <= 2 * kRateWindow ? p.events_per_s : 0;
     s.state_bytes = StateBytes(g);
-    s.state = !g.error.empty() ? "stopped" : g.complete() ? "live" : "building";
-    s.error = g.error;
+    s.state = !p.error.empty() ? "stopped" : Complete(g) ? "live" : "building";
+    s.error = p.error;
     s.generation = g.meta.generation();
-    if (slot->building != nullptr) {
+    if (copies.building != nullptr) {
+      const Progress& b = ProgressOf(*copies.building);
       s.rebuilding = true;
-      s.rebuild_checkpoint = slot->building->checkpoint;
-      s.rebuild_target = std::max(slot->building->meta.target(), g.checkpoint);
-      if (!slot->building->error.empty()) s.error = "rebuild stopped: " + slot->building->error;
+      s.rebuild_checkpoint = b.checkpoint;
+      s.rebuild_target = std::max(copies.building->meta.target(), p.checkpoint);
+      if (!b.error.empty()) s.error = "rebuild stopped: " + b.error;
     }
     out.push_back(std::move(s));
   }
@@ -457,23 +498,27 @@ std::vector<ProjectionStatus> Runtime::Status() {
 
 absl::StatusOr<RebuildStarted> Runtime::Rebuild(std::string_view name) {
   Slot* slot = FindSlot(name);
-  if (slot == nullptr)
+  if (slot == nullptr) {
     return absl::NotFoundError(absl::StrCat("no projection named ", AbslView(name)));
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("shutting down");
-  if (slot->building != nullptr) {
+  Copies& copies = copies_[slot];
+  if (copies.building != nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("projection ", AbslView(name), " is already being rebuilt"));
   }
-  if (!slot->live->complete()) {
+  if (!Complete(*copies.live)) {
     return absl::FailedPreconditionError(
         absl::StrCat("projection ", AbslView(name), " is still being built"));
   }
-  RCL_ASSIGN_OR_RETURN(slot->building, NewGeneration(*slot->projection, /*live=*/false));
+  RCL_ASSIGN_OR_RETURN(std::shared_ptr<Generation> gen,
+                       NewGeneration(*slot->projection, /*live=*/false));
+  AddCopy(slot, gen, Progress{});
   spdlog::info("projection {}: rebuilding as copy {} from position 0 (head {})", name,
-               slot->building->meta.generation(), head_);
-  if (started_) StartWorker(slot, slot->building);
-  return RebuildStarted{slot->building->meta.generation(), slot->building->meta.target()};
+               gen->meta.generation(), head_);
+  if (started_) StartWorker(slot, gen);
+  return RebuildStarted{gen->meta.generation(), gen->meta.target()};
 }
 
 }  // namespace rcl::projections

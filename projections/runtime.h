@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,6 +116,25 @@ class Runtime {
  private:
   struct Generation;
   struct Slot;
+  // What changes about a copy while its worker runs.
+  struct Progress {
+    bool live = false;  // false while it is a rebuild beside the live copy
+    uint64_t checkpoint = 0;
+    bool stop = false;
+    std::string error;
+    absl::Time rate_since = absl::InfinitePast();
+    uint64_t rate_from = 0;
+    double events_per_s = 0;
+    absl::Time last_batch = absl::InfinitePast();
+  };
+  // A projection's copies: the one queries read, and a rebuild beside it.
+  struct Copies {
+    std::shared_ptr<Generation> live;
+    std::shared_ptr<Generation> building;
+  };
+  Progress& ProgressOf(const Generation& gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // It has folded up to the head it started at (its target).
+  bool Complete(const Generation& gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   explicit Runtime(Options options, const ledger::EventStore* log);
   absl::Status OpenStore(std::vector<std::unique_ptr<Projection>> projections);
   absl::Status LoadSlot(Slot& slot, const std::vector<std::string>& families);
@@ -126,9 +146,13 @@ class Runtime {
   absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
                          uint64_t from, uint64_t to) ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
-  void MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
+  // True once it is the live copy.
+  bool MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
   Slot* FindSlot(std::string_view name);
   uint64_t StateBytes(const Generation& gen) const;
+  // Installs `gen` as a copy of `slot` with its progress.
+  void AddCopy(Slot* slot, std::shared_ptr<Generation> gen, Progress progress)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const ledger::EventStore* log_;
@@ -138,6 +162,9 @@ class Runtime {
 
   mutable absl::Mutex mu_;
   uint64_t head_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<const Slot*, Copies> copies_ ABSL_GUARDED_BY(mu_);
+  // Every running or stopped copy's progress (std::map: references stay valid).
+  std::map<const Generation*, Progress> progress_ ABSL_GUARDED_BY(mu_);
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 1;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
