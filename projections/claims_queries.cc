@@ -1,6 +1,7 @@
 #include "projections/claims_queries.h"
 
 #include <array>
+#include <functional>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -36,6 +37,41 @@ absl::StatusOr<std::string> StartAfter(std::string_view token, std::string_view 
   }
   // The smallest key after prefix + bytes.
   return std::string(prefix) + bytes + std::string(1, '\0');
+}
+
+// One page of a dated queue (keys: tag tenant 0x00 date 0x00 id, by date):
+// calls `add(date, id)` for each entry after `page_token` whose date is at
+// most `last_date`, at most `limit` of them, and returns the next page's
+// token ("" when the queue ends here).
+absl::StatusOr<std::string> PageDatedQueue(
+    const StateReader& reader, char tag, std::string_view tenant, std::string_view page_token,
+    std::string_view last_date, uint32_t limit,
+    const std::function<absl::Status(std::string_view date, std::string_view id)>& add) {
+  std::string prefix = Key(tag, tenant, {}, /*trailing_separator=*/true);
+  RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(page_token, prefix));
+  uint32_t added = 0;
+  std::string last_key;
+  std::string next_token;
+  absl::Status bad;
+  RCL_RETURN_IF_ERROR(reader.Scan(prefix, start, [&](std::string_view key, std::string_view) {
+    std::vector<std::string_view> parts = SplitKey(key, prefix);
+    if (parts.size() != 2) {
+      bad = absl::DataLossError("projection store: malformed queue key");
+      return false;
+    }
+    if (parts[0] > last_date) return false;
+    if (added == limit) {
+      next_token = Token(last_key, prefix);
+      return false;
+    }
+    bad = add(parts[0], parts[1]);
+    if (!bad.ok()) return false;
+    ++added;
+    last_key = std::string(key);
+    return true;
+  }));
+  RCL_RETURN_IF_ERROR(bad);
+  return next_token;
 }
 
 int64_t DaysBetween(std::string_view from, std::string_view to) {
@@ -285,87 +321,50 @@ absl::StatusOr<rcl::v1::DenialsResponse> QueryDenials(const StateReader& reader,
 absl::StatusOr<rcl::v1::AppealsDueResponse> QueryAppealsDue(
     const StateReader& reader, const rcl::v1::AppealsDueRequest& request, std::string_view as_of) {
   const std::string& tenant = request.tenant();
-  std::string prefix = Key(kAppealDueTag, tenant, {}, /*trailing_separator=*/true);
-  RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
   uint32_t within = request.within_days() == 0 ? kQueueDaysDefault : request.within_days();
-  std::string last_deadline = ShiftDays(as_of, within);
-  uint32_t limit = PageLimit(request.limit());
   rcl::v1::AppealsDueResponse out;
   out.set_as_of_position(reader.checkpoint());
   out.set_as_of_date(std::string(as_of));
-  absl::Status bad;
-  RCL_RETURN_IF_ERROR(reader.Scan(prefix, start, [&](std::string_view key, std::string_view) {
-    std::vector<std::string_view> parts = SplitKey(key, prefix);
-    if (parts.size() != 2) {
-      bad = absl::DataLossError("projection store: malformed appeal key");
-      return false;
-    }
-    if (parts[0] > last_deadline) return false;
-    if (static_cast<uint32_t>(out.appeals_size()) == limit) {
-      const auto& last = out.appeals(limit - 1);
-      out.set_next_page_token(
-          Token(Key(kAppealDueTag, tenant, {last.deadline(), last.appeal_id()}), prefix));
-      return false;
-    }
+  auto add = [&](std::string_view deadline, std::string_view appeal_id) -> absl::Status {
     store::AppealRow row;
-    absl::StatusOr<bool> found = reader.GetProto(Key(kAppealTag, tenant, {parts[1]}), &row);
-    if (!found.ok()) {
-      bad = found.status();
-      return false;
-    }
+    RCL_RETURN_IF_ERROR(reader.GetProto(Key(kAppealTag, tenant, {appeal_id}), &row).status());
     rcl::v1::AppealDueRow* a = out.add_appeals();
-    a->set_appeal_id(std::string(parts[1]));
+    a->set_appeal_id(std::string(appeal_id));
     a->set_claim_id(row.claim_id());
     a->set_level(row.level());
     a->set_filed_date(row.filed_date());
-    a->set_deadline(std::string(parts[0]));
-    a->set_days_left(static_cast<int32_t>(DaysBetween(as_of, parts[0])));
-    return true;
-  }));
-  RCL_RETURN_IF_ERROR(bad);
+    a->set_deadline(std::string(deadline));
+    a->set_days_left(static_cast<int32_t>(DaysBetween(as_of, deadline)));
+    return absl::OkStatus();
+  };
+  RCL_ASSIGN_OR_RETURN(*out.mutable_next_page_token(),
+                       PageDatedQueue(reader, kAppealDueTag, tenant, request.page_token(),
+                                      ShiftDays(as_of, within), PageLimit(request.limit()), add));
   return out;
 }
 
 absl::StatusOr<rcl::v1::NoResponseResponse> QueryNoResponse(
     const StateReader& reader, const rcl::v1::NoResponseRequest& request, std::string_view as_of) {
   const std::string& tenant = request.tenant();
-  std::string prefix = Key(kAwaitingTag, tenant, {}, /*trailing_separator=*/true);
-  RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
   uint32_t days = request.days() == 0 ? kQueueDaysDefault : request.days();
-  std::string latest = ShiftDays(as_of, -static_cast<int64_t>(days));
-  uint32_t limit = PageLimit(request.limit());
   rcl::v1::NoResponseResponse out;
   out.set_as_of_position(reader.checkpoint());
   out.set_as_of_date(std::string(as_of));
-  absl::Status bad;
-  RCL_RETURN_IF_ERROR(reader.Scan(prefix, start, [&](std::string_view key, std::string_view) {
-    std::vector<std::string_view> parts = SplitKey(key, prefix);
-    if (parts.size() != 2) {
-      bad = absl::DataLossError("projection store: malformed awaiting key");
-      return false;
-    }
-    if (parts[0] > latest) return false;
-    if (static_cast<uint32_t>(out.claims_size()) == limit) {
-      const auto& last = out.claims(limit - 1);
-      out.set_next_page_token(
-          Token(Key(kAwaitingTag, tenant, {last.submitted_date(), last.claim_id()}), prefix));
-      return false;
-    }
+  auto add = [&](std::string_view submitted, std::string_view claim_id) -> absl::Status {
     store::ClaimRow row;
-    absl::StatusOr<bool> found = reader.GetProto(Key(kClaimTag, tenant, {parts[1]}), &row);
-    if (!found.ok()) {
-      bad = found.status();
-      return false;
-    }
+    RCL_RETURN_IF_ERROR(reader.GetProto(Key(kClaimTag, tenant, {claim_id}), &row).status());
     rcl::v1::NoResponseRow* c = out.add_claims();
-    c->set_claim_id(std::string(parts[1]));
+    c->set_claim_id(std::string(claim_id));
     c->set_payer_id(row.payer_id());
-    c->set_submitted_date(std::string(parts[0]));
-    c->set_days(static_cast<int32_t>(DaysBetween(parts[0], as_of)));
+    c->set_submitted_date(std::string(submitted));
+    c->set_days(static_cast<int32_t>(DaysBetween(submitted, as_of)));
     c->set_payer_balance_cents(PayerBalance(row));
-    return true;
-  }));
-  RCL_RETURN_IF_ERROR(bad);
+    return absl::OkStatus();
+  };
+  RCL_ASSIGN_OR_RETURN(*out.mutable_next_page_token(),
+                       PageDatedQueue(reader, kAwaitingTag, tenant, request.page_token(),
+                                      ShiftDays(as_of, -static_cast<int64_t>(days)),
+                                      PageLimit(request.limit()), add));
   return out;
 }
 
@@ -373,42 +372,24 @@ absl::StatusOr<rcl::v1::StatementsDueResponse> QueryStatementsDue(
     const StateReader& reader, const rcl::v1::StatementsDueRequest& request,
     std::string_view as_of) {
   const std::string& tenant = request.tenant();
-  std::string prefix = Key(kStatementTag, tenant, {}, /*trailing_separator=*/true);
-  RCL_ASSIGN_OR_RETURN(std::string start, StartAfter(request.page_token(), prefix));
   uint32_t days = request.days() == 0 ? kQueueDaysDefault : request.days();
-  // No statement after this date ("" = never sorts first).
-  std::string latest = ShiftDays(as_of, -static_cast<int64_t>(days));
-  uint32_t limit = PageLimit(request.limit());
   rcl::v1::StatementsDueResponse out;
   out.set_as_of_position(reader.checkpoint());
   out.set_as_of_date(std::string(as_of));
-  absl::Status bad;
-  RCL_RETURN_IF_ERROR(reader.Scan(prefix, start, [&](std::string_view key, std::string_view) {
-    std::vector<std::string_view> parts = SplitKey(key, prefix);
-    if (parts.size() != 2) {
-      bad = absl::DataLossError("projection store: malformed statement key");
-      return false;
-    }
-    if (parts[0] > latest) return false;
-    if (static_cast<uint32_t>(out.patients_size()) == limit) {
-      const auto& last = out.patients(limit - 1);
-      out.set_next_page_token(Token(
-          Key(kStatementTag, tenant, {last.last_statement_date(), last.patient_id()}), prefix));
-      return false;
-    }
+  auto add = [&](std::string_view last_statement, std::string_view patient_id) -> absl::Status {
     store::PatientRow row;
-    absl::StatusOr<bool> found = reader.GetProto(Key(kPatientTag, tenant, {parts[1]}), &row);
-    if (!found.ok()) {
-      bad = found.status();
-      return false;
-    }
+    RCL_RETURN_IF_ERROR(reader.GetProto(Key(kPatientTag, tenant, {patient_id}), &row).status());
     rcl::v1::StatementDueRow* p = out.add_patients();
-    p->set_patient_id(std::string(parts[1]));
+    p->set_patient_id(std::string(patient_id));
     p->set_patient_balance_cents(row.patient_balance_cents());
-    p->set_last_statement_date(std::string(parts[0]));
-    return true;
-  }));
-  RCL_RETURN_IF_ERROR(bad);
+    p->set_last_statement_date(std::string(last_statement));
+    return absl::OkStatus();
+  };
+  // No statement after this date ("" = never sorts first).
+  RCL_ASSIGN_OR_RETURN(*out.mutable_next_page_token(),
+                       PageDatedQueue(reader, kStatementTag, tenant, request.page_token(),
+                                      ShiftDays(as_of, -static_cast<int64_t>(days)),
+                                      PageLimit(request.limit()), add));
   return out;
 }
 

@@ -326,8 +326,10 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     absl::Time now = absl::Now();
     p.last_batch = now;
     if (now - p.rate_since >= kRateWindow) {
-      p.events_per_s =
-          static_cast<double>(to - p.rate_from) / absl::ToDoubleSeconds(now - p.rate_since);
+      // Integer arithmetic: events × 10^6 ÷ elapsed microseconds.
+      const int64_t elapsed_us =
+          std::max<int64_t>(1, absl::ToInt64Microseconds(now - p.rate_since));
+      p.events_per_s = (to - p.rate_from) * 1'000'000 / static_cast<uint64_t>(elapsed_us);
       p.rate_since = now;
       p.rate_from = to;
     }

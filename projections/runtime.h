@@ -47,7 +47,7 @@ struct ProjectionStatus {
   std::string name;
   uint64_t checkpoint = 0;
   uint64_t lag = 0;
-  double events_per_s = 0;
+  uint64_t events_per_s = 0;  // whole events per second
   uint64_t state_bytes = 0;
   std::string state;  // "live", "building" (first build), "stopped"
   std::string error;
@@ -124,7 +124,7 @@ class Runtime {
     std::string error;
     absl::Time rate_since = absl::InfinitePast();
     uint64_t rate_from = 0;
-    double events_per_s = 0;
+    uint64_t events_per_s = 0;  // whole events per second
     absl::Time last_batch = absl::InfinitePast();
   };
   // A projection's copies: the one queries read, and a rebuild beside it.

@@ -307,6 +307,53 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
   for (const auto& d : denials->denials()) listed.insert(d.claim_id());
   EXPECT_EQ(listed, denied);
 
+  // The dated queues, paged three rows at a time, list what one page does;
+  // far in the future every patient who owes is due a statement.
+  {
+    std::set<std::string> owing;
+    for (const auto& [patient, balance] : patient_balance) {
+      if (balance > 0) owing.insert(patient);
+    }
+    std::vector<std::string> paged, whole;
+    for (uint32_t limit : {3u, kReportPageMax}) {
+      rcl::v1::StatementsDueRequest sr;
+      sr.set_tenant(tenant);
+      sr.set_days(1);
+      sr.set_limit(limit);
+      std::vector<std::string>& into = limit == 3 ? paged : whole;
+      while (true) {
+        auto page = QueryStatementsDue(**claims_reader, sr, "2099-01-01");
+        ASSERT_TRUE(page.ok()) << page.status();
+        for (const auto& p : page->patients()) into.push_back(p.patient_id());
+        if (page->next_page_token().empty()) break;
+        sr.set_page_token(page->next_page_token());
+      }
+    }
+    EXPECT_EQ(paged, whole);
+    EXPECT_EQ(std::set<std::string>(whole.begin(), whole.end()), owing);
+    EXPECT_EQ(whole.size(), owing.size()) << "a patient listed twice";
+    std::vector<std::string> awaiting_paged, awaiting_whole;
+    for (uint32_t limit : {3u, kReportPageMax}) {
+      rcl::v1::NoResponseRequest nr;
+      nr.set_tenant(tenant);
+      nr.set_days(1);
+      nr.set_limit(limit);
+      std::vector<std::string>& into = limit == 3 ? awaiting_paged : awaiting_whole;
+      while (true) {
+        auto page = QueryNoResponse(**claims_reader, nr, "2099-01-01");
+        ASSERT_TRUE(page.ok()) << page.status();
+        for (const auto& c : page->claims()) into.push_back(c.claim_id());
+        if (page->next_page_token().empty()) break;
+        nr.set_page_token(page->next_page_token());
+      }
+    }
+    EXPECT_EQ(awaiting_paged, awaiting_whole);
+    for (const std::string& id : awaiting_whole) {
+      EXPECT_NE(claims[id].state.status, ledger::ClaimStatus::kAdjudicated)
+          << id << " has its response";
+    }
+  }
+
   // Each claim's history: its stream's events in order, the balances after
   // each as a replay has them, and as of a middle position only the events
   // up to it.
