@@ -191,6 +191,7 @@ std::vector<CommandDef> ReportCommands();               // cli_reports.cc: books
 std::vector<CommandDef> HistoryCommands();  // cli_history.cc: claim, patient, remit history
 std::vector<CommandDef> DemoCommands();     // cli_demo.cc
 std::vector<CommandDef> LogCommands();      // cli_log.cc: stream read, log ...
+std::vector<CommandDef> AuditCommands();    // cli_audit.cc: audit sth, inclusion, ...
 
 }  // namespace rcl::cli
 

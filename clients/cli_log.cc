@@ -31,6 +31,8 @@ constexpr FlagSpec kReadLimitFlag = {"limit", kValue, "N", "at most N events (de
 constexpr FlagSpec kStreamPrefixFlag = {"stream-prefix", kValue, "PREFIX",
                                         "only streams starting with PREFIX"};
 constexpr FlagSpec kEventTypeFlag = {"type", kRepeated, "TYPE", "only events of TYPE"};
+// Operators: the whole log across tenants instead of the tenant's own.
+constexpr FlagSpec kWholeLogFlag = {"whole-log", kBool, "", "the whole log, every tenant"};
 
 absl::Status RunStatus(Invocation& inv) {
   absl::StatusOr<Client*> client = inv.client();
@@ -258,10 +260,9 @@ absl::Status RunLogTail(Invocation& inv) {
   return absl::OkStatus();
 }
 
-absl::Status RunLogHead(Invocation& inv) {
-  absl::StatusOr<Client*> client = inv.client();
-  if (!client.ok()) return client.status();
-  absl::StatusOr<rcl::v1::HeadResponse> head = (*client)->Head();
+// The whole log's head (operators: --whole-log).
+absl::Status PrintWholeLogHead(Invocation& inv, Client& client) {
+  absl::StatusOr<rcl::v1::HeadResponse> head = client.Head();
   if (!head.ok()) return head.status();
   if (inv.json()) {
     JsonWriter w;
@@ -274,6 +275,76 @@ absl::Status RunLogHead(Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status RunLogHead(Invocation& inv) {
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  if (inv.args().Has("whole-log")) return PrintWholeLogHead(inv, **client);
+  absl::StatusOr<rcl::v1::HeadResponse> head = (*client)->TenantHead();
+  if (!head.ok()) return head.status();
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("tenant").String(head->tenant());
+    w.Key("tenant_seq").Uint(head->tenant_seq()).Key("position").Uint(head->position());
+    w.Key("tenant_hash").String(head->tenant_hash()).Key("root_hash").String(head->root_hash());
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), "tenant=", head->tenant(), " tenant_seq=", head->tenant_seq(),
+                    " position=", head->position(), " tenant_hash=", head->tenant_hash(),
+                    " root_hash=", head->root_hash(), "\n");
+  }
+  return absl::OkStatus();
+}
+
+// `log verify` of the tenant's own log: its sequences, chain and tree.
+absl::Status VerifyTenantLog(Invocation& inv, Client& client, uint64_t from, uint64_t to) {
+  absl::StatusOr<rcl::v1::HeadResponse> head = client.TenantHead();
+  if (!head.ok()) return head.status();
+  const uint64_t target = to == 0 ? head->tenant_seq() : to;
+  uint64_t next = std::max<uint64_t>(from, 1);
+  uint64_t checked = 0;
+  uint64_t nodes = 0;
+  rcl::v1::VerifyResponse last;
+  last.set_ok(true);
+  while (target != 0 && next <= target) {
+    absl::StatusOr<rcl::v1::VerifyResponse> r = client.TenantVerify(next, target);
+    if (!r.ok()) return r.status();
+    checked += r->events_checked();
+    nodes += r->nodes_checked();
+    last = *r;
+    if (!r->ok() || r->to_seq() >= target) break;
+    if (r->to_seq() < next) {
+      return absl::InternalError(absl::StrCat("verify made no progress at sequence ", next));
+    }
+    next = r->to_seq() + 1;
+  }
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("tenant").String(inv.tenant()).Key("ok").Bool(last.ok());
+    w.Key("from_seq").Uint(std::max<uint64_t>(from, 1)).Key("to_seq").Uint(target);
+    w.Key("events_checked").Uint(checked).Key("nodes_checked").Uint(nodes);
+    if (last.ok()) {
+      w.Key("tenant_hash_at_to").String(last.tenant_hash_at_to());
+      w.Key("root_hash_at_to").String(last.root_hash_at_to());
+    } else {
+      w.Key("first_bad_seq").Uint(last.first_bad_seq()).Key("error").String(last.error());
+    }
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else if (last.ok() && checked == 0) {
+    absl::StrAppend(&inv.out(), "ok no events to verify\n");
+  } else if (last.ok()) {
+    absl::StrAppend(&inv.out(), "ok tenant ", inv.tenant(), " verified sequences ",
+                    std::max<uint64_t>(from, 1), "..", target, " events_checked=", checked,
+                    " nodes_checked=", nodes, " root_hash=", last.root_hash_at_to(), "\n");
+  }
+  if (!last.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("tenant log broken at sequence ", last.first_bad_seq(), ": ", last.error()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunLogVerify(Invocation& inv) {
   absl::StatusOr<uint64_t> from = UintFlag(inv, "from", 0);
   if (!from.ok()) return from.status();
@@ -282,6 +353,7 @@ absl::Status RunLogVerify(Invocation& inv) {
   if (*to != 0 && *from > *to) return UsageError("--from must not be after --to");
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
+  if (!inv.args().Has("whole-log")) return VerifyTenantLog(inv, **client, *from, *to);
 
   uint64_t target = *to;
   if (target == 0) {
@@ -341,26 +413,36 @@ absl::Status RunLogVerify(Invocation& inv) {
 }
 
 absl::Status RunLogDigest(Invocation& inv) {
-  absl::StatusOr<uint64_t> position = UintFlag(inv, "position", 0);
-  if (!position.ok()) return position.status();
+  absl::StatusOr<uint64_t> at = UintFlag(inv, "position", 0);
+  if (!at.ok()) return at.status();
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
-  absl::StatusOr<rcl::v1::DigestResponse> d = (*client)->Digest(*position);
+  const bool whole = inv.args().Has("whole-log");
+  absl::StatusOr<rcl::v1::DigestResponse> d =
+      whole ? (*client)->Digest(*at) : (*client)->TenantDigest(*at);
   if (!d.ok()) return d.status();
-  if (inv.json()) {
-    JsonWriter w;
-    w.BeginObject();
-    w.Key("position").Uint(d->position());
-    w.Key("hash").String(d->hash());
-    w.Key("head_position").Uint(d->head_position());
-    w.Key("head_hash").String(d->head_hash());
-    w.Key("taken_at_us").Int(d->taken_at_us());
-    w.EndObject();
-    absl::StrAppend(&inv.out(), w.str(), "\n");
+  JsonWriter w;
+  w.BeginObject();
+  if (whole) {
+    w.Key("position").Uint(d->position()).Key("hash").String(d->hash());
+    w.Key("head_position").Uint(d->head_position()).Key("head_hash").String(d->head_hash());
   } else {
+    w.Key("tenant").String(d->tenant()).Key("tenant_seq").Uint(d->tenant_seq());
+    w.Key("tenant_hash").String(d->tenant_hash()).Key("head_tenant_seq").Uint(d->head_tenant_seq());
+    w.Key("head_tenant_hash").String(d->head_tenant_hash()).Key("root_hash").String(d->root_hash());
+  }
+  w.Key("taken_at_us").Int(d->taken_at_us());
+  w.EndObject();
+  if (inv.json()) {
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+  } else if (whole) {
     absl::StrAppend(&inv.out(), "position=", d->position(), " hash=", d->hash(),
                     " head_position=", d->head_position(), " head_hash=", d->head_hash(),
                     " taken_at_us=", d->taken_at_us(), "\n");
+  } else {
+    absl::StrAppend(&inv.out(), "tenant=", d->tenant(), " tenant_seq=", d->tenant_seq(),
+                    " tenant_hash=", d->tenant_hash(), " head_tenant_seq=", d->head_tenant_seq(),
+                    " root_hash=", d->root_hash(), " taken_at_us=", d->taken_at_us(), "\n");
   }
   return absl::OkStatus();
 }
@@ -401,19 +483,28 @@ std::vector<CommandDef> LogCommands() {
         kStreamPrefixFlag,
         kEventTypeFlag},
        RunLogTail},
-      {"log", "head", "", "the log head: position and hash", {}, RunLogHead},
+      {"log",
+       "head",
+       "",
+       "the tenant's log head: sequence, position, tenant hash, Merkle root",
+       {kWholeLogFlag},
+       RunLogHead},
       {"log",
        "verify",
        "",
-       "verify the hash chain (exit 1 naming the first bad position)",
-       {{"from", kValue, "POS", "first position (default 1)"},
-        {"to", kValue, "POS", "last position (default: the head)"}},
+       "verify the tenant's chain and tree (exit 1 naming the first bad sequence)",
+       {{"from", kValue, "N", "first tenant sequence (default 1; with --whole-log a position)"},
+        {"to", kValue, "N",
+         "last tenant sequence (default: the last; with --whole-log a position)"},
+        kWholeLogFlag},
        RunLogVerify},
       {"log",
        "digest",
        "",
-       "a digest (position + hash) an auditor can keep",
-       {{"position", kValue, "POS", "position (default: the head)"}},
+       "a digest (tenant sequence + tenant hash + root) an auditor can keep",
+       {{"position", kValue, "N",
+         "tenant sequence (default: the last; with --whole-log a position)"},
+        kWholeLogFlag},
        RunLogDigest},
   };
 }

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -238,6 +239,12 @@ void WriteEventJson(const rcl::v1::Event& event, JsonWriter* w) {
   w->Key("effective_date").String(event.effective_date());
   w->Key("prev_hash").String(event.prev_hash());
   w->Key("hash").String(event.hash());
+  w->Key("tenant_seq").Uint(event.tenant_seq());
+  w->Key("tenant_prev_hash").String(event.tenant_prev_hash());
+  w->Key("tenant_hash").String(event.tenant_hash());
+  // The payload's exact stored bytes: with the fields above they give the
+  // event's canonical bytes (docs/STORAGE.md), so hashes can be recomputed.
+  w->Key("payload_hex").String(absl::BytesToHexString(event.payload()));
   absl::StatusOr<std::string> payload = PayloadToJson(event);
   if (payload.ok()) {
     w->Key("payload").Raw(*payload);

@@ -123,7 +123,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, Options options)
       channel_(std::move(channel)),
       ledger_(rcl::v1::LedgerService::NewStub(channel_)),
       log_(rcl::v1::LogService::NewStub(channel_)),
-      reports_(rcl::v1::ReportService::NewStub(channel_)) {}
+      reports_(rcl::v1::ReportService::NewStub(channel_)),
+      audit_(rcl::v1::AuditService::NewStub(channel_)) {}
 
 Client::~Client() = default;
 

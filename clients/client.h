@@ -37,6 +37,7 @@
 #include "grpcpp/grpcpp.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
+#include "rcl/v1/audit.grpc.pb.h"
 #include "rcl/v1/events.pb.h"
 #include "rcl/v1/reports.grpc.pb.h"
 #include "rcl/v1/reports.pb.h"
@@ -187,6 +188,23 @@ class Client {
                                                  uint64_t to_position = 0);
   absl::StatusOr<rcl::v1::DigestResponse> Digest(uint64_t position = 0);
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(rcl::v1::SubscribeRequest request);
+  // The tenant's own log (tenant()): its head, a verification of tenant
+  // sequences [from_seq, to_seq] (0 = 1 and its last), a digest at a tenant
+  // sequence (0 = its last). In client_audit.cc.
+  absl::StatusOr<rcl::v1::HeadResponse> TenantHead();
+  absl::StatusOr<rcl::v1::VerifyResponse> TenantVerify(uint64_t from_seq = 0, uint64_t to_seq = 0);
+  absl::StatusOr<rcl::v1::DigestResponse> TenantDigest(uint64_t tenant_seq = 0);
+
+  // --- AuditService, for tenant() (client_audit.cc; audit_verify.h checks
+  // what these return).
+  absl::StatusOr<rcl::v1::SignedTreeHead> GetSignedTreeHead();
+  // Proofs of `tenant_seqs` (at most 1,000) in the tree of `tree_size` (0 =
+  // the current size).
+  absl::StatusOr<rcl::v1::InclusionProofResponse> GetInclusionProof(
+      const std::vector<uint64_t>& tenant_seqs, uint64_t tree_size = 0);
+  absl::StatusOr<rcl::v1::ConsistencyProofResponse> GetConsistencyProof(uint64_t from_size,
+                                                                        uint64_t to_size = 0);
+  absl::StatusOr<rcl::v1::PublicKeyResponse> GetPublicKey();
 
   // Convenience: every event of `stream` (forward, paging until the end).
   absl::StatusOr<std::vector<rcl::v1::Event>> ReadWholeStream(const std::string& stream);
@@ -227,6 +245,7 @@ class Client {
   std::unique_ptr<rcl::v1::LedgerService::Stub> ledger_;
   std::unique_ptr<rcl::v1::LogService::Stub> log_;
   std::unique_ptr<rcl::v1::ReportService::Stub> reports_;
+  std::unique_ptr<rcl::v1::AuditService::Stub> audit_;
 };
 
 }  // namespace rcl::client

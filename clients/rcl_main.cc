@@ -53,7 +53,7 @@ const std::vector<CommandDef>& Commands() {
     for (std::vector<CommandDef> (*group)() :
          {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands,
           RemitCommands, AppealCommands, PatientAccountCommands, HistoryCommands, ReportCommands,
-          DemoCommands, LogCommands}) {
+          DemoCommands, LogCommands, AuditCommands}) {
       for (CommandDef& c : group()) all.push_back(std::move(c));
     }
     return all;

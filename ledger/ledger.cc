@@ -4,11 +4,13 @@
 
 #include <chrono>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "ledger/audit/merkle.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
 #include "ledger/rules/commands.h"
@@ -92,6 +94,18 @@ struct Ledger::SequencerState {
   };
   absl::flat_hash_map<std::string, InFlight> in_flight;
   std::deque<std::pair<uint64_t, std::string>> in_flight_order;
+  // Each tenant's tip as the next batch extends it: its last tenant sequence,
+  // tenant hash and Merkle right edge, and the last batch that moved it.
+  // Loaded from the store on a tenant's first command; tips of durable
+  // batches are dropped when there are more than kTenantTipsMax (the store
+  // answers for them again).
+  struct TenantTip {
+    uint64_t seq = 0;
+    Hash hash{};
+    audit::CompactRange range;
+    uint64_t batch_seq = 0;
+  };
+  absl::flat_hash_map<std::string, TenantTip> tips;
 };
 
 // The state of a tenant's streams as the batch being decided sees it: the
@@ -187,6 +201,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   EventStore::Options store_options;
   store_options.path = ledger->options_.data_dir;
   store_options.sync_writes = ledger->options_.sync_writes;
+  store_options.merkle_tree = ledger->options_.merkle_tree;
   store_options.block_cache_bytes = ledger->options_.block_cache_bytes;
   store_options.write_buffer_bytes = ledger->options_.write_buffer_bytes;
   RCL_ASSIGN_OR_RETURN(ledger->store_, EventStore::Open(store_options));
@@ -519,6 +534,33 @@ void Ledger::ForgetDurable(uint64_t seq) {
     if (it != w.pinned.end() && it->second.seq <= durable) w.pinned.erase(it);
     w.pinned_order.pop_front();
   }
+  if (w.tips.size() > kTenantTipsMax) {
+    absl::erase_if(w.tips, [durable](const auto& tip) { return tip.second.batch_seq <= durable; });
+  }
+}
+
+// Sequencer thread. Makes sure the tenant's tip is in memory: from the store
+// (which holds every durable event) unless a batch not yet durable moved it.
+absl::Status Ledger::LoadTip(const std::string& tenant) {
+  SequencerState& w = *sequencer_state_;
+  if (w.tips.contains(tenant)) return absl::OkStatus();
+  RCL_ASSIGN_OR_RETURN(TenantHead head, store_->ReadTenantHead(tenant));
+  SequencerState::TenantTip tip;
+  tip.seq = head.tenant_seq;
+  tip.hash = head.tenant_hash;
+  if (store_->merkle_tree()) {
+    absl::Status read = absl::OkStatus();
+    tip.range =
+        audit::CompactRange::FromPerfectNodes(head.tenant_seq, [&](uint32_t level, uint64_t index) {
+          absl::StatusOr<Hash> node = store_->ReadMerkleNode(tenant, level, index);
+          if (node.ok()) return *node;
+          if (read.ok()) read = node.status();
+          return Hash{};
+        });
+    RCL_RETURN_IF_ERROR(read);
+  }
+  w.tips.emplace(tenant, std::move(tip));
+  return absl::OkStatus();
 }
 
 // Sequencer thread. One command of the batch: its result, and on success its
@@ -535,6 +577,7 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
   }
   const std::string primary = CommandStream(req.command);
   RCL_RETURN_IF_ERROR(CheckExpectedVersion(ctx.view, req, primary));
+  RCL_RETURN_IF_ERROR(LoadTip(req.tenant));
   CommandResult result;
   result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
   result.stream = primary;
@@ -681,17 +724,43 @@ void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records,
     absl::Status balanced = CheckPayloadBalanced(e.type, e.payload);
     RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream
                              << ": " << balanced.message();
-    const std::string record = SealRecord(ctx.chain, &e);
-    ctx.chain = e.hash;
-    ctx.write_batch->Put(store_->log_family(), PositionKey(e.position), record);
-    std::string position_value;
-    PutBigEndian64(&position_value, e.position);
-    ctx.write_batch->Put(store_->stream_family(), StreamIndexKey(e.tenant, e.stream, e.version),
-                         position_value);
+    SealAndPut(ctx, &e);
     result->event_ids.push_back(e.event_id);
   }
   ctx.next_position += records->size();
   result->position = ctx.next_position - 1;
+}
+
+// Sequencer thread. Gives the event its tenant sequence, seals it into the
+// global chain and its tenant's chain, and puts it, its stream and tenant
+// index entries and the Merkle nodes it completes into the batch's write.
+void Ledger::SealAndPut(BatchContext& ctx, EventRecord* e) {
+  SequencerState& w = *sequencer_state_;
+  auto tip = w.tips.find(e->tenant);
+  RCL_CHECK(tip != w.tips.end()) << "no tenant tip loaded for position " << e->position;
+  SequencerState::TenantTip& t = tip->second;
+  RCL_CHECK(!store_->merkle_tree() || t.range.size() == t.seq)
+      << "tenant tree of " << t.range.size() << " leaves at tenant sequence " << t.seq;
+  e->tenant_seq = t.seq + 1;
+  std::string canonical;
+  const std::string record = SealRecord(ctx.chain, t.hash, e, &canonical);
+  ctx.chain = e->hash;
+  t.seq = e->tenant_seq;
+  t.hash = e->tenant_hash;
+  t.batch_seq = ctx.out.seq;
+  rocksdb::WriteBatch& batch = *ctx.write_batch;
+  batch.Put(store_->log_family(), PositionKey(e->position), record);
+  std::string position_value;
+  PutBigEndian64(&position_value, e->position);
+  batch.Put(store_->stream_family(), StreamIndexKey(e->tenant, e->stream, e->version),
+            position_value);
+  batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq), position_value);
+  if (!store_->merkle_tree()) return;
+  t.range.Append(audit::LeafHash(canonical), [&](const audit::PerfectNode& node) {
+    batch.Put(store_->merkle_family(), MerkleNodeKey(e->tenant, node.level, node.index),
+              rocksdb::Slice(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()));
+  });
+  RCL_CHECK(t.range.size() == t.seq) << "tenant tree did not grow with its sequence";
 }
 
 // Sequencer thread. The command id's record (idempotency forever), and the

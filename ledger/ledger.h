@@ -61,6 +61,10 @@ struct CommandResult {
 
 using CommandCallback = std::function<void(absl::StatusOr<CommandResult>)>;
 
+// Tenant tips (tenant sequence, tenant hash, Merkle right edge: about 2 KiB
+// each) the sequencer keeps beyond those of batches not yet durable.
+inline constexpr size_t kTenantTipsMax = 10'000;
+
 class Ledger {
  public:
   struct Options {
@@ -81,6 +85,8 @@ class Ledger {
     size_t block_cache_bytes = size_t{64} << 20;
     size_t write_buffer_bytes = size_t{64} << 20;
     bool sync_writes = true;  // only tests may turn fsync off
+    // Keep each tenant's Merkle tree (EventStore::Options::merkle_tree).
+    bool merkle_tree = true;
     // Clock, for tests; default is the system clock (microseconds since epoch).
     std::function<int64_t()> clock_us;
     // Decider, for tests of the log mechanics (e.g. commands spanning many
@@ -172,6 +178,8 @@ class Ledger {
                              NewEvent* ne, CommandResult* result,
                              std::vector<EventRecord>* records);
   void ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records, CommandResult* result);
+  absl::Status LoadTip(const std::string& tenant);
+  void SealAndPut(BatchContext& ctx, EventRecord* e);
   void RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
                      const CommandResult& result);
   void PublishBatch(BatchContext& ctx);

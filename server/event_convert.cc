@@ -20,6 +20,9 @@ void ToApiEvent(const ledger::EventRecord& r, rcl::v1::Event* out) {
   out->set_effective_date(r.effective_date);
   out->set_prev_hash(ledger::HashHex(r.prev_hash));
   out->set_hash(ledger::HashHex(r.hash));
+  out->set_tenant_seq(r.tenant_seq);
+  out->set_tenant_prev_hash(ledger::HashHex(r.tenant_prev_hash));
+  out->set_tenant_hash(ledger::HashHex(r.tenant_hash));
 }
 
 bool EventFilter::Matches(const ledger::EventRecord& e) const {

@@ -38,6 +38,9 @@ ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenant
           "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, projections_memory_mb, 64,
           "MiB of the projections' RocksDB (block cache and memtables, half each)");
+ABSL_FLAG(bool, merkle_tree, true,
+          "keep each tenant's Merkle tree (fixed when the data directory is created; off only "
+          "for benchmarks measuring its cost)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
 
 namespace {
@@ -63,7 +66,7 @@ constexpr const char* kServerFlags[] = {"listen",          "data_dir",
                                         "read_memory_mb",  "block_cache_mb",
                                         "write_buffer_mb", "projections_memory_mb",
                                         "subscribers_max", "subscribers_per_tenant_max",
-                                        "log_level"};
+                                        "merkle_tree",     "log_level"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
@@ -124,6 +127,7 @@ int main(int argc, char** argv) {
   config.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   config.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
   config.projections_memory_bytes = absl::GetFlag(FLAGS_projections_memory_mb) << 20;
+  config.merkle_tree = absl::GetFlag(FLAGS_merkle_tree);
   if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 ||
       config.write_buffer_bytes == 0 || config.projections_memory_bytes == 0) {
     std::cerr << "--read-memory-mb, --block-cache-mb, --write-buffer-mb and "

@@ -12,6 +12,7 @@
 #include "projections/history_projection.h"
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
+#include "server/audit_service.h"
 #include "server/report_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
@@ -33,6 +34,7 @@ struct Server::Parts {
   std::unique_ptr<projections::Runtime> projections;
   int commit_listener = 0;
   std::unique_ptr<ReportServiceImpl> report_service;
+  std::unique_ptr<AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
@@ -74,9 +76,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   options.state_cache_bytes_max = config.state_cache_bytes;
   options.block_cache_bytes = config.block_cache_bytes;
   options.write_buffer_bytes = config.write_buffer_bytes;
+  options.merkle_tree = config.merkle_tree;
   auto ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   server->ledger_ = std::move(*ledger);
+  // The key that signs tree heads: created on first start, kept forever.
+  auto key = audit::SigningKey::LoadOrCreateFile(
+      (std::filesystem::path(config.data_dir) / kSigningKeyFile).string());
+  if (!key.ok()) return key.status();
 
   auto parts = std::make_unique<Parts>();
   parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max,
@@ -98,6 +105,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   // A commit between opening the runtime and adding the listener is seen here.
   rt->NotifyHead(server->ledger_->head().position);
   parts->report_service = std::make_unique<ReportServiceImpl>(rt, parts->reads.get(), &parts->gate);
+  parts->audit_service = std::make_unique<AuditServiceImpl>(server->ledger_.get(), *std::move(key),
+                                                            parts->reads.get(), &parts->gate);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -107,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->log_service.get());
   builder.RegisterService(parts->ledger_service.get());
   builder.RegisterService(parts->report_service.get());
+  builder.RegisterService(parts->audit_service.get());
   // Requests larger than this are refused by gRPC (RESOURCE_EXHAUSTED)
   // before they are parsed: a parsed request can take 30 times its wire size
   // (a repeated field of empty strings).

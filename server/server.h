@@ -24,7 +24,10 @@ struct ServerConfig {
   size_t state_cache_bytes = size_t{256} << 20;  // the sequencer's stream states
   size_t block_cache_bytes = size_t{64} << 20;   // RocksDB blocks, index and filters
   size_t write_buffer_bytes = size_t{64} << 20;  // RocksDB memtables, all families
-  size_t subscribers_max = kSubscribersMax;      // all tenants together
+  // Keep each tenant's Merkle tree; off only for ops/bench/append's
+  // comparison, on a data directory made for it (see EventStore::Options).
+  bool merkle_tree = true;
+  size_t subscribers_max = kSubscribersMax;                      // all tenants together
   size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
   size_t projections_memory_bytes = size_t{64}
                                     << 20;  // projections' RocksDB: block cache + memtables

@@ -10,6 +10,7 @@
 #include "ledger/rules/input_rules.h"
 #include "ledger/rules/validation.h"
 #include "ledger/status.h"
+#include "server/audit_service.h"
 #include "server/event_convert.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
@@ -177,15 +178,17 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
         uint32_t limit = PageSize(req->limit());
         uint64_t scanned_to = from - 1;
         size_t page_bytes = 0;
-        RCL_RETURN_IF_ERROR(ledger_->store().ScanLog(
-            from, head, kReadAllScanMax, [&](const ledger::EventRecord& e) {
+        // The tenant's own index: the read costs what the tenant holds.
+        RCL_RETURN_IF_ERROR(ledger_->store().ScanTenant(
+            req->tenant(), from, head, kReadAllScanMax,
+            [&](const ledger::EventRecord& e) {
               if (filter.Matches(e)) {
                 ToApiEvent(e, resp->add_events());
                 page_bytes += resp->events(resp->events_size() - 1).ByteSizeLong();
               }
-              scanned_to = e.position;
               return resp->events_size() < static_cast<int>(limit) && page_bytes < kPageBytesMax;
-            }));
+            },
+            &scanned_to));
         resp->set_next_position(scanned_to + 1);
         resp->set_head_position(head);
         resp->set_end_of_log(scanned_to >= head);
@@ -202,8 +205,16 @@ grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
-                                               RequestPtr<rcl::v1::HeadRequest> /*req*/,
+                                               RequestPtr<rcl::v1::HeadRequest> req,
                                                rcl::v1::HeadResponse* resp) {
+  if (!req->tenant().empty()) {
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    if (!v.empty()) return Refuse(ctx, v.ToStatus());
+    return OnReadPool(kReadOverheadBytes, resp, [this, req, resp]() -> absl::Status {
+      return TenantHead(ledger_->store(), req->tenant(), resp);
+    });
+  }
   ledger::LogHead head = ledger_->head();  // in memory: no disk
   resp->set_position(head.position);
   resp->set_hash(ledger::HashHex(head.hash));
@@ -215,6 +226,14 @@ grpc::ServerUnaryReactor* LogServiceImpl::Head(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ctx,
                                                  RequestPtr<rcl::v1::VerifyRequest> req,
                                                  rcl::v1::VerifyResponse* resp) {
+  if (!req->tenant().empty()) {
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    if (!v.empty()) return Refuse(ctx, v.ToStatus());
+    return OnReadPool(kVerifyReadBytes, resp, [this, req, resp]() -> absl::Status {
+      return TenantVerify(ledger_->store(), *req, resp);
+    });
+  }
   return OnReadPool(kVerifyReadBytes, resp, [this, req, resp]() -> absl::Status {
     uint64_t head = ledger_->head().position;
     uint64_t from = std::max<uint64_t>(req->from_position(), 1);
@@ -239,6 +258,14 @@ grpc::ServerUnaryReactor* LogServiceImpl::Verify(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ctx,
                                                  RequestPtr<rcl::v1::DigestRequest> req,
                                                  rcl::v1::DigestResponse* resp) {
+  if (!req->tenant().empty()) {
+    Violations v;
+    CheckTenant(req->tenant(), v);
+    if (!v.empty()) return Refuse(ctx, v.ToStatus());
+    return OnReadPool(kDigestReadBytes, resp, [this, req, resp]() -> absl::Status {
+      return TenantDigest(ledger_->store(), *req, resp);
+    });
+  }
   return OnReadPool(kDigestReadBytes, resp, [this, req, resp]() -> absl::Status {
     ledger::LogHead head = ledger_->head();
     resp->set_head_position(head.position);

@@ -411,16 +411,18 @@ absl::Status SubscriptionHub::ReadPage(Subscriber* s, uint64_t limit, uint64_t* 
     scan_to = s->next_position_ + kSubscribeScanPerStepMax - 1;
   }
   *scanned_to = s->next_position_ - 1;
-  return ledger_->store().ScanLog(
-      s->next_position_, scan_to, kSubscribeScanPerStepMax, [&](const ledger::EventRecord& e) {
+  // The tenant's own index: catching up costs what the tenant holds.
+  return ledger_->store().ScanTenant(
+      s->filter_.tenant, s->next_position_, scan_to, kSubscribeScanPerStepMax,
+      [&](const ledger::EventRecord& e) {
         if (s->filter_.Matches(e)) {
           ToApiEvent(e, s->response_.add_events());
           bytes += e.payload.size() + 256;
         }
-        *scanned_to = e.position;
         return s->response_.events_size() < static_cast<int>(kSubscribeEventsPerMessageMax) &&
                bytes < kSubscribeBytesPerMessageMax;
-      });
+      },
+      scanned_to);
 }
 
 SubscriptionHub::Step SubscriptionHub::Serve(Subscriber* s, uint64_t limit, uint64_t head,

@@ -13,9 +13,11 @@
 namespace rcl::ledger {
 namespace {
 
-constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8;  // format, position, version, recorded_at
+// format, position, version, recorded_at, tenant_seq
+constexpr size_t kFixedHeaderSize = 1 + 8 + 8 + 8 + 8;
 constexpr size_t kStringFieldCount = 10;
-static_assert(kFixedHeaderSize == 25, "header layout is part of the on-disk format");
+constexpr size_t kTrailingHashes = 4;  // prev_hash, hash, tenant_prev_hash, tenant_hash
+static_assert(kFixedHeaderSize == 33, "header layout is part of the on-disk format");
 static_assert(kHashSize == SHA256_DIGEST_LENGTH, "kHashSize is the size of a SHA-256 digest");
 
 // The strings of a record, in their order on disk (part of the format), with
@@ -90,10 +92,11 @@ uint64_t GetBigEndian64(const char* in) {
 std::string CanonicalBytes(const EventRecord& e) {
   std::string out;
   out.reserve(kFixedHeaderSize + e.payload.size() + 128 + 4 * kStringFieldCount);
-  out.push_back(static_cast<char>(kRecordFormatV1));
+  out.push_back(static_cast<char>(kRecordFormat));
   PutBigEndian64(&out, e.position);
   PutBigEndian64(&out, e.version);
   PutBigEndian64(&out, static_cast<uint64_t>(e.recorded_at_us));
+  PutBigEndian64(&out, e.tenant_seq);
   for (const StringField& f : kStringFields) PutString(&out, e.*f.member);
   return out;
 }
@@ -122,18 +125,26 @@ Hash Sha256(std::string_view data) {
   return out;
 }
 
+namespace {
+void AppendHashes(const EventRecord& event, std::string* out) {
+  for (const Hash* h :
+       {&event.prev_hash, &event.hash, &event.tenant_prev_hash, &event.tenant_hash}) {
+    out->append(reinterpret_cast<const char*>(h->data()), kHashSize);
+  }
+}
+}  // namespace
+
 std::string EncodeRecord(const EventRecord& event) {
   std::string out = CanonicalBytes(event);
-  out.append(reinterpret_cast<const char*>(event.prev_hash.data()), kHashSize);
-  out.append(reinterpret_cast<const char*>(event.hash.data()), kHashSize);
+  AppendHashes(event, &out);
   return out;
 }
 
 absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
-  if (bytes.size() < kFixedHeaderSize + 4 * kStringFieldCount + 2 * kHashSize) {
+  if (bytes.size() < kFixedHeaderSize + 4 * kStringFieldCount + kTrailingHashes * kHashSize) {
     return absl::DataLossError("event record too short");
   }
-  if (static_cast<uint8_t>(bytes[0]) != kRecordFormatV1) {
+  if (static_cast<uint8_t>(bytes[0]) != kRecordFormat) {
     return absl::DataLossError(
         absl::StrCat("unknown event record format ", int{static_cast<uint8_t>(bytes[0])}));
   }
@@ -141,7 +152,8 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
   e.position = GetBigEndian64(bytes.data() + 1);
   e.version = GetBigEndian64(bytes.data() + 9);
   e.recorded_at_us = static_cast<int64_t>(GetBigEndian64(bytes.data() + 17));
-  std::string_view body = bytes.substr(0, bytes.size() - 2 * kHashSize);
+  e.tenant_seq = GetBigEndian64(bytes.data() + 25);
+  std::string_view body = bytes.substr(0, bytes.size() - kTrailingHashes * kHashSize);
   size_t pos = kFixedHeaderSize;
   for (const StringField& f : kStringFields) {
     if (!GetString(body, &pos, &(e.*f.member)))
@@ -153,27 +165,32 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
                                             (e.*f->member).size(), " bytes, over its limit of ",
                                             f->size_max));
   }
-  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size()), kHashSize,
-              e.prev_hash.begin());
-  std::copy_n(reinterpret_cast<const uint8_t*>(bytes.data() + body.size() + kHashSize), kHashSize,
-              e.hash.begin());
+  const auto* hashes = reinterpret_cast<const uint8_t*>(bytes.data() + body.size());
+  for (Hash* h : {&e.prev_hash, &e.hash, &e.tenant_prev_hash, &e.tenant_hash}) {
+    std::copy_n(hashes, kHashSize, h->begin());
+    hashes += kHashSize;
+  }
   return e;
 }
 
-std::string SealRecord(const Hash& prev_hash, EventRecord* event) {
+std::string SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
+                       std::string* canonical) {
   const StringField* over = OverLimit(*event);
   RCL_CHECK(over == nullptr) << "event at position " << event->position << ": " << over->name
                              << " of " << (event->*over->member).size()
                              << " bytes, over its limit of " << over->size_max;
-  RCL_CHECK(event->position >= 1 && !event->tenant.empty() && !event->stream.empty() &&
-            !event->type.empty() && !event->event_id.empty())
+  RCL_CHECK(event->position >= 1 && event->tenant_seq >= 1 && !event->tenant.empty() &&
+            !event->stream.empty() && !event->type.empty() && !event->event_id.empty())
       << "event at position " << event->position
-      << " lacks a position, tenant, stream, type or event id";
+      << " lacks a position, tenant sequence, tenant, stream, type or event id";
   event->prev_hash = prev_hash;
-  std::string record = CanonicalBytes(*event);
-  event->hash = ChainHash(prev_hash, record);
-  record.append(reinterpret_cast<const char*>(event->prev_hash.data()), kHashSize);
-  record.append(reinterpret_cast<const char*>(event->hash.data()), kHashSize);
+  event->tenant_prev_hash = tenant_prev_hash;
+  *canonical = CanonicalBytes(*event);
+  event->hash = ChainHash(prev_hash, *canonical);
+  event->tenant_hash = ChainHash(tenant_prev_hash, *canonical);
+  std::string record = *canonical;
+  record.reserve(canonical->size() + kTrailingHashes * kHashSize);
+  AppendHashes(*event, &record);
   return record;
 }
 
@@ -209,6 +226,28 @@ std::string CommandKey(std::string_view tenant, std::string_view command_id) {
   key.append(tenant);
   key.push_back('\0');
   key.append(command_id);
+  return key;
+}
+
+std::string TenantPrefix(std::string_view tenant) {
+  std::string key;
+  key.reserve(tenant.size() + 1 + 9);
+  key.append(tenant);
+  key.push_back('\0');
+  return key;
+}
+
+std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq) {
+  std::string key = TenantPrefix(tenant);
+  PutBigEndian64(&key, tenant_seq);
+  return key;
+}
+
+std::string MerkleNodeKey(std::string_view tenant, uint32_t level, uint64_t index) {
+  RCL_CHECK(level < 64) << "a tree of 2^64 leaves has no level " << level;
+  std::string key = TenantPrefix(tenant);
+  key.push_back(static_cast<char>(level));
+  PutBigEndian64(&key, index);
   return key;
 }
 

@@ -21,9 +21,13 @@ inline constexpr char kLogFamily[] = "log";  // BE64(position) -> event record
 inline constexpr char kStreamIndexFamily[] =
     "streams";  // tenant \0 stream \0 BE64(version) -> BE64(position)
 inline constexpr char kCommandFamily[] = "commands";  // tenant \0 command_id -> command record
+inline constexpr char kTenantFamily[] = "tenants";  // tenant \0 BE64(tenant_seq) -> BE64(position)
+inline constexpr char kMerkleFamily[] =
+    "merkle";  // tenant \0 u8(level) BE64(index) -> 32-byte perfect node hash
 
-// Event record format version (first byte of every record).
-inline constexpr uint8_t kRecordFormatV1 = 1;
+// Event record format version (first byte of every record). Format 1 (no
+// tenant sequence or tenant chain) is no longer read: see docs/STORAGE.md.
+inline constexpr uint8_t kRecordFormat = 2;
 
 // Limits on one event.
 inline constexpr size_t kPayloadSizeMax = 64 * 1024;
@@ -31,8 +35,9 @@ inline constexpr size_t kEnvelopeStringSizeMax = 256;  // tenant, stream, ids, a
 
 // One event with its full envelope, as stored.
 struct EventRecord {
-  uint64_t position = 0;  // global, gapless, from 1
-  uint64_t version = 0;   // per stream, gapless, from 0
+  uint64_t position = 0;    // global, gapless, from 1
+  uint64_t version = 0;     // per stream, gapless, from 0
+  uint64_t tenant_seq = 0;  // per tenant, gapless, from 1
   int64_t recorded_at_us = 0;
   std::string tenant;
   std::string stream;
@@ -44,30 +49,36 @@ struct EventRecord {
   std::string actor;
   std::string effective_date;
   std::string payload;
-  Hash prev_hash{};
-  Hash hash{};
+  Hash prev_hash{};         // the global chain: the previous event's hash
+  Hash hash{};              // SHA-256(prev_hash || canonical)
+  Hash tenant_prev_hash{};  // the tenant's chain: its previous event's tenant_hash
+  Hash tenant_hash{};       // SHA-256(tenant_prev_hash || canonical)
   bool operator==(const EventRecord&) const = default;
 };
 
-// The canonical bytes of an event: everything but the two hashes, in a fixed
+// The canonical bytes of an event: everything but the four hashes, in a fixed
 // order with fixed-width big-endian integers and u32-length-prefixed strings.
+// They are also the event's Merkle leaf (docs/AUDIT.md).
 std::string CanonicalBytes(const EventRecord& event);
 
-// SHA-256(prev_hash || canonical).
+// SHA-256(prev_hash || canonical): both chains, global and per tenant.
 Hash ChainHash(const Hash& prev_hash, std::string_view canonical);
 
-// Record = canonical || prev_hash || hash.
+// Record = canonical || prev_hash || hash || tenant_prev_hash || tenant_hash.
 std::string EncodeRecord(const EventRecord& event);
 // DATA_LOSS unless `bytes` is one whole record of a known format whose
 // strings are within the limits above.
 absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes);
 
-// The record the sequencer writes for `event`: sets its prev_hash to
-// `prev_hash` and its hash to ChainHash(prev_hash, canonical bytes), and
-// returns EncodeRecord(*event). Stops the process (RCL_CHECK) if the event has
-// no position, tenant, stream, type or event id, or a string over its limit:
-// a record DecodeRecord would refuse never reaches the disk.
-std::string SealRecord(const Hash& prev_hash, EventRecord* event);
+// The record the sequencer writes for `event`: sets its prev_hash and
+// tenant_prev_hash, its hash to ChainHash(prev_hash, canonical bytes) and its
+// tenant_hash to ChainHash(tenant_prev_hash, canonical bytes), sets
+// *canonical to the canonical bytes (the Merkle leaf), and returns
+// EncodeRecord(*event). Stops the process (RCL_CHECK) if the event has no
+// position, tenant sequence, tenant, stream, type or event id, or a string
+// over its limit: a record DecodeRecord would refuse never reaches the disk.
+std::string SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
+                       std::string* canonical);
 
 // Keys.
 std::string PositionKey(uint64_t position);
@@ -76,6 +87,12 @@ absl::StatusOr<uint64_t> DecodePositionKey(std::string_view key);
 std::string StreamPrefix(std::string_view tenant, std::string_view stream);
 std::string StreamIndexKey(std::string_view tenant, std::string_view stream, uint64_t version);
 std::string CommandKey(std::string_view tenant, std::string_view command_id);
+// tenant \0 (prefix of all of a tenant's index keys, and of its Merkle nodes).
+std::string TenantPrefix(std::string_view tenant);
+std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq);
+// tenant \0 u8(level) BE64(index): the perfect node (level, index) of the
+// tenant's tree (level 0: the leaf hash of the event with tenant_seq index+1).
+std::string MerkleNodeKey(std::string_view tenant, uint32_t level, uint64_t index);
 
 void PutBigEndian64(std::string* out, uint64_t value);
 uint64_t GetBigEndian64(const char* in);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
+#include "ledger/storage/rocks_status.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/snapshot.h"
@@ -14,15 +15,8 @@
 namespace rcl::ledger {
 namespace {
 
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": not found"));
-  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
-}
-
 // Column families sharing the block cache and the memtable budget.
-constexpr size_t kFamilies = 4;
+constexpr size_t kFamilies = 6;
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                            size_t write_buffer_bytes, bool point_lookups) {
@@ -68,8 +62,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
       {kLogFamily, FamilyOptions(cache, wb, false)},
       {kStreamIndexFamily, FamilyOptions(cache, wb, true)},
       {kCommandFamily, FamilyOptions(cache, wb, true)},
+      {kTenantFamily, FamilyOptions(cache, wb, true)},
+      {kMerkleFamily, FamilyOptions(cache, wb, true)},
   };
-  static_assert(kFamilies == 4, "the families above share the budgets");
+  static_assert(kFamilies == 6, "the families above share the budgets");
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &store->handles_, &raw);
   if (!s.ok())
@@ -78,7 +74,34 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   store->log_ = store->handles_[1];
   store->streams_ = store->handles_[2];
   store->commands_ = store->handles_[3];
+  store->tenants_ = store->handles_[4];
+  store->merkle_ = store->handles_[5];
+  RCL_RETURN_IF_ERROR(store->CheckFormat());
   return store;
+}
+
+// A new directory records its format; an existing one must have been made
+// with the same format and the same Merkle setting.
+absl::Status EventStore::CheckFormat() {
+  const std::string want = options_.merkle_tree ? kFormatWithMerkle : kFormatWithoutMerkle;
+  std::string have;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &have);
+  if (s.ok()) {
+    if (have == want) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory has format \"", have, "\" but this server writes \"", want,
+                     "\" (the Merkle tree setting cannot change after a directory is created)"));
+  }
+  RCL_RETURN_IF_ERROR(FromRocks(s.IsNotFound() ? rocksdb::Status::OK() : s, "read format"));
+  absl::StatusOr<LogHead> head = ReadHead();
+  if (!head.ok() || head->position != 0) {
+    return absl::FailedPreconditionError(
+        "data directory holds a log of format 1 (no tenant sequences); this server reads "
+        "only format 2: start it on a new data directory (docs/STORAGE.md)");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return FromRocks(db_->Put(wo, handles_[0], kFormatKey, want), "record format");
 }
 
 EventStore::~EventStore() {

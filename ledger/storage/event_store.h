@@ -24,6 +24,28 @@ struct LogHead {
   int64_t recorded_at_us = 0;
 };
 
+// The last event of one tenant: its tenant sequence (the size of the
+// tenant's Merkle tree), position and tenant chain hash.
+struct TenantHead {
+  uint64_t tenant_seq = 0;  // 0 when the tenant has no event
+  uint64_t position = 0;
+  Hash tenant_hash{};  // all zeros when the tenant has no event
+  int64_t recorded_at_us = 0;
+};
+
+// What VerifyTenant found over [from_seq, to_seq] of one tenant.
+struct TenantVerifyResult {
+  bool ok = true;
+  uint64_t from_seq = 0;
+  uint64_t to_seq = 0;
+  uint64_t events_checked = 0;
+  uint64_t nodes_checked = 0;  // stored Merkle nodes recomputed and compared
+  uint64_t first_bad_seq = 0;
+  std::string error;
+  Hash tenant_hash_at_to{};
+  Hash root_at_to{};  // the Merkle root of the tree of size to_seq (when kept)
+};
+
 struct VerifyResult {
   bool ok = true;
   uint64_t from_position = 0;
@@ -52,6 +74,11 @@ class EventStore {
     // db_write_buffer_size); each family's memtable is a quarter of it, at
     // most two per family.
     size_t write_buffer_bytes = size_t{64} << 20;
+    // Whether the sequencer keeps each tenant's Merkle tree (the `merkle`
+    // family). Recorded in the data directory at its creation; a directory is
+    // always opened the way it was made. Off only for the benchmark that
+    // measures the tree's cost (ops/bench/append).
+    bool merkle_tree = true;
   };
 
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(const Options& options);
@@ -103,6 +130,61 @@ class EventStore {
   // (sequentially, keys and 8-byte values) on every call.
   absl::StatusOr<VerifyResult> Verify(uint64_t from, uint64_t to) const;
 
+  // --- One tenant's log (ledger/storage/tenant_log.cc) ---
+
+  // The tenant's last event (one seek in the tenant index, one read).
+  absl::StatusOr<TenantHead> ReadTenantHead(std::string_view tenant) const;
+  // The position of the tenant's event `tenant_seq`; NOT_FOUND if none.
+  absl::StatusOr<uint64_t> TenantEventPosition(std::string_view tenant, uint64_t tenant_seq) const;
+  // The tenant's event `tenant_seq`; NOT_FOUND if none, DATA_LOSS if the
+  // index names an event of another tenant or sequence.
+  absl::StatusOr<EventRecord> ReadTenantEvent(std::string_view tenant, uint64_t tenant_seq) const;
+  // The smallest tenant sequence in [1, last_seq] whose event is at a
+  // position >= `position`; last_seq + 1 if none (binary search: O(log n)
+  // index reads).
+  absl::StatusOr<uint64_t> TenantSeqAtOrAfter(std::string_view tenant, uint64_t position,
+                                              uint64_t last_seq) const;
+  // Calls `visit` for each event of the tenant with from <= position <= to,
+  // in order, at most `count_max` of them, until `visit` returns false.
+  // Reads only the tenant's own index and events: its cost is what the
+  // tenant holds, not what the log holds. Sets *scanned_to to the last
+  // position it can vouch for: `to` when it ran out of the tenant's events,
+  // else the position of the last event visited.
+  absl::Status ScanTenant(std::string_view tenant, uint64_t from, uint64_t to, size_t count_max,
+                          const std::function<bool(const EventRecord&)>& visit,
+                          uint64_t* scanned_to) const;
+  // The stored perfect node (level, index) of the tenant's Merkle tree;
+  // NOT_FOUND if it is not stored (the tree is smaller, or not kept).
+  absl::StatusOr<Hash> ReadMerkleNode(std::string_view tenant, uint32_t level,
+                                      uint64_t index) const;
+  // The Merkle root of the tenant's tree of `tree_size` leaves (at most its
+  // current size), from stored nodes (O(log n) reads). FAILED_PRECONDITION
+  // when the tree is not kept; NOT_FOUND/DATA_LOSS when a node is missing.
+  absl::StatusOr<Hash> TenantRoot(std::string_view tenant, uint64_t tree_size) const;
+  // The leaf hash of `tenant_seq` and its audit path in the tree of
+  // `tree_size` (tenant_seq <= tree_size <= the tenant's current size).
+  struct InclusionProof {
+    Hash leaf{};
+    std::vector<Hash> path;
+  };
+  absl::StatusOr<InclusionProof> TenantInclusionProof(std::string_view tenant, uint64_t tenant_seq,
+                                                      uint64_t tree_size) const;
+  // The consistency proof from the tree of `from_size` to that of `to_size`
+  // (1 <= from_size <= to_size <= the tenant's current size).
+  absl::StatusOr<std::vector<Hash>> TenantConsistencyProof(std::string_view tenant,
+                                                           uint64_t from_size,
+                                                           uint64_t to_size) const;
+  // Checks the tenant's events [from_seq, to_seq] (clamped to its head and to
+  // kVerifyEventsMax events) on one snapshot: the tenant index gapless and
+  // each entry naming an event of this tenant and sequence, the tenant chain
+  // (tenant_prev_hash, tenant_hash), the global hash of each event, balanced
+  // postings, and (when the tree is kept) every stored Merkle node the range
+  // completes, recomputed from the events. The first problem is reported.
+  absl::StatusOr<TenantVerifyResult> VerifyTenant(std::string_view tenant, uint64_t from_seq,
+                                                  uint64_t to_seq) const;
+
+  bool merkle_tree() const { return options_.merkle_tree; }
+
   // Atomically applies one batch, with WAL fsync (unless the store was
   // opened without it).
   absl::Status Write(rocksdb::WriteBatch* batch);
@@ -114,6 +196,8 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* log_family() const { return log_; }
   rocksdb::ColumnFamilyHandle* stream_family() const { return streams_; }
   rocksdb::ColumnFamilyHandle* command_family() const { return commands_; }
+  rocksdb::ColumnFamilyHandle* tenant_family() const { return tenants_; }
+  rocksdb::ColumnFamilyHandle* merkle_family() const { return merkle_; }
   // Raw access for tests and tools (e.g. tampering tests). Never for writes
   // in production code.
   rocksdb::DB* raw_db() const { return db_.get(); }
@@ -123,6 +207,9 @@ class EventStore {
   absl::StatusOr<LogHead> ReadHeadAt(const rocksdb::ReadOptions& options) const;
   absl::StatusOr<EventRecord> ReadEventAt(const rocksdb::ReadOptions& options,
                                           uint64_t position) const;
+  absl::Status CheckFormat();
+  absl::StatusOr<uint64_t> TenantEventPositionAt(const rocksdb::ReadOptions& options,
+                                                 std::string_view tenant, uint64_t seq) const;
   // The stream-index half of Verify (see event_store.cc).
   struct IndexCheck;
   void VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexCheck* check) const;
@@ -133,7 +220,15 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
   rocksdb::ColumnFamilyHandle* commands_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tenants_ = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle_ = nullptr;
 };
+
+// The key in the default family naming the data directory's format, and its
+// values (docs/STORAGE.md).
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kFormatWithMerkle[] = "rcl-log-2";
+inline constexpr char kFormatWithoutMerkle[] = "rcl-log-2-no-merkle";
 
 }  // namespace rcl::ledger
 

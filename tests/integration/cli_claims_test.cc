@@ -48,7 +48,9 @@ class ClaimsCliTest : public testing::RclCliTest {
     return static_cast<uint64_t>(Num(r, "position"));
   }
 
-  uint64_t Head() { return static_cast<uint64_t>(Num(RclJson({"log", "head"}), "position")); }
+  uint64_t Head() {
+    return static_cast<uint64_t>(Num(RclJson({"log", "head", "--whole-log"}), "position"));
+  }
 
   Struct Show(const std::string& claim, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"claim", "show", "--id", claim};
@@ -646,9 +648,13 @@ TEST_F(ClaimsCliTest, DemoIsDeterministicAndIdempotent) {
   EXPECT_THAT(first.out, HasSubstr(absl::StrCat("positions 1..", head, "  digest ",
                                                 Str(summary, "positions_digest"))));
 
-  testing::CommandResult verify = Rcl({"log", "verify"});
+  testing::CommandResult verify = Rcl({"log", "verify", "--whole-log"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_THAT(verify.out, StartsWith("ok chain verified"));
+  // The demo tenant's own log: its chain and Merkle tree.
+  verify = Rcl({"--tenant", "demo", "log", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, StartsWith("ok tenant demo verified sequences 1.."));
 
   // Bounds are usage errors.
   ExpectFailure({"demo", "--patients", "10001"}, 2, {"--patients"});

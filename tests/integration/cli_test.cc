@@ -180,9 +180,15 @@ TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
   EXPECT_EQ(Num(page, "next_position"), 5);
   EXPECT_FALSE(Field(page, "end_of_log").bool_value());
 
+  // The tenant's own log (the default): its sequence, chain and tree.
   Struct head = RclJson({"log", "head"});
   EXPECT_EQ(Num(head, "position"), 8);
-  EXPECT_EQ(Str(head, "hash"), Str(events[5].struct_value(), "hash"));
+  EXPECT_EQ(Num(head, "tenant_seq"), 8);
+  EXPECT_EQ(Str(head, "tenant_hash"), Str(events[5].struct_value(), "tenant_hash"));
+  EXPECT_EQ(Str(head, "root_hash").size(), 64u);
+  Struct whole = RclJson({"log", "head", "--whole-log"});
+  EXPECT_EQ(Num(whole, "position"), 8);
+  EXPECT_EQ(Str(whole, "hash"), Str(events[5].struct_value(), "hash"));
 
   r = Rcl({"log", "verify"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -190,16 +196,24 @@ TEST_F(CliTest, EncounterWorkflowThroughTheCommandLine) {
   Struct verify = RclJson({"log", "verify"});
   EXPECT_TRUE(Field(verify, "ok").bool_value());
   EXPECT_EQ(Num(verify, "events_checked"), 8);
-  EXPECT_EQ(Num(verify, "to_position"), 8);
+  EXPECT_EQ(Num(verify, "to_seq"), 8);
+  EXPECT_EQ(Str(verify, "root_hash_at_to"), Str(head, "root_hash"));
   Struct part = RclJson({"log", "verify", "--from", "3", "--to", "5"});
   EXPECT_TRUE(Field(part, "ok").bool_value());
   EXPECT_EQ(Num(part, "events_checked"), 3);
+  Struct whole_verify = RclJson({"log", "verify", "--whole-log"});
+  EXPECT_TRUE(Field(whole_verify, "ok").bool_value());
+  EXPECT_EQ(Num(whole_verify, "to_position"), 8);
 
   Struct digest = RclJson({"log", "digest", "--position", "3"});
-  EXPECT_EQ(Num(digest, "position"), 3);
-  EXPECT_EQ(Str(digest, "hash"), Str(events[0].struct_value(), "hash"));
-  EXPECT_EQ(Num(digest, "head_position"), 8);
+  EXPECT_EQ(Num(digest, "tenant_seq"), 3);
+  EXPECT_EQ(Str(digest, "tenant_hash"), Str(events[0].struct_value(), "tenant_hash"));
+  EXPECT_EQ(Num(digest, "head_tenant_seq"), 8);
   EXPECT_TRUE(HasKey(digest, "taken_at_us"));
+  Struct whole_digest = RclJson({"log", "digest", "--whole-log", "--position", "3"});
+  EXPECT_EQ(Num(whole_digest, "position"), 3);
+  EXPECT_EQ(Str(whole_digest, "hash"), Str(events[0].struct_value(), "hash"));
+  EXPECT_EQ(Num(whole_digest, "head_position"), 8);
 
   Struct tail = RclJson({"log", "tail", "--from", "0", "--count", "3"});
   std::vector<Value> tail_events = List(tail, "events");

@@ -36,6 +36,7 @@ EventRecord SampleRecord() {
   EventRecord e;
   e.position = 0x0102030405060708ULL;
   e.version = 42;
+  e.tenant_seq = 0x1112131415161718ULL;
   e.recorded_at_us = 1'700'000'000'123'456;
   e.tenant = "clinic-1";
   e.stream = "encounter-E1";
@@ -49,6 +50,8 @@ EventRecord SampleRecord() {
   e.payload = std::string("\x00\x01\xff\xfe payload \x00", 14);
   e.prev_hash = HashOf(0xab);
   e.hash = ChainHash(e.prev_hash, CanonicalBytes(e));
+  e.tenant_prev_hash = HashOf(0xcd);
+  e.tenant_hash = ChainHash(e.tenant_prev_hash, CanonicalBytes(e));
   return e;
 }
 
@@ -87,19 +90,25 @@ TEST(CodecTest, LayoutMatchesStorageDoc) {
   EventRecord e = SampleRecord();
   std::string bytes = EncodeRecord(e);
   std::string canonical = CanonicalBytes(e);
-  ASSERT_EQ(bytes.size(), canonical.size() + 2 * kHashSize);
+  ASSERT_EQ(bytes.size(), canonical.size() + 4 * kHashSize);
   EXPECT_EQ(bytes.substr(0, canonical.size()), canonical);
-  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kRecordFormatV1);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 2);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kRecordFormat);
   EXPECT_EQ(GetBigEndian64(bytes.data() + 1), e.position);
   EXPECT_EQ(GetBigEndian64(bytes.data() + 9), e.version);
   EXPECT_EQ(static_cast<int64_t>(GetBigEndian64(bytes.data() + 17)), e.recorded_at_us);
-  // First string (tenant): u32 BE length then bytes, at offset 25.
-  EXPECT_EQ(bytes.substr(25, 4), std::string("\0\0\0\x08", 4));
-  EXPECT_EQ(bytes.substr(29, 8), "clinic-1");
-  EXPECT_EQ(bytes.substr(bytes.size() - 64, 32),
-            std::string(reinterpret_cast<const char*>(e.prev_hash.data()), kHashSize));
-  EXPECT_EQ(bytes.substr(bytes.size() - 32),
-            std::string(reinterpret_cast<const char*>(e.hash.data()), kHashSize));
+  EXPECT_EQ(GetBigEndian64(bytes.data() + 25), e.tenant_seq);
+  // First string (tenant): u32 BE length then bytes, at offset 33.
+  EXPECT_EQ(bytes.substr(33, 4), std::string("\0\0\0\x08", 4));
+  EXPECT_EQ(bytes.substr(37, 8), "clinic-1");
+  auto hash_at = [&](size_t from_end) { return bytes.substr(bytes.size() - from_end, kHashSize); };
+  auto str = [](const Hash& h) {
+    return std::string(reinterpret_cast<const char*>(h.data()), kHashSize);
+  };
+  EXPECT_EQ(hash_at(128), str(e.prev_hash));
+  EXPECT_EQ(hash_at(96), str(e.hash));
+  EXPECT_EQ(hash_at(64), str(e.tenant_prev_hash));
+  EXPECT_EQ(hash_at(32), str(e.tenant_hash));
 }
 
 TEST(CodecTest, ChainHashIsSha256OfPrevHashThenCanonicalBytes) {
@@ -124,6 +133,7 @@ TEST(CodecTest, EveryFieldChangesTheHash) {
   const std::vector<Mutation> mutations = {
       {"position", [](EventRecord& e) { e.position += 1; }},
       {"version", [](EventRecord& e) { e.version += 1; }},
+      {"tenant_seq", [](EventRecord& e) { e.tenant_seq += 1; }},
       {"recorded_at_us", [](EventRecord& e) { e.recorded_at_us += 1; }},
       {"tenant", [](EventRecord& e) { e.tenant = "clinic-2"; }},
       {"stream", [](EventRecord& e) { e.stream = "encounter-E2"; }},
@@ -170,11 +180,14 @@ TEST(CodecTest, EveryFieldChangesTheHash) {
 }
 
 TEST(CodecTest, HashesDoNotDependOnTheStoredHashFields) {
-  // The canonical bytes exclude both hashes, so re-hashing a stored record
+  // The canonical bytes exclude all four hashes, so re-hashing a stored record
   // reproduces its hash.
   EventRecord e = SampleRecord();
   EventRecord other = e;
   other.hash = HashOf(0x11);
+  other.prev_hash = HashOf(0x12);
+  other.tenant_prev_hash = HashOf(0x13);
+  other.tenant_hash = HashOf(0x14);
   EXPECT_EQ(CanonicalBytes(other), CanonicalBytes(e));
 }
 
@@ -199,7 +212,7 @@ TEST(CodecTest, TrailingBytesAreDataLoss) {
     SCOPED_TRACE(absl::StrCat(extra, " extra bytes"));
     std::string longer = bytes;
     // Insert before the hashes so the hashes are still where a decoder looks.
-    longer.insert(longer.size() - 2 * kHashSize, std::string(extra, '\0'));
+    longer.insert(longer.size() - 4 * kHashSize, std::string(extra, '\0'));
     ExpectDataLoss(longer, "record with trailing bytes");
     ExpectDataLoss(bytes + std::string(extra, '\x7f'), "record with appended bytes");
   }
@@ -207,7 +220,7 @@ TEST(CodecTest, TrailingBytesAreDataLoss) {
 
 TEST(CodecTest, UnknownFormatIsDataLoss) {
   std::string bytes = EncodeRecord(SampleRecord());
-  for (int format : {0, 2, 0x7f, 0xff}) {
+  for (int format : {0, 1, 3, 0x7f, 0xff}) {
     bytes[0] = static_cast<char>(format);
     absl::StatusOr<EventRecord> decoded = DecodeRecord(bytes);
     ASSERT_FALSE(decoded.ok());
@@ -221,7 +234,7 @@ TEST(CodecTest, OversizedLengthPrefixIsDataLoss) {
   std::string bytes = EncodeRecord(e);
   // Each of the ten length prefixes in turn claims 4 GiB - 1 or one byte more
   // than there is.
-  size_t offset = 25;
+  size_t offset = 33;
   const std::vector<std::string> fields = {
       e.tenant,         e.stream,       e.type,  e.event_id,       e.command_id,
       e.correlation_id, e.causation_id, e.actor, e.effective_date, e.payload};
@@ -246,7 +259,7 @@ TEST(CodecTest, GarbageIsDataLoss) {
     size_t size = rng() % 512;
     std::string garbage(size, '\0');
     for (char& c : garbage) c = static_cast<char>(rng());
-    if (!garbage.empty() && i % 2 == 0) garbage[0] = static_cast<char>(kRecordFormatV1);
+    if (!garbage.empty() && i % 2 == 0) garbage[0] = static_cast<char>(kRecordFormat);
     SCOPED_TRACE(absl::StrCat("garbage #", i, " of ", size, " bytes"));
     ExpectDataLoss(garbage, "random bytes");
   }
@@ -284,10 +297,17 @@ TEST(CodecTest, StringsOverTheirLimitsAreDataLoss) {
 TEST(CodecTest, SealRecordChainsAndEncodesTheEvent) {
   EventRecord e = SampleRecord();
   e.hash = HashOf(0);
+  e.tenant_hash = HashOf(0);
   const Hash prev = HashOf(0x5c);
-  std::string record = SealRecord(prev, &e);
+  const Hash tenant_prev = HashOf(0x3e);
+  std::string canonical;
+  std::string record = SealRecord(prev, tenant_prev, &e, &canonical);
+  EXPECT_EQ(canonical, CanonicalBytes(e));
   EXPECT_EQ(e.prev_hash, prev);
-  EXPECT_EQ(e.hash, ChainHash(prev, CanonicalBytes(e)));
+  EXPECT_EQ(e.hash, ChainHash(prev, canonical));
+  EXPECT_EQ(e.tenant_prev_hash, tenant_prev);
+  EXPECT_EQ(e.tenant_hash, ChainHash(tenant_prev, canonical));
+  EXPECT_NE(e.hash, e.tenant_hash);
   EXPECT_EQ(record, EncodeRecord(e));
 }
 
@@ -295,15 +315,20 @@ TEST(CodecTest, SealRecordChainsAndEncodesTheEvent) {
 // if not, the process stops instead of writing it.
 TEST(CodecDeathTest, SealRecordRefusesToWriteWhatCouldNotBeReadBack) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+  std::string canonical;
   EventRecord over = SampleRecord();
   over.actor.assign(kEnvelopeStringSizeMax + 1, 'a');
-  EXPECT_DEATH(SealRecord(HashOf(1), &over),
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &over, &canonical),
                "RCL_CHECK\\(over == nullptr\\) failed: event at position [0-9]+: "
                "actor of 257 bytes, over its limit of 256");
   EventRecord unnamed = SampleRecord();
   unnamed.stream.clear();
-  EXPECT_DEATH(SealRecord(HashOf(1), &unnamed),
-               "lacks a position, tenant, stream, type or event id");
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unnamed, &canonical),
+               "lacks a position, tenant sequence, tenant, stream, type or event id");
+  EventRecord unsequenced = SampleRecord();
+  unsequenced.tenant_seq = 0;
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unsequenced, &canonical),
+               "lacks a position, tenant sequence");
 }
 
 // --- Keys --------------------------------------------------------------------
