@@ -338,5 +338,32 @@ TEST(Parse835, OneRemittancePerTransaction) {
   EXPECT_EQ(file->remittances[1].claims[0].segment_number, 8u);
 }
 
+TEST(Parse835, TenThousandClaims) {
+  constexpr int kClaims = 10000;
+  X12Builder b;
+  b.body = {"BPR*I*1000000*C*ACH************20240105", "TRN*1*BIG1*1512345678",
+            "N1*PR*ACME*XV*87726", "N1*PE*RCL*XX*1234567893", "LX*1"};
+  for (int i = 0; i < kClaims; ++i) {
+    const std::string id = std::to_string(i);
+    b.body.push_back("CLP*CL" + id + "*1*150*100*20*12*P" + id);
+    b.body.push_back("NM1*QC*1*DOE*JANE****MI*M" + id);
+    b.body.push_back("SVC*HC:99213:25*150*100**1");
+    b.body.push_back("DTM*472*20240102");
+    b.body.push_back("CAS*CO*45*30*1*253*0");
+    b.body.push_back("CAS*PR*2*20");
+    b.body.push_back("REF*6R*L" + id);
+    b.body.push_back("AMT*B6*120");
+  }
+  const std::string bytes = b.Str();
+  absl::StatusOr<RemittanceFile> file = Parse835(bytes);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const Remittance& r = file->remittances[0];
+  ASSERT_EQ(r.claims.size(), static_cast<size_t>(kClaims));
+  EXPECT_EQ(r.claims.back().patient_control_number, "CL9999");
+  EXPECT_EQ(r.claims.back().lines[0].line_id, "L9999");
+  EXPECT_EQ(r.claims.back().segment_number, 7u + 8u * (kClaims - 1));
+  EXPECT_TRUE(CheckRemittanceBalance(r).ok());
+}
+
 }  // namespace
 }  // namespace rcl::x12
