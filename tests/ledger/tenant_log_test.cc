@@ -1,0 +1,308 @@
+// One tenant's log as its auditor relies on it: gapless tenant sequences, a
+// tenant chain and a Merkle tree that the tenant's own events recompute,
+// independent of every other tenant; proofs from stored nodes that verify;
+// reads through the tenant's own index; tampering caught; the tree carried
+// across restarts.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/audit/merkle.h"
+#include "ledger/ledger.h"
+#include "ledger/storage/codec.h"
+#include "ledger/storage/event_store.h"
+#include "rocksdb/db.h"
+#include "tests/testing/ledger_fixture.h"
+
+namespace rcl::ledger {
+namespace {
+
+using ::rcl::ledger::testing::LedgerOptions;
+using ::rcl::ledger::testing::OpenLedgerOrDie;
+using ::rcl::ledger::testing::ReadLog;
+using ::rcl::ledger::testing::RegisterPatientCommand;
+using ::rcl::ledger::testing::Request;
+using ::rcl::ledger::testing::ScratchDir;
+using ::testing::HasSubstr;
+
+constexpr char kSmall[] = "small-clinic";
+constexpr char kLarge[] = "large-clinic";
+
+// Registers patients alternating between the tenants: `large` of kLarge for
+// every one of kSmall (the first `small` of them), ids unique per tenant.
+void Interleave(Ledger& ledger, int small, int large_per_small, int* next_id) {
+  for (int i = 0; i < small; ++i) {
+    for (int j = 0; j < large_per_small; ++j) {
+      ASSERT_TRUE(
+          ledger
+              .Execute(Request(RegisterPatientCommand(absl::StrCat("P", (*next_id)++)), "", kLarge))
+              .ok());
+    }
+    ASSERT_TRUE(
+        ledger.Execute(Request(RegisterPatientCommand(absl::StrCat("P", (*next_id)++)), "", kSmall))
+            .ok());
+  }
+}
+
+// The tenant's events in log order, read the way an auditor sees the log.
+std::vector<EventRecord> TenantEvents(const EventStore& store, const std::string& tenant) {
+  std::vector<EventRecord> out;
+  uint64_t scanned_to = 0;
+  absl::Status s = store.ScanTenant(
+      tenant, 1, UINT64_MAX, SIZE_MAX,
+      [&](const EventRecord& e) {
+        out.push_back(e);
+        return true;
+      },
+      &scanned_to);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+std::vector<audit::Hash> LeafHashes(const std::vector<EventRecord>& events) {
+  std::vector<audit::Hash> leaves;
+  for (const EventRecord& e : events) leaves.push_back(audit::LeafHash(CanonicalBytes(e)));
+  return leaves;
+}
+
+// Every event's tenant sequence, tenant chain and hash, recomputed from the
+// events alone (what an auditor does with ReadAll output).
+void ExpectTenantChain(const std::vector<EventRecord>& events, const std::string& tenant) {
+  Hash prev{};
+  for (size_t i = 0; i < events.size(); ++i) {
+    const EventRecord& e = events[i];
+    SCOPED_TRACE(absl::StrCat(tenant, " event ", i));
+    EXPECT_EQ(e.tenant, tenant);
+    EXPECT_EQ(e.tenant_seq, i + 1);
+    EXPECT_EQ(e.tenant_prev_hash, prev);
+    EXPECT_EQ(e.tenant_hash, ChainHash(e.tenant_prev_hash, CanonicalBytes(e)));
+    prev = e.tenant_hash;
+  }
+}
+
+TEST(TenantLogTest, EachTenantHasItsOwnGaplessSequenceChainAndTree) {
+  ScratchDir dir;
+  auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  int id = 0;
+  Interleave(*ledger, 7, 5, &id);
+  const EventStore& store = ledger->store();
+  std::vector<EventRecord> small = TenantEvents(store, kSmall);
+  std::vector<EventRecord> large = TenantEvents(store, kLarge);
+  ASSERT_EQ(small.size(), 7u);
+  ASSERT_EQ(large.size(), 35u);
+  EXPECT_EQ(small.size() + large.size(), ReadLog(store).size());
+  ExpectTenantChain(small, kSmall);
+  ExpectTenantChain(large, kLarge);
+  for (const auto& [tenant, events] : {std::pair{kSmall, small}, std::pair{kLarge, large}}) {
+    absl::StatusOr<TenantHead> head = store.ReadTenantHead(tenant);
+    ASSERT_TRUE(head.ok()) << head.status();
+    EXPECT_EQ(head->tenant_seq, events.size());
+    EXPECT_EQ(head->tenant_hash, events.back().tenant_hash);
+    EXPECT_EQ(head->position, events.back().position);
+    // The stored tree's root is the RFC 9162 root of the tenant's leaves, at
+    // every size.
+    const std::vector<audit::Hash> leaves = LeafHashes(events);
+    for (uint64_t n = 1; n <= leaves.size(); ++n) {
+      absl::StatusOr<Hash> root = store.TenantRoot(tenant, n);
+      ASSERT_TRUE(root.ok()) << root.status();
+      EXPECT_EQ(*root, audit::RootOf(absl::MakeConstSpan(leaves).first(n))) << tenant << " " << n;
+    }
+    absl::StatusOr<TenantVerifyResult> v = store.VerifyTenant(tenant, 0, 0);
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_TRUE(v->ok) << v->error;
+    EXPECT_EQ(v->events_checked, events.size());
+    EXPECT_GE(v->nodes_checked, events.size());  // every leaf, and the inner nodes
+    EXPECT_EQ(v->root_at_to, audit::RootOf(leaves));
+  }
+  // A tenant with no event: an empty head, nothing to scan.
+  absl::StatusOr<TenantHead> none = store.ReadTenantHead("no-such-clinic");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->tenant_seq, 0u);
+  EXPECT_TRUE(TenantEvents(store, "no-such-clinic").empty());
+}
+
+TEST(TenantLogTest, ProofsFromStoredNodesVerifyForEveryEventAndSize) {
+  ScratchDir dir;
+  auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  int id = 0;
+  Interleave(*ledger, 13, 1, &id);
+  const EventStore& store = ledger->store();
+  const std::vector<audit::Hash> leaves = LeafHashes(TenantEvents(store, kSmall));
+  ASSERT_EQ(leaves.size(), 13u);
+  for (uint64_t size = 1; size <= leaves.size(); ++size) {
+    const Hash root = audit::RootOf(absl::MakeConstSpan(leaves).first(size));
+    for (uint64_t seq = 1; seq <= size; ++seq) {
+      absl::StatusOr<EventStore::InclusionProof> p = store.TenantInclusionProof(kSmall, seq, size);
+      ASSERT_TRUE(p.ok()) << p.status();
+      EXPECT_EQ(p->leaf, leaves[seq - 1]);
+      EXPECT_TRUE(audit::VerifyInclusion(p->leaf, seq - 1, size, p->path, root).ok())
+          << "seq " << seq << " size " << size;
+    }
+    for (uint64_t m = 1; m <= size; ++m) {
+      absl::StatusOr<std::vector<Hash>> c = store.TenantConsistencyProof(kSmall, m, size);
+      ASSERT_TRUE(c.ok()) << c.status();
+      const Hash old_root = audit::RootOf(absl::MakeConstSpan(leaves).first(m));
+      EXPECT_TRUE(audit::VerifyConsistency(m, size, old_root, root, *c).ok())
+          << m << " -> " << size;
+    }
+  }
+}
+
+TEST(TenantLogTest, ScanTenantStartsAtAPositionAndReportsHowFarItVouches) {
+  ScratchDir dir;
+  auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  int id = 0;
+  Interleave(*ledger, 4, 3, &id);  // small-clinic at positions 4, 8, 12, 16
+  const EventStore& store = ledger->store();
+  std::vector<uint64_t> positions;
+  uint64_t scanned_to = 0;
+  auto visit = [&](const EventRecord& e) {
+    positions.push_back(e.position);
+    return true;
+  };
+  ASSERT_TRUE(store.ScanTenant(kSmall, 5, 16, 10, visit, &scanned_to).ok());
+  EXPECT_EQ(positions, (std::vector<uint64_t>{8, 12, 16}));
+  EXPECT_EQ(scanned_to, 16u);
+  positions.clear();
+  // Past the tenant's last event: nothing, and it vouches for the whole range.
+  ASSERT_TRUE(store.ScanTenant(kSmall, 17, 16, 10, visit, &scanned_to).ok());
+  ASSERT_TRUE(store.ScanTenant(kSmall, 13, 15, 10, visit, &scanned_to).ok());
+  EXPECT_TRUE(positions.empty());
+  EXPECT_EQ(scanned_to, 15u);
+  // A count bound stops at the last event read.
+  ASSERT_TRUE(store.ScanTenant(kSmall, 1, 16, 2, visit, &scanned_to).ok());
+  EXPECT_EQ(positions, (std::vector<uint64_t>{4, 8}));
+  EXPECT_EQ(scanned_to, 8u);
+}
+
+TEST(TenantLogTest, TheTreeAndChainContinueAcrossARestart) {
+  ScratchDir dir;
+  int id = 0;
+  {
+    auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+    Interleave(*ledger, 5, 2, &id);
+  }
+  auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  Interleave(*ledger, 6, 2, &id);
+  const EventStore& store = ledger->store();
+  std::vector<EventRecord> small = TenantEvents(store, kSmall);
+  ASSERT_EQ(small.size(), 11u);
+  ExpectTenantChain(small, kSmall);
+  absl::StatusOr<Hash> root = store.TenantRoot(kSmall, 11);
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(*root, audit::RootOf(LeafHashes(small)));
+  absl::StatusOr<TenantVerifyResult> v = store.VerifyTenant(kLarge, 0, 0);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->error;
+  EXPECT_EQ(v->events_checked, 22u);
+}
+
+// Edits one stored thing with the ledger stopped; returns what VerifyTenant
+// then says about the small tenant.
+TenantVerifyResult VerifyAfter(const std::string& path,
+                               const std::function<void(EventStore&)>& tamper) {
+  {
+    EventStore::Options options;
+    options.path = path;
+    auto store = EventStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    tamper(**store);
+  }
+  auto ledger = OpenLedgerOrDie(LedgerOptions(path));
+  absl::StatusOr<TenantVerifyResult> v = ledger->store().VerifyTenant(kSmall, 0, 0);
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *v : TenantVerifyResult{};
+}
+
+TEST(TenantLogTest, TamperingWithAStoredEventOrNodeIsCaughtAtItsSequence) {
+  struct Case {
+    std::string name;
+    std::function<void(EventStore&)> tamper;
+    uint64_t bad_seq;
+    std::string error;
+  };
+  auto rewrite_event = [](uint64_t seq, const std::function<void(EventRecord&)>& edit) {
+    return [seq, edit](EventStore& store) {
+      absl::StatusOr<EventRecord> e = store.ReadTenantEvent(kSmall, seq);
+      ASSERT_TRUE(e.ok()) << e.status();
+      edit(*e);
+      rocksdb::WriteOptions wo;
+      ASSERT_TRUE(store.raw_db()
+                      ->Put(wo, store.log_family(), PositionKey(e->position), EncodeRecord(*e))
+                      .ok());
+    };
+  };
+  const std::vector<Case> cases = {
+      {"an actor changed", rewrite_event(3, [](EventRecord& e) { e.actor = "someone-else"; }), 3,
+       "tenant_hash does not match"},
+      {"an event re-chained after a change (global hash recomputed)",
+       rewrite_event(4,
+                     [](EventRecord& e) {
+                       e.effective_date = "2020-01-01";
+                       std::string canonical = CanonicalBytes(e);
+                       e.hash = ChainHash(e.prev_hash, canonical);
+                       e.tenant_hash = ChainHash(e.tenant_prev_hash, canonical);
+                     }),
+       // Its own chain hashes now agree with it; its Merkle leaf does not.
+       4, "stored Merkle node (0, 3) differs"},
+      {"a Merkle leaf replaced",
+       [](EventStore& store) {
+         Hash fake{};
+         fake[0] = 1;
+         ASSERT_TRUE(store.raw_db()
+                         ->Put(rocksdb::WriteOptions(), store.merkle_family(),
+                               MerkleNodeKey(kSmall, 0, 5),
+                               rocksdb::Slice(reinterpret_cast<const char*>(fake.data()), 32))
+                         .ok());
+       },
+       6, "stored Merkle node (0, 5) differs"},
+      {"a tenant index entry removed",
+       [](EventStore& store) {
+         ASSERT_TRUE(
+             store.raw_db()
+                 ->Delete(rocksdb::WriteOptions(), store.tenant_family(), TenantIndexKey(kSmall, 2))
+                 .ok());
+       },
+       2, "no event 2 of the tenant"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ScratchDir dir;
+    int id = 0;
+    {
+      auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+      Interleave(*ledger, 8, 1, &id);
+    }
+    TenantVerifyResult v = VerifyAfter(dir.path(), c.tamper);
+    EXPECT_FALSE(v.ok);
+    EXPECT_EQ(v.first_bad_seq, c.bad_seq);
+    EXPECT_THAT(v.error, HasSubstr(c.error));
+  }
+}
+
+TEST(TenantLogTest, ADirectoryKeepsTheMerkleSettingItWasMadeWith) {
+  ScratchDir dir;
+  Ledger::Options without = LedgerOptions(dir.path());
+  without.merkle_tree = false;
+  {
+    auto ledger = OpenLedgerOrDie(without);
+    int id = 0;
+    Interleave(*ledger, 2, 1, &id);
+    EXPECT_EQ(ledger->store().TenantRoot(kSmall, 2).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    absl::StatusOr<TenantVerifyResult> v = ledger->store().VerifyTenant(kSmall, 0, 0);
+    ASSERT_TRUE(v.ok());
+    EXPECT_TRUE(v->ok) << v->error;  // the chain is still kept and checked
+  }
+  absl::StatusOr<std::unique_ptr<Ledger>> with = Ledger::Open(LedgerOptions(dir.path()));
+  ASSERT_FALSE(with.ok());
+  EXPECT_EQ(with.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(with.status().message(), HasSubstr("Merkle tree setting"));
+}
+
+}  // namespace
+}  // namespace rcl::ledger
