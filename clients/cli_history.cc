@@ -108,6 +108,16 @@ absl::Status RunHistory(Invocation& inv, rcl::v1::HistoryKind kind, const std::s
   if (!as_of.ok()) return as_of.status();
   absl::StatusOr<uint64_t> min_position = UintFlag(inv, "min-position", 0);
   if (!min_position.ok()) return min_position.status();
+  int64_t as_of_time_us = 0;
+  if (const std::string t = Str(inv, "as-of-time"); !t.empty()) {
+    if (*as_of != 0) return UsageError("give --as-of-position or --as-of-time, not both");
+    absl::Time parsed;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, t, &parsed, &error) || parsed < absl::UnixEpoch()) {
+      return UsageError("--as-of-time must be an RFC 3339 time, e.g. 2026-11-30T17:00:00Z");
+    }
+    as_of_time_us = absl::ToUnixMicros(parsed);
+  }
   absl::StatusOr<uint64_t> limit =
       UintFlag(inv, "limit", kHistoryEntriesDefault, kHistoryEntriesMax);
   if (!limit.ok()) return limit.status();
@@ -117,6 +127,7 @@ absl::Status RunHistory(Invocation& inv, rcl::v1::HistoryKind kind, const std::s
   request.set_kind(kind);
   request.set_id(id);
   request.set_as_of_position(*as_of);
+  request.set_as_of_time_us(as_of_time_us);
   request.set_min_position(std::max(*min_position, *as_of));
   rcl::v1::HistoryResponse all;
   bool truncated = false;
@@ -125,7 +136,10 @@ absl::Status RunHistory(Invocation& inv, rcl::v1::HistoryKind kind, const std::s
     if (!page.ok()) return page.status();
     // Later pages are read as of the first page's position.
     if (all.as_of_position() == 0) all.set_as_of_position(page->as_of_position());
-    request.set_as_of_position(all.as_of_position());
+    if (all.as_of_position() != 0) {
+      request.set_as_of_position(all.as_of_position());
+      request.set_as_of_time_us(0);
+    }
     for (auto& e : *page->mutable_entries()) {
       if (static_cast<uint64_t>(all.entries_size()) == *limit) {
         truncated = true;
@@ -158,6 +172,8 @@ std::vector<FlagSpec> HistoryFlags(FlagSpec id) {
   return {id,
           {"as-of-position", kValue, "POS",
            "the history as it stood at this log position (default: now)"},
+          {"as-of-time", kValue, "TIME",
+           "the history as it stood at this moment (RFC 3339, e.g. 2026-11-30T17:00:00Z)"},
           {"min-position", kValue, "N", "wait until the history has folded log position N"},
           {"limit", kValue, "N", "at most N events (default 1000)"}};
 }

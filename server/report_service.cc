@@ -44,8 +44,9 @@ std::string AsOf(const std::string& requested) {
 
 }  // namespace
 
-ReportServiceImpl::ReportServiceImpl(projections::Runtime* runtime, WorkPool* reads, CallGate* gate)
-    : runtime_(runtime), reads_(reads), gate_(gate) {
+ReportServiceImpl::ReportServiceImpl(projections::Runtime* runtime, const ledger::EventStore* log,
+                                     WorkPool* reads, CallGate* gate)
+    : runtime_(runtime), log_(log), reads_(reads), gate_(gate) {
   RegisterMethods();
 }
 
@@ -213,9 +214,24 @@ grpc::ServerUnaryReactor* ReportServiceImpl::History(grpc::CallbackServerContext
     }
     ledger::CheckString("id", req->id(), ledger::kIdRule, ledger::Presence::kRequired, v);
     CheckPageToken(req->page_token(), v);
+    if (req->as_of_time_us() < 0) v.Add("as_of_time_us", "must not be before 1970");
+    if (req->as_of_time_us() != 0 && req->as_of_position() != 0) {
+      v.Add("as_of_time_us", "give as_of_position or as_of_time_us, not both");
+    }
     RCL_RETURN_IF_ERROR(v.ToStatus());
     RCL_ASSIGN_OR_RETURN(auto reader,
                          runtime_->Read(projections::kHistoryProjection, req->min_position()));
+    if (req->as_of_time_us() != 0) {
+      // The moment as a log position: the last event recorded by then.
+      RCL_ASSIGN_OR_RETURN(uint64_t position, log_->LastPositionAtOrBefore(req->as_of_time_us(),
+                                                                           reader->checkpoint()));
+      if (position == 0) return absl::OkStatus();  // before the first event: nothing yet
+      rcl::v1::HistoryRequest at = *req;
+      at.set_as_of_time_us(0);
+      at.set_as_of_position(position);
+      RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, at));
+      return absl::OkStatus();
+    }
     if (req->as_of_position() > reader->checkpoint()) {
       return absl::OutOfRangeError(absl::StrCat(
           "as_of_position ", req->as_of_position(), " is past what the history has folded (",

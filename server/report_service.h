@@ -6,6 +6,7 @@
 #ifndef RCL_SERVER_REPORT_SERVICE_H_
 #define RCL_SERVER_REPORT_SERVICE_H_
 
+#include "ledger/storage/event_store.h"
 #include "projections/runtime.h"
 #include "rcl/v1/reports.grpc.pb.h"
 #include "server/unary_handlers.h"
@@ -23,7 +24,9 @@ inline constexpr size_t kReportReadBytes = size_t{8} << 20;
 
 class ReportServiceImpl final : public rcl::v1::ReportService::Service {
  public:
-  ReportServiceImpl(projections::Runtime* runtime, WorkPool* reads, CallGate* gate);
+  // `log` resolves as-of times to positions (History's as_of_time_us).
+  ReportServiceImpl(projections::Runtime* runtime, const ledger::EventStore* log, WorkPool* reads,
+                    CallGate* gate);
 
   grpc::ServerUnaryReactor* Balances(grpc::CallbackServerContext* ctx,
                                      RequestPtr<rcl::v1::BalancesRequest> req,
@@ -59,6 +62,7 @@ class ReportServiceImpl final : public rcl::v1::ReportService::Service {
  private:
   void RegisterMethods();
   projections::Runtime* runtime_;
+  const ledger::EventStore* log_;
   WorkPool* reads_;
   CallGate* gate_;
 };

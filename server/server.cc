@@ -104,7 +104,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
       server->ledger_->AddCommitListener([rt](uint64_t head) { rt->NotifyHead(head); });
   // A commit between opening the runtime and adding the listener is seen here.
   rt->NotifyHead(server->ledger_->head().position);
-  parts->report_service = std::make_unique<ReportServiceImpl>(rt, parts->reads.get(), &parts->gate);
+  parts->report_service = std::make_unique<ReportServiceImpl>(rt, &server->ledger_->store(),
+                                                              parts->reads.get(), &parts->gate);
   parts->audit_service = std::make_unique<AuditServiceImpl>(server->ledger_.get(), *std::move(key),
                                                             parts->reads.get(), &parts->gate);
 

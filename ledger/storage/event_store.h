@@ -97,6 +97,11 @@ class EventStore {
   absl::Status ScanLog(uint64_t from, uint64_t to, size_t count_max,
                        const std::function<bool(const EventRecord&)>& visit) const;
 
+  // The last position whose event was recorded at or before `time_us`
+  // (recorded_at_us never decreases along the log), among positions
+  // [1, head]; 0 when the first event is later. O(log n) event reads.
+  absl::StatusOr<uint64_t> LastPositionAtOrBefore(int64_t time_us, uint64_t head) const;
+
   // -1 when the stream has no event.
   absl::StatusOr<int64_t> StreamLastVersion(std::string_view tenant, std::string_view stream) const;
 

@@ -71,6 +71,22 @@ absl::StatusOr<EventRecord> EventStore::ReadTenantEvent(std::string_view tenant,
   return e;
 }
 
+absl::StatusOr<uint64_t> EventStore::LastPositionAtOrBefore(int64_t time_us, uint64_t head) const {
+  // The first position in [lo, hi) recorded after time_us, minus one.
+  uint64_t lo = 1;
+  uint64_t hi = head + 1;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    RCL_ASSIGN_OR_RETURN(EventRecord e, ReadEvent(mid));
+    if (e.recorded_at_us > time_us) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo - 1;
+}
+
 absl::StatusOr<uint64_t> EventStore::TenantSeqAtOrAfter(std::string_view tenant, uint64_t position,
                                                         uint64_t last_seq) const {
   // Positions grow with the tenant sequence: the first seq in [lo, hi) whose

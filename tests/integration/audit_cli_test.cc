@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/storage/codec.h"
@@ -151,6 +152,37 @@ TEST_F(AuditCliTest, AClaimVerifiesAgainstASavedTreeHeadAndTamperingIsNamed) {
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_THAT(verify.err, HasSubstr("Merkle node"));
   EXPECT_EQ(Rcl({"--tenant", "south", "log", "verify"}).exit_code, 0);
+}
+
+TEST_F(AuditCliTest, AClaimHistoryAsOfAMomentHoldsWhatWasRecordedByThen) {
+  Demo("north", "7");
+  auto [claim, events] = BusiestClaim("north");
+  Struct now = RclJson({"--tenant", "north", "claim", "history", "--id", claim});
+  std::vector<Value> entries = List(now, "entries");
+  ASSERT_GE(entries.size(), 3u);
+  for (size_t k : {size_t{0}, entries.size() / 2, entries.size() - 1}) {
+    const int64_t t = static_cast<int64_t>(Num(entries[k].struct_value(), "recorded_at_us"));
+    const std::string when =
+        absl::FormatTime(absl::RFC3339_full, absl::FromUnixMicros(t), absl::UTCTimeZone());
+    Struct then =
+        RclJson({"--tenant", "north", "claim", "history", "--id", claim, "--as-of-time", when});
+    size_t expected = 0;
+    for (const Value& e : entries) {
+      if (static_cast<int64_t>(Num(e.struct_value(), "recorded_at_us")) <= t) ++expected;
+    }
+    EXPECT_EQ(List(then, "entries").size(), expected) << when;
+    // The same as asking at the position of the last event recorded by then.
+    EXPECT_GE(Num(then, "as_of_position"), Num(entries[k].struct_value(), "position"));
+  }
+  Struct before = RclJson({"--tenant", "north", "claim", "history", "--id", claim, "--as-of-time",
+                           "2001-01-01T00:00:00Z"});
+  EXPECT_TRUE(List(before, "entries").empty());
+  ExpectFailure(
+      {"--tenant", "north", "claim", "history", "--id", claim, "--as-of-time", "yesterday"}, 2,
+      {"--as-of-time"});
+  ExpectFailure({"--tenant", "north", "claim", "history", "--id", claim, "--as-of-time",
+                 "2026-01-01T00:00:00Z", "--as-of-position", "3"},
+                2, {"not both"});
 }
 
 TEST_F(AuditCliTest, BadQuestionsGetClearAnswers) {
