@@ -27,6 +27,8 @@ void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::Hi
   w.BeginObject().Key("kind").String(kind).Key("id").String(id).Key("entries").BeginArray();
   for (const auto& e : h.entries()) {
     w.BeginObject()
+        .Key("tenant_seq")
+        .Uint(e.tenant_seq())
         .Key("position")
         .Uint(e.position())
         .Key("stream_version")

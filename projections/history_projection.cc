@@ -71,6 +71,7 @@ absl::Status HistoryProjection::Apply(const ledger::EventRecord& e, StateTxn& tx
   std::string id = e.stream.substr(kind->stream_prefix.size());
   rcl::v1::HistoryEntry entry;
   entry.set_position(e.position);
+  entry.set_tenant_seq(e.tenant_seq);
   entry.set_stream_version(e.version);
   entry.set_recorded_at_us(e.recorded_at_us);
   entry.set_effective_date(e.effective_date);

@@ -20,7 +20,8 @@ inline constexpr char kHistoryProjection[] = "history";
 class HistoryProjection final : public Projection {
  public:
   std::string_view name() const override { return kHistoryProjection; }
-  uint32_t version() const override { return 1; }
+  // 2: entries carry the tenant sequence.
+  uint32_t version() const override { return 2; }
   absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const override;
 };
 

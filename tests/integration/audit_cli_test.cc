@@ -160,6 +160,12 @@ TEST_F(AuditCliTest, AClaimHistoryAsOfAMomentHoldsWhatWasRecordedByThen) {
   Struct now = RclJson({"--tenant", "north", "claim", "history", "--id", claim});
   std::vector<Value> entries = List(now, "entries");
   ASSERT_GE(entries.size(), 3u);
+  // Each entry names its leaf in the tenant's tree, in order.
+  for (size_t k = 1; k < entries.size(); ++k) {
+    EXPECT_GT(Num(entries[k].struct_value(), "tenant_seq"),
+              Num(entries[k - 1].struct_value(), "tenant_seq"));
+  }
+  EXPECT_GT(Num(entries[0].struct_value(), "tenant_seq"), 0);
   for (size_t k : {size_t{0}, entries.size() / 2, entries.size() - 1}) {
     const int64_t t = static_cast<int64_t>(Num(entries[k].struct_value(), "recorded_at_us"));
     const std::string when =
