@@ -183,15 +183,16 @@ std::vector<CommandDef> PatientRegistrationCommands();  // cli_patients.cc: pati
 std::vector<CommandDef> EncounterCommands();            // cli_encounters.cc
 std::vector<CommandDef> ClaimCommands();                // cli_claim_commands.cc
 std::vector<CommandDef> RemitCommands();                // cli_remits.cc
-std::vector<CommandDef> AppealCommands();               // cli_appeals.cc
-std::vector<CommandDef> PatientAccountCommands();       // cli_patients.cc: patient pay,
-                                                        // statement, refund
-std::vector<CommandDef> ReportCommands();               // cli_reports.cc: books, ar, work,
-                                                        // projections
-std::vector<CommandDef> HistoryCommands();  // cli_history.cc: claim, patient, remit history
-std::vector<CommandDef> DemoCommands();     // cli_demo.cc
-std::vector<CommandDef> LogCommands();      // cli_log.cc: stream read, log ...
-std::vector<CommandDef> AuditCommands();    // cli_audit.cc: audit sth, inclusion, ...
+std::vector<CommandDef> X12Commands();     // cli_x12.cc: remit import, remit suspense, payer alias
+std::vector<CommandDef> AppealCommands();  // cli_appeals.cc
+std::vector<CommandDef> PatientAccountCommands();  // cli_patients.cc: patient pay,
+                                                   // statement, refund
+std::vector<CommandDef> ReportCommands();          // cli_reports.cc: books, ar, work,
+                                                   // projections
+std::vector<CommandDef> HistoryCommands();         // cli_history.cc: claim, patient, remit history
+std::vector<CommandDef> DemoCommands();            // cli_demo.cc
+std::vector<CommandDef> LogCommands();             // cli_log.cc: stream read, log ...
+std::vector<CommandDef> AuditCommands();           // cli_audit.cc: audit sth, inclusion, ...
 
 }  // namespace rcl::cli
 

@@ -341,6 +341,18 @@ absl::StatusOr<CommandResponse> Client::RefundPatient(const rcl::v1::RefundPatie
                                              &rcl::v1::LedgerService::Stub::RefundPatient);
 }
 
+absl::StatusOr<rcl::v1::CommandResponse> Client::AliasPayer(const rcl::v1::AliasPayer& command,
+                                                            const CommandOptions& options) {
+  return Send<rcl::v1::AliasPayerRequest>(command, options,
+                                          &rcl::v1::LedgerService::Stub::AliasPayer);
+}
+
+absl::StatusOr<rcl::v1::CommandResponse> Client::ApplySuspendedPayment(
+    const rcl::v1::ApplySuspendedPayment& command, const CommandOptions& options) {
+  return Send<rcl::v1::ApplySuspendedPaymentRequest>(
+      command, options, &rcl::v1::LedgerService::Stub::ApplySuspendedPayment);
+}
+
 absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
                                                 const CommandOptions& options) {
   switch (command.kind_case()) {
@@ -379,6 +391,12 @@ absl::StatusOr<CommandResponse> Client::Execute(const rcl::v1::Command& command,
     case rcl::v1::Command::kIssuePatientStatement:
       return IssuePatientStatement(command.issue_patient_statement(), options);
     case rcl::v1::Command::kRefundPatient: return RefundPatient(command.refund_patient(), options);
+    case rcl::v1::Command::kAliasPayer: return AliasPayer(command.alias_payer(), options);
+    case rcl::v1::Command::kApplySuspendedPayment:
+      return ApplySuspendedPayment(command.apply_suspended_payment(), options);
+    case rcl::v1::Command::kImportRemittanceFile:
+    case rcl::v1::Command::kRecordClaimExport:
+      return absl::UnimplementedError("this command has its own client method");
     case rcl::v1::Command::KIND_NOT_SET:
       return rcl::InvalidField("command", "no command kind is set");
       // No default: a command kind this switch forgets fails to compile.

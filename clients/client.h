@@ -172,6 +172,15 @@ class Client {
       const rcl::v1::IssuePatientStatement& command, const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> RefundPatient(const rcl::v1::RefundPatient& command,
                                                          const CommandOptions& options = {});
+  // X12 (client_x12.cc): an 835 file posted whole (or decided only, with
+  // dry_run), payer identifier aliases, suspense applied to a claim.
+  absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> ImportRemittanceFile(
+      const std::string& x12, bool dry_run, bool accept_imbalance,
+      const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> AliasPayer(const rcl::v1::AliasPayer& command,
+                                                      const CommandOptions& options = {});
+  absl::StatusOr<rcl::v1::CommandResponse> ApplySuspendedPayment(
+      const rcl::v1::ApplySuspendedPayment& command, const CommandOptions& options = {});
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
   absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
                                                    const CommandOptions& options = {});

@@ -52,8 +52,8 @@ const std::vector<CommandDef>& Commands() {
     // The order of `rcl --help`.
     for (std::vector<CommandDef> (*group)() :
          {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands,
-          RemitCommands, AppealCommands, PatientAccountCommands, HistoryCommands, ReportCommands,
-          DemoCommands, LogCommands, AuditCommands}) {
+          RemitCommands, X12Commands, AppealCommands, PatientAccountCommands, HistoryCommands,
+          ReportCommands, DemoCommands, LogCommands, AuditCommands}) {
       for (CommandDef& c : group()) all.push_back(std::move(c));
     }
     return all;

@@ -182,14 +182,17 @@ size_t BatchesInFlightMax(const Ledger::Options& options) {
 // At most 2 * in-flight + 1 batches are not durable while a batch is being
 // decided: the ones the writer took (up to the queue's capacity), the ones
 // queued behind them (up to the capacity), and the one being decided. Each
-// touches at most batch_commands_max * kEventsPerCommandMax streams.
+// touches at most batch_commands_max * kEventsPerCommandMax streams, or
+// kEventsPerImportMax when it is an import (decided alone in its batch).
 size_t Ledger::PinnedStreamsMax(const Options& options) {
   size_t batches = 2 * BatchesInFlightMax(options) + 1;
-  size_t streams = 0;
-  if (__builtin_mul_overflow(batches, options.batch_commands_max, &streams) ||
-      __builtin_mul_overflow(streams, kEventsPerCommandMax, &streams)) {
+  size_t per_batch = 0;
+  if (__builtin_mul_overflow(options.batch_commands_max, kEventsPerCommandMax, &per_batch)) {
     return SIZE_MAX;
   }
+  per_batch = std::max(per_batch, kEventsPerImportMax);
+  size_t streams = 0;
+  if (__builtin_mul_overflow(batches, per_batch, &streams)) return SIZE_MAX;
   return streams;
 }
 
@@ -336,10 +339,15 @@ void Ledger::SequencerLoop() {
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) break;  // stopping and drained
+      // An import is decided alone: a batch holds one import or only
+      // commands of the ordinary bound (PinnedStreamsMax counts on it).
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
       for (size_t i = 0; i < n; ++i) {
+        const bool alone = DecidedAlone(queue_.front().request.command);
+        if (alone && !batch.empty()) break;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (alone) break;
       }
     }
     to_write_->Push(DecideBatch(std::move(batch)));
@@ -577,6 +585,7 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
   }
   const std::string primary = CommandStream(req.command);
   RCL_RETURN_IF_ERROR(CheckExpectedVersion(ctx.view, req, primary));
+  if (req.dry_run) return DecideDryRun(ctx, req, primary);
   RCL_RETURN_IF_ERROR(LoadTip(req.tenant));
   CommandResult result;
   result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
@@ -585,6 +594,24 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
   ExtendChain(ctx, &records, &result);
   if (!command_key.empty()) RecordCommand(ctx, pending, command_key, result);
   ++ctx.written_commands;
+  return result;
+}
+
+// Sequencer thread. A dry run: the events the command would append, decided
+// against the batch's view; nothing is applied, written or recorded.
+absl::StatusOr<CommandResult> Ledger::DecideDryRun(BatchContext& ctx, const CommandRequest& req,
+                                                   const std::string& primary) {
+  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
+                                                          : Decide(req.command, ctx.view));
+  if (decision.events.size() > EventsMax(req.command)) {
+    return absl::FailedPreconditionError(absl::StrCat("command would append ",
+                                                      decision.events.size(), " events; at most ",
+                                                      EventsMax(req.command), " are allowed"));
+  }
+  CommandResult result;
+  result.stream = primary;
+  result.command_id = req.command_id;
+  result.preview = std::move(decision.events);
   return result;
 }
 
@@ -633,8 +660,10 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
   RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
                                                           : Decide(req.command, ctx.view));
   if (decision.events.empty()) return absl::InternalError("command decided no events");
-  if (decision.events.size() > kEventsPerCommandMax) {
-    return absl::FailedPreconditionError("command would append too many events");
+  if (decision.events.size() > EventsMax(req.command)) {
+    return absl::FailedPreconditionError(absl::StrCat("command would append ",
+                                                      decision.events.size(), " events; at most ",
+                                                      EventsMax(req.command), " are allowed"));
   }
   // Overlay entries as they were before this command: a copy when an entry
   // already held this batch's earlier effects, nullopt when this command

@@ -48,6 +48,9 @@ struct CommandRequest {
   std::string causation_id;
   std::string actor;
   rcl::v1::Command command;
+  // Decide only: nothing is written, the result's `preview` holds the events
+  // the command would append (its position and versions are not set).
+  bool dry_run = false;
 };
 
 struct CommandResult {
@@ -56,6 +59,7 @@ struct CommandResult {
   uint64_t stream_version = 0;
   std::vector<std::string> event_ids;
   std::string command_id;
+  std::vector<NewEvent> preview;  // dry runs only
   bool operator==(const CommandResult&) const = default;
 };
 
@@ -79,7 +83,7 @@ class Ledger {
     size_t state_cache_bytes_max = size_t{256} << 20;
     // Estimated bytes of the commands queued or in flight (not yet answered);
     // beyond: RESOURCE_EXHAUSTED, like queue_max.
-    size_t queue_bytes_max = size_t{64} << 20;
+    size_t queue_bytes_max = size_t{160} << 20;  // holds the largest 835 import (kImportBytesMax)
     // RocksDB memory: the block cache (which also holds index and filter
     // blocks) and the memtables of all column families together.
     size_t block_cache_bytes = size_t{64} << 20;
@@ -169,6 +173,8 @@ class Ledger {
   absl::StatusOr<CommandResult> DecideOne(BatchContext& ctx, const Pending& pending);
   std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending,
                                                                 const std::string& command_key);
+  absl::StatusOr<CommandResult> DecideDryRun(BatchContext& ctx, const CommandRequest& req,
+                                             const std::string& primary);
   absl::Status CheckExpectedVersion(BatchView& view, const CommandRequest& req,
                                     const std::string& primary);
   absl::StatusOr<std::vector<EventRecord>> DecideAndApply(BatchContext& ctx,

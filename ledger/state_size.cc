@@ -108,6 +108,7 @@ size_t Extra(const AppealState& a) {
   return Extra(a.appeal_id) + Extra(a.claim_id) + Extra(a.deadline);
 }
 size_t Extra(const GuardState& g) { return Extra(g.owner); }
+size_t Extra(const SuspenseState& s) { return s.item.SpaceUsedLong() + Extra(s.applied_to); }
 size_t Extra(const std::monostate&) { return 0; }
 
 }  // namespace

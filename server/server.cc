@@ -119,9 +119,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->report_service.get());
   builder.RegisterService(parts->audit_service.get());
   // Requests larger than this are refused by gRPC (RESOURCE_EXHAUSTED)
-  // before they are parsed: a parsed request can take 30 times its wire size
-  // (a repeated field of empty strings).
-  builder.SetMaxReceiveMessageSize(static_cast<int>(kRequestBytesMax));
+  // before they are parsed: the 835 import's bound. Every other method
+  // refuses more than kRequestBytesMax before parsing (a parsed request can
+  // take 30 times its wire size: a repeated field of empty strings).
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kImportRequestBytesMax));
   parts->grpc_server = builder.BuildAndStart();
   if (parts->grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));

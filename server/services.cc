@@ -318,8 +318,12 @@ void LedgerServiceImpl::RegisterMethods() {
   RCL_REGISTER_COMMAND(ReceivePatientPayment);
   RCL_REGISTER_COMMAND(IssuePatientStatement);
   RCL_REGISTER_COMMAND(RefundPatient);
+  RCL_REGISTER_COMMAND(AliasPayer);
+  RCL_REGISTER_COMMAND(ApplySuspendedPayment);
 #undef RCL_REGISTER_COMMAND
   RCL_REGISTER_UNARY(kLedgerServiceName, GetClaim, rcl::v1::GetClaimRequest, rcl::v1::ClaimView);
+  RCL_REGISTER_UNARY(kLedgerServiceName, ImportRemittanceFile, rcl::v1::ImportRemittanceFileRequest,
+                     rcl::v1::ImportRemittanceFileResponse);
 }
 
 #undef RCL_REGISTER_UNARY
@@ -387,6 +391,8 @@ RCL_COMMAND_RPC_IMPL(DecideAppeal, decide_appeal)
 RCL_COMMAND_RPC_IMPL(ReceivePatientPayment, receive_patient_payment)
 RCL_COMMAND_RPC_IMPL(IssuePatientStatement, issue_patient_statement)
 RCL_COMMAND_RPC_IMPL(RefundPatient, refund_patient)
+RCL_COMMAND_RPC_IMPL(AliasPayer, alias_payer)
+RCL_COMMAND_RPC_IMPL(ApplySuspendedPayment, apply_suspended_payment)
 #undef RCL_COMMAND_RPC_IMPL
 
 namespace {
@@ -480,6 +486,77 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
     return absl::OkStatus();
   };
   return ScheduleRead(reads_, kGetClaimReadBytes, resp, std::move(work));
+}
+
+namespace {
+
+// The summary an import wrote (on its file's stream, version 0).
+absl::Status ReadImportSummary(const ledger::EventStore& store, const std::string& tenant,
+                               const std::string& stream, rcl::v1::RemittanceFileImported* out) {
+  RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(tenant, stream, 0, false, 1, kPageBytesMax));
+  if (events.empty() || !out->ParseFromString(events[0].payload)) {
+    return absl::DataLossError(absl::StrCat("no import summary on ", stream));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
+    rcl::v1::ImportRemittanceFileResponse* resp) {
+  if (req->x12().size() > ledger::kImportBytesMax) {
+    return Refuse(ctx, absl::ResourceExhaustedError(
+                           absl::StrCat("the file has ", req->x12().size(), " bytes; at most ",
+                                        ledger::kImportBytesMax, " (64 MiB) are imported")));
+  }
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const rcl::v1::CommandContext& context = req->context();
+  ledger::CommandRequest request;
+  request.tenant = context.tenant();
+  request.dry_run = req->dry_run();
+  if (!request.dry_run) request.command_id = context.command_id();
+  if (context.has_expected_version()) request.expected_version = context.expected_version();
+  request.correlation_id = context.correlation_id();
+  request.causation_id = context.causation_id();
+  request.actor = ActorOf(ctx);
+  auto* import = request.command.mutable_import_remittance_file();
+  import->set_x12(req->x12());
+  import->set_accept_imbalance(req->accept_imbalance());
+  const std::string tenant = request.tenant;
+  absl::Status queued = ledger_->Submit(
+      std::move(request), [this, reactor, resp, tenant](absl::StatusOr<ledger::CommandResult> r) {
+        if (!r.ok()) {
+          reactor->Finish(ToGrpcStatus(r.status()));
+          return;
+        }
+        for (const ledger::NewEvent& e : r->preview) {
+          if (e.type == rcl::v1::RemittanceFileImported::descriptor()->name()) {
+            resp->mutable_summary()->ParseFromString(e.payload);
+          }
+          auto* p = resp->add_preview();
+          p->set_stream(e.stream);
+          p->set_type(e.type);
+          p->set_payload(e.payload);
+        }
+        if (!r->preview.empty() || r->event_ids.empty()) {
+          reactor->Finish(grpc::Status::OK);
+          return;
+        }
+        auto* result = resp->mutable_result();
+        result->set_position(r->position);
+        result->set_stream(r->stream);
+        result->set_stream_version(r->stream_version);
+        for (auto& id : r->event_ids) result->add_event_ids(id);
+        result->set_command_id(r->command_id);
+        // On the completer thread: the summary is one small read, and the
+        // batch is durable.
+        absl::Status read =
+            ReadImportSummary(ledger_->store(), tenant, r->stream, resp->mutable_summary());
+        reactor->Finish(ToGrpcStatus(read));
+      });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
 }
 
 }  // namespace rcl::server

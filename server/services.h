@@ -32,9 +32,8 @@ static_assert(kPageMax <= ledger::kReadPageMax, "a server page must fit in one s
 inline constexpr uint64_t kReadAllScanMax = 10'000;
 
 // Memory limits of requests and reads (docs/API.md, "Memory limits").
-// Largest request gRPC accepts (it refuses bigger ones before parsing them):
-// four times the largest event payload, room for any valid command.
-inline constexpr size_t kRequestBytesMax = 256 * 1024;
+// Largest request (kRequestBytesMax, unary_handlers.h): four times the
+// largest event payload, room for any valid command.
 static_assert(kRequestBytesMax >= 4 * ledger::kPayloadSizeMax,
               "a valid command must fit in a request");
 // A ReadStream or ReadAll page ends after the event that brings its events'
@@ -60,6 +59,13 @@ inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kRead
 inline constexpr size_t kGetClaimReadBytes =
     PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
 inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
+
+// The 835 import takes the whole file: its own bound, and gRPC's.
+inline constexpr size_t kImportRequestBytesMax = ledger::kImportBytesMax + 64 * 1024;
+template <>
+struct RequestBytesMax<rcl::v1::ImportRemittanceFileRequest> {
+  static constexpr size_t value = kImportRequestBytesMax;
+};
 
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:
@@ -130,6 +136,12 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   RCL_COMMAND_RPC(ReceivePatientPayment)
   RCL_COMMAND_RPC(IssuePatientStatement)
   RCL_COMMAND_RPC(RefundPatient)
+
+  RCL_COMMAND_RPC(AliasPayer)
+  RCL_COMMAND_RPC(ApplySuspendedPayment)
+  grpc::ServerUnaryReactor* ImportRemittanceFile(
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
+      rcl::v1::ImportRemittanceFileResponse* resp);
 #undef RCL_COMMAND_RPC
 
   grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx,

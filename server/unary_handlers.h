@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
@@ -31,6 +32,17 @@ using RequestPtr = std::shared_ptr<const Request>;
 struct CallGate {
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> calls_started{0};
+};
+
+// Largest request of every RPC but the 835 import (see RequestBytesMax).
+// gRPC's own receive bound is the import's (server.cc); every other method
+// refuses a larger request before parsing it, as gRPC did before imports.
+inline constexpr size_t kRequestBytesMax = 256 * 1024;
+// The request bound of a method, by its request type (services.h raises it
+// for the 835 import alone).
+template <class Request>
+struct RequestBytesMax {
+  static constexpr size_t value = kRequestBytesMax;
 };
 
 // What every read holds besides what it reads (request, reactor, buffers).
@@ -66,6 +78,11 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate,
                                          const grpc::ByteBuffer* bytes, Response* resp) {
         absl::Status admitted = Admit(gate);
         if (!admitted.ok()) return Refuse(ctx, admitted);
+        if (bytes->Length() > RequestBytesMax<Request>::value) {
+          return Refuse(ctx, absl::ResourceExhaustedError(
+                                 absl::StrCat("request of ", bytes->Length(), " bytes; at most ",
+                                              RequestBytesMax<Request>::value)));
+        }
         auto request = std::make_shared<Request>();
         absl::Status decoded = DecodeRequest(*bytes, request.get());
         if (!decoded.ok()) return Refuse(ctx, decoded);

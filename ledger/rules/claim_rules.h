@@ -32,6 +32,9 @@ inline constexpr char kContractual[] = "contra:contractual";
 inline constexpr char kOtherAdjustments[] = "contra:other_adjustments";
 inline constexpr char kSuspense[] = "suspense:unapplied";
 inline constexpr char kInterest[] = "income:interest";
+// What an 835's BPR02 paid beyond (or short of) its claims and PLBs, when the
+// biller accepted the file anyway.
+inline constexpr char kRemitImbalance[] = "suspense:remit_imbalance";
 
 // Longest chain of replacements (7 of 7 of ...) or next payers followed.
 inline constexpr int kClaimChainMax = 64;
@@ -147,6 +150,15 @@ absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayme
                                               StateView& view);
 absl::StatusOr<Decision> DecideStatement(const rcl::v1::IssuePatientStatement& c, StateView& view);
 absl::StatusOr<Decision> DecideRefund(const rcl::v1::RefundPatient& c, StateView& view);
+// remit_import.cc: 835 files, payer aliases, suspense.
+absl::StatusOr<Decision> DecideImportRemittanceFile(const rcl::v1::ImportRemittanceFile& c,
+                                                    StateView& view);
+absl::StatusOr<Decision> DecideAliasPayer(const rcl::v1::AliasPayer& c, StateView& view);
+absl::StatusOr<Decision> DecideApplySuspendedPayment(const rcl::v1::ApplySuspendedPayment& c,
+                                                     StateView& view);
+// claim_export.cc: an 837P export recorded.
+absl::StatusOr<Decision> DecideRecordClaimExport(const rcl::v1::RecordClaimExport& c,
+                                                 StateView& view);
 
 }  // namespace rcl::ledger::claim_rules
 

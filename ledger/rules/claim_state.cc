@@ -248,6 +248,26 @@ void ApplyProviderAdjustmentRecorded(RemittanceState& r, const ProviderAdjustmen
   r.provider_adjustment_cents += e.amount_cents();
 }
 
+// --- X12 imports and exports ------------------------------------------------------
+
+void ApplyRemittanceFileImported(GuardState& g, const RemittanceFileImported& e) {
+  for (const auto& r : e.remittances()) {
+    absl::StrAppend(&g.owner, g.owner.empty() ? "" : ", ", r.remit_id());
+  }
+}
+void ApplyPayerAliased(GuardState& g, const PayerAliased& e) { g.owner = e.payer_id(); }
+void ApplyRemittanceClaimSuspended(SuspenseState& s, const RemittanceClaimSuspended& e) {
+  s.item = e;
+}
+void ApplySuspendedPaymentApplied(SuspenseState& s, const SuspendedPaymentApplied& e) {
+  s.applied_to = e.claim_id();
+}
+void ApplyRemittanceImbalanceAccepted(RemittanceState& r, const RemittanceImbalanceAccepted& e) {
+  r.imbalance_cents += e.difference_cents();
+}
+void ApplyClaimExported(ClaimState& c, const ClaimExported&) { ++c.exports; }
+void ApplyClaimExportedToGuard(GuardState& g, const ClaimExported& e) { g.owner = e.file_sha256(); }
+
 // --- The patient account (on the patient's stream and on claims) ---------------------
 
 void ApplyPatientPaymentReceived(PatientState& p, const PatientPaymentReceived& e) {
@@ -321,6 +341,17 @@ void AddClaimSideFolds(FoldTable* t) {
   Register<PatientCreditApplied>(
       t, FoldEither<PatientCreditApplied, ClaimState, ApplyCreditAppliedToClaim, PatientState,
                     ApplyCreditApplied>);
+  Register<RemittanceFileImported>(
+      t, Fold<RemittanceFileImported, GuardState, ApplyRemittanceFileImported>);
+  Register<PayerAliased>(t, Fold<PayerAliased, GuardState, ApplyPayerAliased>);
+  Register<RemittanceClaimSuspended>(
+      t, Fold<RemittanceClaimSuspended, SuspenseState, ApplyRemittanceClaimSuspended>);
+  Register<SuspendedPaymentApplied>(
+      t, Fold<SuspendedPaymentApplied, SuspenseState, ApplySuspendedPaymentApplied>);
+  Register<RemittanceImbalanceAccepted>(
+      t, Fold<RemittanceImbalanceAccepted, RemittanceState, ApplyRemittanceImbalanceAccepted>);
+  Register<ClaimExported>(t, FoldEither<ClaimExported, ClaimState, ApplyClaimExported, GuardState,
+                                        ApplyClaimExportedToGuard>);
   Register<PatientRefunded>(t, Fold<PatientRefunded, PatientState, ApplyPatientRefunded>);
   Register<PatientStatementIssued>(
       t, Fold<PatientStatementIssued, PatientState, ApplyPatientStatementIssued>);

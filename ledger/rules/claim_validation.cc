@@ -253,6 +253,29 @@ bool ValidateClaimCommand(Command* command, absl::CivilDay today, Violations& v)
       Id("refund_id", c.refund_id(), v, true);
       return true;
     }
+    case Command::kImportRemittanceFile:
+      if (command->import_remittance_file().x12().empty()) v.Add("x12", "must not be empty");
+      return true;
+    case Command::kAliasPayer:
+      Code("x12_id", command->alias_payer().x12_id(), kX12IdRule, v);
+      Code("payer_id", command->alias_payer().payer_id(), kPayerIdRule, v);
+      return true;
+    case Command::kApplySuspendedPayment:
+      Id("item_id", command->apply_suspended_payment().item_id(), v);
+      Id("claim_id", command->apply_suspended_payment().claim_id(), v);
+      return true;
+    case Command::kRecordClaimExport: {
+      const auto& c = command->record_claim_export();
+      Id("export_id", c.export_id(), v);
+      Code("file_sha256", c.file_sha256(), kPayerIdRule, v);
+      if (c.claim_ids_size() == 0 || c.claim_ids_size() > kExportClaimsMax) {
+        v.Add("claim_ids", absl::StrCat("must hold 1 to ", kExportClaimsMax, " claims"));
+      }
+      for (int i = 0; i < c.claim_ids_size(); ++i) {
+        Id(absl::StrCat("claim_ids[", i, "]"), c.claim_ids(i), v);
+      }
+      return true;
+    }
     case Command::kRegisterPatient:
     case Command::kAddCoverage:
     case Command::kEndCoverage:

@@ -1,7 +1,10 @@
 #include "ledger/rules/commands.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/postings.h"
 #include "ledger/rules/claim_rules.h"
@@ -236,6 +239,21 @@ absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, 
 
 }  // namespace
 
+bool DecidedAlone(const Command& command) {
+  return command.kind_case() == Command::kImportRemittanceFile;
+}
+
+size_t EventsMax(const Command& command) {
+  return DecidedAlone(command) ? kEventsPerImportMax : kEventsPerCommandMax;
+}
+
+std::string FileSha256Hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
 // Both switches list every command kind and have no default: a new command
 // that one of them forgets does not compile (-Werror=switch).
 std::string CommandStream(const Command& command) {
@@ -270,6 +288,13 @@ std::string CommandStream(const Command& command) {
     case Command::kIssuePatientStatement:
       return PatientStream(command.issue_patient_statement().patient_id());
     case Command::kRefundPatient: return PatientStream(command.refund_patient().patient_id());
+    case Command::kImportRemittanceFile:
+      return X12FileStream(FileSha256Hex(command.import_remittance_file().x12()));
+    case Command::kAliasPayer: return PayerAliasStream(command.alias_payer().x12_id());
+    case Command::kApplySuspendedPayment:
+      return SuspenseStream(command.apply_suspended_payment().item_id());
+    case Command::kRecordClaimExport:
+      return ExportStream(command.record_claim_export().export_id());
     case Command::KIND_NOT_SET: return "";
   }
   return "";
@@ -308,6 +333,13 @@ absl::StatusOr<Decision> Decide(const Command& command, StateView& view) {
     case Command::kIssuePatientStatement:
       return DecideStatement(command.issue_patient_statement(), view);
     case Command::kRefundPatient: return DecideRefund(command.refund_patient(), view);
+    case Command::kImportRemittanceFile:
+      return DecideImportRemittanceFile(command.import_remittance_file(), view);
+    case Command::kAliasPayer: return DecideAliasPayer(command.alias_payer(), view);
+    case Command::kApplySuspendedPayment:
+      return DecideApplySuspendedPayment(command.apply_suspended_payment(), view);
+    case Command::kRecordClaimExport:
+      return DecideRecordClaimExport(command.record_claim_export(), view);
     case Command::KIND_NOT_SET: return absl::InvalidArgumentError("command: no command given");
   }
   return absl::InvalidArgumentError("command: unknown command");

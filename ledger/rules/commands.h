@@ -5,6 +5,7 @@
 #define RCL_LEDGER_COMMANDS_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,12 +17,28 @@ namespace rcl::ledger {
 
 // Largest number of events one command may append.
 inline constexpr size_t kEventsPerCommandMax = 4096;
+// Largest number of events one 835 import (ImportRemittanceFile) may append:
+// its own bound, since a 10,000-claim file writes tens of thousands. An
+// import is decided alone in its batch (Ledger::SequencerLoop), so a batch
+// appends at most max(batch_commands_max * kEventsPerCommandMax,
+// kEventsPerImportMax) events.
+inline constexpr size_t kEventsPerImportMax = 262'144;
+// Largest 835 file an import takes.
+inline constexpr size_t kImportBytesMax = 64 * 1024 * 1024;
+
+// True for the commands that are decided alone in their batch (imports).
+bool DecidedAlone(const rcl::v1::Command& command);
+// The most events `command` may append.
+size_t EventsMax(const rcl::v1::Command& command);
+// Lower-case hex SHA-256 of a file (an 835's identity for duplicates).
+std::string FileSha256Hex(std::string_view bytes);
 
 struct NewEvent {
   std::string stream;
   std::string type;     // payload message name
   std::string payload;  // serialized payload
   std::string effective_date;
+  bool operator==(const NewEvent&) const = default;
 };
 
 struct Decision {

@@ -63,6 +63,10 @@ struct StringRule {
 // The table.
 inline constexpr StringRule kIdRule{"id", Charset::kId, kIdLengthMax};
 inline constexpr StringRule kPayerIdRule{"payer id", Charset::kAlnum, kPayerIdLengthMax};
+// An identifier payers send in 835s (N104, REF*2U, TRN03).
+inline constexpr StringRule kX12IdRule{"x12 id", Charset::kAlnumHyphen, kPayerIdLengthMax};
+// Claims one 837P export records (each claim's event, and the export's).
+inline constexpr int kExportClaimsMax = 4000;
 inline constexpr StringRule kMemberIdRule{"member id", Charset::kAlnumHyphen, kMemberIdLengthMax};
 inline constexpr StringRule kPayerClaimNumberRule{"payer claim number", Charset::kAlnumHyphen,
                                                   kPayerClaimNumberLengthMax};

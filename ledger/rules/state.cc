@@ -32,6 +32,13 @@ std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_n
   return absl::StrCat("remittrace-", AbslView(payer_id), "-", AbslView(trace_number));
 }
 
+std::string X12FileStream(std::string_view sha) { return absl::StrCat("x12file-", AbslView(sha)); }
+std::string PayerAliasStream(std::string_view id) {
+  return absl::StrCat("payeralias-", AbslView(id));
+}
+std::string SuspenseStream(std::string_view id) { return absl::StrCat("suspense-", AbslView(id)); }
+std::string ExportStream(std::string_view id) { return absl::StrCat("export-", AbslView(id)); }
+
 std::string PatientStream(std::string_view patient_id) {
   return absl::StrCat("patient-", absl::string_view(patient_id.data(), patient_id.size()));
 }

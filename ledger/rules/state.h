@@ -173,6 +173,7 @@ struct ClaimState {
   std::map<std::string, rcl::v1::AppealOutcome>
       appeals;  // appeal id -> outcome (UNSPECIFIED = open)
   std::set<std::string> payment_ids;
+  int exports = 0;  // 837P files it left in
 
   int64_t PayerBalance() const {
     return opening_balance_cents + transferred_in_cents - payer_paid_cents - contractual_cents -
@@ -200,6 +201,7 @@ struct RemittanceState {
   std::string paid_date;
   int64_t posted_cents = 0;  // claim payments posted (net of reversals)
   int64_t provider_adjustment_cents = 0;
+  int64_t imbalance_cents = 0;  // accepted by the biller on import
   bool operator==(const RemittanceState&) const = default;
 };
 
@@ -212,14 +214,25 @@ struct AppealState {
   bool operator==(const AppealState&) const = default;
 };
 
-// A uniqueness guard stream (e.g. one remittance per payer + trace number).
+// A uniqueness guard stream (e.g. one remittance per payer + trace number),
+// also an imported 835 file (owner: its remittances), a payer alias (owner:
+// the payer id) and an 837P export (owner: the file's SHA-256).
 struct GuardState {
   std::string owner;
   bool operator==(const GuardState&) const = default;
 };
 
+// A claim payment an 835 import held in suspense.
+struct SuspenseState {
+  rcl::v1::RemittanceClaimSuspended item;
+  std::string applied_to;  // the claim it was applied to; "" while open
+  bool operator==(const SuspenseState& o) const {
+    return item.SerializeAsString() == o.item.SerializeAsString() && applied_to == o.applied_to;
+  }
+};
+
 using Aggregate = std::variant<std::monostate, PatientState, EncounterState, ClaimState,
-                               RemittanceState, AppealState, GuardState>;
+                               RemittanceState, AppealState, GuardState, SuspenseState>;
 
 struct StreamState {
   int64_t version = -1;  // last version; -1 = the stream does not exist
@@ -254,6 +267,10 @@ std::string ClaimStream(std::string_view claim_id);
 std::string RemitStream(std::string_view remit_id);
 std::string AppealStream(std::string_view appeal_id);
 std::string RemitTraceStream(std::string_view payer_id, std::string_view trace_number);
+std::string X12FileStream(std::string_view sha256_hex);
+std::string PayerAliasStream(std::string_view x12_id);
+std::string SuspenseStream(std::string_view item_id);
+std::string ExportStream(std::string_view export_id);
 
 }  // namespace rcl::ledger
 

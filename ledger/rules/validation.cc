@@ -336,6 +336,10 @@ void ValidateCommand(rcl::v1::Command* command, absl::CivilDay today, Violations
     case rcl::v1::Command::kReceivePatientPayment:
     case rcl::v1::Command::kIssuePatientStatement:
     case rcl::v1::Command::kRefundPatient:
+    case rcl::v1::Command::kImportRemittanceFile:
+    case rcl::v1::Command::kAliasPayer:
+    case rcl::v1::Command::kApplySuspendedPayment:
+    case rcl::v1::Command::kRecordClaimExport:
       if (!ValidateClaimCommand(command, today, v)) v.Add("command", "unknown command");
       break;
       // No default: a command kind this switch forgets fails to compile.

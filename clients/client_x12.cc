@@ -1,0 +1,20 @@
+// Client method for the 835 import (client.h); its commands are in client.cc.
+#include "clients/client.h"
+
+namespace rcl::client {
+
+absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> Client::ImportRemittanceFile(
+    const std::string& x12, bool dry_run, bool accept_imbalance, const CommandOptions& options) {
+  rcl::v1::ImportRemittanceFileRequest request;
+  *request.mutable_context() = MakeContext(options);
+  request.set_x12(x12);
+  request.set_dry_run(dry_run);
+  request.set_accept_imbalance(accept_imbalance);
+  rcl::v1::ImportRemittanceFileResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
+  grpc::Status status = ledger_->ImportRemittanceFile(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+}  // namespace rcl::client
