@@ -21,7 +21,7 @@ class HistoryProjection final : public Projection {
  public:
   std::string_view name() const override { return kHistoryProjection; }
   uint32_t version() const override { return 1; }
-  absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const override;
+  absl::Status Apply(const LogEvent& event, StateTxn& state) const override;
 };
 
 // One page of the history of request.kind()/request.id(), in log order, up
