@@ -87,6 +87,13 @@ ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
 ABSL_FLAG(int32_t, projections_memory_mb, 64,
           "the projections' RocksDB memory: half block cache, half memtables");
 ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
+ABSL_FLAG(int32_t, row_cache_mb, 16, "each worker's row cache");
+ABSL_FLAG(int32_t, catch_up_batch_events_max, 16384, "events per batch while catching up");
+ABSL_FLAG(std::vector<std::string>, projections, {},
+          "development: rebuild only these projections (default: every one the server runs)");
+ABSL_FLAG(bool, reuse_log, false,
+          "development: when DIR/log already holds a log (a run with the same DIR), skip the load "
+          "and measure on it (the load's figures are then 0)");
 
 namespace rcl::bench {
 namespace {
@@ -336,10 +343,10 @@ struct RebuildResult {
   double seconds = 0;
   std::map<std::string, double> seconds_by_projection;
   double cpu_seconds = 0;
-  // CPU seconds of the threads started by the runtime, in start order (the
-  // workers: one per projection, in registration order), and of RocksDB's
-  // background threads (flush, compaction), by thread name.
-  std::vector<double> worker_cpu_seconds;
+  // CPU seconds of the runtime's workers (threads "p:<name>"), by
+  // projection, and of RocksDB's background threads (flush, compaction), by
+  // thread name.
+  std::map<std::string, double> worker_cpu_seconds;
   std::map<std::string, double> rocksdb_cpu_seconds;
   double other_cpu_seconds = 0;
 };
@@ -356,6 +363,9 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   options.block_cache_bytes = memory / 2;
   options.write_buffer_bytes = memory / 2;
   options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
+  options.catch_up_batch_events_max =
+      static_cast<size_t>(absl::GetFlag(FLAGS_catch_up_batch_events_max));
+  options.row_cache_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_row_cache_mb)) << 20;
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
     if (name == projections::kClaimsProjection)
@@ -409,8 +419,8 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
     double used = t.seconds - (it == before.end() ? 0 : it->second.seconds);
     if (t.name.rfind("rocksdb:", 0) == 0) {
       result.rocksdb_cpu_seconds[t.name] += used;
-    } else if (it == before.end()) {
-      result.worker_cpu_seconds.push_back(used);  // tids ascend in start order
+    } else if (t.name.rfind("p:", 0) == 0) {
+      result.worker_cpu_seconds[t.name.substr(2)] += used;  // the runtime's workers, by projection
     } else {
       result.other_cpu_seconds += used;
     }
@@ -468,7 +478,9 @@ int Run() {
   ledger::Ledger::Options ledger_options;
   ledger_options.data_dir = (std::filesystem::path(dir) / "log").string();
   ledger_options.sync_writes = false;
-  std::filesystem::remove_all(ledger_options.data_dir, ec);
+  const bool reuse = absl::GetFlag(FLAGS_reuse_log) &&
+                     std::filesystem::exists(std::filesystem::path(ledger_options.data_dir));
+  if (!reuse) std::filesystem::remove_all(ledger_options.data_dir, ec);
   auto opened = ledger::Ledger::Open(ledger_options);
   if (!opened.ok()) return fail("open the ledger", opened.status());
   std::unique_ptr<ledger::Ledger> ledger = std::move(*opened);
@@ -478,9 +490,9 @@ int Run() {
       absl::GetFlag(FLAGS_in_flight)));
 
   Clock::time_point load_t0 = Clock::now();
-  LoadOpenClaims(loader, open_claims, today);
+  if (!reuse) LoadOpenClaims(loader, open_claims, today);
   if (absl::Status s = loader.Drain(); !s.ok()) return fail("open claims", s);
-  const uint64_t open_claim_events = ledger->head().position;
+  const uint64_t open_claim_events = reuse ? 0 : ledger->head().position;
   Log(absl::StrFormat("open claims: %d claims, %d events, %.1f s", open_claims, open_claim_events,
                       SecondsSince(load_t0)));
 
@@ -490,7 +502,7 @@ int Run() {
   int64_t demo_claims = 0;
   int64_t demo_patients = 0;
   uint64_t demo_events = 0;
-  while (static_cast<int64_t>(demo_events) < events_target) {
+  while (!reuse && static_cast<int64_t>(demo_events) < events_target) {
     Clock::time_point t0 = Clock::now();
     uint64_t before = ledger->head().position;
     demo::DemoOptions options;
@@ -556,9 +568,10 @@ int Run() {
 
   // 3. Rebuild of every projection together.
   // Every projection the server runs.
-  const std::vector<std::string> all = {projections::kClaimsProjection,
-                                        projections::kTrialBalanceProjection,
-                                        projections::kHistoryProjection};
+  std::vector<std::string> all = {projections::kClaimsProjection,
+                                  projections::kTrialBalanceProjection,
+                                  projections::kHistoryProjection};
+  if (!absl::GetFlag(FLAGS_projections).empty()) all = absl::GetFlag(FLAGS_projections);
   Log(absl::StrFormat("rebuild from position 0 to %d: %s", head, absl::StrJoin(all, ", ")));
   absl::StatusOr<RebuildResult> rebuilt =
       RebuildFromZero(log, head, (std::filesystem::path(dir) / "projections").string(), all);
@@ -579,6 +592,16 @@ int Run() {
       solo->runtime.reset();
       std::filesystem::remove_all(std::filesystem::path(dir) / ("projections-" + name), ec);
     }
+  }
+
+  if (!absl::GetFlag(FLAGS_projections).empty()) {
+    std::vector<std::string> workers;
+    for (const auto& [name, w] : rebuilt->worker_cpu_seconds)
+      workers.push_back(absl::StrFormat("%s %.2f", name, w));
+    for (const auto& [name, w] : rebuilt->rocksdb_cpu_seconds)
+      workers.push_back(absl::StrFormat("%s %.2f", name, w));
+    Log(absl::StrFormat("--projections: no queries; CPU s: %s", absl::StrJoin(workers, ", ")));
+    return 0;
   }
 
   // The open claims (payer balance > 0), counted from the claims projection.
@@ -718,7 +741,8 @@ int Run() {
                     "\":", s.state_bytes);
   }
   std::vector<std::string> workers;
-  for (double w : rebuilt->worker_cpu_seconds) workers.push_back(Json(w));
+  for (const auto& [name, w] : rebuilt->worker_cpu_seconds)
+    workers.push_back(absl::StrCat("\"", name, "\":", Json(w)));
   std::string rocks;
   for (const auto& [name, seconds] : rebuilt->rocksdb_cpu_seconds) {
     absl::StrAppend(&rocks, rocks.empty() ? "" : ",", "\"", name, "\":", Json(seconds));
@@ -732,7 +756,7 @@ int Run() {
       "\"rebuild_seconds\":%s,\"rebuild_events_per_s\":%s,\"rebuild_events_per_s_by_projection\":{%"
       "s},"
       "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_"
-      "seconds\":[%s],"
+      "seconds\":{%s},"
       "\"rebuild_rocksdb_cpu_seconds\":{%s},\"rebuild_other_cpu_seconds\":%s,\"state_bytes\":{%s},"
       "\"aging_queries\":%d,\"aging_p50_ms\":%s,\"aging_p99_ms\":%s,\"aging_max_ms\":%s,\"aging_"
       "rows\":%d,"

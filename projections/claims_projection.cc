@@ -9,6 +9,7 @@
 #include "ledger/status.h"
 #include "projections/claim_row.h"
 #include "projections/keys.h"
+#include "projections/log_feed.h"
 #include "rcl/store/projection_rows.pb.h"
 #include "rcl/v1/events.pb.h"
 
@@ -19,95 +20,117 @@ constexpr std::string_view kClaimStreamPrefix = "claim-";
 constexpr std::string_view kAppealStreamPrefix = "appeal-";
 constexpr std::string_view kPatientStreamPrefix = "patient-";
 
+// The payload as `Event`; DATA_LOSS when it is not one.
 template <typename Event>
-absl::Status ParsePayload(const ledger::EventRecord& e, Event* out) {
-  if (!out->ParseFromString(e.payload))
-    return absl::DataLossError(absl::StrCat("undecodable ", e.type, " payload"));
-  return absl::OkStatus();
+absl::StatusOr<const Event*> PayloadOf(const LogEvent& e) {
+  const Event* payload = e.As<Event>();
+  if (payload == nullptr)
+    return absl::DataLossError(absl::StrCat("undecodable ", e.record.type, " payload"));
+  return payload;
 }
 
-std::string BasisDate(const store::ClaimRow& row, std::string_view basis) {
-  if (basis == kBasisSubmission && !row.first_submitted_date().empty())
-    return row.first_submitted_date();
-  return row.date_of_service();
+// What the fold compares before and after a claim event: the claim's sums
+// and balances and the fields its aging cells and queue entries are keyed by.
+struct ClaimFacts {
+  store::BalanceTotals amounts;
+  int64_t payer_balance = 0;
+  int64_t patient_balance = 0;
+  std::string payer_id;
+  std::string patient_id;
+  std::string date_of_service;
+  std::string first_submitted;
+  std::string last_submitted;
+  bool open_denial = false;
+  bool awaiting = false;
+};
+
+ClaimFacts FactsOf(const store::ClaimRow& r) {
+  ClaimFacts f;
+  f.amounts = AmountsOf(r);
+  f.payer_balance = PayerBalance(r);
+  f.patient_balance = PatientBalance(r);
+  f.payer_id = r.payer_id();
+  f.patient_id = r.patient_id();
+  f.date_of_service = r.date_of_service();
+  f.first_submitted = r.first_submitted_date();
+  f.last_submitted = r.last_submitted_date();
+  f.open_denial = IsOpenDenial(r);
+  f.awaiting = r.awaiting_response();
+  return f;
+}
+
+const std::string& BasisDate(const ClaimFacts& f, std::string_view basis) {
+  if (basis == kBasisSubmission && !f.first_submitted.empty()) return f.first_submitted;
+  return f.date_of_service;
 }
 
 // Adds (sign = +1) or removes (-1) one claim's balance in an aging cell.
 absl::Status AddToCell(StateTxn& txn, const std::string& key, int64_t balance, int sign) {
   if (balance == 0) return absl::OkStatus();
-  store::AgingCell cell;
-  RCL_RETURN_IF_ERROR(txn.GetProto(key, &cell).status());
+  RCL_ASSIGN_OR_RETURN(store::AgingCell * cell, txn.Mutable<store::AgingCell>(key));
   if (balance > 0) {
-    cell.set_debit_cents(cell.debit_cents() + sign * balance);
+    cell->set_debit_cents(cell->debit_cents() + sign * balance);
   } else {
-    cell.set_credit_cents(cell.credit_cents() + sign * balance);
+    cell->set_credit_cents(cell->credit_cents() + sign * balance);
   }
-  RCL_CHECK(cell.debit_cents() >= 0 && cell.credit_cents() <= 0) << "an aging cell changed sign";
-  if (cell.debit_cents() == 0 && cell.credit_cents() == 0) {
-    txn.Delete(key);
-  } else {
-    txn.PutProto(key, cell);
-  }
+  RCL_CHECK(cell->debit_cents() >= 0 && cell->credit_cents() <= 0) << "an aging cell changed sign";
+  if (cell->debit_cents() == 0 && cell->credit_cents() == 0) txn.Delete(key);
   return absl::OkStatus();
 }
 
-absl::Status UpdateAging(StateTxn& txn, const std::string& tenant, const store::ClaimRow* before,
-                         const store::ClaimRow& after) {
-  for (std::string_view basis : {kBasisService, kBasisSubmission}) {
-    for (std::string_view side : {kSidePayer, kSidePatient}) {
-      const bool payer = side == kSidePayer;
-      auto key_of = [&](const store::ClaimRow& r) {
-        return Key(kAgingTag, tenant,
-                   {std::string(basis) + std::string(side), payer ? r.payer_id() : r.patient_id(),
-                    BasisDate(r, basis)});
-      };
-      auto balance_of = [&](const store::ClaimRow& r) {
-        return payer ? PayerBalance(r) : PatientBalance(r);
-      };
+// The cells of both bases and both sides (basis letter, side letter).
+constexpr std::string_view kAgingCells[] = {"dy", "dp", "sy", "sp"};
+
+absl::Status UpdateAging(StateTxn& txn, const std::string& tenant, const ClaimFacts* before,
+                         const ClaimFacts& after) {
+  for (std::string_view cell : kAgingCells) {
+    const std::string_view basis = cell.substr(0, 1);
+    const bool payer = cell.substr(1) == kSidePayer;
+    auto balance_of = [&](const ClaimFacts& f) {
+      return payer ? f.payer_balance : f.patient_balance;
+    };
+    auto key_of = [&](const ClaimFacts& f) {
+      return Key(kAgingTag, tenant, {cell, payer ? f.payer_id : f.patient_id, BasisDate(f, basis)});
+    };
+    if (before != nullptr) {
+      if (balance_of(*before) == 0 && balance_of(after) == 0) continue;
+      std::string before_key = key_of(*before);
       std::string after_key = key_of(after);
-      if (before != nullptr) {
-        std::string before_key = key_of(*before);
-        if (before_key == after_key && balance_of(*before) == balance_of(after)) continue;
-        RCL_RETURN_IF_ERROR(AddToCell(txn, before_key, balance_of(*before), -1));
-      }
+      if (before_key == after_key && balance_of(*before) == balance_of(after)) continue;
+      RCL_RETURN_IF_ERROR(AddToCell(txn, before_key, balance_of(*before), -1));
       RCL_RETURN_IF_ERROR(AddToCell(txn, after_key, balance_of(after), +1));
+    } else if (balance_of(after) != 0) {
+      RCL_RETURN_IF_ERROR(AddToCell(txn, key_of(after), balance_of(after), +1));
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status AddTotalsAt(StateTxn& txn, const std::string& key, const store::BalanceTotals& delta) {
-  store::BalanceTotals totals;
-  RCL_RETURN_IF_ERROR(txn.GetProto(key, &totals).status());
-  AddTotals(delta, +1, &totals);
-  if (IsZero(totals)) {
-    txn.Delete(key);
-  } else {
-    txn.PutProto(key, totals);
-  }
+  RCL_ASSIGN_OR_RETURN(store::BalanceTotals * totals, txn.Mutable<store::BalanceTotals>(key));
+  AddTotals(delta, +1, totals);
+  if (IsZero(*totals)) txn.Delete(key);
   return absl::OkStatus();
 }
 
 // A patient's row and its place in the statement queue (patients who owe).
 absl::Status UpdatePatient(StateTxn& txn, const std::string& tenant, const std::string& patient_id,
                            int64_t balance_delta, const std::string* statement_date) {
-  std::string key = Key(kPatientTag, tenant, {patient_id});
-  store::PatientRow row;
-  RCL_RETURN_IF_ERROR(txn.GetProto(key, &row).status());
+  RCL_ASSIGN_OR_RETURN(store::PatientRow * row,
+                       txn.Mutable<store::PatientRow>(Key(kPatientTag, tenant, {patient_id})));
   auto queue_key = [&](const store::PatientRow& r) {
     return r.patient_balance_cents() > 0
                ? Key(kStatementTag, tenant, {r.last_statement_date(), patient_id})
                : "";
   };
-  std::string old_queue = queue_key(row);
-  row.set_patient_balance_cents(row.patient_balance_cents() + balance_delta);
-  if (statement_date != nullptr) row.set_last_statement_date(*statement_date);
-  std::string new_queue = queue_key(row);
+  std::string old_queue = queue_key(*row);
+  row->set_patient_balance_cents(row->patient_balance_cents() + balance_delta);
+  if (statement_date != nullptr) row->set_last_statement_date(*statement_date);
+  std::string new_queue = queue_key(*row);
   if (old_queue != new_queue) {
-    if (!old_queue.empty()) txn.Delete(old_queue);
-    if (!new_queue.empty()) txn.Put(new_queue, "");
+    if (!old_queue.empty()) txn.Erase(old_queue);
+    if (!new_queue.empty()) txn.Append(new_queue, "");
   }
-  txn.PutProto(key, row);
   return absl::OkStatus();
 }
 
@@ -132,23 +155,24 @@ void CollectDenialCodes(const rcl::v1::ClaimAdjudicated& e, store::ClaimRow* row
 }
 
 // The projection's own fields of a claim row (dates, queues' facts).
-absl::Status ApplyOwnFields(const ledger::EventRecord& e, store::ClaimRow* row) {
+absl::Status ApplyOwnFields(const LogEvent& le, store::ClaimRow* row) {
+  const ledger::EventRecord& e = le.record;
   if (e.type == "ClaimSubmitted") {
     std::string date = EventDate(e);
     if (row->first_submitted_date().empty()) row->set_first_submitted_date(date);
     row->set_last_submitted_date(date);
     row->set_awaiting_response(true);
   } else if (e.type == "ClaimAcknowledged") {
-    rcl::v1::ClaimAcknowledged ack;
-    RCL_RETURN_IF_ERROR(ParsePayload(e, &ack));
-    if (!ack.accepted()) row->set_awaiting_response(false);
+    RCL_ASSIGN_OR_RETURN(const rcl::v1::ClaimAcknowledged* ack,
+                         PayloadOf<rcl::v1::ClaimAcknowledged>(le));
+    if (!ack->accepted()) row->set_awaiting_response(false);
   } else if (e.type == "ClaimAdjudicated") {
-    rcl::v1::ClaimAdjudicated adj;
-    RCL_RETURN_IF_ERROR(ParsePayload(e, &adj));
-    if (adj.status() == rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION) return absl::OkStatus();
+    RCL_ASSIGN_OR_RETURN(const rcl::v1::ClaimAdjudicated* adj,
+                         PayloadOf<rcl::v1::ClaimAdjudicated>(le));
+    if (adj->status() == rcl::v1::CLAIM_PAYMENT_STATUS_PREDETERMINATION) return absl::OkStatus();
     row->set_awaiting_response(false);
     row->set_adjudicated_date(EventDate(e));
-    CollectDenialCodes(adj, row);
+    CollectDenialCodes(*adj, row);
   } else if (e.type == "ClaimAdjudicationReversed") {
     row->clear_denial_reason_codes();
     row->clear_adjudicated_date();
@@ -162,150 +186,149 @@ absl::Status ApplyOwnFields(const ledger::EventRecord& e, store::ClaimRow* row) 
   return absl::OkStatus();
 }
 
-absl::Status UpdateTotals(StateTxn& txn, const std::string& tenant, const store::ClaimRow* before,
-                          const store::ClaimRow& after) {
-  store::BalanceTotals delta = AmountsOf(after);
-  if (before != nullptr) AddTotals(AmountsOf(*before), -1, &delta);
+absl::Status UpdateTotals(StateTxn& txn, const std::string& tenant, const ClaimFacts* before,
+                          const ClaimFacts& after) {
+  store::BalanceTotals delta = after.amounts;
+  if (before != nullptr) AddTotals(before->amounts, -1, &delta);
   if (IsZero(delta)) return absl::OkStatus();
   RCL_RETURN_IF_ERROR(AddTotalsAt(txn, Key(kTotalsTag, tenant, {kTenantTotals, ""}), delta));
   RCL_RETURN_IF_ERROR(
-      AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPatientTotals, after.patient_id()}), delta));
-  return AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPayerTotals, after.payer_id()}), delta);
+      AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPatientTotals, after.patient_id}), delta));
+  return AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPayerTotals, after.payer_id}), delta);
 }
 
-absl::Status RecordHistory(StateTxn& txn, const ledger::EventRecord& e,
-                           const store::ClaimRow* before, const store::ClaimRow& after) {
+void RecordHistory(StateTxn& txn, const ledger::EventRecord& e, std::string_view claim_id,
+                   const std::string& date, const ClaimFacts* before, const ClaimFacts& after) {
   store::BalanceDelta delta;
-  delta.set_payer_cents(PayerBalance(after) - (before ? PayerBalance(*before) : 0));
-  delta.set_patient_cents(PatientBalance(after) - (before ? PatientBalance(*before) : 0));
-  if (delta.payer_cents() == 0 && delta.patient_cents() == 0) return absl::OkStatus();
-  std::string date = EventDate(e);
-  std::string key = Key(kHistoryTag, e.tenant, {after.claim_id(), date});
+  delta.set_payer_cents(after.payer_balance - (before ? before->payer_balance : 0));
+  delta.set_patient_cents(after.patient_balance - (before ? before->patient_balance : 0));
+  if (delta.payer_cents() == 0 && delta.patient_cents() == 0) return;
+  std::string key = Key(kHistoryTag, e.tenant, {claim_id, date});
   ledger::PutBigEndian64(&key, e.position);
-  txn.PutProto(key, delta);
-  return absl::OkStatus();
+  txn.AppendProto(key, delta);
 }
 
 // The latest date any claim event of the tenant counts on: reports as of a
 // later date can use the running sums.
-absl::Status NoteDate(StateTxn& txn, const ledger::EventRecord& e) {
-  std::string date = EventDate(e);
-  std::string tenant_key = Key(kTenantTag, e.tenant, {});
-  store::TenantRow tenant;
-  RCL_RETURN_IF_ERROR(txn.GetProto(tenant_key, &tenant).status());
-  if (date > tenant.max_effective_date()) {
-    tenant.set_max_effective_date(date);
-    txn.PutProto(tenant_key, tenant);
-  }
+absl::Status NoteDate(StateTxn& txn, const ledger::EventRecord& e, const std::string& date) {
+  RCL_ASSIGN_OR_RETURN(store::TenantRow * tenant,
+                       txn.Mutable<store::TenantRow>(Key(kTenantTag, e.tenant, {})));
+  if (date > tenant->max_effective_date()) tenant->set_max_effective_date(date);
   return absl::OkStatus();
 }
 
 // Membership of the denial and awaiting-response queues.
-void UpdateQueues(StateTxn& txn, const std::string& tenant, const store::ClaimRow* before,
-                  const store::ClaimRow& after) {
-  bool denied_before = before != nullptr && IsOpenDenial(*before);
-  if (denied_before != IsOpenDenial(after)) {
-    std::string key = Key(kDenialTag, tenant, {after.claim_id()});
+void UpdateQueues(StateTxn& txn, const std::string& tenant, std::string_view claim_id,
+                  const ClaimFacts* before, const ClaimFacts& after) {
+  bool denied_before = before != nullptr && before->open_denial;
+  if (denied_before != after.open_denial) {
+    std::string key = Key(kDenialTag, tenant, {claim_id});
     if (denied_before) {
-      txn.Delete(key);
+      txn.Erase(key);
     } else {
-      txn.Put(key, "");
+      txn.Append(key, "");
     }
   }
-  auto awaiting_key = [&](const store::ClaimRow& r) {
-    return r.awaiting_response()
-               ? Key(kAwaitingTag, tenant, {r.last_submitted_date(), r.claim_id()})
-               : "";
+  auto awaiting_key = [&](const ClaimFacts& f) {
+    return f.awaiting ? Key(kAwaitingTag, tenant, {f.last_submitted, claim_id}) : "";
   };
   std::string old_key = before != nullptr ? awaiting_key(*before) : "";
   std::string new_key = awaiting_key(after);
   if (old_key != new_key) {
-    if (!old_key.empty()) txn.Delete(old_key);
-    if (!new_key.empty()) txn.Put(new_key, "");
+    if (!old_key.empty()) txn.Erase(old_key);
+    if (!new_key.empty()) txn.Append(new_key, "");
   }
 }
 
-absl::Status ApplyClaimEvent(const ledger::EventRecord& e, StateTxn& txn) {
-  std::string claim_id = e.stream.substr(kClaimStreamPrefix.size());
-  std::string key = Key(kClaimTag, e.tenant, {claim_id});
-  store::ClaimRow row;
-  RCL_ASSIGN_OR_RETURN(bool exists, txn.GetProto(key, &row));
-  std::optional<store::ClaimRow> before;
-  if (exists) before = row;
+// The ledger's own fold (balances exactly as GetClaim computes them) of one
+// event into the row.
+absl::Status FoldIntoRow(const ledger::EventRecord& e, bool exists, store::ClaimRow* row) {
   ledger::StreamState state;
   if (exists) {
     state.version = 0;
-    state.aggregate = RowToState(row);
+    state.aggregate = RowToState(*row);
   }
-  // The ledger's own fold (balances exactly as GetClaim computes them).
   RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
   const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
   if (claim == nullptr)
     return absl::DataLossError("a claim stream event folded into another kind of state");
-  StateToRow(*claim, &row);
-  RCL_RETURN_IF_ERROR(ApplyOwnFields(e, &row));
-  const store::ClaimRow* prior = before.has_value() ? &*before : nullptr;
-  RCL_RETURN_IF_ERROR(UpdateTotals(txn, e.tenant, prior, row));
-  RCL_RETURN_IF_ERROR(UpdateAging(txn, e.tenant, prior, row));
-  RCL_RETURN_IF_ERROR(RecordHistory(txn, e, prior, row));
-  RCL_RETURN_IF_ERROR(NoteDate(txn, e));
-  UpdateQueues(txn, e.tenant, prior, row);
-  int64_t patient_delta = PatientBalance(row) - (prior ? PatientBalance(*prior) : 0);
-  if (patient_delta != 0 || prior == nullptr) {
-    RCL_RETURN_IF_ERROR(UpdatePatient(txn, e.tenant, row.patient_id(), patient_delta, nullptr));
-  }
-  txn.PutProto(key, row);
+  StateToRow(*claim, row);
   return absl::OkStatus();
 }
 
-absl::Status ApplyAppealEvent(const ledger::EventRecord& e, StateTxn& txn) {
+absl::Status ApplyClaimEvent(const LogEvent& le, StateTxn& txn) {
+  const ledger::EventRecord& e = le.record;
+  std::string_view claim_id = std::string_view(e.stream).substr(kClaimStreamPrefix.size());
+  bool exists = false;
+  RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
+                       txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
+  std::optional<ClaimFacts> before;
+  if (exists) before = FactsOf(*row);
+  RCL_RETURN_IF_ERROR(FoldIntoRow(e, exists, row));
+  RCL_RETURN_IF_ERROR(ApplyOwnFields(le, row));
+  const ClaimFacts* prior = before.has_value() ? &*before : nullptr;
+  const ClaimFacts after = FactsOf(*row);
+  const std::string date = EventDate(e);
+  RCL_RETURN_IF_ERROR(UpdateTotals(txn, e.tenant, prior, after));
+  RCL_RETURN_IF_ERROR(UpdateAging(txn, e.tenant, prior, after));
+  RecordHistory(txn, e, row->claim_id(), date, prior, after);
+  RCL_RETURN_IF_ERROR(NoteDate(txn, e, date));
+  UpdateQueues(txn, e.tenant, row->claim_id(), prior, after);
+  int64_t patient_delta = after.patient_balance - (prior ? prior->patient_balance : 0);
+  if (patient_delta != 0 || prior == nullptr) {
+    RCL_RETURN_IF_ERROR(UpdatePatient(txn, e.tenant, after.patient_id, patient_delta, nullptr));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyAppealEvent(const LogEvent& le, StateTxn& txn) {
+  const ledger::EventRecord& e = le.record;
+  if (e.type != "AppealFiled" && e.type != "AppealDecided") return absl::OkStatus();
   std::string appeal_id = e.stream.substr(kAppealStreamPrefix.size());
-  std::string key = Key(kAppealTag, e.tenant, {appeal_id});
-  store::AppealRow row;
-  RCL_RETURN_IF_ERROR(txn.GetProto(key, &row).status());
+  RCL_ASSIGN_OR_RETURN(store::AppealRow * row,
+                       txn.Mutable<store::AppealRow>(Key(kAppealTag, e.tenant, {appeal_id})));
   auto due_key = [&](const store::AppealRow& r) {
     return r.open() && !r.deadline().empty()
                ? Key(kAppealDueTag, e.tenant, {r.deadline(), appeal_id})
                : "";
   };
-  std::string old_due = due_key(row);
+  std::string old_due = due_key(*row);
   if (e.type == "AppealFiled") {
-    rcl::v1::AppealFiled filed;
-    RCL_RETURN_IF_ERROR(ParsePayload(e, &filed));
-    row.set_claim_id(filed.claim_id());
-    row.set_level(filed.level());
-    row.set_filed_date(filed.filed_date().empty() ? EventDate(e) : filed.filed_date());
-    row.set_deadline(filed.deadline());
-    row.set_open(true);
-  } else if (e.type == "AppealDecided") {
-    row.set_open(false);
+    RCL_ASSIGN_OR_RETURN(const rcl::v1::AppealFiled* filed, PayloadOf<rcl::v1::AppealFiled>(le));
+    row->set_claim_id(filed->claim_id());
+    row->set_level(filed->level());
+    row->set_filed_date(filed->filed_date().empty() ? EventDate(e) : filed->filed_date());
+    row->set_deadline(filed->deadline());
+    row->set_open(true);
   } else {
-    return absl::OkStatus();
+    row->set_open(false);
   }
-  std::string new_due = due_key(row);
+  std::string new_due = due_key(*row);
   if (old_due != new_due) {
-    if (!old_due.empty()) txn.Delete(old_due);
-    if (!new_due.empty()) txn.Put(new_due, "");
+    if (!old_due.empty()) txn.Erase(old_due);
+    if (!new_due.empty()) txn.Append(new_due, "");
   }
-  txn.PutProto(key, row);
   return absl::OkStatus();
 }
 
-absl::Status ApplyStatement(const ledger::EventRecord& e, StateTxn& txn) {
-  rcl::v1::PatientStatementIssued statement;
-  RCL_RETURN_IF_ERROR(ParsePayload(e, &statement));
-  std::string date = statement.statement_date().empty() ? EventDate(e) : statement.statement_date();
+absl::Status ApplyStatement(const LogEvent& le, StateTxn& txn) {
+  const ledger::EventRecord& e = le.record;
+  RCL_ASSIGN_OR_RETURN(const rcl::v1::PatientStatementIssued* statement,
+                       PayloadOf<rcl::v1::PatientStatementIssued>(le));
+  std::string date =
+      statement->statement_date().empty() ? EventDate(e) : statement->statement_date();
   std::string patient_id = e.stream.substr(kPatientStreamPrefix.size());
   return UpdatePatient(txn, e.tenant, patient_id, 0, &date);
 }
 
 }  // namespace
 
-absl::Status ClaimsProjection::Apply(const ledger::EventRecord& e, StateTxn& txn) const {
-  if (e.stream.starts_with(kClaimStreamPrefix)) return ApplyClaimEvent(e, txn);
-  if (e.stream.starts_with(kAppealStreamPrefix)) return ApplyAppealEvent(e, txn);
+absl::Status ClaimsProjection::Apply(const LogEvent& le, StateTxn& txn) const {
+  const ledger::EventRecord& e = le.record;
+  if (e.stream.starts_with(kClaimStreamPrefix)) return ApplyClaimEvent(le, txn);
+  if (e.stream.starts_with(kAppealStreamPrefix)) return ApplyAppealEvent(le, txn);
   if (e.type == "PatientStatementIssued" && e.stream.starts_with(kPatientStreamPrefix)) {
-    return ApplyStatement(e, txn);
+    return ApplyStatement(le, txn);
   }
   return absl::OkStatus();
 }

@@ -50,7 +50,7 @@ class ClaimsProjection final : public Projection {
  public:
   std::string_view name() const override { return kClaimsProjection; }
   uint32_t version() const override { return 1; }
-  absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const override;
+  absl::Status Apply(const LogEvent& event, StateTxn& state) const override;
 };
 
 }  // namespace rcl::projections

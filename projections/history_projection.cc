@@ -3,7 +3,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/postings.h"
 #include "ledger/rules/state.h"
 #include "ledger/status.h"
 #include "projections/claim_row.h"
@@ -43,32 +42,34 @@ std::string HistoryPrefix(std::string_view tenant, std::string_view kind, std::s
 // the claim stood after it.
 absl::Status FoldClaim(const ledger::EventRecord& e, std::string_view claim_id, StateTxn& txn,
                        rcl::v1::HistoryEntry* entry) {
-  std::string key = Key(kClaimTag, e.tenant, {claim_id});
-  store::ClaimRow row;
-  RCL_ASSIGN_OR_RETURN(bool exists, txn.GetProto(key, &row));
+  bool exists = false;
+  RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
+                       txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
   ledger::StreamState state;
   if (exists) {
     state.version = 0;
-    state.aggregate = RowToState(row);
+    state.aggregate = RowToState(*row);
   }
   RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
   const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
   if (claim == nullptr)
     return absl::DataLossError("a claim stream event folded into another kind of state");
-  StateToRow(*claim, &row);
-  txn.PutProto(key, row);
-  entry->set_status(std::string(StatusName(row)));
-  entry->set_payer_balance_cents(PayerBalance(row));
-  entry->set_patient_balance_cents(PatientBalance(row));
+  StateToRow(*claim, row);
+  entry->set_status(std::string(StatusName(*row)));
+  entry->set_payer_balance_cents(PayerBalance(*row));
+  entry->set_patient_balance_cents(PatientBalance(*row));
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status HistoryProjection::Apply(const ledger::EventRecord& e, StateTxn& txn) const {
+absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
+  const ledger::EventRecord& e = le.record;
   const Kind* kind = KindOfStream(e.stream);
   if (kind == nullptr) return absl::OkStatus();
-  std::string id = e.stream.substr(kind->stream_prefix.size());
+  if (le.undecodable && CarriesPostings(le))
+    return absl::DataLossError(absl::StrCat("undecodable ", AbslView(e.type), " payload"));
+  std::string_view id = std::string_view(e.stream).substr(kind->stream_prefix.size());
   rcl::v1::HistoryEntry entry;
   entry.set_position(e.position);
   entry.set_tenant_seq(e.tenant_seq);
@@ -80,19 +81,17 @@ absl::Status HistoryProjection::Apply(const ledger::EventRecord& e, StateTxn& tx
   entry.set_correlation_id(e.correlation_id);
   entry.set_event_id(e.event_id);
   entry.set_type(e.type);
-  entry.set_summary(Summarize(e.type, e.payload));
-  absl::StatusOr<std::vector<rcl::v1::Posting>> postings =
-      ledger::PayloadPostings(e.type, e.payload);
-  if (!postings.ok()) return absl::DataLossError(postings.status().message());
-  for (const auto& p : *postings) {
+  entry.set_summary(Summarize(le));
+  const PostingsView postings = PostingsOf(le);
+  for (int i = 0; i < postings.size(); ++i) {
     rcl::v1::AccountBalance* a = entry.add_postings();
-    a->set_account(p.account());
-    a->set_balance_cents(p.amount_cents());
+    a->set_account(postings[i].account());
+    a->set_balance_cents(postings[i].amount_cents());
   }
   if (kind->api == rcl::v1::HISTORY_KIND_CLAIM) RCL_RETURN_IF_ERROR(FoldClaim(e, id, txn, &entry));
   std::string key = HistoryPrefix(e.tenant, kind->key, id);
   ledger::PutBigEndian64(&key, e.position);
-  txn.PutProto(key, entry);
+  txn.AppendProto(key, entry);
   return absl::OkStatus();
 }
 

@@ -22,7 +22,7 @@ class HistoryProjection final : public Projection {
   std::string_view name() const override { return kHistoryProjection; }
   // 2: entries carry the tenant sequence.
   uint32_t version() const override { return 2; }
-  absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const override;
+  absl::Status Apply(const LogEvent& event, StateTxn& state) const override;
 };
 
 // One page of the history of request.kind()/request.id(), in log order, up

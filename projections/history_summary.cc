@@ -66,86 +66,93 @@ std::string Adjudication(const ClaimAdjudicated& e) {
   return out;
 }
 
-template <typename Event>
-bool Parse(std::string_view payload, Event* e) {
-  return e->ParseFromArray(payload.data(), static_cast<int>(payload.size()));
-}
-
 // The summary of the claim side's events; "" when `type` is not one.
-std::string ClaimSide(std::string_view type, std::string_view payload) {
+std::string ClaimSide(std::string_view type, const LogEvent& event) {
   if (type == "ClaimCreated") {
-    ClaimCreated e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimCreated* parsed = event.As<ClaimCreated>();
+    if (parsed == nullptr) return "";
+    const ClaimCreated& e = *parsed;
     return absl::StrCat("claim created for payer ", e.payer_id(), " (rank ", e.rank(),
                         ", frequency ", e.frequency(), "): charge ", Money(e.charge_cents()),
                         " on ", e.lines_size(), " lines, service ", e.date_of_service());
   }
   if (type == "ClaimScrubbed") {
-    ClaimScrubbed e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimScrubbed* parsed = event.As<ClaimScrubbed>();
+    if (parsed == nullptr) return "";
+    const ClaimScrubbed& e = *parsed;
     std::vector<std::string> codes;
     for (const auto& edit : e.edits()) codes.push_back(edit.code());
     return e.passed() ? "scrub passed" : absl::StrCat("scrub failed: ", absl::StrJoin(codes, ", "));
   }
   if (type == "ClaimSubmitted") {
-    ClaimSubmitted e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimSubmitted* parsed = event.As<ClaimSubmitted>();
+    if (parsed == nullptr) return "";
+    const ClaimSubmitted& e = *parsed;
     return absl::StrCat("submitted (submission ", e.submission_number(), ")");
   }
   if (type == "ClaimAcknowledged") {
-    ClaimAcknowledged e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimAcknowledged* parsed = event.As<ClaimAcknowledged>();
+    if (parsed == nullptr) return "";
+    const ClaimAcknowledged& e = *parsed;
     return e.accepted() ? "accepted by the payer" : "rejected by the payer";
   }
   if (type == "ClaimAdjudicated") {
-    ClaimAdjudicated e;
-    return Parse(payload, &e) ? Adjudication(e) : "";
+    const ClaimAdjudicated* e = event.As<ClaimAdjudicated>();
+    return e != nullptr ? Adjudication(*e) : "";
   }
   if (type == "ClaimAdjudicationReversed") {
-    ClaimAdjudicationReversed e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimAdjudicationReversed* parsed = event.As<ClaimAdjudicationReversed>();
+    if (parsed == nullptr) return "";
+    const ClaimAdjudicationReversed& e = *parsed;
     return absl::StrCat(e.superseded() ? "superseded" : "reversed", " under ", e.remit_id(),
                         ": the adjudication of ", e.reversed_remit_id(), " (paid ",
                         Money(e.paid_cents()), ")");
   }
   if (type == "ClaimBalanceTransferred") {
-    ClaimBalanceTransferred e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimBalanceTransferred* parsed = event.As<ClaimBalanceTransferred>();
+    if (parsed == nullptr) return "";
+    const ClaimBalanceTransferred& e = *parsed;
     return absl::StrCat(Money(e.amount_cents()), " transferred in from claim ", e.from_claim_id());
   }
   if (type == "ClaimReplaced") {
-    ClaimReplaced e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimReplaced* parsed = event.As<ClaimReplaced>();
+    if (parsed == nullptr) return "";
+    const ClaimReplaced& e = *parsed;
     return absl::StrCat("replaced by claim ", e.replacement_claim_id(), " (",
                         Money(e.moved_cents()), " moved)");
   }
   if (type == "ClaimVoided") {
-    ClaimVoided e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimVoided* parsed = event.As<ClaimVoided>();
+    if (parsed == nullptr) return "";
+    const ClaimVoided& e = *parsed;
     return absl::StrCat("voided by claim ", e.void_claim_id(), " (", Money(e.returned_cents()),
                         " returned)");
   }
   if (type == "ClaimTransferReturned") {
-    ClaimTransferReturned e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimTransferReturned* parsed = event.As<ClaimTransferReturned>();
+    if (parsed == nullptr) return "";
+    const ClaimTransferReturned& e = *parsed;
     return absl::StrCat(Money(e.amount_cents()), " returned to the patient from voided claim ",
                         e.from_claim_id());
   }
   if (type == "ClaimAdjusted") {
-    ClaimAdjusted e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimAdjusted* parsed = event.As<ClaimAdjusted>();
+    if (parsed == nullptr) return "";
+    const ClaimAdjusted& e = *parsed;
     return absl::StrCat("adjusted ", GroupName(e.group()), "-", e.reason_code(), " ",
                         Money(e.amount_cents()));
   }
   if (type == "ClaimWrittenOff") {
-    ClaimWrittenOff e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimWrittenOff* parsed = event.As<ClaimWrittenOff>();
+    if (parsed == nullptr) return "";
+    const ClaimWrittenOff& e = *parsed;
     return absl::StrCat("written off ", Money(e.amount_cents()), " of the ", SideName(e.side()),
                         " balance (", ReasonName(e.reason()), ")");
   }
   if (type == "ClaimWriteOffReversed") {
-    ClaimWriteOffReversed e;
-    if (!Parse(payload, &e)) return "";
+    const ClaimWriteOffReversed* parsed = event.As<ClaimWriteOffReversed>();
+    if (parsed == nullptr) return "";
+    const ClaimWriteOffReversed& e = *parsed;
     return absl::StrCat("write-off of ", Money(e.amount_cents()), " (", ReasonName(e.reason()),
                         ") taken back: ", e.cause());
   }
@@ -153,85 +160,99 @@ std::string ClaimSide(std::string_view type, std::string_view payload) {
 }
 
 // The summary of the patient account's, remittances' and appeals' events.
-std::string AccountSide(std::string_view type, std::string_view payload) {
+std::string AccountSide(std::string_view type, const LogEvent& event) {
   if (type == "PatientRegistered") return "patient registered";
   if (type == "CoverageAdded") {
-    CoverageAdded e;
-    if (!Parse(payload, &e)) return "";
+    const CoverageAdded* parsed = event.As<CoverageAdded>();
+    if (parsed == nullptr) return "";
+    const CoverageAdded& e = *parsed;
     return absl::StrCat("coverage ", e.coverage_id(), " added: payer ", e.payer_id(), ", rank ",
                         e.rank(), ", from ", e.effective_from());
   }
   if (type == "CoverageEnded") {
-    CoverageEnded e;
-    if (!Parse(payload, &e)) return "";
+    const CoverageEnded* parsed = event.As<CoverageEnded>();
+    if (parsed == nullptr) return "";
+    const CoverageEnded& e = *parsed;
     return absl::StrCat("coverage ", e.coverage_id(), " ends ", e.effective_to());
   }
   if (type == "PatientClaimLinked") {
-    PatientClaimLinked e;
-    if (!Parse(payload, &e)) return "";
+    const PatientClaimLinked* parsed = event.As<PatientClaimLinked>();
+    if (parsed == nullptr) return "";
+    const PatientClaimLinked& e = *parsed;
     return absl::StrCat("claim ", e.claim_id(), " (service ", e.date_of_service(), ")");
   }
   if (type == "PatientPaymentReceived") {
-    PatientPaymentReceived e;
-    if (!Parse(payload, &e)) return "";
+    const PatientPaymentReceived* parsed = event.As<PatientPaymentReceived>();
+    if (parsed == nullptr) return "";
+    const PatientPaymentReceived& e = *parsed;
     return absl::StrCat("payment ", e.payment_id(), " received: ", Money(e.amount_cents()), " on ",
                         e.allocations_size(), " claims, ", Money(e.unapplied_cents()),
                         " unapplied");
   }
   if (type == "PatientPaymentApplied") {
-    PatientPaymentApplied e;
-    if (!Parse(payload, &e)) return "";
+    const PatientPaymentApplied* parsed = event.As<PatientPaymentApplied>();
+    if (parsed == nullptr) return "";
+    const PatientPaymentApplied& e = *parsed;
     return absl::StrCat("patient payment ", e.payment_id(), " applied: ", Money(e.amount_cents()));
   }
   if (type == "PatientPaymentUnapplied") {
-    PatientPaymentUnapplied e;
-    if (!Parse(payload, &e)) return "";
+    const PatientPaymentUnapplied* parsed = event.As<PatientPaymentUnapplied>();
+    if (parsed == nullptr) return "";
+    const PatientPaymentUnapplied& e = *parsed;
     return absl::StrCat(Money(e.amount_cents()),
                         " of patient payments moved to the account's credit (claim ", e.claim_id(),
                         ")");
   }
   if (type == "PatientCreditApplied") {
-    PatientCreditApplied e;
-    if (!Parse(payload, &e)) return "";
+    const PatientCreditApplied* parsed = event.As<PatientCreditApplied>();
+    if (parsed == nullptr) return "";
+    const PatientCreditApplied& e = *parsed;
     return absl::StrCat(Money(e.amount_cents()), " of the account's credit applied (claim ",
                         e.claim_id(), ")");
   }
   if (type == "PatientStatementIssued") {
-    PatientStatementIssued e;
-    if (!Parse(payload, &e)) return "";
+    const PatientStatementIssued* parsed = event.As<PatientStatementIssued>();
+    if (parsed == nullptr) return "";
+    const PatientStatementIssued& e = *parsed;
     return absl::StrCat("statement of ", e.statement_date(), ": balance ", Money(e.balance_cents()),
                         " on ", e.lines_size(), " claims");
   }
   if (type == "PatientRefunded") {
-    PatientRefunded e;
-    if (!Parse(payload, &e)) return "";
+    const PatientRefunded* parsed = event.As<PatientRefunded>();
+    if (parsed == nullptr) return "";
+    const PatientRefunded& e = *parsed;
     return absl::StrCat("refunded ", Money(e.amount_cents()));
   }
   if (type == "RemittanceRecorded") {
-    RemittanceRecorded e;
-    if (!Parse(payload, &e)) return "";
+    const RemittanceRecorded* parsed = event.As<RemittanceRecorded>();
+    if (parsed == nullptr) return "";
+    const RemittanceRecorded& e = *parsed;
     return absl::StrCat("remittance from payer ", e.payer_id(), ", trace ", e.trace_number(),
                         ": total ", Money(e.total_cents()), ", paid ", e.paid_date());
   }
   if (type == "RemittanceClaimPosted") {
-    RemittanceClaimPosted e;
-    if (!Parse(payload, &e)) return "";
+    const RemittanceClaimPosted* parsed = event.As<RemittanceClaimPosted>();
+    if (parsed == nullptr) return "";
+    const RemittanceClaimPosted& e = *parsed;
     return absl::StrCat("claim ", e.claim_id(), " posted: paid ", Money(e.paid_cents()));
   }
   if (type == "ProviderAdjustmentRecorded") {
-    ProviderAdjustmentRecorded e;
-    if (!Parse(payload, &e)) return "";
+    const ProviderAdjustmentRecorded* parsed = event.As<ProviderAdjustmentRecorded>();
+    if (parsed == nullptr) return "";
+    const ProviderAdjustmentRecorded& e = *parsed;
     return absl::StrCat("provider adjustment ", e.reason_code(), " ", Money(e.amount_cents()));
   }
   if (type == "AppealFiled") {
-    AppealFiled e;
-    if (!Parse(payload, &e)) return "";
+    const AppealFiled* parsed = event.As<AppealFiled>();
+    if (parsed == nullptr) return "";
+    const AppealFiled& e = *parsed;
     return absl::StrCat("appeal ", e.appeal_id(), " filed (level ", e.level(), ")",
                         e.deadline().empty() ? "" : absl::StrCat(", deadline ", e.deadline()));
   }
   if (type == "AppealDecided") {
-    AppealDecided e;
-    if (!Parse(payload, &e)) return "";
+    const AppealDecided* parsed = event.As<AppealDecided>();
+    if (parsed == nullptr) return "";
+    const AppealDecided& e = *parsed;
     return absl::StrCat("appeal ", e.appeal_id(), " decided: ", OutcomeName(e.outcome()));
   }
   return "";
@@ -239,10 +260,11 @@ std::string AccountSide(std::string_view type, std::string_view payload) {
 
 }  // namespace
 
-std::string Summarize(std::string_view type, std::string_view payload) {
-  std::string s = ClaimSide(type, payload);
-  if (s.empty()) s = AccountSide(type, payload);
-  return s.empty() ? std::string(type) : s;
+std::string Summarize(const LogEvent& event) {
+  const std::string& type = event.record.type;
+  std::string s = ClaimSide(type, event);
+  if (s.empty()) s = AccountSide(type, event);
+  return s.empty() ? type : s;
 }
 
 }  // namespace rcl::projections

@@ -5,13 +5,14 @@
 #define RCL_PROJECTIONS_HISTORY_SUMMARY_H_
 
 #include <string>
-#include <string_view>
+
+#include "projections/log_feed.h"
 
 namespace rcl::projections {
 
-// The summary of an event of `type` with `payload`; the type's name when the
-// type has no summary of its own or the payload does not parse.
-std::string Summarize(std::string_view type, std::string_view payload);
+// The summary of an event (from its parsed payload); the type's name when
+// the type has no summary of its own or the payload does not parse.
+std::string Summarize(const LogEvent& event);
 
 }  // namespace rcl::projections
 

@@ -1,8 +1,8 @@
 // A projection: a fold of the log into state of its own, which reporting
-// queries read. It sees events only (ledger/storage/codec.h EventRecord),
-// never the command side, and keeps its state in a StateTxn (the runtime
-// stores it in the projection's own RocksDB column family, together with its
-// checkpoint, in one atomic write per batch of events).
+// queries read. It sees events only (LogEvent: the stored record and its
+// parsed payload, log_feed.h), never the command side, and keeps its state in a StateTxn (the
+// runtime stores it in the projection's own RocksDB column family, together with its checkpoint, in
+// one atomic write per batch of events).
 //
 // Thread-safety: a Projection object is immutable after construction; the
 // runtime calls Apply() from one worker thread per copy (generation) of the
@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "ledger/storage/codec.h"
+#include "projections/log_feed.h"
 #include "projections/state_txn.h"
 
 namespace rcl::projections {
@@ -31,7 +31,7 @@ class Projection {
   // Folds one event (every event of the log, in position order, once).
   // Events of no interest are ignored (the checkpoint advances over them).
   // An error stops the projection at this event; the message says why.
-  virtual absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const = 0;
+  virtual absl::Status Apply(const LogEvent& event, StateTxn& state) const = 0;
 };
 
 }  // namespace rcl::projections

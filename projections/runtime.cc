@@ -1,5 +1,7 @@
 #include "projections/runtime.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <thread>
@@ -22,6 +24,12 @@ constexpr char kBuildingPrefix[] = "building/";
 constexpr char kNextGenerationKey[] = "next_generation";
 // Events/s is measured over windows of at least this long.
 constexpr absl::Duration kRateWindow = absl::Seconds(1);
+// A copy more than this many normal batches behind the head is catching up.
+constexpr uint64_t kCatchUpBatches = 4;
+// Share of the block cache kept for index and filter blocks.
+constexpr double kHighPriorityCacheRatio = 0.5;
+// Linux thread names: 15 characters.
+constexpr size_t kThreadNameMax = 15;
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -71,7 +79,7 @@ void Runtime::AddCopy(Slot* slot, std::shared_ptr<Generation> gen, Progress prog
 }
 
 Runtime::Runtime(Options options, const ledger::EventStore* log)
-    : options_(std::move(options)), log_(log) {}
+    : options_(std::move(options)), log_(log), feed_(log, options_.feed) {}
 
 Runtime::~Runtime() {
   Stop();
@@ -113,12 +121,19 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  // The memtables' memory is charged to the block cache (one bound for
+  // both); index and filter blocks keep a share of it (high priority).
+  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes, /*num_shard_bits=*/-1,
+                                    /*strict_capacity_limit=*/false, kHighPriorityCacheRatio);
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options_.write_buffer_bytes, cache);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Index and filter blocks count in the cache, ahead of data blocks, and
+  // the newest tables' (which every read of a new key consults) stay in it.
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   // Most of a fold's reads are of keys it is about to create: a bloom
   // filter answers those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -286,7 +301,11 @@ uint64_t Runtime::head() const {
 
 void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   const Projection& projection = *slot->projection;
+  pthread_setname_np(
+      pthread_self(),
+      absl::StrCat("p:", AbslView(projection.name())).substr(0, kThreadNameMax).c_str());
   RowCache cache(options_.row_cache_bytes);
+  LogFeed::Cursor cursor(&feed_);
   bool live = false;
   {
     absl::MutexLock lock(&mu_);
@@ -297,60 +316,71 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     if (!live) live = MaybeSwap(slot, gen);
     uint64_t from = 0;
     uint64_t to = 0;
+    uint64_t head = 0;
+    bool catching_up = false;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         const Progress& p = ProgressOf(*gen);
         return p.stop || (p.error.empty() && head_ > p.checkpoint);
       };
+      if (!ready()) cursor.SetCatchingUp(false);  // idle: no one waits for it
       mu_.Await(absl::Condition(&ready));
       const Progress& p = ProgressOf(*gen);
       if (p.stop) return;
       from = p.checkpoint + 1;
-      const uint64_t lag = head_ - p.checkpoint;
-      const size_t batch = lag > 4 * options_.batch_events_max ? options_.catch_up_batch_events_max
-                                                               : options_.batch_events_max;
-      to = std::min<uint64_t>(head_, p.checkpoint + batch);
+      head = head_;
+      catching_up = head - p.checkpoint > kCatchUpBatches * options_.batch_events_max;
+      const size_t batch =
+          catching_up ? options_.catch_up_batch_events_max : options_.batch_events_max;
+      to = std::min<uint64_t>(head, p.checkpoint + batch);
     }
+    cursor.SetCatchingUp(catching_up);
     if (options_.before_batch) options_.before_batch(projection.name(), from);
-    absl::Status folded = FoldBatch(projection, *gen, cache, from, to);
+    absl::Status folded = FoldBatch(projection, *gen, cache, cursor, from, to, head);
     absl::MutexLock lock(&mu_);
     Progress& p = ProgressOf(*gen);
     if (!folded.ok()) {
+      cursor.SetCatchingUp(false);
       p.error = std::string(folded.message());
       spdlog::error("projection {} stopped: {}", projection.name(), p.error);
       continue;  // waits for Stop()
     }
     RCL_CHECK(to >= p.checkpoint);
     p.checkpoint = to;
-    absl::Time now = absl::Now();
-    p.last_batch = now;
-    if (now - p.rate_since >= kRateWindow) {
-      // Integer arithmetic: events × 10^6 ÷ elapsed microseconds.
-      const int64_t elapsed_us =
-          std::max<int64_t>(1, absl::ToInt64Microseconds(now - p.rate_since));
-      p.events_per_s = (to - p.rate_from) * 1'000'000 / static_cast<uint64_t>(elapsed_us);
-      p.rate_since = now;
-      p.rate_from = to;
-    }
+    NoteRate(p, to);
+  }
+}
+
+void Runtime::NoteRate(Progress& p, uint64_t to) {
+  absl::Time now = absl::Now();
+  p.last_batch = now;
+  if (now - p.rate_since >= kRateWindow) {
+    // Integer arithmetic: events × 10^6 ÷ elapsed microseconds.
+    const int64_t elapsed_us = std::max<int64_t>(1, absl::ToInt64Microseconds(now - p.rate_since));
+    p.events_per_s = (to - p.rate_from) * 1'000'000 / static_cast<uint64_t>(elapsed_us);
+    p.rate_since = now;
+    p.rate_from = to;
   }
 }
 
 absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
-                                uint64_t from, uint64_t to) {
-  StateTxn txn(db_.get(), gen.family, &cache);
+                                LogFeed::Cursor& cursor, uint64_t from, uint64_t to,
+                                uint64_t head) {
+  rocksdb::WriteBatch batch;
+  StateTxn txn(db_.get(), gen.family, &cache, &batch);
   uint64_t expected = from;
   absl::Status applied;
-  RCL_RETURN_IF_ERROR(log_->ScanLog(from, to, to - from + 1, [&](const ledger::EventRecord& e) {
-    if (e.position != expected) {
+  RCL_RETURN_IF_ERROR(feed_.Read(cursor, from, to, head, [&](const LogEvent& e) {
+    if (e.record.position != expected) {
       applied = absl::DataLossError(
-          absl::StrCat("the log skips from position ", expected, " to ", e.position));
+          absl::StrCat("the log skips from position ", expected, " to ", e.record.position));
       return false;
     }
     applied = projection.Apply(e, txn);
     if (!applied.ok()) {
-      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.position, " (", e.type,
-                                                          "): ", applied.message()));
+      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.record.position, " (",
+                                                          e.record.type, "): ", applied.message()));
       return false;
     }
     ++expected;
@@ -361,8 +391,7 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, R
     return absl::DataLossError(
         absl::StrCat("the log ends at position ", expected - 1, ", before ", to));
   }
-  rocksdb::WriteBatch batch;
-  txn.Flush(&batch);
+  txn.Flush();
   batch.Put(gen.family, kCheckpointKey, EncodeInt64(static_cast<int64_t>(to)));
   // No fsync: the state is rebuilt from the log, and RocksDB recovers a
   // prefix of these atomic writes, so state and checkpoint stay together.

@@ -15,12 +15,17 @@
 // UNAVAILABLE until it reaches the head it started at, so no query ever sees
 // a half-built state. After a crash, each copy resumes at its checkpoint.
 //
+// Reading: every worker reads the log through one LogFeed (log_feed.h), so
+// workers catching up together (a rebuild of everything, a first build)
+// decode each stretch of the log and parse each payload once between them.
+//
 // Memory: RocksDB's block cache and memtables are bounded by Options; a
 // worker keeps a row cache (row_cache_bytes) and buffers at most one batch
-// (catch_up_batch_events_max events) of writes.
+// (catch_up_batch_events_max events) of writes; the feed keeps a bounded window of decoded events.
 //
 // Thread-safety: every public method is safe from any thread. One worker
-// thread per copy; NotifyHead() never blocks on disk.
+// thread per copy (named "p:<name>"), which alone owns its RowCache,
+// its StateTxn and its LogFeed cursor; NotifyHead() never blocks on disk.
 #ifndef RCL_PROJECTIONS_RUNTIME_H_
 #define RCL_PROJECTIONS_RUNTIME_H_
 
@@ -37,6 +42,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/storage/event_store.h"
+#include "projections/log_feed.h"
 #include "projections/projection.h"
 #include "projections/state_txn.h"
 #include "rocksdb/db.h"
@@ -73,8 +79,12 @@ class Runtime {
     // batches behind): fewer, larger writes.
     size_t batch_events_max = 4096;
     size_t catch_up_batch_events_max = 16384;
-    // Each worker's cache of its own rows across batches (RowCache).
+    // Each worker's cache of its own rows across batches (RowCache). (A
+    // larger one while catching up, 64 or 512 MiB, did not lower a rebuild's
+    // CPU per event: what remains is the cost of each access, not misses.)
     size_t row_cache_bytes = size_t{16} << 20;
+    // The shared reader's chunks (LogFeed::Options).
+    LogFeed::Options feed;
     // Longest a query waits for min_position.
     absl::Duration min_position_wait_max = absl::Seconds(2);
     // Tests: called on the worker thread before each batch is folded.
@@ -144,10 +154,13 @@ class Runtime {
   // Worker thread of one copy.
   void RunWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
-                         uint64_t from, uint64_t to) ABSL_LOCKS_EXCLUDED(mu_);
+                         LogFeed::Cursor& cursor, uint64_t from, uint64_t to, uint64_t head)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   // True once it is the live copy.
   bool MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
+  // Advances `p`'s events/s after a batch folded up to `to`.
+  static void NoteRate(Progress& p, uint64_t to);
   Slot* FindSlot(std::string_view name);
   uint64_t StateBytes(const Generation& gen) const;
   // Installs `gen` as a copy of `slot` with its progress.
@@ -156,6 +169,7 @@ class Runtime {
 
   const Options options_;
   const ledger::EventStore* log_;
+  LogFeed feed_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;  // the default family
   std::vector<std::unique_ptr<Slot>> slots_;     // fixed after Open

@@ -1,5 +1,8 @@
 #include "projections/state_txn.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/status.h"
 
@@ -14,13 +17,19 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
-absl::StatusOr<bool> ParseInto(std::string_view key, const std::optional<std::string>& bytes,
-                               google::protobuf::MessageLite* out) {
-  if (!bytes.has_value()) return false;
-  if (!out->ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) {
+absl::Status ParseBytes(std::string_view key, std::string_view bytes,
+                        google::protobuf::MessageLite* out) {
+  if (!out->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError(
         absl::StrCat("projection store: undecodable row (", key.size(), "-byte key)"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ParseInto(std::string_view key, const std::optional<std::string>& bytes,
+                               google::protobuf::MessageLite* out) {
+  if (!bytes.has_value()) return false;
+  RCL_RETURN_IF_ERROR(ParseBytes(key, *bytes, out));
   return true;
 }
 
@@ -102,6 +111,10 @@ void RowCache::Put(std::string_view key, std::optional<std::string> value) {
     bytes_ += SizeOf(lru_.front());
     index_.emplace(lru_.front().key, lru_.begin());
   }
+  Evict();
+}
+
+void RowCache::Evict() {
   while (bytes_ > bytes_max_ && !lru_.empty()) {
     bytes_ -= SizeOf(lru_.back());
     index_.erase(lru_.back().key);
@@ -110,71 +123,173 @@ void RowCache::Put(std::string_view key, std::optional<std::string> value) {
   RCL_CHECK(index_.size() == lru_.size());
 }
 
-StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, RowCache* cache)
-    : db_(db), family_(family), cache_(cache) {}
+StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, RowCache* cache,
+                   rocksdb::WriteBatch* batch)
+    : db_(db), family_(family), cache_(cache), batch_(batch) {
+  RCL_CHECK(batch_ != nullptr);
+}
+
+absl::StatusOr<StateTxn::Row*> StateTxn::Load(std::string_view key) {
+  auto [it, inserted] = rows_.try_emplace(AbslView(key));
+  Row& row = it->second;
+  if (!inserted) return &row;
+  if (cache_ != nullptr) {
+    if (const std::optional<std::string>* cached = cache_->Find(key)) {
+      row.present = cached->has_value();
+      if (row.present) row.bytes = **cached;
+      return &row;
+    }
+  }
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_, ToSlice(key), &value);
+  if (!s.IsNotFound()) {
+    if (absl::Status bad = FromRocks(s, "read"); !bad.ok()) {
+      rows_.erase(it);
+      return bad;
+    }
+    row.present = true;
+    row.bytes.assign(value.data(), value.size());
+  }
+  if (cache_ != nullptr) {
+    cache_->Put(key, row.present ? std::optional<std::string>(row.bytes) : std::nullopt);
+  }
+  return &row;
+}
+
+StateTxn::Row& StateTxn::Blank(std::string_view key) {
+  Row& row = rows_[AbslView(key)];
+  row.written = true;
+  row.parsed = false;
+  return row;
+}
 
 absl::StatusOr<std::optional<std::string>> StateTxn::Get(std::string_view key) {
-  if (auto it = pending_.find(AbslView(key)); it != pending_.end()) return it->second;
-  if (cache_ != nullptr) {
-    if (const std::optional<std::string>* cached = cache_->Find(key)) return *cached;
-  }
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_, ToSlice(key), &value);
-  std::optional<std::string> found;
-  if (!s.IsNotFound()) {
-    RCL_RETURN_IF_ERROR(FromRocks(s, "read"));
-    found = std::move(value);
-  }
-  if (cache_ != nullptr) cache_->Put(key, found);
-  return found;
+  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  if (!row->present) return std::nullopt;
+  if (row->parsed) return row->message->SerializeAsString();
+  return row->bytes;
 }
 
 absl::StatusOr<bool> StateTxn::GetProto(std::string_view key, google::protobuf::MessageLite* out) {
-  if (auto it = pending_.find(AbslView(key)); it != pending_.end())
-    return ParseInto(key, it->second, out);
-  RCL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
-  return ParseInto(key, bytes, out);
+  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  if (!row->present) return false;
+  if (row->parsed) {
+    out->Clear();
+    out->CheckTypeAndMergeFrom(*row->message);
+    return true;
+  }
+  RCL_RETURN_IF_ERROR(ParseBytes(key, row->bytes, out));
+  return true;
+}
+
+absl::StatusOr<StateTxn::Row*> StateTxn::MutableRow(std::string_view key,
+                                                    const google::protobuf::MessageLite* type,
+                                                    bool* exists) {
+  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  if (exists != nullptr) *exists = row->present;
+  if (row->message == nullptr) {
+    row->message.reset(type->New());
+    row->type = type;
+  }
+  RCL_CHECK(row->type == type) << "a row edited as two message types";
+  if (!row->parsed) {
+    row->message->Clear();
+    if (row->present) {
+      RCL_RETURN_IF_ERROR(ParseBytes(key, row->bytes, row->message.get()));
+      row->bytes.clear();
+    }
+    row->parsed = true;
+  }
+  row->present = true;
+  row->written = true;
+  return row;
 }
 
 void StateTxn::Put(std::string_view key, std::string value) {
-  pending_[std::string(key)] = std::move(value);
+  Row& row = Blank(key);
+  row.present = true;
+  row.bytes = std::move(value);
 }
 
 void StateTxn::PutProto(std::string_view key, const google::protobuf::MessageLite& value) {
   Put(key, value.SerializeAsString());
 }
 
-void StateTxn::Delete(std::string_view key) { pending_[std::string(key)] = std::nullopt; }
+void StateTxn::Delete(std::string_view key) {
+  Row& row = Blank(key);
+  row.present = false;
+  row.bytes.clear();
+}
 
 absl::Status StateTxn::AddInt64(std::string_view key, int64_t delta) {
   if (delta == 0) return absl::OkStatus();
-  RCL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(key));
+  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  RCL_CHECK(!row->parsed) << "a counter edited as a message";
   int64_t value = 0;
-  if (bytes.has_value()) {
-    RCL_ASSIGN_OR_RETURN(value, DecodeInt64(*bytes));
+  if (row->present) {
+    RCL_ASSIGN_OR_RETURN(value, DecodeInt64(row->bytes));
   }
   int64_t sum = 0;
   if (__builtin_add_overflow(value, delta, &sum)) {
     return absl::OutOfRangeError("projection counter overflows int64");
   }
-  if (sum == 0) {
-    Delete(key);
+  row->written = true;
+  row->present = sum != 0;
+  if (row->present) {
+    row->bytes = EncodeInt64(sum);
   } else {
-    Put(key, EncodeInt64(sum));
+    row->bytes.clear();
   }
   return absl::OkStatus();
 }
 
-void StateTxn::Flush(rocksdb::WriteBatch* batch) {
-  for (auto& [key, value] : pending_) {
-    if (value.has_value()) {
-      batch->Put(family_, ToSlice(key), ToSlice(*value));
-    } else {
-      batch->Delete(family_, ToSlice(key));
-    }
-    if (cache_ != nullptr) cache_->Put(key, std::move(value));
+void StateTxn::Append(std::string_view key, std::string_view value) {
+  blind_.push_back(BlindWrite{std::string(key), std::string(value), false});
+}
+
+void StateTxn::AppendProto(std::string_view key, const google::protobuf::MessageLite& value) {
+  BlindWrite& w = blind_.emplace_back();
+  w.key = key;
+  value.SerializeToString(&w.value);
+}
+
+void StateTxn::Erase(std::string_view key) {
+  blind_.push_back(BlindWrite{std::string(key), std::string(), true});
+}
+
+void StateTxn::Flush() {
+  // Every write of the batch in key order (a blind key written twice keeps
+  // its order): the memtable inserts each next to the previous one.
+  struct Op {
+    const std::string* key;
+    const std::string* value;  // null: a delete
+  };
+  std::vector<Op> ops;
+  ops.reserve(rows_.size() + blind_.size());
+  for (auto& [key, row] : rows_) {
+    if (!row.written) continue;
+    if (row.present && row.parsed) row.message->SerializeToString(&row.bytes);
+    ops.push_back(Op{&key, row.present ? &row.bytes : nullptr});
   }
-  pending_.clear();
+  for (const BlindWrite& w : blind_) ops.push_back(Op{&w.key, w.erase ? nullptr : &w.value});
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const Op& a, const Op& b) { return *a.key < *b.key; });
+  for (const Op& op : ops) {
+    if (op.value == nullptr) {
+      batch_->Delete(family_, ToSlice(*op.key));
+    } else {
+      batch_->Put(family_, ToSlice(*op.key), ToSlice(*op.value));
+    }
+  }
+  if (cache_ != nullptr) {
+    for (auto& [key, row] : rows_) {
+      if (!row.written) continue;
+      cache_->Put(key,
+                  row.present ? std::optional<std::string>(std::move(row.bytes)) : std::nullopt);
+    }
+  }
+  rows_.clear();
+  blind_.clear();
 }
 
 }  // namespace rcl::projections

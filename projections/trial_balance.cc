@@ -1,9 +1,9 @@
 #include "projections/trial_balance.h"
 
 #include "absl/strings/str_cat.h"
-#include "ledger/postings.h"
 #include "ledger/status.h"
 #include "projections/keys.h"
+#include "projections/log_feed.h"
 #include "rcl/store/projection_rows.pb.h"
 
 namespace rcl::projections {
@@ -13,27 +13,40 @@ constexpr char kBalanceTag = 'B';
 constexpr char kDayTag = 'D';
 constexpr char kTenantTag = 'M';
 
+// As ledger::CheckBalanced, over the parsed payload's own postings.
+absl::Status CheckBalanced(const PostingsView& postings) {
+  int64_t sum = 0;
+  for (int i = 0; i < postings.size(); ++i) {
+    const rcl::v1::Posting& p = postings[i];
+    if (p.account().empty()) return absl::InternalError("posting without an account");
+    if (p.amount_cents() == 0) return absl::InternalError("posting of zero cents");
+    if (__builtin_add_overflow(sum, p.amount_cents(), &sum))
+      return absl::InternalError("postings overflow");
+  }
+  if (sum != 0)
+    return absl::InternalError(absl::StrCat("postings do not balance: off by ", sum, " cents"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status TrialBalanceProjection::Apply(const ledger::EventRecord& e, StateTxn& txn) const {
-  absl::StatusOr<std::vector<rcl::v1::Posting>> postings =
-      ledger::PayloadPostings(e.type, e.payload);
-  if (!postings.ok()) return absl::DataLossError(postings.status().message());
-  if (postings->empty()) return absl::OkStatus();
-  RCL_RETURN_IF_ERROR(ledger::CheckBalanced(*postings));
+absl::Status TrialBalanceProjection::Apply(const LogEvent& le, StateTxn& txn) const {
+  const ledger::EventRecord& e = le.record;
+  if (le.undecodable && CarriesPostings(le))
+    return absl::DataLossError(absl::StrCat("undecodable ", AbslView(e.type), " payload"));
+  const PostingsView postings = PostingsOf(le);
+  if (postings.empty()) return absl::OkStatus();
+  RCL_RETURN_IF_ERROR(CheckBalanced(postings));
   std::string date = EventDate(e);
-  for (const rcl::v1::Posting& p : *postings) {
+  for (int i = 0; i < postings.size(); ++i) {
+    const rcl::v1::Posting& p = postings[i];
     RCL_RETURN_IF_ERROR(txn.AddInt64(Key(kBalanceTag, e.tenant, {p.account()}), p.amount_cents()));
     RCL_RETURN_IF_ERROR(
         txn.AddInt64(Key(kDayTag, e.tenant, {p.account(), date}), p.amount_cents()));
   }
-  std::string tenant_key = Key(kTenantTag, e.tenant, {});
-  store::TenantRow tenant;
-  RCL_RETURN_IF_ERROR(txn.GetProto(tenant_key, &tenant).status());
-  if (date > tenant.max_effective_date()) {
-    tenant.set_max_effective_date(date);
-    txn.PutProto(tenant_key, tenant);
-  }
+  RCL_ASSIGN_OR_RETURN(store::TenantRow * tenant,
+                       txn.Mutable<store::TenantRow>(Key(kTenantTag, e.tenant, {})));
+  if (date > tenant->max_effective_date()) tenant->set_max_effective_date(date);
   return absl::OkStatus();
 }
 

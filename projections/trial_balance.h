@@ -19,7 +19,7 @@ class TrialBalanceProjection final : public Projection {
  public:
   std::string_view name() const override { return kTrialBalanceProjection; }
   uint32_t version() const override { return 1; }
-  absl::Status Apply(const ledger::EventRecord& event, StateTxn& state) const override;
+  absl::Status Apply(const LogEvent& event, StateTxn& state) const override;
 };
 
 // Every account of `tenant` with a non-zero balance, as of `as_of_date`
