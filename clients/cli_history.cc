@@ -49,6 +49,8 @@ void WriteJson(const std::string& kind, const std::string& id, const rcl::v1::Hi
         .String(e.type())
         .Key("summary")
         .String(e.summary())
+        .Key("source")
+        .String(e.source())
         .Key("postings")
         .BeginArray();
     for (const auto& p : e.postings()) {
@@ -90,6 +92,7 @@ void WriteText(const std::string& kind, const std::string& id, const rcl::v1::Hi
                                          RecordedAt(e.recorded_at_us()),
                                          e.effective_date().empty() ? "-" : e.effective_date(),
                                          e.actor(), e.summary()));
+    if (!e.source().empty()) absl::StrAppend(out, absl::StrFormat("%10sfrom %s\n", "", e.source()));
     if (kind == "claim") {
       absl::StrAppend(out, absl::StrFormat("%10s%s: payer %s, patient %s\n", "", e.status(),
                                            rcl::FormatCents(e.payer_balance_cents()),

@@ -61,6 +61,22 @@ absl::Status FoldClaim(const ledger::EventRecord& e, std::string_view claim_id, 
   return absl::OkStatus();
 }
 
+// "835 file ... segment N" when an X12 import wrote the event (its payload's
+// x12_source, field 50 of every event type an import writes); "" otherwise.
+std::string SourceOf(const LogEvent& le) {
+  if (le.payload == nullptr) return "";
+  const google::protobuf::FieldDescriptor* field =
+      le.payload->GetDescriptor()->FindFieldByNumber(50);
+  if (field == nullptr || field->message_type() != rcl::v1::X12Source::descriptor() ||
+      !le.payload->GetReflection()->HasField(*le.payload, field)) {
+    return "";
+  }
+  const auto& s = static_cast<const rcl::v1::X12Source&>(
+      le.payload->GetReflection()->GetMessage(*le.payload, field));
+  return absl::StrCat("835 file ", s.file_sha256(), " ISA13 ", s.interchange_control_number(),
+                      " ST02 ", s.transaction_control_number(), " segment ", s.segment_number());
+}
+
 }  // namespace
 
 absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
@@ -73,6 +89,7 @@ absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
   rcl::v1::HistoryEntry entry;
   entry.set_position(e.position);
   entry.set_tenant_seq(e.tenant_seq);
+  entry.set_source(SourceOf(le));
   entry.set_stream_version(e.version);
   entry.set_recorded_at_us(e.recorded_at_us);
   entry.set_effective_date(e.effective_date);
