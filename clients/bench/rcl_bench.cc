@@ -65,6 +65,9 @@ ABSL_FLAG(std::string, mode, "sync",
 ABSL_FLAG(int32_t, clients, 1, "sync/ping mode: concurrent clients, one thread each");
 ABSL_FLAG(int32_t, inflight, 64, "async mode: commands kept in flight");
 ABSL_FLAG(int32_t, threads, 1, "async mode: threads driving the calls (1..kMaxAsyncThreads)");
+ABSL_FLAG(bool, retries, false,
+          "keep gRPC's client retry filter (transparent retries) on the channel; off by "
+          "default: it costs about 10% of the client's CPU per call (docs/PERFORMANCE.md)");
 ABSL_FLAG(int32_t, server_pid, 0,
           "pid of the rcl-server (same machine): report its CPU per command over the window");
 ABSL_FLAG(double, duration, 10.0, "measured seconds");
@@ -437,6 +440,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index)
   // one TCP connection) through the global pool.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("rcl.bench.client", index);
+  if (!absl::GetFlag(FLAGS_retries)) args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
