@@ -51,11 +51,6 @@ class BoundedQueue {
     return out;
   }
 
-  // Whether nothing is queued (a snapshot: another thread may push next).
-  bool Empty() {
-    absl::MutexLock lock(&mu_);
-    return items_.empty();
-  }
   // No more pushes; Pop drains what is left, then returns nullopt.
   void Close() {
     absl::MutexLock lock(&mu_);

@@ -5,18 +5,15 @@
 //      (positions, versions, hash chain);
 //   2. the writer thread writes every decided batch waiting, in order, with
 //      ONE WAL fsync at the end, and only then publishes the new head;
-//   3. the completer thread answers every command of a durable batch; when
-//      nothing is waiting to be written and the completer is idle, the
-//      writer answers a small round itself (a lone command then wakes one
-//      thread fewer).
+//   3. the completer thread answers every command of a durable batch.
 // The sequencer decides batch N+1 while batch N is being fsynced; a command
 // is never answered before its batch (and every batch before it) is durable.
 // After a storage failure every later batch is failed and nothing more is
 // written.
 //
 // Thread-safety: Submit(), head(), WaitForPosition() and the listener calls
-// are safe from any thread. Callbacks run on the completer or the writer
-// thread, in the order the commands were decided, and must not block.
+// are safe from any thread. Callbacks run on the completer thread and must
+// not block.
 #ifndef RCL_LEDGER_LEDGER_H_
 #define RCL_LEDGER_LEDGER_H_
 
@@ -63,11 +60,6 @@ struct CommandResult {
 };
 
 using CommandCallback = std::function<void(absl::StatusOr<CommandResult>)>;
-
-// Most commands of one writer round the writer answers itself (when nothing
-// waits to be written and the completer is idle); larger rounds go to the
-// completer so that the next fsync does not wait for their callbacks.
-inline constexpr size_t kWriterAnswersMax = 4;
 
 // Tenant tips (tenant sequence, tenant hash, Merkle right edge: about 2 KiB
 // each) the sequencer keeps beyond those of batches not yet durable.
@@ -209,12 +201,6 @@ class Ledger {
   // command in place).
   absl::Status ValidateRequest(CommandRequest& request) const;
   void CompleterLoop();
-  // Calls every command's callback of durable (or failed) batch `b` and
-  // releases the bytes they held. Writer or completer thread.
-  void Answer(DecidedBatch& b);
-  // Answers `batches` on this (the writer) thread when that keeps the order
-  // of answers and delays no waiting write; else hands them to the completer.
-  void AnswerOrHandOff(std::vector<DecidedBatch>& batches);
   int64_t NowUs() const;
 
   Options options_;
@@ -236,8 +222,6 @@ class Ledger {
   std::unique_ptr<BoundedQueue<DecidedBatch>> to_write_;
   std::unique_ptr<BoundedQueue<DecidedBatch>> to_complete_;
   std::atomic<uint64_t> durable_seq_{0};  // last batch written (or failed)
-  // Batches handed to the completer and not yet answered.
-  std::atomic<size_t> completing_{0};
   std::thread sequencer_thread_;
   std::thread writer_thread_;
   std::thread completer_thread_;

@@ -1,7 +1,7 @@
 // The ledger's writer and completer stages (ledger/ledger.h): the writer
 // writes every decided batch waiting as one write with one fsync, publishes
-// the new head, and answers small rounds itself or hands them to the
-// completer. The sequencer's side is in ledger.cc.
+// the new head and hands the batches to the completer, which answers them.
+// The sequencer's side is in ledger.cc.
 #include <string>
 #include <vector>
 
@@ -34,7 +34,7 @@ void Ledger::WriterLoop() {
     }
     RCL_CHECK(batches.back().seq > durable_seq_.load(std::memory_order_relaxed));
     durable_seq_.store(batches.back().seq, std::memory_order_release);
-    AnswerOrHandOff(batches);
+    for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
   }
   to_complete_->Close();
 }
@@ -131,36 +131,14 @@ void Ledger::PublishHead(const LogHead& head) {
   for (auto& listener : listeners) listener(head.position);
 }
 
-// Writer thread. The writer is the completer's only producer: when it has
-// nothing in hand (completing_ == 0), every earlier batch is answered, so
-// answering here keeps answers in order. It does so only for a small round
-// with no decided batch waiting for the next fsync: then the hand-off would
-// only add a thread wake-up to every command's latency.
-void Ledger::AnswerOrHandOff(std::vector<DecidedBatch>& batches) {
-  size_t commands = 0;
-  for (const DecidedBatch& b : batches) commands += b.commands.size();
-  if (commands <= kWriterAnswersMax && completing_.load(std::memory_order_acquire) == 0 &&
-      to_write_->Empty()) {
-    for (DecidedBatch& b : batches) Answer(b);
-    return;
-  }
-  completing_.fetch_add(batches.size(), std::memory_order_relaxed);
-  for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
-}
-
-void Ledger::Answer(DecidedBatch& b) {
-  size_t bytes = 0;
-  for (size_t i = 0; i < b.commands.size(); ++i) {
-    b.commands[i].callback(std::move(b.results[i]));
-    bytes += b.commands[i].bytes;
-  }
-  commands_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-}
-
 void Ledger::CompleterLoop() {
   while (std::optional<DecidedBatch> b = to_complete_->Pop()) {
-    Answer(*b);
-    completing_.fetch_sub(1, std::memory_order_release);
+    size_t bytes = 0;
+    for (size_t i = 0; i < b->commands.size(); ++i) {
+      b->commands[i].callback(std::move(b->results[i]));
+      bytes += b->commands[i].bytes;
+    }
+    commands_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   }
 }
 
