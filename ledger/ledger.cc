@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <chrono>
 
@@ -226,9 +227,19 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   ledger->to_write_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   ledger->to_complete_ = std::make_unique<BoundedQueue<DecidedBatch>>(in_flight);
   Ledger* l = ledger.get();
-  ledger->completer_thread_ = std::thread([l] { l->CompleterLoop(); });
-  ledger->writer_thread_ = std::thread([l] { l->WriterLoop(); });
-  ledger->sequencer_thread_ = std::thread([l] { l->SequencerLoop(); });
+  // Named for ops/bench/lone-command, perf and top -H (at most 15 bytes).
+  ledger->completer_thread_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "rcl-completer");
+    l->CompleterLoop();
+  });
+  ledger->writer_thread_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "rcl-writer");
+    l->WriterLoop();
+  });
+  ledger->sequencer_thread_ = std::thread([l] {
+    pthread_setname_np(pthread_self(), "rcl-sequencer");
+    l->SequencerLoop();
+  });
   return ledger;
 }
 
@@ -353,137 +364,6 @@ void Ledger::SequencerLoop() {
     to_write_->Push(DecideBatch(std::move(batch)));
   }
   to_write_->Close();
-}
-
-// The writer's one round per group of decided batches, in named steps: check
-// they follow one another, write them as one, answer failure or count the
-// commit, publish the new head, mark them durable, hand them to the completer.
-void Ledger::WriterLoop() {
-  // The writer sees every batch, in the order the sequencer decided them, and
-  // writes them on top of one another.
-  WriterCursor cursor{.last_seq = 0, .written = head()};
-  while (true) {
-    // Every decided batch waiting is written now, merged into ONE write with
-    // one fsync.
-    std::vector<DecidedBatch> batches = to_write_->PopAll();
-    if (batches.empty()) break;
-    bool failed = StorageFailed();
-    CheckFollows(cursor, batches, failed);
-    if (!failed && !WriteMerged(batches)) failed = true;
-    if (failed) {
-      FailBatches(batches);
-    } else {
-      const LogHead* written = LastHeadAfter(batches);
-      if (written != nullptr) PublishHead(*written);
-    }
-    RCL_CHECK(batches.back().seq > durable_seq_.load(std::memory_order_relaxed));
-    durable_seq_.store(batches.back().seq, std::memory_order_release);
-    for (DecidedBatch& b : batches) to_complete_->Push(std::move(b));
-  }
-  to_complete_->Close();
-}
-
-// Any thread. True once a write failed: nothing more is written.
-bool Ledger::StorageFailed() const {
-  absl::MutexLock lock(&mu_);
-  return failed_;
-}
-
-// Writer thread. Each batch must be the one after the last (by seq) and,
-// unless a write already failed, decided on the head the log is at; moves
-// `cursor` past them.
-void Ledger::CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches,
-                          bool failed) {
-  for (const DecidedBatch& b : batches) {
-    RCL_CHECK(b.seq == cursor.last_seq + 1)
-        << "batch " << b.seq << " after batch " << cursor.last_seq;
-    cursor.last_seq = b.seq;
-    if (failed) continue;  // decided on top of a batch that was never written
-    RCL_CHECK(b.head_before.position == cursor.written.position &&
-              b.head_before.hash == cursor.written.hash)
-        << "batch " << b.seq << " decided on position " << b.head_before.position
-        << ", the log is at " << cursor.written.position;
-    if (b.write_batch == nullptr) continue;
-    RCL_CHECK(b.head_after.position > b.head_before.position &&
-              b.head_after.recorded_at_us >= b.head_before.recorded_at_us)
-        << "batch " << b.seq << " moves the head from " << b.head_before.position << " to "
-        << b.head_after.position;
-    cursor.written = b.head_after;
-  }
-}
-
-// Writer thread. Writes every batch that has something to write as ONE
-// atomic write with one fsync, and counts the commits. False after a storage
-// failure, which also stops the ledger accepting writes. Nothing of these
-// batches is visible to readers before it is durable (PublishHead comes
-// after).
-bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
-  std::vector<rocksdb::WriteBatch*> to_write;
-  for (const DecidedBatch& b : batches) {
-    if (b.write_batch != nullptr) to_write.push_back(b.write_batch.get());
-  }
-  if (to_write.empty()) return true;
-  if (options_.before_write) options_.before_write();
-  absl::Status written =
-      to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
-  if (!written.ok()) {
-    spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
-    absl::MutexLock lock(&mu_);
-    failed_ = true;
-    return false;
-  }
-  fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  for (const DecidedBatch& b : batches) {
-    if (b.write_batch == nullptr) continue;
-    commits_.fetch_add(1, std::memory_order_relaxed);
-    committed_commands_.fetch_add(b.written_commands, std::memory_order_relaxed);
-  }
-  return true;
-}
-
-// Writer thread. Batches not durable (or decided on top of a batch that is
-// not): no command of them gets any answer but this.
-void Ledger::FailBatches(std::vector<DecidedBatch>& batches) {
-  for (DecidedBatch& b : batches) {
-    for (auto& r : b.results)
-      r = absl::UnavailableError(
-          "storage write failed; the command may not have been recorded: retry with the same "
-          "command id after a "
-          "restart");
-  }
-}
-
-// The head after the last batch that wrote something; null if none did.
-const LogHead* Ledger::LastHeadAfter(const std::vector<DecidedBatch>& batches) {
-  for (auto b = batches.rbegin(); b != batches.rend(); ++b) {
-    if (b->write_batch != nullptr) return &b->head_after;
-  }
-  return nullptr;
-}
-
-// Writer thread, after the write is durable. Makes `head` visible to
-// readers, then tells the commit listeners (outside the lock).
-void Ledger::PublishHead(const LogHead& head) {
-  std::vector<std::function<void(uint64_t)>> listeners;
-  {
-    absl::MutexLock lock(&mu_);
-    RCL_CHECK(head.position > head_.position)
-        << "head from " << head_.position << " to " << head.position;
-    head_ = head;
-    for (auto& [id, listener] : listeners_) listeners.push_back(listener);
-  }
-  for (auto& listener : listeners) listener(head.position);
-}
-
-void Ledger::CompleterLoop() {
-  while (std::optional<DecidedBatch> b = to_complete_->Pop()) {
-    size_t bytes = 0;
-    for (size_t i = 0; i < b->commands.size(); ++i) {
-      b->commands[i].callback(std::move(b->results[i]));
-      bytes += b->commands[i].bytes;
-    }
-    commands_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-  }
 }
 
 // What one batch's decisions share. Sequencer thread only.

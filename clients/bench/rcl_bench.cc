@@ -1,18 +1,30 @@
 // rcl-bench: a closed-loop load generator for the rcl-server write path.
 //
-// Each client is one thread issuing synchronous LedgerService commands back to
-// back, all over one shared channel (one channel each with --noshared_channel).
-// Setup (not measured): register a patient, open an encounter, record two
-// diagnoses. Then, for --warmup seconds (not measured) and --duration seconds
-// (measured), record charges, rotating to a new encounter (open + diagnoses,
-// both measured) every kLinesPerEncounter lines.
+// Three modes, all through one completion-queue driver (every call is a
+// generic unary call on a grpc::CompletionQueue; the driver threads poll):
+//   --mode sync   (default) --clients N threads, each with one command in
+//                 flight at a time: the latency run.
+//   --mode async  --inflight N commands kept in flight by --threads T (1 or 2)
+//                 threads, so that the generator leaves the CPU to the server.
+//   --mode ping   like sync, but each call is the empty gRPC health check
+//                 (grpc.health.v1.Health/Check): the RPC round trip alone.
+// Each command stream (a "slot": one per client in sync mode, --inflight in
+// async mode) registers a patient (setup, not measured), then for --warmup
+// seconds (not measured) and --duration seconds (measured) records charges,
+// opening a new encounter and recording its diagnoses (both measured) every
+// kLinesPerEncounter lines.
 //
 // A command counts when it succeeds and completes inside the measured window;
-// its latency is the steady_clock time around the blocking RPC. Any failed
-// command (in any phase) is counted as an error; the first one is printed to
-// stderr and the exit status is 1 when there were errors.
+// its latency is the steady_clock time from starting the call to its
+// completion. Any failed command (in any phase) is counted as an error; the
+// first one is printed to stderr and the exit status is 1 when there were
+// errors. With --server_pid, the server's CPU time (utime + stime from
+// /proc/PID/stat) over the measured window is reported per command, beside
+// rcl-bench's own.
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -21,8 +33,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <latch>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -34,8 +48,10 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "rcl/v1/api.grpc.pb.h"
@@ -43,7 +59,17 @@
 #include "rcl/v1/events.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "rcl-server address, HOST:PORT");
-ABSL_FLAG(int32_t, clients, 1, "concurrent clients, one thread each");
+ABSL_FLAG(std::string, mode, "sync",
+          "sync: --clients threads, one command in flight each; async: --inflight "
+          "commands in flight from --threads threads; ping: like sync with empty health checks");
+ABSL_FLAG(int32_t, clients, 1, "sync/ping mode: concurrent clients, one thread each");
+ABSL_FLAG(int32_t, inflight, 64, "async mode: commands kept in flight");
+ABSL_FLAG(int32_t, threads, 1, "async mode: threads driving the calls (1..kMaxAsyncThreads)");
+ABSL_FLAG(bool, retries, false,
+          "keep gRPC's client retry filter (transparent retries) on the channel; off by "
+          "default: it costs about 10% of the client's CPU per call (docs/PERFORMANCE.md)");
+ABSL_FLAG(int32_t, server_pid, 0,
+          "pid of the rcl-server (same machine): report its CPU per command over the window");
 ABSL_FLAG(double, duration, 10.0, "measured seconds");
 ABSL_FLAG(double, warmup, 1.0, "seconds of load before measuring (not measured)");
 ABSL_FLAG(std::string, tenant, "bench", "tenant every command is issued for");
@@ -64,6 +90,12 @@ constexpr auto kRpcDeadline = std::chrono::seconds(10);
 constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr int kLinesPerEncounter = 20;
 constexpr int kMaxClients = 4096;
+constexpr int kMaxInflight = 4096;
+constexpr int kMaxAsyncThreads = 2;
+// After a failed command a slot waits this long before its next one, so that
+// it does not spin against a failing server (errors are counted anyway).
+constexpr auto kRetryPause = std::chrono::milliseconds(1);
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 // A Luhn-valid NPI (with the 80840 prefix), used as rendering and billing NPI.
 constexpr char kNpi[] = "1234567893";
 constexpr char kPlaceOfService[] = "11";  // office
@@ -90,7 +122,14 @@ constexpr std::array<std::array<const char*, 2>, 4> kDiagnosisPairs = {{
     {"M54.50", "E66.9"},
 }};
 
-enum CommandKind { kOpenEncounter = 0, kRecordDiagnoses, kRecordCharge, kNumKinds };
+enum CommandKind {
+  kOpenEncounter = 0,
+  kRecordDiagnoses,
+  kRecordCharge,
+  kNumKinds,
+  kRegisterPatient = kNumKinds,  // setup: never measured
+  kPing,
+};
 constexpr std::array<const char*, kNumKinds> kKindNames = {"OpenEncounter", "RecordDiagnoses",
                                                            "RecordCharge"};
 
@@ -100,133 +139,181 @@ struct Config {
   std::string date_of_service;  // a past date
 };
 
-// What one client measured.
-struct ClientResult {
+// What one slot measured.
+struct SlotResult {
   std::vector<int64_t> latencies_ns;  // successful commands in the window
   uint64_t events = 0;                // event ids returned by those commands
   uint64_t errors = 0;                // failed commands, any phase
   std::array<uint64_t, kNumKinds> by_kind = {};
 };
 
+// The measured window, set before the load phase starts.
+struct Window {
+  Clock::time_point start = Clock::time_point::max();
+  Clock::time_point end = Clock::time_point::max();
+};
+
 std::atomic<bool> g_first_error_printed{false};
 
-class Client {
+grpc::ByteBuffer Serialize(const google::protobuf::Message& message) {
+  const std::string bytes = message.SerializeAsString();
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// One command stream with at most one call in flight: register the patient,
+// then charges on a rotating encounter (or, with `ping`, health checks).
+// Start() issues the next call on a completion queue with `this` as its tag;
+// the driver hands the completion to Finish().
+class Slot {
  public:
-  Client(int index, std::shared_ptr<grpc::Channel> channel, const Config* config)
+  Slot(int index, grpc::GenericStub* stub, const Config* config, bool ping)
       : index_(index),
-        stub_(rcl::v1::LedgerService::NewStub(channel)),
+        stub_(stub),
         config_(config),
-        patient_id_(absl::StrCat("P-", config->run_id, "-", index)) {
+        patient_id_(absl::StrCat("P-", config->run_id, "-", index)),
+        next_(ping ? kPing : kRegisterPatient) {
     result_.latencies_ns.reserve(1 << 14);
   }
 
-  // Registers the patient and opens the first encounter. Not measured.
-  bool Setup() {
-    rcl::v1::RegisterPatientRequest request;
-    request.mutable_context()->set_tenant(config_->tenant);
-    rcl::v1::RegisterPatient* cmd = request.mutable_command();
-    cmd->set_patient_id(patient_id_);
-    cmd->set_family_name("Bench");
-    cmd->set_given_name(absl::StrCat("Client", index_));
-    cmd->set_birth_date("1968-03-14");
-    const bool ok = Call(kNumKinds, "RegisterPatient",
-                         [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-                           return stub_->RegisterPatient(ctx, request, resp);
-                         });
-    return ok && OpenNextEncounter();
+  // True while the slot still has setup to do.
+  bool needs_setup() const { return next_ == kRegisterPatient; }
+  // False once its setup failed: the slot issues nothing more.
+  bool alive() const { return alive_; }
+
+  void Start(grpc::CompletionQueue* cq) {
+    if (failed_last_) std::this_thread::sleep_for(kRetryPause);
+    kind_ = next_;
+    const grpc::ByteBuffer request = BuildRequest(kind_);
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    ctx_->set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+    response_.Clear();
+    start_ = Clock::now();
+    call_ = stub_->PrepareUnaryCall(ctx_.get(), MethodFor(kind_), request, cq);
+    call_->StartCall();
+    call_->Finish(&response_, &status_, this);
   }
 
-  // Runs the charge loop until `end`; records commands completing in
-  // [measure_start, end).
-  void Run(Clock::time_point measure_start, Clock::time_point end) {
-    measure_start_ = measure_start;
-    measure_end_ = end;
-    while (Clock::now() < end) {
-      if (!RecordNextCharge()) {
-        // Do not spin against a failing server; errors are counted anyway.
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-    }
-  }
-
-  ClientResult& result() { return result_; }
-
- private:
-  // Issues one command through `rpc`. Returns whether it succeeded.
-  template <typename Rpc>
-  bool Call(int kind, std::string_view name, Rpc rpc) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
-    rcl::v1::CommandResponse response;
-    const Clock::time_point start = Clock::now();
-    const grpc::Status status = rpc(&ctx, &response);
+  // The completion of the call Start() issued.
+  void Finish(bool cq_ok, const Window& window) {
     const Clock::time_point done = Clock::now();
-    if (!status.ok()) {
+    call_.reset();
+    uint64_t events = 0;
+    bool ok = cq_ok && status_.ok();
+    if (ok && kind_ != kPing) {
+      rcl::v1::CommandResponse response;
+      grpc::Slice slice;
+      ok = response_.DumpToSingleSlice(&slice).ok() &&
+           response.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+      if (!ok) status_ = grpc::Status(grpc::StatusCode::INTERNAL, "unparsable CommandResponse");
+      events = static_cast<uint64_t>(response.event_ids_size());
+    }
+    failed_last_ = !ok;
+    if (!ok) {
       ++result_.errors;
       if (!g_first_error_printed.exchange(true)) {
-        absl::FPrintF(stderr, "rcl-bench: first error: client %d %s: %s: %s\n", index_, name,
-                      StatusCodeName(status.error_code()), status.error_message());
+        absl::FPrintF(stderr, "rcl-bench: first error: slot %d %s: %s: %s\n", index_,
+                      MethodFor(kind_), StatusCodeName(status_.error_code()),
+                      status_.error_message());
       }
-      return false;
-    }
-    if (done >= measure_start_ && done < measure_end_) {
+    } else if (kind_ != kRegisterPatient && done >= window.start && done < window.end) {
       result_.latencies_ns.push_back(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count());
-      result_.events += static_cast<uint64_t>(response.event_ids_size());
-      if (kind < kNumKinds) ++result_.by_kind[kind];
+          std::chrono::duration_cast<std::chrono::nanoseconds>(done - start_).count());
+      result_.events += events;
+      if (kind_ < kNumKinds) ++result_.by_kind[kind_];
     }
-    return true;
+    Advance(ok);
   }
 
-  // Opens a new encounter for the patient and records two diagnoses on it.
-  bool OpenNextEncounter() {
-    encounter_ready_ = false;
-    ++encounter_seq_;
-    encounter_id_ = absl::StrCat("E-", config_->run_id, "-", index_, "-", encounter_seq_);
+  SlotResult& result() { return result_; }
 
-    rcl::v1::OpenEncounterRequest open;
-    open.mutable_context()->set_tenant(config_->tenant);
-    rcl::v1::OpenEncounter* oc = open.mutable_command();
-    oc->set_encounter_id(encounter_id_);
-    oc->set_patient_id(patient_id_);
-    oc->set_rendering_npi(kNpi);
-    oc->set_billing_npi(kNpi);
-    oc->set_date_of_service(config_->date_of_service);
-    oc->set_place_of_service(kPlaceOfService);
-    if (!Call(kOpenEncounter, "OpenEncounter",
-              [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-                return stub_->OpenEncounter(ctx, open, resp);
-              })) {
-      return false;
+ private:
+  // Chooses the next command from the outcome of the last one.
+  void Advance(bool ok) {
+    switch (kind_) {
+      case kPing: return;
+      case kRegisterPatient:
+        if (ok) {
+          next_ = kOpenEncounter;
+        } else {
+          alive_ = false;
+        }
+        return;
+      case kOpenEncounter:
+        // A failed open is retried with a new encounter id.
+        if (ok) next_ = kRecordDiagnoses;
+        return;
+      case kRecordDiagnoses:
+        next_ = ok ? kRecordCharge : kOpenEncounter;
+        line_ = 0;
+        return;
+      case kRecordCharge:
+        if (line_ >= kLinesPerEncounter) next_ = kOpenEncounter;
+        return;
+      default: return;
     }
-
-    rcl::v1::RecordDiagnosesRequest diagnoses;
-    diagnoses.mutable_context()->set_tenant(config_->tenant);
-    rcl::v1::RecordDiagnoses* dc = diagnoses.mutable_command();
-    dc->set_encounter_id(encounter_id_);
-    for (const char* code : kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
-      dc->add_icd10_codes(code);
-    }
-    if (!Call(kRecordDiagnoses, "RecordDiagnoses",
-              [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-                return stub_->RecordDiagnoses(ctx, diagnoses, resp);
-              })) {
-      return false;
-    }
-    encounter_ready_ = true;
-    line_ = 0;
-    return true;
   }
 
-  // Records the next charge line, rotating encounters every
-  // kLinesPerEncounter lines (or after a failed rotation).
-  bool RecordNextCharge() {
-    if (!encounter_ready_ || line_ >= kLinesPerEncounter) {
-      if (!OpenNextEncounter()) return false;
+  static const char* MethodFor(int kind) {
+    switch (kind) {
+      case kRegisterPatient: return "/rcl.v1.LedgerService/RegisterPatient";
+      case kOpenEncounter: return "/rcl.v1.LedgerService/OpenEncounter";
+      case kRecordDiagnoses: return "/rcl.v1.LedgerService/RecordDiagnoses";
+      case kRecordCharge: return "/rcl.v1.LedgerService/RecordCharge";
+      default: return kHealthCheckMethod;
     }
+  }
+
+  grpc::ByteBuffer BuildRequest(int kind) {
+    switch (kind) {
+      case kRegisterPatient: {
+        rcl::v1::RegisterPatientRequest request;
+        request.mutable_context()->set_tenant(config_->tenant);
+        rcl::v1::RegisterPatient* cmd = request.mutable_command();
+        cmd->set_patient_id(patient_id_);
+        cmd->set_family_name("Bench");
+        cmd->set_given_name(absl::StrCat("Client", index_));
+        cmd->set_birth_date("1968-03-14");
+        return Serialize(request);
+      }
+      case kOpenEncounter: {
+        ++encounter_seq_;
+        encounter_id_ = absl::StrCat("E-", config_->run_id, "-", index_, "-", encounter_seq_);
+        rcl::v1::OpenEncounterRequest open;
+        open.mutable_context()->set_tenant(config_->tenant);
+        rcl::v1::OpenEncounter* oc = open.mutable_command();
+        oc->set_encounter_id(encounter_id_);
+        oc->set_patient_id(patient_id_);
+        oc->set_rendering_npi(kNpi);
+        oc->set_billing_npi(kNpi);
+        oc->set_date_of_service(config_->date_of_service);
+        oc->set_place_of_service(kPlaceOfService);
+        return Serialize(open);
+      }
+      case kRecordDiagnoses: {
+        rcl::v1::RecordDiagnosesRequest diagnoses;
+        diagnoses.mutable_context()->set_tenant(config_->tenant);
+        rcl::v1::RecordDiagnoses* dc = diagnoses.mutable_command();
+        dc->set_encounter_id(encounter_id_);
+        for (const char* code :
+             kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
+          dc->add_icd10_codes(code);
+        }
+        return Serialize(diagnoses);
+      }
+      case kRecordCharge: return BuildCharge();
+      default: {
+        // An empty HealthCheckRequest: zero bytes (a default ByteBuffer is
+        // no message at all).
+        grpc::Slice empty;
+        return grpc::ByteBuffer(&empty, 1);
+      }
+    }
+  }
+
+  grpc::ByteBuffer BuildCharge() {
     ++line_;
     const Procedure& procedure = kProcedures[charge_seq_ % kProcedures.size()];
-
     charge_.Clear();
     charge_.mutable_context()->set_tenant(config_->tenant);
     rcl::v1::RecordCharge* cc = charge_.mutable_command();
@@ -242,11 +329,7 @@ class Client {
     cc->add_diagnosis_pointers(1);
     if (charge_seq_ % 3 == 0) cc->add_diagnosis_pointers(2);
     ++charge_seq_;
-
-    return Call(kRecordCharge, "RecordCharge",
-                [&](grpc::ClientContext* ctx, rcl::v1::CommandResponse* resp) {
-                  return stub_->RecordCharge(ctx, charge_, resp);
-                });
+    return Serialize(charge_);
   }
 
   static const char* StatusCodeName(grpc::StatusCode code) {
@@ -262,23 +345,94 @@ class Client {
   }
 
   const int index_;
-  std::unique_ptr<rcl::v1::LedgerService::Stub> stub_;
+  grpc::GenericStub* stub_;
   const Config* config_;
   const std::string patient_id_;
 
+  int next_;  // the kind of the next call
+  bool alive_ = true;
+  bool failed_last_ = false;
   std::string encounter_id_;
   int encounter_seq_ = 0;
-  bool encounter_ready_ = false;
   int line_ = 0;
   uint64_t charge_seq_ = 0;
   rcl::v1::RecordChargeRequest charge_;
 
-  // Nothing is recorded until Run() sets the window.
-  Clock::time_point measure_start_ = Clock::time_point::max();
-  Clock::time_point measure_end_ = Clock::time_point::max();
+  // The call in flight.
+  int kind_ = kPing;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> call_;
+  grpc::ByteBuffer response_;
+  grpc::Status status_;
+  Clock::time_point start_;
 
-  ClientResult result_;
+  SlotResult result_;
 };
+
+// Runs `slots` to completion on one completion queue: first the setup of
+// every slot that needs it, then (after `set_up` counts down and `go` opens)
+// the load, restarting each slot until `window->end`.
+void Drive(const std::vector<Slot*>& slots, std::latch* set_up, std::latch* go,
+           const Window* window) {
+  grpc::CompletionQueue cq;
+  // Waits for `outstanding` calls, restarting each finished slot while
+  // `restart` says so.
+  auto pump = [&](size_t outstanding, auto restart) {
+    void* tag = nullptr;
+    bool ok = false;
+    while (outstanding > 0 && cq.Next(&tag, &ok)) {
+      Slot* slot = static_cast<Slot*>(tag);
+      slot->Finish(ok, *window);
+      if (slot->alive() && restart()) {
+        slot->Start(&cq);
+      } else {
+        --outstanding;
+      }
+    }
+  };
+  size_t setting_up = 0;
+  for (Slot* slot : slots) {
+    if (slot->needs_setup()) {
+      slot->Start(&cq);
+      ++setting_up;
+    }
+  }
+  pump(setting_up, [] { return false; });
+  set_up->count_down();
+  go->wait();
+  size_t running = 0;
+  for (Slot* slot : slots) {
+    if (!slot->alive()) continue;
+    slot->Start(&cq);
+    ++running;
+  }
+  pump(running, [window] { return Clock::now() < window->end; });
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// utime + stime of process `pid` ("self" for this one), in seconds.
+std::optional<double> ProcessCpuSeconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  // The command name (field 2) may hold spaces; fields after it are plain.
+  const size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  const std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(line).substr(paren + 1), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  uint64_t utime = 0;
+  uint64_t stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
   grpc::ChannelArguments args;
@@ -286,6 +440,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index)
   // one TCP connection) through the global pool.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("rcl.bench.client", index);
+  if (!absl::GetFlag(FLAGS_retries)) args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -302,11 +457,28 @@ double PercentileMs(const std::vector<int64_t>& v, double q) {
   return static_cast<double>(v[rank - 1]) / 1e6;
 }
 
+// A CPU figure that may be unknown.
+constexpr double kUnknown = -1.0;
+
+// "null" for kUnknown (any negative), else the number with `decimals`
+// decimals, for JSON and the table.
+std::string JsonNumber(double v, int decimals = 1) {
+  if (v < 0.0) return "null";
+  return absl::StrFormat("%.*f", decimals, v);
+}
+
+struct Run {
+  std::string mode;
+  int slots = 0;    // commands in flight at most
+  int threads = 0;  // driver threads
+};
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Closed-loop load generator for rcl-server's command path.\n"
-      "Usage: rcl-bench [--server HOST:PORT] [--clients N] [--duration S] "
-      "[--warmup S] [--tenant T] [--json] [--noshared_channel]");
+      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|ping] [--clients N] "
+      "[--inflight N --threads T] [--duration S] [--warmup S] [--tenant T] [--server_pid PID] "
+      "[--json] [--noshared_channel]");
   absl::FlagsUsageConfig usage_config;
   // --help lists this file's flags (the binary's name differs from the file's).
   usage_config.contains_help_flags = [](absl::string_view path) {
@@ -319,13 +491,31 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string server = absl::GetFlag(FLAGS_server);
-  const int clients = absl::GetFlag(FLAGS_clients);
   const double duration_s = absl::GetFlag(FLAGS_duration);
   const double warmup_s = absl::GetFlag(FLAGS_warmup);
   const bool json = absl::GetFlag(FLAGS_json);
   const bool shared_channel = absl::GetFlag(FLAGS_shared_channel);
-  if (clients < 1 || clients > kMaxClients) {
-    absl::FPrintF(stderr, "rcl-bench: --clients must be in 1..%d\n", kMaxClients);
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  Run run;
+  run.mode = absl::GetFlag(FLAGS_mode);
+  if (run.mode == "sync" || run.mode == "ping") {
+    run.slots = absl::GetFlag(FLAGS_clients);
+    run.threads = run.slots;
+    if (run.slots < 1 || run.slots > kMaxClients) {
+      absl::FPrintF(stderr, "rcl-bench: --clients must be in 1..%d\n", kMaxClients);
+      return 2;
+    }
+  } else if (run.mode == "async") {
+    run.slots = absl::GetFlag(FLAGS_inflight);
+    run.threads = absl::GetFlag(FLAGS_threads);
+    if (run.slots < 1 || run.slots > kMaxInflight || run.threads < 1 ||
+        run.threads > kMaxAsyncThreads || run.threads > run.slots) {
+      absl::FPrintF(stderr, "rcl-bench: need 1 <= --inflight <= %d and 1 <= --threads <= %d\n",
+                    kMaxInflight, kMaxAsyncThreads);
+      return 2;
+    }
+  } else {
+    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async or ping\n");
     return 2;
   }
   if (!(duration_s > 0.0) || duration_s > 86400.0 || !(warmup_s >= 0.0) || warmup_s > 3600.0) {
@@ -336,6 +526,11 @@ int Main(int argc, char** argv) {
     absl::FPrintF(stderr, "rcl-bench: --tenant must not be empty\n");
     return 2;
   }
+  const std::string server_proc = absl::StrCat(server_pid);
+  if (server_pid < 0 || (server_pid > 0 && !ProcessCpuSeconds(server_proc).has_value())) {
+    absl::FPrintF(stderr, "rcl-bench: cannot read /proc/%d/stat (--server_pid)\n", server_pid);
+    return 2;
+  }
 
   Config config;
   config.tenant = absl::GetFlag(FLAGS_tenant);
@@ -344,45 +539,54 @@ int Main(int argc, char** argv) {
   config.date_of_service =
       absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24 * 7), absl::UTCTimeZone());
 
-  // Channels, connected before anything is timed.
+  // Channels (one per driver thread at most), connected before anything is
+  // timed.
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < (shared_channel ? 1 : clients); ++i) {
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  for (int i = 0; i < (shared_channel ? 1 : run.threads); ++i) {
     channels.push_back(MakeChannel(server, i));
     if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() + kConnectDeadline)) {
       absl::FPrintF(stderr, "rcl-bench: cannot connect to %s within %d s\n", server,
                     static_cast<int>(kConnectDeadline.count()));
       return 1;
     }
+    stubs.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
   }
-  std::vector<std::unique_ptr<Client>> workers;
-  workers.reserve(clients);
-  for (int i = 0; i < clients; ++i) {
-    workers.push_back(std::make_unique<Client>(i, channels[shared_channel ? 0 : i], &config));
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::vector<std::vector<Slot*>> per_thread(run.threads);
+  slots.reserve(run.slots);
+  for (int i = 0; i < run.slots; ++i) {
+    const int thread = i % run.threads;
+    slots.push_back(std::make_unique<Slot>(i, stubs[shared_channel ? 0 : thread].get(), &config,
+                                           run.mode == "ping"));
+    per_thread[thread].push_back(slots.back().get());
   }
 
   // Setup runs concurrently; the load phase starts for everyone at once.
-  std::latch set_up(clients);
+  std::latch set_up(run.threads);
   std::latch go(1);
-  Clock::time_point measure_start;
-  Clock::time_point end;
+  Window window;
   std::vector<std::thread> threads;
-  threads.reserve(clients);
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      Client& client = *workers[i];
-      const bool ready = client.Setup();
-      set_up.count_down();
-      go.wait();
-      if (ready) client.Run(measure_start, end);
-    });
+  threads.reserve(run.threads);
+  for (int t = 0; t < run.threads; ++t) {
+    threads.emplace_back([&, t] { Drive(per_thread[t], &set_up, &go, &window); });
   }
   set_up.wait();
   const Clock::time_point load_start = Clock::now();
-  measure_start = load_start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(warmup_s));
-  end = measure_start +
-        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
+  window.start = load_start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(warmup_s));
+  window.end = window.start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(duration_s));
   go.count_down();
+  // CPU over the measured window: the server's and our own.
+  std::this_thread::sleep_until(window.start);
+  const std::optional<double> server_cpu0 =
+      server_pid > 0 ? ProcessCpuSeconds(server_proc) : std::nullopt;
+  const std::optional<double> self_cpu0 = ProcessCpuSeconds("self");
+  std::this_thread::sleep_until(window.end);
+  const std::optional<double> server_cpu1 =
+      server_pid > 0 ? ProcessCpuSeconds(server_proc) : std::nullopt;
+  const std::optional<double> self_cpu1 = ProcessCpuSeconds("self");
   for (std::thread& t : threads) t.join();
 
   // Aggregate.
@@ -390,8 +594,8 @@ int Main(int argc, char** argv) {
   uint64_t events = 0;
   uint64_t errors = 0;
   std::array<uint64_t, kNumKinds> by_kind = {};
-  for (const auto& w : workers) {
-    ClientResult& r = w->result();
+  for (const auto& slot : slots) {
+    SlotResult& r = slot->result();
     latencies.insert(latencies.end(), r.latencies_ns.begin(), r.latencies_ns.end());
     events += r.events;
     errors += r.errors;
@@ -404,25 +608,43 @@ int Main(int argc, char** argv) {
   const double p50 = PercentileMs(latencies, 0.50);
   const double p99 = PercentileMs(latencies, 0.99);
   const double max = latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1e6;
+  // CPU over the window, and µs of it per command (kUnknown when unknown or
+  // no commands).
+  auto elapsed = [](std::optional<double> a, std::optional<double> b) {
+    return a.has_value() && b.has_value() ? std::max(0.0, *b - *a) : kUnknown;
+  };
+  auto per_command_us = [&](double cpu_s) {
+    return cpu_s >= 0.0 && commands > 0 ? cpu_s * 1e6 / static_cast<double>(commands) : kUnknown;
+  };
+  const double server_cpu_s = elapsed(server_cpu0, server_cpu1);
+  const double server_us = per_command_us(server_cpu_s);
+  const double client_us = per_command_us(elapsed(self_cpu0, self_cpu1));
 
   if (json) {
     absl::PrintF(
-        "{\"clients\":%d,\"duration_s\":%.3f,\"commands\":%d,\"errors\":%d,"
-        "\"commands_per_s\":%.1f,\"events_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-        "\"max_ms\":%.3f}\n",
-        clients, duration_s, commands, errors, commands_per_s, events_per_s, p50, p99, max);
+        "{\"mode\":\"%s\",\"clients\":%d,\"threads\":%d,\"duration_s\":%.3f,\"commands\":%d,"
+        "\"errors\":%d,\"commands_per_s\":%.1f,\"events_per_s\":%.1f,\"p50_ms\":%.3f,"
+        "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"server_cpu_s\":%s,\"server_cpu_us_per_command\":%s,"
+        "\"client_cpu_us_per_command\":%s}\n",
+        run.mode, run.slots, run.threads, duration_s, commands, errors, commands_per_s,
+        events_per_s, p50, p99, max, JsonNumber(server_cpu_s, 2), JsonNumber(server_us),
+        JsonNumber(client_us));
   } else {
     absl::PrintF(
-        "rcl-bench: server %s, tenant %s, %d client%s (%s), warmup %.1f s, measured %.1f s\n",
-        server, config.tenant, clients, clients == 1 ? "" : "s",
-        shared_channel ? "one shared channel" : "one channel each", warmup_s, duration_s);
-    absl::PrintF("%10s %8s %12s %12s %9s %9s %9s\n", "commands", "errors", "commands/s", "events/s",
-                 "p50 ms", "p99 ms", "max ms");
-    absl::PrintF("%10d %8d %12.1f %12.1f %9.3f %9.3f %9.3f\n", commands, errors, commands_per_s,
-                 events_per_s, p50, p99, max);
-    absl::PrintF("mix: %d %s, %d %s, %d %s\n", by_kind[kRecordCharge], kKindNames[kRecordCharge],
-                 by_kind[kOpenEncounter], kKindNames[kOpenEncounter], by_kind[kRecordDiagnoses],
-                 kKindNames[kRecordDiagnoses]);
+        "rcl-bench: server %s, tenant %s, mode %s, %d in flight from %d thread%s (%s), warmup "
+        "%.1f s, measured %.1f s\n",
+        server, config.tenant, run.mode, run.slots, run.threads, run.threads == 1 ? "" : "s",
+        shared_channel ? "one shared channel" : "one channel per thread", warmup_s, duration_s);
+    absl::PrintF("%10s %8s %12s %12s %9s %9s %9s %11s %11s\n", "commands", "errors", "commands/s",
+                 "events/s", "p50 ms", "p99 ms", "max ms", "srv µs/cmd", "cli µs/cmd");
+    absl::PrintF("%10d %8d %12.1f %12.1f %9.3f %9.3f %9.3f %11s %11s\n", commands, errors,
+                 commands_per_s, events_per_s, p50, p99, max, JsonNumber(server_us),
+                 JsonNumber(client_us));
+    if (run.mode != "ping") {
+      absl::PrintF("mix: %d %s, %d %s, %d %s\n", by_kind[kRecordCharge], kKindNames[kRecordCharge],
+                   by_kind[kOpenEncounter], kKindNames[kOpenEncounter], by_kind[kRecordDiagnoses],
+                   kKindNames[kRecordDiagnoses]);
+    }
   }
   std::fflush(stdout);
   if (errors > 0) {
