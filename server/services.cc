@@ -566,7 +566,16 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
     grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ExportClaims837Request> req,
     rcl::v1::ExportClaims837Response* resp) {
   Violations v;
-  CheckTenant(req->context().tenant(), v);
+  // The envelope checks the ledger makes (Ledger::ValidateRequest), before
+  // any claim is read.
+  const rcl::v1::CommandContext& ctx_fields = req->context();
+  CheckTenant(ctx_fields.tenant(), v);
+  ledger::CheckString("command_id", ctx_fields.command_id(), ledger::kIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString("correlation_id", ctx_fields.correlation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString("causation_id", ctx_fields.causation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
   if (req->claim_ids_size() == 0 || req->claim_ids_size() > kExportClaimsPerRequestMax) {
     v.Add("claim_ids", absl::StrCat("must hold 1 to ", kExportClaimsPerRequestMax, " claims"));
   }
