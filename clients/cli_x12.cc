@@ -1,7 +1,7 @@
 // `rcl remit import`, `rcl remit suspense list|apply` and `rcl payer alias`:
 // X12 835 files posted whole by the server (docs/X12.md, "Posting"), the
 // claim payments they held in suspense, and the identifiers payers use in
-// them.
+// them; `rcl claim export-837`: claims out as one X12 837P file.
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -171,6 +171,54 @@ absl::Status RunPayerAlias(Invocation& inv) {
   return DoWrite(inv, [&](Client& c, const CommandOptions& o) { return c.AliasPayer(cmd, o); });
 }
 
+absl::Status RunClaimExport837(Invocation& inv) {
+  const std::vector<std::string> ids = inv.args().Values("claim");
+  const std::string out_path = Str(inv, "out");
+  absl::StatusOr<CommandOptions> options = WriteOptions(inv);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  absl::StatusOr<rcl::v1::ExportClaims837Response> r =
+      (*client)->ExportClaims837(ids, inv.args().Has("test"), *options);
+  if (!r.ok()) return r.status();
+  if (!out_path.empty()) {
+    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+    out << r->x12();
+    out.close();
+    if (!out) {
+      return absl::DataLossError(absl::StrCat("export ", r->export_id(),
+                                              " was recorded but writing ", out_path, " failed"));
+    }
+  }
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject();
+    AppendCommandResponseFields(r->result(), &w);
+    w.Key("export_id").String(r->export_id());
+    w.Key("file_sha256").String(r->file_sha256());
+    w.Key("interchange_control_number").Uint(r->interchange_control_number());
+    w.Key("exported_at_us").Int(r->exported_at_us());
+    w.Key("claims").Int(static_cast<int64_t>(ids.size()));
+    w.Key("bytes").Uint(r->x12().size());
+    if (out_path.empty()) {
+      w.Key("x12").String(r->x12());
+    } else {
+      w.Key("out").String(out_path);
+    }
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+    return absl::OkStatus();
+  }
+  if (out_path.empty()) {  // the file itself on standard output
+    absl::StrAppend(&inv.out(), r->x12());
+    return absl::OkStatus();
+  }
+  absl::StrAppend(&inv.out(), CommandResponseLine(r->result()), "\nexport ", r->export_id(), ": ",
+                  ids.size(), " claims, ", r->x12().size(), " bytes, sha256 ", r->file_sha256(),
+                  " written to ", out_path, "\n");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<CommandDef> X12Commands() {
@@ -190,6 +238,14 @@ std::vector<CommandDef> X12Commands() {
        {{"item", kValue, "ID", "suspense item id (apply)"},
         {"claim", kValue, "ID", "claim to apply it to (apply)"}},
        RunRemitSuspense},
+      {"claim",
+       "export-837",
+       "",
+       "write claims as one X12 837P (005010X222A1) file and record the export on each claim",
+       {{"claim", kRepeated, "ID", "claim to export (1 to 1,000)", true},
+        {"out", kValue, "FILE", "write the file here (default: standard output)"},
+        {"test", kBool, "", "mark the interchange as a test (ISA15 T)"}},
+       RunClaimExport837},
       {"payer",
        "alias",
        "",

@@ -181,6 +181,9 @@ class Client {
                                                       const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> ApplySuspendedPayment(
       const rcl::v1::ApplySuspendedPayment& command, const CommandOptions& options = {});
+  // An 837P interchange of `claim_ids`, the export recorded on each claim.
+  absl::StatusOr<rcl::v1::ExportClaims837Response> ExportClaims837(
+      const std::vector<std::string>& claim_ids, bool test, const CommandOptions& options = {});
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
   absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
                                                    const CommandOptions& options = {});

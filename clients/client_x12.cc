@@ -1,4 +1,4 @@
-// Client method for the 835 import (client.h); its commands are in client.cc.
+// Client methods for the 835 import and the 837P export (client.h); its commands are in client.cc.
 #include "clients/client.h"
 
 namespace rcl::client {
@@ -13,6 +13,19 @@ absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> Client::ImportRemittanceFi
   rcl::v1::ImportRemittanceFileResponse response;
   std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
   grpc::Status status = ledger_->ImportRemittanceFile(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::ExportClaims837Response> Client::ExportClaims837(
+    const std::vector<std::string>& claim_ids, bool test, const CommandOptions& options) {
+  rcl::v1::ExportClaims837Request request;
+  *request.mutable_context() = MakeContext(options);
+  for (const std::string& id : claim_ids) request.add_claim_ids(id);
+  request.set_test(test);
+  rcl::v1::ExportClaims837Response response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
+  grpc::Status status = ledger_->ExportClaims837(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }

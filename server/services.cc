@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
@@ -324,6 +325,8 @@ void LedgerServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY(kLedgerServiceName, GetClaim, rcl::v1::GetClaimRequest, rcl::v1::ClaimView);
   RCL_REGISTER_UNARY(kLedgerServiceName, ImportRemittanceFile, rcl::v1::ImportRemittanceFileRequest,
                      rcl::v1::ImportRemittanceFileResponse);
+  RCL_REGISTER_UNARY(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
+                     rcl::v1::ExportClaims837Response);
 }
 
 #undef RCL_REGISTER_UNARY
@@ -556,6 +559,88 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
         reactor->Finish(ToGrpcStatus(read));
       });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
+    grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ExportClaims837Request> req,
+    rcl::v1::ExportClaims837Response* resp) {
+  Violations v;
+  // The envelope checks the ledger makes (Ledger::ValidateRequest), before
+  // any claim is read.
+  const rcl::v1::CommandContext& ctx_fields = req->context();
+  CheckTenant(ctx_fields.tenant(), v);
+  ledger::CheckString("command_id", ctx_fields.command_id(), ledger::kIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString("correlation_id", ctx_fields.correlation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString("causation_id", ctx_fields.causation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
+  if (req->claim_ids_size() == 0 || req->claim_ids_size() > kExportClaimsPerRequestMax) {
+    v.Add("claim_ids", absl::StrCat("must hold 1 to ", kExportClaimsPerRequestMax, " claims"));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < req->claim_ids_size(); ++i) {
+    const std::string field = absl::StrCat("claim_ids[", i, "]");
+    ledger::CheckString(field, req->claim_ids(i), ledger::kIdRule, ledger::Presence::kRequired, v);
+    if (!seen.insert(req->claim_ids(i)).second) v.Add(field, "is listed twice");
+  }
+  if (absl::Status st = v.ToStatus(); !st.ok()) return Refuse(ctx, st);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const std::string actor = ActorOf(ctx);
+  // Read the claims on the read pool, then record the export through the
+  // sequencer; the call finishes when the record is durable.
+  bool queued = reads_->TrySchedule(kExportReadBytes, [this, reactor, req, resp,
+                                                       actor](std::unique_ptr<ByteLease>) {
+    const rcl::v1::CommandContext& context = req->context();
+    const std::vector<std::string> ids(req->claim_ids().begin(), req->claim_ids().end());
+    const absl::Time now = absl::Now();
+    // Control numbers: the log head at export time, so that successive
+    // exports of a server carry increasing numbers.
+    const auto icn = static_cast<uint32_t>(ledger_->head().position % x12::kControlNumberMax + 1);
+    absl::StatusOr<Export837> built = BuildExport837(ledger_->store(), context.tenant(), ids,
+                                                     export_settings_, now, icn, req->test());
+    if (!built.ok()) {
+      reactor->Finish(ToGrpcStatus(built.status()));
+      return;
+    }
+    resp->set_export_id(built->export_id);
+    resp->set_file_sha256(built->file_sha256);
+    resp->set_interchange_control_number(built->interchange_control_number);
+    resp->set_exported_at_us(absl::ToUnixSeconds(now) * 1'000'000);
+    resp->set_x12(std::move(built->x12));
+    ledger::CommandRequest request;
+    request.tenant = context.tenant();
+    request.command_id = context.command_id();
+    if (context.has_expected_version()) request.expected_version = context.expected_version();
+    request.correlation_id = context.correlation_id();
+    request.causation_id = context.causation_id();
+    request.actor = actor;
+    auto* record = request.command.mutable_record_claim_export();
+    record->set_export_id(built->export_id);
+    record->set_file_sha256(built->file_sha256);
+    for (const std::string& id : ids) record->add_claim_ids(id);
+    record->set_claim_count(static_cast<int64_t>(ids.size()));
+    absl::Status submitted = ledger_->Submit(
+        std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
+          if (!r.ok()) {
+            reactor->Finish(ToGrpcStatus(r.status()));
+            return;
+          }
+          auto* result = resp->mutable_result();
+          result->set_position(r->position);
+          result->set_stream(r->stream);
+          result->set_stream_version(r->stream_version);
+          for (auto& id : r->event_ids) result->add_event_ids(id);
+          result->set_command_id(r->command_id);
+          reactor->Finish(grpc::Status::OK);
+        });
+    if (!submitted.ok()) reactor->Finish(ToGrpcStatus(submitted));
+  });
+  if (!queued) {
+    reactor->Finish(
+        ToGrpcStatus(absl::ResourceExhaustedError("too many reads in progress; retry later")));
+  }
   return reactor;
 }
 

@@ -18,6 +18,7 @@
 
 #include "ledger/ledger.h"
 #include "rcl/v1/api.grpc.pb.h"
+#include "server/claim_export.h"
 #include "server/subscriptions.h"
 #include "server/unary_handlers.h"
 #include "server/work_pool.h"
@@ -59,6 +60,10 @@ inline constexpr size_t kVerifyReadBytes = ledger::kVerifyEventsMax * 24 + kRead
 inline constexpr size_t kGetClaimReadBytes =
     PageReadBytesMax(static_cast<uint32_t>(ledger::kReadPageMax));
 inline constexpr size_t kDigestReadBytes = kReadOverheadBytes;
+// ExportClaims837 folds one claim, its encounter and a page of its patient's
+// events at a time, and holds the file (about 2 KiB a claim).
+inline constexpr size_t kExportReadBytes =
+    3 * kGetClaimReadBytes + kExportClaimsPerRequestMax * 4096;
 
 // The 835 import takes the whole file: its own bound, and gRPC's.
 inline constexpr size_t kImportRequestBytesMax = ledger::kImportBytesMax + 64 * 1024;
@@ -142,6 +147,9 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   grpc::ServerUnaryReactor* ImportRemittanceFile(
       grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
       rcl::v1::ImportRemittanceFileResponse* resp);
+  grpc::ServerUnaryReactor* ExportClaims837(grpc::CallbackServerContext* ctx,
+                                            RequestPtr<rcl::v1::ExportClaims837Request> req,
+                                            rcl::v1::ExportClaims837Response* resp);
 #undef RCL_COMMAND_RPC
 
   grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx,
@@ -156,6 +164,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   CallGate* gate_;
+  Export837Settings export_settings_;  // defaults: docs/API.md, "ExportClaims837"
 };
 
 }  // namespace rcl::server

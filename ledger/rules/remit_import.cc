@@ -103,7 +103,9 @@ std::string PaidDate(const x12::Remittance& r, const StateView& view) {
   return FormatCivilDate(view.Today());
 }
 
-// Per claim: CLP03 - CAS = CLP04, each SVC balanced, the SVCs' paid = CLP04.
+// Per claim: CLP03 - CAS = CLP04, each SVC balanced, and the SVCs' paid
+// less the claim-level CAS = CLP04 (the 5010 rule: claim-level adjustments
+// reduce what the lines paid).
 absl::Status CheckClaimConsistency(const x12::ClaimPayment& c) {
   RCL_RETURN_IF_ERROR(x12::CheckClaimBalance(c));
   if (c.lines.empty()) return absl::OkStatus();
@@ -112,10 +114,13 @@ absl::Status CheckClaimConsistency(const x12::ClaimPayment& c) {
     RCL_RETURN_IF_ERROR(x12::CheckLineBalance(l));
     paid += l.paid_cents;
   }
-  if (paid == c.paid_cents) return absl::OkStatus();
+  int64_t claim_cas = 0;
+  for (const x12::Adjustment& a : c.adjustments) claim_cas += a.cents;
+  if (paid - claim_cas == c.paid_cents) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "segment ", c.file_position, " (CLP): the SVC lines pay ", x12::DollarsAndCents(paid),
-      " but CLP04 says ", x12::DollarsAndCents(c.paid_cents)));
+      " less claim-level CAS ", x12::DollarsAndCents(claim_cas), " but CLP04 says ",
+      x12::DollarsAndCents(c.paid_cents)));
 }
 
 absl::Status RecordRemittance(const x12::Remittance& r, const std::string& remit_id,

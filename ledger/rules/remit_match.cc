@@ -184,8 +184,21 @@ absl::StatusOr<rcl::v1::AdjudicateClaim> MapClaimPayment(const x12::ClaimPayment
     return a;
   }
   RCL_RETURN_IF_ERROR(MapLines(payment, claim, &a));
+  // A claim-level CAS beside SVC lines reduces what the lines paid (CLP04 =
+  // the SVCs' paid - claim CAS): each positive one is taken from the lines'
+  // payments in order, as an adjustment of those lines; what no line payment
+  // covers stays claim-level (and must then balance on its own).
   for (const x12::Adjustment& cas : payment.adjustments) {
-    RCL_RETURN_IF_ERROR(AddAdjustment(cas, cas.cents, a.mutable_claim_adjustments()));
+    int64_t left = cas.cents;
+    for (auto& line : *a.mutable_lines()) {
+      if (left <= 0) break;
+      const int64_t take = std::min(left, line.paid_cents());
+      if (take <= 0) continue;
+      line.set_paid_cents(line.paid_cents() - take);
+      RCL_RETURN_IF_ERROR(AddAdjustment(cas, take, line.mutable_adjustments()));
+      left -= take;
+    }
+    if (left != 0) RCL_RETURN_IF_ERROR(AddAdjustment(cas, left, a.mutable_claim_adjustments()));
   }
   return a;
 }

@@ -126,6 +126,34 @@ TEST_F(RemitImportTest, PostsPaymentsAdjustmentsAndPatientResponsibility) {
   }
 }
 
+// 5010: a claim-level CAS beside SVC lines reduces what the lines paid
+// (CLP04 = SVC03 - claim CAS), as in the fixture managed-care.835. It is
+// posted on the lines it reduces.
+TEST_F(RemitImportTest, ClaimLevelCasBesideLinesReducesWhatTheLinesPaid) {
+  CommandResult r = Ok(
+      Import(File835("650", "TRACE1",
+                     {"CLP*C1*1*1000*650*100*12*PCN-C1", "CAS*CO*A2*50", "SVC*HC:99213*1000*700**1",
+                      "CAS*CO*45*200", "CAS*PR*1*100", "REF*6R*1"})));
+  ExpectOneCommit(r);
+  ClaimState c = books_.Claim("C1");
+  EXPECT_EQ(c.payer_paid_cents, 65'000);
+  EXPECT_EQ(c.contractual_cents, 25'000);
+  EXPECT_EQ(c.patient_responsibility_cents, 10'000);
+  EXPECT_EQ(c.lines.at(1).amounts.paid_cents, 65'000);
+  EXPECT_EQ(c.lines.at(1).amounts.contractual_cents, 25'000);
+  ExpectBooks();
+  // SVC lines that, less the claim CAS, do not pay CLP04: refused with the
+  // figures.
+  absl::StatusOr<CommandResult> refused = books_.Run(
+      Import(File835("650", "TRACE2",
+                     {"CLP*C2*1*1000*650*100*12*PCN-C2", "CAS*CO*A2*50", "SVC*HC:99213*900*600**1",
+                      "CAS*CO*45*200", "CAS*PR*1*100", "REF*6R*1"})));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(
+      refused.status().message(),
+      HasSubstr("the SVC lines pay 600.00 less claim-level CAS 50.00 but CLP04 says 650.00"));
+}
+
 TEST_F(RemitImportTest, DuplicatesAreAlreadyExists) {
   const std::string file = File835("700", "TRACE1", PaidClp("C1"));
   Ok(Import(file));
