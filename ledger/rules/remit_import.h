@@ -17,6 +17,7 @@
 #include "ledger/rules/state.h"
 #include "ledger/x12/remit835.h"
 #include "rcl/v1/events.pb.h"
+#include "rcl/v1/x12_events.pb.h"
 
 namespace rcl::ledger::claim_rules {
 

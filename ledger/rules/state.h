@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "rcl/v1/events.pb.h"
+#include "rcl/v1/x12_events.pb.h"
 
 namespace rcl::ledger {
 
