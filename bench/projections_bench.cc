@@ -87,7 +87,7 @@ ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
 ABSL_FLAG(int32_t, projections_memory_mb, 64,
           "the projections' RocksDB memory: half block cache, half memtables");
 ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
-ABSL_FLAG(int32_t, row_cache_mb, 16, "each worker's row cache");
+ABSL_FLAG(int32_t, held_rows_mb, 32, "each worker's rows held across batches");
 ABSL_FLAG(int32_t, catch_up_batch_events_max, 16384, "events per batch while catching up");
 ABSL_FLAG(std::vector<std::string>, projections, {},
           "development: rebuild only these projections (default: every one the server runs)");
@@ -365,7 +365,7 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
   options.catch_up_batch_events_max =
       static_cast<size_t>(absl::GetFlag(FLAGS_catch_up_batch_events_max));
-  options.row_cache_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_row_cache_mb)) << 20;
+  options.held_rows_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_held_rows_mb)) << 20;
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
     if (name == projections::kClaimsProjection)

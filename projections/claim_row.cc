@@ -1,5 +1,7 @@
 #include "projections/claim_row.h"
 
+#include "ledger/status.h"
+
 namespace rcl::projections {
 
 ledger::ClaimState RowToState(const store::ClaimRow& r) {
@@ -109,6 +111,23 @@ void StateToRow(const ledger::ClaimState& c, store::ClaimRow* r) {
   a->set_transfer_payer_id(s.transfer_payer_id);
   a->set_prior_payer_cents(s.prior_payer_cents);
   a->set_returned_to_patient_cents(s.returned_to_patient_cents);
+}
+
+absl::Status FoldClaimIntoRow(std::string_view type, std::string_view payload,
+                              const google::protobuf::Message* parsed, bool exists,
+                              store::ClaimRow* row) {
+  ledger::StreamState state;
+  if (exists) {
+    state.version = 0;
+    state.aggregate = RowToState(*row);
+  }
+  RCL_RETURN_IF_ERROR(parsed != nullptr ? ledger::FoldParsedEvent(&state, *parsed)
+                                        : ledger::FoldEvent(&state, type, payload));
+  const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
+  if (claim == nullptr)
+    return absl::DataLossError("a claim stream event folded into another kind of state");
+  StateToRow(*claim, row);
+  return absl::OkStatus();
 }
 
 int64_t PayerBalance(const store::ClaimRow& r) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
 #include "ledger/rules/state.h"
 #include "rcl/store/projection_rows.pb.h"
 #include "rcl/v1/reports.pb.h"
@@ -21,6 +23,13 @@ ledger::ClaimState RowToState(const store::ClaimRow& row);
 // Copies the ledger's fields of `state` into `row`, keeping the row's own
 // fields (dates, denial reasons, appeals).
 void StateToRow(const ledger::ClaimState& state, store::ClaimRow* row);
+
+// Folds one claim event into `row` with the ledger's own fold (balances
+// exactly as GetClaim computes them): `parsed` is the payload already parsed
+// (null: parse `payload`). `exists`: the row holds the claim's state so far.
+absl::Status FoldClaimIntoRow(std::string_view type, std::string_view payload,
+                              const google::protobuf::Message* parsed, bool exists,
+                              store::ClaimRow* row);
 
 int64_t PayerBalance(const store::ClaimRow& row);
 int64_t PatientBalance(const store::ClaimRow& row);

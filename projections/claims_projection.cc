@@ -240,22 +240,6 @@ void UpdateQueues(StateTxn& txn, const std::string& tenant, std::string_view cla
   }
 }
 
-// The ledger's own fold (balances exactly as GetClaim computes them) of one
-// event into the row.
-absl::Status FoldIntoRow(const ledger::EventRecord& e, bool exists, store::ClaimRow* row) {
-  ledger::StreamState state;
-  if (exists) {
-    state.version = 0;
-    state.aggregate = RowToState(*row);
-  }
-  RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
-  const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
-  if (claim == nullptr)
-    return absl::DataLossError("a claim stream event folded into another kind of state");
-  StateToRow(*claim, row);
-  return absl::OkStatus();
-}
-
 absl::Status ApplyClaimEvent(const LogEvent& le, StateTxn& txn) {
   const ledger::EventRecord& e = le.record;
   std::string_view claim_id = std::string_view(e.stream).substr(kClaimStreamPrefix.size());
@@ -264,7 +248,7 @@ absl::Status ApplyClaimEvent(const LogEvent& le, StateTxn& txn) {
                        txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
   std::optional<ClaimFacts> before;
   if (exists) before = FactsOf(*row);
-  RCL_RETURN_IF_ERROR(FoldIntoRow(e, exists, row));
+  RCL_RETURN_IF_ERROR(FoldClaimIntoRow(e.type, e.payload, le.payload, exists, row));
   RCL_RETURN_IF_ERROR(ApplyOwnFields(le, row));
   const ClaimFacts* prior = before.has_value() ? &*before : nullptr;
   const ClaimFacts after = FactsOf(*row);

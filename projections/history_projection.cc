@@ -40,21 +40,13 @@ std::string HistoryPrefix(std::string_view tenant, std::string_view kind, std::s
 
 // Folds a claim event into the claim's running state; the entry says where
 // the claim stood after it.
-absl::Status FoldClaim(const ledger::EventRecord& e, std::string_view claim_id, StateTxn& txn,
+absl::Status FoldClaim(const LogEvent& le, std::string_view claim_id, StateTxn& txn,
                        rcl::v1::HistoryEntry* entry) {
+  const ledger::EventRecord& e = le.record;
   bool exists = false;
   RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
                        txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
-  ledger::StreamState state;
-  if (exists) {
-    state.version = 0;
-    state.aggregate = RowToState(*row);
-  }
-  RCL_RETURN_IF_ERROR(ledger::FoldEvent(&state, e.type, e.payload));
-  const auto* claim = std::get_if<ledger::ClaimState>(&state.aggregate);
-  if (claim == nullptr)
-    return absl::DataLossError("a claim stream event folded into another kind of state");
-  StateToRow(*claim, row);
+  RCL_RETURN_IF_ERROR(FoldClaimIntoRow(e.type, e.payload, le.payload, exists, row));
   entry->set_status(std::string(StatusName(*row)));
   entry->set_payer_balance_cents(PayerBalance(*row));
   entry->set_patient_balance_cents(PatientBalance(*row));
@@ -105,7 +97,7 @@ absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
     a->set_account(postings[i].account());
     a->set_balance_cents(postings[i].amount_cents());
   }
-  if (kind->api == rcl::v1::HISTORY_KIND_CLAIM) RCL_RETURN_IF_ERROR(FoldClaim(e, id, txn, &entry));
+  if (kind->api == rcl::v1::HISTORY_KIND_CLAIM) RCL_RETURN_IF_ERROR(FoldClaim(le, id, txn, &entry));
   std::string key = HistoryPrefix(e.tenant, kind->key, id);
   ledger::PutBigEndian64(&key, e.position);
   txn.AppendProto(key, entry);

@@ -304,7 +304,7 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   pthread_setname_np(
       pthread_self(),
       absl::StrCat("p:", AbslView(projection.name())).substr(0, kThreadNameMax).c_str());
-  RowCache cache(options_.row_cache_bytes);
+  StateTxn txn(db_.get(), gen->family, options_.held_rows_bytes);
   LogFeed::Cursor cursor(&feed_);
   bool live = false;
   {
@@ -337,7 +337,8 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     }
     cursor.SetCatchingUp(catching_up);
     if (options_.before_batch) options_.before_batch(projection.name(), from);
-    absl::Status folded = FoldBatch(projection, *gen, cache, cursor, from, to, head);
+    absl::Status folded = FoldBatch(projection, *gen, txn, cursor, from, to, head);
+    if (!folded.ok()) txn.Discard();
     absl::MutexLock lock(&mu_);
     Progress& p = ProgressOf(*gen);
     if (!folded.ok()) {
@@ -364,11 +365,10 @@ void Runtime::NoteRate(Progress& p, uint64_t to) {
   }
 }
 
-absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
+absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, StateTxn& txn,
                                 LogFeed::Cursor& cursor, uint64_t from, uint64_t to,
                                 uint64_t head) {
-  rocksdb::WriteBatch batch;
-  StateTxn txn(db_.get(), gen.family, &cache, &batch);
+  RCL_CHECK(txn.pending_keys() == 0) << "a batch began with another's changes";
   uint64_t expected = from;
   absl::Status applied;
   RCL_RETURN_IF_ERROR(feed_.Read(cursor, from, to, head, [&](const LogEvent& e) {
@@ -391,7 +391,8 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, R
     return absl::DataLossError(
         absl::StrCat("the log ends at position ", expected - 1, ", before ", to));
   }
-  txn.Flush();
+  rocksdb::WriteBatch batch;
+  txn.Flush(&batch);
   batch.Put(gen.family, kCheckpointKey, EncodeInt64(static_cast<int64_t>(to)));
   // No fsync: the state is rebuilt from the log, and RocksDB recovers a
   // prefix of these atomic writes, so state and checkpoint stay together.

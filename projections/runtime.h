@@ -20,11 +20,11 @@
 // decode each stretch of the log and parse each payload once between them.
 //
 // Memory: RocksDB's block cache and memtables are bounded by Options; a
-// worker keeps a row cache (row_cache_bytes) and buffers at most one batch
+// worker holds rows across batches (held_rows_bytes) and buffers at most one batch
 // (catch_up_batch_events_max events) of writes; the feed keeps a bounded window of decoded events.
 //
 // Thread-safety: every public method is safe from any thread. One worker
-// thread per copy (named "p:<name>"), which alone owns its RowCache,
+// thread per copy (named "p:<name>"), which alone owns
 // its StateTxn and its LogFeed cursor; NotifyHead() never blocks on disk.
 #ifndef RCL_PROJECTIONS_RUNTIME_H_
 #define RCL_PROJECTIONS_RUNTIME_H_
@@ -79,10 +79,8 @@ class Runtime {
     // batches behind): fewer, larger writes.
     size_t batch_events_max = 4096;
     size_t catch_up_batch_events_max = 16384;
-    // Each worker's cache of its own rows across batches (RowCache). (A
-    // larger one while catching up, 64 or 512 MiB, did not lower a rebuild's
-    // CPU per event: what remains is the cost of each access, not misses.)
-    size_t row_cache_bytes = size_t{16} << 20;
+    // Each worker's rows held across batches (StateTxn's bound, estimated).
+    size_t held_rows_bytes = size_t{32} << 20;
     // The shared reader's chunks (LogFeed::Options).
     LogFeed::Options feed;
     // Longest a query waits for min_position.
@@ -153,7 +151,7 @@ class Runtime {
   void StartWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Worker thread of one copy.
   void RunWorker(Slot* slot, std::shared_ptr<Generation> gen) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status FoldBatch(const Projection& projection, Generation& gen, RowCache& cache,
+  absl::Status FoldBatch(const Projection& projection, Generation& gen, StateTxn& txn,
                          LogFeed::Cursor& cursor, uint64_t from, uint64_t to, uint64_t head)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.

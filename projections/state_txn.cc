@@ -92,54 +92,27 @@ absl::Status StateReader::Scan(
   return FromRocks(it->status(), "scan");
 }
 
-const std::optional<std::string>* RowCache::Find(std::string_view key) {
-  auto it = index_.find(AbslView(key));
-  if (it == index_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return &it->second->value;
+StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, size_t bytes_max)
+    : db_(db), family_(family), bytes_max_(bytes_max) {
+  RCL_CHECK(db_ != nullptr && family_ != nullptr);
 }
 
-void RowCache::Put(std::string_view key, std::optional<std::string> value) {
-  auto it = index_.find(AbslView(key));
-  if (it != index_.end()) {
-    bytes_ -= SizeOf(*it->second);
-    it->second->value = std::move(value);
-    bytes_ += SizeOf(*it->second);
-    lru_.splice(lru_.begin(), lru_, it->second);
-  } else {
-    lru_.push_front(Entry{std::string(key), std::move(value)});
-    bytes_ += SizeOf(lru_.front());
-    index_.emplace(lru_.front().key, lru_.begin());
+void StateTxn::Recount(const std::string& key, Row& row) {
+  size_t value = 0;
+  if (row.present) {
+    value = row.parsed ? row.message->ByteSizeLong() * kParsedExpansion : row.bytes.size();
   }
-  Evict();
+  RCL_CHECK(held_bytes_ >= row.counted_bytes);
+  held_bytes_ -= row.counted_bytes;
+  row.counted_bytes = key.size() + value + kRowOverheadBytes;
+  held_bytes_ += row.counted_bytes;
 }
 
-void RowCache::Evict() {
-  while (bytes_ > bytes_max_ && !lru_.empty()) {
-    bytes_ -= SizeOf(lru_.back());
-    index_.erase(lru_.back().key);
-    lru_.pop_back();
-  }
-  RCL_CHECK(index_.size() == lru_.size());
-}
-
-StateTxn::StateTxn(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, RowCache* cache,
-                   rocksdb::WriteBatch* batch)
-    : db_(db), family_(family), cache_(cache), batch_(batch) {
-  RCL_CHECK(batch_ != nullptr);
-}
-
-absl::StatusOr<StateTxn::Row*> StateTxn::Load(std::string_view key) {
+absl::StatusOr<StateTxn::RowMap::value_type*> StateTxn::LoadEntry(std::string_view key) {
   auto [it, inserted] = rows_.try_emplace(AbslView(key));
   Row& row = it->second;
-  if (!inserted) return &row;
-  if (cache_ != nullptr) {
-    if (const std::optional<std::string>* cached = cache_->Find(key)) {
-      row.present = cached->has_value();
-      if (row.present) row.bytes = **cached;
-      return &row;
-    }
-  }
+  row.last_used = batch_;
+  if (!inserted) return &*it;
   rocksdb::PinnableSlice value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family_, ToSlice(key), &value);
   if (!s.IsNotFound()) {
@@ -150,15 +123,28 @@ absl::StatusOr<StateTxn::Row*> StateTxn::Load(std::string_view key) {
     row.present = true;
     row.bytes.assign(value.data(), value.size());
   }
-  if (cache_ != nullptr) {
-    cache_->Put(key, row.present ? std::optional<std::string>(row.bytes) : std::nullopt);
+  Recount(it->first, row);
+  return &*it;
+}
+
+absl::StatusOr<StateTxn::Row*> StateTxn::Load(std::string_view key) {
+  RCL_ASSIGN_OR_RETURN(RowMap::value_type * entry, LoadEntry(key));
+  return &entry->second;
+}
+
+void StateTxn::Touch(RowMap::value_type& entry) {
+  Row& row = entry.second;
+  row.last_used = batch_;
+  if (!row.dirty) {
+    row.dirty = true;
+    dirty_.push_back(&entry);
   }
-  return &row;
 }
 
 StateTxn::Row& StateTxn::Blank(std::string_view key) {
-  Row& row = rows_[AbslView(key)];
-  row.written = true;
+  auto it = rows_.try_emplace(AbslView(key)).first;
+  Touch(*it);
+  Row& row = it->second;
   row.parsed = false;
   return row;
 }
@@ -185,7 +171,8 @@ absl::StatusOr<bool> StateTxn::GetProto(std::string_view key, google::protobuf::
 absl::StatusOr<StateTxn::Row*> StateTxn::MutableRow(std::string_view key,
                                                     const google::protobuf::MessageLite* type,
                                                     bool* exists) {
-  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  RCL_ASSIGN_OR_RETURN(RowMap::value_type * entry, LoadEntry(key));
+  Row* row = &entry->second;
   if (exists != nullptr) *exists = row->present;
   if (row->message == nullptr) {
     row->message.reset(type->New());
@@ -196,12 +183,12 @@ absl::StatusOr<StateTxn::Row*> StateTxn::MutableRow(std::string_view key,
     row->message->Clear();
     if (row->present) {
       RCL_RETURN_IF_ERROR(ParseBytes(key, row->bytes, row->message.get()));
-      row->bytes.clear();
+      std::string().swap(row->bytes);
     }
     row->parsed = true;
   }
   row->present = true;
-  row->written = true;
+  Touch(*entry);
   return row;
 }
 
@@ -223,7 +210,8 @@ void StateTxn::Delete(std::string_view key) {
 
 absl::Status StateTxn::AddInt64(std::string_view key, int64_t delta) {
   if (delta == 0) return absl::OkStatus();
-  RCL_ASSIGN_OR_RETURN(Row * row, Load(key));
+  RCL_ASSIGN_OR_RETURN(RowMap::value_type * entry, LoadEntry(key));
+  Row* row = &entry->second;
   RCL_CHECK(!row->parsed) << "a counter edited as a message";
   int64_t value = 0;
   if (row->present) {
@@ -233,7 +221,7 @@ absl::Status StateTxn::AddInt64(std::string_view key, int64_t delta) {
   if (__builtin_add_overflow(value, delta, &sum)) {
     return absl::OutOfRangeError("projection counter overflows int64");
   }
-  row->written = true;
+  Touch(*entry);
   row->present = sum != 0;
   if (row->present) {
     row->bytes = EncodeInt64(sum);
@@ -257,7 +245,7 @@ void StateTxn::Erase(std::string_view key) {
   blind_.push_back(BlindWrite{std::string(key), std::string(), true});
 }
 
-void StateTxn::Flush() {
+void StateTxn::Flush(rocksdb::WriteBatch* batch) {
   // Every write of the batch in key order (a blind key written twice keeps
   // its order): the memtable inserts each next to the previous one.
   struct Op {
@@ -265,31 +253,68 @@ void StateTxn::Flush() {
     const std::string* value;  // null: a delete
   };
   std::vector<Op> ops;
-  ops.reserve(rows_.size() + blind_.size());
-  for (auto& [key, row] : rows_) {
-    if (!row.written) continue;
+  ops.reserve(dirty_.size() + blind_.size());
+  for (RowMap::value_type* entry : dirty_) {
+    Row& row = entry->second;
+    RCL_CHECK(row.dirty);
     if (row.present && row.parsed) row.message->SerializeToString(&row.bytes);
-    ops.push_back(Op{&key, row.present ? &row.bytes : nullptr});
+    ops.push_back(Op{&entry->first, row.present ? &row.bytes : nullptr});
   }
   for (const BlindWrite& w : blind_) ops.push_back(Op{&w.key, w.erase ? nullptr : &w.value});
   std::stable_sort(ops.begin(), ops.end(),
                    [](const Op& a, const Op& b) { return *a.key < *b.key; });
   for (const Op& op : ops) {
     if (op.value == nullptr) {
-      batch_->Delete(family_, ToSlice(*op.key));
+      batch->Delete(family_, ToSlice(*op.key));
     } else {
-      batch_->Put(family_, ToSlice(*op.key), ToSlice(*op.value));
+      batch->Put(family_, ToSlice(*op.key), ToSlice(*op.value));
     }
   }
-  if (cache_ != nullptr) {
-    for (auto& [key, row] : rows_) {
-      if (!row.written) continue;
-      cache_->Put(key,
-                  row.present ? std::optional<std::string>(std::move(row.bytes)) : std::nullopt);
-    }
+  for (RowMap::value_type* entry : dirty_) {
+    Row& row = entry->second;
+    row.dirty = false;
+    // A parsed row's message is its value; its serialized copy was for the batch only.
+    if (row.parsed) std::string().swap(row.bytes);
+    Recount(entry->first, row);
   }
-  rows_.clear();
+  dirty_.clear();
   blind_.clear();
+  ++batch_;
+  if (held_bytes_ > bytes_max_) Evict();
+}
+
+void StateTxn::Evict() {
+  RCL_CHECK(dirty_.empty()) << "evicting rows not yet written";
+  // Bytes by age (batches since last use, capped): drop the oldest ages
+  // until three quarters of the bound remain.
+  constexpr uint32_t kAges = 64;
+  std::vector<size_t> bytes_by_age(kAges + 1, 0);
+  for (const auto& [key, row] : rows_) {
+    bytes_by_age[std::min(kAges, batch_ - row.last_used)] += row.counted_bytes;
+  }
+  const size_t target = bytes_max_ / 4 * 3;
+  size_t kept = held_bytes_;
+  uint32_t cutoff = kAges + 1;  // rows of this age or older go
+  while (cutoff > 0 && kept > target) {
+    --cutoff;
+    kept -= bytes_by_age[cutoff];
+  }
+  for (auto it = rows_.begin(); it != rows_.end();) {
+    if (std::min(kAges, batch_ - it->second.last_used) >= cutoff) {
+      held_bytes_ -= it->second.counted_bytes;
+      rows_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  RCL_CHECK(held_bytes_ == kept) << "held bytes miscounted";
+}
+
+void StateTxn::Discard() {
+  rows_.clear();
+  dirty_.clear();
+  blind_.clear();
+  held_bytes_ = 0;
 }
 
 }  // namespace rcl::projections

@@ -20,24 +20,42 @@
 
 namespace rcl::ledger::fold {
 
+// An event's payload: its stored bytes, or the message already parsed from
+// them (a reader that parsed every payload once, as the projections' feed
+// does, folds without parsing again).
+struct Payload {
+  std::string_view bytes;
+  const google::protobuf::Message* parsed = nullptr;  // when set, `bytes` is unused
+};
+
 // Folds one event payload into `state`; DATA_LOSS when it cannot.
-using FoldFn = absl::Status (*)(StreamState* state, std::string_view payload);
+using FoldFn = absl::Status (*)(StreamState* state, const Payload& payload);
 // Keys are the payload message names (the descriptor pool owns the bytes).
 using FoldTable = absl::flat_hash_map<std::string_view, FoldFn>;
 
+// The payload as an Event: the parsed message when it is one, else parsed
+// from the bytes into `scratch`. Postings read back from the log must
+// balance as they did when written.
 template <typename Event>
-absl::Status Parse(std::string_view payload, Event* e) {
-  if (!e->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+absl::StatusOr<const Event*> Parse(const Payload& payload, Event* scratch) {
+  const Event* e = scratch;
+  if (payload.parsed != nullptr) {
+    if (payload.parsed->GetDescriptor() != Event::descriptor()) {
+      return absl::DataLossError(absl::StrCat("a ", payload.parsed->GetDescriptor()->name(),
+                                              " payload folded as ", Event::descriptor()->name()));
+    }
+    e = static_cast<const Event*>(payload.parsed);
+  } else if (!scratch->ParseFromArray(payload.bytes.data(),
+                                      static_cast<int>(payload.bytes.size()))) {
     return absl::DataLossError(
         absl::StrCat("undecodable ", Event::descriptor()->name(), " payload"));
   }
-  // Postings read back from the log must balance as they did when written.
   if constexpr (requires { e->postings(); }) {
     absl::Status balanced = CheckBalanced({e->postings().begin(), e->postings().end()});
     if (!balanced.ok())
       return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
   }
-  return absl::OkStatus();
+  return e;
 }
 
 // The aggregate of kind T (a new stream becomes one); null for another kind.
@@ -55,12 +73,12 @@ absl::Status Mismatch() {
 
 // An event of one aggregate kind.
 template <typename Event, typename T, void (*Apply)(T&, const Event&)>
-absl::Status Fold(StreamState* state, std::string_view payload) {
-  Event e;
-  RCL_RETURN_IF_ERROR(Parse(payload, &e));
+absl::Status Fold(StreamState* state, const Payload& payload) {
+  Event scratch;
+  RCL_ASSIGN_OR_RETURN(const Event* e, Parse(payload, &scratch));
   T* aggregate = As<T>(state);
   if (aggregate == nullptr) return Mismatch<Event>();
-  Apply(*aggregate, e);
+  Apply(*aggregate, *e);
   return absl::OkStatus();
 }
 
@@ -68,16 +86,16 @@ absl::Status Fold(StreamState* state, std::string_view payload) {
 // claim's): `ApplyA` when the stream is already an A, else `ApplyB`.
 template <typename Event, typename A, void (*ApplyA)(A&, const Event&), typename B,
           void (*ApplyB)(B&, const Event&)>
-absl::Status FoldEither(StreamState* state, std::string_view payload) {
-  Event e;
-  RCL_RETURN_IF_ERROR(Parse(payload, &e));
+absl::Status FoldEither(StreamState* state, const Payload& payload) {
+  Event scratch;
+  RCL_ASSIGN_OR_RETURN(const Event* e, Parse(payload, &scratch));
   if (A* a = std::get_if<A>(&state->aggregate)) {
-    ApplyA(*a, e);
+    ApplyA(*a, *e);
     return absl::OkStatus();
   }
   B* b = As<B>(state);
   if (b == nullptr) return Mismatch<Event>();
-  ApplyB(*b, e);
+  ApplyB(*b, *e);
   return absl::OkStatus();
 }
 

@@ -148,7 +148,17 @@ absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_vi
   auto it = folds.find(type);
   if (it == folds.end())
     return absl::DataLossError(absl::StrCat("unknown event type ", AbslView(type)));
-  return it->second(state, payload);
+  return it->second(state, fold::Payload{payload, nullptr});
+}
+
+absl::Status FoldParsedEvent(StreamState* state, const google::protobuf::Message& payload) {
+  const fold::FoldTable& folds = Folds();
+  auto it = folds.find(std::string_view(payload.GetDescriptor()->name()));
+  if (it == folds.end()) {
+    return absl::DataLossError(
+        absl::StrCat("unknown event type ", payload.GetDescriptor()->name()));
+  }
+  return it->second(state, fold::Payload{{}, &payload});
 }
 
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,

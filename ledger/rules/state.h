@@ -260,6 +260,9 @@ bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStat
 // decision's effect before it is written. DATA_LOSS for an unknown type, an
 // undecodable payload, unbalanced postings or a stream of another kind.
 absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_view payload);
+// The same for a payload already parsed (as the rcl.v1 message its type
+// names: the type is the message's name).
+absl::Status FoldParsedEvent(StreamState* state, const google::protobuf::Message& payload);
 
 // Stream names.
 std::string PatientStream(std::string_view patient_id);
