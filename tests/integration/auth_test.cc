@@ -4,7 +4,9 @@
 // with certificates made here by openssl, and no PHI in the server's log
 // after a whole `rcl demo`.
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <cctype>
 #include <chrono>
 #include <regex>
 #include <set>
@@ -26,6 +28,7 @@ namespace rcl::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const TestPrincipal kBiller{"ana", "biller-token-7f3a", {"biller"}, {"t1"}};
 const TestPrincipal kAuditor{"aud", "auditor-token-19c2", {"auditor"}, {"t1", "t2"}};
@@ -55,7 +58,7 @@ absl::StatusOr<rcl::v1::ReadStreamResponse> ReadStream(const std::shared_ptr<grp
   r.set_tenant(tenant);
   r.set_stream(stream);
   std::string bytes;
-  grpc::Status s = CallRaw(ch, kReadStream, r.SerializeAsString(), RawCall{token}, &bytes);
+  grpc::Status s = CallRaw(ch, kReadStream, r.SerializeAsString(), As(token), &bytes);
   if (!s.ok())
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
   rcl::v1::ReadStreamResponse out;
@@ -84,7 +87,9 @@ class AuthServerTest : public ::testing::Test {
     StartServer({"--tokens-file", tokens_});
   }
   void TearDown() override {
-    if (server_ != nullptr && server_->running()) EXPECT_TRUE(server_->Terminate().ok());
+    if (server_ != nullptr && server_->running()) {
+      EXPECT_TRUE(server_->Terminate().ok());
+    }
   }
   std::vector<std::string> RclArgs(std::vector<std::string> args) {
     std::vector<std::string> argv = {std::string(RCL_BIN_DIR) + "/rcl", "--server",
@@ -102,7 +107,8 @@ class AuthServerTest : public ::testing::Test {
 
 TEST_F(AuthServerTest, EventsRecordThePrincipalNotTheActorTheClientNames) {
   StartWithTokens({kBiller, kAuditor});
-  RawCall call{kBiller.token, {{"x-rcl-actor", "mallory"}}};
+  RawCall call = As(kBiller.token);
+  call.metadata.push_back({"x-rcl-actor", "mallory"});
   grpc::Status s = CallRaw(channel_, kRegisterPatient,
                            RegisterPatientBytes("t1", "P1", "DOE", "JANE", "1980-02-03"), call);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -116,7 +122,7 @@ TEST_F(AuthServerTest, SighupReloadsTokensAndABadFileKeepsTheOldOnes) {
   StartWithTokens({kBiller, kAuditor});
   auto register_as = [&](const TestPrincipal& p, const std::string& id) {
     return CallRaw(channel_, kRegisterPatient,
-                   RegisterPatientBytes("t1", id, "X", "Y", "1990-01-01"), RawCall{p.token});
+                   RegisterPatientBytes("t1", id, "X", "Y", "1990-01-01"), As(p.token));
   };
   EXPECT_EQ(register_as(kNewBiller, "P1").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // Ben added, Ana revoked.
@@ -159,7 +165,7 @@ TEST_F(AuthServerTest, ListensOnAnyAddressWithATokensFile) {
   EXPECT_THAT(server_->address(), ::testing::StartsWith("0.0.0.0:"));
   grpc::Status s =
       CallRaw(channel_, kRegisterPatient,
-              RegisterPatientBytes("t1", "P1", "DOE", "JANE", "1980-02-03"), RawCall{});
+              RegisterPatientBytes("t1", "P1", "DOE", "JANE", "1980-02-03"), RawCall());
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(ReadFile(log_), Not(HasSubstr("OPEN DEVELOPMENT MODE")));
 }
@@ -173,7 +179,7 @@ TEST_F(AuthServerTest, PatientReadsAreInTheAccessLogAndRefusedOnesAreNot) {
   StartWithTokens({kBiller, kAuditor});
   ASSERT_TRUE(CallRaw(channel_, kRegisterPatient,
                       RegisterPatientBytes("t1", "P7", "DOE", "JANE", "1980-02-03"),
-                      RawCall{kBiller.token})
+                      As(kBiller.token))
                   .ok());
   ASSERT_TRUE(ReadStream(channel_, kAuditor.token, "t1", "patient-P7").ok());
   // Refused before anything is read: not an access.
@@ -285,13 +291,12 @@ TEST_F(AuthServerTest, TheServerLogHoldsNoPhiAfterAWholeDemo) {
   // invalid.
   CallRaw(channel_, kRegisterPatient,
           RegisterPatientBytes("t9", "PX", "ZYXWVUTS", "QWERTYUIOP", "1911-11-11"),
-          RawCall{kDemo.token});
+          As(kDemo.token));
   CallRaw(channel_, kRegisterPatient,
-          RegisterPatientBytes("demo", "PX", "ZYXWVUTS", "QWERTYUIOP", "1911-11-11"),
-          RawCall{"wrong"});
+          RegisterPatientBytes("demo", "PX", "ZYXWVUTS", "QWERTYUIOP", "1911-11-11"), As("wrong"));
   CallRaw(channel_, kRegisterPatient,
           RegisterPatientBytes("demo", "PY", "ZYXWVUTS", "QWERTYUIOP", "1911-13-45"),
-          RawCall{kDemo.token});
+          As(kDemo.token));
 
   // The demo's patients, from the log itself.
   std::set<std::string> phi = {"ZYXWVUTS", "QWERTYUIOP", "1911-11-11", "1911-13-45"};
@@ -302,7 +307,7 @@ TEST_F(AuthServerTest, TheServerLogHoldsNoPhiAfterAWholeDemo) {
   request.set_limit(1000);
   std::string bytes;
   grpc::Status s = CallRaw(channel_, "/rcl.v1.LogService/ReadAll", request.SerializeAsString(),
-                           RawCall{"aud-demo-token-2d"}, &bytes);
+                           As("aud-demo-token-2d"), &bytes);
   ASSERT_TRUE(s.ok()) << s.error_message();
   rcl::v1::ReadAllResponse all;
   ASSERT_TRUE(all.ParseFromString(bytes));

@@ -76,7 +76,8 @@ inline std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// Sets the string field at `path` ("tenant", "context.tenant").
+// Sets the string field at `path` ("tenant", "context.tenant"); adds to a
+// repeated one.
 inline void SetStringAtPath(google::protobuf::Message* m, const std::string& path,
                             const std::string& value) {
   std::vector<std::string> parts = absl::StrSplit(path, '.');
@@ -87,7 +88,11 @@ inline void SetStringAtPath(google::protobuf::Message* m, const std::string& pat
       m = m->GetReflection()->MutableMessage(m, f);
     } else {
       ASSERT_EQ(f->cpp_type(), google::protobuf::FieldDescriptor::CPPTYPE_STRING) << path;
-      m->GetReflection()->SetString(m, f, value);
+      if (f->is_repeated()) {
+        m->GetReflection()->AddString(m, f, value);
+      } else {
+        m->GetReflection()->SetString(m, f, value);
+      }
     }
   }
 }
@@ -96,12 +101,20 @@ struct RawCall {
   std::string token;  // empty: no authorization metadata
   std::vector<std::pair<std::string, std::string>> metadata;
   std::chrono::milliseconds deadline{5000};
+  // For streams that would go on: cancel after the first response (the
+  // status is then CANCELLED).
+  bool cancel_after_first = false;
 };
+
+inline RawCall As(std::string token) {
+  RawCall call;
+  call.token = std::move(token);
+  return call;
+}
 
 // Calls `method` ("/package.Service/Method"; unary or streaming alike) with
 // one serialized request, reads at most one response into `response`, and
-// returns the call's status (a stream still open after its first response
-// is cancelled: CANCELLED).
+// returns the call's status.
 inline grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel,
                             const std::string& method, const std::string& request,
                             const RawCall& options, std::string* response = nullptr) {
@@ -137,7 +150,7 @@ inline grpc::Status CallRaw(const std::shared_ptr<grpc::Channel>& channel,
           response->append(reinterpret_cast<const char*>(s.begin()), s.size());
         }
       }
-      ctx.TryCancel();  // a stream would go on; a unary call is done anyway
+      if (options.cancel_after_first) ctx.TryCancel();
     }
   }
   grpc::Status status;
