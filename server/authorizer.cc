@@ -41,8 +41,9 @@ std::string OpenModeActor(const grpc::ServerContextBase& ctx) {
 }
 
 absl::Status Unauthenticated(const grpc::ServerContextBase& ctx, std::string_view method,
-                             std::string_view why) {
-  spdlog::warn("unauthenticated: rpc={} peer={}: {}", method, ctx.peer(), why);
+                             std::string_view tenant, std::string_view why) {
+  spdlog::warn("unauthenticated: rpc={} tenant={} peer={}: {}", method, Loggable(tenant),
+               ctx.peer(), why);
   return absl::UnauthenticatedError(
       absl::StrCat(AbslView(why), "; send \"authorization: Bearer <token>\""));
 }
@@ -145,10 +146,10 @@ absl::StatusOr<Caller> Authorizer::Authorize(const grpc::ServerContextBase& ctx,
     caller.actor = OpenModeActor(ctx);
   } else {
     std::string_view token = BearerToken(ctx);
-    if (token.empty()) return Unauthenticated(ctx, method, "no bearer token");
+    if (token.empty()) return Unauthenticated(ctx, method, tenant, "no bearer token");
     std::shared_ptr<const PrincipalTable> principals = table();
     const Principal* p = principals == nullptr ? nullptr : principals->Find(token);
-    if (p == nullptr) return Unauthenticated(ctx, method, "unknown bearer token");
+    if (p == nullptr) return Unauthenticated(ctx, method, tenant, "unknown bearer token");
     const bool whole_log =
         !permission->tenant_field.empty() && tenant.empty() && permission->whole_log_roles != 0;
     const RoleSet allowed = whole_log ? permission->whole_log_roles : permission->roles;
