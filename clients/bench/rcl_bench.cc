@@ -102,6 +102,18 @@ constexpr int kMaxAsyncThreads = 2;
 // it does not spin against a failing server (errors are counted anyway).
 constexpr auto kRetryPause = std::chrono::milliseconds(1);
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+
+// "Bearer <token>" from --token or RCL_TOKEN; empty without one. Read once.
+const std::string& Authorization() {
+  static const std::string value = [] {
+    std::string token = absl::GetFlag(FLAGS_token);
+    const char* env = std::getenv("RCL_TOKEN");
+    if (token.empty() && env != nullptr) token = env;
+    return token.empty() ? std::string() : "Bearer " + token;
+  }();
+  return value;
+}
+
 // A Luhn-valid NPI (with the 80840 prefix), used as rendering and billing NPI.
 constexpr char kNpi[] = "1234567893";
 constexpr char kPlaceOfService[] = "11";  // office
@@ -439,17 +451,6 @@ std::optional<double> ProcessCpuSeconds(const std::string& pid) {
     return std::nullopt;
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// "Bearer <token>" from --token or RCL_TOKEN; empty without one. Read once.
-const std::string& Authorization() {
-  static const std::string value = [] {
-    std::string token = absl::GetFlag(FLAGS_token);
-    const char* env = std::getenv("RCL_TOKEN");
-    if (token.empty() && env != nullptr) token = env;
-    return token.empty() ? std::string() : "Bearer " + token;
-  }();
-  return value;
 }
 
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
