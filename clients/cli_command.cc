@@ -3,6 +3,7 @@
 // of a write's result.
 #include "clients/cli_command.h"
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,11 @@ const std::vector<FlagSpec>& GlobalFlags() {
        "expected last version of the command's stream (-1: must not exist)"},
       {"correlation-id", kValue, "ID", "correlation id of a write"},
       {"causation-id", kValue, "ID", "causation id of a write"},
+      {"token", kValue, "TOKEN",
+       "bearer token naming the principal (env RCL_TOKEN; docs/SECURITY.md)"},
+      {"ca-cert", kValue, "FILE", "PEM CA of the server's certificate: connect with TLS"},
+      {"client-cert", kValue, "FILE", "PEM client certificate for mutual TLS (with --client-key)"},
+      {"client-key", kValue, "FILE", "PEM private key of --client-cert"},
       {"json", kBool, "", "print exactly one JSON object on stdout"},
       {"help", kBool, "", "show help"},
   };
@@ -51,6 +57,17 @@ absl::StatusOr<client::Client*> Invocation::client() {
   if (client_ == nullptr) {
     client::Options options;
     options.tenant = tenant_;
+    const char* env_token = std::getenv("RCL_TOKEN");
+    options.bearer_token = args_.ValueOr("token", env_token == nullptr ? "" : env_token);
+    const std::string ca = args_.ValueOr("ca-cert", "");
+    const std::string cert = args_.ValueOr("client-cert", "");
+    const std::string key = args_.ValueOr("client-key", "");
+    if (!ca.empty() || !cert.empty() || !key.empty()) {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+          client::TlsCredentials(ca, cert, key);
+      if (!tls.ok()) return Usage(tls.status());
+      options.credentials = *std::move(tls);
+    }
     absl::StatusOr<std::unique_ptr<client::Client>> c = client::Client::Connect(server_, options);
     if (!c.ok()) return c.status();
     client_ = std::move(*c);

@@ -1,6 +1,8 @@
 #include "clients/client.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -127,6 +129,34 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, Options options)
       audit_(rcl::v1::AuditService::NewStub(channel_)) {}
 
 Client::~Client() = default;
+
+namespace {
+
+absl::StatusOr<std::string> ReadFileText(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const std::string& ca_cert, const std::string& client_cert, const std::string& client_key) {
+  if (client_cert.empty() != client_key.empty()) {
+    return absl::InvalidArgumentError("--client-cert and --client-key go together");
+  }
+  grpc::SslCredentialsOptions options;
+  if (!ca_cert.empty()) {
+    RCL_ASSIGN_OR_RETURN(options.pem_root_certs, ReadFileText(ca_cert, "--ca-cert"));
+  }
+  if (!client_cert.empty()) {
+    RCL_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadFileText(client_cert, "--client-cert"));
+    RCL_ASSIGN_OR_RETURN(options.pem_private_key, ReadFileText(client_key, "--client-key"));
+  }
+  return grpc::SslCredentials(options);
+}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(std::string address, Options options) {
   if (address.empty()) return absl::InvalidArgumentError("server address is empty");

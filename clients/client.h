@@ -71,6 +71,12 @@ struct CommandOptions {
   std::string causation_id;
 };
 
+// TLS channel credentials from PEM files: `ca_cert` (the CA that signed
+// the server's certificate; empty: the system's roots) and, for mutual TLS,
+// `client_cert` with `client_key` (both or neither).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const std::string& ca_cert, const std::string& client_cert, const std::string& client_key);
+
 // Converts a gRPC status into an absl::Status with the same code and
 // message, appending (and carrying as payload) the field violations of a
 // google.rpc.BadRequest found in the binary error details.

@@ -42,6 +42,13 @@ ABSL_FLAG(bool, merkle_tree, true,
           "keep each tenant's Merkle tree (fixed when the data directory is created; off only "
           "for benchmarks measuring its cost)");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+ABSL_FLAG(std::string, tokens_file, "",
+          "JSON file of principals (token SHA-256, roles, tenants; docs/SECURITY.md), reloaded on "
+          "SIGHUP; without it: open development mode, loopback addresses only");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --tls-key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificate: mutual TLS, clients must present a certificate it signed");
 
 namespace {
 
@@ -66,7 +73,9 @@ constexpr const char* kServerFlags[] = {"listen",          "data_dir",
                                         "read_memory_mb",  "block_cache_mb",
                                         "write_buffer_mb", "projections_memory_mb",
                                         "subscribers_max", "subscribers_per_tenant_max",
-                                        "merkle_tree",     "log_level"};
+                                        "merkle_tree",     "log_level",
+                                        "tokens_file",     "tls_cert",
+                                        "tls_key",         "tls_client_ca"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
@@ -114,6 +123,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload the tokens file
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   rcl::server::ServerConfig config;
@@ -136,6 +146,10 @@ int main(int argc, char** argv) {
   }
   config.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
   config.subscribers_per_tenant_max = absl::GetFlag(FLAGS_subscribers_per_tenant_max);
+  config.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  config.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  config.tls_key = absl::GetFlag(FLAGS_tls_key);
+  config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
@@ -145,7 +159,16 @@ int main(int argc, char** argv) {
   spdlog::info("data directory {}", config.data_dir);
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (;;) {
+    sigwait(&stop_signals, &signal);
+    if (signal != SIGHUP) break;
+    // A bad file keeps the principals in use; say why.
+    absl::Status reloaded = (*server)->ReloadTokens();
+    if (!reloaded.ok()) {
+      spdlog::error("SIGHUP: tokens not reloaded, the previous principals stay: {}",
+                    reloaded.ToString());
+    }
+  }
   spdlog::info("signal {} received", signal);
   (*server)->Shutdown();
   return 0;

@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -12,7 +15,9 @@
 #include "projections/history_projection.h"
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
+#include "server/access_log.h"
 #include "server/audit_service.h"
+#include "server/authorizer.h"
 #include "server/report_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
@@ -26,6 +31,9 @@ constexpr auto kDrainQuietPeriod = std::chrono::milliseconds(100);
 constexpr auto kDrainMax = std::chrono::seconds(3);
 
 struct Server::Parts {
+  // Declared first: destroyed after everything that calls them.
+  std::unique_ptr<AccessLog> access_log;
+  std::unique_ptr<Authorizer> authorizer;
   CallGate gate;
   std::unique_ptr<WorkPool> reads;
   std::unique_ptr<SubscriptionHub> hub;
@@ -59,9 +67,84 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
   return runtime;
 }
 
+absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(AbslView(flag), ": cannot read ", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The listening port's credentials: TLS (and mutual TLS) or plaintext.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenCredentials(
+    const ServerConfig& config) {
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (config.tls_cert.empty()) {
+    if (!config.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert = ReadPem(config.tls_cert, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(config.tls_key, "--tls-key");
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *std::move(cert);
+  pair.private_key = *std::move(key);
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!config.tls_client_ca.empty()) {
+    auto ca = ReadPem(config.tls_client_ca, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+// Who may call: the tokens file, or open development mode on loopback only.
+absl::StatusOr<std::unique_ptr<Authorizer>> StartAuthorizer(const ServerConfig& config,
+                                                            AccessLog* access_log) {
+  if (config.tokens_file.empty()) {
+    spdlog::warn(
+        "OPEN DEVELOPMENT MODE: no --tokens-file, every caller may read and write every "
+        "tenant, and events record whatever actor the caller names. Loopback only; never "
+        "with real patient data.");
+  } else if (config.tls_cert.empty() && !IsLoopbackListen(config.listen)) {
+    spdlog::warn("bearer tokens travel in plaintext on {}: add --tls-cert and --tls-key",
+                 config.listen);
+  }
+  auto authorizer = Authorizer::Create(config.tokens_file, access_log);
+  if (authorizer.ok() && !(*authorizer)->open_mode()) {
+    spdlog::info("{} principals from {}", (*authorizer)->principals(), config.tokens_file);
+  }
+  return authorizer;
+}
+
 }  // namespace
 
+bool IsLoopbackListen(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return true;
+  size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  if (config.tokens_file.empty() && !IsLoopbackListen(config.listen)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing to listen on ", config.listen,
+                     " without --tokens-file: open development mode is for loopback addresses "
+                     "only (docs/SECURITY.md)"));
+  }
+  auto credentials = ListenCredentials(config);
+  if (!credentials.ok()) return credentials.status();
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec)
@@ -86,6 +169,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   if (!key.ok()) return key.status();
 
   auto parts = std::make_unique<Parts>();
+  auto access_log =
+      AccessLog::Open((std::filesystem::path(config.data_dir) / kAccessLogFile).string());
+  if (!access_log.ok()) return access_log.status();
+  parts->access_log = std::move(*access_log);
+  auto authorizer = StartAuthorizer(config, parts->access_log.get());
+  if (!authorizer.ok()) return authorizer.status();
+  parts->authorizer = std::move(*authorizer);
+  parts->gate.authorizer = parts->authorizer.get();
   parts->reads = std::make_unique<WorkPool>(config.read_threads, config.read_queue_max,
                                             config.read_memory_bytes);
   SubscriptionLimits limits;
@@ -113,7 +204,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config.listen, *credentials, &port);
   builder.RegisterService(parts->log_service.get());
   builder.RegisterService(parts->ledger_service.get());
   builder.RegisterService(parts->report_service.get());
@@ -134,6 +225,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
 }
 
 Server::~Server() { Shutdown(); }
+
+absl::Status Server::ReloadTokens() {
+  if (parts_ == nullptr) return absl::FailedPreconditionError("the server is stopped");
+  absl::Status reloaded = parts_->authorizer->Reload();
+  if (reloaded.ok()) {
+    spdlog::info("tokens reloaded: {} principals", parts_->authorizer->principals());
+  }
+  return reloaded;
+}
 
 void Server::DrainCalls() {
   auto give_up = std::chrono::steady_clock::now() + kDrainMax;

@@ -32,7 +32,18 @@ struct ServerConfig {
   size_t projections_memory_bytes = size_t{64}
                                     << 20;  // projections' RocksDB: block cache + memtables
   int shutdown_grace_ms = 1000;             // for reads and subscriptions, after commands drained
+  // Who may call (docs/SECURITY.md). Without a tokens file the server runs
+  // in open development mode, which Start() allows only on a loopback
+  // address.
+  std::string tokens_file;
+  std::string tls_cert;       // PEM certificate chain of the server; with tls_key: TLS
+  std::string tls_key;        // PEM private key
+  std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed (mTLS)
 };
+
+// True when `listen` (HOST:PORT, or unix:PATH) only accepts connections
+// from this machine: 127.0.0.0/8, ::1, localhost, a Unix socket.
+bool IsLoopbackListen(const std::string& listen);
 
 class Server {
  public:
@@ -43,6 +54,10 @@ class Server {
 
   const std::string& address() const { return address_; }
   ledger::Ledger* ledger() const { return ledger_.get(); }
+
+  // Reads the tokens file again (SIGHUP). On error the principals in use
+  // stay, and the error says why.
+  absl::Status ReloadTokens();
 
   // Stops accepting calls, lets every in-flight command finish (every
   // acknowledged command is already durable), ends subscriptions, stops the

@@ -22,23 +22,12 @@ namespace {
 
 constexpr char kLogServiceName[] = "rcl.v1.LogService";
 constexpr char kLedgerServiceName[] = "rcl.v1.LedgerService";
-constexpr size_t kActorLengthMax = 128;
-static_assert(kActorLengthMax <= ledger::kEnvelopeStringSizeMax,
+static_assert(kPrincipalNameLengthMax <= ledger::kEnvelopeStringSizeMax,
               "the ledger refuses longer actors");
 
 uint32_t PageSize(uint32_t requested) {
   if (requested == 0) return kPageDefault;
   return std::min(requested, kPageMax);
-}
-
-// Until authentication lands, the actor is what the caller names in the
-// `x-rcl-actor` metadata (or "anonymous").
-std::string ActorOf(const grpc::CallbackServerContext* ctx) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find("x-rcl-actor");
-  if (it == md.end()) return "anonymous";
-  std::string actor(it->second.data(), std::min(it->second.size(), kActorLengthMax));
-  return actor;
 }
 
 void CheckTenant(const std::string& tenant, Violations& v) {
@@ -76,12 +65,7 @@ absl::Status CheckFromPosition(uint64_t from_position, uint64_t head) {
   return absl::OkStatus();
 }
 
-// A Subscribe refused before it starts: ends at once with the status.
-class RejectedSubscription : public grpc::ServerWriteReactor<rcl::v1::SubscribeResponse> {
- public:
-  explicit RejectedSubscription(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-  void OnDone() override { delete this; }
-};
+using RejectedSubscription = RejectedWrite<rcl::v1::SubscribeResponse>;
 
 }  // namespace
 
@@ -98,18 +82,12 @@ void LogServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY(kLogServiceName, Head, rcl::v1::HeadRequest, rcl::v1::HeadResponse);
   RCL_REGISTER_UNARY(kLogServiceName, Verify, rcl::v1::VerifyRequest, rcl::v1::VerifyResponse);
   RCL_REGISTER_UNARY(kLogServiceName, Digest, rcl::v1::DigestRequest, rcl::v1::DigestResponse);
-  MarkMethodCallback(MethodIndex(kLogServiceName, "Subscribe"),
-                     new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
-                                                                        rcl::v1::SubscribeResponse>(
-                         [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes)
-                             -> grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* {
-                           absl::Status admitted = Admit(gate_);
-                           if (!admitted.ok()) return new RejectedSubscription(admitted);
-                           auto request = std::make_shared<rcl::v1::SubscribeRequest>();
-                           absl::Status decoded = DecodeRequest(*bytes, request.get());
-                           if (!decoded.ok()) return new RejectedSubscription(decoded);
-                           return Subscribe(ctx, std::move(request));
-                         }));
+  MarkMethodCallback(
+      MethodIndex(kLogServiceName, "Subscribe"),
+      AuthorizingStreamHandler<rcl::v1::SubscribeRequest, rcl::v1::SubscribeResponse>(
+          gate_, absl::StrCat(kLogServiceName, "/Subscribe"),
+          [this](grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::SubscribeRequest> req,
+                 const Caller& caller) { return Subscribe(ctx, std::move(req), caller); }));
 }
 
 grpc::ServerUnaryReactor* LogServiceImpl::OnReadPool(size_t bytes,
@@ -198,7 +176,8 @@ grpc::ServerUnaryReactor* LogServiceImpl::ReadAll(grpc::CallbackServerContext* c
 }
 
 grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* LogServiceImpl::Subscribe(
-    grpc::CallbackServerContext* /*ctx*/, RequestPtr<rcl::v1::SubscribeRequest> req) {
+    grpc::CallbackServerContext* /*ctx*/, RequestPtr<rcl::v1::SubscribeRequest> req,
+    const Caller& /*caller*/) {
   absl::Status checked = CheckFilteredRead(req->tenant(), req->stream_prefix(), req->event_types());
   if (checked.ok()) checked = CheckFromPosition(req->from_position(), ledger_->head().position);
   if (!checked.ok()) return new RejectedSubscription(checked);
@@ -292,8 +271,9 @@ LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, Ca
 }
 
 void LedgerServiceImpl::RegisterMethods() {
-#define RCL_REGISTER_COMMAND(Name) \
-  RCL_REGISTER_UNARY(kLedgerServiceName, Name, rcl::v1::Name##Request, rcl::v1::CommandResponse)
+#define RCL_REGISTER_COMMAND(Name)                                           \
+  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, Name, rcl::v1::Name##Request, \
+                           rcl::v1::CommandResponse)
   RCL_REGISTER_COMMAND(RegisterPatient);
   RCL_REGISTER_COMMAND(AddCoverage);
   RCL_REGISTER_COMMAND(EndCoverage);
@@ -323,15 +303,18 @@ void LedgerServiceImpl::RegisterMethods() {
   RCL_REGISTER_COMMAND(ApplySuspendedPayment);
 #undef RCL_REGISTER_COMMAND
   RCL_REGISTER_UNARY(kLedgerServiceName, GetClaim, rcl::v1::GetClaimRequest, rcl::v1::ClaimView);
-  RCL_REGISTER_UNARY(kLedgerServiceName, ImportRemittanceFile, rcl::v1::ImportRemittanceFileRequest,
-                     rcl::v1::ImportRemittanceFileResponse);
-  RCL_REGISTER_UNARY(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
-                     rcl::v1::ExportClaims837Response);
+  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ImportRemittanceFile,
+                           rcl::v1::ImportRemittanceFileRequest,
+                           rcl::v1::ImportRemittanceFileResponse);
+  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
+                           rcl::v1::ExportClaims837Response);
 }
 
 #undef RCL_REGISTER_UNARY
+#undef RCL_REGISTER_UNARY_WRITE
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
+                                                     const Caller& caller,
                                                      const rcl::v1::CommandContext& context,
                                                      rcl::v1::Command command,
                                                      rcl::v1::CommandResponse* resp) {
@@ -342,7 +325,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
   if (context.has_expected_version()) request.expected_version = context.expected_version();
   request.correlation_id = context.correlation_id();
   request.causation_id = context.causation_id();
-  request.actor = ActorOf(ctx);
+  request.actor = caller.actor;
   request.command = std::move(command);
   absl::Status queued =
       ledger_->Submit(std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
@@ -361,13 +344,13 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
   return reactor;
 }
 
-#define RCL_COMMAND_RPC_IMPL(Name, field)                                                   \
-  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(grpc::CallbackServerContext* ctx,       \
-                                                    RequestPtr<rcl::v1::Name##Request> req, \
-                                                    rcl::v1::CommandResponse* resp) {       \
-    rcl::v1::Command command;                                                               \
-    *command.mutable_##field() = req->command();                                            \
-    return Execute(ctx, req->context(), std::move(command), resp);                          \
+#define RCL_COMMAND_RPC_IMPL(Name, field)                                       \
+  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                            \
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
+      rcl::v1::CommandResponse* resp, const Caller& caller) {                   \
+    rcl::v1::Command command;                                                   \
+    *command.mutable_##field() = req->command();                                \
+    return Execute(ctx, caller, req->context(), std::move(command), resp);      \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)
@@ -507,7 +490,7 @@ absl::Status ReadImportSummary(const ledger::EventStore& store, const std::strin
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
     grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
-    rcl::v1::ImportRemittanceFileResponse* resp) {
+    rcl::v1::ImportRemittanceFileResponse* resp, const Caller& caller) {
   if (req->x12().size() > ledger::kImportBytesMax) {
     return Refuse(ctx, absl::ResourceExhaustedError(
                            absl::StrCat("the file has ", req->x12().size(), " bytes; at most ",
@@ -522,7 +505,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
   if (context.has_expected_version()) request.expected_version = context.expected_version();
   request.correlation_id = context.correlation_id();
   request.causation_id = context.causation_id();
-  request.actor = ActorOf(ctx);
+  request.actor = caller.actor;
   auto* import = request.command.mutable_import_remittance_file();
   import->set_x12(req->x12());
   import->set_accept_imbalance(req->accept_imbalance());
@@ -564,7 +547,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
     grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ExportClaims837Request> req,
-    rcl::v1::ExportClaims837Response* resp) {
+    rcl::v1::ExportClaims837Response* resp, const Caller& caller) {
   Violations v;
   // The envelope checks the ledger makes (Ledger::ValidateRequest), before
   // any claim is read.
@@ -587,7 +570,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
   }
   if (absl::Status st = v.ToStatus(); !st.ok()) return Refuse(ctx, st);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::string actor = ActorOf(ctx);
+  const std::string actor = caller.actor;
   // Read the claims on the read pool, then record the export through the
   // sequencer; the call finishes when the record is durable.
   bool queued = reads_->TrySchedule(kExportReadBytes, [this, reactor, req, resp,

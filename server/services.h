@@ -83,7 +83,8 @@ class LogServiceImpl final : public rcl::v1::LogService::Service {
                                     RequestPtr<rcl::v1::ReadAllRequest> req,
                                     rcl::v1::ReadAllResponse* resp);
   grpc::ServerWriteReactor<rcl::v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::SubscribeRequest> req);
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::SubscribeRequest> req,
+      const Caller& caller);
   grpc::ServerUnaryReactor* Head(grpc::CallbackServerContext* ctx,
                                  RequestPtr<rcl::v1::HeadRequest> req, rcl::v1::HeadResponse* resp);
   grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* ctx,
@@ -115,7 +116,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
 #define RCL_COMMAND_RPC(Name)                                            \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx,       \
                                  RequestPtr<rcl::v1::Name##Request> req, \
-                                 rcl::v1::CommandResponse* resp);
+                                 rcl::v1::CommandResponse* resp, const Caller& caller);
   RCL_COMMAND_RPC(RegisterPatient)
   RCL_COMMAND_RPC(AddCoverage)
   RCL_COMMAND_RPC(EndCoverage)
@@ -146,10 +147,11 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   RCL_COMMAND_RPC(ApplySuspendedPayment)
   grpc::ServerUnaryReactor* ImportRemittanceFile(
       grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
-      rcl::v1::ImportRemittanceFileResponse* resp);
+      rcl::v1::ImportRemittanceFileResponse* resp, const Caller& caller);
   grpc::ServerUnaryReactor* ExportClaims837(grpc::CallbackServerContext* ctx,
                                             RequestPtr<rcl::v1::ExportClaims837Request> req,
-                                            rcl::v1::ExportClaims837Response* resp);
+                                            rcl::v1::ExportClaims837Response* resp,
+                                            const Caller& caller);
 #undef RCL_COMMAND_RPC
 
   grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx,
@@ -158,7 +160,8 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
 
  private:
   void RegisterMethods();
-  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx,
+  // Writes as `caller` (the actor of the events).
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const Caller& caller,
                                     const rcl::v1::CommandContext& context,
                                     rcl::v1::Command command, rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;

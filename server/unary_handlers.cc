@@ -67,4 +67,13 @@ absl::Status Admit(CallGate* gate) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<Caller> AuthorizeCall(const CallGate* gate, const grpc::ServerContextBase& ctx,
+                                     const std::string& method, const Permission* permission,
+                                     const google::protobuf::Message& request) {
+  if (gate->authorizer == nullptr) {
+    return absl::InternalError("the server has no authorizer; every call is refused");
+  }
+  return gate->authorizer->Authorize(ctx, method, permission, request);
+}
+
 }  // namespace rcl::server

@@ -4,6 +4,14 @@
 // UTF-8 is INVALID_ARGUMENT naming the field rather than gRPC's
 // UNIMPLEMENTED; reads run on the read pool (server/work_pool.h), never on a
 // gRPC callback thread.
+//
+// Authorization: both wrappers below (DecodingHandler, behind
+// RCL_REGISTER_UNARY, and AuthorizingStreamHandler) look their method up in
+// the permission table (server/permissions.h) when the service is built,
+// and call the Authorizer (server/authorizer.h) with the decoded request
+// before the handler runs. They are the only way the rcl services register
+// a method: a method registered otherwise is answered by gRPC's generated
+// code (UNIMPLEMENTED), and auth_matrix_test fails on it.
 #ifndef RCL_SERVER_UNARY_HANDLERS_H_
 #define RCL_SERVER_UNARY_HANDLERS_H_
 
@@ -17,7 +25,10 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "server/authorizer.h"
+#include "server/permissions.h"
 #include "server/request_decoding.h"
+#include "server/status_mapping.h"
 #include "server/work_pool.h"
 
 namespace rcl::server {
@@ -29,9 +40,12 @@ using RequestPtr = std::shared_ptr<const Request>;
 // draining, answers every new call UNAVAILABLE at once. Shutdown drains
 // before it shuts gRPC down: gRPC 1.51 cancels (CANCELLED, not UNAVAILABLE)
 // every call it has received but not yet handed to a handler.
+// It also carries the Authorizer every wrapper asks (set before any
+// service is built; a wrapper without one refuses every call).
 struct CallGate {
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> calls_started{0};
+  const Authorizer* authorizer = nullptr;
 };
 
 // Largest request of every RPC but the 835 import (see RequestBytesMax).
@@ -64,18 +78,25 @@ int MethodIndex(const char* service, const char* method);
 // Counts the call; UNAVAILABLE once the server is draining.
 absl::Status Admit(CallGate* gate);
 
+// Decides the call (server/authorizer.h); INTERNAL without an authorizer.
+absl::StatusOr<Caller> AuthorizeCall(const CallGate* gate, const grpc::ServerContextBase& ctx,
+                                     const std::string& method, const Permission* permission,
+                                     const google::protobuf::Message& request);
+
 template <class Request, class Response>
-using UnaryMethod = std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*,
-                                                            RequestPtr<Request>, Response*)>;
+using UnaryMethod = std::function<grpc::ServerUnaryReactor*(
+    grpc::CallbackServerContext*, RequestPtr<Request>, Response*, const Caller&)>;
 
 // A unary callback handler that takes the request's raw bytes, decodes them
-// (refusing invalid UTF-8 field by field) and calls `method`.
+// (refusing invalid UTF-8 field by field), authorizes the call and calls
+// `method`. `name` is the method's full name ("rcl.v1.LogService/ReadAll").
 template <class Request, class Response>
-grpc::internal::MethodHandler* DecodingHandler(CallGate* gate,
+grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, std::string name,
                                                UnaryMethod<Request, Response> method) {
+  const Permission* permission = FindPermission(name);
   return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-      [gate, method = std::move(method)](grpc::CallbackServerContext* ctx,
-                                         const grpc::ByteBuffer* bytes, Response* resp) {
+      [gate, name = std::move(name), permission, method = std::move(method)](
+          grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes, Response* resp) {
         absl::Status admitted = Admit(gate);
         if (!admitted.ok()) return Refuse(ctx, admitted);
         if (bytes->Length() > RequestBytesMax<Request>::value) {
@@ -86,19 +107,63 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate,
         auto request = std::make_shared<Request>();
         absl::Status decoded = DecodeRequest(*bytes, request.get());
         if (!decoded.ok()) return Refuse(ctx, decoded);
-        return method(ctx, std::move(request), resp);
+        absl::StatusOr<Caller> caller = AuthorizeCall(gate, *ctx, name, permission, *request);
+        if (!caller.ok()) return Refuse(ctx, caller.status());
+        return method(ctx, std::move(request), resp, *caller);
+      });
+}
+
+// A server-streaming call refused before it starts: ends at once.
+template <class Response>
+class RejectedWrite : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit RejectedWrite(const absl::Status& s) { this->Finish(ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
+template <class Request, class Response>
+using StreamMethod = std::function<grpc::ServerWriteReactor<Response>*(
+    grpc::CallbackServerContext*, RequestPtr<Request>, const Caller&)>;
+
+// The server-streaming counterpart of DecodingHandler.
+template <class Request, class Response>
+grpc::internal::MethodHandler* AuthorizingStreamHandler(CallGate* gate, std::string name,
+                                                        StreamMethod<Request, Response> method) {
+  const Permission* permission = FindPermission(name);
+  return new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, Response>(
+      [gate, name = std::move(name), permission, method = std::move(method)](
+          grpc::CallbackServerContext* ctx,
+          const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<Response>* {
+        absl::Status admitted = Admit(gate);
+        if (!admitted.ok()) return new RejectedWrite<Response>(admitted);
+        auto request = std::make_shared<Request>();
+        absl::Status decoded = DecodeRequest(*bytes, request.get());
+        if (!decoded.ok()) return new RejectedWrite<Response>(decoded);
+        absl::StatusOr<Caller> caller = AuthorizeCall(gate, *ctx, name, permission, *request);
+        if (!caller.ok()) return new RejectedWrite<Response>(caller.status());
+        return method(ctx, std::move(request), *caller);
       });
 }
 
 }  // namespace rcl::server
 
 // In a service's constructor: registers method `Name` of `service` (its
-// full name) as a raw-bytes callback method calling this->Name.
-#define RCL_REGISTER_UNARY(service, Name, Request, Response)                       \
-  MarkMethodCallback(                                                              \
-      MethodIndex(service, #Name),                                                 \
-      DecodingHandler<Request, Response>(                                          \
-          gate_, [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, \
-                        Response* resp) { return Name(ctx, std::move(req), resp); }))
+// full name) as a raw-bytes, authorized callback method calling this->Name.
+#define RCL_REGISTER_UNARY(service, Name, Request, Response)                                \
+  MarkMethodCallback(                                                                       \
+      MethodIndex(service, #Name),                                                          \
+      DecodingHandler<Request, Response>(                                                   \
+          gate_, absl::StrCat(service, "/", #Name),                                         \
+          [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp, \
+                 const Caller&) { return Name(ctx, std::move(req), resp); }))
+// The same for a method that writes events: this->Name also gets the
+// Caller (the actor of its events).
+#define RCL_REGISTER_UNARY_WRITE(service, Name, Request, Response)                          \
+  MarkMethodCallback(                                                                       \
+      MethodIndex(service, #Name),                                                          \
+      DecodingHandler<Request, Response>(                                                   \
+          gate_, absl::StrCat(service, "/", #Name),                                         \
+          [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp, \
+                 const Caller& caller) { return Name(ctx, std::move(req), resp, caller); }))
 
 #endif  // RCL_SERVER_UNARY_HANDLERS_H_

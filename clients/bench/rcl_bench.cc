@@ -33,11 +33,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <latch>
 #include <memory>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -73,6 +75,10 @@ ABSL_FLAG(int32_t, server_pid, 0,
 ABSL_FLAG(double, duration, 10.0, "measured seconds");
 ABSL_FLAG(double, warmup, 1.0, "seconds of load before measuring (not measured)");
 ABSL_FLAG(std::string, tenant, "bench", "tenant every command is issued for");
+ABSL_FLAG(std::string, token, "",
+          "bearer token of a principal with the biller and coder roles for --tenant (env "
+          "RCL_TOKEN)");
+ABSL_FLAG(std::string, ca_cert, "", "PEM CA of the server's certificate: connect with TLS");
 ABSL_FLAG(bool, json, false, "print one JSON object instead of the table");
 // Default from measurement (docs/PERFORMANCE.md): with 64 clients on 2 cores,
 // one shared channel gave the server 6-15% more commands/s than one channel
@@ -96,6 +102,18 @@ constexpr int kMaxAsyncThreads = 2;
 // it does not spin against a failing server (errors are counted anyway).
 constexpr auto kRetryPause = std::chrono::milliseconds(1);
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+
+// "Bearer <token>" from --token or RCL_TOKEN; empty without one. Read once.
+const std::string& Authorization() {
+  static const std::string value = [] {
+    std::string token = absl::GetFlag(FLAGS_token);
+    const char* env = std::getenv("RCL_TOKEN");
+    if (token.empty() && env != nullptr) token = env;
+    return token.empty() ? std::string() : "Bearer " + token;
+  }();
+  return value;
+}
+
 // A Luhn-valid NPI (with the 80840 prefix), used as rendering and billing NPI.
 constexpr char kNpi[] = "1234567893";
 constexpr char kPlaceOfService[] = "11";  // office
@@ -187,6 +205,7 @@ class Slot {
     const grpc::ByteBuffer request = BuildRequest(kind_);
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(std::chrono::system_clock::now() + kRpcDeadline);
+    if (!Authorization().empty()) ctx_->AddMetadata("authorization", Authorization());
     response_.Clear();
     start_ = Clock::now();
     call_ = stub_->PrepareUnaryCall(ctx_.get(), MethodFor(kind_), request, cq);
@@ -434,6 +453,17 @@ std::optional<double> ProcessCpuSeconds(const std::string& pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
+  const std::string ca_path = absl::GetFlag(FLAGS_ca_cert);
+  if (ca_path.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream in(ca_path, std::ios::binary);
+  std::ostringstream pem;
+  pem << in.rdbuf();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = pem.str();
+  return grpc::SslCredentials(options);
+}
+
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index) {
   grpc::ChannelArguments args;
   // Without this, channels with equal arguments share one subchannel (and so
@@ -441,7 +471,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index)
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("rcl.bench.client", index);
   if (!absl::GetFlag(FLAGS_retries)) args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, ChannelCredentials(), args);
 }
 
 std::string MakeRunId() {
