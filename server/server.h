@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "server/metrics/server_metrics.h"
 #include "server/subscriptions.h"
 
 namespace rcl::server {
@@ -32,6 +33,8 @@ struct ServerConfig {
   size_t projections_memory_bytes = size_t{64}
                                     << 20;  // projections' RocksDB: block cache + memtables
   int shutdown_grace_ms = 1000;             // for reads and subscriptions, after commands drained
+  // HOST:PORT of the Prometheus endpoint (GET /metrics); empty: none.
+  std::string metrics_listen;
 };
 
 class Server {
@@ -42,6 +45,8 @@ class Server {
   ~Server();  // Shutdown()s
 
   const std::string& address() const { return address_; }
+  // The metrics endpoint's bound HOST:PORT; empty when there is none.
+  const std::string& metrics_address() const { return metrics_address_; }
   ledger::Ledger* ledger() const { return ledger_.get(); }
 
   // Stops accepting calls, lets every in-flight command finish (every
@@ -55,6 +60,10 @@ class Server {
   // Waits until no new call has reached a handler for a short while.
   void DrainCalls();
   std::string address_;
+  std::string metrics_address_;
+  // Before ledger_: the ledger's writer thread records into it until the
+  // ledger is gone.
+  std::unique_ptr<metrics::ServerMetrics> metrics_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Parts> parts_;
   int shutdown_grace_ms_ = 1000;
