@@ -31,7 +31,7 @@ odd_label{path="a\"b\\c\nd"} 1.5e3 1700000000000
 TEST(MetricsTextTest, ParsesSamplesLabelsEscapesAndTimestamps) {
   auto samples = ParseExposition(kScrape);
   ASSERT_TRUE(samples.ok()) << samples.status();
-  ASSERT_EQ(samples->size(), 14u);
+  ASSERT_EQ(samples->size(), 13u);
   EXPECT_EQ((*samples)[0].labels.at("outcome"), "ok");
   EXPECT_EQ((*samples)[8].labels.at("le"), "+Inf");
   EXPECT_EQ(samples->back().labels.at("path"), "a\"b\\c\nd");

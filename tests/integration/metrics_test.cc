@@ -4,8 +4,11 @@
 // Debian's prometheus is installed, by a real Prometheus scraping it; each
 // call's request id comes back in its trailers; `rcl admin top --once` shows
 // the rates.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
