@@ -72,6 +72,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   if (ec)
     return absl::UnavailableError(absl::StrCat("cannot create data directory: ", ec.message()));
 
+  // A backup interrupted by a crash leaves its staging checkpoints behind.
+  std::filesystem::remove_all(std::filesystem::path(config.data_dir) / kBackupStagingDir, ec);
   std::unique_ptr<Server> server(new Server());
   server->shutdown_grace_ms_ = config.shutdown_grace_ms;
   server->metrics_ = std::make_unique<metrics::ServerMetrics>();
