@@ -76,7 +76,8 @@ ServerMetrics::ServerMetrics()
       const auto* m = service->method(i);
       auto method = std::make_unique<Method>();
       method->command = service->name() == "LedgerService" && IsCommandResponse(m->output_type());
-      method->streaming = m->server_streaming() || m->client_streaming();
+      method->timed =
+          !m->server_streaming() && !m->client_streaming() && service->name() != "AdminService";
       method->label = method->command ? m->name() : absl::StrCat(service->name(), "/", m->name());
       slot_by_name_[absl::StrCat("/", service->full_name(), "/", m->name())] = methods_.size();
       methods_.push_back(std::move(method));
@@ -97,7 +98,7 @@ void ServerMetrics::OnRpcDone(size_t slot, int status_code, int64_t duration_us)
   if (status_code < 0 || status_code >= static_cast<int>(kStatusCodes)) status_code = 2;
   Method& m = *methods_[slot];
   m.by_code[static_cast<size_t>(status_code)].Add();
-  if (m.streaming || slot == methods_.size() - 1) return;
+  if (!m.timed || slot == methods_.size() - 1) return;
   uint64_t us = static_cast<uint64_t>(std::max<int64_t>(duration_us, 0));
   (m.command ? command_us_ : read_us_).Observe(us);
 }
