@@ -193,6 +193,7 @@ std::vector<CommandDef> HistoryCommands();         // cli_history.cc: claim, pat
 std::vector<CommandDef> DemoCommands();            // cli_demo.cc
 std::vector<CommandDef> LogCommands();             // cli_log.cc: stream read, log ...
 std::vector<CommandDef> AuditCommands();           // cli_audit.cc: audit sth, inclusion, ...
+std::vector<CommandDef> AdminCommands();           // cli_admin.cc: admin backup, admin top
 
 }  // namespace rcl::cli
 

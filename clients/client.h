@@ -35,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
+#include "rcl/v1/admin.grpc.pb.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/audit.grpc.pb.h"
@@ -244,6 +245,10 @@ class Client {
   // Starts a rebuild beside the live copy and answers at once (NOT_FOUND: no
   // such projection; FAILED_PRECONDITION: a rebuild is already running).
   absl::StatusOr<rcl::v1::RebuildProjectionResponse> RebuildProjection(const std::string& name);
+
+  // --- AdminService (client_admin.cc). A backup into `to` (a directory on
+  // the server's machine); waits up to `deadline_ms` (0: none).
+  absl::StatusOr<rcl::v1::BackupResponse> Backup(const std::string& to, int64_t deadline_ms);
 
  private:
   Client(std::shared_ptr<grpc::Channel> channel, Options options);

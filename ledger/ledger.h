@@ -65,6 +65,14 @@ struct CommandResult {
 
 using CommandCallback = std::function<void(absl::StatusOr<CommandResult>)>;
 
+// What one durable write (one fsync) carried, for metrics (Options::after_write).
+struct WriteStats {
+  size_t batches = 0;    // decided batches merged into the write
+  size_t commands = 0;   // commands that wrote events (the group-commit size)
+  uint64_t events = 0;   // events appended
+  int64_t write_us = 0;  // the write and its fsync, in microseconds
+};
+
 // Tenant tips (tenant sequence, tenant hash, Merkle right edge: about 2 KiB
 // each) the sequencer keeps beyond those of batches not yet durable.
 inline constexpr size_t kTenantTipsMax = 10'000;
@@ -100,6 +108,9 @@ class Ledger {
     // that hold or slow the writer so that decided batches pile up before
     // they are durable. Default: nothing.
     std::function<void()> before_write;
+    // Called on the writer thread after each durable write, before the head
+    // is published. Must be cheap and must not block (metrics: atomic adds).
+    std::function<void(const WriteStats&)> after_write;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
@@ -141,6 +152,9 @@ class Ledger {
     return committed_commands_.load(std::memory_order_relaxed);
   }
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
+  // Commands queued for the sequencer (not yet taken into a batch). Takes the
+  // queue's lock once: for metrics scrapes, not for the hot path.
+  size_t queued_commands() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Pending {

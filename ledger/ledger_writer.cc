@@ -2,6 +2,7 @@
 // writes every decided batch waiting as one write with one fsync, publishes
 // the new head and hands the batches to the completer, which answers them.
 // The sequencer's side is in ledger.cc.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -80,8 +81,12 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
   }
   if (to_write.empty()) return true;
   if (options_.before_write) options_.before_write();
+  auto started = std::chrono::steady_clock::now();
   absl::Status written =
       to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
+  auto write_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
   if (!written.ok()) {
     spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
     absl::MutexLock lock(&mu_);
@@ -89,12 +94,23 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
     return false;
   }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
+  WriteStats stats;
+  stats.write_us = write_us;
   for (const DecidedBatch& b : batches) {
     if (b.write_batch == nullptr) continue;
     commits_.fetch_add(1, std::memory_order_relaxed);
     committed_commands_.fetch_add(b.written_commands, std::memory_order_relaxed);
+    stats.batches += 1;
+    stats.commands += b.written_commands;
+    stats.events += b.head_after.position - b.head_before.position;
   }
+  if (options_.after_write) options_.after_write(stats);
   return true;
+}
+
+size_t Ledger::queued_commands() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
 }
 
 // Writer thread. Batches not durable (or decided on top of a batch that is

@@ -121,6 +121,10 @@ class Runtime {
 
   uint64_t head() const;
 
+  // The projections' RocksDB, for operations that read it whole (backups,
+  // size metrics). Never for writes.
+  rocksdb::DB* raw_db() const { return db_.get(); }
+
  private:
   struct Generation;
   struct Slot;

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,8 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "server/backup.h"
+#include "server/config_file.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -49,6 +53,14 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS (with --t
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificate: mutual TLS, clients must present a certificate it signed");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT serving Prometheus metrics at /metrics (port 0 picks a free one); empty: off");
+ABSL_FLAG(std::string, config, "",
+          "config file: one `name = value` per line, the names of these flags; flags given on "
+          "the command line override it");
+ABSL_FLAG(std::string, restore_from, "",
+          "restore the latest backup in this directory into --data-dir (missing or empty), "
+          "verify it and exit: 0 when the restored log verifies and its head is the backup's");
 
 namespace {
 
@@ -75,14 +87,19 @@ constexpr const char* kServerFlags[] = {"listen",          "data_dir",
                                         "subscribers_max", "subscribers_per_tenant_max",
                                         "merkle_tree",     "log_level",
                                         "tokens_file",     "tls_cert",
-                                        "tls_key",         "tls_client_ca"};
+                                        "tls_key",         "tls_client_ca",
+                                        "metrics_listen"};
+// Flags that are not settings: never in a config file.
+constexpr const char* kCommandFlags[] = {"config", "restore_from"};
 
 // --help: every server flag with its help text and default; exit 0.
 void PrintHelp() {
   std::cout << "rcl-server --listen HOST:PORT --data-dir DIR [flags]\n"
                "The RCL revenue-cycle ledger server. Flags may be written with dashes or "
                "underscores.\n\n";
-  for (const char* name : kServerFlags) {
+  std::vector<const char*> names(std::begin(kServerFlags), std::end(kServerFlags));
+  names.insert(names.end(), std::begin(kCommandFlags), std::end(kCommandFlags));
+  for (const char* name : names) {
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     std::string dashed(name);
@@ -91,6 +108,45 @@ void PrintHelp() {
               << ")\n";
   }
   std::cout << "  --help  this text\n";
+}
+
+// The --config file's value, if the (normalized) command line names one.
+std::string ConfigPath(const std::vector<std::string>& args) {
+  std::string path;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a == "--config" && i + 1 < args.size()) path = args[i + 1];
+    if (a.rfind("--config=", 0) == 0) path = a.substr(std::strlen("--config="));
+  }
+  return path;
+}
+
+// The file's settings as flags, before the command line's (the last of a
+// flag wins, so the command line overrides the file).
+absl::StatusOr<std::vector<std::string>> WithConfigFile(std::vector<std::string> args) {
+  std::string path = ConfigPath(args);
+  if (path.empty()) return args;
+  std::vector<std::string> known(std::begin(kServerFlags), std::end(kServerFlags));
+  auto settings = rcl::server::ReadConfigFile(path, known);
+  if (!settings.ok()) return settings.status();
+  std::vector<std::string> merged = {args[0]};
+  for (const auto& s : *settings) merged.push_back("--" + s.name + "=" + s.value);
+  merged.insert(merged.end(), args.begin() + 1, args.end());
+  return merged;
+}
+
+// --restore-from: restore into --data-dir, verify, report; the exit code.
+int Restore(const std::string& from, const std::string& data_dir) {
+  absl::StatusOr<rcl::server::RestoreResult> r = rcl::server::RestoreBackup(from, data_dir);
+  if (!r.ok()) {
+    std::cerr << "rcl-server: restore failed: " << r.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "restored backup " << r->backup_id << " into " << data_dir << ": position "
+            << r->head.position << " hash " << rcl::ledger::HashHex(r->head.hash) << ", "
+            << r->events_checked << " events verified" << std::endl;
+  return 0;
 }
 
 }  // namespace
@@ -110,13 +166,22 @@ int main(int argc, char** argv) {
   // graph update on every lock in the hot path. Lock order here is simple and
   // few: turn the detector off.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
+  absl::StatusOr<std::vector<std::string>> with_config =
+      WithConfigFile(NormalizeFlagNames(argc, argv));
+  if (!with_config.ok()) {
+    std::cerr << "rcl-server: " << with_config.status().message() << "\n";
+    return 2;
+  }
+  std::vector<std::string> args = *std::move(with_config);
   std::vector<char*> arg_ptrs;
   for (auto& a : args) arg_ptrs.push_back(a.data());
   absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
   auto logger = spdlog::stderr_color_mt("rcl");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  if (!absl::GetFlag(FLAGS_restore_from).empty()) {
+    return Restore(absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_data_dir));
+  }
 
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop_signals;
@@ -150,10 +215,14 @@ int main(int argc, char** argv) {
   config.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   config.tls_key = absl::GetFlag(FLAGS_tls_key);
   config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());
     return 1;
+  }
+  if (!(*server)->metrics_address().empty()) {
+    std::cout << "rcl-server metrics on " << (*server)->metrics_address() << std::endl;
   }
   std::cout << "rcl-server listening on " << (*server)->address() << std::endl;
   spdlog::info("data directory {}", config.data_dir);

@@ -16,8 +16,11 @@
 #include "projections/runtime.h"
 #include "projections/trial_balance.h"
 #include "server/access_log.h"
+#include "server/admin_service.h"
 #include "server/audit_service.h"
 #include "server/authorizer.h"
+#include "server/metrics/http_endpoint.h"
+#include "server/metrics/rpc_interceptor.h"
 #include "server/report_service.h"
 #include "server/services.h"
 #include "spdlog/spdlog.h"
@@ -43,7 +46,9 @@ struct Server::Parts {
   int commit_listener = 0;
   std::unique_ptr<ReportServiceImpl> report_service;
   std::unique_ptr<AuditServiceImpl> audit_service;
+  std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<metrics::HttpEndpoint> metrics_http;  // null without --metrics-listen
 };
 
 namespace {
@@ -150,9 +155,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   if (ec)
     return absl::UnavailableError(absl::StrCat("cannot create data directory: ", ec.message()));
 
+  // A backup interrupted by a crash leaves its staging checkpoints behind.
+  std::filesystem::remove_all(std::filesystem::path(config.data_dir) / kBackupStagingDir, ec);
   std::unique_ptr<Server> server(new Server());
   server->shutdown_grace_ms_ = config.shutdown_grace_ms;
+  server->metrics_ = std::make_unique<metrics::ServerMetrics>();
+  metrics::ServerMetrics* m = server->metrics_.get();
   ledger::Ledger::Options options;
+  options.after_write = [m](const ledger::WriteStats& stats) { m->OnWrite(stats); };
   options.data_dir = config.data_dir;
   options.queue_max = config.queue_max;
   options.batch_commands_max = config.batch_commands_max;
@@ -199,6 +209,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                                                               parts->reads.get(), &parts->gate);
   parts->audit_service = std::make_unique<AuditServiceImpl>(server->ledger_.get(), *std::move(key),
                                                             parts->reads.get(), &parts->gate);
+  BackupSources backup_sources;
+  backup_sources.data_dir = config.data_dir;
+  backup_sources.log = &server->ledger_->store();
+  backup_sources.projections = rt->raw_db();
+  parts->admin_service = std::make_unique<AdminServiceImpl>(backup_sources, m, &parts->gate);
+  metrics::Sources sources;
+  sources.ledger = server->ledger_.get();
+  sources.projections = rt;
+  sources.hub = parts->hub.get();
+  m->SetSources(sources);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -209,6 +229,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   builder.RegisterService(parts->ledger_service.get());
   builder.RegisterService(parts->report_service.get());
   builder.RegisterService(parts->audit_service.get());
+  builder.RegisterService(parts->admin_service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics::NewRpcInterceptorFactory(m));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Requests larger than this are refused by gRPC (RESOURCE_EXHAUSTED)
   // before they are parsed: the 835 import's bound. Every other method
   // refuses more than kRequestBytesMax before parsing (a parsed request can
@@ -220,6 +244,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   }
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   server->address_ = absl::StrCat(host, ":", port);
+  if (!config.metrics_listen.empty()) {
+    auto http = metrics::HttpEndpoint::Start(config.metrics_listen, m);
+    if (!http.ok()) {
+      server->parts_ = std::move(parts);
+      return http.status();
+    }
+    server->metrics_address_ = (*http)->address();
+    parts->metrics_http = std::move(*http);
+  }
   server->parts_ = std::move(parts);
   return server;
 }
@@ -251,6 +284,7 @@ void Server::Shutdown() {
   if (shut_down_ || parts_ == nullptr) return;
   shut_down_ = true;
   spdlog::info("shutting down");
+  if (parts_->metrics_http) parts_->metrics_http->Stop();
   parts_->hub->RequestStop();
   // From here every new call is answered UNAVAILABLE by its handler.
   parts_->gate.draining.store(true, std::memory_order_release);
@@ -266,6 +300,7 @@ void Server::Shutdown() {
   spdlog::info("writer: {} commands in {} batches, {} fsyncs", ledger_->committed_commands(),
                ledger_->commits(), ledger_->fsyncs());
   parts_->grpc_server->Wait();
+  parts_->admin_service->Stop();
   ledger_->RemoveCommitListener(parts_->commit_listener);
   parts_->projections->Stop();
   parts_.reset();

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "server/metrics/server_metrics.h"
 #include "server/subscriptions.h"
 
 namespace rcl::server {
@@ -39,6 +40,8 @@ struct ServerConfig {
   std::string tls_cert;       // PEM certificate chain of the server; with tls_key: TLS
   std::string tls_key;        // PEM private key
   std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed (mTLS)
+  // HOST:PORT of the Prometheus endpoint (GET /metrics); empty: none.
+  std::string metrics_listen;
 };
 
 // True when `listen` (HOST:PORT, or unix:PATH) only accepts connections
@@ -53,6 +56,8 @@ class Server {
   ~Server();  // Shutdown()s
 
   const std::string& address() const { return address_; }
+  // The metrics endpoint's bound HOST:PORT; empty when there is none.
+  const std::string& metrics_address() const { return metrics_address_; }
   ledger::Ledger* ledger() const { return ledger_.get(); }
 
   // Reads the tokens file again (SIGHUP). On error the principals in use
@@ -70,6 +75,10 @@ class Server {
   // Waits until no new call has reached a handler for a short while.
   void DrainCalls();
   std::string address_;
+  std::string metrics_address_;
+  // Before ledger_: the ledger's writer thread records into it until the
+  // ledger is gone.
+  std::unique_ptr<metrics::ServerMetrics> metrics_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Parts> parts_;
   int shutdown_grace_ms_ = 1000;

@@ -21,6 +21,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "ledger/status.h"
+#include "rcl/v1/admin.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/audit.pb.h"
 #include "rcl/v1/reports.pb.h"
@@ -62,7 +63,7 @@ const TestPrincipal& PrincipalOf(Role role) {
 std::vector<const google::protobuf::MethodDescriptor*> RclMethods() {
   for (const google::protobuf::Descriptor* d :
        {rcl::v1::ReadAllRequest::descriptor(), rcl::v1::BalancesRequest::descriptor(),
-        rcl::v1::SignedTreeHeadRequest::descriptor()}) {
+        rcl::v1::SignedTreeHeadRequest::descriptor(), rcl::v1::BackupRequest::descriptor()}) {
     EXPECT_NE(d, nullptr);
   }
   std::vector<std::string> files;

@@ -31,6 +31,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr absl::string_view kReadyPrefix = "rcl-server listening on ";
+constexpr absl::string_view kMetricsPrefix = "rcl-server metrics on ";
 constexpr int kStartTimeoutS = 30;
 constexpr int kTerminateTimeoutS = 30;
 constexpr size_t kCaptureMax = 4 << 20;
@@ -168,6 +169,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
       std::string line = buffer.substr(0, newline);
       buffer.erase(0, newline + 1);
       absl::string_view view = absl::StripAsciiWhitespace(line);
+      if (absl::StartsWith(view, kMetricsPrefix)) {
+        view.remove_prefix(kMetricsPrefix.size());
+        server->metrics_address_ = std::string(absl::StripAsciiWhitespace(view));
+        continue;
+      }
       if (absl::StartsWith(view, kReadyPrefix)) {
         view.remove_prefix(kReadyPrefix.size());
         server->address_ = std::string(absl::StripAsciiWhitespace(view));

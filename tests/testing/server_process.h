@@ -54,6 +54,9 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
+  // The metrics endpoint ("rcl-server metrics on HOST:PORT", printed before
+  // the ready line); empty when the server serves none.
+  const std::string& metrics_address() const { return metrics_address_; }
   pid_t pid() const { return pid_; }
   bool running() const { return !reaped_; }
 
@@ -69,6 +72,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   bool reaped_ = false;
   std::string address_;
+  std::string metrics_address_;
   int stdout_fd_ = -1;
   std::atomic<bool> stop_drain_{false};
   std::thread drainer_;
