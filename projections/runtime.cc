@@ -31,8 +31,18 @@ constexpr double kHighPriorityCacheRatio = 0.5;
 // Linux thread names: 15 characters.
 constexpr size_t kThreadNameMax = 15;
 
+// How long a worker waits before folding a batch again after the disk was
+// full.
+constexpr absl::Duration kDiskFullRetryInterval = absl::Seconds(1);
+
+// RESOURCE_EXHAUSTED when the disk is full (the worker waits and retries);
+// UNAVAILABLE otherwise (the worker stops).
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
+  }
   return absl::UnavailableError(
       absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
 }
@@ -304,7 +314,7 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   pthread_setname_np(
       pthread_self(),
       absl::StrCat("p:", AbslView(projection.name())).substr(0, kThreadNameMax).c_str());
-  RowCache cache(options_.row_cache_bytes);
+  auto cache = std::make_unique<RowCache>(options_.row_cache_bytes);
   LogFeed::Cursor cursor(&feed_);
   bool live = false;
   {
@@ -337,7 +347,16 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     }
     cursor.SetCatchingUp(catching_up);
     if (options_.before_batch) options_.before_batch(projection.name(), from);
-    absl::Status folded = FoldBatch(projection, *gen, cache, cursor, from, to, head);
+    absl::Status folded = FoldBatch(projection, *gen, *cache, cursor, from, to, head);
+    if (absl::IsResourceExhausted(folded)) {
+      // The disk is full: the batch was not written, but the row cache holds
+      // its rows. Forget them, wait, and fold the same batch again.
+      spdlog::warn("projection {}: disk full at position {}; retrying: {}", projection.name(), from,
+                   folded.message());
+      cache = std::make_unique<RowCache>(options_.row_cache_bytes);
+      WaitForSpace(*gen);
+      continue;
+    }
     absl::MutexLock lock(&mu_);
     Progress& p = ProgressOf(*gen);
     if (!folded.ok()) {
@@ -350,6 +369,20 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     p.checkpoint = to;
     NoteRate(p, to);
   }
+}
+
+// A worker's thread, after its write found the disk full: waits (until
+// stopped) and asks RocksDB to leave its error state (it also does so by
+// itself once space is back; Busy then).
+void Runtime::WaitForSpace(Generation& gen) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto stop = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ProgressOf(gen).stop; };
+    if (mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval)) return;
+  }
+  rocksdb::Status resumed = db_->Resume();
+  if (!resumed.ok() && !resumed.IsBusy())
+    spdlog::warn("projection store: cannot resume writes yet: {}", resumed.ToString());
 }
 
 void Runtime::NoteRate(Progress& p, uint64_t to) {

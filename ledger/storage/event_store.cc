@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   db_options.keep_log_file_num = 10;
   // Every memtable of every family together; a flush is forced beyond it.
   db_options.db_write_buffer_size = options.write_buffer_bytes;
+  if (options.env != nullptr) db_options.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const size_t wb = options.write_buffer_bytes;
@@ -493,6 +494,16 @@ absl::Status EventStore::WriteAll(const std::vector<rocksdb::WriteBatch*>& batch
     RCL_RETURN_IF_ERROR(FromRocks(b->Iterate(&merge), "merge batches"));
   }
   return Write(&merged);
+}
+
+absl::Status EventStore::Resume() {
+  rocksdb::Status resumed = db_->Resume();
+  // Busy: RocksDB's own recovery (it polls for free space) is under way.
+  if (!resumed.ok() && !resumed.IsBusy()) return FromRocks(resumed, "resume writes");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  const std::string format = options_.merkle_tree ? kFormatWithMerkle : kFormatWithoutMerkle;
+  return FromRocks(db_->Put(wo, handles_[0], kFormatKey, format), "probe write");
 }
 
 absl::Status EventStore::Write(rocksdb::WriteBatch* batch) {
