@@ -352,7 +352,7 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
       // The disk is full: the batch was not written, but the row cache holds
       // its rows. Forget them, wait, and fold the same batch again.
       spdlog::warn("projection {}: disk full at position {}; retrying: {}", projection.name(), from,
-                   folded.message());
+                   std::string(folded.message()));
       cache = std::make_unique<RowCache>(options_.row_cache_bytes);
       WaitForSpace(*gen);
       continue;
