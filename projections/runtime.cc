@@ -371,18 +371,13 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   }
 }
 
-// A worker's thread, after its write found the disk full: waits (until
-// stopped) and asks RocksDB to leave its error state (it also does so by
-// itself once space is back; Busy then).
+// A worker's thread, after its write found the disk full: waits a moment
+// (less when stopped). RocksDB leaves its error state by itself once space
+// is back (its SstFileManager polls); until then the write fails at once.
 void Runtime::WaitForSpace(Generation& gen) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto stop = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ProgressOf(gen).stop; };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval)) return;
-  }
-  rocksdb::Status resumed = db_->Resume();
-  if (!resumed.ok() && !resumed.IsBusy())
-    spdlog::warn("projection store: cannot resume writes yet: {}", resumed.ToString());
+  absl::MutexLock lock(&mu_);
+  auto stop = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ProgressOf(gen).stop; };
+  mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval);
 }
 
 void Runtime::NoteRate(Progress& p, uint64_t to) {

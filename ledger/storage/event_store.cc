@@ -497,9 +497,11 @@ absl::Status EventStore::WriteAll(const std::vector<rocksdb::WriteBatch*>& batch
 }
 
 absl::Status EventStore::Resume() {
-  rocksdb::Status resumed = db_->Resume();
-  // Busy: RocksDB's own recovery (it polls for free space) is under way.
-  if (!resumed.ok() && !resumed.IsBusy()) return FromRocks(resumed, "resume writes");
+  // RocksDB leaves its error state by itself (its SstFileManager polls for
+  // free space, every 5 s). DB::Resume() is not called here: with a real
+  // ENOSPC, Debian's RocksDB 7.8 asserts in WritableFileWriter when it is
+  // called while its own recovery is due. While the error stands, this write
+  // fails at once without touching the files.
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   const std::string format = options_.merkle_tree ? kFormatWithMerkle : kFormatWithoutMerkle;

@@ -201,10 +201,10 @@ class EventStore {
   // fsync.
   absl::Status WriteAll(const std::vector<rocksdb::WriteBatch*>& batches);
 
-  // After a write failed for want of space (RESOURCE_EXHAUSTED): asks
-  // RocksDB to leave its error state (it also retries by itself once space
-  // is back) and proves it with one synced write of the format record. OK
-  // when writes work again; RESOURCE_EXHAUSTED while the disk is still full.
+  // After a write failed for want of space (RESOURCE_EXHAUSTED): tries one
+  // synced write of the format record, which works once RocksDB has left its
+  // error state by itself (it polls for free space). OK when writes work
+  // again; RESOURCE_EXHAUSTED while the disk is still full.
   // Writer side only, never concurrently with Write().
   absl::Status Resume();
 
