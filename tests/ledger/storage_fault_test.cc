@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -82,6 +83,9 @@ struct FsyncCase {
   const char* name;
   bool power_lost;  // the bytes of the failed fsync are gone after the restart
 };
+
+// What ctest shows beside the case's name: the case, not the struct's bytes.
+void PrintTo(const FsyncCase& c, std::ostream* os) { *os << c.name; }
 
 class FailedFsyncTest : public ::testing::TestWithParam<FsyncCase> {};
 
