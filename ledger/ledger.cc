@@ -208,6 +208,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(Options options) {
   store_options.merkle_tree = ledger->options_.merkle_tree;
   store_options.block_cache_bytes = ledger->options_.block_cache_bytes;
   store_options.write_buffer_bytes = ledger->options_.write_buffer_bytes;
+  store_options.env = ledger->options_.env;
   RCL_ASSIGN_OR_RETURN(ledger->store_, EventStore::Open(store_options));
   // Recovery: the head is the last record of the log (one seek); stream
   // versions and states load lazily from the stream index.
@@ -273,8 +274,15 @@ absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
   pending.callback = std::move(callback);
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
-  if (failed_)
-    return absl::UnavailableError("ledger stopped accepting writes after a storage failure");
+  if (failed_) {
+    return absl::UnavailableError(
+        "ledger stopped accepting writes after a storage failure; restart the server");
+  }
+  if (disk_full_) {
+    return absl::UnavailableError(
+        "the data directory's disk is full: nothing is written until space is freed; writes "
+        "resume by themselves, retry later");
+  }
   if (queue_.size() >= options_.queue_max)
     return absl::ResourceExhaustedError("command queue is full; retry later");
   size_t bytes = commands_bytes_.load(std::memory_order_relaxed);
@@ -344,12 +352,22 @@ void Ledger::RemoveCommitListener(int id) {
 void Ledger::SequencerLoop() {
   while (true) {
     std::vector<Pending> batch;
+    bool resume = false;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [&]()
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) break;  // stopping and drained
+      // A full disk wakes the sequencer (the writer sets disk_full_), which
+      // then tries writing again once per interval while nothing is queued.
+      auto ready_or_full = [&]()
+                               ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ready() || disk_full_; };
+      if (disk_full_) {
+        mu_.AwaitWithTimeout(absl::Condition(&ready), kDiskFullRetryInterval);
+      } else {
+        mu_.Await(absl::Condition(&ready_or_full));
+      }
+      if (queue_.empty() && stopping_) break;  // stopping and drained
+      resume = queue_.empty();                 // only a full disk wakes us with nothing to do
       // An import is decided alone: a batch holds one import or only
       // commands of the ordinary bound (PinnedStreamsMax counts on it).
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
@@ -361,9 +379,58 @@ void Ledger::SequencerLoop() {
         if (alone) break;
       }
     }
+    if (resume) {
+      TryResumeWrites();
+      continue;
+    }
     to_write_->Push(DecideBatch(std::move(batch)));
   }
   to_write_->Close();
+}
+
+// Sequencer thread, while the disk is full and no command waits. Once every
+// batch decided so far has been through the writer (failed), asks the store
+// to write again; if it can, the failed batches must have left nothing in
+// the store (the head is the last one published), and every state decided on
+// top of them is forgotten: the sequencer starts again from the store, as
+// after an open.
+void Ledger::TryResumeWrites() {
+  SequencerState& w = *sequencer_state_;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!disk_full_ || failed_) return;
+  }
+  if (durable_seq_.load(std::memory_order_acquire) + 1 != w.next_seq) return;
+  absl::Status resumed = store_->Resume();
+  if (!resumed.ok()) {
+    if (absl::IsResourceExhausted(resumed)) return;  // still full
+    spdlog::error(
+        "ledger cannot write again after a full disk; refusing writes until restarted: {}",
+        resumed.ToString());
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    return;
+  }
+  const LogHead published = head();
+  absl::StatusOr<LogHead> stored = store_->ReadHead();
+  if (!stored.ok() || stored->position != published.position || stored->hash != published.hash) {
+    spdlog::error(
+        "after a full disk the stored head is not the last one published; refusing "
+        "writes until restarted");
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    return;
+  }
+  const uint64_t next_seq = w.next_seq;
+  sequencer_state_ = std::make_unique<SequencerState>(
+      options_.state_cache_streams_max, options_.state_cache_bytes_max, PinnedStreamsMax(options_));
+  sequencer_state_->next_seq = next_seq;
+  sequencer_state_->next_position = stored->position + 1;
+  sequencer_state_->last_hash = stored->hash;
+  sequencer_state_->last_recorded_at_us = stored->recorded_at_us;
+  absl::MutexLock lock(&mu_);
+  disk_full_ = false;
+  spdlog::warn("the disk has space again: writes resume at position {}", stored->position + 1);
 }
 
 // What one batch's decisions share. Sequencer thread only.

@@ -9,7 +9,12 @@
 // The sequencer decides batch N+1 while batch N is being fsynced; a command
 // is never answered before its batch (and every batch before it) is durable.
 // After a storage failure every later batch is failed and nothing more is
-// written.
+// written until the ledger is reopened (a failed fsync leaves the page cache
+// untrustworthy). The one exception is a full disk: the ledger refuses writes
+// (UNAVAILABLE) while it is full, and the sequencer probes every
+// kDiskFullRetryInterval; once a synced write works again it forgets every
+// state decided on top of the failed writes, reloads the head from the store
+// and accepts writes again by itself.
 //
 // Thread-safety: Submit(), head(), WaitForPosition() and the listener calls
 // are safe from any thread. Callbacks run on the completer thread and must
@@ -77,6 +82,9 @@ struct WriteStats {
 // each) the sequencer keeps beyond those of batches not yet durable.
 inline constexpr size_t kTenantTipsMax = 10'000;
 
+// How often the sequencer tries writing again while the disk is full.
+inline constexpr absl::Duration kDiskFullRetryInterval = absl::Seconds(1);
+
 class Ledger {
  public:
   struct Options {
@@ -111,6 +119,9 @@ class Ledger {
     // Called on the writer thread after each durable write, before the head
     // is published. Must be cheap and must not block (metrics: atomic adds).
     std::function<void(const WriteStats&)> after_write;
+    // The RocksDB Env of the event store (EventStore::Options::env); tests
+    // only.
+    rocksdb::Env* env = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
@@ -203,6 +214,9 @@ class Ledger {
   void RecordCommand(BatchContext& ctx, const Pending& pending, const std::string& command_key,
                      const CommandResult& result);
   void PublishBatch(BatchContext& ctx);
+  // While the disk is full and no command waits: writes again if it can
+  // (ledger_writer.cc). Sequencer thread only.
+  void TryResumeWrites() ABSL_LOCKS_EXCLUDED(mu_);
   // The writer's steps (ledger.cc says what each does). Writer thread only,
   // except StorageFailed().
   struct WriterCursor {
@@ -214,7 +228,7 @@ class Ledger {
   static void CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches,
                            bool failed);
   bool WriteMerged(const std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
-  static void FailBatches(std::vector<DecidedBatch>& batches);
+  void FailBatches(std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
   static const LogHead* LastHeadAfter(const std::vector<DecidedBatch>& batches);
   void PublishHead(const LogHead& head) ABSL_LOCKS_EXCLUDED(mu_);
   // Checks the context and the command (every violation, normalizing the
@@ -231,7 +245,8 @@ class Ledger {
   // Estimated bytes of the commands queued or in flight (not yet answered).
   std::atomic<size_t> commands_bytes_{0};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;     // until reopened
+  bool disk_full_ ABSL_GUARDED_BY(mu_) = false;  // until TryResumeWrites() succeeds
   LogHead head_ ABSL_GUARDED_BY(mu_);
   std::map<int, std::function<void(uint64_t)>> listeners_ ABSL_GUARDED_BY(mu_);
   int next_listener_id_ ABSL_GUARDED_BY(mu_) = 1;

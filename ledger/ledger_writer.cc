@@ -29,6 +29,9 @@ void Ledger::WriterLoop() {
     if (!failed && !WriteMerged(batches)) failed = true;
     if (failed) {
       FailBatches(batches);
+      // The next batch that writes is decided on the last durable head
+      // (after a full disk, once the sequencer starts again from the store).
+      cursor.written = head();
     } else {
       const LogHead* written = LastHeadAfter(batches);
       if (written != nullptr) PublishHead(*written);
@@ -40,10 +43,11 @@ void Ledger::WriterLoop() {
   to_complete_->Close();
 }
 
-// Any thread. True once a write failed: nothing more is written.
+// Any thread. True once a write failed (until the ledger is reopened, or
+// until TryResumeWrites() finds space again): nothing more is written.
 bool Ledger::StorageFailed() const {
   absl::MutexLock lock(&mu_);
-  return failed_;
+  return failed_ || disk_full_;
 }
 
 // Writer thread. Each batch must be the one after the last (by seq) and,
@@ -88,9 +92,17 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
                       std::chrono::steady_clock::now() - started)
                       .count();
   if (!written.ok()) {
-    spdlog::error("ledger write failed; refusing further writes: {}", written.ToString());
     absl::MutexLock lock(&mu_);
-    failed_ = true;
+    if (absl::IsResourceExhausted(written)) {
+      spdlog::error(
+          "ledger write failed, the disk is full; refusing writes until space is freed: {}",
+          written.ToString());
+      disk_full_ = true;
+    } else {
+      spdlog::error("ledger write failed; refusing further writes until restarted: {}",
+                    written.ToString());
+      failed_ = true;
+    }
     return false;
   }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
@@ -116,12 +128,19 @@ size_t Ledger::queued_commands() const {
 // Writer thread. Batches not durable (or decided on top of a batch that is
 // not): no command of them gets any answer but this.
 void Ledger::FailBatches(std::vector<DecidedBatch>& batches) {
+  bool disk_full = false;
+  {
+    absl::MutexLock lock(&mu_);
+    disk_full = disk_full_ && !failed_;
+  }
+  const char* message =
+      disk_full ? "storage write failed, the disk is full; the command may not have been "
+                  "recorded: retry with the same command id once space is freed (writes resume "
+                  "by themselves)"
+                : "storage write failed; the command may not have been recorded: retry with the "
+                  "same command id after a restart";
   for (DecidedBatch& b : batches) {
-    for (auto& r : b.results)
-      r = absl::UnavailableError(
-          "storage write failed; the command may not have been recorded: retry with the same "
-          "command id after a "
-          "restart");
+    for (auto& r : b.results) r = absl::UnavailableError(message);
   }
 }
 

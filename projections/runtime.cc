@@ -31,8 +31,18 @@ constexpr double kHighPriorityCacheRatio = 0.5;
 // Linux thread names: 15 characters.
 constexpr size_t kThreadNameMax = 15;
 
+// How long a worker waits before folding a batch again after the disk was
+// full.
+constexpr absl::Duration kDiskFullRetryInterval = absl::Seconds(1);
+
+// RESOURCE_EXHAUSTED when the disk is full (the worker waits and retries);
+// UNAVAILABLE otherwise (the worker stops).
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
+  }
   return absl::UnavailableError(
       absl::StrCat("projection store: ", AbslView(what), ": ", s.ToString()));
 }
@@ -338,7 +348,15 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     cursor.SetCatchingUp(catching_up);
     if (options_.before_batch) options_.before_batch(projection.name(), from);
     absl::Status folded = FoldBatch(projection, *gen, txn, cursor, from, to, head);
-    if (!folded.ok()) txn.Discard();
+    if (!folded.ok()) txn.Discard();  // the held rows may be ahead of the store
+    if (absl::IsResourceExhausted(folded)) {
+      // The disk is full: the batch was not written. Wait, and fold the
+      // same batch again.
+      spdlog::warn("projection {}: disk full at position {}; retrying: {}", projection.name(), from,
+                   std::string(folded.message()));
+      WaitForSpace(*gen);
+      continue;
+    }
     absl::MutexLock lock(&mu_);
     Progress& p = ProgressOf(*gen);
     if (!folded.ok()) {
@@ -351,6 +369,15 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     p.checkpoint = to;
     NoteRate(p, to);
   }
+}
+
+// A worker's thread, after its write found the disk full: waits a moment
+// (less when stopped). RocksDB leaves its error state by itself once space
+// is back (its SstFileManager polls); until then the write fails at once.
+void Runtime::WaitForSpace(Generation& gen) {
+  absl::MutexLock lock(&mu_);
+  auto stop = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ProgressOf(gen).stop; };
+  mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval);
 }
 
 void Runtime::NoteRate(Progress& p, uint64_t to) {

@@ -158,6 +158,9 @@ class Runtime {
   absl::Status FoldBatch(const Projection& projection, Generation& gen, StateTxn& txn,
                          LogFeed::Cursor& cursor, uint64_t from, uint64_t to, uint64_t head)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // After a write found the disk full: waits a moment (less when stopped)
+  // and asks the store to write again. Worker thread.
+  void WaitForSpace(Generation& gen) ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   // True once it is the live copy.
   bool MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);

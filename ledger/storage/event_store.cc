@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   db_options.keep_log_file_num = 10;
   // Every memtable of every family together; a flush is forced beyond it.
   db_options.db_write_buffer_size = options.write_buffer_bytes;
+  if (options.env != nullptr) db_options.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const size_t wb = options.write_buffer_bytes;
@@ -493,6 +494,18 @@ absl::Status EventStore::WriteAll(const std::vector<rocksdb::WriteBatch*>& batch
     RCL_RETURN_IF_ERROR(FromRocks(b->Iterate(&merge), "merge batches"));
   }
   return Write(&merged);
+}
+
+absl::Status EventStore::Resume() {
+  // RocksDB leaves its error state by itself (its SstFileManager polls for
+  // free space, every 5 s). DB::Resume() is not called here: with a real
+  // ENOSPC, Debian's RocksDB 7.8 asserts in WritableFileWriter when it is
+  // called while its own recovery is due. While the error stands, this write
+  // fails at once without touching the files.
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  const std::string format = options_.merkle_tree ? kFormatWithMerkle : kFormatWithoutMerkle;
+  return FromRocks(db_->Put(wo, handles_[0], kFormatKey, format), "probe write");
 }
 
 absl::Status EventStore::Write(rocksdb::WriteBatch* batch) {

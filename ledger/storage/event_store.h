@@ -79,6 +79,9 @@ class EventStore {
     // always opened the way it was made. Off only for the benchmark that
     // measures the tree's cost (ops/bench/append).
     bool merkle_tree = true;
+    // The RocksDB Env; null: the default. Only tests set it (a file system
+    // that injects faults: tests/testing/fault_fs.h).
+    rocksdb::Env* env = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<EventStore>> Open(const Options& options);
@@ -197,6 +200,13 @@ class EventStore {
   // Atomically applies several batches, in order, as one write with one
   // fsync.
   absl::Status WriteAll(const std::vector<rocksdb::WriteBatch*>& batches);
+
+  // After a write failed for want of space (RESOURCE_EXHAUSTED): tries one
+  // synced write of the format record, which works once RocksDB has left its
+  // error state by itself (it polls for free space). OK when writes work
+  // again; RESOURCE_EXHAUSTED while the disk is still full.
+  // Writer side only, never concurrently with Write().
+  absl::Status Resume();
 
   rocksdb::ColumnFamilyHandle* log_family() const { return log_; }
   rocksdb::ColumnFamilyHandle* stream_family() const { return streams_; }

@@ -9,12 +9,14 @@
 
 namespace rcl::ledger {
 
-// NOT_FOUND, DATA_LOSS (corruption) or UNAVAILABLE (anything else: I/O),
-// prefixed with `what`.
+// NOT_FOUND, DATA_LOSS (corruption), RESOURCE_EXHAUSTED (no space left on
+// the device: the ledger waits for space, see Ledger) or UNAVAILABLE
+// (anything else: I/O), prefixed with `what`.
 inline absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(what, ": not found"));
   if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(what, ": ", s.ToString()));
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat(what, ": ", s.ToString()));
   return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
 }
 

@@ -288,7 +288,11 @@ std::vector<uint64_t> Seeds() {
   return seeds;
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ClaimsPropertyTest, ::testing::ValuesIn(Seeds()));
+// Cases read "Seeds/ClaimsPropertyTest.BooksBalanceAndReplayReproducesEveryStream/Seed7".
+INSTANTIATE_TEST_SUITE_P(Seeds, ClaimsPropertyTest, ::testing::ValuesIn(Seeds()),
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return "Seed" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace rcl::ledger

@@ -3,6 +3,7 @@
 // the entity; bad input is INVALID_ARGUMENT whose field violations name the
 // field. Either way nothing is written (the log head does not move).
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct RuleCase {
   // INVALID_ARGUMENT: the violated field names.
   std::vector<std::string> expected;
 };
+
+// What ctest shows beside the case's name: the rule, not the struct's bytes.
+void PrintTo(const RuleCase& c, std::ostream* os) { *os << c.name; }
 
 RuleCase Rule(std::string name, Command command, std::vector<std::string> message_parts) {
   return {std::move(name), std::move(command), absl::StatusCode::kFailedPrecondition,

@@ -441,7 +441,11 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
   EXPECT_EQ(Fingerprint(**c3, **b3, ids, TodayUtc()), before) << "after a restart";
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ProjectionsPropertyTest, ::testing::ValuesIn(kSeeds));
+// Cases read "Seeds/ProjectionsPropertyTest.EveryReportEqualsAReplayOfTheEvents/Seed99".
+INSTANTIATE_TEST_SUITE_P(Seeds, ProjectionsPropertyTest, ::testing::ValuesIn(kSeeds),
+                         [](const ::testing::TestParamInfo<uint64_t>& info) {
+                           return "Seed" + std::to_string(info.param);
+                         });
 
 }  // namespace
 }  // namespace rcl::projections
