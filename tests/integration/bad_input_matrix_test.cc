@@ -23,6 +23,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "rcl/v1/admin.grpc.pb.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/audit.grpc.pb.h"
 #include "rcl/v1/reports.grpc.pb.h"
@@ -47,8 +48,14 @@ constexpr size_t kOversizeBytes = 70'000;
 // that declares a service; a new file with a service must be added here and
 // to the test's link, which EveryServiceFileIsListed checks).
 const std::vector<std::string>& ServiceFiles() {
-  static const std::vector<std::string> files = {"rcl/v1/api.proto", "rcl/v1/audit.proto",
-                                                 "rcl/v1/reports.proto"};
+  // Naming a message of each file links it (and registers its descriptors).
+  for (const auto* d :
+       {rcl::v1::BackupRequest::descriptor(), rcl::v1::ReadAllRequest::descriptor(),
+        rcl::v1::SignedTreeHeadRequest::descriptor(), rcl::v1::BalancesRequest::descriptor()}) {
+    if (d == nullptr) std::abort();
+  }
+  static const std::vector<std::string> files = {"rcl/v1/admin.proto", "rcl/v1/api.proto",
+                                                 "rcl/v1/audit.proto", "rcl/v1/reports.proto"};
   return files;
 }
 
@@ -182,8 +189,10 @@ TEST(BadInputMatrixCoverageTest, EveryRpcHasABadInputRow) {
 
 TEST(BadInputMatrixCoverageTest, EveryServiceFileIsListed) {
   // Every rcl.v1 file linked into this test that declares a service is enumerated.
-  for (const char* name : {"rcl/v1/api.proto", "rcl/v1/audit.proto", "rcl/v1/reports.proto",
-                           "rcl/v1/events.proto", "rcl/v1/x12_events.proto"}) {
+  ServiceFiles();
+  for (const char* name :
+       {"rcl/v1/admin.proto", "rcl/v1/api.proto", "rcl/v1/audit.proto", "rcl/v1/reports.proto",
+        "rcl/v1/events.proto", "rcl/v1/x12_events.proto"}) {
     const auto* file = DescriptorPool::generated_pool()->FindFileByName(name);
     ASSERT_NE(file, nullptr) << name;
     if (file->service_count() > 0) {
@@ -199,6 +208,7 @@ TEST_F(BadInputMatrixTest, LedgerCommandsRefuseBadInputAndWriteNothing) {
 TEST_F(BadInputMatrixTest, LogReadsRefuseBadInput) { RunRows("LogService"); }
 TEST_F(BadInputMatrixTest, ReportsRefuseBadInput) { RunRows("ReportService"); }
 TEST_F(BadInputMatrixTest, AuditRefusesBadInput) { RunRows("AuditService"); }
+TEST_F(BadInputMatrixTest, AdminRefusesBadInput) { RunRows("AdminService"); }
 
 }  // namespace
 }  // namespace rcl

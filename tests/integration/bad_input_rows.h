@@ -361,6 +361,10 @@ inline const std::vector<Row>& Rows() {
       {"ReportService.RebuildProjection", "empty request", "", kInvalid, "name"},
       {"ReportService.RebuildProjection", "unknown projection", "name: \"nope\"", kNotFound,
        "nope"},
+      // --- AdminService.
+      {"AdminService.Backup", "empty request", "", kInvalid, "to: must be an absolute directory"},
+      {"AdminService.Backup", "format: a relative directory", "to: \"backups/here\"", kInvalid,
+       "absolute"},
       // --- AuditService.
       {"AuditService.GetSignedTreeHead", "empty request", "", kInvalid, "tenant"},
       {"AuditService.GetSignedTreeHead", "format: tenant with a slash", "tenant: \"a/b\"", kInvalid,
