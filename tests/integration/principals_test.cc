@@ -2,6 +2,7 @@
 // and why, and how a presented token finds its principal.
 #include "server/principals.h"
 
+#include <ostream>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -57,6 +58,8 @@ struct BadFile {
   std::string json;
   std::string says;
 };
+// ctest names the case, not its bytes.
+void PrintTo(const BadFile& f, std::ostream* os) { *os << f.name; }
 
 class PrincipalsRefuseTest : public ::testing::TestWithParam<BadFile> {};
 
