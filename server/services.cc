@@ -30,6 +30,15 @@ uint32_t PageSize(uint32_t requested) {
   return std::min(requested, kPageMax);
 }
 
+// A written command's answer: where its events went.
+void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out) {
+  out->set_position(r.position);
+  out->set_stream(r.stream);
+  out->set_stream_version(r.stream_version);
+  for (const auto& id : r.event_ids) out->add_event_ids(id);
+  out->set_command_id(r.command_id);
+}
+
 void CheckTenant(const std::string& tenant, Violations& v) {
   ledger::CheckString("tenant", tenant, ledger::kIdRule, ledger::Presence::kRequired, v);
 }
@@ -333,11 +342,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
           reactor->Finish(ToGrpcStatus(r.status()));
           return;
         }
-        resp->set_position(r->position);
-        resp->set_stream(r->stream);
-        resp->set_stream_version(r->stream_version);
-        for (auto& id : r->event_ids) resp->add_event_ids(id);
-        resp->set_command_id(r->command_id);
+        ToCommandResponse(*r, resp);
         reactor->Finish(grpc::Status::OK);
       });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
@@ -529,12 +534,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
           reactor->Finish(grpc::Status::OK);
           return;
         }
-        auto* result = resp->mutable_result();
-        result->set_position(r->position);
-        result->set_stream(r->stream);
-        result->set_stream_version(r->stream_version);
-        for (auto& id : r->event_ids) result->add_event_ids(id);
-        result->set_command_id(r->command_id);
+        ToCommandResponse(*r, resp->mutable_result());
         // On the completer thread: the summary is one small read, and the
         // batch is durable.
         absl::Status read =
@@ -610,12 +610,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
             reactor->Finish(ToGrpcStatus(r.status()));
             return;
           }
-          auto* result = resp->mutable_result();
-          result->set_position(r->position);
-          result->set_stream(r->stream);
-          result->set_stream_version(r->stream_version);
-          for (auto& id : r->event_ids) result->add_event_ids(id);
-          result->set_command_id(r->command_id);
+          ToCommandResponse(*r, resp->mutable_result());
           reactor->Finish(grpc::Status::OK);
         });
     if (!submitted.ok()) reactor->Finish(ToGrpcStatus(submitted));
