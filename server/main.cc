@@ -40,8 +40,9 @@ ABSL_FLAG(size_t, subscribers_max, rcl::server::kSubscribersMax,
           "concurrent Subscribe calls, all tenants together; beyond: RESOURCE_EXHAUSTED");
 ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenantMax,
           "concurrent Subscribe calls of one tenant; beyond: RESOURCE_EXHAUSTED");
-ABSL_FLAG(size_t, projections_memory_mb, 64,
-          "MiB of the projections' RocksDB (block cache and memtables, half each)");
+ABSL_FLAG(size_t, projections_memory_mb, 160,
+          "MiB the projections may hold: half for their RocksDB block cache (memtables, at most a "
+          "quarter, charged to it), half for the rows their workers keep parsed across batches");
 ABSL_FLAG(bool, merkle_tree, true,
           "keep each tenant's Merkle tree (fixed when the data directory is created; off only "
           "for benchmarks measuring its cost)");

@@ -54,18 +54,21 @@ struct Server::Parts {
 namespace {
 
 // The projections (projections/) in their own RocksDB beside the log, folding
-// it from their checkpoints; their memory bound is split between block cache
-// and memtables.
+// it from their checkpoints. Their memory bound is split in halves: one for
+// RocksDB's block cache, to which the memtables (at most a quarter of the
+// bound) are charged, the other for the rows the workers hold parsed across
+// batches, shared equally among the workers.
 absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const ServerConfig& config,
                                                                        ledger::Ledger* ledger) {
   projections::Runtime::Options options;
   options.path = (std::filesystem::path(config.data_dir) / "projections").string();
   options.block_cache_bytes = config.projections_memory_bytes / 2;
-  options.write_buffer_bytes = config.projections_memory_bytes / 2;
+  options.write_buffer_bytes = config.projections_memory_bytes / 4;
   std::vector<std::unique_ptr<projections::Projection>> list;
   list.push_back(std::make_unique<projections::ClaimsProjection>());
   list.push_back(std::make_unique<projections::TrialBalanceProjection>());
   list.push_back(std::make_unique<projections::HistoryProjection>());
+  options.held_rows_bytes = config.projections_memory_bytes / 2 / list.size();
   auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
   if (!runtime.ok()) return runtime.status();
   (*runtime)->Start();

@@ -30,9 +30,10 @@ struct ServerConfig {
   bool merkle_tree = true;
   size_t subscribers_max = kSubscribersMax;                      // all tenants together
   size_t subscribers_per_tenant_max = kSubscribersPerTenantMax;  // one tenant's share
-  size_t projections_memory_bytes = size_t{64}
-                                    << 20;  // projections' RocksDB: block cache + memtables
-  int shutdown_grace_ms = 1000;             // for reads and subscriptions, after commands drained
+  // The projections' memory: half RocksDB block cache (memtables charged to
+  // it), half rows held by their workers (server.cc, StartProjections).
+  size_t projections_memory_bytes = size_t{160} << 20;
+  int shutdown_grace_ms = 1000;  // for reads and subscriptions, after commands drained
   // Who may call (docs/SECURITY.md). Without a tokens file the server runs
   // in open development mode, which Start() allows only on a loopback
   // address.

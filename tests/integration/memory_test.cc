@@ -260,10 +260,10 @@ TEST(MemoryTest, ConcurrentLargeReadsStayWithinTheReadBudget) {
 
 TEST(MemoryTest, WriterMemoryStopsGrowingWithTheLog) {
   TempDir dir;
-  // Small caches, so that they fill within the test: what grows after that
-  // is what is unbounded.
-  auto server =
-      StartServer(dir.path(), {"--state-cache-mb=4", "--block-cache-mb=4", "--write-buffer-mb=8"});
+  // Small caches (and projections' held rows), so that they fill within the
+  // test: what grows after that is what is unbounded.
+  auto server = StartServer(dir.path(), {"--state-cache-mb=4", "--block-cache-mb=4",
+                                         "--write-buffer-mb=8", "--projections-memory-mb=8"});
   ASSERT_TRUE(server.ok()) << server.status();
   pid_t pid = (*server)->pid();
   constexpr int kWriters = 8;
