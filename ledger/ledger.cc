@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,15 +29,35 @@ std::string StateKey(std::string_view tenant, std::string_view stream) {
   return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
 }
 
-// Random (version 4) UUIDs, from OpenSSL's CSPRNG.
+// Random (version 4) UUIDs, from OpenSSL's CSPRNG. The sequencer makes one
+// per event: random bytes are drawn kUuidRandomChunk at a time (a RAND_bytes
+// call costs more than the bytes) and written as hex by hand.
+constexpr size_t kUuidRandomChunk = 4096;
+static_assert(kUuidRandomChunk % 16 == 0, "a chunk holds whole UUIDs");
+
 std::string NewUuid() {
-  uint8_t b[16];
-  RCL_CHECK(RAND_bytes(b, sizeof(b)) == 1) << "no random bytes for an event id";
+  thread_local std::array<uint8_t, kUuidRandomChunk> pool;
+  thread_local size_t used = kUuidRandomChunk;
+  if (used == kUuidRandomChunk) {
+    RCL_CHECK(RAND_bytes(pool.data(), static_cast<int>(pool.size())) == 1)
+        << "no random bytes for event ids";
+    used = 0;
+  }
+  uint8_t* b = pool.data() + used;
+  used += 16;
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  return absl::StrFormat("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                         b[12], b[13], b[14], b[15]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 0x0f];
+  }
+  RCL_CHECK(o == out.size()) << "a UUID is 36 characters";
+  std::fill(b, b + 16, 0);  // an id's bytes are not kept around
+  return out;
 }
 
 std::string Fingerprint(const rcl::v1::Command& command) {

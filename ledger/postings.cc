@@ -2,9 +2,12 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "ledger/status.h"
 
 namespace rcl::ledger {
@@ -65,9 +68,97 @@ absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view t
   return ExtractPostings(*message);
 }
 
+namespace {
+
+using google::protobuf::internal::WireFormatLite;
+
+// The field number of `postings` in rcl.v1.<type>, or 0 when the type has
+// none (or is unknown). Looked up once per type and thread.
+int PostingsFieldNumber(std::string_view type) {
+  thread_local absl::flat_hash_map<std::string, int> numbers;
+  if (auto it = numbers.find(AbslView(type)); it != numbers.end()) return it->second;
+  RCL_CHECK(numbers.size() < kPostingTypesMax) << "more event types than kPostingTypesMax";
+  const google::protobuf::DescriptorPool* pool = rcl::v1::Posting::descriptor()->file()->pool();
+  const google::protobuf::Descriptor* descriptor =
+      pool->FindMessageTypeByName(absl::StrCat("rcl.v1.", AbslView(type)));
+  int number = 0;
+  if (descriptor != nullptr) {
+    const google::protobuf::FieldDescriptor* field = descriptor->FindFieldByName("postings");
+    if (field != nullptr && field->is_repeated() &&
+        field->message_type() == rcl::v1::Posting::descriptor()) {
+      number = field->number();
+    }
+  }
+  numbers.emplace(std::string(type), number);
+  return number;
+}
+
+// One Posting's wire bytes: *account_size and *amount_cents (the last of
+// each, as a parser would take them). False when the bytes do not decode.
+bool ScanPosting(google::protobuf::io::CodedInputStream* in, uint32_t* account_size,
+                 int64_t* amount_cents) {
+  static_assert(
+      rcl::v1::Posting::kAccountFieldNumber == 1 && rcl::v1::Posting::kAmountCentsFieldNumber == 2,
+      "the wire tags below");
+  constexpr uint32_t kAccountTag = (1 << 3) | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr uint32_t kAmountTag = (2 << 3) | WireFormatLite::WIRETYPE_VARINT;
+  while (uint32_t tag = in->ReadTag()) {
+    if (tag == kAccountTag) {
+      if (!in->ReadVarint32(account_size) || !in->Skip(static_cast<int>(*account_size))) {
+        return false;
+      }
+    } else if (tag == kAmountTag) {
+      uint64_t raw = 0;
+      if (!in->ReadVarint64(&raw)) return false;
+      *amount_cents = static_cast<int64_t>(raw);
+    } else if (!WireFormatLite::SkipField(in, tag)) {
+      return false;
+    }
+  }
+  return in->ConsumedEntireMessage();
+}
+
+}  // namespace
+
+// Reads the postings straight from the payload's wire bytes (the bytes that
+// go on disk), without building the message: this runs for every event the
+// sequencer seals.
 absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload) {
-  RCL_ASSIGN_OR_RETURN(std::vector<rcl::v1::Posting> postings, PayloadPostings(type, payload));
-  return CheckBalanced(postings);
+  const int number = PostingsFieldNumber(type);
+  if (number == 0) return absl::OkStatus();
+  if (payload.size() > static_cast<size_t>(INT32_MAX)) {
+    return absl::InternalError(absl::StrCat("undecodable ", AbslView(type), " payload"));
+  }
+  const uint32_t postings_tag =
+      (static_cast<uint32_t>(number) << 3) | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()),
+                                            static_cast<int>(payload.size()));
+  int64_t sum = 0;
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag != postings_tag) {
+      if (!WireFormatLite::SkipField(&in, tag)) break;
+      continue;
+    }
+    uint32_t size = 0;
+    if (!in.ReadVarint32(&size)) break;
+    const auto limit = in.PushLimit(static_cast<int>(size));
+    uint32_t account_size = 0;
+    int64_t amount = 0;
+    if (!ScanPosting(&in, &account_size, &amount)) break;
+    in.PopLimit(limit);
+    if (account_size == 0) return absl::InternalError("posting without an account");
+    if (amount == 0) return absl::InternalError("posting of zero cents");
+    if (__builtin_add_overflow(sum, amount, &sum)) {
+      return absl::InternalError("postings overflow");
+    }
+  }
+  if (!in.ConsumedEntireMessage() || in.CurrentPosition() != static_cast<int>(payload.size())) {
+    return absl::InternalError(absl::StrCat("undecodable ", AbslView(type), " payload"));
+  }
+  if (sum != 0) {
+    return absl::InternalError(absl::StrCat("postings do not balance: off by ", sum, " cents"));
+  }
+  return absl::OkStatus();
 }
 
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings,

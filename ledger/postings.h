@@ -30,9 +30,12 @@ absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view t
 
 // The postings check for a stored or about-to-be-stored event: OK when
 // `type` (a payload message name, e.g. "ChargeRecorded") is not a message of
-// rcl.v1 with postings, or when `payload` parses as that message and its
-// postings balance (CheckBalanced). Otherwise INTERNAL, saying why; callers
-// reading from disk report it as DATA_LOSS.
+// rcl.v1 with postings, or when `payload` is well-formed protobuf wire
+// bytes whose postings balance under CheckBalanced's rules (read from the
+// wire without building the message). Otherwise INTERNAL, saying why;
+// callers reading from disk report it as DATA_LOSS. Thread-safe (a per-thread
+// cache of at most kPostingTypesMax types' field numbers).
+inline constexpr size_t kPostingTypesMax = 1024;
 absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload);
 
 // Appends Dr `debit_account` / Cr `credit_account` of `amount_cents` (> 0).

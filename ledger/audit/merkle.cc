@@ -1,7 +1,5 @@
 #include "ledger/audit/merkle.h"
 
-#include <openssl/evp.h>
-
 #include <bit>
 #include <utility>
 
@@ -13,20 +11,9 @@ namespace {
 
 static_assert(kHashSize == 32, "RFC 9162 with SHA-256: 32-byte hashes");
 
-// SHA-256 over the concatenation of `parts`. SHA-256 cannot fail short of
-// memory exhaustion; a wrong hash would be a silently wrong proof, so stop.
-Hash Sha256Parts(std::initializer_list<std::string_view> parts) {
-  Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
-  for (std::string_view part : parts)
-    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
-  ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
-  return out;
-}
+// SHA-256 over the concatenation of `parts` (codec.h: one digest fetch for
+// the process, one context per thread).
+using rcl::ledger::Sha256Parts;
 
 std::string_view View(const Hash& h) {
   return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iterator>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -101,29 +102,51 @@ std::string CanonicalBytes(const EventRecord& e) {
   return out;
 }
 
-Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
-  Hash out{};
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned int len = 0;
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, prev_hash.data(), prev_hash.size()) == 1 &&
-            EVP_DigestUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
-            EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  // SHA-256 cannot fail short of memory exhaustion; a wrong hash would be
-  // silent corruption, so stop hard.
-  RCL_CHECK(ok && len == kHashSize) << "SHA-256 of the hash chain failed";
-  return out;
+namespace {
+
+// OpenSSL's SHA-256, fetched once for the process (never freed: it lives as
+// long as the library).
+const EVP_MD* Sha256Digest() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  RCL_CHECK(md != nullptr) << "OpenSSL has no SHA-256";
+  return md;
 }
 
-Hash Sha256(std::string_view data) {
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// This thread's digest context, reused by every hash it computes.
+EVP_MD_CTX* ThreadDigestContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  RCL_CHECK(ctx != nullptr) << "no memory for a SHA-256 context";
+  return ctx.get();
+}
+
+}  // namespace
+
+Hash Sha256Parts(std::initializer_list<std::string_view> parts) {
   Hash out{};
+  EVP_MD_CTX* ctx = ThreadDigestContext();
   unsigned int len = 0;
-  const bool ok =
-      EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) == 1;
+  bool ok = EVP_DigestInit_ex(ctx, Sha256Digest(), nullptr) == 1;
+  for (std::string_view part : parts) {
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  }
+  ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
+  // SHA-256 cannot fail short of memory exhaustion; a wrong hash would be
+  // silent corruption (or a silently wrong proof), so stop hard.
   RCL_CHECK(ok && len == kHashSize) << "SHA-256 failed";
   return out;
 }
+
+Hash ChainHash(const Hash& prev_hash, std::string_view canonical) {
+  return Sha256Parts(
+      {std::string_view(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size()),
+       canonical});
+}
+
+Hash Sha256(std::string_view data) { return Sha256Parts({data}); }
 
 namespace {
 void AppendHashes(const EventRecord& event, std::string* out) {

@@ -2,8 +2,12 @@
 // back from the log.
 #include "ledger/postings.h"
 
+#include <iterator>
+#include <random>
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/replay.h"
 #include "ledger/rules/state.h"
@@ -46,6 +50,46 @@ TEST(PostingsTest, PayloadCheckParsesFinancialTypesAndIgnoresOthers) {
   // No postings field, or not an rcl.v1 message at all: nothing to balance.
   EXPECT_TRUE(CheckPayloadBalanced("PatientRegistered", std::string("\xff\xff\xff", 3)).ok());
   EXPECT_TRUE(CheckPayloadBalanced("NoSuchEvent", "anything").ok());
+}
+
+// The sealing check reads postings from the wire bytes; it must judge every
+// payload exactly as parsing the message and checking its postings would
+// (balanced, unbalanced, zero, unnamed, overflowing, truncated, with other
+// fields between the postings).
+TEST(PostingsTest, WireCheckAgreesWithParsingOnRandomPayloads) {
+  std::mt19937_64 rng(20261201);
+  const std::string kModifierField = absl::HexStringToBytes("2a023235");
+  const int64_t kAmounts[] = {1, -1, 2500, -2500, 0, INT64_MAX, INT64_MIN, 99, -98};
+  int disagreements = 0;
+  int unbalanced = 0;
+  for (int i = 0; i < 5000; ++i) {
+    rcl::v1::ChargeRecorded charge;
+    charge.set_encounter_id(absl::StrCat("E", i));
+    const int n = static_cast<int>(rng() % 5);
+    for (int k = 0; k < n; ++k) {
+      const int64_t cents = kAmounts[rng() % std::size(kAmounts)];
+      if (rng() % 2) {
+        AddPostingPair(charge.mutable_postings(), rng() % 9 ? "ar:unbilled" : "", "revenue:x",
+                       cents);
+      } else {
+        *charge.add_postings() = P(rng() % 9 ? "a" : "", cents);
+      }
+    }
+    std::string bytes = charge.SerializeAsString();
+    // Another field after the postings (modifiers: "25", field 5).
+    if (rng() % 3 == 0) bytes.append(kModifierField);
+    if (rng() % 7 == 0 && !bytes.empty()) bytes.resize(rng() % bytes.size());  // truncated
+    absl::Status wire = CheckPayloadBalanced("ChargeRecorded", bytes);
+    auto parsed = PayloadPostings("ChargeRecorded", bytes);
+    absl::Status reference = parsed.ok() ? CheckBalanced(*parsed) : parsed.status();
+    if (wire.ok() != reference.ok()) {
+      ++disagreements;
+      ADD_FAILURE() << "payload " << i << ": wire says " << wire << ", parsing says " << reference;
+    }
+    if (!reference.ok()) ++unbalanced;
+  }
+  EXPECT_EQ(disagreements, 0);
+  EXPECT_GT(unbalanced, 500);  // the cases above exercised refusals, not only successes
 }
 
 TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {
