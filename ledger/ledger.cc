@@ -151,12 +151,18 @@ class Ledger::BatchView : public StateView {
     return state.get();
   }
 
-  // A mutable copy in the overlay, for applying this batch's new events.
+  // The stream's state in the overlay, for applying this batch's new events:
+  // moved out of the cache when nothing else holds it (the common case: the
+  // stream's last batch is durable), else a copy.
   absl::StatusOr<StreamState*> Mutable(const std::string& stream) {
     std::string key = StateKey(tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
-    RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
+    RCL_ASSIGN_OR_RETURN(std::shared_ptr<const StreamState> state, Load(key, stream));
     base_versions_.try_emplace(key, state->version);
+    if (std::shared_ptr<StreamState> sole =
+            ledger_->sequencer_state_->cache.TakeIfSole(key, &state)) {
+      return &overlay_->emplace(key, std::move(*sole)).first->second;
+    }
     return &overlay_->emplace(key, *state).first->second;
   }
 
@@ -628,6 +634,9 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
                                                                 CommandResult* result) {
   RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
                                                           : Decide(req.command, ctx.view));
+  // The decision holds what it needs; the states it read may now move into
+  // the overlay instead of being copied (BatchView::Mutable).
+  ctx.view.ReleasePins();
   if (decision.events.empty()) return absl::InternalError("command decided no events");
   if (decision.events.size() > EventsMax(req.command)) {
     return absl::FailedPreconditionError(absl::StrCat("command would append ",
@@ -794,7 +803,7 @@ void Ledger::PublishBatch(BatchContext& ctx) {
   }
   if (ctx.next_position == ctx.first_position) return;  // nothing to write
   for (auto& [key, state] : ctx.overlay) {
-    auto shared = std::make_shared<const StreamState>(std::move(state));
+    auto shared = std::make_shared<StreamState>(std::move(state));
     w.cache.Put(key, shared);
     w.pinned[key] = SequencerState::Pinned{ctx.out.seq, std::move(shared)};
     w.pinned_order.emplace_back(ctx.out.seq, key);

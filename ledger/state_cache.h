@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "ledger/rules/state.h"
 #include "ledger/state_size.h"
+#include "ledger/status.h"
 
 namespace rcl::ledger {
 
@@ -38,7 +39,28 @@ class StateCache {
     return it->second.state;
   }
 
-  void Put(const std::string& key, std::shared_ptr<const StreamState> state) {
+  // The entry's state, removed from the cache for the caller to change in
+  // place, when the only other holder is *also_held (which is reset): no
+  // batch not yet durable pins it and no command being decided holds it, so
+  // the state is what the store holds and dropping it costs only a reload.
+  // nullptr (and *also_held kept) otherwise; the caller then copies.
+  std::shared_ptr<StreamState> TakeIfSole(const std::string& key,
+                                          std::shared_ptr<const StreamState>* also_held) {
+    auto it = map_.find(key);
+    if (it == map_.end() || it->second.state.get() != also_held->get() ||
+        it->second.state.use_count() != 2) {
+      return nullptr;
+    }
+    std::shared_ptr<StreamState> taken = std::move(it->second.state);
+    also_held->reset();
+    bytes_ -= it->second.bytes;
+    order_.erase(it->second.position);
+    map_.erase(it);
+    RCL_CHECK(taken.use_count() == 1) << "a taken stream state is still shared";
+    return taken;
+  }
+
+  void Put(const std::string& key, std::shared_ptr<StreamState> state) {
     size_t bytes = EntryBytes(key, *state);
     auto it = map_.find(key);
     if (it != map_.end()) {
@@ -70,7 +92,8 @@ class StateCache {
 
  private:
   struct Entry {
-    std::shared_ptr<const StreamState> state;
+    // Mutable only through TakeIfSole; every reader gets a const view.
+    std::shared_ptr<StreamState> state;
     std::list<std::string>::iterator position;
     size_t bytes = 0;
   };

@@ -12,7 +12,7 @@
 namespace rcl::ledger {
 namespace {
 
-std::shared_ptr<const StreamState> Encounter(int lines) {
+std::shared_ptr<StreamState> Encounter(int lines) {
   auto state = std::make_shared<StreamState>();
   EncounterState e;
   e.encounter_id = "E-0123456789-abcdef";
@@ -54,6 +54,39 @@ TEST(StateCacheTest, EvictsLeastRecentlyUsedByBytes) {
   cache.Put("t-huge", Encounter(100'000));
   EXPECT_EQ(cache.Find("t-huge"), nullptr);
   EXPECT_LE(cache.bytes(), 10 * entry + entry / 2);
+}
+
+// The sequencer moves a state out of the cache instead of copying it only
+// when nothing else holds it: a state pinned for a batch not yet durable,
+// or held by a command being decided, must stay as it is.
+TEST(StateCacheTest, TakesAStateOnlyWhenNothingElseHoldsIt) {
+  StateCache cache(100, SIZE_MAX);
+  cache.Put("t-a", Encounter(3));
+  cache.Put("t-b", Encounter(4));
+  const size_t bytes_before = cache.bytes();
+
+  std::shared_ptr<const StreamState> mine = cache.Find("t-a");
+  std::shared_ptr<const StreamState> pin = cache.Find("t-a");  // another holder
+  EXPECT_EQ(cache.TakeIfSole("t-a", &mine), nullptr);
+  EXPECT_NE(mine, nullptr) << "the caller keeps its reference when nothing was taken";
+  EXPECT_EQ(cache.size(), 2u);
+
+  pin.reset();
+  std::shared_ptr<StreamState> taken = cache.TakeIfSole("t-a", &mine);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(mine, nullptr);
+  EXPECT_EQ(taken.use_count(), 1);
+  EXPECT_EQ(taken->version, 3);
+  EXPECT_EQ(cache.Find("t-a"), nullptr);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_LT(cache.bytes(), bytes_before);
+  EXPECT_EQ(cache.bytes(), StateCache::EntryBytes("t-b", *Encounter(4)));
+
+  // Not the cached state (or not cached at all): nothing to take.
+  std::shared_ptr<const StreamState> other = Encounter(4);
+  EXPECT_EQ(cache.TakeIfSole("t-b", &other), nullptr);
+  EXPECT_EQ(cache.TakeIfSole("t-missing", &other), nullptr);
+  EXPECT_NE(cache.Find("t-b"), nullptr);
 }
 
 TEST(StateCacheTest, StillBoundedByEntries) {
