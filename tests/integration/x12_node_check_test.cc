@@ -156,7 +156,7 @@ TEST(X12SettingsTest, ABadX12SettingStopsTheServerNamingTheFlag) {
       {{"--x12-billing-npi", "123"}, "--x12-billing-npi is not 10 to 10 digits"},
       {{"--x12-billing-state", "ILL"}, "--x12-billing-state is not 2 to 2 letters or digits"},
       {{"--x12-sender-id", "A*B"}, "--x12-sender-id contains an X12 delimiter"},
-      {{"--x12-receiver-name", ""}, "--x12-receiver-name is empty"},
+      {{"--x12-receiver-name="}, "--x12-receiver-name is empty"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {server, "--listen", "127.0.0.1:0", "--data-dir",
