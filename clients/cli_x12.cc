@@ -2,12 +2,20 @@
 // X12 835 files posted whole by the server (docs/X12.md, "Posting"), the
 // claim payments they held in suspense, and the identifiers payers use in
 // them; `rcl claim export-837`: claims out as one X12 837P file.
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "clients/cli_command.h"
 #include "ledger/money.h"
 
@@ -38,6 +46,7 @@ void SummaryJson(const rcl::v1::RemittanceFileImported& s, JsonWriter* w) {
     w->Key("reversals").Int(r.reversals());
     w->Key("denials").Int(r.denials());
     w->Key("plb_total_cents").Int(r.plb_total_cents());
+    w->Key("imbalance_cents").Int(r.imbalance_cents());
     w->EndObject();
   }
   w->EndArray();
@@ -64,6 +73,62 @@ std::string SummaryText(const rcl::v1::RemittanceFileImported& s) {
   return out;
 }
 
+// Files this big show progress on standard error while the import runs.
+constexpr size_t kProgressBytesMin = size_t{1} << 20;
+
+// The import's progress on standard error while the one RPC runs: a line
+// redrawn five times a second on a terminal, else one line a second (none
+// with --json unless standard error is a terminal). The RPC is unary, so the
+// phases are the file's upload and the server's posting together, timed.
+class ImportProgress {
+ public:
+  ImportProgress(bool json, size_t bytes) : bytes_(bytes) {
+    terminal_ = isatty(STDERR_FILENO) == 1;
+    on_ = bytes >= kProgressBytesMin && (terminal_ || !json);
+    if (!on_) return;
+    Draw(absl::StrFormat("read %.1f MiB", Mib()));
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ImportProgress() { Finish(""); }
+
+  void Finish(const std::string& outcome) {
+    if (!on_) return;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    thread_.join();
+    on_ = false;
+    if (!outcome.empty()) Draw(absl::StrFormat("%s in %.1f s", outcome, Seconds()));
+    if (terminal_) std::fputc('\n', stderr);
+  }
+
+ private:
+  double Mib() const { return static_cast<double>(bytes_) / (1 << 20); }
+  double Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
+  void Draw(const std::string& line) {
+    const std::string text = terminal_ ? absl::StrCat("\r", line, "\x1b[K") : line + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+  }
+  void Run() {
+    const absl::Duration every = terminal_ ? absl::Milliseconds(200) : absl::Seconds(1);
+    absl::MutexLock lock(&mu_);
+    while (!mu_.AwaitWithTimeout(absl::Condition(&done_), every)) {
+      Draw(absl::StrFormat("uploading %.1f MiB and posting it in one commit ... %.0f s", Mib(),
+                           Seconds()));
+    }
+  }
+
+  const size_t bytes_;
+  const absl::Time start_ = absl::Now();
+  bool terminal_ = false;
+  bool on_ = false;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 absl::Status RunRemitImport(Invocation& inv) {
   absl::StatusOr<std::string> bytes = ReadFileBytes(inv.args().positional()[0]);
   if (!bytes.ok()) return bytes.status();
@@ -72,8 +137,12 @@ absl::Status RunRemitImport(Invocation& inv) {
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
   const bool dry_run = inv.args().Has("dry-run");
+  ImportProgress progress(inv.json(), bytes->size());
   absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> r = (*client)->ImportRemittanceFile(
       *bytes, dry_run, inv.args().Has("accept-imbalance"), *options);
+  progress.Finish(!r.ok()   ? "refused"
+                  : dry_run ? "decided (dry run)"
+                            : absl::StrCat("posted ", r->summary().events(), " events"));
   if (!r.ok()) return r.status();
   if (inv.json()) {
     JsonWriter w;
@@ -143,6 +212,104 @@ absl::Status ListSuspense(Invocation& inv, Client& client) {
   }
   w.EndArray();
   if (inv.json()) absl::StrAppend(&inv.out(), w.str(), "\n");
+  return absl::OkStatus();
+}
+
+// One difference an import posted to suspense:remit_imbalance, with the
+// remittance it belongs to.
+struct ImbalanceItem {
+  uint64_t position = 0;
+  std::string date;  // the event's effective date (the paid date)
+  rcl::v1::RemittanceImbalanceAccepted accepted;
+  rcl::v1::RemittanceRecorded remittance;
+};
+
+// Most imbalance items one listing shows (one stream read each).
+constexpr size_t kImbalanceItemsMax = 10'000;
+
+// The remittance (its first event) an accepted imbalance belongs to.
+absl::Status ReadRemittance(Client& client, ImbalanceItem* item) {
+  rcl::v1::ReadStreamRequest request;
+  request.set_stream(absl::StrCat("remit-", item->accepted.remit_id()));
+  request.set_from_version(0);
+  request.set_limit(1);
+  absl::StatusOr<rcl::v1::ReadStreamResponse> page = client.ReadStream(request);
+  if (!page.ok()) return page.status();
+  if (page->events_size() == 0 || page->events(0).type() != "RemittanceRecorded" ||
+      !item->remittance.ParseFromString(page->events(0).payload())) {
+    return absl::DataLossError(
+        absl::StrCat("remittance ", item->accepted.remit_id(), " has no RemittanceRecorded"));
+  }
+  return absl::OkStatus();
+}
+
+// Every difference --accept-imbalance posted to suspense:remit_imbalance,
+// oldest first, from the tenant's log (ReadAll by event type), each with its
+// remittance's payer and trace (ReadStream of the remittance).
+absl::Status RunWorkRemitImbalance(Invocation& inv) {
+  absl::StatusOr<Client*> client = inv.client();
+  if (!client.ok()) return client.status();
+  std::vector<ImbalanceItem> items;
+  rcl::v1::ReadAllRequest request;
+  request.add_event_types("RemittanceImbalanceAccepted");
+  request.set_stream_prefix("remit-");
+  request.set_limit(1000);
+  for (uint64_t from = 1; items.size() < kImbalanceItemsMax;) {
+    request.set_from_position(from);
+    absl::StatusOr<rcl::v1::ReadAllResponse> page = (*client)->ReadAll(request);
+    if (!page.ok()) return page.status();
+    for (const rcl::v1::Event& e : page->events()) {
+      if (items.size() == kImbalanceItemsMax) break;
+      ImbalanceItem item;
+      item.position = e.position();
+      item.date = e.effective_date();
+      if (!item.accepted.ParseFromString(e.payload())) {
+        return absl::DataLossError(
+            absl::StrCat("undecodable imbalance at position ", e.position()));
+      }
+      items.push_back(std::move(item));
+    }
+    if (page->end_of_log()) break;
+    from = page->next_position();
+  }
+  int64_t total = 0;
+  for (ImbalanceItem& item : items) {
+    if (absl::Status read = ReadRemittance(**client, &item); !read.ok()) return read;
+    total += item.accepted.difference_cents();
+  }
+  if (inv.json()) {
+    JsonWriter w;
+    w.BeginObject().Key("items").BeginArray();
+    for (const ImbalanceItem& item : items) {
+      w.BeginObject();
+      w.Key("remit_id").String(item.accepted.remit_id());
+      w.Key("payer").String(item.remittance.payer_id());
+      w.Key("trace").String(item.remittance.trace_number());
+      w.Key("paid_date").String(item.date);
+      w.Key("bpr_cents").Int(item.accepted.bpr_cents());
+      w.Key("posted_cents").Int(item.accepted.posted_cents());
+      w.Key("difference_cents").Int(item.accepted.difference_cents());
+      w.Key("file_sha256").String(item.accepted.x12_source().file_sha256());
+      w.Key("position").Uint(item.position);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("total_cents").Int(total);
+    w.Key("truncated").Bool(items.size() == kImbalanceItemsMax);
+    w.EndObject();
+    absl::StrAppend(&inv.out(), w.str(), "\n");
+    return absl::OkStatus();
+  }
+  for (const ImbalanceItem& item : items) {
+    absl::StrAppend(&inv.out(), item.accepted.remit_id(), "  payer ", item.remittance.payer_id(),
+                    "  trace ", item.remittance.trace_number(), "  paid ", item.date, "  BPR ",
+                    FormatCents(item.accepted.bpr_cents()), "  posted ",
+                    FormatCents(item.accepted.posted_cents()), "  difference ",
+                    FormatCents(item.accepted.difference_cents()), "\n");
+  }
+  absl::StrAppend(&inv.out(), items.size(), " accepted imbalances, ", FormatCents(total),
+                  " in suspense:remit_imbalance",
+                  items.size() == kImbalanceItemsMax ? " (the first 10,000 only)" : "", "\n");
   return absl::OkStatus();
 }
 
@@ -238,6 +405,13 @@ std::vector<CommandDef> X12Commands() {
        {{"item", kValue, "ID", "suspense item id (apply)"},
         {"claim", kValue, "ID", "claim to apply it to (apply)"}},
        RunRemitSuspense},
+      {"work",
+       "remit-imbalance",
+       "",
+       "differences 835 imports posted to suspense:remit_imbalance (--accept-imbalance): remit, "
+       "payer, trace, amounts",
+       {},
+       RunWorkRemitImbalance},
       {"claim",
        "export-837",
        "",

@@ -1,6 +1,7 @@
 #include "server/claim_export.h"
 
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -138,29 +139,8 @@ absl::StatusOr<x12::Claim837> LoadClaim837(const ledger::EventStore& store,
   return c;
 }
 
-}  // namespace
-
-absl::StatusOr<Export837> BuildExport837(const ledger::EventStore& store, const std::string& tenant,
-                                         const std::vector<std::string>& claim_ids,
-                                         const Export837Settings& settings, absl::Time now,
-                                         uint32_t interchange_control_number, bool test) {
-  std::vector<x12::Claim837> claims;
-  claims.reserve(claim_ids.size());
-  // One 2000A billing provider per file: every claim must share its NPI.
-  std::string billing_npi;
-  for (const std::string& id : claim_ids) {
-    std::string npi;
-    RCL_ASSIGN_OR_RETURN(x12::Claim837 c, LoadClaim837(store, tenant, id, settings, &npi));
-    claims.push_back(std::move(c));
-    if (billing_npi.empty()) billing_npi = npi;
-    if (npi != billing_npi) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("claim ", id, " has another billing NPI than claim ", claim_ids[0],
-                       "; an 837P file has one billing provider: export them separately"));
-    }
-  }
-  x12::BillingProvider billing = settings.billing;
-  billing.npi = billing_npi;
+x12::Envelope837 EnvelopeOf(const Export837Settings& settings, absl::Time now,
+                            uint32_t interchange_control_number, bool test) {
   x12::Envelope837 env;
   env.sender_id = settings.sender_id;
   env.receiver_id = settings.receiver_id;
@@ -175,6 +155,78 @@ absl::StatusOr<Export837> BuildExport837(const ledger::EventStore& store, const 
   env.contact_name = settings.contact_name;
   env.contact_phone = settings.contact_phone;
   env.receiver_name = settings.receiver_name;
+  return env;
+}
+
+// The server flag that sets an envelope or billing provider field (the
+// writer's field names, claim837p.cc).
+constexpr std::pair<const char*, const char*> kSettingFlags[] = {
+    {"sender_id", "--x12-sender-id"},
+    {"receiver_id", "--x12-receiver-id"},
+    {"submitter_name", "--x12-submitter-name"},
+    {"submitter_id", "--x12-sender-id"},
+    {"contact_name", "--x12-contact-name"},
+    {"contact_phone", "--x12-contact-phone"},
+    {"receiver_name", "--x12-receiver-name"},
+    {"organization_name", "--x12-billing-name"},
+    {"npi", "--x12-billing-npi"},
+    {"tax_id", "--x12-billing-tax-id"},
+    {"taxonomy", "--x12-billing-taxonomy"},
+    {"address.line1", "--x12-billing-address1"},
+    {"address.line2", "--x12-billing-address2"},
+    {"address.city", "--x12-billing-city"},
+    {"address.state", "--x12-billing-state"},
+    {"address.postal_code", "--x12-billing-zip"},
+};
+
+}  // namespace
+
+absl::Status CheckExport837Settings(const Export837Settings& settings) {
+  x12::BillingProvider billing = settings.billing;
+  // Without --x12-billing-npi each claim's own (checked when it was opened).
+  billing.npi = settings.billing_npi.empty() ? "1234567893" : settings.billing_npi;
+  absl::Status checked =
+      x12::CheckEnvelope837(EnvelopeOf(settings, absl::UnixEpoch(), 1, false), billing);
+  if (checked.ok()) return checked;
+  // "envelope: FIELD MESSAGE" or "billing provider: FIELD MESSAGE".
+  const std::string message(checked.message());
+  const size_t colon = message.find(": ");
+  const std::string rest = colon == std::string::npos ? message : message.substr(colon + 2);
+  for (const auto& [field, flag] : kSettingFlags) {
+    const std::string name = absl::StrCat(field, " ");
+    if (rest.rfind(name, 0) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " ", rest.substr(name.size())));
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat("the --x12-* settings: ", message));
+}
+
+absl::StatusOr<Export837> BuildExport837(const ledger::EventStore& store, const std::string& tenant,
+                                         const std::vector<std::string>& claim_ids,
+                                         const Export837Settings& settings, absl::Time now,
+                                         uint32_t interchange_control_number, bool test) {
+  std::vector<x12::Claim837> claims;
+  claims.reserve(claim_ids.size());
+  // One 2000A billing provider per file: every claim must share its NPI.
+  std::string billing_npi = settings.billing_npi;
+  for (const std::string& id : claim_ids) {
+    std::string npi;
+    RCL_ASSIGN_OR_RETURN(x12::Claim837 c, LoadClaim837(store, tenant, id, settings, &npi));
+    claims.push_back(std::move(c));
+    if (billing_npi.empty()) billing_npi = npi;
+    if (npi == billing_npi) continue;
+    if (!settings.billing_npi.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "claim ", id, " is billed under NPI ", npi, ", not the server's billing NPI ",
+          settings.billing_npi, " (--x12-billing-npi)"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("claim ", id, " has another billing NPI than claim ", claim_ids[0],
+                     "; an 837P file has one billing provider: export them separately"));
+  }
+  x12::BillingProvider billing = settings.billing;
+  billing.npi = billing_npi;
+  const x12::Envelope837 env = EnvelopeOf(settings, now, interchange_control_number, test);
   RCL_ASSIGN_OR_RETURN(std::string x12, x12::WriteClaims837P(env, billing, claims));
   Export837 out;
   out.file_sha256 = ledger::FileSha256Hex(x12);

@@ -3,9 +3,9 @@
 // and turned into one 005010X222A1 interchange by ledger/x12/claim837p.h.
 // The caller records the export (RecordClaimExport) and returns the bytes.
 //
-// What the ledger does not hold comes from Export837Settings (server flags,
-// docs/API.md "ExportClaims837"): the billing provider's name, tax id and
-// address, the submitter and the receiver. The ledger keeps no patient
+// What the ledger does not hold comes from Export837Settings (the --x12-*
+// server flags, docs/API.md "ExportClaims837"): the billing provider's name,
+// NPI, tax id and address, the submitter and the receiver. The ledger keeps no patient
 // address or sex, so the subscriber's N3/N4 are the billing provider's
 // address and DMG03 is U (unknown).
 #ifndef RCL_SERVER_CLAIM_EXPORT_H_
@@ -41,7 +41,17 @@ struct Export837Settings {
   std::string contact_phone = "5555550100";
   std::string receiver_id = "CLEARINGHOUSE";  // ISA08/GS03
   std::string receiver_name = "CLEARINGHOUSE";
+  // The billing provider's NPI (2010AA NM109) of every file; a claim billed
+  // under another NPI is refused. Empty: the claims' own billing NPI (one
+  // per file).
+  std::string billing_npi;
 };
+
+// INVALID_ARGUMENT naming the --x12-* server flag of the first setting an
+// 837P cannot carry (empty, too long, an X12 delimiter, not digits where
+// digits are due): checked at start so that a bad flag stops the server
+// instead of failing every export.
+absl::Status CheckExport837Settings(const Export837Settings& settings);
 
 struct Export837 {
   std::string x12;

@@ -56,6 +56,33 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificate: mutual TLS, clients must present a certificate it signed");
 ABSL_FLAG(std::string, metrics_listen, "",
           "HOST:PORT serving Prometheus metrics at /metrics (port 0 picks a free one); empty: off");
+// What an 837P export says of the practice (server/claim_export.h); the
+// defaults are placeholders a clearinghouse will refuse.
+ABSL_FLAG(std::string, x12_billing_name, "RCL PRACTICE",
+          "837P billing provider's organization name (2010AA NM103)");
+ABSL_FLAG(std::string, x12_billing_npi, "",
+          "837P billing provider's NPI (10 digits, 2010AA NM109) of every export; empty: each "
+          "claim's billing NPI (one per file)");
+ABSL_FLAG(std::string, x12_billing_tax_id, "000000000",
+          "837P billing provider's tax id (EIN, 9 digits, REF*EI)");
+ABSL_FLAG(std::string, x12_billing_taxonomy, "",
+          "837P billing provider's taxonomy code (PRV*BI*PXC); empty: no PRV");
+ABSL_FLAG(std::string, x12_billing_address1, "1 MAIN ST", "837P billing provider's street (N301)");
+ABSL_FLAG(std::string, x12_billing_address2, "", "837P billing provider's second line (N302)");
+ABSL_FLAG(std::string, x12_billing_city, "ANYTOWN", "837P billing provider's city (N401)");
+ABSL_FLAG(std::string, x12_billing_state, "NY",
+          "837P billing provider's state, two letters (N402)");
+ABSL_FLAG(std::string, x12_billing_zip, "100010001",
+          "837P billing provider's ZIP code, 5 or 9 digits (N403)");
+ABSL_FLAG(std::string, x12_sender_id, "RCL",
+          "837P interchange sender id (ISA06, GS02) and submitter id (1000A NM109)");
+ABSL_FLAG(std::string, x12_submitter_name, "RCL PRACTICE", "837P submitter name (1000A NM103)");
+ABSL_FLAG(std::string, x12_contact_name, "BILLING OFFICE", "837P submitter contact (PER02)");
+ABSL_FLAG(std::string, x12_contact_phone, "5555550100",
+          "837P submitter contact phone, 10 digits (PER04)");
+ABSL_FLAG(std::string, x12_receiver_id, "CLEARINGHOUSE",
+          "837P interchange receiver id (ISA08, GS03)");
+ABSL_FLAG(std::string, x12_receiver_name, "CLEARINGHOUSE", "837P receiver name (1000B NM103)");
 ABSL_FLAG(std::string, config, "",
           "config file: one `name = value` per line, the names of these flags; flags given on "
           "the command line override it");
@@ -80,16 +107,40 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   return args;
 }
 
-constexpr const char* kServerFlags[] = {"listen",          "data_dir",
-                                        "queue_max",       "batch_max",
-                                        "read_threads",    "state_cache_mb",
-                                        "read_memory_mb",  "block_cache_mb",
-                                        "write_buffer_mb", "projections_memory_mb",
-                                        "subscribers_max", "subscribers_per_tenant_max",
-                                        "merkle_tree",     "log_level",
-                                        "tokens_file",     "tls_cert",
-                                        "tls_key",         "tls_client_ca",
-                                        "metrics_listen"};
+constexpr const char* kServerFlags[] = {"listen",
+                                        "data_dir",
+                                        "queue_max",
+                                        "batch_max",
+                                        "read_threads",
+                                        "state_cache_mb",
+                                        "read_memory_mb",
+                                        "block_cache_mb",
+                                        "write_buffer_mb",
+                                        "projections_memory_mb",
+                                        "subscribers_max",
+                                        "subscribers_per_tenant_max",
+                                        "merkle_tree",
+                                        "log_level",
+                                        "tokens_file",
+                                        "tls_cert",
+                                        "tls_key",
+                                        "tls_client_ca",
+                                        "metrics_listen",
+                                        "x12_billing_name",
+                                        "x12_billing_npi",
+                                        "x12_billing_tax_id",
+                                        "x12_billing_taxonomy",
+                                        "x12_billing_address1",
+                                        "x12_billing_address2",
+                                        "x12_billing_city",
+                                        "x12_billing_state",
+                                        "x12_billing_zip",
+                                        "x12_sender_id",
+                                        "x12_submitter_name",
+                                        "x12_contact_name",
+                                        "x12_contact_phone",
+                                        "x12_receiver_id",
+                                        "x12_receiver_name"};
 // Flags that are not settings: never in a config file.
 constexpr const char* kCommandFlags[] = {"config", "restore_from"};
 
@@ -148,6 +199,27 @@ int Restore(const std::string& from, const std::string& data_dir) {
             << r->head.position << " hash " << rcl::ledger::HashHex(r->head.hash) << ", "
             << r->events_checked << " events verified" << std::endl;
   return 0;
+}
+
+// The --x12-* flags.
+rcl::server::Export837Settings Export837Flags() {
+  rcl::server::Export837Settings s;
+  s.billing.organization_name = absl::GetFlag(FLAGS_x12_billing_name);
+  s.billing_npi = absl::GetFlag(FLAGS_x12_billing_npi);
+  s.billing.tax_id = absl::GetFlag(FLAGS_x12_billing_tax_id);
+  s.billing.taxonomy = absl::GetFlag(FLAGS_x12_billing_taxonomy);
+  s.billing.address.line1 = absl::GetFlag(FLAGS_x12_billing_address1);
+  s.billing.address.line2 = absl::GetFlag(FLAGS_x12_billing_address2);
+  s.billing.address.city = absl::GetFlag(FLAGS_x12_billing_city);
+  s.billing.address.state = absl::GetFlag(FLAGS_x12_billing_state);
+  s.billing.address.postal_code = absl::GetFlag(FLAGS_x12_billing_zip);
+  s.sender_id = absl::GetFlag(FLAGS_x12_sender_id);
+  s.submitter_name = absl::GetFlag(FLAGS_x12_submitter_name);
+  s.contact_name = absl::GetFlag(FLAGS_x12_contact_name);
+  s.contact_phone = absl::GetFlag(FLAGS_x12_contact_phone);
+  s.receiver_id = absl::GetFlag(FLAGS_x12_receiver_id);
+  s.receiver_name = absl::GetFlag(FLAGS_x12_receiver_name);
+  return s;
 }
 
 }  // namespace
@@ -217,6 +289,11 @@ int main(int argc, char** argv) {
   config.tls_key = absl::GetFlag(FLAGS_tls_key);
   config.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.export837 = Export837Flags();
+  if (absl::Status x12 = rcl::server::CheckExport837Settings(config.export837); !x12.ok()) {
+    std::cerr << "rcl-server: " << x12.message() << "\n";
+    return 2;
+  }
   auto server = rcl::server::Server::Start(config);
   if (!server.ok()) {
     spdlog::critical("cannot start: {}", server.status().ToString());

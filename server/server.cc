@@ -151,6 +151,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
                      " without --tokens-file: open development mode is for loopback addresses "
                      "only (docs/SECURITY.md)"));
   }
+  if (absl::Status settings = CheckExport837Settings(config.export837); !settings.ok()) {
+    return settings;
+  }
   auto credentials = ListenCredentials(config);
   if (!credentials.ok()) return credentials.status();
   std::error_code ec;
@@ -198,8 +201,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   parts->hub = std::make_unique<SubscriptionHub>(server->ledger_.get(), limits);
   parts->log_service = std::make_unique<LogServiceImpl>(server->ledger_.get(), parts->reads.get(),
                                                         parts->hub.get(), &parts->gate);
-  parts->ledger_service =
-      std::make_unique<LedgerServiceImpl>(server->ledger_.get(), parts->reads.get(), &parts->gate);
+  parts->ledger_service = std::make_unique<LedgerServiceImpl>(
+      server->ledger_.get(), parts->reads.get(), &parts->gate, config.export837);
   auto runtime = StartProjections(config, server->ledger_.get());
   if (!runtime.ok()) return runtime.status();
   parts->projections = std::move(*runtime);

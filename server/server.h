@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"
+#include "server/claim_export.h"
 #include "server/metrics/server_metrics.h"
 #include "server/subscriptions.h"
 
@@ -43,6 +44,9 @@ struct ServerConfig {
   std::string tls_client_ca;  // PEM CA: clients must present a certificate it signed (mTLS)
   // HOST:PORT of the Prometheus endpoint (GET /metrics); empty: none.
   std::string metrics_listen;
+  // What an 837P export says of the practice (the --x12-* flags); checked
+  // at Start (CheckExport837Settings).
+  Export837Settings export837;
 };
 
 // True when `listen` (HOST:PORT, or unix:PATH) only accepts connections

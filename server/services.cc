@@ -274,8 +274,9 @@ grpc::ServerUnaryReactor* LogServiceImpl::Digest(grpc::CallbackServerContext* ct
   });
 }
 
-LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate)
-    : ledger_(ledger), reads_(reads), gate_(gate) {
+LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate,
+                                     Export837Settings export_settings)
+    : ledger_(ledger), reads_(reads), gate_(gate), export_settings_(std::move(export_settings)) {
   RegisterMethods();
 }
 
@@ -481,6 +482,9 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
 
 namespace {
 
+// Reading an import's summary holds one event of at most 64 KiB.
+constexpr size_t kImportSummaryReadBytes = 2 * ledger::kPayloadSizeMax + kReadOverheadBytes;
+
 // The summary an import wrote (on its file's stream, version 0).
 absl::Status ReadImportSummary(const ledger::EventStore& store, const std::string& tenant,
                                const std::string& stream, rcl::v1::RemittanceFileImported* out) {
@@ -535,11 +539,23 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
           return;
         }
         ToCommandResponse(*r, resp->mutable_result());
-        // On the completer thread: the summary is one small read, and the
-        // batch is durable.
-        absl::Status read =
-            ReadImportSummary(ledger_->store(), tenant, r->stream, resp->mutable_summary());
-        reactor->Finish(ToGrpcStatus(read));
+        // The completer thread must not block: the summary (durable now) is
+        // read on the read pool.
+        const std::string stream = r->stream;
+        const uint64_t position = r->position;
+        bool queued =
+            reads_->TrySchedule(kImportSummaryReadBytes,
+                                [this, reactor, resp, tenant, stream](std::unique_ptr<ByteLease>) {
+                                  absl::Status read = ReadImportSummary(
+                                      ledger_->store(), tenant, stream, resp->mutable_summary());
+                                  reactor->Finish(ToGrpcStatus(read));
+                                });
+        if (!queued) {
+          reactor->Finish(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+              "the file was imported (position ", position,
+              ") but too many reads are in progress to answer with its summary; the same "
+              "command id answers again"))));
+        }
       });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;

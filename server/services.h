@@ -111,7 +111,8 @@ class LogServiceImpl final : public rcl::v1::LogService::Service {
 
 class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
  public:
-  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate);
+  LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, CallGate* gate,
+                    Export837Settings export_settings = {});
 
 #define RCL_COMMAND_RPC(Name)                                            \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx,       \
@@ -167,7 +168,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   CallGate* gate_;
-  Export837Settings export_settings_;  // defaults: docs/API.md, "ExportClaims837"
+  const Export837Settings export_settings_;  // the --x12-* flags (docs/API.md)
 };
 
 }  // namespace rcl::server

@@ -278,6 +278,10 @@ void WriteHeader(SegmentOut& out, const Envelope837& e, const BillingProvider& b
 
 }  // namespace
 
+absl::Status CheckEnvelope837(const Envelope837& envelope, const BillingProvider& billing) {
+  return CheckEnvelope(envelope, billing);
+}
+
 absl::StatusOr<std::string> WriteClaims837P(const Envelope837& envelope,
                                             const BillingProvider& billing,
                                             const std::vector<Claim837>& claims) {

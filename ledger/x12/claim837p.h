@@ -126,6 +126,11 @@ struct Envelope837 {
   bool line_break_after_segment = true;  // "~\n" instead of "~"
 };
 
+// INVALID_ARGUMENT naming the first field of `envelope` or `billing` that
+// WriteClaims837P would refuse (what a server checks of its settings at
+// start).
+absl::Status CheckEnvelope837(const Envelope837& envelope, const BillingProvider& billing);
+
 // The interchange for `claims` (1..kClaimsPerTransactionMax) billed by
 // `billing`, or INVALID_ARGUMENT naming the first invalid field.
 absl::StatusOr<std::string> WriteClaims837P(const Envelope837& envelope,

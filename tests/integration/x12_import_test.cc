@@ -280,6 +280,45 @@ TEST_F(X12ImportTest, AnUnbalancedFileIsRefusedUntilTheBillerAcceptsIt) {
   ExpectTrialBalanceZero();
 }
 
+// managed-care.835 with BPR02 raised by $10.00: posted with
+// --accept-imbalance, the difference is listed by `rcl work remit-imbalance`
+// with its remittance, payer and trace for a biller to resolve.
+TEST_F(X12ImportTest, AnAcceptedImbalanceIsListedForTheBillerWithItsPayerAndTrace) {
+  Ok({"payer", "alias", "--payer", "87726", "--x12-id", "1935665544"});
+  Patient("P1", "87726");
+  Claim("5554555444", "P1", {{"99211", "800.00"}});
+  Claim("8765432112", "P1", {{"93555", "1200.00"}});
+  std::string bytes = ReadFixture("LinuxForHealth-x12__managed-care.835");
+  const std::string bpr = "BPR*I*945.00*";
+  ASSERT_NE(bytes.find(bpr), std::string::npos);
+  bytes.replace(bytes.find(bpr), bpr.size(), "BPR*I*955.00*");
+  const std::string path = absl::StrCat(dir_.path(), "/over.835");
+  std::ofstream(path, std::ios::binary) << bytes;
+
+  Struct empty = RclJson({"work", "remit-imbalance"});
+  EXPECT_TRUE(List(empty, "items").empty());
+  Struct imported = RclJson({"remit", "import", path, "--accept-imbalance"});
+  const Struct& remit = OnlyRemittance(imported);
+  EXPECT_EQ(Num(remit, "imbalance_cents"), 1000);
+
+  Struct listed = RclJson({"work", "remit-imbalance"});
+  std::vector<Value> items = List(listed, "items");
+  ASSERT_EQ(items.size(), 1u) << listed.DebugString();
+  const Struct& item = items[0].struct_value();
+  EXPECT_EQ(Str(item, "remit_id"), Str(remit, "remit_id"));
+  EXPECT_EQ(Str(item, "payer"), "87726");
+  EXPECT_EQ(Str(item, "trace"), "7170066655");
+  EXPECT_EQ(Num(item, "bpr_cents"), 95500);
+  EXPECT_EQ(Num(item, "posted_cents"), 94500);
+  EXPECT_EQ(Num(item, "difference_cents"), 1000);
+  EXPECT_EQ(Num(listed, "total_cents"), 1000);
+  testing::CommandResult text = Rcl({"work", "remit-imbalance"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("payer 87726  trace 7170066655"));
+  EXPECT_THAT(text.out, HasSubstr("difference 10.00"));
+  ExpectTrialBalanceZero();
+}
+
 TEST_F(X12ImportTest, MalformedFilesGiveTheirPreciseErrorsAndWriteNothing) {
   const std::string bytes = ReadFixture("LinuxForHealth-x12__managed-care.835");
   const uint64_t head = Head();
