@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -187,6 +188,19 @@ absl::Status RunBatch(Invocation& inv) {
     absl::StatusOr<rcl::v1::ExecuteBatchResponse> r = (*client)->ExecuteBatch(std::move(request));
     if (!r.ok()) {
       progress.Finish();
+      // Name the file's lines of the commands the server named.
+      std::vector<std::string> lines;
+      for (size_t i = from; i < to; ++i) {
+        if (absl::StrContains(r.status().message(), absl::StrCat("commands[", i - from, "]"))) {
+          lines.push_back(absl::StrCat((*commands)[i].line));
+        }
+      }
+      if (!lines.empty()) {
+        return absl::Status(
+            r.status().code(),
+            absl::StrCat("line ", absl::StrJoin(lines, ", line "), " (", ok + failures.size(),
+                         " commands done before): ", r.status().message()));
+      }
       return absl::Status(
           r.status().code(),
           absl::StrCat("lines ", (*commands)[from].line, "-", (*commands)[to - 1].line, " (",

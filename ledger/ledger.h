@@ -155,15 +155,16 @@ class Ledger {
   // callback is called exactly once, as for Submit), an error means its
   // callback is never called. Dry runs are refused (INVALID_ARGUMENT).
   //  - atomic = false: each command succeeds or fails on its own, as if
-  //    submitted one by one in that order; an invalid command is refused
-  //    alone.
+  //    submitted one by one in that order.
   //  - atomic = true: all or nothing in ONE commit (one WriteBatch): the
   //    group is decided alone in its ledger batch; if any command is refused
   //    (a rule, an expected version, a used command id) nothing is written,
   //    that command's callback gets its error and every other one ABORTED
-  //    naming the refused command's index. If any command is invalid, none
-  //    is queued (the invalid ones get their error, the others ABORTED). An
-  //    import (DecidedAlone) cannot be part of an atomic batch.
+  //    naming the refused command's index. An import (DecidedAlone) cannot
+  //    be part of an atomic batch.
+  // In both modes, if any command is invalid (INVALID_ARGUMENT: the request
+  // itself is wrong), none is queued: the invalid ones get their error, the
+  // others ABORTED.
   std::vector<absl::Status> SubmitBatch(std::vector<CommandRequest> requests,
                                         std::vector<CommandCallback> callbacks, bool atomic)
       ABSL_LOCKS_EXCLUDED(mu_);

@@ -107,10 +107,10 @@ std::vector<absl::Status> Ledger::SubmitBatch(std::vector<CommandRequest> reques
     ready.push_back(*std::move(p));
     ready_index.push_back(i);
   }
-  if (atomic && first_invalid < n) {
+  if (first_invalid < n) {
     for (size_t i : ready_index) {
-      out[i] = absl::AbortedError(
-          absl::StrCat(kNotWrittenPrefix, first_invalid, " of the atomic batch is invalid"));
+      out[i] = absl::AbortedError(absl::StrCat(kNotWrittenPrefix, first_invalid, " of the ",
+                                               atomic ? "atomic " : "", "batch is invalid"));
     }
     return out;
   }

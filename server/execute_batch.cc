@@ -12,7 +12,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
+#include "ledger/rules/input_rules.h"
+#include "ledger/rules/validation.h"
 #include "ledger/status.h"
 #include "server/services.h"
 
@@ -23,23 +26,59 @@ namespace {
 // ("rcl.v1.LedgerService/RecordCharge"): the one named like the command's
 // message that answers a CommandResponse. INVALID_ARGUMENT for a command
 // without a kind, or one that has no such RPC (imports, exports).
-absl::StatusOr<std::string> CommandMethod(const rcl::v1::Command& command, int index) {
+absl::StatusOr<std::string> CommandMethod(const rcl::v1::Command& command, int index,
+                                          Violations& v) {
   const google::protobuf::OneofDescriptor* kind =
       rcl::v1::Command::descriptor()->FindOneofByName("kind");
   RCL_CHECK(kind != nullptr) << "rcl.v1.Command has no oneof kind";
   const google::protobuf::FieldDescriptor* field =
       command.GetReflection()->GetOneofFieldDescriptor(command, kind);
   const std::string where = absl::StrCat("commands[", index, "].command");
-  if (field == nullptr) return InvalidField(where, "must hold a command");
+  if (field == nullptr) {
+    v.Add(where, "must hold a command");
+    return absl::InvalidArgumentError("no command");
+  }
   static const google::protobuf::ServiceDescriptor* const service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("rcl.v1.LedgerService");
   RCL_CHECK(service != nullptr) << "rcl.v1.LedgerService is not linked in";
   const google::protobuf::MethodDescriptor* method =
       service->FindMethodByName(field->message_type()->name());
   if (method == nullptr || method->output_type() != rcl::v1::CommandResponse::descriptor()) {
-    return InvalidField(where, absl::StrCat(field->name(), " cannot be batched; use its own RPC"));
+    v.Add(where, absl::StrCat(field->name(), " cannot be batched; use its own RPC"));
+    return absl::InvalidArgumentError("not batchable");
   }
   return absl::StrCat(service->full_name(), "/", method->name());
+}
+
+// The context of command `index`, checked as the ledger checks it, with
+// the batch's field names ("commands[3].context.tenant").
+void CheckContext(const rcl::v1::CommandContext& c, int index, Violations& v) {
+  const std::string at = absl::StrCat("commands[", index, "].context.");
+  ledger::CheckString(at + "tenant", c.tenant(), ledger::kIdRule, ledger::Presence::kRequired, v);
+  ledger::CheckString(at + "command_id", c.command_id(), ledger::kIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString(at + "correlation_id", c.correlation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
+  ledger::CheckString(at + "causation_id", c.causation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, v);
+  if (c.has_expected_version() && c.expected_version() < -1) {
+    v.Add(at + "expected_version", "must be -1 (no stream) or a version >= 0");
+  }
+}
+
+// The ledger's INVALID_ARGUMENT for command `index` (field names relative
+// to the command) as violations of the batch ("commands[3].command.
+// record_charge.cpt").
+void AddCommandViolations(const absl::Status& s, int index, const rcl::v1::Command& command,
+                          Violations& v) {
+  const google::protobuf::FieldDescriptor* kind = command.GetReflection()->GetOneofFieldDescriptor(
+      command, rcl::v1::Command::descriptor()->FindOneofByName("kind"));
+  const std::string at = absl::StrCat("commands[", index, "].command.",
+                                      kind == nullptr ? std::string() : kind->name() + ".");
+  if (s.ok()) return;
+  std::vector<FieldViolation> fields = GetFieldViolations(s);
+  if (fields.empty()) v.Add(absl::StrCat("commands[", index, "]"), std::string(s.message()));
+  for (const FieldViolation& f : fields) v.Add(at + f.field, f.description);
 }
 
 // One call in flight: what the ledger's callbacks fill in. Each callback
@@ -105,11 +144,28 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   }
   // Every command's shape and permission first: a refused one refuses the
   // call, and nothing is queued.
+  Violations shape;
+  std::vector<std::string> methods(n);
   for (int i = 0; i < n; ++i) {
-    absl::StatusOr<std::string> method = CommandMethod(req->commands(i).command(), i);
-    if (!method.ok()) return Refuse(ctx, method.status());
+    Violations context;
+    CheckContext(req->commands(i).context(), i, context);
+    absl::StatusOr<std::string> method = CommandMethod(req->commands(i).command(), i, shape);
+    if (method.ok()) methods[i] = *std::move(method);
+    if (context.empty()) continue;
+    for (const FieldViolation& f : context.list()) shape.Add(f.field, f.description);
+    // The call is refused anyway: name the command's own problems too (the
+    // ledger would have, had the context been valid).
+    if (method.ok()) {
+      rcl::v1::Command copy = req->commands(i).command();
+      Violations fields;
+      ledger::ValidateCommand(&copy, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), fields);
+      AddCommandViolations(fields.ToStatus(), i, copy, shape);
+    }
+  }
+  if (!shape.empty()) return Refuse(ctx, shape.ToStatus());
+  for (int i = 0; i < n; ++i) {
     absl::StatusOr<Caller> allowed =
-        AuthorizeCall(gate_, *ctx, *method, FindPermission(*method), req->commands(i));
+        AuthorizeCall(gate_, *ctx, methods[i], FindPermission(methods[i]), req->commands(i));
     if (!allowed.ok()) {
       return Refuse(ctx,
                     absl::Status(allowed.status().code(),
@@ -145,6 +201,17 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   RCL_CHECK(queued.size() == static_cast<size_t>(n)) << "the count was checked above";
   if (AdmissionRefused(queued)) {
     call->reactor->Finish(ToGrpcStatus(queued[0]));
+    return call->reactor;
+  }
+  // An invalid command refuses the call (the ledger queued none of them).
+  Violations invalid;
+  for (int i = 0; i < n; ++i) {
+    if (absl::IsInvalidArgument(queued[i])) {
+      AddCommandViolations(queued[i], i, req->commands(i).command(), invalid);
+    }
+  }
+  if (!invalid.empty()) {
+    call->reactor->Finish(ToGrpcStatus(invalid.ToStatus()));
     return call->reactor;
   }
   for (int i = 0; i < n; ++i) {

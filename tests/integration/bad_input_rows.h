@@ -323,9 +323,9 @@ inline const std::vector<Row>& Rows() {
       {"LedgerService.ExportClaims837", "empty request", Ctx(""), kInvalid, "claim_ids"},
       {"LedgerService.ExportClaims837", "unknown claim", Ctx("claim_ids: \"NOPE\""), kNotFound,
        "NOPE"},
-      // --- ExecuteBatch: the batch's own shape refuses the call; a bad
-      // command inside is answered in its result (the call is OK) and, in an
-      // atomic batch, keeps every other command from being written.
+      // --- ExecuteBatch: the batch's shape or an invalid command inside
+      // refuses the call; a command refused by the state is answered in its
+      // result (the call is OK).
       {"LedgerService.ExecuteBatch", "empty request", "", kInvalid, "1 to 1000 commands, not 0"},
       {"LedgerService.ExecuteBatch", "oversize: 1001 commands", BatchOf(1001, "P1"), kInvalid,
        "1 to 1000 commands, not 1001"},
@@ -337,8 +337,9 @@ inline const std::vector<Row>& Rows() {
        "commands { context { tenant: \"acme\" } command { import_remittance_file { } } }", kInvalid,
        "cannot be batched"},
       {"LedgerService.ExecuteBatch",
-       "format: bad command inside an atomic batch (answered per command)",
-       absl::StrCat("atomic: true ", BatchOf(1, "P9"), BatchOf(1, "")), kOk, ""},
+       "empty patient id inside a batch: the call is refused, naming the command's field",
+       absl::StrCat(BatchOf(1, "P9"), BatchOf(1, "")), kInvalid,
+       "commands[1].command.register_patient.patient_id"},
       {"LedgerService.ExecuteBatch", "state: refused command inside a batch (answered per command)",
        BatchOf(1, "P1"), kOk, ""},
       // --- LogService.

@@ -178,6 +178,20 @@ TEST_F(ExecuteBatchTest, CliReportsABadLineByNumberAndSendsNothing) {
   EXPECT_EQ(Head(), 0u);
 }
 
+TEST_F(ExecuteBatchTest, CliNamesTheLineOfAnInvalidCommandAndNothingIsWritten) {
+  // Valid JSON, but the charge has no CPT: the server refuses the call,
+  // naming commands[2]'s field; rcl names the file's line.
+  std::string charge = Charge("E1", 1);
+  charge.replace(charge.find(R"("cpt":"99213",)"), std::string(R"("cpt":"99213",)").size(), "");
+  std::string path =
+      WriteBatchFile({Register("P1"), Encounter("E1", "P1"), "# note", Diagnoses("E1"), charge});
+  CommandResult r = Rcl({"batch", path});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("invalid argument: line 5 "));
+  EXPECT_THAT(r.err, HasSubstr("commands[3].command.record_charge"));
+  EXPECT_EQ(Head(), 0u);
+}
+
 TEST_F(ExecuteBatchTest, CliAtomicFileWithACommandRefusedMidFileWritesNothing) {
   std::string path = WriteBatchFile(
       {Register("P1"), Encounter("E1", "P1"), Charge("E-nobody", 1), Diagnoses("E1")});

@@ -202,12 +202,16 @@ TEST_F(BatchTest, NonAtomicCommandsSucceedOrFailOnTheirOwnInOneGroupCommit) {
   EXPECT_EQ(writes[0].commands, 2u);
 }
 
-TEST_F(BatchTest, InvalidCommandInANonAtomicBatchIsRefusedAlone) {
+TEST_F(BatchTest, InvalidCommandInANonAtomicBatchQueuesNone) {
+  // Invalid input is the request's fault, not the state's: the batch is
+  // refused whole, as the server refuses the call.
   std::vector<CommandRequest> batch = {Request(RegisterPatientCommand("P1")),
                                        Request(RegisterPatientCommand(""))};
   Results results = ledger_->ExecuteBatch(batch, /*atomic=*/false);
-  EXPECT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_EQ(results[0].status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(results[0].status().message(), HasSubstr("command 1 of the batch is invalid"));
   EXPECT_EQ(results[1].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Head(), 0u);
 }
 
 TEST_F(BatchTest, EmptyAndOversizedBatchesAreRefusedNamingTheLimit) {
