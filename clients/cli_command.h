@@ -1,6 +1,6 @@
 // The command layer of `rcl`, shared by the dispatcher (rcl_main.cc) and the
 // command groups (cli_patients.cc, cli_encounters.cc, cli_claim_commands.cc,
-// cli_remits.cc, cli_appeals.cc, cli_reports.cc, cli_demo.cc, cli_log.cc):
+// cli_remits.cc, cli_appeals.cc, cli_reports.cc, cli_batch.cc, cli_demo.cc, cli_log.cc):
 // one invocation (its parsed flags, a client connected on first use, the
 // stdout text), the row of the command table, usage errors (exit 2), the
 // flag helpers every command uses and the write helpers (run a write, print
@@ -190,6 +190,7 @@ std::vector<CommandDef> PatientAccountCommands();  // cli_patients.cc: patient p
 std::vector<CommandDef> ReportCommands();          // cli_reports.cc: books, ar, work,
                                                    // projections
 std::vector<CommandDef> HistoryCommands();         // cli_history.cc: claim, patient, remit history
+std::vector<CommandDef> BatchCommands();           // cli_batch.cc: batch FILE
 std::vector<CommandDef> DemoCommands();            // cli_demo.cc
 std::vector<CommandDef> LogCommands();             // cli_log.cc: stream read, log ...
 std::vector<CommandDef> AuditCommands();           // cli_audit.cc: audit sth, inclusion, ...

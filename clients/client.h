@@ -64,6 +64,10 @@ struct Options {
   int max_receive_message_bytes = 64 << 20;
 };
 
+// Most commands of one ExecuteBatch call (the server's
+// ledger::kBatchCommandsMax; tests/integration/batch_test.cc checks they agree).
+inline constexpr size_t kBatchCommandsMax = 1000;
+
 // Per-command envelope fields (rcl.v1.CommandContext minus the tenant).
 struct CommandOptions {
   std::string command_id;                   // idempotency key; empty: server assigns
@@ -191,6 +195,11 @@ class Client {
   // An 837P interchange of `claim_ids`, the export recorded on each claim.
   absl::StatusOr<rcl::v1::ExportClaims837Response> ExportClaims837(
       const std::vector<std::string>& claim_ids, bool test, const CommandOptions& options = {});
+  // Up to 1,000 commands in one call (docs/API.md, "ExecuteBatch"); a
+  // command whose context has no tenant gets tenant(). One result per
+  // command in the response; the call fails only when the batch as a whole
+  // is refused (its shape, a permission, a full queue).
+  absl::StatusOr<rcl::v1::ExecuteBatchResponse> ExecuteBatch(rcl::v1::ExecuteBatchRequest request);
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
   absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
                                                    const CommandOptions& options = {});

@@ -1,4 +1,5 @@
-// Client methods for the 835 import and the 837P export (client.h); its commands are in client.cc.
+// Client methods for the 835 import, the 837P export and ExecuteBatch (client.h); the one-command
+// methods are in client.cc.
 #include "clients/client.h"
 
 namespace rcl::client {
@@ -26,6 +27,18 @@ absl::StatusOr<rcl::v1::ExportClaims837Response> Client::ExportClaims837(
   rcl::v1::ExportClaims837Response response;
   std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
   grpc::Status status = ledger_->ExportClaims837(context.get(), request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<rcl::v1::ExecuteBatchResponse> Client::ExecuteBatch(
+    rcl::v1::ExecuteBatchRequest request) {
+  for (rcl::v1::BatchCommand& c : *request.mutable_commands()) {
+    if (c.context().tenant().empty()) c.mutable_context()->set_tenant(options_.tenant);
+  }
+  rcl::v1::ExecuteBatchResponse response;
+  std::unique_ptr<grpc::ClientContext> context = NewContext(/*with_deadline=*/true);
+  grpc::Status status = ledger_->ExecuteBatch(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }

@@ -71,6 +71,47 @@ absl::StatusOr<rcl::v1::CommandResponse> ClientSink::Execute(
   return client_->Execute(command, options);
 }
 
+std::vector<absl::StatusOr<rcl::v1::CommandResponse>> DemoSink::ExecuteAll(
+    const std::vector<rcl::v1::Command>& commands,
+    const std::vector<rcl::client::CommandOptions>& options) {
+  std::vector<absl::StatusOr<rcl::v1::CommandResponse>> out;
+  out.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) out.push_back(Execute(commands[i], options[i]));
+  return out;
+}
+
+std::vector<absl::StatusOr<rcl::v1::CommandResponse>> ClientSink::ExecuteAll(
+    const std::vector<rcl::v1::Command>& commands,
+    const std::vector<rcl::client::CommandOptions>& options) {
+  rcl::v1::ExecuteBatchRequest request;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    rcl::v1::BatchCommand* c = request.add_commands();
+    c->mutable_context()->set_command_id(options[i].command_id);
+    if (options[i].expected_version.has_value()) {
+      c->mutable_context()->set_expected_version(*options[i].expected_version);
+    }
+    c->mutable_context()->set_correlation_id(options[i].correlation_id);
+    c->mutable_context()->set_causation_id(options[i].causation_id);
+    *c->mutable_command() = commands[i];
+  }
+  absl::StatusOr<rcl::v1::ExecuteBatchResponse> r = client_->ExecuteBatch(std::move(request));
+  std::vector<absl::StatusOr<rcl::v1::CommandResponse>> out;
+  out.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (!r.ok()) {
+      out.push_back(r.status());
+    } else if (static_cast<int>(i) >= r->results_size()) {
+      out.push_back(absl::InternalError("ExecuteBatch answered fewer results than commands"));
+    } else if (r->results(static_cast<int>(i)).code() != 0) {
+      const rcl::v1::BatchResult& b = r->results(static_cast<int>(i));
+      out.push_back(absl::Status(static_cast<absl::StatusCode>(b.code()), b.message()));
+    } else {
+      out.push_back(r->results(static_cast<int>(i)).result());
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<rcl::v1::ClaimView> ClientSink::GetClaim(const std::string& claim_id) {
   return client_->GetClaim(claim_id);
 }

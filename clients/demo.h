@@ -30,6 +30,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -64,6 +65,11 @@ class DemoSink {
   virtual ~DemoSink() = default;
   virtual absl::StatusOr<rcl::v1::CommandResponse> Execute(
       const rcl::v1::Command& command, const rcl::client::CommandOptions& options) = 0;
+  // Several commands in order, each on its own (a later one sees what the
+  // earlier ones wrote): one result each. Default: Execute one by one.
+  virtual std::vector<absl::StatusOr<rcl::v1::CommandResponse>> ExecuteAll(
+      const std::vector<rcl::v1::Command>& commands,
+      const std::vector<rcl::client::CommandOptions>& options);
   // The server's view of a claim, for the final cross-check of the model.
   // UNIMPLEMENTED skips the check.
   virtual absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) = 0;
@@ -75,6 +81,10 @@ class ClientSink : public DemoSink {
   explicit ClientSink(rcl::client::Client* client) : client_(client) {}
   absl::StatusOr<rcl::v1::CommandResponse> Execute(
       const rcl::v1::Command& command, const rcl::client::CommandOptions& options) override;
+  // One non-atomic ExecuteBatch call (at most client::kBatchCommandsMax).
+  std::vector<absl::StatusOr<rcl::v1::CommandResponse>> ExecuteAll(
+      const std::vector<rcl::v1::Command>& commands,
+      const std::vector<rcl::client::CommandOptions>& options) override;
   absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) override;
 
  private:

@@ -97,6 +97,16 @@ class Generator {
   // demo_workflow.cc: sends one command; annotates failures with the command
   // id and kind.
   absl::StatusOr<rcl::v1::CommandResponse> Send(const Command& command, absl::string_view about);
+  // Sends `commands` in one call (DemoSink::ExecuteAll), in order, each on
+  // its own; the first failure (in order) is returned, annotated as Send's.
+  absl::Status SendAll(const std::vector<Command>& commands, const std::vector<std::string>& about);
+  // The options of the next command (its command id).
+  rcl::client::CommandOptions NextOptions();
+  // Counts a command's outcome into the summary; annotates a failure.
+  absl::StatusOr<rcl::v1::CommandResponse> Record(const Command& command,
+                                                  const rcl::client::CommandOptions& options,
+                                                  absl::string_view about,
+                                                  absl::StatusOr<rcl::v1::CommandResponse> r);
 
   // demo_practice.cc: the practice, its patients and their visits.
   void Setup();

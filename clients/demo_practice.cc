@@ -248,7 +248,12 @@ absl::Status Generator::RunEncounter(absl::CivilDay day, int index) {
   o->set_billing_npi(billing_npi_);
   o->set_date_of_service(Date(day));
   o->set_place_of_service("11");
-  RCL_RETURN_IF_ERROR(Send(open, e.id).status());
+  // The visit's coding goes in one ExecuteBatch call (each command on its
+  // own, in order): the encounter, its diagnoses, its charges, complete.
+  std::vector<Command> visit;
+  std::vector<std::string> about;
+  visit.push_back(open);
+  about.push_back(e.id);
   ++summary_.encounters;
 
   Command diagnose;
@@ -256,7 +261,8 @@ absl::Status Generator::RunEncounter(absl::CivilDay day, int index) {
   for (const std::string& code : e.diagnoses) {
     diagnose.mutable_record_diagnoses()->add_icd10_codes(code);
   }
-  RCL_RETURN_IF_ERROR(Send(diagnose, e.id).status());
+  visit.push_back(diagnose);
+  about.push_back(e.id);
 
   for (const ChargeLine& line : e.lines) {
     const ProcedureInfo& info = kProcedures[line.proc];
@@ -273,7 +279,8 @@ absl::Status Generator::RunEncounter(absl::CivilDay day, int index) {
     c->set_units(info.units);
     c->set_amount_cents(info.amount_cents);
     for (int p : line.pointers) c->add_diagnosis_pointers(p);
-    RCL_RETURN_IF_ERROR(Send(charge, absl::StrCat(e.id, " line ", line.number)).status());
+    visit.push_back(charge);
+    about.push_back(absl::StrCat(e.id, " line ", line.number));
     ++summary_.charge_lines;
     summary_.charges_cents += info.amount_cents;
     e.charge += info.amount_cents;
@@ -282,7 +289,9 @@ absl::Status Generator::RunEncounter(absl::CivilDay day, int index) {
 
   Command complete;
   complete.mutable_complete_coding()->set_encounter_id(e.id);
-  RCL_RETURN_IF_ERROR(Send(complete, e.id).status());
+  visit.push_back(complete);
+  about.push_back(e.id);
+  RCL_RETURN_IF_ERROR(SendAll(visit, about));
 
   std::string claim_id = absl::StrCat(prefix_, "-CL", e.id.substr(prefix_.size() + 2));
   return CreateClaim(day, index, claim_id, /*rebill=*/false);

@@ -17,15 +17,41 @@
 
 namespace rcl::demo::internal {
 
-absl::StatusOr<rcl::v1::CommandResponse> Generator::Send(const Command& command,
-                                                         absl::string_view about) {
+rcl::client::CommandOptions Generator::NextOptions() {
   ++sequence_;
   rcl::client::CommandOptions options;
   options.command_id = absl::StrCat("demo-", options_.seed, "-", sequence_);
+  return options;
+}
+
+absl::StatusOr<rcl::v1::CommandResponse> Generator::Send(const Command& command,
+                                                         absl::string_view about) {
+  rcl::client::CommandOptions options = NextOptions();
+  return Record(command, options, about, sink_.Execute(command, options));
+}
+
+absl::Status Generator::SendAll(const std::vector<Command>& commands,
+                                const std::vector<std::string>& about) {
+  std::vector<rcl::client::CommandOptions> options;
+  options.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) options.push_back(NextOptions());
+  std::vector<absl::StatusOr<rcl::v1::CommandResponse>> results =
+      sink_.ExecuteAll(commands, options);
+  RCL_CHECK(results.size() == commands.size()) << "one result per command";
+  absl::Status first = absl::OkStatus();
+  for (size_t i = 0; i < commands.size(); ++i) {
+    absl::Status s = Record(commands[i], options[i], about[i], std::move(results[i])).status();
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+absl::StatusOr<rcl::v1::CommandResponse> Generator::Record(
+    const Command& command, const rcl::client::CommandOptions& options, absl::string_view about,
+    absl::StatusOr<rcl::v1::CommandResponse> r) {
   const google::protobuf::FieldDescriptor* field =
       Command::descriptor()->FindFieldByNumber(command.kind_case());
   std::string kind = field == nullptr ? "unknown" : field->name();
-  absl::StatusOr<rcl::v1::CommandResponse> r = sink_.Execute(command, options);
   if (!r.ok()) {
     std::string hint;
     if (r.status().code() == absl::StatusCode::kAlreadyExists) {

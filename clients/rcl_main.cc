@@ -53,7 +53,7 @@ const std::vector<CommandDef>& Commands() {
     for (std::vector<CommandDef> (*group)() :
          {StatusCommands, PatientRegistrationCommands, EncounterCommands, ClaimCommands,
           RemitCommands, X12Commands, AppealCommands, PatientAccountCommands, HistoryCommands,
-          ReportCommands, DemoCommands, LogCommands, AuditCommands, AdminCommands}) {
+          ReportCommands, BatchCommands, DemoCommands, LogCommands, AuditCommands, AdminCommands}) {
       for (CommandDef& c : group()) all.push_back(std::move(c));
     }
     return all;

@@ -11,8 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/audit/merkle.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
@@ -58,18 +56,6 @@ std::string NewUuid() {
   RCL_CHECK(o == out.size()) << "a UUID is 36 characters";
   std::fill(b, b + 16, 0);  // an id's bytes are not kept around
   return out;
-}
-
-std::string Fingerprint(const rcl::v1::Command& command) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    command.SerializeToCodedStream(&coded);
-  }
-  Hash h = Sha256(bytes);
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
 CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& command_id) {
@@ -211,12 +197,14 @@ size_t BatchesInFlightMax(const Ledger::Options& options) {
 // At most 2 * in-flight + 1 batches are not durable while a batch is being
 // decided: the ones the writer took (up to the queue's capacity), the ones
 // queued behind them (up to the capacity), and the one being decided. Each
-// touches at most batch_commands_max * kEventsPerCommandMax streams, or
-// kEventsPerImportMax when it is an import (decided alone in its batch).
+// touches at most max(batch_commands_max, kBatchCommandsMax) *
+// kEventsPerCommandMax streams (an atomic group is decided alone in its
+// batch), or kEventsPerImportMax when it is an import (decided alone too).
 size_t Ledger::PinnedStreamsMax(const Options& options) {
   size_t batches = 2 * BatchesInFlightMax(options) + 1;
   size_t per_batch = 0;
-  if (__builtin_mul_overflow(options.batch_commands_max, kEventsPerCommandMax, &per_batch)) {
+  const size_t commands = std::max(options.batch_commands_max, kBatchCommandsMax);
+  if (__builtin_mul_overflow(commands, kEventsPerCommandMax, &per_batch)) {
     return SIZE_MAX;
   }
   per_batch = std::max(per_batch, kEventsPerImportMax);
@@ -290,70 +278,6 @@ int64_t Ledger::NowUs() const {
   return absl::ToUnixMicros(absl::Now());
 }
 
-absl::Status Ledger::Submit(CommandRequest request, CommandCallback callback) {
-  RCL_RETURN_IF_ERROR(ValidateRequest(request));
-  Pending pending;
-  // What the queued command holds: the parsed command and its strings.
-  pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
-                  request.command_id.capacity() + request.correlation_id.capacity() +
-                  request.causation_id.capacity() + request.actor.capacity();
-  if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
-  pending.request = std::move(request);
-  pending.callback = std::move(callback);
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return absl::UnavailableError("server is shutting down");
-  if (failed_) {
-    return absl::UnavailableError(
-        "ledger stopped accepting writes after a storage failure; restart the server");
-  }
-  if (disk_full_) {
-    return absl::UnavailableError(
-        "the data directory's disk is full: nothing is written until space is freed; writes "
-        "resume by themselves, retry later");
-  }
-  if (queue_.size() >= options_.queue_max)
-    return absl::ResourceExhaustedError("command queue is full; retry later");
-  size_t bytes = commands_bytes_.load(std::memory_order_relaxed);
-  if (bytes + pending.bytes > options_.queue_bytes_max) {
-    return absl::ResourceExhaustedError(
-        "commands waiting for the writer hold too much memory; retry later");
-  }
-  commands_bytes_.fetch_add(pending.bytes, std::memory_order_relaxed);
-  queue_.push_back(std::move(pending));
-  return absl::OkStatus();
-}
-
-absl::Status Ledger::ValidateRequest(CommandRequest& request) const {
-  static_assert(kTraceIdLengthMax <= kEnvelopeStringSizeMax,
-                "the store refuses longer envelope strings");
-  Violations v;
-  CheckString("tenant", request.tenant, kIdRule, Presence::kRequired, v);
-  CheckString("command_id", request.command_id, kIdRule, Presence::kOptional, v);
-  CheckString("correlation_id", request.correlation_id, kTraceIdRule, Presence::kOptional, v);
-  CheckString("causation_id", request.causation_id, kTraceIdRule, Presence::kOptional, v);
-  if (request.actor.size() > kEnvelopeStringSizeMax) v.Add("actor", "must be at most 256 bytes");
-  if (request.expected_version.has_value() && *request.expected_version < -1) {
-    v.Add("expected_version", "must be -1 (no stream) or a version >= 0");
-  }
-  absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMicros(NowUs()), absl::UTCTimeZone());
-  ValidateCommand(&request.command, today, v);
-  return v.ToStatus();
-}
-
-absl::StatusOr<CommandResult> Ledger::Execute(CommandRequest request) {
-  absl::Mutex done_mu;
-  bool done = false;
-  absl::StatusOr<CommandResult> result;
-  RCL_RETURN_IF_ERROR(Submit(std::move(request), [&](absl::StatusOr<CommandResult> r) {
-    absl::MutexLock lock(&done_mu);
-    result = std::move(r);
-    done = true;
-  }));
-  absl::MutexLock lock(&done_mu);
-  done_mu.Await(absl::Condition(&done));
-  return result;
-}
-
 LogHead Ledger::head() const {
   absl::MutexLock lock(&mu_);
   return head_;
@@ -398,12 +322,19 @@ void Ledger::SequencerLoop() {
       resume = queue_.empty();                 // only a full disk wakes us with nothing to do
       // An import is decided alone: a batch holds one import or only
       // commands of the ordinary bound (PinnedStreamsMax counts on it).
+      // So is an atomic group (SubmitBatch): all its commands, queued
+      // together, make one batch.
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
       for (size_t i = 0; i < n; ++i) {
-        const bool alone = DecidedAlone(queue_.front().request.command);
+        const size_t group = queue_.front().atomic_group;
+        const bool alone = DecidedAlone(queue_.front().request.command) || group > 0;
         if (alone && !batch.empty()) break;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+        const size_t take = std::max<size_t>(group, 1);
+        RCL_CHECK(queue_.size() >= take) << "atomic group of " << group << " cut short";
+        for (size_t j = 0; j < take; ++j) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
         if (alone) break;
       }
     }
@@ -494,7 +425,11 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   RCL_CHECK(ctx.recorded_at_us >= w.last_recorded_at_us) << "recorded_at_us would go back";
   ctx.view.set_today(
       absl::ToCivilDay(absl::FromUnixMicros(ctx.recorded_at_us), absl::UTCTimeZone()));
-  for (size_t i = 0; i < batch.size(); ++i) ctx.out.results[i] = DecideOne(ctx, batch[i]);
+  if (batch.front().atomic_group > 0) {
+    DecideAtomic(ctx, batch);
+  } else {
+    for (size_t i = 0; i < batch.size(); ++i) ctx.out.results[i] = DecideOne(ctx, batch[i]);
+  }
   ctx.view.ReleasePins();
   PublishBatch(ctx);
   ctx.out.commands = std::move(batch);
@@ -570,6 +505,81 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
   if (!command_key.empty()) RecordCommand(ctx, pending, command_key, result);
   ++ctx.written_commands;
   return result;
+}
+
+struct Ledger::AtomicUndo {
+  size_t in_flight_order = 0;  // entries of in_flight_order before the group
+  // Each tenant's tip before the group; nullopt: none was loaded.
+  absl::flat_hash_map<std::string, std::optional<SequencerState::TenantTip>> tips;
+};
+
+// Sequencer thread. An atomic group, alone in its batch: each command decided
+// in order against the state the earlier ones produced (the batch's overlay),
+// all into the batch's one WriteBatch. If one is refused, nothing of the
+// group is written: it keeps its error, the others get ABORTED.
+void Ledger::DecideAtomic(BatchContext& ctx, const std::vector<Pending>& group) {
+  SequencerState& w = *sequencer_state_;
+  RCL_CHECK(group.front().atomic_group == group.size())
+      << "atomic group of " << group.front().atomic_group << " in a batch of " << group.size();
+  AtomicUndo undo;
+  undo.in_flight_order = w.in_flight_order.size();
+  size_t refused = group.size();
+  for (size_t i = 0; i < group.size() && refused == group.size(); ++i) {
+    const std::string& tenant = group[i].request.tenant;
+    if (!undo.tips.contains(tenant)) {
+      auto tip = w.tips.find(tenant);
+      undo.tips.emplace(tenant, tip == w.tips.end()
+                                    ? std::nullopt
+                                    : std::optional<SequencerState::TenantTip>(tip->second));
+    }
+    const uint64_t before = ctx.next_position;
+    absl::StatusOr<CommandResult>& r = ctx.out.results[i];
+    r = DecideOne(ctx, group[i]);
+    if (!r.ok()) {
+      refused = i;
+    } else if (ctx.next_position != before) {
+      // Written now: its events directly follow the previous command's.
+      RCL_CHECK(r->position == ctx.next_position - 1 &&
+                r->event_ids.size() == ctx.next_position - before)
+          << "atomic command " << i << " at position " << r->position << " with "
+          << r->event_ids.size() << " events after position " << before - 1;
+    }
+  }
+  if (refused == group.size()) {
+    RCL_CHECK(ctx.next_position - ctx.first_position >= ctx.written_commands);
+    return;
+  }
+  RollBackAtomic(ctx, undo);
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (i == refused) continue;
+    ctx.out.results[i] = absl::AbortedError(
+        absl::StrCat(kNotWrittenPrefix, refused, " of the atomic batch was refused"));
+  }
+}
+
+// Sequencer thread. Forgets every effect of a refused atomic group: its
+// overlay, write, positions and chain (the batch writes nothing), the tenant
+// tips it moved and the command ids it recorded.
+void Ledger::RollBackAtomic(BatchContext& ctx, const AtomicUndo& undo) {
+  SequencerState& w = *sequencer_state_;
+  for (const auto& [tenant, tip] : undo.tips) {
+    if (tip.has_value()) {
+      w.tips[tenant] = *tip;
+    } else {
+      w.tips.erase(tenant);
+    }
+  }
+  RCL_CHECK(w.in_flight_order.size() >= undo.in_flight_order);
+  while (w.in_flight_order.size() > undo.in_flight_order) {
+    w.in_flight.erase(w.in_flight_order.back().second);
+    w.in_flight_order.pop_back();
+  }
+  ctx.overlay.clear();
+  ctx.versions.clear();
+  ctx.write_batch = std::make_unique<rocksdb::WriteBatch>();
+  ctx.next_position = ctx.first_position;
+  ctx.chain = ctx.out.head_before.hash;
+  ctx.written_commands = 0;
 }
 
 // Sequencer thread. A dry run: the events the command would append, decided

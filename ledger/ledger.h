@@ -82,6 +82,15 @@ struct WriteStats {
 // each) the sequencer keeps beyond those of batches not yet durable.
 inline constexpr size_t kTenantTipsMax = 10'000;
 
+// Most commands one SubmitBatch() takes (the ExecuteBatch RPC's bound). An
+// atomic batch is decided alone in its ledger batch, so a ledger batch holds
+// at most max(batch_commands_max, kBatchCommandsMax) commands.
+inline constexpr size_t kBatchCommandsMax = 1000;
+
+// In a refused atomic batch, the message of every command but the refused
+// one starts with this (code ABORTED).
+inline constexpr char kNotWrittenPrefix[] = "not written: command ";
+
 // How often the sequencer tries writing again while the disk is full.
 inline constexpr absl::Duration kDiskFullRetryInterval = absl::Seconds(1);
 
@@ -139,6 +148,31 @@ class Ledger {
   // Submit and wait.
   absl::StatusOr<CommandResult> Execute(CommandRequest request) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Queues 1 to kBatchCommandsMax commands together, in order, under one
+  // lock: they are decided in that order (each against the state the earlier
+  // ones produced) and ride the same group commit(s). callbacks[i] belongs
+  // to requests[i]. Returns one status per command: OK means queued (its
+  // callback is called exactly once, as for Submit), an error means its
+  // callback is never called. Dry runs are refused (INVALID_ARGUMENT).
+  //  - atomic = false: each command succeeds or fails on its own, as if
+  //    submitted one by one in that order.
+  //  - atomic = true: all or nothing in ONE commit (one WriteBatch): the
+  //    group is decided alone in its ledger batch; if any command is refused
+  //    (a rule, an expected version, a used command id) nothing is written,
+  //    that command's callback gets its error and every other one ABORTED
+  //    naming the refused command's index. An import (DecidedAlone) cannot
+  //    be part of an atomic batch.
+  // In both modes, if any command is invalid (INVALID_ARGUMENT: the request
+  // itself is wrong), none is queued: the invalid ones get their error, the
+  // others ABORTED.
+  std::vector<absl::Status> SubmitBatch(std::vector<CommandRequest> requests,
+                                        std::vector<CommandCallback> callbacks, bool atomic)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // SubmitBatch and wait: one result per command.
+  std::vector<absl::StatusOr<CommandResult>> ExecuteBatch(std::vector<CommandRequest> requests,
+                                                          bool atomic) ABSL_LOCKS_EXCLUDED(mu_);
+
   // The last committed (durable) position and hash.
   LogHead head() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -173,6 +207,9 @@ class Ledger {
     std::string fingerprint;  // SHA-256 of the command, when command_id is set
     CommandCallback callback;
     size_t bytes = 0;  // charged to commands_bytes_ until answered
+    // On the first command of an atomic group: the group's size (its
+    // commands follow it in the queue); 0 otherwise.
+    size_t atomic_group = 0;
   };
   // A batch decided by the sequencer, on its way to disk and then to answers.
   struct DecidedBatch {
@@ -196,6 +233,11 @@ class Ledger {
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void ForgetDurable(uint64_t seq);
   absl::StatusOr<CommandResult> DecideOne(BatchContext& ctx, const Pending& pending);
+  void DecideAtomic(BatchContext& ctx, const std::vector<Pending>& group);
+  // What deciding an atomic group changes outside its BatchContext (tenant
+  // tips, in-flight command ids), as it was before: restored if it fails.
+  struct AtomicUndo;
+  void RollBackAtomic(BatchContext& ctx, const AtomicUndo& undo);
   std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending,
                                                                 const std::string& command_key);
   absl::StatusOr<CommandResult> DecideDryRun(BatchContext& ctx, const CommandRequest& req,
@@ -234,6 +276,11 @@ class Ledger {
   // Checks the context and the command (every violation, normalizing the
   // command in place).
   absl::Status ValidateRequest(CommandRequest& request) const;
+  // A validated command ready to queue (its bytes and fingerprint set).
+  absl::StatusOr<Pending> Prepare(CommandRequest request, CommandCallback callback) const;
+  // Whether `commands` more commands of `bytes` may be queued now; on OK
+  // charges the bytes.
+  absl::Status AdmitLocked(size_t commands, size_t bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleterLoop();
   int64_t NowUs() const;
 

@@ -71,6 +71,10 @@ constexpr std::array kTable = {
     Biller("rcl.v1.LedgerService/ImportRemittanceFile"),
     Permission{.method = "rcl.v1.LedgerService/ExportClaims837", .roles = kBiller,
                .tenant_field = "context.tenant", .access_log_field = "claim_ids"},
+    // Any commands at once: the call needs a role that writes, and each
+    // command inside needs the role and tenant of its own RPC above
+    // (server/execute_batch.cc); one that lacks them refuses the call.
+    Permission{.method = "rcl.v1.LedgerService/ExecuteBatch", .roles = kCoder | kBiller},
     // A claim's view: ids and money, no PHI (patient_id is an id).
     Permission{.method = "rcl.v1.LedgerService/GetClaim", .roles = kReaders,
                .tenant_field = "tenant"},

@@ -30,15 +30,6 @@ uint32_t PageSize(uint32_t requested) {
   return std::min(requested, kPageMax);
 }
 
-// A written command's answer: where its events went.
-void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out) {
-  out->set_position(r.position);
-  out->set_stream(r.stream);
-  out->set_stream_version(r.stream_version);
-  for (const auto& id : r.event_ids) out->add_event_ids(id);
-  out->set_command_id(r.command_id);
-}
-
 void CheckTenant(const std::string& tenant, Violations& v) {
   ledger::CheckString("tenant", tenant, ledger::kIdRule, ledger::Presence::kRequired, v);
 }
@@ -77,6 +68,14 @@ absl::Status CheckFromPosition(uint64_t from_position, uint64_t head) {
 using RejectedSubscription = RejectedWrite<rcl::v1::SubscribeResponse>;
 
 }  // namespace
+
+void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out) {
+  out->set_position(r.position);
+  out->set_stream(r.stream);
+  out->set_stream_version(r.stream_version);
+  for (const auto& id : r.event_ids) out->add_event_ids(id);
+  out->set_command_id(r.command_id);
+}
 
 LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub,
                                CallGate* gate)
@@ -318,6 +317,8 @@ void LedgerServiceImpl::RegisterMethods() {
                            rcl::v1::ImportRemittanceFileResponse);
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
                            rcl::v1::ExportClaims837Response);
+  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExecuteBatch, rcl::v1::ExecuteBatchRequest,
+                           rcl::v1::ExecuteBatchResponse);
 }
 
 #undef RCL_REGISTER_UNARY

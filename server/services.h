@@ -72,6 +72,18 @@ struct RequestBytesMax<rcl::v1::ImportRemittanceFileRequest> {
   static constexpr size_t value = kImportRequestBytesMax;
 };
 
+// ExecuteBatch: at most ledger::kBatchCommandsMax commands, and this many
+// request bytes in all (more: RESOURCE_EXHAUSTED, like any oversized request).
+inline constexpr size_t kBatchRequestBytesMax = 4 << 20;
+static_assert(kBatchRequestBytesMax <= kImportRequestBytesMax, "gRPC's receive bound is lower");
+template <>
+struct RequestBytesMax<rcl::v1::ExecuteBatchRequest> {
+  static constexpr size_t value = kBatchRequestBytesMax;
+};
+
+// A written command's answer: where its events went.
+void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out);
+
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:
   LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub, CallGate* gate);
@@ -154,6 +166,10 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
                                             rcl::v1::ExportClaims837Response* resp,
                                             const Caller& caller);
 #undef RCL_COMMAND_RPC
+  // server/execute_batch.cc. Authorizes every command as its own RPC would.
+  grpc::ServerUnaryReactor* ExecuteBatch(grpc::CallbackServerContext* ctx,
+                                         RequestPtr<rcl::v1::ExecuteBatchRequest> req,
+                                         rcl::v1::ExecuteBatchResponse* resp, const Caller& caller);
 
   grpc::ServerUnaryReactor* GetClaim(grpc::CallbackServerContext* ctx,
                                      RequestPtr<rcl::v1::GetClaimRequest> req,

@@ -1,6 +1,6 @@
 // rcl-bench: a closed-loop load generator for the rcl-server write path.
 //
-// Three modes, all through one completion-queue driver (every call is a
+// Four modes, all through one completion-queue driver (every call is a
 // generic unary call on a grpc::CompletionQueue; the driver threads poll):
 //   --mode sync   (default) --clients N threads, each with one command in
 //                 flight at a time: the latency run.
@@ -8,6 +8,11 @@
 //                 threads, so that the generator leaves the CPU to the server.
 //   --mode ping   like sync, but each call is the empty gRPC health check
 //                 (grpc.health.v1.Health/Check): the RPC round trip alone.
+//   --mode batch  like sync, but each call is one ExecuteBatch of
+//                 --batch_size commands (the same mix: an encounter, its
+//                 diagnoses and charges, kLinesPerEncounter commands per
+//                 encounter); latency is per call, commands and events count
+//                 every command of the successful batches.
 // Each command stream (a "slot": one per client in sync mode, --inflight in
 // async mode) registers a patient (setup, not measured), then for --warmup
 // seconds (not measured) and --duration seconds (measured) records charges,
@@ -65,6 +70,8 @@ ABSL_FLAG(std::string, mode, "sync",
           "sync: --clients threads, one command in flight each; async: --inflight "
           "commands in flight from --threads threads; ping: like sync with empty health checks");
 ABSL_FLAG(int32_t, clients, 1, "sync/ping mode: concurrent clients, one thread each");
+ABSL_FLAG(int32_t, batch_size, 100, "batch mode: commands per ExecuteBatch call (1..1000)");
+ABSL_FLAG(bool, atomic, false, "batch mode: atomic batches (all or nothing, one commit each)");
 ABSL_FLAG(int32_t, inflight, 64, "async mode: commands kept in flight");
 ABSL_FLAG(int32_t, threads, 1, "async mode: threads driving the calls (1..kMaxAsyncThreads)");
 ABSL_FLAG(bool, retries, false,
@@ -98,6 +105,7 @@ constexpr int kLinesPerEncounter = 20;
 constexpr int kMaxClients = 4096;
 constexpr int kMaxInflight = 4096;
 constexpr int kMaxAsyncThreads = 2;
+constexpr int kMaxBatchSize = 1000;  // the server's ExecuteBatch bound
 // After a failed command a slot waits this long before its next one, so that
 // it does not spin against a failing server (errors are counted anyway).
 constexpr auto kRetryPause = std::chrono::milliseconds(1);
@@ -147,6 +155,7 @@ enum CommandKind {
   kNumKinds,
   kRegisterPatient = kNumKinds,  // setup: never measured
   kPing,
+  kBatch,
 };
 constexpr std::array<const char*, kNumKinds> kKindNames = {"OpenEncounter", "RecordDiagnoses",
                                                            "RecordCharge"};
@@ -155,12 +164,15 @@ struct Config {
   std::string tenant;
   std::string run_id;           // makes patient/encounter ids unique per run
   std::string date_of_service;  // a past date
+  int batch_size = 0;           // batch mode: commands per call; 0 otherwise
+  bool atomic = false;          // batch mode: atomic batches
 };
 
 // What one slot measured.
 struct SlotResult {
   std::vector<int64_t> latencies_ns;  // successful commands in the window
   uint64_t events = 0;                // event ids returned by those commands
+  uint64_t batched = 0;               // batch mode: commands of those calls
   uint64_t errors = 0;                // failed commands, any phase
   std::array<uint64_t, kNumKinds> by_kind = {};
 };
@@ -219,7 +231,10 @@ class Slot {
     call_.reset();
     uint64_t events = 0;
     bool ok = cq_ok && status_.ok();
-    if (ok && kind_ != kPing) {
+    uint64_t batched = 0;
+    if (ok && kind_ == kBatch) {
+      ok = ParseBatch(&events, &batched);
+    } else if (ok && kind_ != kPing) {
       rcl::v1::CommandResponse response;
       grpc::Slice slice;
       ok = response_.DumpToSingleSlice(&slice).ok() &&
@@ -239,6 +254,7 @@ class Slot {
       result_.latencies_ns.push_back(
           std::chrono::duration_cast<std::chrono::nanoseconds>(done - start_).count());
       result_.events += events;
+      result_.batched += batched;
       if (kind_ < kNumKinds) ++result_.by_kind[kind_];
     }
     Advance(ok);
@@ -250,10 +266,11 @@ class Slot {
   // Chooses the next command from the outcome of the last one.
   void Advance(bool ok) {
     switch (kind_) {
-      case kPing: return;
+      case kPing:
+      case kBatch: return;
       case kRegisterPatient:
         if (ok) {
-          next_ = kOpenEncounter;
+          next_ = config_->batch_size > 0 ? kBatch : kOpenEncounter;
         } else {
           alive_ = false;
         }
@@ -279,6 +296,7 @@ class Slot {
       case kOpenEncounter: return "/rcl.v1.LedgerService/OpenEncounter";
       case kRecordDiagnoses: return "/rcl.v1.LedgerService/RecordDiagnoses";
       case kRecordCharge: return "/rcl.v1.LedgerService/RecordCharge";
+      case kBatch: return "/rcl.v1.LedgerService/ExecuteBatch";
       default: return kHealthCheckMethod;
     }
   }
@@ -296,31 +314,24 @@ class Slot {
         return Serialize(request);
       }
       case kOpenEncounter: {
-        ++encounter_seq_;
-        encounter_id_ = absl::StrCat("E-", config_->run_id, "-", index_, "-", encounter_seq_);
         rcl::v1::OpenEncounterRequest open;
         open.mutable_context()->set_tenant(config_->tenant);
-        rcl::v1::OpenEncounter* oc = open.mutable_command();
-        oc->set_encounter_id(encounter_id_);
-        oc->set_patient_id(patient_id_);
-        oc->set_rendering_npi(kNpi);
-        oc->set_billing_npi(kNpi);
-        oc->set_date_of_service(config_->date_of_service);
-        oc->set_place_of_service(kPlaceOfService);
+        FillOpen(open.mutable_command());
         return Serialize(open);
       }
       case kRecordDiagnoses: {
         rcl::v1::RecordDiagnosesRequest diagnoses;
         diagnoses.mutable_context()->set_tenant(config_->tenant);
-        rcl::v1::RecordDiagnoses* dc = diagnoses.mutable_command();
-        dc->set_encounter_id(encounter_id_);
-        for (const char* code :
-             kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
-          dc->add_icd10_codes(code);
-        }
+        FillDiagnoses(diagnoses.mutable_command());
         return Serialize(diagnoses);
       }
-      case kRecordCharge: return BuildCharge();
+      case kRecordCharge: {
+        charge_.Clear();
+        charge_.mutable_context()->set_tenant(config_->tenant);
+        FillCharge(charge_.mutable_command());
+        return Serialize(charge_);
+      }
+      case kBatch: return BuildBatch();
       default: {
         // An empty HealthCheckRequest: zero bytes (a default ByteBuffer is
         // no message at all).
@@ -330,12 +341,70 @@ class Slot {
     }
   }
 
-  grpc::ByteBuffer BuildCharge() {
+  // A new encounter of the slot's patient.
+  void FillOpen(rcl::v1::OpenEncounter* oc) {
+    ++encounter_seq_;
+    encounter_id_ = absl::StrCat("E-", config_->run_id, "-", index_, "-", encounter_seq_);
+    oc->set_encounter_id(encounter_id_);
+    oc->set_patient_id(patient_id_);
+    oc->set_rendering_npi(kNpi);
+    oc->set_billing_npi(kNpi);
+    oc->set_date_of_service(config_->date_of_service);
+    oc->set_place_of_service(kPlaceOfService);
+  }
+
+  void FillDiagnoses(rcl::v1::RecordDiagnoses* dc) {
+    dc->set_encounter_id(encounter_id_);
+    for (const char* code : kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
+      dc->add_icd10_codes(code);
+    }
+  }
+
+  // batch_size commands: each run of kLinesPerEncounter opens an encounter,
+  // records its diagnoses and then charges, as the single-command mix does.
+  grpc::ByteBuffer BuildBatch() {
+    batch_.Clear();
+    batch_.set_atomic(config_->atomic);
+    for (int i = 0; i < config_->batch_size; ++i) {
+      rcl::v1::BatchCommand* c = batch_.add_commands();
+      c->mutable_context()->set_tenant(config_->tenant);
+      const int step = i % kLinesPerEncounter;
+      if (step == 0) {
+        FillOpen(c->mutable_command()->mutable_open_encounter());
+      } else if (step == 1) {
+        FillDiagnoses(c->mutable_command()->mutable_record_diagnoses());
+        line_ = 0;
+      } else {
+        FillCharge(c->mutable_command()->mutable_record_charge());
+      }
+    }
+    return Serialize(batch_);
+  }
+
+  // An ExecuteBatchResponse: its events and commands; false (with status_
+  // set to the first failure) when any command failed.
+  bool ParseBatch(uint64_t* events, uint64_t* commands) {
+    rcl::v1::ExecuteBatchResponse response;
+    grpc::Slice slice;
+    if (!response_.DumpToSingleSlice(&slice).ok() ||
+        !response.ParseFromArray(slice.begin(), static_cast<int>(slice.size()))) {
+      status_ = grpc::Status(grpc::StatusCode::INTERNAL, "unparsable ExecuteBatchResponse");
+      return false;
+    }
+    for (const rcl::v1::BatchResult& r : response.results()) {
+      if (r.code() != 0) {
+        status_ = grpc::Status(static_cast<grpc::StatusCode>(r.code()), r.message());
+        return false;
+      }
+      *events += static_cast<uint64_t>(r.result().event_ids_size());
+    }
+    *commands = static_cast<uint64_t>(response.results_size());
+    return true;
+  }
+
+  void FillCharge(rcl::v1::RecordCharge* cc) {
     ++line_;
     const Procedure& procedure = kProcedures[charge_seq_ % kProcedures.size()];
-    charge_.Clear();
-    charge_.mutable_context()->set_tenant(config_->tenant);
-    rcl::v1::RecordCharge* cc = charge_.mutable_command();
     cc->set_encounter_id(encounter_id_);
     cc->set_line_number(line_);
     cc->set_cpt(procedure.cpt);
@@ -348,7 +417,6 @@ class Slot {
     cc->add_diagnosis_pointers(1);
     if (charge_seq_ % 3 == 0) cc->add_diagnosis_pointers(2);
     ++charge_seq_;
-    return Serialize(charge_);
   }
 
   static const char* StatusCodeName(grpc::StatusCode code) {
@@ -376,6 +444,7 @@ class Slot {
   int line_ = 0;
   uint64_t charge_seq_ = 0;
   rcl::v1::RecordChargeRequest charge_;
+  rcl::v1::ExecuteBatchRequest batch_;
 
   // The call in flight.
   int kind_ = kPing;
@@ -506,7 +575,8 @@ struct Run {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Closed-loop load generator for rcl-server's command path.\n"
-      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|ping] [--clients N] "
+      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|ping|batch] [--clients N] "
+      "[--batch_size N] [--atomic] "
       "[--inflight N --threads T] [--duration S] [--warmup S] [--tenant T] [--server_pid PID] "
       "[--json] [--noshared_channel]");
   absl::FlagsUsageConfig usage_config;
@@ -528,7 +598,7 @@ int Main(int argc, char** argv) {
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   Run run;
   run.mode = absl::GetFlag(FLAGS_mode);
-  if (run.mode == "sync" || run.mode == "ping") {
+  if (run.mode == "sync" || run.mode == "ping" || run.mode == "batch") {
     run.slots = absl::GetFlag(FLAGS_clients);
     run.threads = run.slots;
     if (run.slots < 1 || run.slots > kMaxClients) {
@@ -545,7 +615,12 @@ int Main(int argc, char** argv) {
       return 2;
     }
   } else {
-    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async or ping\n");
+    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async, ping or batch\n");
+    return 2;
+  }
+  const int batch_size = absl::GetFlag(FLAGS_batch_size);
+  if (run.mode == "batch" && (batch_size < 1 || batch_size > kMaxBatchSize)) {
+    absl::FPrintF(stderr, "rcl-bench: --batch_size must be in 1..%d\n", kMaxBatchSize);
     return 2;
   }
   if (!(duration_s > 0.0) || duration_s > 86400.0 || !(warmup_s >= 0.0) || warmup_s > 3600.0) {
@@ -565,6 +640,8 @@ int Main(int argc, char** argv) {
   Config config;
   config.tenant = absl::GetFlag(FLAGS_tenant);
   config.run_id = MakeRunId();
+  config.batch_size = run.mode == "batch" ? batch_size : 0;
+  config.atomic = absl::GetFlag(FLAGS_atomic);
   // A week ago (UTC): safely in the past whatever the server's time zone.
   config.date_of_service =
       absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24 * 7), absl::UTCTimeZone());
@@ -622,17 +699,19 @@ int Main(int argc, char** argv) {
   // Aggregate.
   std::vector<int64_t> latencies;
   uint64_t events = 0;
+  uint64_t batched = 0;
   uint64_t errors = 0;
   std::array<uint64_t, kNumKinds> by_kind = {};
   for (const auto& slot : slots) {
     SlotResult& r = slot->result();
     latencies.insert(latencies.end(), r.latencies_ns.begin(), r.latencies_ns.end());
     events += r.events;
+    batched += r.batched;
     errors += r.errors;
     for (int k = 0; k < kNumKinds; ++k) by_kind[k] += r.by_kind[k];
   }
   std::sort(latencies.begin(), latencies.end());
-  const uint64_t commands = latencies.size();
+  const uint64_t commands = config.batch_size > 0 ? batched : latencies.size();
   const double commands_per_s = static_cast<double>(commands) / duration_s;
   const double events_per_s = static_cast<double>(events) / duration_s;
   const double p50 = PercentileMs(latencies, 0.50);
@@ -655,10 +734,10 @@ int Main(int argc, char** argv) {
         "{\"mode\":\"%s\",\"clients\":%d,\"threads\":%d,\"duration_s\":%.3f,\"commands\":%d,"
         "\"errors\":%d,\"commands_per_s\":%.1f,\"events_per_s\":%.1f,\"p50_ms\":%.3f,"
         "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"server_cpu_s\":%s,\"server_cpu_us_per_command\":%s,"
-        "\"client_cpu_us_per_command\":%s}\n",
+        "\"client_cpu_us_per_command\":%s,\"batch_size\":%d,\"calls\":%d}\n",
         run.mode, run.slots, run.threads, duration_s, commands, errors, commands_per_s,
         events_per_s, p50, p99, max, JsonNumber(server_cpu_s, 2), JsonNumber(server_us),
-        JsonNumber(client_us));
+        JsonNumber(client_us), config.batch_size, latencies.size());
   } else {
     absl::PrintF(
         "rcl-bench: server %s, tenant %s, mode %s, %d in flight from %d thread%s (%s), warmup "
@@ -670,7 +749,10 @@ int Main(int argc, char** argv) {
     absl::PrintF("%10d %8d %12.1f %12.1f %9.3f %9.3f %9.3f %11s %11s\n", commands, errors,
                  commands_per_s, events_per_s, p50, p99, max, JsonNumber(server_us),
                  JsonNumber(client_us));
-    if (run.mode != "ping") {
+    if (config.batch_size > 0) {
+      absl::PrintF("batches: %d calls of %d commands%s (latency per call)\n", latencies.size(),
+                   config.batch_size, config.atomic ? ", atomic" : "");
+    } else if (run.mode != "ping") {
       absl::PrintF("mix: %d %s, %d %s, %d %s\n", by_kind[kRecordCharge], kKindNames[kRecordCharge],
                    by_kind[kOpenEncounter], kKindNames[kOpenEncounter], by_kind[kRecordDiagnoses],
                    kKindNames[kRecordDiagnoses]);

@@ -15,9 +15,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor_database.h"
 #include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "ledger/status.h"
@@ -214,6 +216,66 @@ TEST(AuthMatrixTest, EveryRpcAnswersEveryKindOfCallerAsTheTableSays) {
   // kinds of caller where they apply.
   EXPECT_GE(cases.size(), 200u);
   for (const MatrixCase& c : cases) RunCase(channel, c);
+  EXPECT_TRUE((*server)->Terminate().ok());
+}
+
+// ExecuteBatch itself lets any writing role in (coder, biller: the matrix
+// above); each command inside then needs the role and tenant its own RPC
+// needs, so a coder cannot slip a biller command or another tenant's command
+// into a batch. A refused command refuses the whole call, nothing written.
+TEST(AuthMatrixTest, EachCommandOfABatchNeedsTheRoleAndTenantOfItsOwnRpc) {
+  TempDir dir;
+  WriteFile(dir.path() + "/tokens.json", TokensJson(RolePrincipals()));
+  auto server =
+      ServerProcess::Start(dir.path() + "/data", {"--tokens-file", dir.path() + "/tokens.json"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::shared_ptr<grpc::Channel> channel = PlainChannel((*server)->address());
+  auto batch = [](const std::vector<std::string>& commands) {
+    rcl::v1::ExecuteBatchRequest r;
+    for (const std::string& c : commands) {
+      EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(c, r.add_commands())) << c;
+    }
+    return r.SerializeAsString();
+  };
+  const std::string encounter_t1 =
+      R"(context { tenant: "t1" } command { open_encounter { encounter_id: "E1" patient_id: "P1"
+         rendering_npi: "1234567893" billing_npi: "9876543213" date_of_service: "2024-03-15"
+         place_of_service: "11" } })";
+  const std::string encounter_t2 =
+      R"(context { tenant: "t2" } command { open_encounter { encounter_id: "E1" patient_id: "P1"
+         rendering_npi: "1234567893" billing_npi: "9876543213" date_of_service: "2024-03-15"
+         place_of_service: "11" } })";
+  const std::string patient_t1 =
+      R"(context { tenant: "t1" } command { register_patient { patient_id: "P1"
+         family_name: "Doe" given_name: "Jo" birth_date: "1980-01-01" } })";
+  const std::string method = "/rcl.v1.LedgerService/ExecuteBatch";
+  const std::string coder = PrincipalOf(Role::kCoder).token;
+  const std::string biller = PrincipalOf(Role::kBiller).token;
+
+  grpc::Status slipped = CallRaw(channel, method, batch({encounter_t1, patient_t1}), As(coder));
+  EXPECT_EQ(slipped.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(slipped.error_message(), ::testing::HasSubstr("commands[1]"));
+  EXPECT_THAT(slipped.error_message(), ::testing::HasSubstr("RegisterPatient"));
+
+  grpc::Status other_tenant = CallRaw(channel, method, batch({encounter_t2}), As(coder));
+  EXPECT_EQ(other_tenant.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(other_tenant.error_message(), ::testing::HasSubstr("commands[0]"));
+  EXPECT_THAT(other_tenant.error_message(), ::testing::HasSubstr("not a tenant"));
+
+  grpc::Status biller_codes = CallRaw(channel, method, batch({encounter_t1}), As(biller));
+  EXPECT_EQ(biller_codes.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // Each role's own commands go through: the biller registers P1, then the
+  // coder opens its encounter.
+  std::string response;
+  EXPECT_TRUE(CallRaw(channel, method, batch({patient_t1}), As(biller), &response).ok());
+  rcl::v1::ExecuteBatchResponse registered;
+  ASSERT_TRUE(registered.ParseFromString(response));
+  EXPECT_EQ(registered.succeeded(), 1u);
+  EXPECT_TRUE(CallRaw(channel, method, batch({encounter_t1}), As(coder), &response).ok());
+  rcl::v1::ExecuteBatchResponse coded;
+  ASSERT_TRUE(coded.ParseFromString(response));
+  EXPECT_EQ(coded.succeeded(), 1u) << coded.DebugString();
   EXPECT_TRUE((*server)->Terminate().ok());
 }
 

@@ -39,6 +39,19 @@ inline std::string Tenant(const std::string& rest = "") {
   return absl::StrCat("tenant: \"", kTenant, "\" ", rest);
 }
 
+// `n` RegisterPatient commands of patient `patient` in an ExecuteBatch
+// request (text format).
+inline std::string BatchOf(int n, const std::string& patient) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&out, "commands { context { tenant: \"", kTenant,
+                    "\" } command { register_patient { patient_id: \"", patient,
+                    "\" family_name: \"Doe\" given_name: \"Jo\" birth_date: \"1980-01-01\" "
+                    "} } } ");
+  }
+  return out;
+}
+
 // What the rows refer to: patient P1 with coverage C1; encounter E1 coded
 // and complete (one charge line); claim CL1 created, neither scrubbed nor
 // submitted; remittance R1.
@@ -310,6 +323,25 @@ inline const std::vector<Row>& Rows() {
       {"LedgerService.ExportClaims837", "empty request", Ctx(""), kInvalid, "claim_ids"},
       {"LedgerService.ExportClaims837", "unknown claim", Ctx("claim_ids: \"NOPE\""), kNotFound,
        "NOPE"},
+      // --- ExecuteBatch: the batch's shape or an invalid command inside
+      // refuses the call; a command refused by the state is answered in its
+      // result (the call is OK).
+      {"LedgerService.ExecuteBatch", "empty request", "", kInvalid, "1 to 1000 commands, not 0"},
+      {"LedgerService.ExecuteBatch", "oversize: 1001 commands", BatchOf(1001, "P1"), kInvalid,
+       "1 to 1000 commands, not 1001"},
+      {"LedgerService.ExecuteBatch", "oversize: more than 4 MiB", BatchOf(61, "$BIG"),
+       StatusCode::RESOURCE_EXHAUSTED, "at most 4194304"},
+      {"LedgerService.ExecuteBatch", "format: a command without a kind",
+       "commands { context { tenant: \"acme\" } }", kInvalid, "commands[0].command"},
+      {"LedgerService.ExecuteBatch", "format: an import inside",
+       "commands { context { tenant: \"acme\" } command { import_remittance_file { } } }", kInvalid,
+       "cannot be batched"},
+      {"LedgerService.ExecuteBatch",
+       "empty patient id inside a batch: the call is refused, naming the command's field",
+       absl::StrCat(BatchOf(1, "P9"), BatchOf(1, "")), kInvalid,
+       "commands[1].command.register_patient.patient_id"},
+      {"LedgerService.ExecuteBatch", "state: refused command inside a batch (answered per command)",
+       BatchOf(1, "P1"), kOk, ""},
       // --- LogService.
       {"LogService.ReadStream", "empty request", "", kInvalid, "tenant"},
       {"LogService.ReadStream", "oversize stream", Tenant("stream: \"$BIG\""), kInvalid, "stream"},

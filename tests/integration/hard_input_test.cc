@@ -55,7 +55,13 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
 // Protobuf wire encoding of a length-delimited field.
 std::string LengthDelimited(int field, const std::string& value) {
   std::string out;
-  out.push_back(static_cast<char>((field << 3) | 2));
+  // The tag, a varint (fields 16 and up take two bytes).
+  uint32_t tag = (static_cast<uint32_t>(field) << 3) | 2;
+  do {
+    uint8_t b = tag & 0x7f;
+    tag >>= 7;
+    out.push_back(static_cast<char>(tag ? (b | 0x80) : b));
+  } while (tag);
   size_t n = value.size();
   do {
     uint8_t b = n & 0x7f;
@@ -427,7 +433,13 @@ TEST_F(HardInputTest, EveryStringFieldOfEveryRpcHasAContentRule) {
                                       : RawUnaryCall(generic_.get(), f.method, bytes).status;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << f.method << " " << f.name << ": " << Describe(status);
-    EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method << ": " << Describe(status);
+    // A command ExecuteBatch cannot carry (it has its own RPC) is refused
+    // as such, whatever its fields hold.
+    const bool unbatchable =
+        absl::StartsWith(f.name, "commands[0].command.record_claim_export.") ||
+        absl::StartsWith(f.name, "commands[0].command.import_remittance_file.");
+    EXPECT_THAT(ViolationFields(status), Contains(unbatchable ? "commands[0].command" : f.name))
+        << f.method << ": " << Describe(status);
   }
 }
 
