@@ -61,6 +61,22 @@ const std::vector<std::pair<std::string, std::string>> kOtherEvents = {
         postings { account: "revenue:gross_charges" amount_cents: -15000 })"},
 };
 
+// Single events at the int64 extremes (each folds; two of them in one
+// stream may not: the fuzzer splices seeds).
+const std::vector<std::pair<std::string, std::string>> kExtremeEvents = {
+    {"ChargeRecorded", R"(encounter_id: "E1" line_number: 1 amount_cents: 9223372036854775807)"},
+    {"EncounterClaimed", R"(encounter_id: "E1" claim_id: "C1" billed_cents: 9223372036854775807)"},
+    {"PatientPaymentReceived",
+     R"(patient_id: "P1" payment_id: "PAY1" unapplied_cents: 9223372036854775807)"},
+    {"ClaimWrittenOff",
+     R"(claim_id: "C1" reason: WRITE_OFF_REASON_BAD_DEBT side: BALANCE_SIDE_PATIENT
+        amount_cents: -9223372036854775808)"},
+    {"ClaimAdjudicated",
+     R"(claim_id: "C1" lines { line_number: 1
+        adjustments { group: ADJUSTMENT_GROUP_PR reason_code: "1"
+                      amount_cents: 9223372036854775807 } })"},
+};
+
 // Text-format commands: valid ones, and the edge cases of their fields.
 const std::vector<std::string> kCommands = {
     R"(register_patient { patient_id: "P1" family_name: "Doe" given_name: "Jane"
@@ -159,6 +175,8 @@ void WriteRecordSeeds(const fs::path& dir) {
     }
   }
   Write(dir / "fold_claim_lifecycle", stream);
+  for (const auto& [type, text] : kExtremeEvents)
+    Write(dir / ("fold_int64_extreme_" + type), "\x01" + StreamEntry(type, Payload(type, text)));
   // A record of nothing but its format byte.
   Write(dir / "record_format_byte_only", std::string(1, '\x00') + std::string(1, '\x02'));
 }

@@ -73,6 +73,11 @@ std::vector<OverflowCase> Cases() {
        {{"ClaimCreated", "claim_id: 'C1'"},
         {"ClaimWrittenOff", With(write_off, kMin)},
         {"ClaimWrittenOff", With(write_off, "-1")}}},
+      // The input record_fuzz found against the unfixed fold (UBSan: "0 -
+      // -9223372036854775808 cannot be represented"), kept in
+      // fuzz/corpus/record_fuzz/regression_write_off_reversed_overflow.
+      {"WriteOffReversedByInt64MinOnNothingWrittenOff",
+       {{"ClaimCreated", "claim_id: 'C1'"}, {"ClaimWriteOffReversed", With(write_off, kMin)}}},
       {"PatientCreditAboveInt64Max",
        {{"PatientRegistered", "patient_id: 'P1'"},
         {"PatientPaymentReceived", With("patient_id: 'P1' unapplied_cents: #", kMax)},
