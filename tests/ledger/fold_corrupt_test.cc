@@ -7,6 +7,7 @@
 // whose last event overflows, from its bytes (as replay does) and from the
 // parsed message (as the projections do).
 #include <memory>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <variant>
@@ -32,6 +33,9 @@ struct OverflowCase {
   std::string name;
   std::vector<Event> events;  // all fold OK but the last, which overflows
 };
+
+// ctest prints the case's name, not its bytes.
+void PrintTo(const OverflowCase& c, std::ostream* os) { *os << c.name; }
 
 std::unique_ptr<google::protobuf::Message> Parse(const Event& e) {
   const google::protobuf::Descriptor* d =
