@@ -17,13 +17,14 @@ ClaimLineAmounts LineAmounts(const rcl::v1::LineAdjudication& line, bool line_de
   for (const auto& adj : line.adjustments()) {
     switch (adj.group()) {
       case rcl::v1::ADJUSTMENT_GROUP_PR:
-        a.patient_responsibility_cents += adj.amount_cents();
+        fold::AddCents(a.patient_responsibility_cents, adj.amount_cents());
         break;
       case rcl::v1::ADJUSTMENT_GROUP_CO:
-        (line_denied ? a.denied_cents : a.contractual_cents) += adj.amount_cents();
+        fold::AddCents((line_denied ? a.denied_cents : a.contractual_cents), adj.amount_cents());
         break;
       default:
-        (line_denied ? a.denied_cents : a.other_adjustment_cents) += adj.amount_cents();
+        fold::AddCents((line_denied ? a.denied_cents : a.other_adjustment_cents),
+                       adj.amount_cents());
         break;
     }
   }
@@ -43,7 +44,7 @@ bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStat
   bool adjusted = false;
   for (const auto& adj : line.adjustments()) {
     if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
-      patient_responsibility += adj.amount_cents();
+      fold::AddCents(patient_responsibility, adj.amount_cents());
     } else if (adj.amount_cents() > 0 && adj.reason_code() != kPriorPayerCarc) {
       adjusted = true;
     }
@@ -134,12 +135,13 @@ void ApplyClaimAdjudicated(ClaimState& c, const ClaimAdjudicated& e) {
   c.payer_claim_number = e.payer_claim_number();
   if (e.status() == CLAIM_PAYMENT_STATUS_PREDETERMINATION) return;  // no money moves
   AdjudicationState a = AdjudicationOf(e);
-  c.payer_paid_cents += a.paid_cents;
-  c.contractual_cents += a.contractual_cents;
-  c.other_adjustment_cents += a.other_adjustment_cents;
-  (a.transfer_claim_id.empty() ? c.patient_responsibility_cents : c.transferred_out_cents) +=
-      a.patient_responsibility_cents;
-  c.denied_cents += a.denied_cents;
+  fold::AddCents(c.payer_paid_cents, a.paid_cents);
+  fold::AddCents(c.contractual_cents, a.contractual_cents);
+  fold::AddCents(c.other_adjustment_cents, a.other_adjustment_cents);
+  fold::AddCents(
+      (a.transfer_claim_id.empty() ? c.patient_responsibility_cents : c.transferred_out_cents),
+      a.patient_responsibility_cents);
+  fold::AddCents(c.denied_cents, a.denied_cents);
   if (!a.transfer_claim_id.empty()) c.next_payer_claim_id = a.transfer_claim_id;
   for (auto& [number, line] : c.lines) {
     auto it = a.lines.find(number);
@@ -153,63 +155,70 @@ void ApplyClaimAdjudicated(ClaimState& c, const ClaimAdjudicated& e) {
 void ApplyClaimAdjudicationReversed(ClaimState& c, const ClaimAdjudicationReversed&) {
   if (!c.adjudication.has_value()) return;
   const AdjudicationState& a = *c.adjudication;
-  c.payer_paid_cents -= a.paid_cents;
-  c.contractual_cents -= a.contractual_cents;
-  c.other_adjustment_cents -= a.other_adjustment_cents;
+  fold::SubCents(c.payer_paid_cents, a.paid_cents);
+  fold::SubCents(c.contractual_cents, a.contractual_cents);
+  fold::SubCents(c.other_adjustment_cents, a.other_adjustment_cents);
   if (a.transfer_claim_id.empty()) {
-    c.patient_responsibility_cents -= a.patient_responsibility_cents;
+    fold::SubCents(c.patient_responsibility_cents, a.patient_responsibility_cents);
   } else {
-    c.transferred_out_cents -= a.patient_responsibility_cents - a.returned_to_patient_cents;
-    c.patient_responsibility_cents -= a.returned_to_patient_cents;
+    int64_t still_transferred = a.patient_responsibility_cents;
+    fold::SubCents(still_transferred, a.returned_to_patient_cents);
+    fold::SubCents(c.transferred_out_cents, still_transferred);
+    fold::SubCents(c.patient_responsibility_cents, a.returned_to_patient_cents);
   }
-  c.denied_cents -= a.denied_cents;
+  fold::SubCents(c.denied_cents, a.denied_cents);
   for (auto& [number, line] : c.lines) line.amounts = ClaimLineAmounts{};
   c.adjudication.reset();
   if (!c.Closed()) c.status = ClaimStatus::kAccepted;
 }
 
 void ApplyClaimBalanceTransferred(ClaimState& c, const ClaimBalanceTransferred& e) {
-  c.transferred_in_cents += e.amount_cents();
+  fold::AddCents(c.transferred_in_cents, e.amount_cents());
   if (e.amount_cents() > 0) c.transfer_from_claim_id = e.from_claim_id();
 }
 
 void ApplyClaimReplaced(ClaimState& c, const ClaimReplaced& e) {
-  c.moved_out_cents += e.moved_cents();
+  fold::AddCents(c.moved_out_cents, e.moved_cents());
   c.replacement_claim_id = e.replacement_claim_id();
   c.status = ClaimStatus::kReplaced;
 }
 
 void ApplyClaimVoided(ClaimState& c, const ClaimVoided& e) {
-  c.moved_out_cents += e.returned_cents();
+  fold::AddCents(c.moved_out_cents, e.returned_cents());
   c.void_claim_id = e.void_claim_id();
   c.status = ClaimStatus::kVoided;
 }
 
 void ApplyClaimTransferReturned(ClaimState& c, const ClaimTransferReturned& e) {
-  c.transferred_out_cents -= e.amount_cents();
-  c.patient_responsibility_cents += e.amount_cents();
+  fold::SubCents(c.transferred_out_cents, e.amount_cents());
+  fold::AddCents(c.patient_responsibility_cents, e.amount_cents());
   if (c.adjudication.has_value() && !c.adjudication->transfer_claim_id.empty()) {
-    c.adjudication->returned_to_patient_cents += e.amount_cents();
+    fold::AddCents(c.adjudication->returned_to_patient_cents, e.amount_cents());
   }
 }
 
 void ApplyClaimAdjusted(ClaimState& c, const ClaimAdjusted& e) {
   const bool contractual = e.group() == ADJUSTMENT_GROUP_CO;
-  (contractual ? c.contractual_cents : c.other_adjustment_cents) += e.amount_cents();
-  (contractual ? c.manual_contractual_cents : c.manual_other_cents) += e.amount_cents();
+  fold::AddCents((contractual ? c.contractual_cents : c.other_adjustment_cents), e.amount_cents());
+  fold::AddCents((contractual ? c.manual_contractual_cents : c.manual_other_cents),
+                 e.amount_cents());
 }
 
 void ApplyClaimWrittenOff(ClaimState& c, const ClaimWrittenOff& e) {
-  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) +=
-      e.amount_cents();
-  c.write_offs[{e.side(), e.reason()}] += e.amount_cents();
+  fold::AddCents(
+      (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents),
+      e.amount_cents());
+  fold::AddCents(c.write_offs[{e.side(), e.reason()}], e.amount_cents());
 }
 
 void ApplyClaimWriteOffReversed(ClaimState& c, const ClaimWriteOffReversed& e) {
-  (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents) -=
-      e.amount_cents();
+  fold::SubCents(
+      (e.side() == BALANCE_SIDE_PATIENT ? c.patient_written_off_cents : c.payer_written_off_cents),
+      e.amount_cents());
   auto it = c.write_offs.find({e.side(), e.reason()});
-  if (it != c.write_offs.end() && (it->second -= e.amount_cents()) == 0) c.write_offs.erase(it);
+  if (it == c.write_offs.end()) return;
+  fold::SubCents(it->second, e.amount_cents());
+  if (it->second == 0) c.write_offs.erase(it);
 }
 
 // --- Appeals (on the appeal's stream and on its claim's) -------------------------
@@ -242,10 +251,10 @@ void ApplyRemittanceTraceClaimed(GuardState& g, const RemittanceTraceClaimed& e)
   g.owner = e.remit_id();
 }
 void ApplyRemittanceClaimPosted(RemittanceState& r, const RemittanceClaimPosted& e) {
-  r.posted_cents += e.paid_cents();
+  fold::AddCents(r.posted_cents, e.paid_cents());
 }
 void ApplyProviderAdjustmentRecorded(RemittanceState& r, const ProviderAdjustmentRecorded& e) {
-  r.provider_adjustment_cents += e.amount_cents();
+  fold::AddCents(r.provider_adjustment_cents, e.amount_cents());
 }
 
 // --- X12 imports and exports ------------------------------------------------------
@@ -263,7 +272,7 @@ void ApplySuspendedPaymentApplied(SuspenseState& s, const SuspendedPaymentApplie
   s.applied_to = e.claim_id();
 }
 void ApplyRemittanceImbalanceAccepted(RemittanceState& r, const RemittanceImbalanceAccepted& e) {
-  r.imbalance_cents += e.difference_cents();
+  fold::AddCents(r.imbalance_cents, e.difference_cents());
 }
 void ApplyClaimExported(ClaimState& c, const ClaimExported&) { ++c.exports; }
 void ApplyClaimExportedToGuard(GuardState& g, const ClaimExported& e) { g.owner = e.file_sha256(); }
@@ -271,27 +280,27 @@ void ApplyClaimExportedToGuard(GuardState& g, const ClaimExported& e) { g.owner 
 // --- The patient account (on the patient's stream and on claims) ---------------------
 
 void ApplyPatientPaymentReceived(PatientState& p, const PatientPaymentReceived& e) {
-  p.credit_cents += e.unapplied_cents();
+  fold::AddCents(p.credit_cents, e.unapplied_cents());
   p.payment_ids.insert(e.payment_id());
 }
 void ApplyPatientPaymentApplied(ClaimState& c, const PatientPaymentApplied& e) {
-  c.patient_paid_cents += e.amount_cents();
+  fold::AddCents(c.patient_paid_cents, e.amount_cents());
   c.payment_ids.insert(e.payment_id());
 }
 void ApplyPaymentUnappliedToClaim(ClaimState& c, const PatientPaymentUnapplied& e) {
-  c.patient_paid_cents -= e.amount_cents();
+  fold::SubCents(c.patient_paid_cents, e.amount_cents());
 }
 void ApplyPaymentUnapplied(PatientState& p, const PatientPaymentUnapplied& e) {
-  p.credit_cents += e.amount_cents();
+  fold::AddCents(p.credit_cents, e.amount_cents());
 }
 void ApplyCreditAppliedToClaim(ClaimState& c, const PatientCreditApplied& e) {
-  c.patient_paid_cents += e.amount_cents();
+  fold::AddCents(c.patient_paid_cents, e.amount_cents());
 }
 void ApplyCreditApplied(PatientState& p, const PatientCreditApplied& e) {
-  p.credit_cents -= e.amount_cents();
+  fold::SubCents(p.credit_cents, e.amount_cents());
 }
 void ApplyPatientRefunded(PatientState& p, const PatientRefunded& e) {
-  p.credit_cents -= e.amount_cents();
+  fold::SubCents(p.credit_cents, e.amount_cents());
   if (!e.refund_id().empty()) p.refund_ids.insert(e.refund_id());
 }
 void ApplyPatientStatementIssued(PatientState& p, const PatientStatementIssued&) { ++p.statements; }

@@ -8,6 +8,7 @@
 #ifndef RCL_LEDGER_FOLD_H_
 #define RCL_LEDGER_FOLD_H_
 
+#include <cstdint>
 #include <string_view>
 #include <variant>
 
@@ -58,6 +59,25 @@ absl::StatusOr<const Event*> Parse(const Payload& payload, Event* scratch) {
   return e;
 }
 
+// Sums of stored amounts. Apply functions add and subtract cents only
+// through these: the log is outside input once it is read back, and a
+// corrupt payload whose amounts overflow int64 must make its fold DATA_LOSS
+// (Fold and FoldEither check after Apply), not undefined behaviour. The flag
+// is per thread (any thread may fold) and reset by every fold.
+inline thread_local bool cents_overflowed = false;
+inline void AddCents(int64_t& into, int64_t amount) {
+  if (__builtin_add_overflow(into, amount, &into)) cents_overflowed = true;
+}
+inline void SubCents(int64_t& into, int64_t amount) {
+  if (__builtin_sub_overflow(into, amount, &into)) cents_overflowed = true;
+}
+
+template <typename Event>
+absl::Status Overflowed() {
+  return absl::DataLossError(
+      absl::StrCat("stored amounts of a ", Event::descriptor()->name(), " overflow int64 cents"));
+}
+
 // The aggregate of kind T (a new stream becomes one); null for another kind.
 template <typename T>
 T* As(StreamState* state) {
@@ -78,8 +98,9 @@ absl::Status Fold(StreamState* state, const Payload& payload) {
   RCL_ASSIGN_OR_RETURN(const Event* e, Parse(payload, &scratch));
   T* aggregate = As<T>(state);
   if (aggregate == nullptr) return Mismatch<Event>();
+  cents_overflowed = false;
   Apply(*aggregate, *e);
-  return absl::OkStatus();
+  return cents_overflowed ? Overflowed<Event>() : absl::OkStatus();
 }
 
 // An event written to two kinds of stream (e.g. an appeal's stream and its
@@ -89,14 +110,15 @@ template <typename Event, typename A, void (*ApplyA)(A&, const Event&), typename
 absl::Status FoldEither(StreamState* state, const Payload& payload) {
   Event scratch;
   RCL_ASSIGN_OR_RETURN(const Event* e, Parse(payload, &scratch));
+  cents_overflowed = false;
   if (A* a = std::get_if<A>(&state->aggregate)) {
     ApplyA(*a, *e);
-    return absl::OkStatus();
+    return cents_overflowed ? Overflowed<Event>() : absl::OkStatus();
   }
   B* b = As<B>(state);
   if (b == nullptr) return Mismatch<Event>();
   ApplyB(*b, *e);
-  return absl::OkStatus();
+  return cents_overflowed ? Overflowed<Event>() : absl::OkStatus();
 }
 
 template <typename Event>

@@ -90,13 +90,13 @@ void ApplyChargeRecorded(EncounterState& enc, const ChargeRecorded& e) {
   line.units = e.units();
   line.amount_cents = e.amount_cents();
   line.diagnosis_pointers.assign(e.diagnosis_pointers().begin(), e.diagnosis_pointers().end());
-  enc.unbilled_cents += line.amount_cents;
+  fold::AddCents(enc.unbilled_cents, line.amount_cents);
   enc.lines[line.line_number] = std::move(line);
 }
 
 void ApplyChargeVoided(EncounterState& enc, const ChargeVoided& e) {
   enc.lines[e.line_number()].voided = true;
-  enc.unbilled_cents -= e.amount_cents();
+  fold::SubCents(enc.unbilled_cents, e.amount_cents());
 }
 
 void ApplyCodingCompleted(EncounterState& enc, const CodingCompleted&) {
@@ -105,11 +105,11 @@ void ApplyCodingCompleted(EncounterState& enc, const CodingCompleted&) {
 
 void ApplyEncounterClaimed(EncounterState& enc, const EncounterClaimed& e) {
   enc.claims[e.claim_id()] = {e.coverage_id(), e.frequency()};
-  enc.unbilled_cents -= e.billed_cents();
+  fold::SubCents(enc.unbilled_cents, e.billed_cents());
 }
 
 void ApplyEncounterBalanceReturned(EncounterState& enc, const EncounterBalanceReturned& e) {
-  enc.unbilled_cents += e.amount_cents();
+  fold::AddCents(enc.unbilled_cents, e.amount_cents());
 }
 
 const fold::FoldTable& Folds() {

@@ -243,7 +243,8 @@ struct StreamState {
 };
 
 // Folds one event into the state of its stream. The event must be the
-// stream's next version; an unknown type or undecodable payload is DATA_LOSS.
+// stream's next version; an unknown type, an undecodable payload or stored
+// amounts whose sums overflow int64 cents are DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
                         std::string_view payload);
 
@@ -258,7 +259,8 @@ bool LineDenied(const rcl::v1::LineAdjudication& line, rcl::v1::ClaimPaymentStat
 
 // Folds one event into `state` without the version check, e.g. to see a
 // decision's effect before it is written. DATA_LOSS for an unknown type, an
-// undecodable payload, unbalanced postings or a stream of another kind.
+// undecodable payload, unbalanced postings, stored amounts whose sums
+// overflow int64 cents, or a stream of another kind.
 absl::Status FoldEvent(StreamState* state, std::string_view type, std::string_view payload);
 // The same for a payload already parsed (as the rcl.v1 message its type
 // names: the type is the message's name).
