@@ -1,10 +1,8 @@
 #include "ledger/ledger.h"
 
-#include <openssl/rand.h>
 #include <pthread.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "ledger/audit/merkle.h"
+#include "ledger/event_ids.h"
 #include "ledger/postings.h"
 #include "ledger/replay.h"
 #include "ledger/rules/commands.h"
@@ -25,37 +24,6 @@ namespace {
 
 std::string StateKey(std::string_view tenant, std::string_view stream) {
   return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
-}
-
-// Random (version 4) UUIDs, from OpenSSL's CSPRNG. The sequencer makes one
-// per event: random bytes are drawn kUuidRandomChunk at a time (a RAND_bytes
-// call costs more than the bytes) and written as hex by hand.
-constexpr size_t kUuidRandomChunk = 4096;
-static_assert(kUuidRandomChunk % 16 == 0, "a chunk holds whole UUIDs");
-
-std::string NewUuid() {
-  thread_local std::array<uint8_t, kUuidRandomChunk> pool;
-  thread_local size_t used = kUuidRandomChunk;
-  if (used == kUuidRandomChunk) {
-    RCL_CHECK(RAND_bytes(pool.data(), static_cast<int>(pool.size())) == 1)
-        << "no random bytes for event ids";
-    used = 0;
-  }
-  uint8_t* b = pool.data() + used;
-  used += 16;
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t o = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes
-    out[o++] = kHex[b[i] >> 4];
-    out[o++] = kHex[b[i] & 0x0f];
-  }
-  RCL_CHECK(o == out.size()) << "a UUID is 36 characters";
-  std::fill(b, b + 16, 0);  // an id's bytes are not kept around
-  return out;
 }
 
 CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& command_id) {
