@@ -85,6 +85,14 @@ std::vector<absl::Status> Ledger::SubmitBatch(std::vector<CommandRequest> reques
     return {absl::InvalidArgumentError(
         absl::StrCat("a batch holds 1 to ", kBatchCommandsMax, " commands, not ", n))};
   }
+  // A batch is queued whole: one larger than the queue would be refused as
+  // "full" forever, so say what cannot work instead.
+  if (n > options_.queue_max) {
+    return std::vector<absl::Status>(
+        n, absl::FailedPreconditionError(absl::StrCat(
+               "a batch of ", n, " commands is larger than this server's command queue (",
+               options_.queue_max, ", --queue-max); send at most that many at once")));
+  }
   std::vector<absl::Status> out(n, absl::OkStatus());
   std::vector<Pending> ready;
   std::vector<size_t> ready_index;

@@ -120,11 +120,15 @@ void Answer(BatchCall& call) {
 }
 
 // Every command got the same refusal from the ledger's admission (queue
-// full, stopping, disk full): the call as a whole is refused with it, so
-// that clients retry the call.
+// full, stopping, disk full: the client retries the call; or a batch larger
+// than the whole queue, FAILED_PRECONDITION: it sends smaller ones): the
+// call as a whole is refused with it.
 bool AdmissionRefused(const std::vector<absl::Status>& queued) {
   if (queued.empty() || queued[0].ok()) return false;
-  if (!absl::IsUnavailable(queued[0]) && !absl::IsResourceExhausted(queued[0])) return false;
+  if (!absl::IsUnavailable(queued[0]) && !absl::IsResourceExhausted(queued[0]) &&
+      !absl::IsFailedPrecondition(queued[0])) {
+    return false;
+  }
   for (const absl::Status& s : queued) {
     if (s != queued[0]) return false;
   }

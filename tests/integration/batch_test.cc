@@ -137,6 +137,30 @@ TEST_F(ExecuteBatchTest, AtomicBatchWritesAllInOneCommitOrNothing) {
   EXPECT_EQ(Head(), head);
 }
 
+// A batch is queued whole: on a server whose command queue is smaller than
+// the batch it is refused as FAILED_PRECONDITION naming the bound (not as a
+// full queue, which a client would retry forever), and nothing is written.
+TEST_F(ExecuteBatchTest, ABatchLargerThanTheServersQueueIsRefusedNamingTheBound) {
+  const std::string data = dir_.path() + "/small-queue";
+  auto small = ServerProcess::Start(data, {"--queue-max=3"});
+  ASSERT_TRUE(small.ok()) << small.status();
+  auto c = client::Client::Connect((*small)->address(), client::Options{});
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (bool atomic : {true, false}) {
+    auto r = (*c)->ExecuteBatch(
+        Batch({Register("P1"), Encounter("E1", "P1"), Diagnoses("E1"), Charge("E1", 1)}, atomic));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+    EXPECT_THAT(r.status().message(), HasSubstr("command queue (3, --queue-max)"));
+  }
+  auto head = (*c)->Head();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->position(), 0u);
+  auto ok = (*c)->ExecuteBatch(Batch({Register("P1"), Encounter("E1", "P1")}, true));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->succeeded(), 2u);
+}
+
 TEST_F(ExecuteBatchTest, ReplayedAtomicBatchWithCommandIdsReturnsTheFirstResults) {
   auto request = Batch({Register("P1"), Encounter("E1", "P1")}, true);
   request.mutable_commands(0)->mutable_context()->set_command_id("reg-P1");

@@ -225,5 +225,30 @@ TEST_F(BatchTest, EmptyAndOversizedBatchesAreRefusedNamingTheLimit) {
   EXPECT_EQ(Head(), 0u);
 }
 
+// A batch is queued whole, so one larger than the server's queue could never
+// be admitted: it is refused as such, not as a full queue to retry.
+TEST_F(BatchTest, ABatchLargerThanTheQueueIsRefusedNamingTheQueueBound) {
+  ledger_.reset();
+  Ledger::Options options = LedgerOptions(dir_.path());
+  options.queue_max = 3;
+  ledger_ = OpenLedgerOrDie(std::move(options));
+  ASSERT_NE(ledger_, nullptr);
+  for (bool atomic : {true, false}) {
+    Results results = ledger_->ExecuteBatch(FirstVisit("P1", /*with_ids=*/false), atomic);
+    ASSERT_EQ(results.size(), 4u);
+    for (const auto& r : results) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+      EXPECT_THAT(r.status().message(), HasSubstr("command queue (3, --queue-max)"));
+    }
+  }
+  EXPECT_EQ(Head(), 0u);
+  // Within the bound the same server takes a batch.
+  std::vector<CommandRequest> three = FirstVisit("P2", /*with_ids=*/false);
+  three.pop_back();
+  for (const auto& r : ledger_->ExecuteBatch(three, /*atomic=*/true))
+    EXPECT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Head(), 3u);
+}
+
 }  // namespace
 }  // namespace rcl::ledger
