@@ -202,13 +202,17 @@ void RunCase(const std::shared_ptr<grpc::Channel>& channel, const MatrixCase& c)
   }
 }
 
+// A server whose tokens file holds one principal per role (RolePrincipals).
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartWithRoleTokens(const TempDir& dir) {
+  WriteFile(dir.path() + "/tokens.json", TokensJson(RolePrincipals()));
+  return ServerProcess::Start(dir.path() + "/data", {"--tokens-file", dir.path() + "/tokens.json"});
+}
+
 // One server for every case (a server per case would take minutes): each
 // failure names its case ("LedgerService_RegisterPatient_wrong_tenant").
 TEST(AuthMatrixTest, EveryRpcAnswersEveryKindOfCallerAsTheTableSays) {
   TempDir dir;
-  WriteFile(dir.path() + "/tokens.json", TokensJson(RolePrincipals()));
-  auto server =
-      ServerProcess::Start(dir.path() + "/data", {"--tokens-file", dir.path() + "/tokens.json"});
+  auto server = StartWithRoleTokens(dir);
   ASSERT_TRUE(server.ok()) << server.status();
   std::shared_ptr<grpc::Channel> channel = PlainChannel((*server)->address());
   std::vector<MatrixCase> cases = AllCases();
@@ -225,9 +229,7 @@ TEST(AuthMatrixTest, EveryRpcAnswersEveryKindOfCallerAsTheTableSays) {
 // into a batch. A refused command refuses the whole call, nothing written.
 TEST(AuthMatrixTest, EachCommandOfABatchNeedsTheRoleAndTenantOfItsOwnRpc) {
   TempDir dir;
-  WriteFile(dir.path() + "/tokens.json", TokensJson(RolePrincipals()));
-  auto server =
-      ServerProcess::Start(dir.path() + "/data", {"--tokens-file", dir.path() + "/tokens.json"});
+  auto server = StartWithRoleTokens(dir);
   ASSERT_TRUE(server.ok()) << server.status();
   std::shared_ptr<grpc::Channel> channel = PlainChannel((*server)->address());
   auto batch = [](const std::vector<std::string>& commands) {
