@@ -434,15 +434,9 @@ absl::Status Ledger::LoadTip(const std::string& tenant) {
   tip.seq = head.tenant_seq;
   tip.hash = head.tenant_hash;
   if (store_->merkle_tree()) {
-    absl::Status read = absl::OkStatus();
-    tip.range =
-        audit::CompactRange::FromPerfectNodes(head.tenant_seq, [&](uint32_t level, uint64_t index) {
-          absl::StatusOr<Hash> node = store_->ReadMerkleNode(tenant, level, index);
-          if (node.ok()) return *node;
-          if (read.ok()) read = node.status();
-          return Hash{};
-        });
-    RCL_RETURN_IF_ERROR(read);
+    MerkleNodeReader nodes(store_.get(), tenant);
+    tip.range = audit::CompactRange::FromPerfectNodes(head.tenant_seq, nodes.Fn());
+    RCL_RETURN_IF_ERROR(nodes.status());
   }
   w.tips.emplace(tenant, std::move(tip));
   return absl::OkStatus();
@@ -738,9 +732,16 @@ void Ledger::SealAndPut(BatchContext& ctx, EventRecord* e) {
   PutBigEndian64(&position_value, e->position);
   batch.Put(store_->stream_family(), StreamIndexKey(e->tenant, e->stream, e->version),
             position_value);
-  batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq), position_value);
-  if (!store_->merkle_tree()) return;
-  t.range.Append(audit::LeafHash(canonical), [&](const audit::PerfectNode& node) {
+  if (!store_->merkle_tree()) {
+    batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq), position_value);
+    return;
+  }
+  const Hash leaf = audit::LeafHash(canonical);
+  batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq),
+            TenantIndexValue(e->position, &leaf));
+  t.range.Append(leaf, [&](const audit::PerfectNode& node) {
+    // The leaf is in the tenant index entry; levels 1 to 3 are recomputed.
+    if (node.level < kMerkleTileLevel) return;
     batch.Put(store_->merkle_family(), MerkleNodeKey(e->tenant, node.level, node.index),
               rocksdb::Slice(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()));
   });

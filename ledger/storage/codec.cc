@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <memory>
@@ -264,6 +265,27 @@ std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq) {
   std::string key = TenantPrefix(tenant);
   PutBigEndian64(&key, tenant_seq);
   return key;
+}
+
+std::string TenantIndexValue(uint64_t position, const Hash* leaf_hash) {
+  std::string value;
+  value.reserve(kTenantIndexValueWithLeafSize);
+  PutBigEndian64(&value, position);
+  if (leaf_hash != nullptr)
+    value.append(reinterpret_cast<const char*>(leaf_hash->data()), kHashSize);
+  return value;
+}
+
+absl::StatusOr<TenantIndexEntry> DecodeTenantIndexValue(std::string_view value) {
+  if (value.size() != kTenantIndexValueSize && value.size() != kTenantIndexValueWithLeafSize) {
+    return absl::DataLossError(
+        absl::StrCat("tenant index value of ", value.size(), " bytes, not 8 or 40"));
+  }
+  TenantIndexEntry entry;
+  entry.position = GetBigEndian64(value.data());
+  entry.has_leaf = value.size() == kTenantIndexValueWithLeafSize;
+  if (entry.has_leaf) std::copy_n(value.data() + 8, kHashSize, entry.leaf_hash.begin());
+  return entry;
 }
 
 std::string MerkleNodeKey(std::string_view tenant, uint32_t level, uint64_t index) {

@@ -91,8 +91,20 @@ std::string CommandKey(std::string_view tenant, std::string_view command_id);
 // tenant \0 (prefix of all of a tenant's index keys, and of its Merkle nodes).
 std::string TenantPrefix(std::string_view tenant);
 std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq);
+// The `tenants` value: BE64(position), then, in a directory that keeps
+// Merkle trees, the event's 32-byte leaf hash (its stored leaf, level 0).
+inline constexpr size_t kTenantIndexValueSize = 8;
+inline constexpr size_t kTenantIndexValueWithLeafSize = 8 + kHashSize;
+std::string TenantIndexValue(uint64_t position, const Hash* leaf_hash);
+struct TenantIndexEntry {
+  uint64_t position = 0;
+  bool has_leaf = false;
+  Hash leaf_hash{};
+};
+// DATA_LOSS unless `value` is 8 or 40 bytes.
+absl::StatusOr<TenantIndexEntry> DecodeTenantIndexValue(std::string_view value);
 // tenant \0 u8(level) BE64(index): the perfect node (level, index) of the
-// tenant's tree (level 0: the leaf hash of the event with tenant_seq index+1).
+// tenant's tree (levels from kMerkleTileLevel up; see event_store.h).
 std::string MerkleNodeKey(std::string_view tenant, uint32_t level, uint64_t index);
 
 void PutBigEndian64(std::string* out, uint64_t value);

@@ -11,6 +11,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/snapshot.h"
 #include "rocksdb/table.h"
+#include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
 namespace {
@@ -87,8 +88,14 @@ absl::Status EventStore::CheckFormat() {
   const std::string want = options_.merkle_tree ? kFormatWithMerkle : kFormatWithoutMerkle;
   std::string have;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[0], kFormatKey, &have);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
   if (s.ok()) {
     if (have == want) return absl::OkStatus();
+    if (have == kFormatWithMerkleAllLevels && want == kFormatWithMerkle) {
+      RCL_RETURN_IF_ERROR(MigrateFormat2());
+      return FromRocks(db_->Put(wo, handles_[0], kFormatKey, want), "re-mark format 2 as 3");
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("data directory has format \"", have, "\" but this server writes \"", want,
                      "\" (the Merkle tree setting cannot change after a directory is created)"));
@@ -100,9 +107,55 @@ absl::Status EventStore::CheckFormat() {
         "data directory holds a log of format 1 (no tenant sequences); this server reads "
         "only format 2: start it on a new data directory (docs/STORAGE.md)");
   }
+  return FromRocks(db_->Put(wo, handles_[0], kFormatKey, want), "record format");
+}
+
+// Format 2 kept each leaf in `merkle` at level 0. Copies it into its
+// `tenants` entry, kMigrateBatchMax entries a write; entries already copied
+// (a migration cut short by a crash) are copied again, the same bytes, and
+// the format marker is moved only after the last write.
+absl::Status EventStore::MigrateFormat2() {
+  constexpr size_t kMigrateBatchMax = 10'000;
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, tenants_));
+  rocksdb::WriteBatch batch;
+  uint64_t migrated = 0;
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
-  return FromRocks(db_->Put(wo, handles_[0], kFormatKey, want), "record format");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    const size_t zero = key.find('\0');
+    if (zero == std::string_view::npos || key.size() != zero + 9) {
+      return absl::DataLossError("malformed tenant index key");
+    }
+    const uint64_t seq = GetBigEndian64(key.data() + zero + 1);
+    RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry,
+                         DecodeTenantIndexValue(it->value().ToStringView()));
+    std::string leaf;
+    rocksdb::Status s =
+        db_->Get(ro, merkle_, MerkleNodeKey(key.substr(0, zero), 0, seq - 1), &leaf);
+    RCL_RETURN_IF_ERROR(FromRocks(s, "read a format-2 Merkle leaf"));
+    if (leaf.size() != kHashSize) return absl::DataLossError("Merkle node is not 32 bytes");
+    Hash hash{};
+    std::copy_n(leaf.data(), kHashSize, hash.begin());
+    batch.Put(tenants_, it->key(), TenantIndexValue(entry.position, &hash));
+    ++migrated;
+    if (batch.Count() >= kMigrateBatchMax) {
+      RCL_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "migrate tenant index"));
+      batch.Clear();
+    }
+  }
+  RCL_RETURN_IF_ERROR(FromRocks(it->status(), "migrate tenant index"));
+  if (batch.Count() > 0) {
+    RCL_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "migrate tenant index"));
+  }
+  spdlog::info(
+      "data directory migrated from format 2 to 3: {} Merkle leaves moved into the "
+      "tenant index",
+      migrated);
+  return absl::OkStatus();
 }
 
 EventStore::~EventStore() {

@@ -161,10 +161,21 @@ class EventStore {
   absl::Status ScanTenant(std::string_view tenant, uint64_t from, uint64_t to, size_t count_max,
                           const std::function<bool(const EventRecord&)>& visit,
                           uint64_t* scanned_to) const;
-  // The stored perfect node (level, index) of the tenant's Merkle tree;
-  // NOT_FOUND if it is not stored (the tree is smaller, or not kept).
+  // The perfect node (level, index) of the tenant's Merkle tree: a leaf from
+  // its `tenants` entry, levels from kMerkleTileLevel up from `merkle`, and
+  // the levels between recomputed from the 2^level stored leaves under them
+  // (MerkleNodeReader keeps those leaves for a whole proof). NOT_FOUND if
+  // the tree is smaller, or not kept.
   absl::StatusOr<Hash> ReadMerkleNode(std::string_view tenant, uint32_t level,
                                       uint64_t index) const;
+  // A stored node only (level 0, or level >= kMerkleTileLevel).
+  absl::StatusOr<Hash> ReadStoredMerkleNode(std::string_view tenant, uint32_t level,
+                                            uint64_t index) const;
+  // The stored leaf hashes [first, first + count) of the tenant's tree (leaf
+  // i is tenant sequence i + 1), fewer when the tree has fewer; one range
+  // scan of `tenants` (count <= kMerkleTileLeaves).
+  absl::StatusOr<std::vector<Hash>> ReadMerkleLeaves(std::string_view tenant, uint64_t first,
+                                                     uint64_t count) const;
   // The Merkle root of the tenant's tree of `tree_size` leaves (at most its
   // current size), from stored nodes (O(log n) reads). FAILED_PRECONDITION
   // when the tree is not kept; NOT_FOUND/DATA_LOSS when a node is missing.
@@ -223,6 +234,7 @@ class EventStore {
   absl::StatusOr<EventRecord> ReadEventAt(const rocksdb::ReadOptions& options,
                                           uint64_t position) const;
   absl::Status CheckFormat();
+  absl::Status MigrateFormat2();
   absl::StatusOr<uint64_t> TenantEventPositionAt(const rocksdb::ReadOptions& options,
                                                  std::string_view tenant, uint64_t seq) const;
   // The stream-index half of Verify (see event_store.cc).
@@ -242,8 +254,53 @@ class EventStore {
 // The key in the default family naming the data directory's format, and its
 // values (docs/STORAGE.md).
 inline constexpr char kFormatKey[] = "format";
-inline constexpr char kFormatWithMerkle[] = "rcl-log-2";
+inline constexpr char kFormatWithMerkle[] = "rcl-log-3";
 inline constexpr char kFormatWithoutMerkle[] = "rcl-log-2-no-merkle";
+// Format 2 stored every perfect node in `merkle` and only the position in
+// `tenants`. Format 3 keeps each leaf in its event's `tenants` entry and no
+// nodes of levels 0 to 3 in `merkle`. A format-2 directory is migrated when
+// opened (MigrateFormat2: each `tenants` entry gains its leaf from
+// `merkle`; the lower nodes stay in place, unread), then re-marked; a
+// format-2 server refuses it after that.
+inline constexpr char kFormatWithMerkleAllLevels[] = "rcl-log-2";
+
+// The stored leaves (level 0, in `tenants`) are the tree's witness of each
+// event as it was written; above them, levels 1 to kMerkleTileLevel - 1 are
+// not stored but recomputed from the tile of 16 aligned leaves under them
+// (one range scan), and levels from kMerkleTileLevel up are stored in
+// `merkle`. Per event the store writes one key for every 8 events in
+// `merkle` on average, instead of 2 keys per event (docs/STORAGE.md,
+// "Tenant logs").
+inline constexpr uint32_t kMerkleTileLevel = 4;
+inline constexpr uint64_t kMerkleTileLeaves = uint64_t{1} << kMerkleTileLevel;
+// Whether the node of `level` is kept in `merkle`.
+constexpr bool MerkleLevelStored(uint32_t level) { return level == 0 || level >= kMerkleTileLevel; }
+
+// Reads the perfect nodes of one tenant's tree for one computation (a root,
+// a proof, a tip): stored ones from `merkle`, the others from the tile of
+// leaves under them, of which it keeps the last few it read (a proof touches
+// at most two). Keeps the first error, since the Merkle functions take
+// hashes, not statuses. Lives for one call, on the caller's thread.
+class MerkleNodeReader {
+ public:
+  MerkleNodeReader(const EventStore* store, std::string_view tenant)
+      : store_(store), tenant_(tenant) {}
+  absl::StatusOr<Hash> Node(uint32_t level, uint64_t index);
+  // Node() as a PerfectNodeFn: zeros after an error, which status() keeps.
+  std::function<Hash(uint32_t, uint64_t)> Fn();
+  const absl::Status& status() const { return status_; }
+
+ private:
+  static constexpr size_t kTilesCached = 4;
+  struct Tile {
+    uint64_t index = 0;
+    std::vector<Hash> leaves;  // up to kMerkleTileLeaves; fewer at the tenant's end
+  };
+  const EventStore* store_;
+  std::string tenant_;
+  std::vector<Tile> tiles_;  // most recent last, at most kTilesCached
+  absl::Status status_ = absl::OkStatus();
+};
 
 }  // namespace rcl::ledger
 

@@ -28,11 +28,10 @@ absl::StatusOr<TenantHead> EventStore::ReadTenantHead(std::string_view tenant) c
   }
   rocksdb::Slice key = it->key();
   if (!key.starts_with(prefix)) return head;  // another tenant's entry, or none
-  if (key.size() != prefix.size() + 8 || it->value().size() != 8) {
-    return absl::DataLossError("malformed tenant index entry");
-  }
+  if (key.size() != prefix.size() + 8) return absl::DataLossError("malformed tenant index key");
+  RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry, DecodeTenantIndexValue(it->value().ToStringView()));
   const uint64_t seq = GetBigEndian64(key.data() + prefix.size());
-  RCL_ASSIGN_OR_RETURN(EventRecord e, ReadEvent(GetBigEndian64(it->value().data())));
+  RCL_ASSIGN_OR_RETURN(EventRecord e, ReadEvent(entry.position));
   if (e.tenant != tenant || e.tenant_seq != seq) {
     return absl::DataLossError(
         absl::StrCat("tenant index entry ", seq, " names another tenant's or sequence's event"));
@@ -51,8 +50,8 @@ absl::StatusOr<uint64_t> EventStore::TenantEventPositionAt(const rocksdb::ReadOp
   rocksdb::Status s = db_->Get(options, tenants_, TenantIndexKey(tenant, seq), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no event ", seq, " of the tenant"));
   RCL_RETURN_IF_ERROR(FromRocks(s, "read tenant index"));
-  if (value.size() != 8) return absl::DataLossError("tenant index value is not 8 bytes");
-  return GetBigEndian64(value.data());
+  RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry, DecodeTenantIndexValue(value));
+  return entry.position;
 }
 
 absl::StatusOr<uint64_t> EventStore::TenantEventPosition(std::string_view tenant,
@@ -122,11 +121,12 @@ absl::Status EventStore::ScanTenant(std::string_view tenant, uint64_t from, uint
   for (it->Seek(TenantIndexKey(tenant, seq)); it->Valid(); it->Next(), ++seq) {
     rocksdb::Slice key = it->key();
     if (!key.starts_with(prefix)) break;
-    if (key.size() != prefix.size() + 8 || it->value().size() != 8 ||
-        GetBigEndian64(key.data() + prefix.size()) != seq) {
+    if (key.size() != prefix.size() + 8 || GetBigEndian64(key.data() + prefix.size()) != seq) {
       return absl::DataLossError(absl::StrCat("tenant index is not gapless at sequence ", seq));
     }
-    const uint64_t position = GetBigEndian64(it->value().data());
+    RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry,
+                         DecodeTenantIndexValue(it->value().ToStringView()));
+    const uint64_t position = entry.position;
     if (position > to) break;
     if (seen == count_max) return absl::OkStatus();
     RCL_ASSIGN_OR_RETURN(EventRecord e, ReadEvent(position));
@@ -143,9 +143,19 @@ absl::Status EventStore::ScanTenant(std::string_view tenant, uint64_t from, uint
   return absl::OkStatus();
 }
 
-absl::StatusOr<Hash> EventStore::ReadMerkleNode(std::string_view tenant, uint32_t level,
-                                                uint64_t index) const {
+absl::StatusOr<Hash> EventStore::ReadStoredMerkleNode(std::string_view tenant, uint32_t level,
+                                                      uint64_t index) const {
+  RCL_CHECK(MerkleLevelStored(level)) << "Merkle level " << level << " is not stored";
   std::string value;
+  if (level == 0) {
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), tenants_, TenantIndexKey(tenant, index + 1), &value);
+    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no Merkle leaf ", index));
+    RCL_RETURN_IF_ERROR(FromRocks(s, "read Merkle leaf"));
+    RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry, DecodeTenantIndexValue(value));
+    if (!entry.has_leaf) return absl::DataLossError("tenant index entry holds no Merkle leaf");
+    return entry.leaf_hash;
+  }
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), merkle_, MerkleNodeKey(tenant, level, index), &value);
   if (s.IsNotFound()) {
@@ -156,6 +166,70 @@ absl::StatusOr<Hash> EventStore::ReadMerkleNode(std::string_view tenant, uint32_
   Hash h{};
   std::copy_n(reinterpret_cast<const uint8_t*>(value.data()), kHashSize, h.begin());
   return h;
+}
+
+absl::StatusOr<Hash> EventStore::ReadMerkleNode(std::string_view tenant, uint32_t level,
+                                                uint64_t index) const {
+  MerkleNodeReader reader(this, tenant);
+  return reader.Node(level, index);
+}
+
+absl::StatusOr<std::vector<Hash>> EventStore::ReadMerkleLeaves(std::string_view tenant,
+                                                               uint64_t first,
+                                                               uint64_t count) const {
+  RCL_CHECK(count <= kMerkleTileLeaves) << "a leaf tile at most";
+  std::vector<Hash> leaves;
+  leaves.reserve(count);
+  // Leaf i is tenant sequence i + 1.
+  const std::string end = TenantIndexKey(tenant, first + count + 1);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, tenants_));
+  for (it->Seek(TenantIndexKey(tenant, first + 1)); it->Valid(); it->Next()) {
+    const uint64_t seq = first + leaves.size() + 1;
+    if (it->key() != rocksdb::Slice(TenantIndexKey(tenant, seq))) {
+      return absl::DataLossError(absl::StrCat("tenant index is not gapless at sequence ", seq));
+    }
+    RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry,
+                         DecodeTenantIndexValue(it->value().ToStringView()));
+    if (!entry.has_leaf) return absl::DataLossError("tenant index entry holds no Merkle leaf");
+    leaves.push_back(entry.leaf_hash);
+  }
+  RCL_RETURN_IF_ERROR(FromRocks(it->status(), "read Merkle leaves"));
+  return leaves;
+}
+
+absl::StatusOr<Hash> MerkleNodeReader::Node(uint32_t level, uint64_t index) {
+  if (MerkleLevelStored(level)) return store_->ReadStoredMerkleNode(tenant_, level, index);
+  const uint64_t width = uint64_t{1} << level;
+  const uint64_t first_leaf = index * width;
+  const uint64_t tile_index = first_leaf / kMerkleTileLeaves;
+  auto tile = std::find_if(tiles_.begin(), tiles_.end(),
+                           [&](const Tile& t) { return t.index == tile_index; });
+  if (tile == tiles_.end()) {
+    RCL_ASSIGN_OR_RETURN(
+        std::vector<Hash> leaves,
+        store_->ReadMerkleLeaves(tenant_, tile_index * kMerkleTileLeaves, kMerkleTileLeaves));
+    if (tiles_.size() == kTilesCached) tiles_.erase(tiles_.begin());
+    tiles_.push_back(Tile{tile_index, std::move(leaves)});
+    tile = tiles_.end() - 1;
+  }
+  const uint64_t offset = first_leaf - tile_index * kMerkleTileLeaves;
+  RCL_CHECK(offset + width <= kMerkleTileLeaves) << "a low node lies inside one tile";
+  if (offset + width > tile->leaves.size()) {
+    return absl::NotFoundError(absl::StrCat("no Merkle node (", level, ", ", index, ")"));
+  }
+  return audit::RootOf(absl::MakeConstSpan(tile->leaves).subspan(offset, width));
+}
+
+std::function<Hash(uint32_t, uint64_t)> MerkleNodeReader::Fn() {
+  return [this](uint32_t level, uint64_t index) -> Hash {
+    absl::StatusOr<Hash> h = Node(level, index);
+    if (h.ok()) return *h;
+    if (status_.ok()) status_ = h.status();
+    return Hash{};
+  };
 }
 
 namespace {
@@ -217,15 +291,7 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
 
   // The tree and the chain as they stood before the range, from what is
   // stored (earlier calls vouched for it).
-  absl::Status node_status = absl::OkStatus();
-  auto stored_node = [&](uint32_t level, uint64_t index) -> Hash {
-    absl::StatusOr<Hash> h = ReadMerkleNode(tenant, level, index);
-    if (!h.ok()) {
-      if (node_status.ok()) node_status = h.status();
-      return Hash{};
-    }
-    return *h;
-  };
+  MerkleNodeReader nodes(this, tenant);
   Hash expected_prev{};
   audit::CompactRange range;
   if (from_seq > 1) {
@@ -236,8 +302,10 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
     if (!prev.ok()) return walk.Fail(from_seq - 1, std::string(prev.status().message()));
     expected_prev = prev->tenant_hash;
     if (merkle_tree()) {
-      range = audit::CompactRange::FromPerfectNodes(from_seq - 1, stored_node);
-      if (!node_status.ok()) return walk.Fail(from_seq - 1, std::string(node_status.message()));
+      range = audit::CompactRange::FromPerfectNodes(from_seq - 1, nodes.Fn());
+      if (!nodes.status().ok()) {
+        return walk.Fail(from_seq - 1, std::string(nodes.status().message()));
+      }
     }
   }
 
@@ -255,8 +323,8 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
     if (!merkle_tree()) continue;
     std::string node_error;
     range.Append(audit::LeafHash(canonical), [&](const audit::PerfectNode& n) {
-      if (!node_error.empty()) return;
-      absl::StatusOr<Hash> stored = ReadMerkleNode(tenant, n.level, n.index);
+      if (!node_error.empty() || !MerkleLevelStored(n.level)) return;
+      absl::StatusOr<Hash> stored = ReadStoredMerkleNode(tenant, n.level, n.index);
       if (!stored.ok()) {
         node_error = std::string(stored.status().message());
       } else if (*stored != n.hash) {
@@ -278,22 +346,6 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
 namespace rcl::ledger {
 namespace {
 
-// A PerfectNodeFn over the tenant's stored nodes that keeps the first read
-// error (the Merkle functions take hashes, not statuses).
-struct StoredNodes {
-  const EventStore* store;
-  std::string_view tenant;
-  absl::Status status = absl::OkStatus();
-  audit::PerfectNodeFn Fn() {
-    return [this](uint32_t level, uint64_t index) -> Hash {
-      absl::StatusOr<Hash> h = store->ReadMerkleNode(tenant, level, index);
-      if (h.ok()) return *h;
-      if (status.ok()) status = h.status();
-      return Hash{};
-    };
-  }
-};
-
 absl::Status NeedTree(const EventStore& store) {
   if (store.merkle_tree()) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -304,9 +356,9 @@ absl::Status NeedTree(const EventStore& store) {
 
 absl::StatusOr<Hash> EventStore::TenantRoot(std::string_view tenant, uint64_t tree_size) const {
   RCL_RETURN_IF_ERROR(NeedTree(*this));
-  StoredNodes nodes{this, tenant};
+  MerkleNodeReader nodes(this, tenant);
   Hash root = audit::RootFrom(tree_size, nodes.Fn());
-  RCL_RETURN_IF_ERROR(nodes.status);
+  RCL_RETURN_IF_ERROR(nodes.status());
   return root;
 }
 
@@ -315,11 +367,11 @@ absl::StatusOr<EventStore::InclusionProof> EventStore::TenantInclusionProof(
   RCL_RETURN_IF_ERROR(NeedTree(*this));
   RCL_CHECK(tenant_seq >= 1 && tenant_seq <= tree_size) << "caller checks the sequence";
   InclusionProof proof;
-  RCL_ASSIGN_OR_RETURN(proof.leaf, ReadMerkleNode(tenant, 0, tenant_seq - 1));
-  StoredNodes nodes{this, tenant};
+  MerkleNodeReader nodes(this, tenant);
+  RCL_ASSIGN_OR_RETURN(proof.leaf, nodes.Node(0, tenant_seq - 1));
   RCL_ASSIGN_OR_RETURN(proof.path,
                        audit::InclusionProofFrom(tenant_seq - 1, tree_size, nodes.Fn()));
-  RCL_RETURN_IF_ERROR(nodes.status);
+  RCL_RETURN_IF_ERROR(nodes.status());
   return proof;
 }
 
@@ -327,10 +379,10 @@ absl::StatusOr<std::vector<Hash>> EventStore::TenantConsistencyProof(std::string
                                                                      uint64_t from_size,
                                                                      uint64_t to_size) const {
   RCL_RETURN_IF_ERROR(NeedTree(*this));
-  StoredNodes nodes{this, tenant};
+  MerkleNodeReader nodes(this, tenant);
   RCL_ASSIGN_OR_RETURN(std::vector<Hash> path,
                        audit::ConsistencyProofFrom(from_size, to_size, nodes.Fn()));
-  RCL_RETURN_IF_ERROR(nodes.status);
+  RCL_RETURN_IF_ERROR(nodes.status());
   return path;
 }
 

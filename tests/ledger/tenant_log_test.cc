@@ -69,6 +69,24 @@ std::vector<audit::Hash> LeafHashes(const std::vector<EventRecord>& events) {
   return leaves;
 }
 
+// How many nodes a tree of n leaves keeps in `merkle`: the perfect nodes
+// from level kMerkleTileLevel up (leaves live in the tenant index, levels 1
+// to 3 are recomputed from them).
+uint64_t StoredNodeCount(uint64_t n) {
+  uint64_t count = 0;
+  for (uint32_t level = kMerkleTileLevel; level < 64; ++level) count += n >> level;
+  return count;
+}
+
+// The keys in the `merkle` family.
+uint64_t MerkleKeys(const EventStore& store) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.raw_db()->NewIterator(rocksdb::ReadOptions(), store.merkle_family()));
+  uint64_t keys = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
+  return keys;
+}
+
 // Every event's tenant sequence, tenant chain and hash, recomputed from the
 // events alone (what an auditor does with ReadAll output).
 void ExpectTenantChain(const std::vector<EventRecord>& events, const std::string& tenant) {
@@ -95,6 +113,10 @@ TEST(TenantLogTest, EachTenantHasItsOwnGaplessSequenceChainAndTree) {
   ASSERT_EQ(small.size(), 7u);
   ASSERT_EQ(large.size(), 35u);
   EXPECT_EQ(small.size() + large.size(), ReadLog(store).size());
+  // In `merkle`: (4, 0), (4, 1) and (5, 0) of the large tenant's 35 leaves.
+  // The leaves are in the tenant index; levels 1 to 3 are recomputed.
+  EXPECT_EQ(MerkleKeys(store), StoredNodeCount(7) + StoredNodeCount(35));
+  EXPECT_EQ(MerkleKeys(store), 3u);
   ExpectTenantChain(small, kSmall);
   ExpectTenantChain(large, kLarge);
   for (const auto& [tenant, events] : {std::pair{kSmall, small}, std::pair{kLarge, large}}) {
@@ -115,7 +137,8 @@ TEST(TenantLogTest, EachTenantHasItsOwnGaplessSequenceChainAndTree) {
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_TRUE(v->ok) << v->error;
     EXPECT_EQ(v->events_checked, events.size());
-    EXPECT_GE(v->nodes_checked, events.size());  // every leaf, and the inner nodes
+    // Every stored leaf and every stored node above the tiles.
+    EXPECT_EQ(v->nodes_checked, events.size() + StoredNodeCount(events.size()));
     EXPECT_EQ(v->root_at_to, audit::RootOf(leaves));
   }
   // A tenant with no event: an empty head, nothing to scan.
@@ -129,10 +152,10 @@ TEST(TenantLogTest, ProofsFromStoredNodesVerifyForEveryEventAndSize) {
   ScratchDir dir;
   auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
   int id = 0;
-  Interleave(*ledger, 13, 1, &id);
+  Interleave(*ledger, 37, 1, &id);  // across two whole leaf tiles and into a third
   const EventStore& store = ledger->store();
   const std::vector<audit::Hash> leaves = LeafHashes(TenantEvents(store, kSmall));
-  ASSERT_EQ(leaves.size(), 13u);
+  ASSERT_EQ(leaves.size(), 37u);
   for (uint64_t size = 1; size <= leaves.size(); ++size) {
     const Hash root = audit::RootOf(absl::MakeConstSpan(leaves).first(size));
     for (uint64_t seq = 1; seq <= size; ++seq) {
@@ -184,21 +207,22 @@ TEST(TenantLogTest, TheTreeAndChainContinueAcrossARestart) {
   int id = 0;
   {
     auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
-    Interleave(*ledger, 5, 2, &id);
+    Interleave(*ledger, 13, 2, &id);  // stops inside the first leaf tile
   }
   auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
-  Interleave(*ledger, 6, 2, &id);
+  Interleave(*ledger, 22, 2, &id);
   const EventStore& store = ledger->store();
   std::vector<EventRecord> small = TenantEvents(store, kSmall);
-  ASSERT_EQ(small.size(), 11u);
+  ASSERT_EQ(small.size(), 35u);
   ExpectTenantChain(small, kSmall);
-  absl::StatusOr<Hash> root = store.TenantRoot(kSmall, 11);
+  absl::StatusOr<Hash> root = store.TenantRoot(kSmall, 35);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(*root, audit::RootOf(LeafHashes(small)));
   absl::StatusOr<TenantVerifyResult> v = store.VerifyTenant(kLarge, 0, 0);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->error;
-  EXPECT_EQ(v->events_checked, 22u);
+  EXPECT_EQ(v->events_checked, 70u);
+  EXPECT_EQ(v->nodes_checked, 70 + StoredNodeCount(70));
 }
 
 // Edits one stored thing with the ledger stopped; returns what VerifyTenant
@@ -216,6 +240,36 @@ TenantVerifyResult VerifyAfter(const std::string& path,
   absl::StatusOr<TenantVerifyResult> v = ledger->store().VerifyTenant(kSmall, 0, 0);
   EXPECT_TRUE(v.ok()) << v.status();
   return v.ok() ? *v : TenantVerifyResult{};
+}
+
+// Rewrites the small tenant's event `seq` with `edit`, then re-chains it and
+// every later event of the log (global and tenant chains) as a forger with
+// the data directory would, so that only the Merkle tree still disagrees.
+void RewriteAndRechain(EventStore& store, uint64_t seq,
+                       const std::function<void(EventRecord&)>& edit) {
+  absl::StatusOr<EventRecord> first = store.ReadTenantEvent(kSmall, seq);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<LogHead> head = store.ReadHead();
+  ASSERT_TRUE(head.ok());
+  Hash prev = first->prev_hash;
+  std::map<std::string, Hash> tenant_prev;  // tenants re-chained so far
+  for (uint64_t position = first->position; position <= head->position; ++position) {
+    absl::StatusOr<EventRecord> e = store.ReadEvent(position);
+    ASSERT_TRUE(e.ok()) << e.status();
+    if (position == first->position) edit(*e);
+    if (auto t = tenant_prev.find(e->tenant); t != tenant_prev.end())
+      e->tenant_prev_hash = t->second;
+    e->prev_hash = prev;
+    const std::string canonical = CanonicalBytes(*e);
+    e->hash = ChainHash(e->prev_hash, canonical);
+    e->tenant_hash = ChainHash(e->tenant_prev_hash, canonical);
+    prev = e->hash;
+    tenant_prev[e->tenant] = e->tenant_hash;
+    ASSERT_TRUE(store.raw_db()
+                    ->Put(rocksdb::WriteOptions(), store.log_family(), PositionKey(e->position),
+                          EncodeRecord(*e))
+                    .ok());
+  }
 }
 
 TEST(TenantLogTest, TamperingWithAStoredEventOrNodeIsCaughtAtItsSequence) {
@@ -249,17 +303,35 @@ TEST(TenantLogTest, TamperingWithAStoredEventOrNodeIsCaughtAtItsSequence) {
                      }),
        // Its own chain hashes now agree with it; its Merkle leaf does not.
        4, "stored Merkle node (0, 3) differs"},
+      {"an event changed and the whole log re-chained after it",
+       [](EventStore& store) {
+         RewriteAndRechain(store, 4, [](EventRecord& e) { e.effective_date = "2020-01-01"; });
+       },
+       // Every chain hash agrees with the events; the stored leaf does not.
+       4, "stored Merkle node (0, 3) differs"},
       {"a Merkle leaf replaced",
+       [](EventStore& store) {
+         Hash fake{};
+         fake[0] = 1;
+         absl::StatusOr<uint64_t> position = store.TenantEventPosition(kSmall, 6);
+         ASSERT_TRUE(position.ok());
+         ASSERT_TRUE(store.raw_db()
+                         ->Put(rocksdb::WriteOptions(), store.tenant_family(),
+                               TenantIndexKey(kSmall, 6), TenantIndexValue(*position, &fake))
+                         .ok());
+       },
+       6, "stored Merkle node (0, 5) differs"},
+      {"a stored inner node replaced",
        [](EventStore& store) {
          Hash fake{};
          fake[0] = 1;
          ASSERT_TRUE(store.raw_db()
                          ->Put(rocksdb::WriteOptions(), store.merkle_family(),
-                               MerkleNodeKey(kSmall, 0, 5),
+                               MerkleNodeKey(kSmall, 4, 0),
                                rocksdb::Slice(reinterpret_cast<const char*>(fake.data()), 32))
                          .ok());
        },
-       6, "stored Merkle node (0, 5) differs"},
+       16, "stored Merkle node (4, 0) differs"},
       {"a tenant index entry removed",
        [](EventStore& store) {
          ASSERT_TRUE(
@@ -275,13 +347,76 @@ TEST(TenantLogTest, TamperingWithAStoredEventOrNodeIsCaughtAtItsSequence) {
     int id = 0;
     {
       auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
-      Interleave(*ledger, 8, 1, &id);
+      Interleave(*ledger, 20, 1, &id);
     }
     TenantVerifyResult v = VerifyAfter(dir.path(), c.tamper);
     EXPECT_FALSE(v.ok);
     EXPECT_EQ(v.first_bad_seq, c.bad_seq);
     EXPECT_THAT(v.error, HasSubstr(c.error));
   }
+}
+
+// A directory of format 2 kept every node in `merkle`, leaves included, and
+// only positions in the tenant index. Opened by this server it is migrated
+// (the leaves move into the tenant index) and re-marked as format 3; the
+// tree grows on, and proofs across the old and new parts verify.
+TEST(TenantLogTest, AFormatTwoDirectoryIsReadAndContinuedAsFormatThree) {
+  ScratchDir dir;
+  int id = 0;
+  {
+    auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+    Interleave(*ledger, 10, 1, &id);
+    // Made format 2: each leaf in `merkle` at level 0 (and the nodes of
+    // level 1), tenant index entries of 8 bytes, and its marker.
+    const EventStore& store = ledger->store();
+    rocksdb::DB* db = store.raw_db();
+    for (const char* tenant : {kSmall, kLarge}) {
+      const std::vector<EventRecord> events = TenantEvents(store, tenant);
+      const std::vector<audit::Hash> leaves = LeafHashes(events);
+      for (uint64_t i = 0; i < leaves.size(); ++i) {
+        rocksdb::WriteOptions wo;
+        ASSERT_TRUE(db->Put(wo, store.merkle_family(), MerkleNodeKey(tenant, 0, i),
+                            rocksdb::Slice(reinterpret_cast<const char*>(leaves[i].data()), 32))
+                        .ok());
+        ASSERT_TRUE(db->Put(wo, store.tenant_family(), TenantIndexKey(tenant, i + 1),
+                            TenantIndexValue(events[i].position, nullptr))
+                        .ok());
+        if (i % 2 == 1) {
+          const Hash node = audit::NodeHash(leaves[i - 1], leaves[i]);
+          ASSERT_TRUE(db->Put(wo, store.merkle_family(), MerkleNodeKey(tenant, 1, i / 2),
+                              rocksdb::Slice(reinterpret_cast<const char*>(node.data()), 32))
+                          .ok());
+        }
+      }
+    }
+    ASSERT_TRUE(
+        store.raw_db()->Put(rocksdb::WriteOptions(), kFormatKey, kFormatWithMerkleAllLevels).ok());
+  }
+  auto ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  std::string format;
+  ASSERT_TRUE(ledger->store().raw_db()->Get(rocksdb::ReadOptions(), kFormatKey, &format).ok());
+  EXPECT_EQ(format, kFormatWithMerkle);
+  absl::StatusOr<Hash> leaf = ledger->store().ReadMerkleNode(kSmall, 0, 4);
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  Interleave(*ledger, 10, 1, &id);
+  const EventStore& store = ledger->store();
+  const std::vector<audit::Hash> leaves = LeafHashes(TenantEvents(store, kSmall));
+  ASSERT_EQ(leaves.size(), 20u);
+  const Hash root = audit::RootOf(leaves);
+  absl::StatusOr<Hash> stored_root = store.TenantRoot(kSmall, 20);
+  ASSERT_TRUE(stored_root.ok()) << stored_root.status();
+  EXPECT_EQ(*stored_root, root);
+  absl::StatusOr<EventStore::InclusionProof> p = store.TenantInclusionProof(kSmall, 3, 20);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(audit::VerifyInclusion(p->leaf, 2, 20, p->path, root).ok());
+  absl::StatusOr<std::vector<Hash>> c = store.TenantConsistencyProof(kSmall, 10, 20);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(audit::VerifyConsistency(10, 20, audit::RootOf(absl::MakeConstSpan(leaves).first(10)),
+                                       root, *c)
+                  .ok());
+  absl::StatusOr<TenantVerifyResult> v = store.VerifyTenant(kSmall, 0, 0);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->error;
 }
 
 TEST(TenantLogTest, ADirectoryKeepsTheMerkleSettingItWasMadeWith) {
