@@ -1,8 +1,9 @@
 // Header-only fixture of the end-to-end 835 import tests
-// (tests/integration/x12_*_test.cc): a real rcl-server (RclCliTest), claims
-// made with the CLI the way a biller makes them, `rcl remit import`, and
-// checks of claims, suspense and the books. Include it from
-// tests/integration only.
+// (tests/integration/x12_import_test.cc, tests/integration/x12_cob_test.cc,
+// tests/integration/x12_import_progress_test.cc): a real rcl-server
+// (RclCliTest), claims made with the CLI the way a biller makes them, `rcl
+// remit import`, and checks of claims, suspense and the books. Include it
+// from tests/integration only.
 #ifndef RCL_TESTS_TESTING_X12_IMPORT_FIXTURE_H_
 #define RCL_TESTS_TESTING_X12_IMPORT_FIXTURE_H_
 
