@@ -171,9 +171,14 @@ absl::Status RunRemitImport(Invocation& inv) {
   if (!client.ok()) return client.status();
   const bool dry_run = inv.args().Has("dry-run");
   ImportProgressView progress(inv.json(), bytes->size(), inv.args().Has("progress"));
+  const bool accept = inv.args().Has("accept-imbalance");
   absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> r = (*client)->ImportRemittanceFileStream(
-      *bytes, dry_run, inv.args().Has("accept-imbalance"), *options,
+      *bytes, dry_run, accept, *options,
       [&progress](const rcl::v1::ImportRemittanceProgress& p) { progress.Update(p); });
+  // A server from before the stream: the unary call (progress without counts).
+  if (!r.ok() && r.status().code() == absl::StatusCode::kUnimplemented) {
+    r = (*client)->ImportRemittanceFile(*bytes, dry_run, accept, *options);
+  }
   progress.Finish(!r.ok()   ? "refused"
                   : dry_run ? "decided (dry run)"
                             : absl::StrCat("posted ", r->summary().events(), " events"));

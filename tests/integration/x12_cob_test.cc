@@ -50,6 +50,32 @@ std::string Remit835(const std::string& payer, const std::string& trace, int64_t
   return b.Str();
 }
 
+// The claim payments of the tests (CLP loops, '~' between segments) for
+// CL1: 99213 200.00 (our line 1), 36415 50.00 (line 2).
+// The primary pays 120.00, CO-45 50.00, PR 80.00.
+constexpr char kPrimaryClp[] =
+    "CLP*CL1*1*250*120*80*12*PCN1*11*1~SVC*HC:99213*200*100**1~CAS*CO*45*40~CAS*PR*2*60~"
+    "REF*6R*1~SVC*HC:36415*50*20**1~CAS*CO*45*10~CAS*PR*1*20~REF*6R*2";
+// The secondary (crossover: CLP01 = CL1) pays 50.00 of its 80.00, PR 30.00;
+// OA-23 170.00 is the primary's share.
+constexpr char kSecondaryClp[] =
+    "CLP*CL1*2*250*50*30*12*PCN2*11*1~SVC*HC:99213*200*40**1~CAS*OA*23*140~CAS*PR*2*20~"
+    "REF*6R*1~SVC*HC:36415*50*10**1~CAS*OA*23*30~CAS*PR*1*10~REF*6R*2";
+// Its reversal (CLP01 = CL1), and the corrected re-payment echoing the
+// secondary claim's own id: 55.00, PR 25.00.
+constexpr char kReversalClp[] =
+    "CLP*CL1*22*-250*-50*-30*12*PCN2*11*1~SVC*HC:99213*-200*-40~CAS*OA*23*-140~CAS*PR*2*-20~"
+    "REF*6R*1~SVC*HC:36415*-50*-10~CAS*OA*23*-30~CAS*PR*1*-10~REF*6R*2";
+constexpr char kCorrectedClp[] =
+    "CLP*CL1-2*2*250*55*25*12*PCN2B*11*1~SVC*HC:99213*200*45**1~CAS*OA*23*140~CAS*PR*2*15~"
+    "REF*6R*1~SVC*HC:36415*50*10**1~CAS*OA*23*30~CAS*PR*1*10~REF*6R*2";
+// The tertiary (CLP01 = CL1) pays 20.00 of its 25.00, PR 5.00.
+constexpr char kTertiaryClp[] =
+    "CLP*CL1*3*250*20*5*12*PCN3*11*1~SVC*HC:99213*200*15**1~CAS*OA*23*185~REF*6R*1~"
+    "SVC*HC:36415*50*5**1~CAS*OA*23*40~CAS*PR*1*5~REF*6R*2";
+// A "secondary" payment of 10.00 from a payer no coverage names.
+constexpr char kStrangerClp[] = "CLP*CL1*2*250*10*0*12*PCNX*11*1~CAS*OA*23*240";
+
 class X12CobTest : public testing::X12CliTest {
  protected:
   // P1 with a primary, a secondary and a tertiary coverage of three payers;
@@ -63,14 +89,150 @@ class X12CobTest : public testing::X12CliTest {
     Claim("CL1", "P1", {{"99213", "200.00"}, {"36415", "50.00"}});
   }
 
-  Struct Post(const std::string& name, const std::string& bytes) {
-    return ImportPath(WriteFile(name, bytes));
+  // Imports one 835 of `payer` holding `clp`; its one remittance's summary.
+  Struct Post(const std::string& payer, const std::string& trace, int64_t bpr_cents,
+              const std::string& clp) {
+    const std::string isa13 = absl::StrFormat("%09d", ++files_);
+    const Struct summary =
+        ImportPath(WriteFile(trace + ".835", Remit835(payer, trace, bpr_cents, {clp}, isa13)));
+    const Struct& r = OnlyRemittance(summary);
+    EXPECT_EQ(Str(r, "payer"), payer);
+    return r;
   }
 
   int64_t Account(const std::map<std::string, int64_t>& tb, const std::string& account) {
     auto it = tb.find(account);
     return it == tb.end() ? 0 : it->second;
   }
+
+  // The primary's 835: 120.00 on CL1, its PR 80.00 moved to CL1-2, which
+  // the ledger creates for the secondary coverage.
+  void PrimaryPays() {
+    Struct r = Post(kPrimary, "TP1", 12000, kPrimaryClp);
+    EXPECT_EQ(Num(r, "claims_posted"), 1);
+    EXPECT_EQ(Num(r, "claims_unmatched"), 0);
+    Struct cl1 = Show("CL1");
+    EXPECT_EQ(Num(cl1, "payer_paid_cents"), 12000);
+    EXPECT_EQ(Num(cl1, "contractual_cents"), 5000);
+    // PR moved on to the next payer: transferred, not the patient's.
+    EXPECT_EQ(Num(cl1, "patient_responsibility_cents"), 0);
+    EXPECT_EQ(Num(cl1, "transferred_cents"), 8000);
+    EXPECT_EQ(Num(cl1, "payer_balance_cents"), 0);
+    EXPECT_EQ(Num(cl1, "patient_balance_cents"), 0);
+    ASSERT_EQ(Str(cl1, "next_claim_id"), "CL1-2");
+    Struct cl2 = Show("CL1-2");
+    EXPECT_EQ(Str(cl2, "payer_id"), kSecondary);
+    EXPECT_EQ(Num(cl2, "rank"), 2);
+    EXPECT_EQ(Num(cl2, "transferred_in_cents"), 8000);
+    EXPECT_EQ(Num(cl2, "payer_balance_cents"), 8000);
+  }
+
+  // The biller bills CL1-2; the secondary's crossover payment lands on it
+  // and leaves 30.00 to the tertiary's claim CL1-2-3.
+  void SecondaryPays() {
+    Submit("CL1-2");
+    Struct r = Post(kSecondary, "TS1", 5000, kSecondaryClp);
+    EXPECT_EQ(Num(r, "claims_posted"), 1);
+    EXPECT_EQ(Num(r, "claims_unmatched"), 0);
+    Struct cl2 = Show("CL1-2");
+    EXPECT_EQ(Num(cl2, "payer_paid_cents"), 5000);
+    // OA-23 is the primary's share, never billed to the secondary: not an
+    // adjustment of its own.
+    EXPECT_EQ(Num(cl2, "contractual_cents"), 0);
+    EXPECT_EQ(Num(cl2, "other_adjustment_cents"), 0);
+    EXPECT_EQ(Num(cl2, "patient_responsibility_cents"), 0);
+    EXPECT_EQ(Num(cl2, "transferred_cents"), 3000);
+    EXPECT_EQ(Num(cl2, "payer_balance_cents"), 0);
+    ASSERT_EQ(Str(cl2, "next_claim_id"), "CL1-2-3");
+    Struct cl3 = Show("CL1-2-3");
+    EXPECT_EQ(Str(cl3, "payer_id"), kTertiary);
+    EXPECT_EQ(Num(cl3, "rank"), 3);
+    EXPECT_EQ(Num(cl3, "transferred_in_cents"), 3000);
+    EXPECT_EQ(Num(Show("CL1"), "payer_paid_cents"), 12000);  // the primary's claim is untouched
+  }
+
+  // The secondary takes its payment back, then pays 55.00 instead.
+  void SecondaryReversesAndRepays() {
+    Struct r = Post(kSecondary, "TS2", -5000, kReversalClp);
+    EXPECT_EQ(Num(r, "reversals"), 1);
+    EXPECT_EQ(Num(r, "claims_posted"), 0);
+    EXPECT_EQ(Num(r, "claims_unmatched"), 0);
+    Struct cl2 = Show("CL1-2");
+    EXPECT_EQ(Num(cl2, "payer_paid_cents"), 0);
+    EXPECT_EQ(Num(cl2, "transferred_cents"), 0);
+    EXPECT_EQ(Num(cl2, "payer_balance_cents"), 8000);
+    EXPECT_EQ(Num(Show("CL1-2-3"), "transferred_in_cents"), 0);
+    EXPECT_EQ(Num(Show("CL1-2-3"), "payer_balance_cents"), 0);
+    EXPECT_EQ(Num(Show("CL1"), "payer_paid_cents"), 12000);
+
+    r = Post(kSecondary, "TS3", 5500, kCorrectedClp);
+    EXPECT_EQ(Num(r, "claims_posted"), 1);
+    EXPECT_EQ(Num(r, "claims_unmatched"), 0);
+    cl2 = Show("CL1-2");
+    EXPECT_EQ(Num(cl2, "payer_paid_cents"), 5500);
+    EXPECT_EQ(Num(cl2, "transferred_cents"), 2500);
+    EXPECT_EQ(Num(cl2, "payer_balance_cents"), 0);
+    EXPECT_EQ(Str(cl2, "next_claim_id"), "CL1-2-3");  // the same tertiary claim, not a new one
+    EXPECT_EQ(Num(Show("CL1-2-3"), "transferred_in_cents"), 2500);
+  }
+
+  // The tertiary pays 20.00 of its 25.00; the patient owes 5.00.
+  void TertiaryPays() {
+    Submit("CL1-2-3");
+    Struct r = Post(kTertiary, "TT1", 2000, kTertiaryClp);
+    EXPECT_EQ(Num(r, "claims_posted"), 1);
+    Struct cl3 = Show("CL1-2-3");
+    EXPECT_EQ(Num(cl3, "payer_paid_cents"), 2000);
+    EXPECT_EQ(Num(cl3, "other_adjustment_cents"), 0);
+    EXPECT_EQ(Num(cl3, "patient_responsibility_cents"), 500);
+    EXPECT_EQ(Num(cl3, "payer_balance_cents"), 0);
+    EXPECT_EQ(Num(cl3, "patient_balance_cents"), 500);
+    EXPECT_EQ(Str(cl3, "next_claim_id"), "");
+  }
+
+  // A secondary payment from a payer that is not the secondary coverage's.
+  void AnotherPayerWaitsInSuspense() {
+    Struct r = Post("11111", "TX1", 1000, kStrangerClp);
+    EXPECT_EQ(Num(r, "claims_posted"), 0);
+    EXPECT_EQ(Num(r, "claims_unmatched"), 1);
+    std::vector<Struct> suspense = SuspenseItems();
+    ASSERT_EQ(suspense.size(), 1u);
+    EXPECT_EQ(Str(suspense[0], "payer"), "11111");
+    EXPECT_EQ(Num(suspense[0], "paid_cents"), 1000);
+    EXPECT_THAT(Str(suspense[0], "reason"), HasSubstr("billed to payer 60054"));
+    EXPECT_EQ(Num(Show("CL1-2"), "payer_paid_cents"), 5500);
+  }
+
+  // The books: each payer's money on its own claim, the patient's 5.00,
+  // the stranger's 10.00 in suspense, and nothing else left open.
+  void ExpectEveryDollarInItsPlace() {
+    Struct patient =
+        RclJson({"books", "balances", "--patient", "P1", "--min-position", absl::StrCat(Head())});
+    EXPECT_EQ(Num(patient, "payer_paid_cents"), 12000 + 5500 + 2000);
+    EXPECT_EQ(Num(patient, "payer_balance_cents"), 0);
+    EXPECT_EQ(Num(patient, "patient_balance_cents"), 500);
+    EXPECT_EQ(Num(patient, "claims"), 3);
+    const std::vector<std::pair<std::string, int64_t>> paid_by = {
+        {kPrimary, 12000}, {kSecondary, 5500}, {kTertiary, 2000}};
+    for (const auto& [payer, paid] : paid_by) {
+      SCOPED_TRACE(payer);
+      Struct b = RclJson({"books", "balances", "--payer", payer});
+      EXPECT_EQ(Num(b, "payer_paid_cents"), paid);
+      EXPECT_EQ(Num(b, "payer_balance_cents"), 0);
+    }
+    int64_t total = -1;
+    std::map<std::string, int64_t> tb = TrialBalance(&total);
+    EXPECT_EQ(total, 0);
+    EXPECT_EQ(Account(tb, "ar:payer:87726"), 0);
+    EXPECT_EQ(Account(tb, "ar:payer:60054"), 0);
+    EXPECT_EQ(Account(tb, "ar:payer:39026"), 0);
+    EXPECT_EQ(Account(tb, "ar:patient:P1"), 500);
+    EXPECT_EQ(Account(tb, "cash:payer"), 12000 + 5000 - 5000 + 5500 + 2000 + 1000);
+    EXPECT_EQ(Account(tb, "suspense:unapplied"), -1000);
+  }
+
+ private:
+  int files_ = 200;  // ISA13 of the next file
 };
 
 // The primary pays 120.00 (CO-45 50.00, PR 80.00): the 80.00 moves to the
@@ -82,143 +244,12 @@ class X12CobTest : public testing::X12CliTest {
 // is not the secondary coverage's waits in suspense.
 TEST_F(X12CobTest, PrimarySecondaryAndTertiaryEachPayTheirOwnClaim) {
   SetUpPatientAndClaim();
-
-  const std::string primary =
-      "CLP*CL1*1*250*120*80*12*PCN1*11*1~SVC*HC:99213*200*100**1~CAS*CO*45*40~CAS*PR*2*60~"
-      "REF*6R*1~SVC*HC:36415*50*20**1~CAS*CO*45*10~CAS*PR*1*20~REF*6R*2";
-  Struct r =
-      OnlyRemittance(Post("primary.835", Remit835(kPrimary, "TP1", 12000, {primary}, "000000201")));
-  EXPECT_EQ(Str(r, "payer"), kPrimary);
-  EXPECT_EQ(Num(r, "claims_posted"), 1);
-  EXPECT_EQ(Num(r, "claims_unmatched"), 0);
-  Struct cl1 = Show("CL1");
-  EXPECT_EQ(Num(cl1, "payer_paid_cents"), 12000);
-  EXPECT_EQ(Num(cl1, "contractual_cents"), 5000);
-  // PR moved on to the next payer: transferred, not the patient's.
-  EXPECT_EQ(Num(cl1, "patient_responsibility_cents"), 0);
-  EXPECT_EQ(Num(cl1, "transferred_cents"), 8000);
-  EXPECT_EQ(Num(cl1, "payer_balance_cents"), 0);
-  EXPECT_EQ(Num(cl1, "patient_balance_cents"), 0);
-  ASSERT_EQ(Str(cl1, "next_claim_id"), "CL1-2");
-  Struct cl2 = Show("CL1-2");
-  EXPECT_EQ(Str(cl2, "payer_id"), kSecondary);
-  EXPECT_EQ(Num(cl2, "rank"), 2);
-  EXPECT_EQ(Num(cl2, "transferred_in_cents"), 8000);
-  EXPECT_EQ(Num(cl2, "payer_balance_cents"), 8000);
-
-  // The secondary's 835 before its claim was submitted would not post; the
-  // biller bills it, and the crossover payment (CLP01 = CL1) lands on CL1-2.
-  Submit("CL1-2");
-  const std::string secondary =
-      "CLP*CL1*2*250*50*30*12*PCN2*11*1~SVC*HC:99213*200*40**1~CAS*OA*23*140~CAS*PR*2*20~"
-      "REF*6R*1~SVC*HC:36415*50*10**1~CAS*OA*23*30~CAS*PR*1*10~REF*6R*2";
-  r = OnlyRemittance(
-      Post("secondary.835", Remit835(kSecondary, "TS1", 5000, {secondary}, "000000202")));
-  EXPECT_EQ(Str(r, "payer"), kSecondary);
-  EXPECT_EQ(Num(r, "claims_posted"), 1);
-  EXPECT_EQ(Num(r, "claims_unmatched"), 0);
-  cl2 = Show("CL1-2");
-  EXPECT_EQ(Num(cl2, "payer_paid_cents"), 5000);
-  // OA-23 is the primary's share, never billed to the secondary: not an adjustment of its own.
-  EXPECT_EQ(Num(cl2, "contractual_cents"), 0);
-  EXPECT_EQ(Num(cl2, "other_adjustment_cents"), 0);
-  EXPECT_EQ(Num(cl2, "patient_responsibility_cents"), 0);
-  EXPECT_EQ(Num(cl2, "transferred_cents"), 3000);
-  EXPECT_EQ(Num(cl2, "payer_balance_cents"), 0);
-  ASSERT_EQ(Str(cl2, "next_claim_id"), "CL1-2-3");
-  Struct cl3 = Show("CL1-2-3");
-  EXPECT_EQ(Str(cl3, "payer_id"), kTertiary);
-  EXPECT_EQ(Num(cl3, "rank"), 3);
-  EXPECT_EQ(Num(cl3, "transferred_in_cents"), 3000);
-  EXPECT_EQ(Num(Show("CL1"), "payer_paid_cents"), 12000);  // the primary's claim is untouched
-
-  // The secondary takes its payment back (CLP01 = CL1, as on the crossover).
-  const std::string reversal =
-      "CLP*CL1*22*-250*-50*-30*12*PCN2*11*1~SVC*HC:99213*-200*-40~CAS*OA*23*-140~CAS*PR*2*-20~"
-      "REF*6R*1~SVC*HC:36415*-50*-10~CAS*OA*23*-30~CAS*PR*1*-10~REF*6R*2";
-  r = OnlyRemittance(
-      Post("reversal.835", Remit835(kSecondary, "TS2", -5000, {reversal}, "000000203")));
-  EXPECT_EQ(Num(r, "reversals"), 1);
-  EXPECT_EQ(Num(r, "claims_posted"), 0);
-  EXPECT_EQ(Num(r, "claims_unmatched"), 0);
-  cl2 = Show("CL1-2");
-  EXPECT_EQ(Num(cl2, "payer_paid_cents"), 0);
-  EXPECT_EQ(Num(cl2, "transferred_cents"), 0);
-  EXPECT_EQ(Num(cl2, "payer_balance_cents"), 8000);
-  EXPECT_EQ(Num(Show("CL1-2-3"), "transferred_in_cents"), 0);
-  EXPECT_EQ(Num(Show("CL1-2-3"), "payer_balance_cents"), 0);
-  EXPECT_EQ(Num(Show("CL1"), "payer_paid_cents"), 12000);
-
-  // The corrected re-payment, echoing the secondary's own claim id.
-  const std::string corrected =
-      "CLP*CL1-2*2*250*55*25*12*PCN2B*11*1~SVC*HC:99213*200*45**1~CAS*OA*23*140~CAS*PR*2*15~"
-      "REF*6R*1~SVC*HC:36415*50*10**1~CAS*OA*23*30~CAS*PR*1*10~REF*6R*2";
-  r = OnlyRemittance(
-      Post("corrected.835", Remit835(kSecondary, "TS3", 5500, {corrected}, "000000204")));
-  EXPECT_EQ(Num(r, "claims_posted"), 1);
-  EXPECT_EQ(Num(r, "claims_unmatched"), 0);
-  cl2 = Show("CL1-2");
-  EXPECT_EQ(Num(cl2, "payer_paid_cents"), 5500);
-  EXPECT_EQ(Num(cl2, "transferred_cents"), 2500);
-  EXPECT_EQ(Num(cl2, "payer_balance_cents"), 0);
-  EXPECT_EQ(Str(cl2, "next_claim_id"), "CL1-2-3");  // the same tertiary claim, not a new one
-  EXPECT_EQ(Num(Show("CL1-2-3"), "transferred_in_cents"), 2500);
-
-  // The tertiary pays 20.00 of its 25.00 (CLP01 = CL1); the patient owes 5.00.
-  Submit("CL1-2-3");
-  const std::string tertiary =
-      "CLP*CL1*3*250*20*5*12*PCN3*11*1~SVC*HC:99213*200*15**1~CAS*OA*23*185~REF*6R*1~"
-      "SVC*HC:36415*50*5**1~CAS*OA*23*40~CAS*PR*1*5~REF*6R*2";
-  r = OnlyRemittance(
-      Post("tertiary.835", Remit835(kTertiary, "TT1", 2000, {tertiary}, "000000205")));
-  EXPECT_EQ(Str(r, "payer"), kTertiary);
-  EXPECT_EQ(Num(r, "claims_posted"), 1);
-  cl3 = Show("CL1-2-3");
-  EXPECT_EQ(Num(cl3, "payer_paid_cents"), 2000);
-  EXPECT_EQ(Num(cl3, "other_adjustment_cents"), 0);
-  EXPECT_EQ(Num(cl3, "patient_responsibility_cents"), 500);
-  EXPECT_EQ(Num(cl3, "payer_balance_cents"), 0);
-  EXPECT_EQ(Num(cl3, "patient_balance_cents"), 500);
-  EXPECT_EQ(Str(cl3, "next_claim_id"), "");
-
-  // A secondary payment from a payer that is not the secondary coverage's.
-  const std::string stranger = "CLP*CL1*2*250*10*0*12*PCNX*11*1~CAS*OA*23*240";
-  r = OnlyRemittance(Post("stranger.835", Remit835("11111", "TX1", 1000, {stranger}, "000000206")));
-  EXPECT_EQ(Num(r, "claims_posted"), 0);
-  EXPECT_EQ(Num(r, "claims_unmatched"), 1);
-  std::vector<Struct> suspense = SuspenseItems();
-  ASSERT_EQ(suspense.size(), 1u);
-  EXPECT_EQ(Str(suspense[0], "payer"), "11111");
-  EXPECT_EQ(Num(suspense[0], "paid_cents"), 1000);
-  EXPECT_THAT(Str(suspense[0], "reason"), HasSubstr("billed to payer 60054"));
-  EXPECT_EQ(Num(Show("CL1-2"), "payer_paid_cents"), 5500);
-
-  // The books: each payer's money on its own claim, the patient's 5.00,
-  // the stranger's 10.00 in suspense, and nothing else left open.
-  const uint64_t head = Head();
-  Struct patient =
-      RclJson({"books", "balances", "--patient", "P1", "--min-position", absl::StrCat(head)});
-  EXPECT_EQ(Num(patient, "payer_paid_cents"), 12000 + 5500 + 2000);
-  EXPECT_EQ(Num(patient, "payer_balance_cents"), 0);
-  EXPECT_EQ(Num(patient, "patient_balance_cents"), 500);
-  EXPECT_EQ(Num(patient, "claims"), 3);
-  const std::vector<std::pair<std::string, int64_t>> paid_by = {
-      {kPrimary, 12000}, {kSecondary, 5500}, {kTertiary, 2000}};
-  for (const auto& [payer, paid] : paid_by) {
-    SCOPED_TRACE(payer);
-    Struct b = RclJson({"books", "balances", "--payer", payer});
-    EXPECT_EQ(Num(b, "payer_paid_cents"), paid);
-    EXPECT_EQ(Num(b, "payer_balance_cents"), 0);
-  }
-  int64_t total = -1;
-  std::map<std::string, int64_t> tb = TrialBalance(&total);
-  EXPECT_EQ(total, 0);
-  EXPECT_EQ(Account(tb, "ar:payer:87726"), 0);
-  EXPECT_EQ(Account(tb, "ar:payer:60054"), 0);
-  EXPECT_EQ(Account(tb, "ar:payer:39026"), 0);
-  EXPECT_EQ(Account(tb, "ar:patient:P1"), 500);
-  EXPECT_EQ(Account(tb, "cash:payer"), 12000 + 5000 - 5000 + 5500 + 2000 + 1000);
-  EXPECT_EQ(Account(tb, "suspense:unapplied"), -1000);
+  ASSERT_NO_FATAL_FAILURE(PrimaryPays());
+  ASSERT_NO_FATAL_FAILURE(SecondaryPays());
+  ASSERT_NO_FATAL_FAILURE(SecondaryReversesAndRepays());
+  ASSERT_NO_FATAL_FAILURE(TertiaryPays());
+  ASSERT_NO_FATAL_FAILURE(AnotherPayerWaitsInSuspense());
+  ExpectEveryDollarInItsPlace();
 }
 
 // A secondary's 835 for a claim the primary has not adjudicated yet has no
@@ -226,21 +257,14 @@ TEST_F(X12CobTest, PrimarySecondaryAndTertiaryEachPayTheirOwnClaim) {
 // payer; applied by the biller once the secondary claim exists.
 TEST_F(X12CobTest, ASecondaryPaymentBeforeThePrimaryWaitsInSuspenseUntilApplied) {
   SetUpPatientAndClaim();
-  const std::string secondary =
-      "CLP*CL1*2*250*50*30*12*PCN2*11*1~SVC*HC:99213*200*40**1~CAS*OA*23*140~CAS*PR*2*20~"
-      "REF*6R*1~SVC*HC:36415*50*10**1~CAS*OA*23*30~CAS*PR*1*10~REF*6R*2";
-  Struct r = OnlyRemittance(
-      Post("early.835", Remit835(kSecondary, "TS1", 5000, {secondary}, "000000301")));
+  Struct r = Post(kSecondary, "TS1", 5000, kSecondaryClp);
   EXPECT_EQ(Num(r, "claims_unmatched"), 1);
   std::vector<Struct> suspense = SuspenseItems();
   ASSERT_EQ(suspense.size(), 1u);
   EXPECT_THAT(Str(suspense[0], "reason"), HasSubstr("claim CL1 is billed to payer 87726"));
   EXPECT_EQ(Num(Show("CL1"), "payer_paid_cents"), 0);
 
-  const std::string primary =
-      "CLP*CL1*1*250*120*80*12*PCN1*11*1~SVC*HC:99213*200*100**1~CAS*CO*45*40~CAS*PR*2*60~"
-      "REF*6R*1~SVC*HC:36415*50*20**1~CAS*CO*45*10~CAS*PR*1*20~REF*6R*2";
-  Post("primary.835", Remit835(kPrimary, "TP1", 12000, {primary}, "000000302"));
+  Post(kPrimary, "TP1", 12000, kPrimaryClp);
   Submit("CL1-2");
   Ok({"remit", "suspense", "apply", "--item", Str(suspense[0], "item_id"), "--claim", "CL1-2"});
   EXPECT_TRUE(SuspenseItems().empty());
