@@ -79,12 +79,11 @@ constexpr size_t kProgressBytesMin = size_t{1} << 20;
 
 // The import's progress while ImportRemittanceFileStream runs, drawn with
 // the rebuild's progress lines (report_output.h) on standard error: a bar
-// redrawn five times a second on a terminal, else one line a second (with
-// --json only on a terminal). Before the server's first message the file is
-// being sent; then the server's phases: queued, parsing, matching (claims,
-// with a percentage), posting (events, with a percentage), durable.
-// Update() is called on the RPC's thread, the lines are drawn by a thread of
-// their own.
+// redrawn five times a second on a terminal, else one line a second and one
+// as each phase starts (with --json only on a terminal). Before the server's first message the file
+// is being sent; then the server's phases: queued, parsing, matching (claims, with a percentage),
+// posting (events, with a percentage), durable. Update() is called on the RPC's thread, the lines
+// are drawn by a thread of their own.
 class ImportProgressView {
  public:
   ImportProgressView(bool json, size_t bytes, bool forced) : bytes_(bytes) {
@@ -97,7 +96,11 @@ class ImportProgressView {
 
   void Update(const rcl::v1::ImportRemittanceProgress& p) {
     absl::MutexLock lock(&mu_);
-    if (p.phase() != last_.phase()) phase_start_ = absl::Now();
+    if (p.phase() != last_.phase()) {
+      phase_start_ = absl::Now();
+      phase_first_done_ = p.done();  // the rate counts from here
+      redraw_ = true;
+    }
     last_ = p;
   }
 
@@ -141,15 +144,22 @@ class ImportProgressView {
     w.done = last_.done();
     w.total = last_.total();
     const double phase_s = Seconds(phase_start_);
-    w.events_per_s = phase_s > 0 ? static_cast<double>(w.done) / phase_s : 0;
+    const uint64_t since = w.done > phase_first_done_ ? w.done - phase_first_done_ : 0;
+    w.events_per_s = phase_s > 0 ? static_cast<double>(since) / phase_s : 0;
     return sink_.terminal ? ProgressBarLine(w) : ProgressPlainLine(w);
   }
 
   void Run() {
     const absl::Duration every = sink_.terminal ? absl::Milliseconds(200) : absl::Seconds(1);
     absl::MutexLock lock(&mu_);
-    while (!mu_.AwaitWithTimeout(absl::Condition(&done_), every)) sink_.Draw(LineLocked());
+    while (true) {
+      mu_.AwaitWithTimeout(absl::Condition(this, &ImportProgressView::WakeLocked), every);
+      if (done_) return;
+      redraw_ = false;
+      sink_.Draw(LineLocked());
+    }
   }
+  bool WakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || redraw_; }
 
   const size_t bytes_;
   const absl::Time start_ = absl::Now();
@@ -158,8 +168,10 @@ class ImportProgressView {
   std::thread thread_;
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool redraw_ ABSL_GUARDED_BY(mu_) = false;  // a phase started: draw it now
   rcl::v1::ImportRemittanceProgress last_ ABSL_GUARDED_BY(mu_);
   absl::Time phase_start_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  uint64_t phase_first_done_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::Status RunRemitImport(Invocation& inv) {

@@ -2,7 +2,7 @@
 // (ImportRemittanceFileStream) reports its phases with done/total counts
 // while a large file posts, then the same answer as the unary call; a dry
 // run's preview arrives in chunks; and `rcl remit import --progress` draws
-// percentage lines on standard error (no terminal: one line a second).
+// percentage lines on standard error (no terminal: plain lines).
 #include <memory>
 #include <string>
 #include <vector>
@@ -134,9 +134,9 @@ TEST_F(X12ImportProgressTest, ADryRunStreamsItsWholePreview) {
   EXPECT_FALSE(streamed->has_result());
 }
 
-// Without a terminal the CLI prints one progress line a second on standard
-// error, percentages once the server reports counts, and its outcome last;
-// standard output holds only the summary.
+// Without a terminal the CLI prints one progress line a second (and one as
+// each phase starts) on standard error, percentages once the server reports
+// counts, and its outcome last; standard output holds only the summary.
 TEST_F(X12ImportProgressTest, TheCliPrintsPercentageLinesOnStandardError) {
   const std::string path = WriteFile("big.835", UnmatchedFile(kClaims, "BIG2"));
   testing::CommandResult r = Rcl({"remit", "import", path, "--progress"});
