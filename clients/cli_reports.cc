@@ -7,7 +7,6 @@
 // fetched page by page up to --limit rows (default 10,000) so the output is
 // the whole report; a cut-off report says so ("truncated"). The rendering is
 // in report_output.h, unit-tested without a server.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -366,40 +365,6 @@ absl::Status RunProjectionStatus(Invocation& inv) {
   return absl::OkStatus();
 }
 
-// Where the progress of a rebuild goes while it runs: stdout, or with --json
-// (whose stdout is one object) stderr when that is a terminal, else nowhere.
-struct ProgressSink {
-  FILE* stream = nullptr;
-  bool terminal = false;
-  bool drew_bar = false;
-
-  void Draw(const std::string& line) {
-    if (stream == nullptr) return;
-    std::string text = terminal ? absl::StrCat("\r", line, "\x1b[K") : absl::StrCat(line, "\n");
-    fwrite(text.data(), 1, text.size(), stream);
-    fflush(stream);
-    drew_bar = drew_bar || terminal;
-  }
-  void Finish() {
-    if (stream != nullptr && drew_bar) {
-      fputc('\n', stream);
-      fflush(stream);
-    }
-  }
-};
-
-ProgressSink MakeProgressSink(bool json) {
-  ProgressSink sink;
-  if (!json) {
-    sink.stream = stdout;
-    sink.terminal = isatty(STDOUT_FILENO) == 1;
-  } else if (isatty(STDERR_FILENO) == 1) {
-    sink.stream = stderr;
-    sink.terminal = true;
-  }
-  return sink;
-}
-
 const rcl::v1::ProjectionInfo* FindProjection(const rcl::v1::ProjectionStatusResponse& r,
                                               const std::string& name) {
   for (const rcl::v1::ProjectionInfo& p : r.projections()) {
@@ -446,7 +411,7 @@ absl::StatusOr<double> WaitForRebuild(Client& client, const std::string& name,
       continue;
     }
     idle = false;
-    RebuildProgress progress;
+    WorkProgress progress;
     progress.name = name;
     progress.done = p->rebuild_checkpoint();
     progress.total = p->rebuild_target() != 0 ? p->rebuild_target() : started.target();
@@ -475,7 +440,7 @@ absl::Status RunProjectionRebuild(Invocation& inv) {
   double elapsed = 0;
   if (wait) {
     ProgressSink sink = MakeProgressSink(inv.json());
-    RebuildProgress at_start;
+    WorkProgress at_start;
     at_start.name = name;
     at_start.total = started->target();
     if (sink.terminal) sink.Draw(ProgressBarLine(at_start));

@@ -2,7 +2,6 @@
 // X12 835 files posted whole by the server (docs/X12.md, "Posting"), the
 // claim payments they held in suspense, and the identifiers payers use in
 // them; `rcl claim export-837`: claims out as one X12 837P file.
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/cli_command.h"
+#include "clients/report_output.h"
 #include "ledger/money.h"
 
 namespace rcl::cli {
@@ -73,23 +73,36 @@ std::string SummaryText(const rcl::v1::RemittanceFileImported& s) {
   return out;
 }
 
-// Files this big show progress on standard error while the import runs.
+// Files this big show progress on standard error while the import runs
+// (smaller ones with --progress).
 constexpr size_t kProgressBytesMin = size_t{1} << 20;
 
-// The import's progress on standard error while the one RPC runs: a line
-// redrawn five times a second on a terminal, else one line a second (none
-// with --json unless standard error is a terminal). The RPC is unary, so the
-// phases are the file's upload and the server's posting together, timed.
-class ImportProgress {
+// The import's progress while ImportRemittanceFileStream runs, drawn with
+// the rebuild's progress lines (report_output.h) on standard error: a bar
+// redrawn five times a second on a terminal, else one line a second and one
+// as each phase starts (with --json only on a terminal). Before the server's first message the file
+// is being sent; then the server's phases: queued, parsing, matching (claims, with a percentage),
+// posting (events, with a percentage), durable. Update() is called on the RPC's thread, the lines
+// are drawn by a thread of their own.
+class ImportProgressView {
  public:
-  ImportProgress(bool json, size_t bytes) : bytes_(bytes) {
-    terminal_ = isatty(STDERR_FILENO) == 1;
-    on_ = bytes >= kProgressBytesMin && (terminal_ || !json);
+  ImportProgressView(bool json, size_t bytes, bool forced) : bytes_(bytes) {
+    sink_ = MakeProgressSink(json, stderr);
+    on_ = (forced || bytes >= kProgressBytesMin) && sink_.stream != nullptr;
     if (!on_) return;
-    Draw(absl::StrFormat("read %.1f MiB", Mib()));
     thread_ = std::thread([this] { Run(); });
   }
-  ~ImportProgress() { Finish(""); }
+  ~ImportProgressView() { Finish(""); }
+
+  void Update(const rcl::v1::ImportRemittanceProgress& p) {
+    absl::MutexLock lock(&mu_);
+    if (p.phase() != last_.phase()) {
+      phase_start_ = absl::Now();
+      phase_first_done_ = p.done();  // the rate counts from here
+      redraw_ = true;
+    }
+    last_ = p;
+  }
 
   void Finish(const std::string& outcome) {
     if (!on_) return;
@@ -99,34 +112,66 @@ class ImportProgress {
     }
     thread_.join();
     on_ = false;
-    if (!outcome.empty()) Draw(absl::StrFormat("%s in %.1f s", outcome, Seconds()));
-    if (terminal_) std::fputc('\n', stderr);
+    if (!outcome.empty()) {
+      sink_.Draw(absl::StrFormat("import: %s in %.1f s", outcome, Seconds(start_)));
+    }
+    sink_.Finish();
   }
 
  private:
-  double Mib() const { return static_cast<double>(bytes_) / (1 << 20); }
-  double Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
-  void Draw(const std::string& line) {
-    const std::string text = terminal_ ? absl::StrCat("\r", line, "\x1b[K") : line + "\n";
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
+  static double Seconds(absl::Time since) { return absl::ToDoubleSeconds(absl::Now() - since); }
+
+  std::string LineLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    using P = rcl::v1::ImportRemittanceProgress;
+    const double total_s = Seconds(start_);
+    switch (last_.phase()) {
+      case P::IMPORT_PHASE_UNSPECIFIED:
+        return absl::StrFormat("import: sending %.1f MiB ... %.0f s",
+                               static_cast<double>(bytes_) / (1 << 20), total_s);
+      case P::IMPORT_PHASE_QUEUED: return absl::StrFormat("import: queued ... %.0f s", total_s);
+      case P::IMPORT_PHASE_PARSING: return absl::StrFormat("import: parsing ... %.0f s", total_s);
+      case P::IMPORT_PHASE_DURABLE:
+        return absl::StrFormat("import: durable, %d events committed ... %.0f s", last_.done(),
+                               total_s);
+      default: break;
+    }
+    const bool matching = last_.phase() == P::IMPORT_PHASE_MATCHING;
+    WorkProgress w;
+    w.verb = "";
+    w.name = matching ? "import matching" : "import posting";
+    w.unit = matching ? "claims" : "events";
+    w.rate_unit = matching ? "claims/s" : "ev/s";
+    w.done = last_.done();
+    w.total = last_.total();
+    const double phase_s = Seconds(phase_start_);
+    const uint64_t since = w.done > phase_first_done_ ? w.done - phase_first_done_ : 0;
+    w.events_per_s = phase_s > 0 ? static_cast<double>(since) / phase_s : 0;
+    return sink_.terminal ? ProgressBarLine(w) : ProgressPlainLine(w);
   }
+
   void Run() {
-    const absl::Duration every = terminal_ ? absl::Milliseconds(200) : absl::Seconds(1);
+    const absl::Duration every = sink_.terminal ? absl::Milliseconds(200) : absl::Seconds(1);
     absl::MutexLock lock(&mu_);
-    while (!mu_.AwaitWithTimeout(absl::Condition(&done_), every)) {
-      Draw(absl::StrFormat("uploading %.1f MiB and posting it in one commit ... %.0f s", Mib(),
-                           Seconds()));
+    while (true) {
+      mu_.AwaitWithTimeout(absl::Condition(this, &ImportProgressView::WakeLocked), every);
+      if (done_) return;
+      redraw_ = false;
+      sink_.Draw(LineLocked());
     }
   }
+  bool WakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ || redraw_; }
 
   const size_t bytes_;
   const absl::Time start_ = absl::Now();
-  bool terminal_ = false;
+  ProgressSink sink_;
   bool on_ = false;
+  std::thread thread_;
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  bool redraw_ ABSL_GUARDED_BY(mu_) = false;  // a phase started: draw it now
+  rcl::v1::ImportRemittanceProgress last_ ABSL_GUARDED_BY(mu_);
+  absl::Time phase_start_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  uint64_t phase_first_done_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 absl::Status RunRemitImport(Invocation& inv) {
@@ -137,9 +182,15 @@ absl::Status RunRemitImport(Invocation& inv) {
   absl::StatusOr<Client*> client = inv.client();
   if (!client.ok()) return client.status();
   const bool dry_run = inv.args().Has("dry-run");
-  ImportProgress progress(inv.json(), bytes->size());
-  absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> r = (*client)->ImportRemittanceFile(
-      *bytes, dry_run, inv.args().Has("accept-imbalance"), *options);
+  ImportProgressView progress(inv.json(), bytes->size(), inv.args().Has("progress"));
+  const bool accept = inv.args().Has("accept-imbalance");
+  absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> r = (*client)->ImportRemittanceFileStream(
+      *bytes, dry_run, accept, *options,
+      [&progress](const rcl::v1::ImportRemittanceProgress& p) { progress.Update(p); });
+  // A server from before the stream: the unary call (progress without counts).
+  if (!r.ok() && r.status().code() == absl::StatusCode::kUnimplemented) {
+    r = (*client)->ImportRemittanceFile(*bytes, dry_run, accept, *options);
+  }
   progress.Finish(!r.ok()   ? "refused"
                   : dry_run ? "decided (dry run)"
                             : absl::StrCat("posted ", r->summary().events(), " events"));
@@ -396,7 +447,9 @@ std::vector<CommandDef> X12Commands() {
        "post an X12 835 file: every remittance, claim payment and PLB in one commit, or nothing",
        {{"dry-run", kBool, "", "parse, match and check balance; write nothing, print the events"},
         {"accept-imbalance", kBool, "",
-         "post a file whose BPR02 does not balance (difference to suspense:remit_imbalance)"}},
+         "post a file whose BPR02 does not balance (difference to suspense:remit_imbalance)"},
+        {"progress", kBool, "",
+         "show progress on standard error for any file (default: files of 1 MiB or more)"}},
        RunRemitImport},
       {"remit",
        "suspense",

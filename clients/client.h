@@ -24,6 +24,7 @@
 #define RCL_CLIENTS_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -188,6 +189,14 @@ class Client {
   absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> ImportRemittanceFile(
       const std::string& x12, bool dry_run, bool accept_imbalance,
       const CommandOptions& options = {});
+  // The same through ImportRemittanceFileStream: `on_progress` (may be
+  // empty) is called on this thread with each progress message the server
+  // sends while the import runs; the answer is the unary call's (a dry run's
+  // preview reassembled from its chunks).
+  using ImportProgressCallback = std::function<void(const rcl::v1::ImportRemittanceProgress&)>;
+  absl::StatusOr<rcl::v1::ImportRemittanceFileResponse> ImportRemittanceFileStream(
+      const std::string& x12, bool dry_run, bool accept_imbalance, const CommandOptions& options,
+      const ImportProgressCallback& on_progress);
   absl::StatusOr<rcl::v1::CommandResponse> AliasPayer(const rcl::v1::AliasPayer& command,
                                                       const CommandOptions& options = {});
   absl::StatusOr<rcl::v1::CommandResponse> ApplySuspendedPayment(

@@ -9,6 +9,7 @@
 #define RCL_CLIENTS_REPORT_OUTPUT_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -115,21 +116,41 @@ void WriteProjectionStatusJson(const rcl::v1::ProjectionStatusResponse& r, JsonW
 std::string ProjectionStatusTable(const rcl::v1::ProjectionStatusResponse& r);
 std::string ProjectionStatusCsv(const rcl::v1::ProjectionStatusResponse& r);
 
-// Where a rebuild is: `done` of `total` events (total 0: unknown), at
-// `events_per_s`.
-struct RebuildProgress {
+// How far a long job is - a projection rebuild, an 835 import - for the
+// progress lines below: `done` of `total` `unit` (total 0: unknown), at
+// `events_per_s` of them a second.
+struct WorkProgress {
   std::string name;
   uint64_t done = 0;
   uint64_t total = 0;
   double events_per_s = 0;
+  std::string unit = "events";  // what done and total count
+  std::string rate_unit = "ev/s";
+  std::string verb = "rebuild";  // the plain line's first word ("" for none)
 };
 
 // The terminal line (no "\r"): "balances [#####.....]  50.0%  1,234 ev/s  ETA 12s".
 // Unknown total: "balances [?????...]  ?%  1,234 events  1,234 ev/s".
-std::string ProgressBarLine(const RebuildProgress& p, int width = 30);
-// The line printed once a second when stdout is no terminal:
+std::string ProgressBarLine(const WorkProgress& p, int width = 30);
+// The line printed once a second when the output is no terminal:
 // "rebuild balances: 50.0% (500/1000 events, 1234 ev/s)".
-std::string ProgressPlainLine(const RebuildProgress& p);
+std::string ProgressPlainLine(const WorkProgress& p);
+
+// Where progress lines go: `stream` (none: nowhere), redrawn in place when
+// it is a terminal, one line each otherwise. MakeProgressSink: without
+// --json, `plain` (stdout for a rebuild, stderr for an import); with --json
+// (stdout is one object) stderr when that is a terminal, else nowhere.
+struct ProgressSink {
+  FILE* stream = nullptr;
+  bool terminal = false;
+  bool drew_bar = false;
+
+  void Draw(const std::string& line);
+  // Ends a redrawn line.
+  void Finish();
+};
+ProgressSink MakeProgressSink(bool json, FILE* plain = stdout);
+
 // "rebuilt balances: 1000 events in 2.5 s (400 events/s), generation 3"
 std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds,
                             uint64_t generation);

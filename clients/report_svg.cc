@@ -1,8 +1,11 @@
 // The AR aging chart (a standalone SVG) and the progress lines of
-// `rcl projections rebuild` (see report_output.h).
+// `rcl projections rebuild` and `rcl remit import` (see report_output.h).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -221,13 +224,13 @@ std::string AgingSvg(const AgingView& v, int max_bars) {
 
 // --- Progress lines.
 
-std::string ProgressBarLine(const RebuildProgress& p, int width) {
+std::string ProgressBarLine(const WorkProgress& p, int width) {
   width = std::max(width, 1);
   double rate = SafeRate(p.events_per_s);
   if (p.total == 0) {
-    return absl::StrFormat("%s [%s]    ?%%  %s events  %s ev/s  ETA ?", p.name,
-                           std::string(width, '-'), ThousandsInt(p.done),
-                           ThousandsInt(static_cast<uint64_t>(rate)));
+    return absl::StrFormat("%s [%s]    ?%%  %s %s  %s %s  ETA ?", p.name, std::string(width, '-'),
+                           ThousandsInt(p.done), p.unit, ThousandsInt(static_cast<uint64_t>(rate)),
+                           p.rate_unit);
   }
   uint64_t done = std::min(p.done, p.total);
   double fraction = static_cast<double>(done) / static_cast<double>(p.total);
@@ -236,19 +239,48 @@ std::string ProgressBarLine(const RebuildProgress& p, int width) {
   std::string eta = done == p.total
                         ? "0s"
                         : (rate > 0 ? Duration(static_cast<double>(p.total - done) / rate) : "?");
-  return absl::StrFormat("%s [%s] %5.1f%%  %s ev/s  ETA %s", p.name, bar, fraction * 100,
-                         ThousandsInt(static_cast<uint64_t>(rate)), eta);
+  return absl::StrFormat("%s [%s] %5.1f%%  %s %s  ETA %s", p.name, bar, fraction * 100,
+                         ThousandsInt(static_cast<uint64_t>(rate)), p.rate_unit, eta);
 }
 
-std::string ProgressPlainLine(const RebuildProgress& p) {
+std::string ProgressPlainLine(const WorkProgress& p) {
   uint64_t rate = static_cast<uint64_t>(SafeRate(p.events_per_s));
+  const std::string label = p.verb.empty() ? p.name : absl::StrCat(p.verb, " ", p.name);
   if (p.total == 0) {
-    return absl::StrFormat("rebuild %s: ?%% (%d events, %d ev/s)", p.name, p.done, rate);
+    return absl::StrFormat("%s: ?%% (%d %s, %d %s)", label, p.done, p.unit, rate, p.rate_unit);
   }
   uint64_t done = std::min(p.done, p.total);
   double percent = static_cast<double>(done) / static_cast<double>(p.total) * 100;
-  return absl::StrFormat("rebuild %s: %.1f%% (%d/%d events, %d ev/s)", p.name, percent, done,
-                         p.total, rate);
+  return absl::StrFormat("%s: %.1f%% (%d/%d %s, %d %s)", label, percent, done, p.total, p.unit,
+                         rate, p.rate_unit);
+}
+
+void ProgressSink::Draw(const std::string& line) {
+  if (stream == nullptr) return;
+  std::string text = terminal ? absl::StrCat("\r", line, "\x1b[K") : absl::StrCat(line, "\n");
+  fwrite(text.data(), 1, text.size(), stream);
+  fflush(stream);
+  drew_bar = drew_bar || terminal;
+}
+
+void ProgressSink::Finish() {
+  if (stream != nullptr && drew_bar) {
+    fputc('\n', stream);
+    fflush(stream);
+    drew_bar = false;
+  }
+}
+
+ProgressSink MakeProgressSink(bool json, FILE* plain) {
+  ProgressSink sink;
+  if (!json) {
+    sink.stream = plain;
+    sink.terminal = isatty(fileno(plain)) == 1;
+  } else if (isatty(STDERR_FILENO) == 1) {
+    sink.stream = stderr;
+    sink.terminal = true;
+  }
+  return sink;
 }
 
 std::string RebuildDoneLine(absl::string_view name, uint64_t events, double seconds,

@@ -447,6 +447,7 @@ absl::Status Ledger::LoadTip(const std::string& tenant) {
 absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending& pending) {
   const CommandRequest& req = pending.request;
   ctx.view.set_tenant(req.tenant);
+  ctx.view.set_progress(req.progress.get());
   ctx.view.ReleasePins();
   std::string command_key;
   if (!req.command_id.empty()) {
@@ -631,6 +632,7 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
     }
     applied = ApplyNewEvent(ctx, req, records.size(), &ne, result, &records);
     if (!applied.ok()) break;
+    if (req.progress != nullptr) req.progress->Done(records.size());
   }
   if (applied.ok()) return records;
   for (auto& [key, before] : undo) {

@@ -56,6 +56,8 @@ struct CommandRequest {
   // Decide only: nothing is written, the result's `preview` holds the events
   // the command would append (its position and versions are not set).
   bool dry_run = false;
+  // Where an import reports how far it is (commands.h); null: not watched.
+  std::shared_ptr<ImportProgress> progress;
 };
 
 struct CommandResult {

@@ -69,6 +69,7 @@ constexpr std::array kTable = {
     Biller("rcl.v1.LedgerService/AliasPayer"),
     Biller("rcl.v1.LedgerService/ApplySuspendedPayment"),
     Biller("rcl.v1.LedgerService/ImportRemittanceFile"),
+    Biller("rcl.v1.LedgerService/ImportRemittanceFileStream"),
     Permission{.method = "rcl.v1.LedgerService/ExportClaims837", .roles = kBiller,
                .tenant_field = "context.tenant", .access_log_field = "claim_ids"},
     // Any commands at once: the call needs a role that writes, and each

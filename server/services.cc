@@ -13,6 +13,7 @@
 #include "ledger/status.h"
 #include "server/audit_service.h"
 #include "server/event_convert.h"
+#include "server/import_stream.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
 #include "server/unary_handlers.h"
@@ -315,6 +316,15 @@ void LedgerServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ImportRemittanceFile,
                            rcl::v1::ImportRemittanceFileRequest,
                            rcl::v1::ImportRemittanceFileResponse);
+  MarkMethodCallback(
+      MethodIndex(kLedgerServiceName, "ImportRemittanceFileStream"),
+      AuthorizingStreamHandler<rcl::v1::ImportRemittanceFileRequest,
+                               rcl::v1::ImportRemittanceFileStreamResponse>(
+          gate_, absl::StrCat(kLedgerServiceName, "/ImportRemittanceFileStream"),
+          [this](grpc::CallbackServerContext*, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
+                 const Caller& caller) {
+            return StartImportStream(ledger_, reads_, std::move(req), caller);
+          }));
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
                            rcl::v1::ExportClaims837Response);
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExecuteBatch, rcl::v1::ExecuteBatchRequest,
@@ -481,44 +491,12 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::GetClaim(grpc::CallbackServerContex
   return ScheduleRead(reads_, kGetClaimReadBytes, resp, std::move(work));
 }
 
-namespace {
-
-// Reading an import's summary holds one event of at most 64 KiB.
-constexpr size_t kImportSummaryReadBytes = 2 * ledger::kPayloadSizeMax + kReadOverheadBytes;
-
-// The summary an import wrote (on its file's stream, version 0).
-absl::Status ReadImportSummary(const ledger::EventStore& store, const std::string& tenant,
-                               const std::string& stream, rcl::v1::RemittanceFileImported* out) {
-  RCL_ASSIGN_OR_RETURN(auto events, store.ReadStream(tenant, stream, 0, false, 1, kPageBytesMax));
-  if (events.empty() || !out->ParseFromString(events[0].payload)) {
-    return absl::DataLossError(absl::StrCat("no import summary on ", stream));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
     grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
     rcl::v1::ImportRemittanceFileResponse* resp, const Caller& caller) {
-  if (req->x12().size() > ledger::kImportBytesMax) {
-    return Refuse(ctx, absl::ResourceExhaustedError(
-                           absl::StrCat("the file has ", req->x12().size(), " bytes; at most ",
-                                        ledger::kImportBytesMax, " (64 MiB) are imported")));
-  }
+  if (absl::Status size = CheckImportSize(*req); !size.ok()) return Refuse(ctx, size);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const rcl::v1::CommandContext& context = req->context();
-  ledger::CommandRequest request;
-  request.tenant = context.tenant();
-  request.dry_run = req->dry_run();
-  if (!request.dry_run) request.command_id = context.command_id();
-  if (context.has_expected_version()) request.expected_version = context.expected_version();
-  request.correlation_id = context.correlation_id();
-  request.causation_id = context.causation_id();
-  request.actor = caller.actor;
-  auto* import = request.command.mutable_import_remittance_file();
-  import->set_x12(req->x12());
-  import->set_accept_imbalance(req->accept_imbalance());
+  ledger::CommandRequest request = ImportCommand(*req, caller);
   const std::string tenant = request.tenant;
   absl::Status queued = ledger_->Submit(
       std::move(request), [this, reactor, resp, tenant](absl::StatusOr<ledger::CommandResult> r) {
@@ -526,16 +504,8 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ImportRemittanceFile(
           reactor->Finish(ToGrpcStatus(r.status()));
           return;
         }
-        for (const ledger::NewEvent& e : r->preview) {
-          if (e.type == rcl::v1::RemittanceFileImported::descriptor()->name()) {
-            resp->mutable_summary()->ParseFromString(e.payload);
-          }
-          auto* p = resp->add_preview();
-          p->set_stream(e.stream);
-          p->set_type(e.type);
-          p->set_payload(e.payload);
-        }
         if (!r->preview.empty() || r->event_ids.empty()) {
+          FillDryRunAnswer(*r, /*with_preview=*/true, resp);
           reactor->Finish(grpc::Status::OK);
           return;
         }

@@ -158,6 +158,8 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
 
   RCL_COMMAND_RPC(AliasPayer)
   RCL_COMMAND_RPC(ApplySuspendedPayment)
+  // The 835 import; its streaming twin, ImportRemittanceFileStream, is
+  // server/import_stream.h (registered in RegisterMethods).
   grpc::ServerUnaryReactor* ImportRemittanceFile(
       grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ImportRemittanceFileRequest> req,
       rcl::v1::ImportRemittanceFileResponse* resp, const Caller& caller);

@@ -136,6 +136,11 @@ grpc::internal::MethodHandler* AuthorizingStreamHandler(CallGate* gate, std::str
           const grpc::ByteBuffer* bytes) -> grpc::ServerWriteReactor<Response>* {
         absl::Status admitted = Admit(gate);
         if (!admitted.ok()) return new RejectedWrite<Response>(admitted);
+        if (bytes->Length() > RequestBytesMax<Request>::value) {
+          return new RejectedWrite<Response>(absl::ResourceExhaustedError(
+              absl::StrCat("request of ", bytes->Length(), " bytes; at most ",
+                           RequestBytesMax<Request>::value)));
+        }
         auto request = std::make_shared<Request>();
         absl::Status decoded = DecodeRequest(*bytes, request.get());
         if (!decoded.ok()) return new RejectedWrite<Response>(decoded);

@@ -200,25 +200,30 @@ absl::StatusOr<std::string> NextPayerClaimId(StateView& view, const ClaimState& 
 }
 
 // An adjudication's amounts by where they post. On a next-payer claim the
-// prior payers' share of the charge (what was never billed to this payer,
-// e.g. CO-23) is taken out of contractual, then other, then denied amounts.
+// prior payers' share of the charge (what was never billed to this payer) is
+// taken first out of the adjustments that say so (CARC 23, "the impact of
+// prior payer(s) adjudication"), then out of contractual, other and denied
+// amounts: a secondary's own contractual adjustment stays contractual.
 struct Split {
   int64_t paid = 0, contractual = 0, other = 0, pr = 0, denied = 0, prior = 0;
 };
 
+constexpr char kPriorPayerImpact[] = "23";
+
 Split SplitAmounts(const rcl::v1::AdjudicateClaim& c, int64_t prior_share) {
   Split s;
-  auto add = [&s](const rcl::v1::Adjustment& adj, bool held) {
-    int64_t amount = adj.amount_cents();
+  Split marked;  // the CARC 23 part of each bucket
+  auto add = [&s, &marked](const rcl::v1::Adjustment& adj, bool held) {
     if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_PR) {
-      s.pr += amount;
-    } else if (held) {
-      s.denied += amount;  // a denial keeps the amount in payer AR
-    } else if (adj.group() == rcl::v1::ADJUSTMENT_GROUP_CO) {
-      s.contractual += amount;
-    } else {
-      s.other += amount;
+      s.pr += adj.amount_cents();
+      return;
     }
+    // A denial keeps the amount in payer AR.
+    int64_t Split::*bucket = held                                          ? &Split::denied
+                             : adj.group() == rcl::v1::ADJUSTMENT_GROUP_CO ? &Split::contractual
+                                                                           : &Split::other;
+    s.*bucket += adj.amount_cents();
+    if (adj.reason_code() == kPriorPayerImpact) marked.*bucket += adj.amount_cents();
   };
   for (const auto& line : c.lines()) {
     s.paid += line.paid_cents();
@@ -228,12 +233,15 @@ Split SplitAmounts(const rcl::v1::AdjudicateClaim& c, int64_t prior_share) {
   for (const auto& adj : c.claim_adjustments())
     add(adj, c.status() == rcl::v1::CLAIM_PAYMENT_STATUS_DENIED);
   int64_t left = prior_share;
-  for (int64_t* bucket : {&s.contractual, &s.other, &s.denied}) {
-    int64_t take = std::clamp<int64_t>(*bucket, 0, left);
-    *bucket -= take;
-    left -= take;
-    s.prior += take;
-  }
+  auto take = [&s, &left](int64_t Split::*bucket, int64_t most) {
+    const int64_t t = std::clamp<int64_t>(std::min(most, s.*bucket), 0, left);
+    s.*bucket -= t;
+    left -= t;
+    s.prior += t;
+  };
+  constexpr int64_t Split::*kBuckets[] = {&Split::contractual, &Split::other, &Split::denied};
+  for (int64_t Split::*bucket : kBuckets) take(bucket, marked.*bucket);
+  for (int64_t Split::*bucket : kBuckets) take(bucket, s.*bucket);
   return s;
 }
 

@@ -4,6 +4,8 @@
 #ifndef RCL_LEDGER_COMMANDS_H_
 #define RCL_LEDGER_COMMANDS_H_
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +47,26 @@ struct Decision {
   std::vector<NewEvent> events;  // in append order; at least one
 };
 
+// How far an 835 import is, for a caller watching it (the server's
+// ImportRemittanceFileStream). Written by the sequencer thread while it
+// decides and chains the import (the decider and Ledger::DecideAndApply),
+// read by any thread; relaxed atomics, observation only: no decision ever
+// reads it. `done` of `total` counts claim payments while matching, events
+// while posting.
+struct ImportProgress {
+  enum Phase : int { kQueued = 0, kParsing, kMatching, kPosting };
+  std::atomic<int> phase{kQueued};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> total{0};
+
+  void Enter(Phase p, uint64_t of) {
+    done.store(0, std::memory_order_relaxed);
+    total.store(of, std::memory_order_relaxed);
+    phase.store(p, std::memory_order_relaxed);
+  }
+  void Done(uint64_t n) { done.store(n, std::memory_order_relaxed); }
+};
+
 // Read access to stream states for one tenant. Get() returns the state
 // including the effects of commands decided earlier in the same batch.
 class StateView {
@@ -54,6 +76,13 @@ class StateView {
   // The business date (UTC) of the commit being decided, for commands whose
   // date defaults to "today".
   virtual absl::CivilDay Today() const = 0;
+  // Where the command being decided reports its progress; null: nobody
+  // watches. Only imports report.
+  ImportProgress* progress() const { return progress_; }
+  void set_progress(ImportProgress* progress) { progress_ = progress; }
+
+ private:
+  ImportProgress* progress_ = nullptr;
 };
 
 // Appends `payload` as a new event on `stream`; financial payloads (those

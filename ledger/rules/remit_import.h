@@ -25,7 +25,7 @@ namespace rcl::ledger::claim_rules {
 // `base` (which shows what was decided before this command).
 class DecisionView : public StateView {
  public:
-  explicit DecisionView(StateView& base) : base_(base) {}
+  explicit DecisionView(StateView& base) : base_(base) { set_progress(base.progress()); }
   absl::StatusOr<const StreamState*> Get(const std::string& stream) override;
   absl::CivilDay Today() const override { return base_.Today(); }
   // Stamps `d`'s events with `source` (when given), folds them into the view
@@ -54,9 +54,10 @@ absl::StatusOr<rcl::v1::AdjudicateClaim> MapClaimPayment(const x12::ClaimPayment
                                                          const std::string& remit_id);
 
 // The claim an 835 claim payment from `payer_id` posts to: CLP01's claim,
-// followed to the next payer's claim of the rank CLP02 names, and to the
-// replacement in force (not for reversals). FAILED_PRECONDITION (the reason
-// for suspense) when there is no such claim or another payer bills it.
+// followed to the next payer's claim of the rank CLP02 names (2/20, 3/21) or,
+// for a status without a rank (22, 4, 25, 1, 19), to the claim of that chain
+// billed to `payer_id`; then to the replacement in force (not for reversals). FAILED_PRECONDITION
+// (the reason for suspense) when there is no such claim or another payer bills it.
 absl::StatusOr<const ClaimState*> TargetClaim(StateView& view, const x12::ClaimPayment& payment,
                                               const std::string& payer_id);
 

@@ -210,8 +210,16 @@ absl::StatusOr<const ClaimState*> TargetClaim(StateView& view, const x12::ClaimP
   RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(ClaimStream(id)));
   const ClaimState* claim = std::get_if<ClaimState>(&s->aggregate);
   if (!s->exists() || claim == nullptr) return Rule(absl::StrCat("no claim ", id));
+  // CLP02 2/20 or 3/21: the next payers' claims up to that rank. Any other
+  // status (a reversal, a denial, a predetermination, 1/19) names no rank:
+  // the claim of CLP01's chain billed to this payer (a secondary payer
+  // echoes the primary claim's id on a crossover).
   const int rank = RankOf(payment.status_code);
-  for (int hops = 0; rank > claim->rank && !claim->next_payer_claim_id.empty(); ++hops) {
+  auto follow = [&rank, &payer_id](const ClaimState& c) {
+    if (c.next_payer_claim_id.empty()) return false;
+    return rank > 0 ? rank > c.rank : c.payer_id != payer_id;
+  };
+  for (int hops = 0; follow(*claim); ++hops) {
     if (hops >= kClaimChainMax) return Rule(absl::StrCat("claim ", id, " has too many payers"));
     RCL_ASSIGN_OR_RETURN(claim, ClaimInForce(view, claim->next_payer_claim_id));
   }

@@ -51,7 +51,8 @@ std::string CodeLabel(int code) {
 
 bool IsCommandResponse(const google::protobuf::Descriptor* output) {
   return output->full_name() == "rcl.v1.CommandResponse" ||
-         output->full_name() == "rcl.v1.ImportRemittanceFileResponse";
+         output->full_name() == "rcl.v1.ImportRemittanceFileResponse" ||
+         output->full_name() == "rcl.v1.ImportRemittanceFileStreamResponse";
 }
 
 uint64_t RocksProperty(rocksdb::DB* db, const char* property) {

@@ -272,7 +272,7 @@ TEST(ReportOutputTest, AgingSvgCapsTheBarsWithOther) {
 }
 
 TEST(ReportOutputTest, ProgressLines) {
-  RebuildProgress p;
+  WorkProgress p;
   p.name = "balances";
   p.total = 1000;
   p.events_per_s = 250;

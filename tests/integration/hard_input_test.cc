@@ -99,13 +99,14 @@ RawResult RawUnaryCall(grpc::GenericStub* stub, const std::string& method,
   return r;
 }
 
-// A server-streaming call (Subscribe) with raw request bytes: its status
-// when it ends within the deadline, or DEADLINE_EXCEEDED.
-grpc::Status RawSubscribe(grpc::GenericStub* stub, const std::string& bytes) {
+// A server-streaming call (`method`: Subscribe unless named) with raw request
+// bytes: its status when it ends within the deadline, or DEADLINE_EXCEEDED.
+grpc::Status RawSubscribe(grpc::GenericStub* stub, const std::string& bytes,
+                          const std::string& method = "/rcl.v1.LogService/Subscribe") {
   grpc::ClientContext context;
   context.set_deadline(CallDeadline(std::chrono::seconds(3)));
   grpc::CompletionQueue cq;
-  auto call = stub->PrepareCall(&context, "/rcl.v1.LogService/Subscribe", &cq);
+  auto call = stub->PrepareCall(&context, method, &cq);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
@@ -410,8 +411,8 @@ TEST(HardInputUtf8Test, InvalidUtf8InAnyStringFieldIsInvalidArgumentNamingItAndT
   const std::string bad_utf8("ok\xff\xfe", 4);
   for (const RpcField& f : fields) {
     std::string bytes = EncodeAt(f.numbers, 0, bad_utf8);
-    grpc::Status status =
-        f.streaming ? RawSubscribe(&stub, bytes) : RawUnaryCall(&stub, f.method, bytes).status;
+    grpc::Status status = f.streaming ? RawSubscribe(&stub, bytes, f.method)
+                                      : RawUnaryCall(&stub, f.method, bytes).status;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << f.method << " " << f.name << ": " << Describe(status);
     EXPECT_THAT(ViolationFields(status), Contains(f.name)) << f.method;
@@ -429,7 +430,7 @@ TEST_F(HardInputTest, EveryStringFieldOfEveryRpcHasAContentRule) {
       "b");
   for (const RpcField& f : EveryStringFieldOfEveryRpc()) {
     std::string bytes = EncodeAt(f.numbers, 0, bad);
-    grpc::Status status = f.streaming ? RawSubscribe(generic_.get(), bytes)
+    grpc::Status status = f.streaming ? RawSubscribe(generic_.get(), bytes, f.method)
                                       : RawUnaryCall(generic_.get(), f.method, bytes).status;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << f.method << " " << f.name << ": " << Describe(status);

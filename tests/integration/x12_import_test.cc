@@ -3,7 +3,6 @@
 // they pay with the CLI: the --json summary, the claims' balances, the books
 // (trial balance 0), duplicates, malformed files and dry runs.
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
-#include "tests/testing/cli_fixture.h"
+#include "tests/testing/x12_import_fixture.h"
 
 namespace rcl {
 namespace {
@@ -22,122 +21,10 @@ using namespace ::rcl::testing::json;  // NOLINT: JSON helpers
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string FixturePath(const std::string& name) {
-  return absl::StrCat(RCL_SOURCE_DIR, "/tests/x12/fixtures/", name);
-}
+std::string FixturePath(const std::string& name) { return testing::X12FixturePath(name); }
+std::string ReadFixture(const std::string& name) { return testing::ReadX12Fixture(name); }
 
-std::string ReadFixture(const std::string& name) {
-  std::ifstream in(FixturePath(name), std::ios::binary);
-  EXPECT_TRUE(in.good()) << "fixture " << name << " is missing";
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class X12ImportTest : public testing::RclCliTest {
- protected:
-  uint64_t Ok(std::vector<std::string> args) {
-    Struct r = RclJson(std::move(args));
-    EXPECT_GT(Num(r, "position"), 0);
-    return static_cast<uint64_t>(Num(r, "position"));
-  }
-
-  uint64_t Head() {
-    return static_cast<uint64_t>(Num(RclJson({"log", "head", "--whole-log"}), "position"));
-  }
-
-  Struct Show(const std::string& claim) { return RclJson({"claim", "show", "--id", claim}); }
-
-  // A file under the test's directory holding `bytes`.
-  std::string WriteFile(const std::string& name, const std::string& bytes) {
-    const std::string path = absl::StrCat(dir_.path(), "/", name);
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-    return path;
-  }
-
-  void Patient(const std::string& id, const std::string& payer) {
-    Ok({"patient", "register", "--id", id, "--family", "DOE", "--given", "JANE", "--birth-date",
-        "1950-02-03"});
-    Ok({"coverage", "add", "--patient", id, "--id", "C1", "--payer", payer, "--payer-name",
-        "PRIMARY PLAN", "--member-id", "M" + id, "--rank", "1", "--from", "2026-01-01"});
-  }
-
-  // An encounter of `patient` with one diagnosis and `lines` ({code, amount
-  // [, units[, modifier]]}), then a claim `claim` on coverage C1, scrubbed, submitted
-  // and accepted.
-  void Claim(const std::string& claim, const std::string& patient,
-             const std::vector<std::vector<std::string>>& lines) {
-    const std::string enc = "E" + claim;
-    Ok({"encounter", "open", "--id", enc, "--patient", patient, "--rendering-npi", "1234567893",
-        "--billing-npi", "1234567893", "--date", "2026-11-02", "--pos", "11"});
-    Ok({"encounter", "diagnose", "--id", enc, "--icd10", "E11.9", "--icd10", "I10"});
-    int n = 0;
-    for (const std::vector<std::string>& line : lines) {
-      std::vector<std::string> args = {"encounter",
-                                       "charge",
-                                       "--id",
-                                       enc,
-                                       "--line",
-                                       std::to_string(++n),
-                                       line[0][0] == 'T' ? "--hcpcs" : "--cpt",
-                                       line[0],
-                                       "--amount",
-                                       line[1],
-                                       "--dx",
-                                       "1"};
-      if (line.size() > 2) {
-        args.push_back("--units");
-        args.push_back(line[2]);
-      }
-      if (line.size() > 3) {
-        args.push_back("--modifier");
-        args.push_back(line[3]);
-      }
-      Ok(args);
-    }
-    Ok({"encounter", "complete", "--id", enc});
-    Ok({"claim", "create", "--id", claim, "--encounter", enc, "--coverage", "C1"});
-    Struct scrub = RclJson({"claim", "scrub", "--id", claim});
-    EXPECT_TRUE(Bool(scrub, "passed")) << claim << " " << scrub.DebugString();
-    Ok({"claim", "submit", "--id", claim, "--batch", "B1"});
-    Ok({"claim", "ack", "--id", claim, "--accepted"});
-  }
-
-  // `rcl remit import FILE --json` that must succeed; its one remittance.
-  Struct Import(const std::string& fixture, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"remit", "import", FixturePath(fixture)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    Struct r = RclJson(args);
-    return r;
-  }
-
-  static const Struct& OnlyRemittance(const Struct& summary) {
-    static const Struct kEmpty;
-    std::vector<Value> remits = List(summary, "remittances");
-    EXPECT_EQ(remits.size(), 1u);
-    if (remits.size() != 1) return kEmpty;
-    return Field(summary, "remittances").list_value().values(0).struct_value();
-  }
-
-  // The books balance once the projections have folded the head.
-  void ExpectTrialBalanceZero() {
-    testing::CommandResult tb =
-        Rcl({"--json", "books", "trial-balance", "--min-position", absl::StrCat(Head())});
-    ASSERT_EQ(tb.exit_code, 0) << tb.err;
-    EXPECT_EQ(Num(ParseJson(tb.out), "total_cents"), 0) << tb.out;
-  }
-
-  void ExpectMoney(const Struct& c, int64_t paid, int64_t contractual, int64_t patient,
-                   int64_t payer_balance) {
-    SCOPED_TRACE(Str(c, "claim_id"));
-    EXPECT_EQ(Num(c, "payer_paid_cents"), paid);
-    EXPECT_EQ(Num(c, "contractual_cents"), contractual);
-    EXPECT_EQ(Num(c, "patient_responsibility_cents"), patient);
-    EXPECT_EQ(Num(c, "payer_balance_cents"), payer_balance);
-    EXPECT_EQ(Num(c, "patient_balance_cents"), patient);
-  }
-};
+class X12ImportTest : public testing::X12CliTest {};
 
 // managed-care.835: two claims paid by a payer named only by TRN03
 // (1935665544), mapped to the coverages' payer with `rcl payer alias`; claim

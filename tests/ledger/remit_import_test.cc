@@ -243,6 +243,53 @@ TEST_F(RemitImportTest, ReversalAndCorrectedRepaymentWithPlbAndDenial) {
   EXPECT_EQ(accounts["income:interest"], -500);
 }
 
+// A secondary payer's 835s for a crossover claim echo the primary claim's id
+// (CLP01 = C1): its payment (CLP02 2) and its reversal (22) both land on the
+// secondary's claim C1-2, not on C1. OA-23 is the primary's share (not an
+// adjustment of the secondary's); its own CO-42 stays contractual.
+TEST_F(RemitImportTest, ASecondarysPaymentAndReversalOfACrossoverClaimLandOnItsClaim) {
+  Ok(AddCoverage("P1", "COV2", "PAYERB", 2));
+  Ok(Import(File835("700", "TRACE1", PaidClp("C1"))));  // PR-1 100.00 moves to C1-2
+  ASSERT_EQ(books_.Claim("C1-2").transferred_in_cents, 10'000);
+  Ok(ScrubClaim("C1-2"));
+  Ok(SubmitClaim("C1-2"));
+  Ok(Import(File835("60", "TRACE2",
+                    {"CLP*C1*2*1000*60*0*12*PCN-S1", "CAS*OA*23*900", "CAS*CO*42*40"}, "PAYERB")));
+  ClaimState c2 = books_.Claim("C1-2");
+  EXPECT_EQ(c2.payer_paid_cents, 6'000);
+  EXPECT_EQ(c2.contractual_cents, 4'000);
+  EXPECT_EQ(c2.other_adjustment_cents, 0);
+  EXPECT_EQ(c2.PayerBalance(), 0);
+  EXPECT_EQ(books_.Claim("C1").payer_paid_cents, 70'000);
+
+  // The reversal and a corrected re-payment (it takes the CO-42 back) in one
+  // file: had the reversal missed C1-2, it would sit in suspense.
+  CommandResult r =
+      Ok(Import(File835("40", "TRACE3",
+                        {"CLP*C1*22*-1000*-60*0*12*PCN-S1", "CAS*OA*23*-900", "CAS*CO*42*-40",
+                         "CLP*C1*2*1000*100*0*12*PCN-S2", "CAS*OA*23*900"},
+                        "PAYERB")));
+  ExpectOneCommit(r);
+  int reversals = 0;
+  for (const EventRecord& e : books_.EventsAfter(r.position - r.event_ids.size())) {
+    if (e.type != "ClaimAdjudicationReversed") continue;
+    rcl::v1::ClaimAdjudicationReversed reversed;
+    ASSERT_TRUE(reversed.ParseFromString(e.payload));
+    EXPECT_EQ(reversed.claim_id(), "C1-2");
+    reversals += reversed.superseded() ? 0 : 1;
+  }
+  EXPECT_EQ(reversals, 1);
+  c2 = books_.Claim("C1-2");
+  EXPECT_EQ(c2.payer_paid_cents, 10'000);
+  EXPECT_EQ(c2.contractual_cents, 0);
+  EXPECT_EQ(c2.PayerBalance(), 0);
+  EXPECT_EQ(books_.Claim("C1").payer_paid_cents, 70'000);
+  Postings accounts;
+  EXPECT_TRUE(books_.CheckBooks(&accounts).empty()) << absl::StrJoin(books_.CheckBooks(), "\n");
+  EXPECT_EQ(accounts.count("suspense:unapplied"), 0u);
+  EXPECT_EQ(accounts.count("ar:payer:PAYERB"), 0u);
+}
+
 TEST_F(RemitImportTest, MalformedFilesAreInvalidArgument) {
   const std::string file = File835("700", "TRACE1", PaidClp("C1"));
   absl::StatusOr<CommandResult> truncated = books_.Run(Import(file.substr(0, file.size() - 30)));
