@@ -84,10 +84,13 @@ ABSL_FLAG(bool, solo, false,
           "also rebuild each projection alone (fresh directories), for per-projection rates");
 ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
 // The runtime's options, for experiments (defaults: as rcl-server runs it).
-ABSL_FLAG(int32_t, projections_memory_mb, 64,
-          "the projections' RocksDB memory: half block cache, half memtables");
+ABSL_FLAG(int32_t, projections_memory_mb, 160,
+          "the projections' memory bound, split as rcl-server's --projections-memory-mb "
+          "(Runtime::ForMemory: half block cache with the memtables' quarter charged to it, half "
+          "held rows shared by the workers)");
 ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
-ABSL_FLAG(int32_t, held_rows_mb, 32, "each worker's rows held across batches");
+ABSL_FLAG(int32_t, held_rows_mb, 0,
+          "each worker's rows held across batches (0: as Runtime::ForMemory shares them)");
 ABSL_FLAG(int32_t, catch_up_batch_events_max, 16384, "events per batch while catching up");
 ABSL_FLAG(std::vector<std::string>, projections, {},
           "development: rebuild only these projections (default: every one the server runs)");
@@ -356,16 +359,16 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
                                               const std::vector<std::string>& which) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  projections::Runtime::Options options;
-  options.path = path;
-  // As rcl-server by default (server/server.h: projections_memory_bytes 64 MiB, halved).
+  // As rcl-server sizes them (server/server.cc: Runtime::ForMemory of
+  // --projections-memory-mb, shared by every projection it runs).
   const size_t memory = static_cast<size_t>(absl::GetFlag(FLAGS_projections_memory_mb)) << 20;
-  options.block_cache_bytes = memory / 2;
-  options.write_buffer_bytes = memory / 2;
+  projections::Runtime::Options options = projections::Runtime::ForMemory(memory, which.size());
+  options.path = path;
   options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
   options.catch_up_batch_events_max =
       static_cast<size_t>(absl::GetFlag(FLAGS_catch_up_batch_events_max));
-  options.held_rows_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_held_rows_mb)) << 20;
+  if (absl::GetFlag(FLAGS_held_rows_mb) > 0)
+    options.held_rows_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_held_rows_mb)) << 20;
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
     if (name == projections::kClaimsProjection)

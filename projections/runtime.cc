@@ -88,6 +88,15 @@ void Runtime::AddCopy(Slot* slot, std::shared_ptr<Generation> gen, Progress prog
   progress_[gen.get()] = std::move(progress);
 }
 
+Runtime::Options Runtime::ForMemory(size_t memory_bytes, size_t workers) {
+  RCL_CHECK(workers > 0);
+  Options options;
+  options.block_cache_bytes = memory_bytes / 2;
+  options.write_buffer_bytes = memory_bytes / 4;
+  options.held_rows_bytes = memory_bytes / 2 / workers;
+  return options;
+}
+
 Runtime::Runtime(Options options, const ledger::EventStore* log)
     : options_(std::move(options)), log_(log), feed_(log, options_.feed) {}
 

@@ -88,6 +88,11 @@ class Runtime {
     // Tests: called on the worker thread before each batch is folded.
     std::function<void(std::string_view name, uint64_t from)> before_batch;
   };
+  // The memory options for a bound of `memory_bytes` shared by `workers`
+  // workers, as rcl-server sizes them (--projections-memory-mb): half for
+  // RocksDB's block cache, to which the memtables (a quarter of the bound)
+  // are charged; the other half for the rows the workers hold, equally.
+  static Options ForMemory(size_t memory_bytes, size_t workers);
 
   // Opens (or creates) the store; starts nothing yet.
   static absl::StatusOr<std::unique_ptr<Runtime>> Open(
