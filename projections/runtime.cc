@@ -152,7 +152,7 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   // the newest tables' (which every read of a new key consults) stay in it.
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
   // Most of a fold's reads are of keys it is about to create: a bloom
   // filter answers those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

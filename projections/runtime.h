@@ -125,6 +125,8 @@ class Runtime {
   absl::StatusOr<RebuildStarted> Rebuild(std::string_view name);
 
   uint64_t head() const;
+  // Stretches of the log the shared reader has decoded so far (LogFeed).
+  uint64_t log_chunks_decoded() const { return feed_.chunks_decoded(); }
 
   // The projections' RocksDB, for operations that read it whole (backups,
   // size metrics). Never for writes.
