@@ -149,7 +149,12 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   // Index and filter blocks count in the cache, ahead of data blocks, and
-  // the newest tables' (which every read of a new key consults) stay in it.
+  // every table's stay in it (pinned): a fold's read of a key not yet
+  // written consults the filter of each level, and an evicted filter block
+  // was re-read from the file and checksummed on such reads (a third of the
+  // claims worker's time when the memtables had filled the cache). Their
+  // size grows with the state: about 1.25 bytes a key plus the index.
+  // (docs/PERFORMANCE.md, "Projections".)
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
