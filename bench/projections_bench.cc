@@ -84,10 +84,13 @@ ABSL_FLAG(bool, solo, false,
           "also rebuild each projection alone (fresh directories), for per-projection rates");
 ABSL_FLAG(std::string, tenant, "bench", "tenant of every command and query");
 // The runtime's options, for experiments (defaults: as rcl-server runs it).
-ABSL_FLAG(int32_t, projections_memory_mb, 64,
-          "the projections' RocksDB memory: half block cache, half memtables");
+ABSL_FLAG(int32_t, projections_memory_mb, 160,
+          "the projections' memory bound, split as rcl-server's --projections-memory-mb "
+          "(Runtime::ForMemory: half block cache with the memtables' quarter charged to it, half "
+          "held rows shared by the workers)");
 ABSL_FLAG(int32_t, batch_events_max, 4096, "events a worker folds and writes together");
-ABSL_FLAG(int32_t, held_rows_mb, 32, "each worker's rows held across batches");
+ABSL_FLAG(int32_t, held_rows_mb, 0,
+          "each worker's rows held across batches (0: as Runtime::ForMemory shares them)");
 ABSL_FLAG(int32_t, catch_up_batch_events_max, 16384, "events per batch while catching up");
 ABSL_FLAG(std::vector<std::string>, projections, {},
           "development: rebuild only these projections (default: every one the server runs)");
@@ -349,6 +352,9 @@ struct RebuildResult {
   std::map<std::string, double> worker_cpu_seconds;
   std::map<std::string, double> rocksdb_cpu_seconds;
   double other_cpu_seconds = 0;
+  // Chunks of the log the shared reader decoded during the rebuild (each
+  // whole chunk once is the floor).
+  uint64_t log_chunks_decoded = 0;
 };
 
 absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uint64_t head,
@@ -356,16 +362,16 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
                                               const std::vector<std::string>& which) {
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
-  projections::Runtime::Options options;
-  options.path = path;
-  // As rcl-server by default (server/server.h: projections_memory_bytes 64 MiB, halved).
+  // As rcl-server sizes them (server/server.cc: Runtime::ForMemory of
+  // --projections-memory-mb, shared by every projection it runs).
   const size_t memory = static_cast<size_t>(absl::GetFlag(FLAGS_projections_memory_mb)) << 20;
-  options.block_cache_bytes = memory / 2;
-  options.write_buffer_bytes = memory / 2;
+  projections::Runtime::Options options = projections::Runtime::ForMemory(memory, which.size());
+  options.path = path;
   options.batch_events_max = static_cast<size_t>(absl::GetFlag(FLAGS_batch_events_max));
   options.catch_up_batch_events_max =
       static_cast<size_t>(absl::GetFlag(FLAGS_catch_up_batch_events_max));
-  options.held_rows_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_held_rows_mb)) << 20;
+  if (absl::GetFlag(FLAGS_held_rows_mb) > 0)
+    options.held_rows_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_held_rows_mb)) << 20;
   std::vector<std::unique_ptr<projections::Projection>> list;
   for (const std::string& name : which) {
     if (name == projections::kClaimsProjection)
@@ -413,6 +419,7 @@ absl::StatusOr<RebuildResult> RebuildFromZero(const ledger::EventStore& log, uin
   }
   result.seconds = SecondsSince(t0);
   result.cpu_seconds = ProcessCpuSeconds() - cpu_before;
+  result.log_chunks_decoded = result.runtime->log_chunks_decoded();
   std::map<int, ThreadCpu> after = ThreadCpuNow();
   for (const auto& [tid, t] : after) {
     auto it = before.find(tid);
@@ -757,7 +764,8 @@ int Run() {
       "s},"
       "\"rebuild_alone_events_per_s\":{%s},\"rebuild_cpu_seconds\":%s,\"rebuild_worker_cpu_"
       "seconds\":{%s},"
-      "\"rebuild_rocksdb_cpu_seconds\":{%s},\"rebuild_other_cpu_seconds\":%s,\"state_bytes\":{%s},"
+      "\"rebuild_rocksdb_cpu_seconds\":{%s},\"rebuild_other_cpu_seconds\":%s,\"rebuild_log_chunks_"
+      "decoded\":%d,\"state_bytes\":{%s},"
       "\"aging_queries\":%d,\"aging_p50_ms\":%s,\"aging_p99_ms\":%s,\"aging_max_ms\":%s,\"aging_"
       "rows\":%d,"
       "\"aging_buckets_populated\":%d,\"aging_total_cents\":%d,\"aging_matches_balances\":%s,"
@@ -769,13 +777,13 @@ int Run() {
       Json(load_seconds), Json(avg_event_bytes), Json(raw_entries / raw_seconds),
       Json(decoded / decode_seconds), Json(rebuilt->seconds), Json(rebuild_eps), by_projection,
       solo, Json(rebuilt->cpu_seconds), absl::StrJoin(workers, ","), rocks,
-      Json(rebuilt->other_cpu_seconds), state_bytes, static_cast<int>(aging_ms.ms.size()),
-      Json(aging_ms.Percentile(50)), Json(aging_ms.Percentile(99)), Json(aging_ms.Max()),
-      aging_today.rows_size(), buckets_populated, aging_today.total_cents(),
-      aging_matches ? "true" : "false", past, static_cast<int>(past_ms.ms.size()),
-      Json(past_ms.Percentile(50)), Json(past_ms.Max()), static_cast<int>(trial_ms.ms.size()),
-      Json(trial_ms.Percentile(50)), Json(trial_ms.Percentile(99)),
-      Json(trial_past_ms.Percentile(50)), trial.total_cents());
+      Json(rebuilt->other_cpu_seconds), rebuilt->log_chunks_decoded, state_bytes,
+      static_cast<int>(aging_ms.ms.size()), Json(aging_ms.Percentile(50)),
+      Json(aging_ms.Percentile(99)), Json(aging_ms.Max()), aging_today.rows_size(),
+      buckets_populated, aging_today.total_cents(), aging_matches ? "true" : "false", past,
+      static_cast<int>(past_ms.ms.size()), Json(past_ms.Percentile(50)), Json(past_ms.Max()),
+      static_cast<int>(trial_ms.ms.size()), Json(trial_ms.Percentile(50)),
+      Json(trial_ms.Percentile(99)), Json(trial_past_ms.Percentile(50)), trial.total_cents());
   return aging_matches && trial.total_cents() == 0 ? 0 : 1;
 }
 

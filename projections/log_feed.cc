@@ -201,9 +201,18 @@ void LogFeed::WaitForLaggards(const Cursor& cursor, uint64_t index) {
 }
 
 bool LogFeed::EvictOne() {
+  // Chunks below every catching-up reader's are needed by none of them.
+  uint64_t needed_from = UINT64_MAX;
+  for (const auto& [cursor, place] : places_) {
+    if (place.catching_up) needed_from = std::min(needed_from, place.chunk);
+  }
   auto oldest = chunks_.end();
   for (auto it = chunks_.begin(); it != chunks_.end(); ++it) {
     if (it->second.chunk == nullptr && !it->second.oversized) continue;  // being decoded
+    if (it->first < needed_from) {
+      oldest = it;  // the map is in index order: the first passed one
+      break;
+    }
     if (oldest == chunks_.end() || it->second.used < oldest->second.used) oldest = it;
   }
   if (oldest == chunks_.end()) return false;

@@ -88,6 +88,15 @@ void Runtime::AddCopy(Slot* slot, std::shared_ptr<Generation> gen, Progress prog
   progress_[gen.get()] = std::move(progress);
 }
 
+Runtime::Options Runtime::ForMemory(size_t memory_bytes, size_t workers) {
+  RCL_CHECK(workers > 0);
+  Options options;
+  options.block_cache_bytes = memory_bytes / 2;
+  options.write_buffer_bytes = memory_bytes / 4;
+  options.held_rows_bytes = memory_bytes / 2 / workers;
+  return options;
+}
+
 Runtime::Runtime(Options options, const ledger::EventStore* log)
     : options_(std::move(options)), log_(log), feed_(log, options_.feed) {}
 
@@ -140,10 +149,15 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   // Index and filter blocks count in the cache, ahead of data blocks, and
-  // the newest tables' (which every read of a new key consults) stay in it.
+  // every table's stay in it (pinned): a fold's read of a key not yet
+  // written consults the filter of each level, and an evicted filter block
+  // was re-read from the file and checksummed on such reads (a third of the
+  // claims worker's time when the memtables had filled the cache). Their
+  // size grows with the state: about 1.25 bytes a key plus the index.
+  // (docs/PERFORMANCE.md, "Projections".)
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.metadata_cache_options.unpartitioned_pinning = rocksdb::PinningTier::kAll;
   // Most of a fold's reads are of keys it is about to create: a bloom
   // filter answers those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

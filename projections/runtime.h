@@ -88,6 +88,11 @@ class Runtime {
     // Tests: called on the worker thread before each batch is folded.
     std::function<void(std::string_view name, uint64_t from)> before_batch;
   };
+  // The memory options for a bound of `memory_bytes` shared by `workers`
+  // workers, as rcl-server sizes them (--projections-memory-mb): half for
+  // RocksDB's block cache, to which the memtables (a quarter of the bound)
+  // are charged; the other half for the rows the workers hold, equally.
+  static Options ForMemory(size_t memory_bytes, size_t workers);
 
   // Opens (or creates) the store; starts nothing yet.
   static absl::StatusOr<std::unique_ptr<Runtime>> Open(
@@ -120,6 +125,8 @@ class Runtime {
   absl::StatusOr<RebuildStarted> Rebuild(std::string_view name);
 
   uint64_t head() const;
+  // Stretches of the log the shared reader has decoded so far (LogFeed).
+  uint64_t log_chunks_decoded() const { return feed_.chunks_decoded(); }
 
   // The projections' RocksDB, for operations that read it whole (backups,
   // size metrics). Never for writes.

@@ -60,15 +60,13 @@ namespace {
 // batches, shared equally among the workers.
 absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const ServerConfig& config,
                                                                        ledger::Ledger* ledger) {
-  projections::Runtime::Options options;
-  options.path = (std::filesystem::path(config.data_dir) / "projections").string();
-  options.block_cache_bytes = config.projections_memory_bytes / 2;
-  options.write_buffer_bytes = config.projections_memory_bytes / 4;
   std::vector<std::unique_ptr<projections::Projection>> list;
   list.push_back(std::make_unique<projections::ClaimsProjection>());
   list.push_back(std::make_unique<projections::TrialBalanceProjection>());
   list.push_back(std::make_unique<projections::HistoryProjection>());
-  options.held_rows_bytes = config.projections_memory_bytes / 2 / list.size();
+  projections::Runtime::Options options =
+      projections::Runtime::ForMemory(config.projections_memory_bytes, list.size());
+  options.path = (std::filesystem::path(config.data_dir) / "projections").string();
   auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
   if (!runtime.ok()) return runtime.status();
   (*runtime)->Start();

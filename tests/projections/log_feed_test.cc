@@ -30,13 +30,31 @@ void Write(ClaimsLedger& books, int from, int count) {
     ASSERT_TRUE(books.Run(RegisterPatient(absl::StrCat("P", i))).ok());
 }
 
+// Readers that start together: each waits until all have arrived.
+class StartLine {
+ public:
+  explicit StartLine(int readers) : missing_(readers) {}
+  void ArriveAndWait() {
+    absl::MutexLock lock(&mu_);
+    --missing_;
+    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return missing_ == 0; };
+    mu_.Await(absl::Condition(&all));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int missing_ ABSL_GUARDED_BY(mu_);
+};
+
 // Reads 1..head in batches of `batch` events through `feed`, checking that
 // each batch gets exactly its positions in order, each event with its
-// payload parsed; sleeps `pause` per event (a slow reader).
+// payload parsed; sleeps `pause` per event (a slow reader). With `start`,
+// begins once every reader counted there has its cursor.
 void ReadAll(LogFeed& feed, uint64_t head, uint64_t batch, bool catching_up, absl::Duration pause,
-             std::vector<uint64_t>* seen) {
+             std::vector<uint64_t>* seen, StartLine* start = nullptr) {
   LogFeed::Cursor cursor(&feed);
   cursor.SetCatchingUp(catching_up);
+  if (start != nullptr) start->ArriveAndWait();
   for (uint64_t from = 1; from <= head; from += batch) {
     const uint64_t to = std::min(head, from + batch - 1);
     uint64_t expected = from;
@@ -81,13 +99,36 @@ TEST(LogFeedTest, ReadersCatchingUpTogetherDecodeEachCachedChunkOnce) {
   EXPECT_EQ(feed.chunks_decoded(), head / 8);
 }
 
+// A reader far slower than the others (80 ms a chunk here, as a claims
+// worker writing a large batch on a loaded machine) holds the fast one back
+// rather than have its chunks evicted and decoded again.
+TEST(LogFeedTest, AFastReaderWaitsForASlowOneSoEachChunkIsDecodedOnce) {
+  ClaimsLedger books;
+  Write(books, 0, 48);
+  LogFeed::Options options;
+  options.chunk_events = 8;
+  options.chunks_max = 3;  // the slow reader's chunk and the fast one's lead
+  options.lead_chunks_max = 1;
+  LogFeed feed(&books.store(), options);
+  const uint64_t head = books.head() / 8 * 8;
+  std::vector<uint64_t> fast, slow;
+  StartLine start(2);
+  std::thread tf([&] { ReadAll(feed, head, 16, true, absl::ZeroDuration(), &fast, &start); });
+  std::thread ts([&] { ReadAll(feed, head, 16, true, absl::Milliseconds(10), &slow, &start); });
+  tf.join();
+  ts.join();
+  ExpectOneToN(fast, head);
+  ExpectOneToN(slow, head);
+  EXPECT_EQ(feed.chunks_decoded(), head / 8);
+}
+
 TEST(LogFeedTest, AReaderThatFallsBehindTheCacheStillGetsEveryEventOnceInOrder) {
   ClaimsLedger books;
   Write(books, 0, 60);
   LogFeed::Options options;
   options.chunk_events = 4;
   options.chunks_max = 2;  // a slow reader finds its chunks evicted
-  options.lead_chunks_max = 1;
+  options.lead_chunks_max = 2;
   LogFeed feed(&books.store(), options);
   const uint64_t head = books.head();  // not a whole number of chunks: the tail is unshared
   std::vector<uint64_t> fast, slow, follower;
