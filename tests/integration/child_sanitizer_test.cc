@@ -1,7 +1,7 @@
 // A sanitizer finding in a child process fails the test that started it
 // (tests/testing/child_sanitizer.h): the children are this test binary
 // itself, run with a filter on one of the DISABLED_ canaries below, which
-// overflow the heap or overflow a signed int on purpose. In a build without
+// use freed memory (ASan) or overflow a signed int (UBSan) on purpose. In a build without
 // sanitizers the death tests skip (there is no report to find) and only the
 // environment and report-classification tests run.
 #include "tests/testing/child_sanitizer.h"
@@ -47,12 +47,14 @@ std::string EnvValue(ChildEnvironment& env, const std::string& name) {
 
 // --- The canaries: only ever run as a child of the tests below. --------------
 
-TEST(ChildSanitizerCanary, DISABLED_OverflowsTheHeap) {
-  std::cout << "canary: writing one byte past an 8-byte heap block" << std::endl;
-  char* block = new char[8];
-  volatile int index = 8;
-  block[index] = 1;
+TEST(ChildSanitizerCanary, DISABLED_UsesFreedMemory) {
+  std::cout << "canary: reading a heap block after its delete" << std::endl;
+  // Through a volatile pointer: the compiler cannot see the use after free.
+  int* volatile block = new int[8]();
   delete[] block;
+  volatile int index = 3;
+  volatile int value = block[index];
+  std::cout << "canary: " << value << std::endl;
 }
 
 TEST(ChildSanitizerCanary, DISABLED_OverflowsASignedInt) {
@@ -89,6 +91,9 @@ TEST(ChildSanitizerTest, ChildrenOfASanitizedBuildLogToAFileOfTheirOwn) {
     const std::string value = EnvValue(first, name);
     // The test's own options stay, and the log_path comes last, so it wins.
     EXPECT_TRUE(absl::EndsWith(value, "log_path=" + first.report_prefix())) << name << "=" << value;
+    if (std::string(name) == "UBSAN_OPTIONS") {
+      EXPECT_TRUE(absl::StrContains(value, absl::StrCat("exitcode=", kUbsanExitCode))) << value;
+    }
     const char* own = std::getenv(name);
     if (own != nullptr) {
       EXPECT_TRUE(absl::StartsWith(value, own)) << name << "=" << value;
@@ -110,32 +115,45 @@ class SanitizedChildTest : public ::testing::Test {
   std::string self_;
 };
 
-TEST_F(SanitizedChildTest, AHeapOverflowInACommandFailsTheTest) {
-  std::vector<std::string> argv = {self_};
-  for (std::string& flag : CanaryFlags("OverflowsTheHeap")) argv.push_back(flag);
-  EXPECT_DEATH(RunCommand(argv, 120),
-               "sanitizer report of the child process(.|\n)*heap-buffer-overflow(.|\n)*"
+std::vector<std::string> CanaryCommand(const std::string& self, const std::string& canary) {
+  std::vector<std::string> argv = {self};
+  for (std::string& flag : CanaryFlags(canary)) argv.push_back(flag);
+  return argv;
+}
+
+TEST_F(SanitizedChildTest, AUseAfterFreeInACommandFailsTheTest) {
+  EXPECT_DEATH(RunCommand(CanaryCommand(self_, "UsesFreedMemory"), 120),
+               "sanitizer report of the child process(.|\n)*heap-use-after-free(.|\n)*"
                "finding fails this test");
 }
 
 TEST_F(SanitizedChildTest, UndefinedBehaviourInACommandFailsTheTest) {
-  std::vector<std::string> argv = {self_};
-  for (std::string& flag : CanaryFlags("OverflowsASignedInt")) argv.push_back(flag);
-  EXPECT_DEATH(RunCommand(argv, 120),
-               "runtime error: signed integer overflow(.|\n)*finding fails this test");
+  EXPECT_DEATH(RunCommand(CanaryCommand(self_, "OverflowsASignedInt"), 120),
+               "exit code 87(.|\n)*runtime error: signed integer overflow(.|\n)*"
+               "finding fails this test");
 }
 
-TEST_F(SanitizedChildTest, AHeapOverflowInAServerProcessFailsTheTest) {
+// The canaries die before they print a ready line, so Start() reaps them.
+TEST_F(SanitizedChildTest, AUseAfterFreeInAServerProcessFailsTheTest) {
   TempDir dir;
-  // The canary dies before it prints a ready line, so Start() reaps it.
+  EXPECT_DEATH(
+      {
+        auto server = ServerProcess::StartBinary(self_, dir.path(), CanaryFlags("UsesFreedMemory"));
+        std::cerr << "Start() returned: " << server.status() << "\n";
+      },
+      "child process rcl-server(.|\n)*heap-use-after-free(.|\n)*finding fails this test");
+}
+
+TEST_F(SanitizedChildTest, UndefinedBehaviourInAServerProcessFailsTheTest) {
+  TempDir dir;
   EXPECT_DEATH(
       {
         auto server =
-            ServerProcess::StartBinary(self_, dir.path(), CanaryFlags("OverflowsTheHeap"));
+            ServerProcess::StartBinary(self_, dir.path(), CanaryFlags("OverflowsASignedInt"));
         std::cerr << "Start() returned: " << server.status() << "\n";
       },
-      "sanitizer report of the child process rcl-server(.|\n)*heap-buffer-overflow(.|\n)*"
-      "finding fails this test");
+      "runtime error: signed integer overflow(.|\n)*child process rcl-server(.|\n)*"
+      "exit code 87(.|\n)*finding fails this test");
 }
 
 TEST_F(SanitizedChildTest, ACleanChildDoesNotFailTheTest) {

@@ -1,6 +1,7 @@
 #include "tests/testing/child_sanitizer.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,9 +21,26 @@ extern char** environ;
 namespace rcl::testing {
 namespace {
 
-// The runtimes whose options take a log_path (ASan's also covers LSan and
-// UBSan when they run inside it; the others are set for standalone runs).
-constexpr const char* kOptionVariables[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+// What a child's sanitizer options get appended, "%s" standing for the
+// report prefix. ASan's options also reach LSan inside it; LSAN_OPTIONS is
+// set for a standalone LSan. UBSan (GCC's libubsan) has no working
+// log_path: it halts with kUbsanExitCode instead of aborting.
+struct OptionVariable {
+  const char* name;
+  const char* append;
+};
+constexpr OptionVariable kOptionVariables[] = {
+    {"ASAN_OPTIONS", "log_path=%s"},
+    {"LSAN_OPTIONS", "log_path=%s"},
+    {"UBSAN_OPTIONS", "halt_on_error=1:abort_on_error=0:exitcode=87:log_path=%s"},
+};
+static_assert(kUbsanExitCode == 87, "kOptionVariables spells the exit code out");
+
+std::string Appended(const OptionVariable& v, const std::string& prefix) {
+  std::string text = v.append;
+  const size_t at = text.find("%s");
+  return text.replace(at, 2, prefix);
+}
 
 std::string FreshPrefix() {
   static std::atomic<int> next{0};
@@ -52,19 +70,19 @@ ChildEnvironment::ChildEnvironment() {
   bool seen[std::size(kOptionVariables)] = {};
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry = *e;
-    for (size_t k = 0; k < std::size(kOptionVariables); ++k) {
-      if (!report_prefix_.empty() &&
-          absl::StartsWith(entry, absl::StrCat(kOptionVariables[k], "="))) {
-        // Later options win: this log_path replaces any given before.
-        absl::StrAppend(&entry, ":log_path=", report_prefix_);
+    for (size_t k = 0; k < std::size(kOptionVariables) && !report_prefix_.empty(); ++k) {
+      if (absl::StartsWith(entry, absl::StrCat(kOptionVariables[k].name, "="))) {
+        // Later options win over the same option given earlier.
+        absl::StrAppend(&entry, ":", Appended(kOptionVariables[k], report_prefix_));
         seen[k] = true;
       }
     }
     storage_.push_back(std::move(entry));
   }
-  for (size_t k = 0; k < std::size(kOptionVariables); ++k) {
-    if (!report_prefix_.empty() && !seen[k]) {
-      storage_.push_back(absl::StrCat(kOptionVariables[k], "=log_path=", report_prefix_));
+  for (size_t k = 0; k < std::size(kOptionVariables) && !report_prefix_.empty(); ++k) {
+    if (!seen[k]) {
+      storage_.push_back(absl::StrCat(kOptionVariables[k].name, "=",
+                                      Appended(kOptionVariables[k], report_prefix_)));
     }
   }
   for (std::string& s : storage_) pointers_.push_back(s.data());
@@ -103,14 +121,23 @@ bool HasSanitizerFinding(absl::string_view report) {
          absl::StrContains(report, "runtime error:");
 }
 
-void CheckChildSanitizerReports(const std::string& prefix, absl::string_view what) {
+void CheckChildSanitizerReports(const std::string& prefix, absl::string_view what, int wait_status,
+                                absl::string_view child_stderr) {
   if (prefix.empty()) return;
   const std::string reports = TakeChildSanitizerReports(prefix);
-  if (reports.empty()) return;
-  const bool finding = HasSanitizerFinding(reports);
+  const bool ubsan_exit = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == kUbsanExitCode;
+  if (reports.empty() && !ubsan_exit) return;
+  const bool finding = ubsan_exit || HasSanitizerFinding(reports);
   std::fprintf(stderr, "\n=== sanitizer report%s of the child process %.*s ===\n%s\n",
                finding ? "" : " (warnings only)", static_cast<int>(what.size()), what.data(),
                reports.c_str());
+  if (ubsan_exit) {
+    std::fprintf(stderr,
+                 "=== it exited with UBSan's exit code %d: its runtime error is in its "
+                 "stderr%s ===\n%.*s\n",
+                 kUbsanExitCode, child_stderr.empty() ? " (above)" : "",
+                 static_cast<int>(child_stderr.size()), child_stderr.data());
+  }
   if (finding) {
     std::fprintf(stderr, "=== the child's sanitizer finding fails this test ===\n");
     std::fflush(stderr);

@@ -204,7 +204,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
       // stdout closed before the ready line: the server has (nearly) exited.
       int status = 0;
       WaitBlocking(pid, &status);
-      server->MarkReaped();
+      server->MarkReaped(status);
       return absl::UnavailableError(
           absl::StrCat("rcl-server exited before it was ready: ", DescribeWaitStatus(status)));
     }
@@ -245,14 +245,14 @@ void ServerProcess::Kill9() {
     kill(pid_, SIGKILL);
     int status = 0;
     WaitBlocking(pid_, &status);
-    MarkReaped();
+    MarkReaped(status);
   }
   StopDrainer();
 }
 
-void ServerProcess::MarkReaped() {
+void ServerProcess::MarkReaped(int wait_status) {
   reaped_ = true;
-  CheckChildSanitizerReports(report_prefix_, absl::StrCat("rcl-server pid ", pid_));
+  CheckChildSanitizerReports(report_prefix_, absl::StrCat("rcl-server pid ", pid_), wait_status);
 }
 
 absl::Status ServerProcess::Terminate() {
@@ -266,7 +266,7 @@ absl::Status ServerProcess::Terminate() {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) break;
     if (r < 0 && errno != EINTR) {
-      MarkReaped();
+      MarkReaped(0);
       StopDrainer();
       return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
     }
@@ -277,7 +277,7 @@ absl::Status ServerProcess::Terminate() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  MarkReaped();
+  MarkReaped(status);
   StopDrainer();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
   return absl::InternalError(absl::StrCat("rcl-server ", DescribeWaitStatus(status)));
@@ -386,7 +386,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, int timeout_s)
     absl::StrAppend(&result.err, "\nRunCommand: timed out after ", timeout_s, " s\n");
   }
   result.exit_code = ExitCodeOf(status);
-  CheckChildSanitizerReports(env.report_prefix(), argv_in[0]);
+  CheckChildSanitizerReports(env.report_prefix(), argv_in[0], status, result.err);
   return result;
 }
 

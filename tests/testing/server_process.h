@@ -71,8 +71,8 @@ class ServerProcess {
   ServerProcess() = default;
   void StopDrainer();
   // reaped_ = true, then fails the test on a sanitizer report the server
-  // left (tests/testing/child_sanitizer.h).
-  void MarkReaped();
+  // left or its UBSan exit status (tests/testing/child_sanitizer.h).
+  void MarkReaped(int wait_status);
 
   pid_t pid_ = -1;
   bool reaped_ = false;
