@@ -164,6 +164,9 @@ absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payloa
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings,
                     std::string_view debit_account, std::string_view credit_account,
                     int64_t amount_cents) {
+  // The credit is the negation, undefined for INT64_MIN: callers pass a
+  // validated request amount, or a stored one their decider checked.
+  RCL_CHECK(amount_cents > 0) << "a posting pair of " << amount_cents << " cents";
   rcl::v1::Posting* debit = postings->Add();
   debit->set_account(std::string(debit_account));
   debit->set_amount_cents(amount_cents);

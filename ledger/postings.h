@@ -38,7 +38,8 @@ absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view t
 inline constexpr size_t kPostingTypesMax = 1024;
 absl::Status CheckPayloadBalanced(std::string_view type, std::string_view payload);
 
-// Appends Dr `debit_account` / Cr `credit_account` of `amount_cents` (> 0).
+// Appends Dr `debit_account` / Cr `credit_account` of `amount_cents`, which
+// must be > 0 (RCL_CHECK: what is about to be written).
 void AddPostingPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings,
                     std::string_view debit_account, std::string_view credit_account,
                     int64_t amount_cents);

@@ -211,6 +211,13 @@ absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateVie
         absl::StrCat("line ", c.line_number(), " does not exist on encounter ", c.encounter_id()));
   }
   if (it->second.voided) return Rule(absl::StrCat("line ", c.line_number(), " is already voided"));
+  // The stored amount is outside input (a damaged record may hold any int64):
+  // only a positive amount has the negation the void's postings need.
+  if (it->second.amount_cents <= 0) {
+    return absl::DataLossError(absl::StrCat("stored charge line ", c.line_number(),
+                                            " of encounter ", c.encounter_id(),
+                                            " has a non-positive amount"));
+  }
   rcl::v1::ChargeVoided e;
   e.set_encounter_id(c.encounter_id());
   e.set_line_number(c.line_number());

@@ -6,6 +6,11 @@
 // fold OK: the same payloads with ordinary amounts are ordinary events) and
 // whose last event overflows, from its bytes (as replay does) and from the
 // parsed message (as the projections do).
+//
+// Also the deciders that read a stored amount back: VoidOfStoredChargeTest
+// (a finding of the sanitized run, docs/RELIABILITY.md).
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -18,6 +23,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "ledger/rules/commands.h"
 #include "ledger/rules/state.h"
 #include "rcl/v1/events.pb.h"
 
@@ -133,6 +139,79 @@ TEST(FoldOverflowTest, OrdinaryAmountsStillFold) {
   ASSERT_TRUE(FoldEvent(&encounter, "EncounterClaimed", claimed.SerializeAsString()).ok());
   ASSERT_TRUE(std::holds_alternative<EncounterState>(encounter.aggregate));
   EXPECT_EQ(std::get<EncounterState>(encounter.aggregate).unbilled_cents, 0);
+}
+
+// A StateView over streams the test folded; a stream it never folded does
+// not exist (version -1).
+class FoldedView : public StateView {
+ public:
+  absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
+    return &streams[stream];
+  }
+  absl::CivilDay Today() const override { return absl::CivilDay(2026, 12, 1); }
+  std::map<std::string, StreamState> streams;
+};
+
+// Encounter E1, open for coding, with one stored charge line of `cents`.
+void FoldEncounterWithCharge(FoldedView& view, int64_t cents) {
+  StreamState& encounter = view.streams[EncounterStream("E1")];
+  rcl::v1::EncounterOpened opened;
+  opened.set_encounter_id("E1");
+  opened.set_patient_id("P1");
+  opened.set_date_of_service("2026-11-02");
+  ASSERT_TRUE(FoldEvent(&encounter, "EncounterOpened", opened.SerializeAsString()).ok());
+  rcl::v1::ChargeRecorded charge;
+  charge.set_encounter_id("E1");
+  charge.set_line_number(1);
+  charge.set_amount_cents(cents);
+  ASSERT_TRUE(FoldEvent(&encounter, "ChargeRecorded", charge.SerializeAsString()).ok());
+  encounter.version = 1;
+}
+
+rcl::v1::Command VoidLineOne() {
+  rcl::v1::Command command;
+  command.mutable_void_charge()->set_encounter_id("E1");
+  command.mutable_void_charge()->set_line_number(1);
+  command.mutable_void_charge()->set_reason("duplicate");
+  return command;
+}
+
+// Found by the sanitized run (ops/test --sanitize): voiding a charge negated
+// its stored amount for the credit posting, unchecked. A damaged
+// ChargeRecorded of INT64_MIN cents folds (one charge overflows no sum), and
+// voiding it was undefined behaviour (UBSan: "negation of
+// -9223372036854775808 cannot be represented"); zero or negative stored
+// amounts gave postings no request could make. Now DATA_LOSS, nothing decided.
+class VoidOfStoredChargeTest : public testing::TestWithParam<int64_t> {};
+
+TEST_P(VoidOfStoredChargeTest, ANonPositiveStoredAmountIsDataLoss) {
+  FoldedView view;
+  ASSERT_NO_FATAL_FAILURE(FoldEncounterWithCharge(view, GetParam()));
+  absl::StatusOr<Decision> decided = Decide(VoidLineOne(), view);
+  EXPECT_EQ(decided.status().code(), absl::StatusCode::kDataLoss) << decided.status();
+  EXPECT_NE(decided.status().message().find("non-positive amount"), absl::string_view::npos)
+      << decided.status();
+}
+
+INSTANTIATE_TEST_SUITE_P(StoredAmounts, VoidOfStoredChargeTest,
+                         testing::Values(INT64_MIN, int64_t{-2500}, int64_t{0}),
+                         [](const testing::TestParamInfo<int64_t>& info) -> std::string {
+                           if (info.param == INT64_MIN) return "Int64Min";
+                           return info.param < 0 ? "Negative" : "Zero";
+                         });
+
+TEST(VoidOfStoredChargeTest, APositiveStoredAmountIsVoidedByItsExactNegation) {
+  FoldedView view;
+  ASSERT_NO_FATAL_FAILURE(FoldEncounterWithCharge(view, 2500));
+  absl::StatusOr<Decision> decided = Decide(VoidLineOne(), view);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  ASSERT_EQ(decided->events.size(), 1u);
+  rcl::v1::ChargeVoided voided;
+  ASSERT_TRUE(voided.ParseFromString(decided->events[0].payload));
+  EXPECT_EQ(voided.amount_cents(), 2500);
+  ASSERT_EQ(voided.postings_size(), 2);
+  EXPECT_EQ(voided.postings(0).amount_cents(), 2500);
+  EXPECT_EQ(voided.postings(1).amount_cents(), -2500);
 }
 
 }  // namespace

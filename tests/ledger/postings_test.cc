@@ -26,6 +26,14 @@ rcl::v1::Posting P(const std::string& account, int64_t cents) {
   return p;
 }
 
+// A debit and its credit of any int64, INT64_MIN included (its negation wraps
+// to itself, so the pair overflows): AddPostingPair takes only amounts > 0.
+void AddAnyPair(google::protobuf::RepeatedPtrField<rcl::v1::Posting>* postings,
+                const std::string& debit, const std::string& credit, int64_t cents) {
+  *postings->Add() = P(debit, cents);
+  *postings->Add() = P(credit, static_cast<int64_t>(0 - static_cast<uint64_t>(cents)));
+}
+
 TEST(PostingsTest, BalancedMeansNonZeroAmountsOnNamedAccountsSummingToZero) {
   EXPECT_TRUE(CheckBalanced({}).ok());
   EXPECT_TRUE(CheckBalanced({P("ar:unbilled", 15000), P("revenue:gross_charges", -15000)}).ok());
@@ -69,8 +77,7 @@ TEST(PostingsTest, WireCheckAgreesWithParsingOnRandomPayloads) {
     for (int k = 0; k < n; ++k) {
       const int64_t cents = kAmounts[rng() % std::size(kAmounts)];
       if (rng() % 2) {
-        AddPostingPair(charge.mutable_postings(), rng() % 9 ? "ar:unbilled" : "", "revenue:x",
-                       cents);
+        AddAnyPair(charge.mutable_postings(), rng() % 9 ? "ar:unbilled" : "", "revenue:x", cents);
       } else {
         *charge.add_postings() = P(rng() % 9 ? "a" : "", cents);
       }
@@ -90,6 +97,19 @@ TEST(PostingsTest, WireCheckAgreesWithParsingOnRandomPayloads) {
   }
   EXPECT_EQ(disagreements, 0);
   EXPECT_GT(unbalanced, 500);  // the cases above exercised refusals, not only successes
+}
+
+// The credit of a pair is the negation of its debit: an amount without one
+// (INT64_MIN), or one that is not a debit (zero, negative), is a bug in the
+// caller, stopped before it is written.
+TEST(PostingsTest, APostingPairOfANonPositiveAmountIsRefusedByItsCheck) {
+  rcl::v1::ChargeRecorded charge;
+  EXPECT_DEATH(AddPostingPair(charge.mutable_postings(), "a", "b", INT64_MIN),
+               "RCL_CHECK\\(amount_cents > 0\\) failed");
+  EXPECT_DEATH(AddPostingPair(charge.mutable_postings(), "a", "b", 0), "a posting pair of 0 cents");
+  AddPostingPair(charge.mutable_postings(), "a", "b", INT64_MAX);
+  ASSERT_EQ(charge.postings_size(), 2);
+  EXPECT_EQ(charge.postings(1).amount_cents(), -INT64_MAX);
 }
 
 TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {

@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "tests/testing/child_sanitizer.h"
 
 namespace rcl::testing {
 namespace {
@@ -47,13 +48,13 @@ struct Argv {
   std::vector<char*> pointers;
 };
 
-// In the child after fork(): exec or die with 127.
-[[noreturn]] void ExecChild(const Argv& argv) {
+// In the child after fork(): exec with `envp` or die with 127.
+[[noreturn]] void ExecChild(const Argv& argv, char** envp) {
   const char* path = argv.pointers[0];
   if (std::strchr(path, '/') != nullptr) {
-    execv(path, argv.pointers.data());
+    execve(path, argv.pointers.data(), envp);
   } else {
-    execvp(path, argv.pointers.data());
+    execvpe(path, argv.pointers.data(), envp);
   }
   static const char kMessage[] = "exec failed\n";
   ssize_t ignored = write(2, kMessage, sizeof(kMessage) - 1);
@@ -130,6 +131,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
   std::vector<std::string> args = {binary, "--listen", "127.0.0.1:0", "--data-dir", data_dir};
   for (std::string& f : extra_flags) args.push_back(std::move(f));
   Argv argv(args);
+  ChildEnvironment env;
 
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
@@ -151,7 +153,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
     if (getppid() != parent) _exit(127);
     if (dev_null >= 0) dup2(dev_null, 0);
     dup2(out[1], 1);
-    ExecChild(argv);
+    ExecChild(argv, env.envp());
   }
   close(out[1]);
   if (dev_null >= 0) close(dev_null);
@@ -159,6 +161,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->pid_ = pid;
   server->stdout_fd_ = out[0];
+  server->report_prefix_ = env.report_prefix();
 
   // Read stdout until the ready line.
   std::string buffer;
@@ -201,7 +204,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartBinary(
       // stdout closed before the ready line: the server has (nearly) exited.
       int status = 0;
       WaitBlocking(pid, &status);
-      server->reaped_ = true;
+      server->MarkReaped(status);
       return absl::UnavailableError(
           absl::StrCat("rcl-server exited before it was ready: ", DescribeWaitStatus(status)));
     }
@@ -242,9 +245,14 @@ void ServerProcess::Kill9() {
     kill(pid_, SIGKILL);
     int status = 0;
     WaitBlocking(pid_, &status);
-    reaped_ = true;
+    MarkReaped(status);
   }
   StopDrainer();
+}
+
+void ServerProcess::MarkReaped(int wait_status) {
+  reaped_ = true;
+  CheckChildSanitizerReports(report_prefix_, absl::StrCat("rcl-server pid ", pid_), wait_status);
 }
 
 absl::Status ServerProcess::Terminate() {
@@ -258,7 +266,7 @@ absl::Status ServerProcess::Terminate() {
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) break;
     if (r < 0 && errno != EINTR) {
-      reaped_ = true;
+      MarkReaped(0);
       StopDrainer();
       return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
     }
@@ -269,7 +277,7 @@ absl::Status ServerProcess::Terminate() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  reaped_ = true;
+  MarkReaped(status);
   StopDrainer();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
   return absl::InternalError(absl::StrCat("rcl-server ", DescribeWaitStatus(status)));
@@ -287,6 +295,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, int timeout_s)
     return result;
   }
   Argv argv(argv_in);
+  ChildEnvironment env;
   int out[2];
   int err[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
@@ -312,7 +321,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, int timeout_s)
     if (dev_null >= 0) dup2(dev_null, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    ExecChild(argv);
+    ExecChild(argv, env.envp());
   }
   close(out[1]);
   close(err[1]);
@@ -377,6 +386,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, int timeout_s)
     absl::StrAppend(&result.err, "\nRunCommand: timed out after ", timeout_s, " s\n");
   }
   result.exit_code = ExitCodeOf(status);
+  CheckChildSanitizerReports(env.report_prefix(), argv_in[0], status, result.err);
   return result;
 }
 

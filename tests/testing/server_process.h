@@ -37,7 +37,9 @@ class TempDir {
 
 // A running rcl-server. The server's stderr is inherited (it shows up in the
 // test's output); its stdout is read until the ready line, then drained by a
-// background thread so the server never blocks on a full pipe.
+// background thread so the server never blocks on a full pipe. In a
+// sanitized build a sanitizer finding of the server aborts the test when the
+// server is reaped (tests/testing/child_sanitizer.h).
 class ServerProcess {
  public:
   // Starts RCL_BIN_DIR "/rcl-server" --listen 127.0.0.1:0 --data-dir data_dir
@@ -68,11 +70,15 @@ class ServerProcess {
  private:
   ServerProcess() = default;
   void StopDrainer();
+  // reaped_ = true, then fails the test on a sanitizer report the server
+  // left or its UBSan exit status (tests/testing/child_sanitizer.h).
+  void MarkReaped(int wait_status);
 
   pid_t pid_ = -1;
   bool reaped_ = false;
   std::string address_;
   std::string metrics_address_;
+  std::string report_prefix_;  // the server's sanitizer log_path; empty unless sanitized
   int stdout_fd_ = -1;
   std::atomic<bool> stop_drain_{false};
   std::thread drainer_;
@@ -87,7 +93,8 @@ struct CommandResult {
 // Runs argv (argv[0] is a path, or a name looked up in PATH) with stdin from
 // /dev/null, capturing stdout and stderr (each at most 4 MiB; the rest is
 // discarded). After timeout_s the command is killed (exit_code 128 + 9 and
-// "timed out" appended to err).
+// "timed out" appended to err). In a sanitized build a sanitizer finding of
+// the command aborts the test (tests/testing/child_sanitizer.h).
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s = 60);
 
 }  // namespace rcl::testing
