@@ -734,13 +734,11 @@ void Ledger::SealAndPut(BatchContext& ctx, EventRecord* e) {
   PutBigEndian64(&position_value, e->position);
   batch.Put(store_->stream_family(), StreamIndexKey(e->tenant, e->stream, e->version),
             position_value);
-  if (!store_->merkle_tree()) {
-    batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq), position_value);
-    return;
-  }
-  const Hash leaf = audit::LeafHash(canonical);
+  const bool tree = store_->merkle_tree();
+  const Hash leaf = tree ? audit::LeafHash(canonical) : Hash{};
   batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq),
-            TenantIndexValue(e->position, &leaf));
+            TenantIndexValue(e->position, tree ? &leaf : nullptr));
+  if (!tree) return;
   t.range.Append(leaf, [&](const audit::PerfectNode& node) {
     // The leaf is in the tenant index entry; levels 1 to 3 are recomputed.
     if (node.level < kMerkleTileLevel) return;
