@@ -434,9 +434,7 @@ absl::Status Ledger::LoadTip(const std::string& tenant) {
   tip.seq = head.tenant_seq;
   tip.hash = head.tenant_hash;
   if (store_->merkle_tree()) {
-    MerkleNodeReader nodes(store_.get(), tenant);
-    tip.range = audit::CompactRange::FromPerfectNodes(head.tenant_seq, nodes.Fn());
-    RCL_RETURN_IF_ERROR(nodes.status());
+    RCL_ASSIGN_OR_RETURN(tip.range, store_->TenantRightEdge(tenant, head.tenant_seq));
   }
   w.tips.emplace(tenant, std::move(tip));
   return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/audit/merkle.h"
 #include "ledger/storage/codec.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -168,7 +169,7 @@ class EventStore {
   // the tree is smaller, or not kept.
   absl::StatusOr<Hash> ReadMerkleNode(std::string_view tenant, uint32_t level,
                                       uint64_t index) const;
-  // A stored node only (level 0, or level >= kMerkleTileLevel).
+  // A node kept in `merkle` (level >= kMerkleTileLevel).
   absl::StatusOr<Hash> ReadStoredMerkleNode(std::string_view tenant, uint32_t level,
                                             uint64_t index) const;
   // The stored leaf hashes [first, first + count) of the tenant's tree (leaf
@@ -180,6 +181,10 @@ class EventStore {
   // current size), from stored nodes (O(log n) reads). FAILED_PRECONDITION
   // when the tree is not kept; NOT_FOUND/DATA_LOSS when a node is missing.
   absl::StatusOr<Hash> TenantRoot(std::string_view tenant, uint64_t tree_size) const;
+  // The right edge (compact range) of the tenant's tree of `tree_size`
+  // leaves, to grow it from there: O(log n) stored nodes and one leaf tile.
+  absl::StatusOr<audit::CompactRange> TenantRightEdge(std::string_view tenant,
+                                                      uint64_t tree_size) const;
   // The leaf hash of `tenant_seq` and its audit path in the tree of
   // `tree_size` (tenant_seq <= tree_size <= the tenant's current size).
   struct InclusionProof {
@@ -235,8 +240,9 @@ class EventStore {
                                           uint64_t position) const;
   absl::Status CheckFormat();
   absl::Status MigrateFormat2();
-  absl::StatusOr<uint64_t> TenantEventPositionAt(const rocksdb::ReadOptions& options,
-                                                 std::string_view tenant, uint64_t seq) const;
+  // The tenant's index entry `seq`: the event's position, and its leaf.
+  absl::StatusOr<TenantIndexEntry> TenantIndexEntryAt(const rocksdb::ReadOptions& options,
+                                                      std::string_view tenant, uint64_t seq) const;
   // The stream-index half of Verify (see event_store.cc).
   struct IndexCheck;
   void VerifyStreamIndex(const rocksdb::ReadOptions& options, IndexCheck* check) const;
@@ -273,8 +279,6 @@ inline constexpr char kFormatWithMerkleAllLevels[] = "rcl-log-2";
 // "Tenant logs").
 inline constexpr uint32_t kMerkleTileLevel = 4;
 inline constexpr uint64_t kMerkleTileLeaves = uint64_t{1} << kMerkleTileLevel;
-// Whether the node of `level` is kept in `merkle`.
-constexpr bool MerkleLevelStored(uint32_t level) { return level == 0 || level >= kMerkleTileLevel; }
 
 // Reads the perfect nodes of one tenant's tree for one computation (a root,
 // a proof, a tip): stored ones from `merkle`, the others from the tile of

@@ -43,20 +43,21 @@ absl::StatusOr<TenantHead> EventStore::ReadTenantHead(std::string_view tenant) c
   return head;
 }
 
-absl::StatusOr<uint64_t> EventStore::TenantEventPositionAt(const rocksdb::ReadOptions& options,
-                                                           std::string_view tenant,
-                                                           uint64_t seq) const {
+absl::StatusOr<TenantIndexEntry> EventStore::TenantIndexEntryAt(const rocksdb::ReadOptions& options,
+                                                                std::string_view tenant,
+                                                                uint64_t seq) const {
   std::string value;
   rocksdb::Status s = db_->Get(options, tenants_, TenantIndexKey(tenant, seq), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no event ", seq, " of the tenant"));
   RCL_RETURN_IF_ERROR(FromRocks(s, "read tenant index"));
-  RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry, DecodeTenantIndexValue(value));
-  return entry.position;
+  return DecodeTenantIndexValue(value);
 }
 
 absl::StatusOr<uint64_t> EventStore::TenantEventPosition(std::string_view tenant,
                                                          uint64_t tenant_seq) const {
-  return TenantEventPositionAt(rocksdb::ReadOptions(), tenant, tenant_seq);
+  RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry,
+                       TenantIndexEntryAt(rocksdb::ReadOptions(), tenant, tenant_seq));
+  return entry.position;
 }
 
 absl::StatusOr<EventRecord> EventStore::ReadTenantEvent(std::string_view tenant,
@@ -145,17 +146,8 @@ absl::Status EventStore::ScanTenant(std::string_view tenant, uint64_t from, uint
 
 absl::StatusOr<Hash> EventStore::ReadStoredMerkleNode(std::string_view tenant, uint32_t level,
                                                       uint64_t index) const {
-  RCL_CHECK(MerkleLevelStored(level)) << "Merkle level " << level << " is not stored";
+  RCL_CHECK(level >= kMerkleTileLevel) << "Merkle level " << level << " is not in `merkle`";
   std::string value;
-  if (level == 0) {
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), tenants_, TenantIndexKey(tenant, index + 1), &value);
-    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no Merkle leaf ", index));
-    RCL_RETURN_IF_ERROR(FromRocks(s, "read Merkle leaf"));
-    RCL_ASSIGN_OR_RETURN(TenantIndexEntry entry, DecodeTenantIndexValue(value));
-    if (!entry.has_leaf) return absl::DataLossError("tenant index entry holds no Merkle leaf");
-    return entry.leaf_hash;
-  }
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), merkle_, MerkleNodeKey(tenant, level, index), &value);
   if (s.IsNotFound()) {
@@ -201,7 +193,7 @@ absl::StatusOr<std::vector<Hash>> EventStore::ReadMerkleLeaves(std::string_view 
 }
 
 absl::StatusOr<Hash> MerkleNodeReader::Node(uint32_t level, uint64_t index) {
-  if (MerkleLevelStored(level)) return store_->ReadStoredMerkleNode(tenant_, level, index);
+  if (level >= kMerkleTileLevel) return store_->ReadStoredMerkleNode(tenant_, level, index);
   const uint64_t width = uint64_t{1} << level;
   const uint64_t first_leaf = index * width;
   const uint64_t tile_index = first_leaf / kMerkleTileLeaves;
@@ -291,28 +283,26 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
 
   // The tree and the chain as they stood before the range, from what is
   // stored (earlier calls vouched for it).
-  MerkleNodeReader nodes(this, tenant);
   Hash expected_prev{};
   audit::CompactRange range;
   if (from_seq > 1) {
-    absl::StatusOr<uint64_t> prev_position = TenantEventPositionAt(ro, tenant, from_seq - 1);
-    if (!prev_position.ok())
-      return walk.Fail(from_seq - 1, std::string(prev_position.status().message()));
-    absl::StatusOr<EventRecord> prev = ReadEventAt(ro, *prev_position);
+    absl::StatusOr<TenantIndexEntry> prev_entry = TenantIndexEntryAt(ro, tenant, from_seq - 1);
+    if (!prev_entry.ok())
+      return walk.Fail(from_seq - 1, std::string(prev_entry.status().message()));
+    absl::StatusOr<EventRecord> prev = ReadEventAt(ro, prev_entry->position);
     if (!prev.ok()) return walk.Fail(from_seq - 1, std::string(prev.status().message()));
     expected_prev = prev->tenant_hash;
     if (merkle_tree()) {
-      range = audit::CompactRange::FromPerfectNodes(from_seq - 1, nodes.Fn());
-      if (!nodes.status().ok()) {
-        return walk.Fail(from_seq - 1, std::string(nodes.status().message()));
-      }
+      absl::StatusOr<audit::CompactRange> edge = TenantRightEdge(tenant, from_seq - 1);
+      if (!edge.ok()) return walk.Fail(from_seq - 1, std::string(edge.status().message()));
+      range = *std::move(edge);
     }
   }
 
   for (uint64_t seq = from_seq; seq <= to_seq; ++seq) {
-    absl::StatusOr<uint64_t> position = TenantEventPositionAt(ro, tenant, seq);
-    if (!position.ok()) return walk.Fail(seq, std::string(position.status().message()));
-    absl::StatusOr<EventRecord> e = ReadEventAt(ro, *position);
+    absl::StatusOr<TenantIndexEntry> entry = TenantIndexEntryAt(ro, tenant, seq);
+    if (!entry.ok()) return walk.Fail(seq, std::string(entry.status().message()));
+    absl::StatusOr<EventRecord> e = ReadEventAt(ro, entry->position);
     if (!e.ok()) return walk.Fail(seq, std::string(e.status().message()));
     const std::string canonical = CanonicalBytes(*e);
     if (auto problem = ChainProblem(*e, tenant, seq, expected_prev, canonical)) {
@@ -323,8 +313,15 @@ absl::StatusOr<TenantVerifyResult> EventStore::VerifyTenant(std::string_view ten
     if (!merkle_tree()) continue;
     std::string node_error;
     range.Append(audit::LeafHash(canonical), [&](const audit::PerfectNode& n) {
-      if (!node_error.empty() || !MerkleLevelStored(n.level)) return;
-      absl::StatusOr<Hash> stored = ReadStoredMerkleNode(tenant, n.level, n.index);
+      if (!node_error.empty() || (n.level > 0 && n.level < kMerkleTileLevel)) return;
+      // The leaf is the index entry just read; levels from kMerkleTileLevel
+      // up are in `merkle`.
+      absl::StatusOr<Hash> stored = absl::DataLossError("tenant index entry holds no Merkle leaf");
+      if (n.level > 0) {
+        stored = ReadStoredMerkleNode(tenant, n.level, n.index);
+      } else if (entry->has_leaf) {
+        stored = entry->leaf_hash;
+      }
       if (!stored.ok()) {
         node_error = std::string(stored.status().message());
       } else if (*stored != n.hash) {
@@ -360,6 +357,15 @@ absl::StatusOr<Hash> EventStore::TenantRoot(std::string_view tenant, uint64_t tr
   Hash root = audit::RootFrom(tree_size, nodes.Fn());
   RCL_RETURN_IF_ERROR(nodes.status());
   return root;
+}
+
+absl::StatusOr<audit::CompactRange> EventStore::TenantRightEdge(std::string_view tenant,
+                                                                uint64_t tree_size) const {
+  RCL_RETURN_IF_ERROR(NeedTree(*this));
+  MerkleNodeReader nodes(this, tenant);
+  audit::CompactRange range = audit::CompactRange::FromPerfectNodes(tree_size, nodes.Fn());
+  RCL_RETURN_IF_ERROR(nodes.status());
+  return range;
 }
 
 absl::StatusOr<EventStore::InclusionProof> EventStore::TenantInclusionProof(
