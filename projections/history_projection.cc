@@ -1,5 +1,7 @@
 #include "projections/history_projection.h"
 
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -38,18 +40,18 @@ std::string HistoryPrefix(std::string_view tenant, std::string_view kind, std::s
   return Key(kEntryTag, tenant, {kind, id}, /*trailing_separator=*/true);
 }
 
-// Folds a claim event into the claim's running state; the entry says where
+// Folds a claim event into the claim's running state; the mark says where
 // the claim stood after it.
 absl::Status FoldClaim(const LogEvent& le, std::string_view claim_id, StateTxn& txn,
-                       rcl::v1::HistoryEntry* entry) {
+                       store::HistoryMark* mark) {
   const ledger::EventRecord& e = le.record;
   bool exists = false;
   RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
                        txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
   RCL_RETURN_IF_ERROR(FoldClaimIntoRow(e.type, e.payload, le.payload, exists, row));
-  entry->set_status(std::string(StatusName(*row)));
-  entry->set_payer_balance_cents(PayerBalance(*row));
-  entry->set_patient_balance_cents(PatientBalance(*row));
+  mark->set_status(std::string(StatusName(*row)));
+  mark->set_payer_balance_cents(PayerBalance(*row));
+  mark->set_patient_balance_cents(PatientBalance(*row));
   return absl::OkStatus();
 }
 
@@ -69,6 +71,46 @@ std::string SourceOf(const LogEvent& le) {
                       " ST02 ", s.transaction_control_number(), " segment ", s.segment_number());
 }
 
+// The whole entry of the event at `position` of `stream`: the event from the
+// log, the mark from the projection. DATA_LOSS when the log holds another
+// stream's event there (the projection is not of this log).
+absl::Status BuildEntry(const ledger::EventStore& log, uint64_t position, std::string_view stream,
+                        std::string_view mark_bytes, rcl::v1::HistoryEntry* entry) {
+  store::HistoryMark mark;
+  if (!mark.ParseFromArray(mark_bytes.data(), static_cast<int>(mark_bytes.size())))
+    return absl::DataLossError("projection store: undecodable history entry");
+  RCL_ASSIGN_OR_RETURN(ledger::EventRecord record, log.ReadEvent(position));
+  if (record.stream != stream) {
+    return absl::DataLossError(absl::StrCat("the history names position ", position,
+                                            ", which the log holds for another stream"));
+  }
+  google::protobuf::Arena arena;
+  const LogEvent le = ToLogEvent(std::move(record), &arena);
+  const ledger::EventRecord& e = le.record;
+  entry->set_position(e.position);
+  entry->set_tenant_seq(e.tenant_seq);
+  entry->set_source(SourceOf(le));
+  entry->set_stream_version(e.version);
+  entry->set_recorded_at_us(e.recorded_at_us);
+  entry->set_effective_date(e.effective_date);
+  entry->set_actor(e.actor);
+  entry->set_command_id(e.command_id);
+  entry->set_correlation_id(e.correlation_id);
+  entry->set_event_id(e.event_id);
+  entry->set_type(e.type);
+  entry->set_summary(Summarize(le));
+  const PostingsView postings = PostingsOf(le);
+  for (int i = 0; i < postings.size(); ++i) {
+    rcl::v1::AccountBalance* a = entry->add_postings();
+    a->set_account(postings[i].account());
+    a->set_balance_cents(postings[i].amount_cents());
+  }
+  entry->set_status(mark.status());
+  entry->set_payer_balance_cents(mark.payer_balance_cents());
+  entry->set_patient_balance_cents(mark.patient_balance_cents());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
@@ -78,33 +120,20 @@ absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
   if (le.undecodable && CarriesPostings(le))
     return absl::DataLossError(absl::StrCat("undecodable ", AbslView(e.type), " payload"));
   std::string_view id = std::string_view(e.stream).substr(kind->stream_prefix.size());
-  rcl::v1::HistoryEntry entry;
-  entry.set_position(e.position);
-  entry.set_tenant_seq(e.tenant_seq);
-  entry.set_source(SourceOf(le));
-  entry.set_stream_version(e.version);
-  entry.set_recorded_at_us(e.recorded_at_us);
-  entry.set_effective_date(e.effective_date);
-  entry.set_actor(e.actor);
-  entry.set_command_id(e.command_id);
-  entry.set_correlation_id(e.correlation_id);
-  entry.set_event_id(e.event_id);
-  entry.set_type(e.type);
-  entry.set_summary(Summarize(le));
-  const PostingsView postings = PostingsOf(le);
-  for (int i = 0; i < postings.size(); ++i) {
-    rcl::v1::AccountBalance* a = entry.add_postings();
-    a->set_account(postings[i].account());
-    a->set_balance_cents(postings[i].amount_cents());
-  }
-  if (kind->api == rcl::v1::HISTORY_KIND_CLAIM) RCL_RETURN_IF_ERROR(FoldClaim(le, id, txn, &entry));
   std::string key = HistoryPrefix(e.tenant, kind->key, id);
   ledger::PutBigEndian64(&key, e.position);
-  txn.AppendProto(key, entry);
+  if (kind->api != rcl::v1::HISTORY_KIND_CLAIM) {
+    txn.Append(key, "");
+    return absl::OkStatus();
+  }
+  store::HistoryMark mark;
+  RCL_RETURN_IF_ERROR(FoldClaim(le, id, txn, &mark));
+  txn.AppendProto(key, mark);
   return absl::OkStatus();
 }
 
 absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
+                                                      const ledger::EventStore& log,
                                                       const rcl::v1::HistoryRequest& request) {
   const Kind* kind = nullptr;
   for (const Kind& k : kKinds) {
@@ -114,6 +143,7 @@ absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
   const uint64_t as_of =
       request.as_of_position() != 0 ? request.as_of_position() : reader.checkpoint();
   std::string prefix = HistoryPrefix(request.tenant(), kind->key, request.id());
+  const std::string stream = absl::StrCat(AbslView(kind->stream_prefix), request.id());
   std::string start;
   if (!request.page_token().empty()) {
     std::string bytes = absl::HexStringToBytes(request.page_token());
@@ -144,11 +174,8 @@ absl::StatusOr<rcl::v1::HistoryResponse> QueryHistory(const StateReader& reader,
       out.set_next_page_token(absl::BytesToHexString(last));
       return false;
     }
-    if (!out.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      bad = absl::DataLossError("projection store: undecodable history entry");
-      return false;
-    }
-    return true;
+    bad = BuildEntry(log, position, stream, value, out.add_entries());
+    return bad.ok();
   }));
   RCL_RETURN_IF_ERROR(bad);
   if (!any) {

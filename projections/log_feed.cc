@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,13 @@ PostingsView PostingsOf(const LogEvent& event) {
   PayloadType t = FindType(event.record.type);
   if (t.postings == nullptr) return PostingsView();
   return PostingsView(event.payload, t.postings);
+}
+
+LogEvent ToLogEvent(ledger::EventRecord record, google::protobuf::Arena* arena) {
+  LogEvent e;
+  e.record = std::move(record);
+  ParsePayload(arena, &e);
+  return e;
 }
 
 bool CarriesPostings(const LogEvent& event) {

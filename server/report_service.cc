@@ -229,7 +229,7 @@ grpc::ServerUnaryReactor* ReportServiceImpl::History(grpc::CallbackServerContext
       rcl::v1::HistoryRequest at = *req;
       at.set_as_of_time_us(0);
       at.set_as_of_position(position);
-      RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, at));
+      RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, *log_, at));
       return absl::OkStatus();
     }
     if (req->as_of_position() > reader->checkpoint()) {
@@ -237,7 +237,7 @@ grpc::ServerUnaryReactor* ReportServiceImpl::History(grpc::CallbackServerContext
           "as_of_position ", req->as_of_position(), " is past what the history has folded (",
           reader->checkpoint(), "); pass min_position to wait for it"));
     }
-    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, *req));
+    RCL_ASSIGN_OR_RETURN(*resp, projections::QueryHistory(*reader, *log_, *req));
     return absl::OkStatus();
   });
 }

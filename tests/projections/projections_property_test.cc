@@ -375,7 +375,7 @@ TEST_P(ProjectionsPropertyTest, EveryReportEqualsAReplayOfTheEvents) {
       hr.set_limit(2);  // several pages
       std::vector<rcl::v1::HistoryEntry> entries;
       while (true) {
-        auto page = QueryHistory(**history_reader, hr);
+        auto page = QueryHistory(**history_reader, books.store(), hr);
         ASSERT_TRUE(page.ok()) << id << ": " << page.status();
         for (const auto& entry : page->entries()) entries.push_back(entry);
         if (page->next_page_token().empty()) break;
