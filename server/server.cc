@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
   projections::Runtime::Options options =
       projections::Runtime::ForMemory(config.projections_memory_bytes, list.size());
   options.path = (std::filesystem::path(config.data_dir) / "projections").string();
+  options.disk_reserve_bytes = config.disk_reserve_bytes;
   auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
   if (!runtime.ok()) return runtime.status();
   (*runtime)->Start();
@@ -174,6 +175,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   options.block_cache_bytes = config.block_cache_bytes;
   options.write_buffer_bytes = config.write_buffer_bytes;
   options.merkle_tree = config.merkle_tree;
+  options.disk_reserve_bytes = config.disk_reserve_bytes;
   auto ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   server->ledger_ = std::move(*ledger);
