@@ -36,12 +36,13 @@ absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
   return static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
 }
 
-DiskReserve::DiskReserve(Options options) : options_([&] {
-  Options o = std::move(options);
-  if (!o.probe) o.probe = [path = o.path] { return FreeBytes(path); };
-  if (!o.now) o.now = [] { return absl::Now(); };
-  return o;
-}()) {}
+DiskReserve::DiskReserve(Options options)
+    : options_([&] {
+        Options o = std::move(options);
+        if (!o.probe) o.probe = [path = o.path] { return FreeBytes(path); };
+        if (!o.now) o.now = [] { return absl::Now(); };
+        return o;
+      }()) {}
 
 void DiskReserve::ProbeLocked(absl::Time now) {
   absl::StatusOr<uint64_t> free = options_.probe();
@@ -66,9 +67,10 @@ uint64_t DiskReserve::HeadroomLocked() const {
 }
 
 absl::Status DiskReserve::RefusalLocked(uint64_t need) const {
-  return absl::ResourceExhaustedError(absl::StrCat(
-      options_.writer, ": the disk is full: ", Mib(free_bytes_), " free, ",
-      Mib(options_.reserve_bytes), " kept in reserve", need > 0 ? absl::StrCat(", ", Mib(need), " wanted") : ""));
+  return absl::ResourceExhaustedError(
+      absl::StrCat(options_.writer, ": the disk is full: ", Mib(free_bytes_), " free, ",
+                   Mib(options_.reserve_bytes), " kept in reserve",
+                   need > 0 ? absl::StrCat(", ", Mib(need), " wanted") : ""));
 }
 
 absl::Status DiskReserve::Admit(uint64_t bytes) {

@@ -59,9 +59,9 @@ using FreeSpaceProbe = std::function<absl::StatusOr<uint64_t>()>;
 class DiskReserve {
  public:
   struct Options {
-    std::string path;              // a directory on the file system watched
+    std::string path;  // a directory on the file system watched
     uint64_t reserve_bytes = kDiskReserveBytesDefault;
-    FreeSpaceProbe probe;          // default: FreeBytes(path)
+    FreeSpaceProbe probe;             // default: FreeBytes(path)
     std::function<absl::Time()> now;  // default: absl::Now (tests inject a clock)
     // Who writes, for messages ("ledger", "projections").
     std::string writer = "writer";

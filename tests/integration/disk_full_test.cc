@@ -24,7 +24,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "clients/client.h"
 #include "gtest/gtest.h"
 #include "rcl/v1/api.pb.h"
@@ -46,7 +49,8 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 // buffers so that it covers their flushes.
 constexpr uint64_t kReserveMb = 16;
 const std::vector<std::string> kServerFlags = {"--write-buffer-mb=1", "--projections-memory-mb=8",
-                                               absl::StrCat("--disk-reserve-mb=", kReserveMb)};
+                                               absl::StrCat("--disk-reserve-mb=", kReserveMb),
+                                               "--metrics-listen=127.0.0.1:0"};
 // Longer than the server trusts one free-space probe (kDiskProbeIntervalMax, 5 ms).
 constexpr auto kProbeSettle = std::chrono::milliseconds(50);
 // How long the disk stays full while the test keeps trying to write.
@@ -135,6 +139,22 @@ void ExpectEveryAckedCommand(client::Client& c, const std::map<int, uint64_t>& a
   EXPECT_TRUE(verified->ok()) << verified->error();
 }
 
+// An unlabelled sample of the server's /metrics; -1 when it is missing.
+double Metric(const ServerProcess& server, const std::string& name) {
+  testing::CommandResult r = RunCommand(
+      {"python3", "-c",
+       "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read()"
+       ".decode())",
+       absl::StrCat("http://", server.metrics_address(), "/metrics")},
+      30);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, name + " ") && absl::SimpleAtod(line, &value)) return value;
+  }
+  return -1;
+}
+
 // Refused as a full disk should be: UNAVAILABLE, saying so.
 void ExpectDiskFullRefusal(const absl::Status& status) {
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
@@ -188,6 +208,9 @@ TEST(DiskFullTest, FullDiskIsRefusedCleanlyAndWritesResumeByThemselvesOnceSpaceI
   }
   ASSERT_TRUE(Alive(pid)) << "the server died on a full disk";
   EXPECT_EQ((*c)->Head()->position(), head->position()) << "written while the disk was full";
+  EXPECT_EQ(Metric(**server, "rcl_disk_full"), 1);
+  EXPECT_EQ(Metric(**server, "rcl_disk_free_bytes"), 0);
+  EXPECT_EQ(Metric(**server, "rcl_disk_reserve_bytes"), static_cast<double>(kReserveMb * kMiB));
 
   // Space freed: writes resume by themselves, in the same process.
   ASSERT_EQ(::unlink(filler.c_str()), 0);
@@ -205,6 +228,7 @@ TEST(DiskFullTest, FullDiskIsRefusedCleanlyAndWritesResumeByThemselvesOnceSpaceI
             << " ms after space was freed\n";
   ASSERT_TRUE(Alive(pid));
   EXPECT_EQ((*server)->pid(), pid);
+  EXPECT_EQ(Metric(**server, "rcl_disk_full"), 0);
   // Nothing partial: the refused command's events follow the head of the
   // full disk directly, and nothing of the commands tried meanwhile is there.
   EXPECT_EQ(resumed->position(),

@@ -3,8 +3,6 @@
 // free is refused before RocksDB sees it, the probe is cheap (at most one per
 // interval while the headroom is large), a batch can never take the disk
 // below the reserve, and the ledger resumes by itself once space is back.
-#include "ledger/storage/disk_space.h"
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -20,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
+#include "ledger/storage/disk_space.h"
 #include "rocksdb/env.h"
 #include "tests/testing/fault_fs.h"
 #include "tests/testing/ledger_fixture.h"
@@ -162,10 +161,9 @@ TEST(FreeBytesTest, AProbeCostsAboutAMicrosecond) {
   constexpr int kProbes = 20'000;
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < kProbes; ++i) ASSERT_TRUE(FreeBytes(dir.path()).ok());
-  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
-                                                             started)
-                        .count() /
-                    kProbes;
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count() /
+      kProbes;
   std::cout << "one statvfs: " << ns << " ns\n";
   EXPECT_LT(ns, 100'000);
 }
@@ -199,8 +197,7 @@ TEST(LedgerDiskReserveTest, RefusesBelowTheReserveWithoutAskingRocksDbAndResumes
   absl::StatusOr<CommandResult> refused = Register(*ledger, "P2");
   ASSERT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "disk is full")) << refused.status();
-  EXPECT_TRUE(absl::StrContains(refused.status().message(), "was not written"))
-      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "was not written")) << refused.status();
   EXPECT_TRUE(ledger->disk_full());
   absl::StatusOr<CommandResult> later = Register(*ledger, "P3");
   ASSERT_TRUE(absl::IsUnavailable(later.status())) << later.status();
