@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
@@ -20,8 +19,12 @@ uint64_t DiskBytes(uint64_t bytes) {
   return bytes > kMax / kDiskBytesPerByteWritten ? kMax : bytes * kDiskBytesPerByteWritten;
 }
 
-std::string Mib(uint64_t bytes) {
-  return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / static_cast<double>(kMiB));
+// "12.3 MiB" (rounded down: a reserve one byte short is not shown as met),
+// or "12 KiB" under a MiB.
+std::string Size(uint64_t bytes) {
+  if (bytes < kMiB) return absl::StrCat((bytes + 1023) / 1024, " KiB");
+  const uint64_t tenths = bytes / kMiB * 10 + bytes % kMiB * 10 / kMiB;
+  return absl::StrCat(tenths / 10, ".", tenths % 10, " MiB");
 }
 
 }  // namespace
@@ -68,9 +71,9 @@ uint64_t DiskReserve::HeadroomLocked() const {
 
 absl::Status DiskReserve::RefusalLocked(uint64_t need) const {
   return absl::ResourceExhaustedError(
-      absl::StrCat(options_.writer, ": the disk is full: ", Mib(free_bytes_), " free, ",
-                   Mib(options_.reserve_bytes), " kept in reserve",
-                   need > 0 ? absl::StrCat(", ", Mib(need), " wanted") : ""));
+      absl::StrCat(options_.writer, ": the disk is full: ", Size(free_bytes_), " free, ",
+                   Size(options_.reserve_bytes), " kept in reserve",
+                   need > 0 ? absl::StrCat(", this write needs ", Size(need)) : ""));
 }
 
 absl::Status DiskReserve::Admit(uint64_t bytes) {
