@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "clients/client.h"
 #include "gtest/gtest.h"
 #include "rcl/v1/api.pb.h"
@@ -250,6 +252,94 @@ TEST(DiskFullTest, FullDiskIsRefusedCleanlyAndWritesResumeByThemselvesOnceSpaceI
   // A clean stop (exit 0), and after a restart every acknowledged command is
   // still there.
   ASSERT_TRUE((*server)->Terminate().ok());
+  server = ServerProcess::Start(fs.path() + "/data", kServerFlags);
+  ASSERT_TRUE(server.ok()) << server.status();
+  c = client::Client::Connect((*server)->address(), options);
+  ASSERT_TRUE(c.ok());
+  ExpectEveryAckedCommand(**c, acked);
+}
+
+// The disk filled to the last byte by another process while clients write,
+// several times: writes are in flight when it fills, so one may reach
+// RocksDB within the time a probe is trusted and meet ENOSPC there. Whatever
+// the timing, every refusal must be the clean one, the server must never
+// die, and after each freeing writes resume with every acknowledged command
+// in place.
+TEST(DiskFullTest, FilledToTheLastByteUnderLoadTheServerRefusesCleanlyAndNeverDies) {
+  constexpr int kClients = 4;
+  constexpr int kCycles = 4;
+  // A refused client waits this long before its next command (as a client
+  // backing off would), so the refusals do not flood the server's log.
+  constexpr auto kBackOff = std::chrono::milliseconds(20);
+  constexpr int kIdsPerClient = 1'000'000;
+  Tmpfs fs;
+  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << fs.error();
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(fs.path() + "/data", kServerFlags);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const pid_t pid = (*server)->pid();
+  client::Options options;
+  options.tenant = kTenant;
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  absl::Mutex mu;
+  std::map<int, uint64_t> acked;    // guarded by mu
+  std::vector<std::string> errors;  // anything but the clean refusal; guarded by mu
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      absl::StatusOr<std::unique_ptr<client::Client>> c =
+          client::Client::Connect((*server)->address(), options);
+      if (!c.ok()) {
+        absl::MutexLock lock(&mu);
+        errors.push_back(c.status().ToString());
+        return;
+      }
+      for (int i = t * kIdsPerClient; !stop.load(); ++i) {
+        absl::StatusOr<v1::CommandResponse> r = Register(**c, i);
+        if (!r.ok()) std::this_thread::sleep_for(kBackOff);
+        absl::MutexLock lock(&mu);
+        if (r.ok()) {
+          acked[i] = r->position();
+        } else if (absl::IsUnavailable(r.status()) &&
+                   absl::StrContains(r.status().message(), "disk is full")) {
+          refused.fetch_add(1);
+        } else {
+          errors.push_back(r.status().ToString());
+        }
+      }
+    });
+  }
+  const std::string filler = fs.path() + "/filler";
+  auto acked_count = [&] {
+    absl::MutexLock lock(&mu);
+    return acked.size();
+  };
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    FillUntil(filler, 0);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_TRUE(Alive(pid)) << "the server died on a full disk (cycle " << cycle << ")";
+    ASSERT_EQ(::unlink(filler.c_str()), 0);
+    const size_t before = acked_count();
+    const auto freed = std::chrono::steady_clock::now();
+    while (acked_count() == before && std::chrono::steady_clock::now() - freed < kResumeWaitMax) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GT(acked_count(), before) << "writes did not resume (cycle " << cycle << ")";
+  }
+  stop.store(true);
+  for (std::thread& t : clients) t.join();
+  ASSERT_TRUE(Alive(pid));
+  std::cout << acked.size() << " commands acknowledged, " << refused.load()
+            << " refused as a full disk over " << kCycles << " fillings\n";
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_TRUE(errors.empty()) << errors.size() << " other errors, the first: " << errors.front();
+  absl::StatusOr<std::unique_ptr<client::Client>> c =
+      client::Client::Connect((*server)->address(), options);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectEveryAckedCommand(**c, acked);
+  ASSERT_TRUE((*server)->Terminate().ok()) << "the server did not stop cleanly";
   server = ServerProcess::Start(fs.path() + "/data", kServerFlags);
   ASSERT_TRUE(server.ok()) << server.status();
   c = client::Client::Connect((*server)->address(), options);
