@@ -29,6 +29,21 @@ std::string Size(uint64_t bytes) {
 
 }  // namespace
 
+uint64_t DiskReserveBytesMin(uint64_t log_write_buffer_bytes,
+                             uint64_t projections_write_buffer_bytes) {
+  constexpr uint64_t kMemtablesPerFamily = 2;  // max_write_buffer_number
+  constexpr uint64_t kLogFamilies = 6;
+  constexpr uint64_t kProjectionShare = 4;  // a family's share of the projections' buffer
+  constexpr uint64_t kManifestBytes = 4 * kMiB;
+  constexpr uint64_t kDatabases = 2;
+  // RocksDB preallocates a WAL at 1.1 × the write buffer of a family.
+  const uint64_t wal =
+      (log_write_buffer_bytes / kLogFamilies + projections_write_buffer_bytes / kProjectionShare) *
+      11 / 10;
+  return kMemtablesPerFamily * (log_write_buffer_bytes + projections_write_buffer_bytes) + wal +
+         kDatabases * kManifestBytes;
+}
+
 absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
   struct statvfs fs;
   if (::statvfs(path.c_str(), &fs) != 0) {

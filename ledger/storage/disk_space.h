@@ -38,6 +38,17 @@ inline constexpr uint64_t kMiB = uint64_t{1} << 20;
 // a compaction's output on top.
 inline constexpr uint64_t kDiskReserveBytesDefault = 512 * kMiB;
 
+// What RocksDB may still write on its own once the writers stop, for a log
+// with `log_write_buffer_bytes` of memtables (six families, at most two
+// memtables each) and projections with `projections_write_buffer_bytes`
+// (four families of a quarter): every memtable flushed to a table file, a
+// new WAL per database preallocated at 1.1 times a family's write buffer,
+// and a new 4 MiB MANIFEST per database. About 239 MiB with the server's
+// defaults (docs/RELIABILITY.md); a reserve below it is warned about at
+// start.
+uint64_t DiskReserveBytesMin(uint64_t log_write_buffer_bytes,
+                             uint64_t projections_write_buffer_bytes);
+
 // A probe's answer is trusted for at most this long: a file system filled by
 // someone else is noticed within it.
 inline constexpr absl::Duration kDiskProbeIntervalMax = absl::Milliseconds(5);

@@ -144,6 +144,18 @@ TEST(DiskReserveTest, AProbeThatCannotTellAdmitsTheWrite) {
   EXPECT_TRUE(reserve.CheckNow().ok());
 }
 
+// The default reserve leaves room for a compaction on top of what the
+// server's default write buffers (64 MiB for the log, 40 MiB for the
+// projections) may flush on their own.
+TEST(DiskReserveTest, TheDefaultCoversTheDefaultWriteBuffersWithRoomToSpare) {
+  const uint64_t min = DiskReserveBytesMin(64 * kMiB, 40 * kMiB);
+  EXPECT_GT(min, 230 * kMiB);
+  EXPECT_LT(min, 245 * kMiB);
+  EXPECT_GE(kDiskReserveBytesDefault, 2 * min);
+  EXPECT_GT(DiskReserveBytesMin(1024 * kMiB, 40 * kMiB), kDiskReserveBytesDefault)
+      << "a 1 GiB write buffer needs more than the default";
+}
+
 TEST(FreeBytesTest, ReadsTheFileSystemOfAPathAndNamesAPathItCannotRead) {
   ScratchDir dir("rcl-disk-space-test");
   absl::StatusOr<uint64_t> free = FreeBytes(dir.path());
