@@ -315,11 +315,10 @@ void Ledger::SequencerLoop() {
 }
 
 // Sequencer thread, while the disk is full and no command waits. Once every
-// batch decided so far has been through the writer (failed), asks the store
-// to write again; if it can, the failed batches must have left nothing in
-// the store (the head is the last one published), and every state decided on
-// top of them is forgotten: the sequencer starts again from the store, as
-// after an open.
+// batch decided so far has failed in the writer and more than the reserve is
+// free, asks the store to write again; if it can, the failed batches left
+// nothing in the store (the head is the last one published), and every state
+// decided on top of them is forgotten: it starts again from the store.
 void Ledger::TryResumeWrites() {
   SequencerState& w = *sequencer_state_;
   {
@@ -327,6 +326,7 @@ void Ledger::TryResumeWrites() {
     if (!disk_full_ || failed_) return;
   }
   if (durable_seq_.load(std::memory_order_acquire) + 1 != w.next_seq) return;
+  if (!disk_reserve_.CheckNow().ok()) return;  // still below the reserve: RocksDB not asked
   absl::Status resumed = store_->Resume();
   if (!resumed.ok()) {
     if (absl::IsResourceExhausted(resumed)) return;  // still full

@@ -14,7 +14,12 @@
 // (UNAVAILABLE) while it is full, and the sequencer probes every
 // kDiskFullRetryInterval; once a synced write works again it forgets every
 // state decided on top of the failed writes, reloads the head from the store
-// and accepts writes again by itself.
+// and accepts writes again by itself. "Full" means less free space than
+// Options::disk_reserve_bytes: the writer checks it before every write
+// (ledger/storage/disk_space.h) and refuses the batch without handing it to
+// RocksDB, so RocksDB keeps the reserve for its own flushes and compactions
+// and does not meet ENOSPC itself; an ENOSPC it reports anyway (the disk
+// filled by someone else faster than the probes) is handled the same way.
 //
 // Thread-safety: Submit(), head(), WaitForPosition() and the listener calls
 // are safe from any thread. Callbacks run on the completer thread and must
@@ -39,6 +44,7 @@
 #include "absl/time/time.h"
 #include "ledger/bounded_queue.h"
 #include "ledger/rules/commands.h"
+#include "ledger/storage/disk_space.h"
 #include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
 #include "rocksdb/write_batch.h"
@@ -133,6 +139,12 @@ class Ledger {
     // The RocksDB Env of the event store (EventStore::Options::env); tests
     // only.
     rocksdb::Env* env = nullptr;
+    // Free bytes of the data directory's file system below which nothing is
+    // written (the disk counts as full; DiskReserve).
+    uint64_t disk_reserve_bytes = kDiskReserveBytesDefault;
+    // Tells the data directory's free bytes; default FreeBytes(data_dir).
+    // Tests only.
+    FreeSpaceProbe free_space_probe;
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(Options options);
@@ -192,6 +204,13 @@ class Ledger {
 
   const EventStore& store() const { return *store_; }
   EventStore* mutable_store_for_testing() { return store_.get(); }
+
+  // For metrics: whether writes are refused for a full disk (until space is
+  // back), the data directory's free bytes (probed now: one statvfs) and
+  // the reserve.
+  bool disk_full() const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<uint64_t> disk_free_bytes() const;
+  uint64_t disk_reserve_bytes() const { return options_.disk_reserve_bytes; }
 
   // Counters for metrics and benchmarks.
   uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
@@ -271,8 +290,13 @@ class Ledger {
   bool StorageFailed() const ABSL_LOCKS_EXCLUDED(mu_);
   static void CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>& batches,
                            bool failed);
-  bool WriteMerged(const std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
-  void FailBatches(std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
+  // What became of one write: written, refused before RocksDB saw it (the
+  // disk is below its reserve), or failed in RocksDB (maybe partly on disk).
+  enum class WriteOutcome { kWritten, kNotWritten, kFailed };
+  WriteOutcome WriteMerged(const std::vector<DecidedBatch>& batches) ABSL_LOCKS_EXCLUDED(mu_);
+  // Answers every command of `batches` UNAVAILABLE; `attempted`: their write
+  // reached RocksDB (so they may have been recorded).
+  void FailBatches(std::vector<DecidedBatch>& batches, bool attempted) ABSL_LOCKS_EXCLUDED(mu_);
   static const LogHead* LastHeadAfter(const std::vector<DecidedBatch>& batches);
   void PublishHead(const LogHead& head) ABSL_LOCKS_EXCLUDED(mu_);
   // Checks the context and the command (every violation, normalizing the
@@ -288,6 +312,10 @@ class Ledger {
 
   Options options_;
   std::unique_ptr<EventStore> store_;
+  // The data directory's free-space reserve: asked by the writer before each
+  // write and by the sequencer before it tries writing again.
+  static DiskReserve::Options ReserveOptions(const Options& options);
+  DiskReserve disk_reserve_{ReserveOptions(options_)};
 
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

@@ -55,8 +55,8 @@ absl::Status Ledger::AdmitLocked(size_t commands, size_t bytes) {
   }
   if (disk_full_) {
     return absl::UnavailableError(
-        "the data directory's disk is full: nothing is written until space is freed; writes "
-        "resume by themselves, retry later");
+        "the data directory's disk is full (less free space than the server keeps in reserve): "
+        "nothing is written until space is freed; writes resume by themselves, retry later");
   }
   if (queue_.size() + commands > options_.queue_max)
     return absl::ResourceExhaustedError("command queue is full; retry later");

@@ -3,14 +3,25 @@
 // the new head and hands the batches to the completer, which answers them.
 // The sequencer's side is in ledger.cc.
 #include <chrono>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "ledger/ledger.h"
 #include "ledger/status.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
+
+DiskReserve::Options Ledger::ReserveOptions(const Options& options) {
+  return {.path = options.data_dir,
+          .reserve_bytes = options.disk_reserve_bytes,
+          .probe = options.free_space_probe,
+          .now = nullptr,
+          .writer = "ledger"};
+}
 
 // The writer's one round per group of decided batches, in named steps: check
 // they follow one another, write them as one, answer failure or count the
@@ -26,9 +37,14 @@ void Ledger::WriterLoop() {
     if (batches.empty()) break;
     bool failed = StorageFailed();
     CheckFollows(cursor, batches, failed);
-    if (!failed && !WriteMerged(batches)) failed = true;
+    bool attempted = false;
+    if (!failed) {
+      const WriteOutcome outcome = WriteMerged(batches);
+      failed = outcome != WriteOutcome::kWritten;
+      attempted = outcome == WriteOutcome::kFailed;
+    }
     if (failed) {
-      FailBatches(batches);
+      FailBatches(batches, attempted);
       // The next batch that writes is decided on the last durable head
       // (after a full disk, once the sequencer starts again from the store).
       cursor.written = head();
@@ -74,17 +90,30 @@ void Ledger::CheckFollows(WriterCursor& cursor, const std::vector<DecidedBatch>&
 }
 
 // Writer thread. Writes every batch that has something to write as ONE
-// atomic write with one fsync, and counts the commits. False after a storage
-// failure, which also stops the ledger accepting writes. Nothing of these
-// batches is visible to readers before it is durable (PublishHead comes
-// after).
-bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
+// atomic write with one fsync, and counts the commits. Refuses the write
+// before RocksDB sees it when it would leave less than the reserve free.
+// Either failure stops the ledger accepting writes (a full disk until space
+// is back). Nothing of these batches is visible to readers before it is
+// durable (PublishHead comes after).
+Ledger::WriteOutcome Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
   std::vector<rocksdb::WriteBatch*> to_write;
+  uint64_t bytes = 0;
   for (const DecidedBatch& b : batches) {
-    if (b.write_batch != nullptr) to_write.push_back(b.write_batch.get());
+    if (b.write_batch == nullptr) continue;
+    to_write.push_back(b.write_batch.get());
+    bytes += b.write_batch->GetDataSize();
   }
-  if (to_write.empty()) return true;
+  if (to_write.empty()) return WriteOutcome::kWritten;
   if (options_.before_write) options_.before_write();
+  if (absl::Status room = disk_reserve_.Admit(bytes); !room.ok()) {
+    spdlog::error(
+        "{}; refusing writes until space is freed (nothing of this write reached "
+        "the store)",
+        std::string(room.message()));
+    absl::MutexLock lock(&mu_);
+    disk_full_ = true;
+    return WriteOutcome::kNotWritten;
+  }
   auto started = std::chrono::steady_clock::now();
   absl::Status written =
       to_write.size() == 1 ? store_->Write(to_write[0]) : store_->WriteAll(to_write);
@@ -103,7 +132,7 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
                     written.ToString());
       failed_ = true;
     }
-    return false;
+    return WriteOutcome::kFailed;
   }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   WriteStats stats;
@@ -117,7 +146,7 @@ bool Ledger::WriteMerged(const std::vector<DecidedBatch>& batches) {
     stats.events += b.head_after.position - b.head_before.position;
   }
   if (options_.after_write) options_.after_write(stats);
-  return true;
+  return WriteOutcome::kWritten;
 }
 
 size_t Ledger::queued_commands() const {
@@ -125,20 +154,32 @@ size_t Ledger::queued_commands() const {
   return queue_.size();
 }
 
+bool Ledger::disk_full() const {
+  absl::MutexLock lock(&mu_);
+  return disk_full_ && !failed_;
+}
+
+absl::StatusOr<uint64_t> Ledger::disk_free_bytes() const {
+  if (options_.free_space_probe) return options_.free_space_probe();
+  return FreeBytes(options_.data_dir);
+}
+
 // Writer thread. Batches not durable (or decided on top of a batch that is
-// not): no command of them gets any answer but this.
-void Ledger::FailBatches(std::vector<DecidedBatch>& batches) {
-  bool disk_full = false;
-  {
-    absl::MutexLock lock(&mu_);
-    disk_full = disk_full_ && !failed_;
-  }
+// not): no command of them gets any answer but this. A full disk refused
+// before RocksDB saw the write (or never tried: a batch decided on top of a
+// refused one) wrote nothing; a write RocksDB failed may have reached it.
+void Ledger::FailBatches(std::vector<DecidedBatch>& batches, bool attempted) {
   const char* message =
-      disk_full ? "storage write failed, the disk is full; the command may not have been "
-                  "recorded: retry with the same command id once space is freed (writes resume "
-                  "by themselves)"
-                : "storage write failed; the command may not have been recorded: retry with the "
-                  "same command id after a restart";
+      "storage write failed; the command may not have been recorded: retry with the same "
+      "command id after a restart";
+  if (disk_full()) {
+    message = attempted
+                  ? "storage write failed, the data directory's disk is full; the command may "
+                    "not have been recorded: retry with the same command id once space is freed "
+                    "(writes resume by themselves)"
+                  : "the data directory's disk is full: the command was not written; retry it "
+                    "with the same command id once space is freed (writes resume by themselves)";
+  }
   for (DecidedBatch& b : batches) {
     for (auto& r : b.results) r = absl::UnavailableError(message);
   }

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/status.h"
+#include "ledger/storage/rocks_logger.h"
 #include "rcl/store/projection_rows.pb.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -98,7 +99,15 @@ Runtime::Options Runtime::ForMemory(size_t memory_bytes, size_t workers) {
 }
 
 Runtime::Runtime(Options options, const ledger::EventStore* log)
-    : options_(std::move(options)), log_(log), feed_(log, options_.feed) {}
+    : options_(std::move(options)),
+      log_(log),
+      feed_(log, options_.feed),
+      disk_reserve_(std::make_unique<ledger::DiskReserve>(
+          ledger::DiskReserve::Options{.path = options_.path,
+                                       .reserve_bytes = options_.disk_reserve_bytes,
+                                       .probe = options_.free_space_probe,
+                                       .now = nullptr,
+                                       .writer = "projections"})) {}
 
 Runtime::~Runtime() {
   Stop();
@@ -140,6 +149,8 @@ absl::Status Runtime::OpenStore(std::vector<std::unique_ptr<Projection>> project
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // RocksDB's LOG, written so that a full disk cannot abort the process.
+  RCL_ASSIGN_OR_RETURN(db_options.info_log, ledger::RocksLogger::Open(options_.path));
   // The memtables' memory is charged to the block cache (one bound for
   // both); index and filter blocks keep a share of it (high priority).
   auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes, /*num_shard_bits=*/-1,
@@ -385,13 +396,17 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
   }
 }
 
-// A worker's thread, after its write found the disk full: waits a moment
-// (less when stopped). RocksDB leaves its error state by itself once space
-// is back (its SstFileManager polls); until then the write fails at once.
+// A worker's thread, after its write found the disk full (below the
+// reserve, or RocksDB's ENOSPC): waits a retry interval, and more while less
+// than the reserve is free, so a full disk costs no folding (less when
+// stopped). RocksDB leaves its own error state by itself once space is back
+// (its SstFileManager polls); until then the write fails at once.
 void Runtime::WaitForSpace(Generation& gen) {
   absl::MutexLock lock(&mu_);
   auto stop = [this, &gen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ProgressOf(gen).stop; };
-  mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval);
+  do {
+    mu_.AwaitWithTimeout(absl::Condition(&stop), kDiskFullRetryInterval);
+  } while (!stop() && !disk_reserve_->CheckNow().ok());
 }
 
 void Runtime::NoteRate(Progress& p, uint64_t to) {
@@ -435,6 +450,9 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, S
   rocksdb::WriteBatch batch;
   txn.Flush(&batch);
   batch.Put(gen.family, kCheckpointKey, EncodeInt64(static_cast<int64_t>(to)));
+  // Nothing reaches RocksDB while the disk is below its reserve (as for the
+  // ledger): RESOURCE_EXHAUSTED, and the worker waits and folds it again.
+  RCL_RETURN_IF_ERROR(disk_reserve_->Admit(batch.GetDataSize()));
   // No fsync: the state is rebuilt from the log, and RocksDB recovers a
   // prefix of these atomic writes, so state and checkpoint stay together.
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write state");

@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ledger/storage/disk_space.h"
 #include "ledger/storage/event_store.h"
 #include "projections/log_feed.h"
 #include "projections/projection.h"
@@ -87,6 +88,11 @@ class Runtime {
     absl::Duration min_position_wait_max = absl::Seconds(2);
     // Tests: called on the worker thread before each batch is folded.
     std::function<void(std::string_view name, uint64_t from)> before_batch;
+    // Free bytes of the file system below which no state is written (the
+    // workers wait, as for a full disk; ledger/storage/disk_space.h), and
+    // what tells them (default: statvfs of `path`; tests inject one).
+    uint64_t disk_reserve_bytes = ledger::kDiskReserveBytesDefault;
+    ledger::FreeSpaceProbe free_space_probe;
   };
   // The memory options for a bound of `memory_bytes` shared by `workers`
   // workers, as rcl-server sizes them (--projections-memory-mb): half for
@@ -165,8 +171,8 @@ class Runtime {
   absl::Status FoldBatch(const Projection& projection, Generation& gen, StateTxn& txn,
                          LogFeed::Cursor& cursor, uint64_t from, uint64_t to, uint64_t head)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // After a write found the disk full: waits a moment (less when stopped)
-  // and asks the store to write again. Worker thread.
+  // After a write found the disk full: waits until more than the reserve is
+  // free (a retry interval at least; less when stopped). Worker thread.
   void WaitForSpace(Generation& gen) ABSL_LOCKS_EXCLUDED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   // True once it is the live copy.
@@ -182,6 +188,8 @@ class Runtime {
   const Options options_;
   const ledger::EventStore* log_;
   LogFeed feed_;
+  // Asked before each state write, by every worker (thread-safe).
+  std::unique_ptr<ledger::DiskReserve> disk_reserve_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;  // the default family
   std::vector<std::unique_ptr<Slot>> slots_;     // fixed after Open

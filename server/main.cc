@@ -14,6 +14,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/storage/disk_space.h"
 #include "server/backup.h"
 #include "server/config_file.h"
 #include "server/server.h"
@@ -43,6 +44,10 @@ ABSL_FLAG(size_t, subscribers_per_tenant_max, rcl::server::kSubscribersPerTenant
 ABSL_FLAG(size_t, projections_memory_mb, 160,
           "MiB the projections may hold: half for their RocksDB block cache (memtables, at most a "
           "quarter, charged to it), half for the rows their workers keep parsed across batches");
+ABSL_FLAG(size_t, disk_reserve_mb, rcl::ledger::kDiskReserveBytesDefault >> 20,
+          "MiB of the data directory's file system kept free: below it writes are refused "
+          "(UNAVAILABLE, the disk is full) and resume by themselves once space is freed; the "
+          "room RocksDB needs for its own flushes and compactions (docs/RELIABILITY.md)");
 ABSL_FLAG(bool, merkle_tree, true,
           "keep each tenant's Merkle tree (fixed when the data directory is created; off only "
           "for benchmarks measuring its cost)");
@@ -117,6 +122,7 @@ constexpr const char* kServerFlags[] = {"listen",
                                         "block_cache_mb",
                                         "write_buffer_mb",
                                         "projections_memory_mb",
+                                        "disk_reserve_mb",
                                         "subscribers_max",
                                         "subscribers_per_tenant_max",
                                         "merkle_tree",
@@ -276,6 +282,7 @@ int main(int argc, char** argv) {
   config.write_buffer_bytes = absl::GetFlag(FLAGS_write_buffer_mb) << 20;
   config.projections_memory_bytes = absl::GetFlag(FLAGS_projections_memory_mb) << 20;
   config.merkle_tree = absl::GetFlag(FLAGS_merkle_tree);
+  config.disk_reserve_bytes = absl::GetFlag(FLAGS_disk_reserve_mb) << 20;
   if (config.read_memory_bytes == 0 || config.block_cache_bytes == 0 ||
       config.write_buffer_bytes == 0 || config.projections_memory_bytes == 0) {
     std::cerr << "--read-memory-mb, --block-cache-mb, --write-buffer-mb and "

@@ -11,6 +11,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "ledger/storage/disk_space.h"
 #include "projections/claims_projection.h"
 #include "projections/history_projection.h"
 #include "projections/runtime.h"
@@ -67,10 +68,30 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
   projections::Runtime::Options options =
       projections::Runtime::ForMemory(config.projections_memory_bytes, list.size());
   options.path = (std::filesystem::path(config.data_dir) / "projections").string();
+  options.disk_reserve_bytes = config.disk_reserve_bytes;
   auto runtime = projections::Runtime::Open(std::move(options), &ledger->store(), std::move(list));
   if (!runtime.ok()) return runtime.status();
   (*runtime)->Start();
   return runtime;
+}
+
+// The data directory's free space and reserve, once at start; a warning
+// when the reserve is smaller than what RocksDB may write on its own with
+// these write buffers (ledger/storage/disk_space.h).
+void WarnOfASmallReserve(const ServerConfig& config) {
+  const uint64_t projections_buffers =
+      projections::Runtime::ForMemory(config.projections_memory_bytes, 1).write_buffer_bytes;
+  const uint64_t min = ledger::DiskReserveBytesMin(config.write_buffer_bytes, projections_buffers);
+  absl::StatusOr<uint64_t> free = ledger::FreeBytes(config.data_dir);
+  spdlog::info(
+      "data directory's file system: {} MiB free, {} MiB kept in reserve (--disk-reserve-mb)",
+      free.ok() ? *free >> 20 : 0, config.disk_reserve_bytes >> 20);
+  if (config.disk_reserve_bytes < min) {
+    spdlog::warn(
+        "--disk-reserve-mb {} is less than the {} MiB RocksDB may write on its own with these "
+        "write buffers: a full disk could reach RocksDB (docs/RELIABILITY.md)",
+        config.disk_reserve_bytes >> 20, (min + (1 << 20) - 1) >> 20);
+  }
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view flag) {
@@ -174,9 +195,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   options.block_cache_bytes = config.block_cache_bytes;
   options.write_buffer_bytes = config.write_buffer_bytes;
   options.merkle_tree = config.merkle_tree;
+  options.disk_reserve_bytes = config.disk_reserve_bytes;
   auto ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   server->ledger_ = std::move(*ledger);
+  WarnOfASmallReserve(config);
   // The key that signs tree heads: created on first start, kept forever.
   auto key = audit::SigningKey::LoadOrCreateFile(
       (std::filesystem::path(config.data_dir) / kSigningKeyFile).string());

@@ -34,6 +34,10 @@ struct ServerConfig {
   // The projections' memory: half RocksDB block cache (memtables charged to
   // it), half rows held by their workers (server.cc, StartProjections).
   size_t projections_memory_bytes = size_t{160} << 20;
+  // Free bytes of the data directory's file system kept for RocksDB's own
+  // flushes and compactions: below it the ledger refuses writes and the
+  // projections wait (ledger/storage/disk_space.h).
+  uint64_t disk_reserve_bytes = ledger::kDiskReserveBytesDefault;
   int shutdown_grace_ms = 1000;  // for reads and subscriptions, after commands drained
   // Who may call (docs/SECURITY.md). Without a tokens file the server runs
   // in open development mode, which Start() allows only on a loopback

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/postings.h"
 #include "ledger/status.h"
+#include "ledger/storage/rocks_logger.h"
 #include "ledger/storage/rocks_status.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
@@ -56,6 +57,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
   // Every memtable of every family together; a flush is forced beyond it.
   db_options.db_write_buffer_size = options.write_buffer_bytes;
   if (options.env != nullptr) db_options.env = options.env;
+  // RocksDB's LOG, written so that a full disk cannot abort the process.
+  RCL_ASSIGN_OR_RETURN(db_options.info_log, RocksLogger::Open(options.path));
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const size_t wb = options.write_buffer_bytes;

@@ -186,6 +186,18 @@ void ServerMetrics::RenderWritePath(ExpositionWriter& w) const {
            ledger ? static_cast<double>(ledger->queued_commands()) : 0);
   w.Family("rcl_log_head_position", "gauge", "Position of the last durable event of the log.");
   w.Sample("rcl_log_head_position", {}, ledger ? static_cast<double>(ledger->head().position) : 0);
+  w.Family("rcl_disk_full", "gauge",
+           "1 while writes are refused because the data directory's disk is full (less free than "
+           "--disk-reserve-mb), else 0.");
+  w.Sample("rcl_disk_full", {}, ledger != nullptr && ledger->disk_full() ? 1 : 0);
+  w.Family("rcl_disk_reserve_bytes", "gauge",
+           "Free bytes the server keeps on the data directory's file system (--disk-reserve-mb).");
+  w.Sample("rcl_disk_reserve_bytes", {},
+           ledger ? static_cast<double>(ledger->disk_reserve_bytes()) : 0);
+  // One statvfs per scrape; no sample when the file system cannot tell.
+  absl::StatusOr<uint64_t> free = ledger ? ledger->disk_free_bytes() : absl::StatusOr<uint64_t>(0);
+  w.Family("rcl_disk_free_bytes", "gauge", "Free bytes of the data directory's file system.");
+  if (free.ok()) w.Sample("rcl_disk_free_bytes", {}, static_cast<double>(*free));
   w.Family("rcl_subscribers", "gauge", "Subscribe calls being served.");
   w.Sample("rcl_subscribers", {},
            sources_.hub ? static_cast<double>(sources_.hub->subscriber_count()) : 0);
