@@ -64,8 +64,8 @@ class CommandStream {
   rcl::v1::LedgerService::Stub* stub_;
   std::unique_ptr<grpc::ClientContext> context_;
   const std::string tenant_;
-  std::unique_ptr<grpc::ClientReaderWriter<rcl::v1::CommandStreamRequest,
-                                           rcl::v1::CommandStreamResponse>>
+  std::unique_ptr<
+      grpc::ClientReaderWriter<rcl::v1::CommandStreamRequest, rcl::v1::CommandStreamResponse>>
       stream_;
 
   absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);

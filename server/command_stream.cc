@@ -76,7 +76,8 @@ class CommandStream final : public Reactor {
     Step step;
     {
       absl::MutexLock lock(&mu_);
-      broken_ = true;  // queued commands still run (they cannot be taken back); nothing more is sent
+      broken_ =
+          true;  // queued commands still run (they cannot be taken back); nothing more is sent
       step = NextLocked();
     }
     Run(step);
@@ -128,15 +129,15 @@ class CommandStream final : public Reactor {
   void Handle(grpc::ByteBuffer bytes) {
     const uint64_t index = ++messages_;
     if (bytes.Length() > kRequestBytesMax) {
-      return EndWith(absl::ResourceExhaustedError(absl::StrCat(
-          "message ", index, " of the stream has ", bytes.Length(), " bytes; at most ",
-          kRequestBytesMax)));
+      return EndWith(absl::ResourceExhaustedError(
+          absl::StrCat("message ", index, " of the stream has ", bytes.Length(), " bytes; at most ",
+                       kRequestBytesMax)));
     }
     Request req;
     absl::Status decoded = DecodeRequest(bytes, &req);
     if (!decoded.ok()) {
-      return EndWith(absl::Status(decoded.code(), absl::StrCat("message ", index, " of the stream: ",
-                                                               decoded.message())));
+      return EndWith(absl::Status(
+          decoded.code(), absl::StrCat("message ", index, " of the stream: ", decoded.message())));
     }
     const uint64_t tag = req.tag();
     bool duplicate = false;
@@ -147,9 +148,10 @@ class CommandStream final : public Reactor {
     }
     if (duplicate) {
       return Answer(tag,
-                    absl::InvalidArgumentError(absl::StrCat(
-                        "tag ", tag, " is already in flight on this stream; tags must be unique "
-                        "among a stream's unanswered commands")),
+                    absl::InvalidArgumentError(
+                        absl::StrCat("tag ", tag,
+                                     " is already in flight on this stream; tags must be unique "
+                                     "among a stream's unanswered commands")),
                     /*release_tag=*/false);
     }
     Submit(tag, req.command());
@@ -220,11 +222,11 @@ class CommandStream final : public Reactor {
   uint64_t messages_ = 0;
 
   absl::Mutex mu_;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;      // a StartRead not yet done (or being handled)
-  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;  // the client half-closed
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;      // a StartWrite not yet done
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;       // cancelled or a write failed: send nothing
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish called
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;       // a StartRead not yet done (or being handled)
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;   // the client half-closed
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;       // a StartWrite not yet done
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;        // cancelled or a write failed: send nothing
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish called
   absl::Status stream_error_ ABSL_GUARDED_BY(mu_);  // ends the stream once answers drain
   // Commands read and not yet answered on the wire (in the ledger, queued
   // or being written): at most kCommandStreamInflightMax.

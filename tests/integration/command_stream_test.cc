@@ -9,8 +9,8 @@
 #include <atomic>
 #include <iostream>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,9 +38,10 @@ rcl::v1::BatchCommand Command(const std::string& text) {
   return c;
 }
 rcl::v1::BatchCommand Register(const std::string& patient, const std::string& command_id = "") {
-  return Command(absl::StrCat(R"(context { tenant: "default" command_id: ")", command_id,
-                              R"(" } command { register_patient { patient_id: ")", patient,
-                              R"(" family_name: "Doe" given_name: "Jo" birth_date: "1980-01-01" } })"));
+  return Command(
+      absl::StrCat(R"(context { tenant: "default" command_id: ")", command_id,
+                   R"(" } command { register_patient { patient_id: ")", patient,
+                   R"(" family_name: "Doe" given_name: "Jo" birth_date: "1980-01-01" } })"));
 }
 rcl::v1::BatchCommand Encounter(const std::string& encounter, const std::string& patient) {
   return Command(absl::StrCat(
@@ -168,8 +169,8 @@ TEST_F(CommandStreamTest, PerCommandErrorsAreAnsweredAndTheStreamGoesOn) {
   Answer no_kind = stream->Execute(Command(R"(context { tenant: "default" })"));
   EXPECT_EQ(no_kind.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(no_kind.status().message(), HasSubstr("command: must hold a command"));
-  Answer import = stream->Execute(
-      Command(R"(command { import_remittance_file { x12: "ISA*00*" } })"));
+  Answer import =
+      stream->Execute(Command(R"(command { import_remittance_file { x12: "ISA*00*" } })"));
   EXPECT_EQ(import.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(import.status().message(), HasSubstr("cannot be batched"));
   Answer bad_tenant = stream->Execute(Command(
@@ -293,12 +294,12 @@ TEST_F(CommandStreamTest, EveryAcknowledgedCommandSurvivesKill9) {
 // Raw calls: messages the client library never sends.
 class RawCommandStreamTest : public CommandStreamTest {
  protected:
-  using Stream = grpc::ClientReaderWriter<rcl::v1::CommandStreamRequest,
-                                          rcl::v1::CommandStreamResponse>;
+  using Stream =
+      grpc::ClientReaderWriter<rcl::v1::CommandStreamRequest, rcl::v1::CommandStreamResponse>;
   void SetUp() override {
     CommandStreamTest::SetUp();
-    stub_ = rcl::v1::LedgerService::NewStub(grpc::CreateChannel(
-        server_->address(), grpc::InsecureChannelCredentials()));
+    stub_ = rcl::v1::LedgerService::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
   }
   static rcl::v1::CommandStreamRequest Tagged(uint64_t tag, rcl::v1::BatchCommand c) {
     rcl::v1::CommandStreamRequest r;
