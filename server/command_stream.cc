@@ -90,6 +90,7 @@ class CommandStream final : public Reactor {
   struct Step {
     bool read = false;
     const Response* write = nullptr;
+    bool buffer = false;  // the write may wait for the next one
     bool finish = false;
     grpc::Status status;
   };
@@ -103,6 +104,10 @@ class CommandStream final : public Reactor {
       queue_.pop_front();
       writing_ = true;
       step.write = &out_;
+      // More answers are waiting: let gRPC hold this one for them, so that a
+      // group commit's answers leave in a few frames (the last one of a
+      // burst goes without the hint and flushes them all).
+      step.buffer = !queue_.empty();
     }
     if (!reading_ && !read_closed_ && !broken_ && stream_error_.ok() &&
         outstanding_ < kCommandStreamInflightMax) {
@@ -119,7 +124,10 @@ class CommandStream final : public Reactor {
   }
 
   void Run(const Step& step) {
-    if (step.write != nullptr) StartWrite(step.write);
+    if (step.write != nullptr) {
+      StartWrite(step.write,
+                 step.buffer ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
     if (step.read) StartRead(&in_);
     if (step.finish) Finish(step.status);
   }

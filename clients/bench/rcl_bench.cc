@@ -64,6 +64,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/bench/bench_stats.h"
 #include "clients/bench/stream_driver.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
@@ -542,26 +543,6 @@ void Drive(const std::vector<Slot*>& slots, std::latch* set_up, std::latch* go,
   }
 }
 
-// utime + stime of process `pid` ("self" for this one), in seconds.
-std::optional<double> ProcessCpuSeconds(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return std::nullopt;
-  // The command name (field 2) may hold spaces; fields after it are plain.
-  const size_t paren = line.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  const std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(line).substr(paren + 1), ' ', absl::SkipEmpty());
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-  uint64_t utime = 0;
-  uint64_t stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return std::nullopt;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
   const std::string ca_path = absl::GetFlag(FLAGS_ca_cert);
   if (ca_path.empty()) return grpc::InsecureChannelCredentials();
@@ -586,24 +567,6 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index)
 std::string MakeRunId() {
   std::random_device rd;
   return absl::StrFormat("%08x", static_cast<uint32_t>(rd()));
-}
-
-// Nearest-rank percentile of sorted `v`, in milliseconds.
-double PercentileMs(const std::vector<int64_t>& v, double q) {
-  if (v.empty()) return 0.0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return static_cast<double>(v[rank - 1]) / 1e6;
-}
-
-// A CPU figure that may be unknown.
-constexpr double kUnknown = -1.0;
-
-// "null" for kUnknown (any negative), else the number with `decimals`
-// decimals, for JSON and the table.
-std::string JsonNumber(double v, int decimals = 1) {
-  if (v < 0.0) return "null";
-  return absl::StrFormat("%.*f", decimals, v);
 }
 
 struct Run {

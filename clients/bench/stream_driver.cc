@@ -130,8 +130,8 @@ class StreamCall {
     absl::FPrintF(stderr, "rcl-bench: the command stream broke (%d: %s); %d commands in flight\n",
                   static_cast<int>(status_.error_code()), status_.error_message(), in_flight_);
     rcl::v1::BatchResult failed;
-    failed.set_code(static_cast<int>(status_.ok() ? grpc::StatusCode::UNAVAILABLE
-                                                   : status_.error_code()));
+    failed.set_code(
+        static_cast<int>(status_.ok() ? grpc::StatusCode::UNAVAILABLE : status_.error_code()));
     failed.set_message(status_.ok() ? "the command stream ended early" : status_.error_message());
     for (size_t i = 0; i < sources_.size(); ++i) {
       if (waiting_[i]) sources_[i]->Answered(failed);
