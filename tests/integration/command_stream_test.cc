@@ -255,6 +255,24 @@ TEST_F(CommandStreamTest, ACancelledStreamLeavesTheServerHealthy) {
   EXPECT_TRUE(stream->Close().ok());
 }
 
+TEST_F(CommandStreamTest, AGracefulShutdownEndsAnOpenStream) {
+  std::unique_ptr<client::CommandStream> stream = client_->OpenCommandStream();
+  Answer before = stream->Execute(Register("P1"));
+  ASSERT_TRUE(before.ok()) << before.status();
+  // The stream stays open (idle) while the server stops: it must not hold
+  // the shutdown up, and the server must exit cleanly.
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(server_->Terminate().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  Answer after = stream->Execute(Register("P2"));
+  EXPECT_FALSE(after.ok());
+  EXPECT_FALSE(stream->Close().ok());
+  Start();
+  auto head = client_->Head();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->position(), before->position());
+}
+
 TEST_F(CommandStreamTest, EveryAcknowledgedCommandSurvivesKill9) {
   std::unique_ptr<client::CommandStream> stream = client_->OpenCommandStream();
   absl::Mutex mu;
