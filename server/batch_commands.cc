@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "ledger/rules/input_rules.h"
 #include "ledger/rules/validation.h"
@@ -67,6 +68,22 @@ void AddCommandViolations(const absl::Status& s, const std::string& at,
   std::vector<FieldViolation> fields = GetFieldViolations(s);
   if (fields.empty()) v.Add(at.empty() ? "command" : at, std::string(s.message()));
   for (const FieldViolation& f : fields) v.Add(prefix + f.field, f.description);
+}
+
+absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, const std::string& at,
+                                              Violations& v) {
+  Violations context;
+  CheckContext(c.context(), at, context);
+  absl::StatusOr<std::string> method = CommandMethod(c.command(), at, v);
+  if (context.empty()) return method;
+  for (const FieldViolation& f : context.list()) v.Add(f.field, f.description);
+  if (method.ok()) {
+    rcl::v1::Command copy = c.command();
+    Violations fields;
+    ledger::ValidateCommand(&copy, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), fields);
+    AddCommandViolations(fields.ToStatus(), at, copy, v);
+  }
+  return absl::InvalidArgumentError("invalid context");
 }
 
 ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Caller& caller) {

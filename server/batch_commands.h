@@ -37,6 +37,13 @@ void CheckContext(const rcl::v1::CommandContext& c, const std::string& at, Viola
 void AddCommandViolations(const absl::Status& s, const std::string& at,
                           const rcl::v1::Command& command, Violations& v);
 
+// Both of the above for one command: its method, or INVALID_ARGUMENT with
+// its violations added to `v`. When the context is invalid (the command
+// is refused anyway) the command's own fields are checked too, as the
+// ledger would have checked them.
+absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, const std::string& at,
+                                              Violations& v);
+
 // The ledger command of `c`, written as `caller`.
 ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Caller& caller);
 

@@ -144,8 +144,13 @@ class CommandStream final : public Reactor {
     Request req;
     absl::Status decoded = DecodeRequest(bytes, &req);
     if (!decoded.ok()) {
-      return EndWith(absl::Status(
-          decoded.code(), absl::StrCat("message ", index, " of the stream: ", decoded.message())));
+      // The field violations travel on (as the status's payload).
+      absl::Status ended(decoded.code(),
+                         absl::StrCat("message ", index, " of the stream: ", decoded.message()));
+      decoded.ForEachPayload([&ended](absl::string_view url, const absl::Cord& payload) {
+        ended.SetPayload(url, payload);
+      });
+      return EndWith(std::move(ended));
     }
     const uint64_t tag = req.tag();
     bool duplicate = false;
@@ -169,9 +174,8 @@ class CommandStream final : public Reactor {
   // is refused before the ledger has it.
   void Submit(uint64_t tag, const rcl::v1::BatchCommand& command) {
     Violations shape;
-    CheckContext(command.context(), "", shape);
-    absl::StatusOr<std::string> method = CommandMethod(command.command(), "", shape);
-    if (!shape.empty()) return Answer(tag, shape.ToStatus());
+    absl::StatusOr<std::string> method = CheckBatchCommand(command, "", shape);
+    if (!method.ok()) return Answer(tag, shape.ToStatus());
     absl::StatusOr<Caller> caller =
         AuthorizeCall(gate_, *ctx_, *method, FindPermission(*method), command);
     if (!caller.ok()) return Answer(tag, caller.status());

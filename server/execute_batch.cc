@@ -91,20 +91,8 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   Violations shape;
   std::vector<std::string> methods(n);
   for (int i = 0; i < n; ++i) {
-    Violations context;
-    CheckContext(req->commands(i).context(), At(i), context);
-    absl::StatusOr<std::string> method = CommandMethod(req->commands(i).command(), At(i), shape);
+    absl::StatusOr<std::string> method = CheckBatchCommand(req->commands(i), At(i), shape);
     if (method.ok()) methods[i] = *std::move(method);
-    if (context.empty()) continue;
-    for (const FieldViolation& f : context.list()) shape.Add(f.field, f.description);
-    // The call is refused anyway: name the command's own problems too (the
-    // ledger would have, had the context been valid).
-    if (method.ok()) {
-      rcl::v1::Command copy = req->commands(i).command();
-      Violations fields;
-      ledger::ValidateCommand(&copy, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), fields);
-      AddCommandViolations(fields.ToStatus(), At(i), copy, shape);
-    }
   }
   if (!shape.empty()) return Refuse(ctx, shape.ToStatus());
   for (int i = 0; i < n; ++i) {
