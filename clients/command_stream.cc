@@ -32,24 +32,29 @@ void CommandStream::Submit(rcl::v1::BatchCommand command, Callback done) {
   if (request.command().context().tenant().empty()) {
     request.mutable_command()->mutable_context()->set_tenant(tenant_);
   }
-  absl::MutexLock write_lock(&write_mu_);
   absl::Status refused;
   {
-    absl::MutexLock lock(&mu_);
-    if (ended_ || writes_closed_) {
-      refused = ended_ && !final_status_.ok()
-                    ? final_status_
-                    : absl::FailedPreconditionError("the command stream is closed");
-    } else {
-      const uint64_t tag = next_tag_++;
-      request.set_tag(tag);
-      pending_.emplace(tag, std::move(done));
+    absl::MutexLock write_lock(&write_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (ended_ || writes_closed_) {
+        refused = ended_ && !final_status_.ok()
+                      ? final_status_
+                      : absl::FailedPreconditionError("the command stream is closed");
+      } else {
+        const uint64_t tag = next_tag_++;
+        request.set_tag(tag);
+        pending_.emplace(tag, std::move(done));
+      }
+    }
+    if (refused.ok()) {
+      // A failed write means the call ended: the reader answers every
+      // pending command with its final status.
+      stream_->Write(request);
+      return;
     }
   }
-  if (!refused.ok()) return done(refused);
-  // A failed write means the call ended: the reader answers every pending
-  // command with its final status.
-  stream_->Write(request);
+  done(refused);  // outside the locks: `done` may submit again
 }
 
 absl::StatusOr<rcl::v1::CommandResponse> CommandStream::Execute(rcl::v1::BatchCommand command) {
