@@ -76,8 +76,9 @@ class CommandStream final : public Reactor {
     Step step;
     {
       absl::MutexLock lock(&mu_);
-      broken_ =
-          true;  // queued commands still run (they cannot be taken back); nothing more is sent
+      // Commands already queued still run (they cannot be taken back);
+      // nothing more is sent.
+      broken_ = true;
       step = NextLocked();
     }
     Run(step);
