@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "clients/command_stream.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "ledger/status.h"
@@ -446,6 +447,11 @@ absl::StatusOr<rcl::v1::ClaimView> Client::GetClaim(const std::string& claim_id,
   grpc::Status status = ledger_->GetClaim(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
+}
+
+std::unique_ptr<CommandStream> Client::OpenCommandStream() {
+  return std::make_unique<CommandStream>(ledger_.get(), NewContext(/*with_deadline=*/false),
+                                         options_.tenant);
 }
 
 absl::StatusOr<rcl::v1::ReadStreamResponse> Client::ReadStream(rcl::v1::ReadStreamRequest request) {

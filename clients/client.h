@@ -118,6 +118,8 @@ class Subscription {
   absl::Status final_status_;
 };
 
+class CommandStream;  // clients/command_stream.h
+
 class Client {
  public:
   // Creates a channel to `address` ("host:port", or any gRPC target).
@@ -209,6 +211,10 @@ class Client {
   // command in the response; the call fails only when the batch as a whole
   // is refused (its shape, a permission, a full queue).
   absl::StatusOr<rcl::v1::ExecuteBatchResponse> ExecuteBatch(rcl::v1::ExecuteBatchRequest request);
+  // A CommandStream call (clients/command_stream.h): many commands, one
+  // message each, over one call shared by any number of threads. Errors
+  // (an unreachable server included) come back per command.
+  std::unique_ptr<CommandStream> OpenCommandStream();
   // Dispatches on the oneof; INVALID_ARGUMENT when no kind is set.
   absl::StatusOr<rcl::v1::CommandResponse> Execute(const rcl::v1::Command& command,
                                                    const CommandOptions& options = {});

@@ -76,6 +76,9 @@ constexpr std::array kTable = {
     // command inside needs the role and tenant of its own RPC above
     // (server/execute_batch.cc); one that lacks them refuses the call.
     Permission{.method = "rcl.v1.LedgerService/ExecuteBatch", .roles = kCoder | kBiller},
+    // The same, one command per message over one call (server/command_stream.h):
+    // a command that lacks its own RPC's role or tenant is refused alone.
+    Permission{.method = "rcl.v1.LedgerService/CommandStream", .roles = kCoder | kBiller},
     // A claim's view: ids and money, no PHI (patient_id is an id).
     Permission{.method = "rcl.v1.LedgerService/GetClaim", .roles = kReaders,
                .tenant_field = "tenant"},

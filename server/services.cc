@@ -12,6 +12,7 @@
 #include "ledger/rules/validation.h"
 #include "ledger/status.h"
 #include "server/audit_service.h"
+#include "server/command_stream.h"
 #include "server/event_convert.h"
 #include "server/import_stream.h"
 #include "server/request_decoding.h"
@@ -329,6 +330,8 @@ void LedgerServiceImpl::RegisterMethods() {
                            rcl::v1::ExportClaims837Response);
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExecuteBatch, rcl::v1::ExecuteBatchRequest,
                            rcl::v1::ExecuteBatchResponse);
+  MarkMethodCallback(MethodIndex(kLedgerServiceName, "CommandStream"),
+                     CommandStreamHandler(gate_, ledger_));
 }
 
 #undef RCL_REGISTER_UNARY

@@ -1,11 +1,14 @@
 // rcl-bench: a closed-loop load generator for the rcl-server write path.
 //
-// Four modes, all through one completion-queue driver (every call is a
-// generic unary call on a grpc::CompletionQueue; the driver threads poll):
+// Five modes, all on grpc::CompletionQueues the driver threads poll (every
+// call but the stream's is a generic unary call):
 //   --mode sync   (default) --clients N threads, each with one command in
 //                 flight at a time: the latency run.
 //   --mode async  --inflight N commands kept in flight by --threads T (1 or 2)
 //                 threads, so that the generator leaves the CPU to the server.
+//   --mode stream like async, but every command is one message of a
+//                 LedgerService.CommandStream call (one call per --threads
+//                 thread; clients/bench/stream_driver.h): no RPC per command.
 //   --mode ping   like sync, but each call is the empty gRPC health check
 //                 (grpc.health.v1.Health/Check): the RPC round trip alone.
 //   --mode batch  like sync, but each call is one ExecuteBatch of
@@ -61,6 +64,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/bench/bench_stats.h"
+#include "clients/bench/stream_driver.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/events.pb.h"
@@ -72,8 +77,10 @@ ABSL_FLAG(std::string, mode, "sync",
 ABSL_FLAG(int32_t, clients, 1, "sync/ping mode: concurrent clients, one thread each");
 ABSL_FLAG(int32_t, batch_size, 100, "batch mode: commands per ExecuteBatch call (1..1000)");
 ABSL_FLAG(bool, atomic, false, "batch mode: atomic batches (all or nothing, one commit each)");
-ABSL_FLAG(int32_t, inflight, 64, "async mode: commands kept in flight");
-ABSL_FLAG(int32_t, threads, 1, "async mode: threads driving the calls (1..kMaxAsyncThreads)");
+ABSL_FLAG(int32_t, inflight, 64, "async/stream mode: commands kept in flight");
+ABSL_FLAG(int32_t, threads, 1,
+          "async/stream mode: threads driving the calls (1..kMaxAsyncThreads); in stream mode "
+          "each thread has its own CommandStream call");
 ABSL_FLAG(bool, retries, false,
           "keep gRPC's client retry filter (transparent retries) on the channel; off by "
           "default: it costs about 10% of the client's CPU per call (docs/PERFORMANCE.md)");
@@ -195,10 +202,12 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& message) {
 // then charges on a rotating encounter (or, with `ping`, health checks).
 // Start() issues the next call on a completion queue with `this` as its tag;
 // the driver hands the completion to Finish().
-class Slot {
+class Slot final : public StreamSource {
  public:
-  Slot(int index, grpc::GenericStub* stub, const Config* config, bool ping)
-      : index_(index),
+  Slot(int index, grpc::GenericStub* stub, const Config* config, bool ping,
+       const Window* window = nullptr)
+      : window_(window),
+        index_(index),
         stub_(stub),
         config_(config),
         patient_id_(absl::StrCat("P-", config->run_id, "-", index)),
@@ -207,9 +216,31 @@ class Slot {
   }
 
   // True while the slot still has setup to do.
-  bool needs_setup() const { return next_ == kRegisterPatient; }
+  bool needs_setup() const override { return next_ == kRegisterPatient; }
   // False once its setup failed: the slot issues nothing more.
-  bool alive() const { return alive_; }
+  bool alive() const override { return alive_; }
+
+  // --mode stream (StreamSource): the same commands, as BatchCommands.
+  void NextCommand(rcl::v1::BatchCommand* out) override {
+    kind_ = next_;
+    out->mutable_context()->set_tenant(config_->tenant);
+    rcl::v1::Command* c = out->mutable_command();
+    switch (kind_) {
+      case kRegisterPatient: FillPatient(c->mutable_register_patient()); break;
+      case kOpenEncounter: FillOpen(c->mutable_open_encounter()); break;
+      case kRecordDiagnoses: FillDiagnoses(c->mutable_record_diagnoses()); break;
+      default: FillCharge(c->mutable_record_charge()); break;
+    }
+    start_ = Clock::now();
+  }
+  void Answered(const rcl::v1::BatchResult& result) override {
+    const Clock::time_point done = Clock::now();
+    status_ = result.code() == 0
+                  ? grpc::Status::OK
+                  : grpc::Status(static_cast<grpc::StatusCode>(result.code()), result.message());
+    Account(status_.ok(), static_cast<uint64_t>(result.result().event_ids_size()), 0, done,
+            *window_);
+  }
 
   void Start(grpc::CompletionQueue* cq) {
     if (failed_last_) std::this_thread::sleep_for(kRetryPause);
@@ -242,6 +273,15 @@ class Slot {
       if (!ok) status_ = grpc::Status(grpc::StatusCode::INTERNAL, "unparsable CommandResponse");
       events = static_cast<uint64_t>(response.event_ids_size());
     }
+    Account(ok, events, batched, done, window);
+  }
+
+  SlotResult& result() { return result_; }
+
+ private:
+  // Counts the outcome of the command just answered and chooses the next.
+  void Account(bool ok, uint64_t events, uint64_t batched, Clock::time_point done,
+               const Window& window) {
     failed_last_ = !ok;
     if (!ok) {
       ++result_.errors;
@@ -260,9 +300,6 @@ class Slot {
     Advance(ok);
   }
 
-  SlotResult& result() { return result_; }
-
- private:
   // Chooses the next command from the outcome of the last one.
   void Advance(bool ok) {
     switch (kind_) {
@@ -306,11 +343,7 @@ class Slot {
       case kRegisterPatient: {
         rcl::v1::RegisterPatientRequest request;
         request.mutable_context()->set_tenant(config_->tenant);
-        rcl::v1::RegisterPatient* cmd = request.mutable_command();
-        cmd->set_patient_id(patient_id_);
-        cmd->set_family_name("Bench");
-        cmd->set_given_name(absl::StrCat("Client", index_));
-        cmd->set_birth_date("1968-03-14");
+        FillPatient(request.mutable_command());
         return Serialize(request);
       }
       case kOpenEncounter: {
@@ -339,6 +372,13 @@ class Slot {
         return grpc::ByteBuffer(&empty, 1);
       }
     }
+  }
+
+  void FillPatient(rcl::v1::RegisterPatient* cmd) {
+    cmd->set_patient_id(patient_id_);
+    cmd->set_family_name("Bench");
+    cmd->set_given_name(absl::StrCat("Client", index_));
+    cmd->set_birth_date("1968-03-14");
   }
 
   // A new encounter of the slot's patient.
@@ -431,6 +471,7 @@ class Slot {
     return i >= 0 && i < static_cast<int>(kNames.size()) ? kNames[i] : "UNRECOGNIZED";
   }
 
+  const Window* const window_;  // --mode stream: the measured window
   const int index_;
   grpc::GenericStub* stub_;
   const Config* config_;
@@ -502,26 +543,6 @@ void Drive(const std::vector<Slot*>& slots, std::latch* set_up, std::latch* go,
   }
 }
 
-// utime + stime of process `pid` ("self" for this one), in seconds.
-std::optional<double> ProcessCpuSeconds(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string line;
-  if (!in || !std::getline(in, line)) return std::nullopt;
-  // The command name (field 2) may hold spaces; fields after it are plain.
-  const size_t paren = line.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  const std::vector<absl::string_view> fields =
-      absl::StrSplit(absl::string_view(line).substr(paren + 1), ' ', absl::SkipEmpty());
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-  uint64_t utime = 0;
-  uint64_t stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return std::nullopt;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
   const std::string ca_path = absl::GetFlag(FLAGS_ca_cert);
   if (ca_path.empty()) return grpc::InsecureChannelCredentials();
@@ -548,24 +569,6 @@ std::string MakeRunId() {
   return absl::StrFormat("%08x", static_cast<uint32_t>(rd()));
 }
 
-// Nearest-rank percentile of sorted `v`, in milliseconds.
-double PercentileMs(const std::vector<int64_t>& v, double q) {
-  if (v.empty()) return 0.0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return static_cast<double>(v[rank - 1]) / 1e6;
-}
-
-// A CPU figure that may be unknown.
-constexpr double kUnknown = -1.0;
-
-// "null" for kUnknown (any negative), else the number with `decimals`
-// decimals, for JSON and the table.
-std::string JsonNumber(double v, int decimals = 1) {
-  if (v < 0.0) return "null";
-  return absl::StrFormat("%.*f", decimals, v);
-}
-
 struct Run {
   std::string mode;
   int slots = 0;    // commands in flight at most
@@ -575,7 +578,7 @@ struct Run {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Closed-loop load generator for rcl-server's command path.\n"
-      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|ping|batch] [--clients N] "
+      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|stream|ping|batch] [--clients N] "
       "[--batch_size N] [--atomic] "
       "[--inflight N --threads T] [--duration S] [--warmup S] [--tenant T] [--server_pid PID] "
       "[--json] [--noshared_channel]");
@@ -605,7 +608,7 @@ int Main(int argc, char** argv) {
       absl::FPrintF(stderr, "rcl-bench: --clients must be in 1..%d\n", kMaxClients);
       return 2;
     }
-  } else if (run.mode == "async") {
+  } else if (run.mode == "async" || run.mode == "stream") {
     run.slots = absl::GetFlag(FLAGS_inflight);
     run.threads = absl::GetFlag(FLAGS_threads);
     if (run.slots < 1 || run.slots > kMaxInflight || run.threads < 1 ||
@@ -615,7 +618,7 @@ int Main(int argc, char** argv) {
       return 2;
     }
   } else {
-    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async, ping or batch\n");
+    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async, stream, ping or batch\n");
     return 2;
   }
   const int batch_size = absl::GetFlag(FLAGS_batch_size);
@@ -659,23 +662,33 @@ int Main(int argc, char** argv) {
     }
     stubs.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
   }
+  Window window;
   std::vector<std::unique_ptr<Slot>> slots;
   std::vector<std::vector<Slot*>> per_thread(run.threads);
+  std::vector<std::vector<StreamSource*>> per_stream(run.threads);
   slots.reserve(run.slots);
   for (int i = 0; i < run.slots; ++i) {
     const int thread = i % run.threads;
     slots.push_back(std::make_unique<Slot>(i, stubs[shared_channel ? 0 : thread].get(), &config,
-                                           run.mode == "ping"));
+                                           run.mode == "ping", &window));
     per_thread[thread].push_back(slots.back().get());
+    per_stream[thread].push_back(slots.back().get());
   }
 
   // Setup runs concurrently; the load phase starts for everyone at once.
   std::latch set_up(run.threads);
   std::latch go(1);
-  Window window;
   std::vector<std::thread> threads;
   threads.reserve(run.threads);
   for (int t = 0; t < run.threads; ++t) {
+    if (run.mode == "stream") {
+      // One CommandStream call per thread, on that thread's channel.
+      threads.emplace_back([&, t] {
+        DriveStream(stubs[shared_channel ? 0 : t].get(), Authorization(), per_stream[t], &set_up,
+                    &go, [&window] { return Clock::now() < window.end; });
+      });
+      continue;
+    }
     threads.emplace_back([&, t] { Drive(per_thread[t], &set_up, &go, &window); });
   }
   set_up.wait();

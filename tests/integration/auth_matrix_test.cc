@@ -8,6 +8,7 @@
 // not match its entry). The services the server registers are read back
 // through gRPC reflection: one the table does not decide fails too.
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "ledger/status.h"
 #include "rcl/v1/admin.pb.h"
+#include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
 #include "rcl/v1/audit.pb.h"
 #include "rcl/v1/reports.pb.h"
@@ -278,6 +280,59 @@ TEST(AuthMatrixTest, EachCommandOfABatchNeedsTheRoleAndTenantOfItsOwnRpc) {
   rcl::v1::ExecuteBatchResponse coded;
   ASSERT_TRUE(coded.ParseFromString(response));
   EXPECT_EQ(coded.succeeded(), 1u) << coded.DebugString();
+  EXPECT_TRUE((*server)->Terminate().ok());
+}
+
+// CommandStream lets any writing role open the stream (the matrix above);
+// each command on it then needs the role and tenant of its own RPC. A
+// refused command is answered PERMISSION_DENIED alone: the stream goes on.
+TEST(AuthMatrixTest, EachCommandOfAStreamNeedsTheRoleAndTenantOfItsOwnRpc) {
+  TempDir dir;
+  auto server = StartWithRoleTokens(dir);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = rcl::v1::LedgerService::NewStub(PlainChannel((*server)->address()));
+  auto command = [](uint64_t tag, const std::string& text) {
+    rcl::v1::CommandStreamRequest r;
+    r.set_tag(tag);
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, r.mutable_command())) << text;
+    return r;
+  };
+  const std::string patient_t1 =
+      R"(context { tenant: "t1" } command { register_patient { patient_id: "P1"
+         family_name: "Doe" given_name: "Jo" birth_date: "1980-01-01" } })";
+  const std::string encounter =
+      R"(command { open_encounter { encounter_id: "E1" patient_id: "P1"
+         rendering_npi: "1234567893" billing_npi: "9876543213" date_of_service: "2024-03-15"
+         place_of_service: "11" } })";
+  // One stream of `token`'s: its answers by tag.
+  auto run = [&](const std::string& token, const std::vector<rcl::v1::CommandStreamRequest>& in) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    auto stream = stub->CommandStream(&ctx);
+    for (const auto& r : in) EXPECT_TRUE(stream->Write(r));
+    stream->WritesDone();
+    std::map<uint64_t, rcl::v1::BatchResult> out;
+    rcl::v1::CommandStreamResponse response;
+    while (stream->Read(&response)) out[response.tag()] = response.result();
+    grpc::Status status = stream->Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  };
+  // The biller registers P1 over a stream of its own.
+  auto registered = run(PrincipalOf(Role::kBiller).token, {command(1, patient_t1)});
+  EXPECT_EQ(registered[1].code(), 0) << registered[1].message();
+
+  const int denied = static_cast<int>(grpc::StatusCode::PERMISSION_DENIED);
+  auto coded = run(
+      PrincipalOf(Role::kCoder).token,
+      {command(1, patient_t1), command(2, absl::StrCat(R"(context { tenant: "t2" } )", encounter)),
+       command(3, absl::StrCat(R"(context { tenant: "t1" } )", encounter))});
+  ASSERT_EQ(coded.size(), 3u);
+  EXPECT_EQ(coded[1].code(), denied);
+  EXPECT_THAT(coded[1].message(), ::testing::HasSubstr("RegisterPatient"));
+  EXPECT_EQ(coded[2].code(), denied);
+  EXPECT_THAT(coded[2].message(), ::testing::HasSubstr("not a tenant"));
+  EXPECT_EQ(coded[3].code(), 0) << coded[3].message();
   EXPECT_TRUE((*server)->Terminate().ok());
 }
 

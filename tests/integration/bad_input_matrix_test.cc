@@ -81,7 +81,9 @@ std::unique_ptr<Message> ParseRequest(const MethodDescriptor* method, const std:
   return msg;
 }
 
-// One call by method name (unary, or the first answer of a stream).
+// One call by method name (unary, or the first answer of a stream). A
+// CommandStream answers a refused command in its first message (the call
+// goes on): that answer's code and message stand for the call's.
 grpc::Status Call(grpc::GenericStub* stub, const MethodDescriptor* method, const Message& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
@@ -114,6 +116,14 @@ grpc::Status Call(grpc::GenericStub* stub, const MethodDescriptor* method, const
   cq.Next(&tag, &ok);
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
+  }
+  v1::CommandStreamResponse answer;
+  grpc::Slice answer_bytes;
+  if (method->name() == "CommandStream" && response.Length() > 0 &&
+      response.DumpToSingleSlice(&answer_bytes).ok() &&
+      answer.ParseFromArray(answer_bytes.begin(), static_cast<int>(answer_bytes.size()))) {
+    return grpc::Status(static_cast<grpc::StatusCode>(answer.result().code()),
+                        answer.result().message());
   }
   return status;
 }

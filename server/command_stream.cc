@@ -1,0 +1,268 @@
+#include "server/command_stream.h"
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "ledger/status.h"
+#include "server/batch_commands.h"
+#include "server/request_decoding.h"
+#include "server/status_mapping.h"
+
+namespace rcl::server {
+namespace {
+
+using Request = rcl::v1::CommandStreamRequest;
+using Response = rcl::v1::CommandStreamResponse;
+using Reactor = grpc::ServerBidiReactor<grpc::ByteBuffer, Response>;
+
+constexpr char kMethod[] = "rcl.v1.LedgerService/CommandStream";
+
+// A stream refused before it starts (draining, not authorized): ends at once.
+class RefusedStream final : public Reactor {
+ public:
+  explicit RefusedStream(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+  void OnDone() override { delete this; }
+};
+
+class CommandStream final : public Reactor {
+ public:
+  CommandStream(grpc::CallbackServerContext* ctx, CallGate* gate, ledger::Ledger* ledger)
+      : ctx_(ctx), gate_(gate), ledger_(ledger) {}
+
+  // The first read.
+  void Start() {
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      step = NextLocked();
+    }
+    Run(step);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) Handle(std::move(in_));
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (!ok) read_closed_ = true;  // the client half-closed (or the call broke)
+      step = NextLocked();
+    }
+    Run(step);
+  }
+
+  void OnWriteDone(bool ok) override {
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      RCL_CHECK(outstanding_ > 0) << "a result written for no command";
+      --outstanding_;
+      if (!ok) broken_ = true;
+      step = NextLocked();
+    }
+    Run(step);
+  }
+
+  void OnCancel() override {
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      // Commands already queued still run (they cannot be taken back);
+      // nothing more is sent.
+      broken_ = true;
+      step = NextLocked();
+    }
+    Run(step);
+  }
+
+  void OnDone() override { Unref(); }
+
+ private:
+  // What to do outside the lock.
+  struct Step {
+    bool read = false;
+    const Response* write = nullptr;
+    bool buffer = false;  // the write may wait for the next one
+    bool finish = false;
+    grpc::Status status;
+  };
+
+  // The next read, write or the end of the call, as the state allows.
+  Step NextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Step step;
+    if (finished_) return step;
+    if (!writing_ && !broken_ && !queue_.empty()) {
+      out_ = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
+      step.write = &out_;
+      // More answers are waiting: let gRPC hold this one for them, so that a
+      // group commit's answers leave in a few frames (the last one of a
+      // burst goes without the hint and flushes them all).
+      step.buffer = !queue_.empty();
+    }
+    if (!reading_ && !read_closed_ && !broken_ && stream_error_.ok() &&
+        outstanding_ < kCommandStreamInflightMax) {
+      reading_ = true;
+      step.read = true;
+    }
+    const bool ending = read_closed_ || !stream_error_.ok();
+    if (!reading_ && !writing_ && (broken_ || (ending && outstanding_ == 0))) {
+      finished_ = true;
+      step.finish = true;
+      step.status = broken_ ? grpc::Status::CANCELLED : ToGrpcStatus(stream_error_);
+    }
+    return step;
+  }
+
+  void Run(const Step& step) {
+    if (step.write != nullptr) {
+      StartWrite(step.write,
+                 step.buffer ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
+    }
+    if (step.read) StartRead(&in_);
+    if (step.finish) Finish(step.status);
+  }
+
+  // One message: a command to check, authorize and submit, or (when it
+  // cannot be read as one) the end of the stream.
+  void Handle(grpc::ByteBuffer bytes) {
+    const uint64_t index = ++messages_;
+    if (bytes.Length() > kRequestBytesMax) {
+      return EndWith(absl::ResourceExhaustedError(
+          absl::StrCat("message ", index, " of the stream has ", bytes.Length(), " bytes; at most ",
+                       kRequestBytesMax)));
+    }
+    Request req;
+    absl::Status decoded = DecodeRequest(bytes, &req);
+    if (!decoded.ok()) {
+      // The field violations travel on (as the status's payload).
+      absl::Status ended(decoded.code(),
+                         absl::StrCat("message ", index, " of the stream: ", decoded.message()));
+      decoded.ForEachPayload([&ended](absl::string_view url, const absl::Cord& payload) {
+        ended.SetPayload(url, payload);
+      });
+      return EndWith(std::move(ended));
+    }
+    const uint64_t tag = req.tag();
+    bool duplicate = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ++outstanding_;  // its answer, whatever it is
+      duplicate = !tags_.insert(tag).second;
+    }
+    if (duplicate) {
+      return Answer(tag,
+                    absl::InvalidArgumentError(
+                        absl::StrCat("tag ", tag,
+                                     " is already in flight on this stream; tags must be unique "
+                                     "among a stream's unanswered commands")),
+                    /*release_tag=*/false);
+    }
+    Submit(tag, req.command());
+  }
+
+  // Checks, authorizes and queues one command; answers it at once when it
+  // is refused before the ledger has it.
+  void Submit(uint64_t tag, const rcl::v1::BatchCommand& command) {
+    Violations shape;
+    absl::StatusOr<std::string> method = CheckBatchCommand(command, "", shape);
+    if (!method.ok()) return Answer(tag, shape.ToStatus());
+    absl::StatusOr<Caller> caller =
+        AuthorizeCall(gate_, *ctx_, *method, FindPermission(*method), command);
+    if (!caller.ok()) return Answer(tag, caller.status());
+    refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
+    absl::Status queued = ledger_->Submit(ToLedgerRequest(command, *caller),
+                                          [this, tag](absl::StatusOr<ledger::CommandResult> r) {
+                                            Answer(tag, r);
+                                            Unref();
+                                          });
+    if (queued.ok()) return;
+    Unref();  // the callback will never run
+    if (!absl::IsInvalidArgument(queued)) return Answer(tag, queued);
+    Violations invalid;
+    AddCommandViolations(queued, "", command.command(), invalid);
+    Answer(tag, invalid.ToStatus());
+  }
+
+  // Queues the answer to command `tag` (any thread; never blocks).
+  void Answer(uint64_t tag, const absl::StatusOr<ledger::CommandResult>& r,
+              bool release_tag = true) {
+    Response message;
+    message.set_tag(tag);
+    ToBatchResult(r, message.mutable_result());
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      if (release_tag) tags_.erase(tag);
+      if (broken_ || finished_) {
+        --outstanding_;  // nobody to tell
+      } else {
+        queue_.push_back(std::move(message));
+      }
+      step = NextLocked();
+    }
+    Run(step);
+  }
+
+  // A message that is not a command: read no more, answer what is in
+  // flight, then end the call with `status`.
+  void EndWith(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (stream_error_.ok()) stream_error_ = std::move(status);
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  grpc::CallbackServerContext* const ctx_;
+  CallGate* const gate_;
+  ledger::Ledger* const ledger_;
+  // gRPC's reference (until OnDone) and one per command in the ledger.
+  std::atomic<int> refs_{1};
+  // Only the read in progress touches these (one at a time).
+  grpc::ByteBuffer in_;
+  uint64_t messages_ = 0;
+
+  absl::Mutex mu_;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;       // a StartRead not yet done (or being handled)
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;   // the client half-closed
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;       // a StartWrite not yet done
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;        // cancelled or a write failed: send nothing
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish called
+  absl::Status stream_error_ ABSL_GUARDED_BY(mu_);  // ends the stream once answers drain
+  // Commands read and not yet answered on the wire (in the ledger, queued
+  // or being written): at most kCommandStreamInflightMax.
+  size_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<uint64_t> tags_ ABSL_GUARDED_BY(mu_);  // of commands not yet answered
+  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);          // answers waiting for the wire
+  Response out_;  // the answer being written (only while writing_)
+};
+
+}  // namespace
+
+grpc::internal::MethodHandler* CommandStreamHandler(CallGate* gate, ledger::Ledger* ledger) {
+  const Permission* permission = FindPermission(kMethod);
+  return new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer, Response>(
+      [gate, ledger, permission](grpc::CallbackServerContext* ctx) -> Reactor* {
+        absl::Status admitted = Admit(gate);
+        if (!admitted.ok()) return new RefusedStream(admitted);
+        absl::StatusOr<Caller> caller = AuthorizeCall(gate, *ctx, kMethod, permission, Request());
+        if (!caller.ok()) return new RefusedStream(caller.status());
+        auto* stream = new CommandStream(ctx, gate, ledger);
+        stream->Start();
+        return stream;
+      });
+}
+
+}  // namespace rcl::server

@@ -1,0 +1,49 @@
+// LedgerService.CommandStream (docs/API.md, "CommandStream"): many commands
+// over one long-lived bidirectional call, one command per message, each
+// answered on its own once durable (possibly out of request order; the
+// client's tag says which). Each command is checked and authorized exactly
+// as ExecuteBatch checks one of its commands (role and tenant of the
+// command's own RPC, server/batch_commands.h) and submitted to the ledger on
+// the same non-blocking path as the unary RPCs. A command's error is its own
+// answer and does not end the stream; only a message that cannot be read as
+// a command (too large, not decodable) ends it, once every command before it
+// is answered.
+//
+// Threads of a stream (one CommandStream reactor per call):
+//   - gRPC callback threads: OnReadDone (decode, check, authorize, submit),
+//     OnWriteDone, OnCancel, OnDone;
+//   - the ledger's completer thread: a command's result (queued for writing;
+//     never blocks).
+// Every member the reactor changes is guarded by its mutex; StartRead,
+// StartWrite and Finish are called outside it, decided under it (one read
+// and one write outstanding at most). The reactor is reference-counted: gRPC
+// holds one reference until OnDone, every command in the ledger holds one
+// until its callback ran, so a result arriving after the call ended finds
+// the reactor alive (and drops the result).
+#ifndef RCL_SERVER_COMMAND_STREAM_H_
+#define RCL_SERVER_COMMAND_STREAM_H_
+
+#include <cstddef>
+
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "ledger/ledger.h"
+#include "rcl/v1/api.pb.h"
+#include "server/unary_handlers.h"
+
+namespace rcl::server {
+
+// Commands one stream may have read but not yet answered (in the ledger or
+// waiting to be written). At the limit the stream reads no more messages
+// until answers drain (gRPC flow control then holds the client back).
+inline constexpr size_t kCommandStreamInflightMax = 512;
+
+// The method handler of CommandStream: admits the call through `gate`
+// (UNAVAILABLE once draining), authorizes the stream itself (any role that
+// writes, server/permissions.cc) and then each command as its own RPC.
+grpc::internal::MethodHandler* CommandStreamHandler(CallGate* gate, ledger::Ledger* ledger);
+
+}  // namespace rcl::server
+
+#endif  // RCL_SERVER_COMMAND_STREAM_H_
