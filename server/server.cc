@@ -75,23 +75,32 @@ absl::StatusOr<std::unique_ptr<projections::Runtime>> StartProjections(const Ser
   return runtime;
 }
 
-// The data directory's free space and reserve, once at start; a warning
-// when the reserve is smaller than what RocksDB may write on its own with
-// these write buffers (ledger/storage/disk_space.h).
-void WarnOfASmallReserve(const ServerConfig& config) {
+// The data directory's free space and reserve, once at start: INVALID_ARGUMENT
+// when the reserve is not smaller than the whole file system (no write could
+// ever be made), a warning when it is smaller than what RocksDB may write on
+// its own with these write buffers (ledger/storage/disk_space.h).
+absl::Status CheckReserve(const ServerConfig& config) {
   const uint64_t projections_buffers =
       projections::Runtime::ForMemory(config.projections_memory_bytes, 1).write_buffer_bytes;
   const uint64_t min = ledger::DiskReserveBytesMin(config.write_buffer_bytes, projections_buffers);
   absl::StatusOr<uint64_t> free = ledger::FreeBytes(config.data_dir);
+  absl::StatusOr<uint64_t> size = ledger::FileSystemBytes(config.data_dir);
   spdlog::info(
       "data directory's file system: {} MiB free, {} MiB kept in reserve (--disk-reserve-mb)",
       free.ok() ? *free >> 20 : 0, config.disk_reserve_bytes >> 20);
+  if (size.ok() && config.disk_reserve_bytes >= *size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--disk-reserve-mb ", config.disk_reserve_bytes >> 20,
+                     " is not less than the data directory's whole file system (", *size >> 20,
+                     " MiB): no write could ever be made"));
+  }
   if (config.disk_reserve_bytes < min) {
     spdlog::warn(
         "--disk-reserve-mb {} is less than the {} MiB RocksDB may write on its own with these "
         "write buffers: a full disk could reach RocksDB (docs/RELIABILITY.md)",
         config.disk_reserve_bytes >> 20, (min + (1 << 20) - 1) >> 20);
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view flag) {
@@ -199,7 +208,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerConfig& config
   auto ledger = ledger::Ledger::Open(options);
   if (!ledger.ok()) return ledger.status();
   server->ledger_ = std::move(*ledger);
-  WarnOfASmallReserve(config);
+  if (absl::Status reserve = CheckReserve(config); !reserve.ok()) return reserve;
   // The key that signs tree heads: created on first start, kept forever.
   auto key = audit::SigningKey::LoadOrCreateFile(
       (std::filesystem::path(config.data_dir) / kSigningKeyFile).string());

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/status.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
@@ -44,14 +45,28 @@ uint64_t DiskReserveBytesMin(uint64_t log_write_buffer_bytes,
          kDatabases * kManifestBytes;
 }
 
-absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
+namespace {
+
+absl::StatusOr<struct statvfs> StatFileSystem(const std::string& path) {
   struct statvfs fs;
   if (::statvfs(path.c_str(), &fs) != 0) {
     const int error = errno;
     return absl::UnavailableError(
         absl::StrCat("cannot tell the free space of ", path, ": ", std::strerror(error)));
   }
+  return fs;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
+  RCL_ASSIGN_OR_RETURN(struct statvfs fs, StatFileSystem(path));
   return static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
+}
+
+absl::StatusOr<uint64_t> FileSystemBytes(const std::string& path) {
+  RCL_ASSIGN_OR_RETURN(struct statvfs fs, StatFileSystem(path));
+  return static_cast<uint64_t>(fs.f_blocks) * static_cast<uint64_t>(fs.f_frsize);
 }
 
 DiskReserve::DiskReserve(Options options)

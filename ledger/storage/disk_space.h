@@ -62,6 +62,9 @@ inline constexpr uint64_t kDiskBytesPerByteWritten = 2;
 // (statvfs: f_bavail × f_frsize). UNAVAILABLE, naming the error, when the
 // system cannot tell.
 absl::StatusOr<uint64_t> FreeBytes(const std::string& path);
+// The size of `path`'s file system (statvfs: f_blocks × f_frsize); errors as
+// FreeBytes.
+absl::StatusOr<uint64_t> FileSystemBytes(const std::string& path);
 
 // The free bytes of one file system: FreeBytes(path) in the server, a stub
 // in tests.

@@ -347,5 +347,20 @@ TEST(DiskFullTest, FilledToTheLastByteUnderLoadTheServerRefusesCleanlyAndNeverDi
   ExpectEveryAckedCommand(**c, acked);
 }
 
+// A reserve the file system can never leave free is a mistake in the
+// settings, not a full disk: the server refuses to start, naming the flag,
+// rather than start and refuse every write.
+TEST(DiskReserveSettingTest, AReserveNotSmallerThanTheFileSystemStopsTheServerNamingTheFlag) {
+  TempDir dir;
+  const std::string server = std::string(RCL_BIN_DIR) + "/rcl-server";
+  ::rcl::testing::CommandResult r =
+      ::rcl::testing::RunCommand({server, "--listen", "127.0.0.1:0", "--data-dir",
+                                  dir.path() + "/data", "--disk-reserve-mb=1000000000"},
+                                 30);
+  EXPECT_NE(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out + r.err, "--disk-reserve-mb 1000000000 is not less than"))
+      << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace rcl
