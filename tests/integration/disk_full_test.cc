@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -142,6 +143,22 @@ void ExpectEveryAckedCommand(client::Client& c, const std::map<int, uint64_t>& a
 }
 
 // An unlabelled sample of the server's /metrics; -1 when it is missing.
+// A clean stop of `server` (exit 0), a restart on `data_dir`, and every
+// acknowledged command still there.
+void ExpectEveryAckedCommandAfterARestart(std::unique_ptr<ServerProcess> server,
+                                          const std::string& data_dir,
+                                          const client::Options& options,
+                                          const std::map<int, uint64_t>& acked) {
+  ASSERT_TRUE(server->Terminate().ok()) << "the server did not stop cleanly";
+  absl::StatusOr<std::unique_ptr<ServerProcess>> restarted =
+      ServerProcess::Start(data_dir, kServerFlags);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  absl::StatusOr<std::unique_ptr<client::Client>> c =
+      client::Client::Connect((*restarted)->address(), options);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectEveryAckedCommand(**c, acked);
+}
+
 double Metric(const ServerProcess& server, const std::string& name) {
   testing::CommandResult r = RunCommand(
       {"python3", "-c",
@@ -249,14 +266,7 @@ TEST(DiskFullTest, FullDiskIsRefusedCleanlyAndWritesResumeByThemselvesOnceSpaceI
   } while (!trial.ok() && std::chrono::steady_clock::now() < deadline);
   EXPECT_TRUE(trial.ok()) << trial.status();
 
-  // A clean stop (exit 0), and after a restart every acknowledged command is
-  // still there.
-  ASSERT_TRUE((*server)->Terminate().ok());
-  server = ServerProcess::Start(fs.path() + "/data", kServerFlags);
-  ASSERT_TRUE(server.ok()) << server.status();
-  c = client::Client::Connect((*server)->address(), options);
-  ASSERT_TRUE(c.ok());
-  ExpectEveryAckedCommand(**c, acked);
+  ExpectEveryAckedCommandAfterARestart(std::move(*server), fs.path() + "/data", options, acked);
 }
 
 // The disk filled to the last byte by another process while clients write,
@@ -339,12 +349,7 @@ TEST(DiskFullTest, FilledToTheLastByteUnderLoadTheServerRefusesCleanlyAndNeverDi
       client::Client::Connect((*server)->address(), options);
   ASSERT_TRUE(c.ok()) << c.status();
   ExpectEveryAckedCommand(**c, acked);
-  ASSERT_TRUE((*server)->Terminate().ok()) << "the server did not stop cleanly";
-  server = ServerProcess::Start(fs.path() + "/data", kServerFlags);
-  ASSERT_TRUE(server.ok()) << server.status();
-  c = client::Client::Connect((*server)->address(), options);
-  ASSERT_TRUE(c.ok());
-  ExpectEveryAckedCommand(**c, acked);
+  ExpectEveryAckedCommandAfterARestart(std::move(*server), fs.path() + "/data", options, acked);
 }
 
 // A reserve the file system can never leave free is a mistake in the
