@@ -30,7 +30,11 @@ std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& p
   return out;
 }
 
-absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings) {
+namespace {
+
+// CheckBalanced's rules over any sequence of postings.
+template <typename Postings>
+absl::Status CheckBalancedRange(const Postings& postings) {
   int64_t sum = 0;
   for (const rcl::v1::Posting& p : postings) {
     if (p.account().empty()) return absl::InternalError("posting without an account");
@@ -41,6 +45,62 @@ absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings) {
   if (sum != 0)
     return absl::InternalError(absl::StrCat("postings do not balance: off by ", sum, " cents"));
   return absl::OkStatus();
+}
+
+// The `repeated rcl.v1.Posting postings` field of messages of type `d`, or
+// null. Looked up once per type and thread.
+const google::protobuf::FieldDescriptor* PostingsField(const google::protobuf::Descriptor* d) {
+  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*,
+                                   const google::protobuf::FieldDescriptor*>
+      fields;
+  if (auto it = fields.find(d); it != fields.end()) return it->second;
+  RCL_CHECK(fields.size() < kPostingTypesMax) << "more event types than kPostingTypesMax";
+  const google::protobuf::FieldDescriptor* f = d->FindFieldByName("postings");
+  if (f != nullptr && (!f->is_repeated() || f->message_type() != rcl::v1::Posting::descriptor())) {
+    f = nullptr;
+  }
+  fields.emplace(d, f);
+  return f;
+}
+
+// The i-th of `payload`'s postings (`field` is PostingsField of its type).
+struct PostingsOfMessage {
+  const google::protobuf::Message* payload;
+  const google::protobuf::FieldDescriptor* field;
+  struct Iterator {
+    const PostingsOfMessage* of;
+    int i;
+    const rcl::v1::Posting& operator*() const {
+      return static_cast<const rcl::v1::Posting&>(
+          of->payload->GetReflection()->GetRepeatedMessage(*of->payload, of->field, i));
+    }
+    Iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return i != other.i; }
+  };
+  Iterator begin() const { return Iterator{this, 0}; }
+  Iterator end() const {
+    return Iterator{this, payload->GetReflection()->FieldSize(*payload, field)};
+  }
+};
+
+}  // namespace
+
+absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings) {
+  return CheckBalancedRange(postings);
+}
+
+absl::Status CheckBalancedField(
+    const google::protobuf::RepeatedPtrField<rcl::v1::Posting>& postings) {
+  return CheckBalancedRange(postings);
+}
+
+absl::Status CheckMessageBalanced(const google::protobuf::Message& payload) {
+  const google::protobuf::FieldDescriptor* field = PostingsField(payload.GetDescriptor());
+  if (field == nullptr) return absl::OkStatus();
+  return CheckBalancedRange(PostingsOfMessage{&payload, field});
 }
 
 absl::StatusOr<std::vector<rcl::v1::Posting>> PayloadPostings(std::string_view type,

@@ -21,6 +21,13 @@ std::vector<rcl::v1::Posting> ExtractPostings(const google::protobuf::Message& p
 // OK iff every posting has a non-empty account, a non-zero amount, and the
 // amounts sum to zero without overflow.
 absl::Status CheckBalanced(const std::vector<rcl::v1::Posting>& postings);
+absl::Status CheckBalancedField(
+    const google::protobuf::RepeatedPtrField<rcl::v1::Posting>& postings);
+
+// CheckBalanced of any event payload's postings, read in place (OK when it
+// has none). Thread-safe (a per-thread cache of at most kPostingTypesMax
+// message types' postings fields).
+absl::Status CheckMessageBalanced(const google::protobuf::Message& payload);
 
 // The postings of an event payload of message `type` (e.g.
 // "ChargeRecorded"): empty when `type` is not a message of rcl.v1 with

@@ -1,6 +1,5 @@
 #include "server/request_decoding.h"
 
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,32 +29,70 @@ std::string FieldName(const std::string& parent, const FieldDescriptor* f, int i
   return parent.empty() ? name : absl::StrCat(parent, ".", name);
 }
 
-// Walks the wire bytes of a message of type `d`, adding a violation for every
-// string field that is not valid UTF-8. False when the bytes are malformed.
-bool CheckStrings(const Descriptor* d, std::string_view bytes, const std::string& parent, int depth,
+// Where the walk is: a field of a message, inside its parents' fields. The
+// chain lives on the stack; a field's name is made only for a violation, so
+// that a well-formed request (every request but a bad one) builds no names.
+struct Frame {
+  const Frame* parent = nullptr;
+  const FieldDescriptor* field = nullptr;
+  std::string_view message;  // the bytes of the message that holds `field`
+  int offset = 0;            // where `field`'s tag begins in them
+  int depth = 0;             // of that message (the request is 0)
+};
+
+// How many entries of field `number` begin before `offset` in `message`:
+// the index of a repeated field's entry.
+int EntriesBefore(std::string_view message, int number, int offset) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
+                                            static_cast<int>(message.size()));
+  int entries = 0;
+  while (in.CurrentPosition() < offset) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    if (WireFormatLite::GetTagFieldNumber(tag) == number) ++entries;
+    if (!WireFormatLite::SkipField(&in, tag)) break;
+  }
+  return entries;
+}
+
+std::string NameOf(const Frame& frame) {
+  const std::string parent = frame.parent == nullptr ? "" : NameOf(*frame.parent);
+  const int index = frame.field->is_repeated()
+                        ? EntriesBefore(frame.message, frame.field->number(), frame.offset)
+                        : 0;
+  return FieldName(parent, frame.field, index, frame.depth);
+}
+
+// Walks the wire bytes of a message of type `d` (in place, nothing copied),
+// adding a violation for every string field that is not valid UTF-8. False
+// when the bytes are malformed.
+bool CheckStrings(const Descriptor* d, std::string_view bytes, const Frame* parent, int depth,
                   Violations& v) {
   if (depth > kMessageDepthMax) return false;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                            static_cast<int>(bytes.size()));
-  std::map<int, int> occurrences;  // field number -> entries seen (the index of a repeated entry)
-  while (in.CurrentPosition() < static_cast<int>(bytes.size())) {
-    uint32_t tag = in.ReadTag();
+  const int size = static_cast<int>(bytes.size());
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), size);
+  while (in.CurrentPosition() < size) {
+    const int start = in.CurrentPosition();
+    const uint32_t tag = in.ReadTag();
     if (tag == 0) return false;
     if (WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
       if (!WireFormatLite::SkipField(&in, tag)) return false;
       continue;
     }
     uint32_t length = 0;
-    std::string value;
-    if (!in.ReadVarint32(&length) || !in.ReadString(&value, static_cast<int>(length))) return false;
+    if (!in.ReadVarint32(&length)) return false;
+    const int at = in.CurrentPosition();
+    if (length > static_cast<uint32_t>(size - at) || !in.Skip(static_cast<int>(length))) {
+      return false;
+    }
+    const std::string_view value = bytes.substr(at, length);
     const FieldDescriptor* f = d->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
     if (f == nullptr) continue;  // unknown field: protobuf keeps its bytes as they are
-    int index = occurrences[f->number()]++;
+    const Frame here{parent, f, bytes, start, depth};
     if (f->type() == FieldDescriptor::TYPE_STRING && !ledger::IsValidUtf8(value)) {
-      v.Add(FieldName(parent, f, index, depth), "must be valid UTF-8");
+      v.Add(NameOf(here), "must be valid UTF-8");
     } else if (f->type() == FieldDescriptor::TYPE_MESSAGE &&
-               !CheckStrings(f->message_type(), value, FieldName(parent, f, index, depth),
-                             depth + 1, v)) {
+               !CheckStrings(f->message_type(), value, &here, depth + 1, v)) {
       return false;
     }
   }
@@ -77,7 +114,7 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
   std::string wire = Flatten(bytes);
   Violations v;
-  bool well_formed = CheckStrings(request->GetDescriptor(), wire, "", 0, v);
+  bool well_formed = CheckStrings(request->GetDescriptor(), wire, nullptr, 0, v);
   if (!v.empty()) return v.ToStatus();
   if (!well_formed || !request->ParseFromString(wire)) {
     return InvalidField("request",

@@ -102,7 +102,7 @@ absl::Status EmitRemitPosted(Decision* d, const std::string& remit_id, const std
   p.set_remit_id(remit_id);
   p.set_claim_id(claim_id);
   p.set_paid_cents(paid);
-  return EmitEvent(d, RemitStream(remit_id), p, date);
+  return EmitEvent(d, RemitStream(remit_id), std::move(p), date);
 }
 
 // The reversal of the adjudication in force: negated postings, the transfer
@@ -130,7 +130,7 @@ absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim,
   // What a void of the next claim returned to the patient comes back from the patient.
   pb.Move(PayerAr(a.transfer_payer_id), PatientAr(claim.patient_id), a.returned_to_patient_cents);
   pb.To(r.mutable_postings());
-  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), r, date));
+  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), std::move(r), date));
   settle->insert(claim.claim_id);
   const int64_t transferred = a.patient_responsibility_cents - a.returned_to_patient_cents;
   if (!a.transfer_claim_id.empty() && transferred != 0) {
@@ -139,7 +139,7 @@ absl::Status EmitReversal(Decision* d, StateView& view, const ClaimState& claim,
     t.set_claim_id(target->claim_id);
     t.set_from_claim_id(claim.claim_id);
     t.set_amount_cents(-transferred);
-    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(target->claim_id), t, date));
+    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(target->claim_id), std::move(t), date));
     settle->insert(target->claim_id);
   }
   return EmitRemitPosted(d, remit_id, claim.claim_id, -a.paid_cents, date);
@@ -313,7 +313,7 @@ absl::Status EmitTransfer(Decision* d, const rcl::v1::ClaimAdjudicated& e,
   t.set_claim_id(e.transfer_claim_id());
   t.set_from_claim_id(e.claim_id());
   t.set_amount_cents(e.patient_responsibility_cents());
-  return EmitEvent(d, ClaimStream(e.transfer_claim_id()), t, date);
+  return EmitEvent(d, ClaimStream(e.transfer_claim_id()), std::move(t), date);
 }
 
 absl::Status SettleAll(Decision* d, StateView& view, const ClaimSet& settle,
@@ -348,8 +348,8 @@ absl::StatusOr<Decision> DecideRecordRemittance(const rcl::v1::RecordRemittance&
   t.set_trace_number(c.trace_number());
   t.set_remit_id(c.remit_id());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(c.remit_id()), e, c.paid_date()));
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, guard, t, c.paid_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(c.remit_id()), std::move(e), c.paid_date()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, guard, std::move(t), c.paid_date()));
   return d;
 }
 
@@ -443,7 +443,7 @@ absl::StatusOr<Decision> DecideProviderAdjustment(const rcl::v1::RecordProviderA
   pb.Move(account, kCashPayer, c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(c.remit_id()), e, remit->paid_date));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(c.remit_id()), std::move(e), remit->paid_date));
   return d;
 }
 

@@ -167,7 +167,7 @@ absl::StatusOr<Decision> DecideScrubClaim(const rcl::v1::ScrubClaim& c, StateVie
     edit("NPI_VALID", "rendering NPI fails the check digit", 0);
   e.set_passed(e.edits_size() == 0);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), ""));
   return d;
 }
 
@@ -192,7 +192,7 @@ absl::StatusOr<Decision> DecideSubmitClaim(const rcl::v1::SubmitClaim& c, StateV
   e.set_batch_id(c.batch_id());
   e.set_submission_number(claim->submissions + 1);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), ""));
   return d;
 }
 
@@ -209,7 +209,7 @@ absl::StatusOr<Decision> DecideAcknowledgeClaim(const rcl::v1::AcknowledgeClaim&
   e.set_accepted(c.accepted());
   e.set_reason(c.reason());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), ""));
   return d;
 }
 
@@ -255,12 +255,12 @@ absl::StatusOr<Decision> DecideReplaceOrVoid(const std::string& claim_id,
     r.set_claim_id(original_id);
     r.set_replacement_claim_id(claim_id);
     r.set_moved_cents(balance);
-    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(original_id), r, ""));
+    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(original_id), std::move(r), ""));
   } else if (balance == 0) {
     rcl::v1::ClaimVoided v;
     v.set_claim_id(original_id);
     v.set_void_claim_id(claim_id);
-    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(original_id), v, ""));
+    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(original_id), std::move(v), ""));
   } else {
     ClaimState voided = *original;
     voided.status = ClaimStatus::kVoided;

@@ -21,7 +21,7 @@ absl::StatusOr<Decision> DecideRecordClaimExport(const rcl::v1::RecordClaimExpor
     RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(id), e, ""));
   }
   e.set_claim_id("");
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, std::move(e), ""));
   return d;
 }
 

@@ -71,13 +71,14 @@ absl::Status EmitClaimLinks(Decision* d, const rcl::v1::ClaimCreated& created,
   ec.set_coverage_id(created.coverage_id());
   ec.set_frequency(created.frequency());
   ec.set_billed_cents(billed_cents);
-  RCL_RETURN_IF_ERROR(
-      EmitEvent(d, EncounterStream(created.encounter_id()), ec, created.date_of_service()));
+  RCL_RETURN_IF_ERROR(EmitEvent(d, EncounterStream(created.encounter_id()), std::move(ec),
+                                created.date_of_service()));
   rcl::v1::PatientClaimLinked pl;
   pl.set_patient_id(created.patient_id());
   pl.set_claim_id(created.claim_id());
   pl.set_date_of_service(created.date_of_service());
-  return EmitEvent(d, PatientStream(created.patient_id()), pl, created.date_of_service());
+  return EmitEvent(d, PatientStream(created.patient_id()), std::move(pl),
+                   created.date_of_service());
 }
 
 absl::StatusOr<ClaimState> ClaimAfter(const ClaimState& before, const Decision& d) {
@@ -132,7 +133,7 @@ absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimStat
     r.set_encounter_id(claim.encounter_id);
     r.set_claim_id(claim.claim_id);
     r.set_amount_cents(amount);
-    return EmitEvent(d, EncounterStream(claim.encounter_id), r, date);
+    return EmitEvent(d, EncounterStream(claim.encounter_id), std::move(r), date);
   }
   // The next payer does not owe it after all: the patient does, on the
   // claim whose adjudication transferred it.
@@ -140,7 +141,7 @@ absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimStat
                      : !root->transfer_from_claim_id.empty() ? root->transfer_from_claim_id
                                                              : root->original_claim_id;
   RCL_ASSIGN_OR_RETURN(const ClaimState* from_claim, GetClaim(view, from));
-  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), v, date));
+  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), std::move(v), date));
   rcl::v1::ClaimTransferReturned t;
   t.set_claim_id(from_claim->claim_id);
   t.set_from_claim_id(claim.claim_id);
@@ -148,7 +149,7 @@ absl::Status ReturnFromVoidedClaim(Decision* d, StateView& view, const ClaimStat
   PostingBuilder pb;
   pb.Move(PatientAr(from_claim->patient_id), PayerAr(claim.payer_id), amount);
   pb.To(t.mutable_postings());
-  return EmitEvent(d, ClaimStream(from_claim->claim_id), t, date);
+  return EmitEvent(d, ClaimStream(from_claim->claim_id), std::move(t), date);
 }
 
 }  // namespace
@@ -163,12 +164,12 @@ absl::Status MoveOffClosedClaim(Decision* d, StateView& view, const ClaimState& 
   r.set_claim_id(claim.claim_id);
   r.set_replacement_claim_id(claim.replacement_claim_id);
   r.set_moved_cents(amount);
-  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), r, date));
+  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), std::move(r), date));
   rcl::v1::ClaimBalanceTransferred t;
   t.set_claim_id(in_force->claim_id);
   t.set_from_claim_id(claim.claim_id);
   t.set_amount_cents(amount);
-  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(in_force->claim_id), t, date));
+  RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(in_force->claim_id), std::move(t), date));
   // The end of a replacement chain may itself be voided.
   return MoveOffClosedClaim(d, view, *in_force, amount, date);
 }
@@ -196,7 +197,7 @@ absl::StatusOr<int64_t> ReverseWriteOffs(Decision* d, const ClaimState& claim,
                                                   : PayerAr(claim.payer_id),
             WriteOffAccount(reason), take);
     pb.To(e.mutable_postings());
-    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), e, date));
+    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), std::move(e), date));
     left -= take;
   }
   return amount - left;
@@ -238,7 +239,7 @@ absl::Status ApplyCredit(Decision* d, StateView& view, const ClaimState& claim, 
   a.set_patient_id(claim.patient_id);
   a.set_amount_cents(apply);
   RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), a, date));
-  return EmitEvent(d, PatientStream(claim.patient_id), a, date);
+  return EmitEvent(d, PatientStream(claim.patient_id), std::move(a), date);
 }
 
 }  // namespace
@@ -260,7 +261,7 @@ absl::Status ReverseManualAdjustments(Decision* d, const ClaimState& claim, int6
     pb.Move(PayerAr(claim.payer_id),
             group == rcl::v1::ADJUSTMENT_GROUP_CO ? kContractual : kOtherAdjustments, take);
     pb.To(e.mutable_postings());
-    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), e, date));
+    RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim.claim_id), std::move(e), date));
     left -= take;
   }
   return absl::OkStatus();
@@ -289,7 +290,7 @@ absl::Status SettleClaim(Decision* d, StateView& view, const std::string& claim_
   u.set_patient_id(after.patient_id);
   u.set_amount_cents(unapply);
   RCL_RETURN_IF_ERROR(EmitEvent(d, ClaimStream(claim_id), u, date));
-  return EmitEvent(d, PatientStream(after.patient_id), u, date);
+  return EmitEvent(d, PatientStream(after.patient_id), std::move(u), date);
 }
 
 }  // namespace rcl::ledger::claim_rules

@@ -22,25 +22,23 @@ using rcl::v1::Command;
 
 }  // namespace
 
-absl::Status EmitEvent(Decision* d, std::string stream, const google::protobuf::Message& payload,
-                       std::string effective_date) {
-  RCL_RETURN_IF_ERROR(CheckBalanced(ExtractPostings(payload)));
+absl::Status EmitMessage(Decision* d, std::string stream,
+                         std::shared_ptr<const google::protobuf::Message> message,
+                         std::string effective_date) {
+  RCL_CHECK(message != nullptr) << "an event without a payload";
+  RCL_RETURN_IF_ERROR(CheckMessageBalanced(*message));
   NewEvent e;
   e.stream = std::move(stream);
-  e.type = payload.GetDescriptor()->name();
-  if (!payload.SerializeToString(&e.payload))
+  e.type = message->GetDescriptor()->name();
+  if (!message->SerializeToString(&e.payload))
     return absl::InternalError("cannot serialize event payload");
   e.effective_date = std::move(effective_date);
+  e.message = std::move(message);
   d->events.push_back(std::move(e));
   return absl::OkStatus();
 }
 
 namespace {
-
-absl::Status Emit(Decision* d, std::string stream, const google::protobuf::Message& payload,
-                  std::string effective_date) {
-  return EmitEvent(d, std::move(stream), payload, std::move(effective_date));
-}
 
 absl::StatusOr<const EncounterState*> GetEncounter(StateView& view,
                                                    const std::string& encounter_id) {
@@ -76,7 +74,7 @@ absl::StatusOr<Decision> DecideRegisterPatient(const rcl::v1::RegisterPatient& c
   e.set_given_name(c.given_name());
   e.set_birth_date(c.birth_date());
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, stream, e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, std::move(e), ""));
   return d;
 }
 
@@ -101,7 +99,8 @@ absl::StatusOr<Decision> DecideAddCoverage(const rcl::v1::AddCoverage& c, StateV
   e.set_effective_from(c.effective_from());
   e.set_effective_to(c.effective_to());
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, PatientStream(c.patient_id()), e, c.effective_from()));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(&d, PatientStream(c.patient_id()), std::move(e), c.effective_from()));
   return d;
 }
 
@@ -123,7 +122,7 @@ absl::StatusOr<Decision> DecideEndCoverage(const rcl::v1::EndCoverage& c, StateV
   e.set_coverage_id(c.coverage_id());
   e.set_effective_to(c.effective_to());
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, PatientStream(c.patient_id()), e, c.effective_to()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), std::move(e), c.effective_to()));
   return d;
 }
 
@@ -140,7 +139,7 @@ absl::StatusOr<Decision> DecideOpenEncounter(const rcl::v1::OpenEncounter& c, St
   e.set_date_of_service(c.date_of_service());
   e.set_place_of_service(c.place_of_service());
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, stream, e, c.date_of_service()));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, std::move(e), c.date_of_service()));
   return d;
 }
 
@@ -165,7 +164,8 @@ absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c
   *e.mutable_icd10_codes() = c.icd10_codes();
   e.set_first_pointer(static_cast<int>(enc->diagnoses.size()) + 1);
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
   return d;
 }
 
@@ -197,7 +197,8 @@ absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, Stat
   e.set_date_of_service(enc->date_of_service);
   AddPostingPair(e.mutable_postings(), kArUnbilled, kGrossCharges, c.amount_cents());
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
   return d;
 }
 
@@ -226,7 +227,8 @@ absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateVie
   // The exact negation of the charge's postings.
   AddPostingPair(e.mutable_postings(), kGrossCharges, kArUnbilled, it->second.amount_cents);
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
   return d;
 }
 
@@ -240,7 +242,8 @@ absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, 
   e.set_active_line_count(enc->ActiveLineCount());
   e.set_diagnosis_count(static_cast<int>(enc->diagnoses.size()));
   Decision d;
-  RCL_RETURN_IF_ERROR(Emit(&d, EncounterStream(c.encounter_id()), e, enc->date_of_service));
+  RCL_RETURN_IF_ERROR(
+      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
   return d;
 }
 

@@ -6,8 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,7 +43,15 @@ struct NewEvent {
   std::string type;     // payload message name
   std::string payload;  // serialized payload
   std::string effective_date;
-  bool operator==(const NewEvent&) const = default;
+  // The payload as decided, whose serialization `payload` is: the sequencer
+  // folds it into the stream's state without parsing `payload` back. Null
+  // for an event made otherwise (then the bytes are parsed).
+  std::shared_ptr<const google::protobuf::Message> message;
+  // What the event is (its message, when set, is `payload` parsed).
+  bool operator==(const NewEvent& o) const {
+    return stream == o.stream && type == o.type && payload == o.payload &&
+           effective_date == o.effective_date;
+  }
 };
 
 struct Decision {
@@ -85,10 +96,25 @@ class StateView {
   ImportProgress* progress_ = nullptr;
 };
 
-// Appends `payload` as a new event on `stream`; financial payloads (those
+// Appends `message` as a new event on `stream`; financial payloads (those
 // with postings) must balance or this returns INTERNAL.
-absl::Status EmitEvent(Decision* decision, std::string stream,
-                       const google::protobuf::Message& payload, std::string effective_date);
+absl::Status EmitMessage(Decision* decision, std::string stream,
+                         std::shared_ptr<const google::protobuf::Message> message,
+                         std::string effective_date);
+
+// Appends `payload` (an rcl.v1 event message) as a new event on `stream`:
+// moved into the event when passed as an rvalue, else copied. Financial
+// payloads (those with postings) must balance or this returns INTERNAL.
+template <typename Payload>
+absl::Status EmitEvent(Decision* decision, std::string stream, Payload&& payload,
+                       std::string effective_date) {
+  using Message = std::remove_cvref_t<Payload>;
+  static_assert(std::is_base_of_v<google::protobuf::Message, Message>,
+                "an event payload is a protobuf message");
+  return EmitMessage(decision, std::move(stream),
+                     std::make_shared<Message>(std::forward<Payload>(payload)),
+                     std::move(effective_date));
+}
 
 // The stream a command is about: the one its expected version refers to and
 // whose version the response reports.

@@ -52,7 +52,7 @@ absl::StatusOr<const Event*> Parse(const Payload& payload, Event* scratch) {
         absl::StrCat("undecodable ", Event::descriptor()->name(), " payload"));
   }
   if constexpr (requires { e->postings(); }) {
-    absl::Status balanced = CheckBalanced({e->postings().begin(), e->postings().end()});
+    absl::Status balanced = CheckBalancedField(e->postings());
     if (!balanced.ok())
       return absl::DataLossError(absl::StrCat("stored postings: ", balanced.message()));
   }

@@ -53,7 +53,7 @@ absl::StatusOr<Decision> DecideAdjustClaim(const rcl::v1::AdjustClaim& c, StateV
           PayerAr(claim->payer_id), c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), ""));
   return d;
 }
 
@@ -85,7 +85,7 @@ absl::StatusOr<Decision> DecideWriteOff(const rcl::v1::WriteOffClaim& c, StateVi
           patient_side ? PatientAr(claim->patient_id) : PayerAr(claim->payer_id), c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), ""));
   return d;
 }
 
@@ -114,7 +114,7 @@ absl::StatusOr<Decision> DecideFileAppeal(const rcl::v1::FileAppeal& c, StateVie
   e.set_deadline(c.deadline());
   Decision d;
   RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, filed));
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), e, filed));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(c.claim_id()), std::move(e), filed));
   return d;
 }
 
@@ -133,7 +133,7 @@ absl::StatusOr<Decision> DecideDecideAppeal(const rcl::v1::DecideAppeal& c, Stat
   e.set_decided_date(decided);
   Decision d;
   RCL_RETURN_IF_ERROR(EmitEvent(&d, AppealStream(c.appeal_id()), e, decided));
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(appeal->claim_id), e, decided));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(appeal->claim_id), std::move(e), decided));
   return d;
 }
 
@@ -208,7 +208,7 @@ absl::StatusOr<Decision> DecidePatientPayment(const rcl::v1::ReceivePatientPayme
     applied.set_claim_id(a.claim_id());
     applied.set_payment_id(c.payment_id());
     applied.set_amount_cents(a.amount_cents());
-    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(a.claim_id()), applied, received));
+    RCL_RETURN_IF_ERROR(EmitEvent(&d, ClaimStream(a.claim_id()), std::move(applied), received));
   }
   return d;
 }
@@ -232,7 +232,7 @@ absl::StatusOr<Decision> DecideStatement(const rcl::v1::IssuePatientStatement& c
   e.set_credit_cents(patient->credit_cents);
   e.set_balance_cents(total - patient->credit_cents);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, statement_date));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), std::move(e), statement_date));
   return d;
 }
 
@@ -254,7 +254,7 @@ absl::StatusOr<Decision> DecideRefund(const rcl::v1::RefundPatient& c, StateView
   pb.Move(PatientAr(c.patient_id()), kCashPatient, c.amount_cents());
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, PatientStream(c.patient_id()), std::move(e), ""));
   return d;
 }
 

@@ -184,7 +184,7 @@ absl::Status AcceptImbalance(const x12::Remittance& r, const std::string& remit_
   pb.Move(kCashPayer, kRemitImbalance, difference);
   pb.To(e.mutable_postings());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(remit_id), e, PaidDate(r, *ctx.view)));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, RemitStream(remit_id), std::move(e), PaidDate(r, *ctx.view)));
   return ctx.view->Take(std::move(d), &source, ctx.out);
 }
 
@@ -264,7 +264,7 @@ absl::StatusOr<Decision> DecideImportRemittanceFile(const rcl::v1::ImportRemitta
   }
   for (const x12::Warning& w : parsed.warnings) summary.add_warnings(w.message);
   summary.set_events(static_cast<int64_t>(out.events.size()) + 1);
-  RCL_RETURN_IF_ERROR(EmitEvent(&out, X12FileStream(ctx.sha), summary, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&out, X12FileStream(ctx.sha), std::move(summary), ""));
   // What is left: the ledger chains every event (counting them), writes and fsyncs.
   if (ctx.progress != nullptr) ctx.progress->Enter(ImportProgress::kPosting, out.events.size());
   return out;
@@ -280,7 +280,7 @@ absl::StatusOr<Decision> DecideAliasPayer(const rcl::v1::AliasPayer& c, StateVie
   e.set_x12_id(c.x12_id());
   e.set_payer_id(c.payer_id());
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, stream, std::move(e), ""));
   return d;
 }
 
@@ -323,7 +323,7 @@ absl::StatusOr<Decision> DecideApplySuspendedPayment(const rcl::v1::ApplySuspend
   PostingBuilder pb;
   pb.Move(kSuspense, kCashPayer, item->item.paid_cents());
   pb.To(e.mutable_postings());
-  RCL_RETURN_IF_ERROR(EmitEvent(&out, SuspenseStream(c.item_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&out, SuspenseStream(c.item_id()), std::move(e), ""));
   return out;
 }
 

@@ -322,7 +322,7 @@ absl::Status PostClaimPayment(const x12::ClaimPayment& payment, const std::strin
   rcl::v1::RemittanceClaimSuspended e = SuspendedEvent(payment, remit_id, payer_id);
   e.set_reason(reason);
   Decision d;
-  RCL_RETURN_IF_ERROR(EmitEvent(&d, SuspenseStream(e.item_id()), e, ""));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, SuspenseStream(e.item_id()), std::move(e), ""));
   RCL_RETURN_IF_ERROR(view.Take(std::move(d), &source, out));
   summary->set_claims_unmatched(summary->claims_unmatched() + 1);
   return absl::OkStatus();

@@ -161,13 +161,28 @@ absl::Status FoldParsedEvent(StreamState* state, const google::protobuf::Message
   return it->second(state, fold::Payload{{}, &payload});
 }
 
+namespace {
+
+absl::Status CheckNextVersion(const StreamState& state, uint64_t version) {
+  if (static_cast<int64_t>(version) == state.version + 1) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("event version ", version, " applied to a stream at version ", state.version));
+}
+
+}  // namespace
+
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
                         std::string_view payload) {
-  if (static_cast<int64_t>(version) != state->version + 1) {
-    return absl::DataLossError(absl::StrCat("event version ", version,
-                                            " applied to a stream at version ", state->version));
-  }
+  RCL_RETURN_IF_ERROR(CheckNextVersion(*state, version));
   RCL_RETURN_IF_ERROR(FoldEvent(state, type, payload));
+  state->version = static_cast<int64_t>(version);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
+                              const google::protobuf::Message& payload) {
+  RCL_RETURN_IF_ERROR(CheckNextVersion(*state, version));
+  RCL_RETURN_IF_ERROR(FoldParsedEvent(state, payload));
   state->version = static_cast<int64_t>(version);
   return absl::OkStatus();
 }

@@ -247,6 +247,10 @@ struct StreamState {
 // amounts whose sums overflow int64 cents are DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
                         std::string_view payload);
+// The same for a payload already parsed (the message whose serialization
+// is the event's payload; its name is the event's type).
+absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
+                              const google::protobuf::Message& payload);
 
 // CARC 23: "the impact of prior payer(s) adjudication": on a next payer's
 // remittance, the part of the charge the prior payers covered.

@@ -93,6 +93,18 @@ TEST(PostingsTest, WireCheckAgreesWithParsingOnRandomPayloads) {
       ++disagreements;
       ADD_FAILURE() << "payload " << i << ": wire says " << wire << ", parsing says " << reference;
     }
+    // The deciders' check, on the message itself (as emitted), and the
+    // folds', on its postings field: the same judgement.
+    rcl::v1::ChargeRecorded message;
+    if (message.ParseFromString(bytes)) {
+      absl::Status emitted = CheckMessageBalanced(message);
+      absl::Status folded = CheckBalancedField(message.postings());
+      if (emitted.ok() != reference.ok() || folded.ok() != reference.ok()) {
+        ++disagreements;
+        ADD_FAILURE() << "payload " << i << ": message check says " << emitted
+                      << ", field check says " << folded << ", parsing says " << reference;
+      }
+    }
     if (!reference.ok()) ++unbalanced;
   }
   EXPECT_EQ(disagreements, 0);
@@ -121,6 +133,18 @@ TEST(PostingsTest, ExtractFindsThePostingsOfAnyFinancialPayload) {
   EXPECT_EQ(postings[0].amount_cents(), 2500);
   EXPECT_EQ(postings[1].amount_cents(), -2500);
   EXPECT_TRUE(ExtractPostings(rcl::v1::PatientRegistered()).empty());
+}
+
+TEST(PostingsTest, AMessageWithoutPostingsIsBalancedAndAnUnbalancedOneIsNot) {
+  EXPECT_TRUE(CheckMessageBalanced(rcl::v1::PatientRegistered()).ok());
+  rcl::v1::ChargeRecorded charge;
+  EXPECT_TRUE(CheckMessageBalanced(charge).ok());
+  AddPostingPair(charge.mutable_postings(), "ar:unbilled", "revenue:gross_charges", 2500);
+  EXPECT_TRUE(CheckMessageBalanced(charge).ok());
+  charge.mutable_postings(1)->set_amount_cents(-2499);
+  absl::Status off = CheckMessageBalanced(charge);
+  EXPECT_EQ(off.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(std::string(off.message()).find("off by 1 cents"), std::string::npos) << off;
 }
 
 // A stored charge whose postings were altered so they no longer balance is
