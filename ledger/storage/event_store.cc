@@ -239,6 +239,16 @@ absl::StatusOr<std::vector<EventRecord>> EventStore::ReadStream(std::string_view
                                                                 size_t bytes_max) const {
   limit = std::min(limit, kReadPageMax);
   std::vector<EventRecord> out;
+  if (!backward && from_version == 0) {
+    // A stream's versions start at 0. One that does not exist (the first
+    // read of every new stream the sequencer decides on) costs one point
+    // lookup, filtered per table, instead of an iterator over every table.
+    std::string first;
+    rocksdb::Status found =
+        db_->Get(rocksdb::ReadOptions(), streams_, StreamIndexKey(tenant, stream, 0), &first);
+    if (found.IsNotFound()) return out;
+    RCL_RETURN_IF_ERROR(FromRocks(found, "read stream"));
+  }
   std::string prefix = StreamPrefix(tenant, stream);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
   std::vector<std::string> position_keys;

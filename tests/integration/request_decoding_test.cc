@@ -7,9 +7,9 @@
 #include <string>
 
 #include "absl/strings/str_replace.h"
-#include "gtest/gtest.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
+#include "gtest/gtest.h"
 #include "rcl/v1/api.pb.h"
 
 namespace rcl::server {
