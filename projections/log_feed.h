@@ -34,7 +34,8 @@
 // most tail_segments_max segments and tail_bytes_max bytes (the oldest
 // positions evicted first, right after a segment is published; a segment
 // being decoded is never evicted), plus the segment each reader is folding
-// and the one being decoded (each at most chunk_bytes_max). A chunk or a
+// and the one each reader may be decoding (each at most chunk_bytes_max;
+// a segment of a few events still takes its arena's first 64 KiB). A chunk or a
 // segment that is gone is simply decoded again.
 //
 // Thread-safety: every method is safe from any thread; a Cursor is used by
