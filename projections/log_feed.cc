@@ -1,6 +1,7 @@
 #include "projections/log_feed.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -170,7 +171,8 @@ absl::Status StreamEvents(const ledger::EventStore& log, uint64_t from, uint64_t
 }
 
 LogFeed::LogFeed(const ledger::EventStore* log, Options options) : log_(log), options_(options) {
-  RCL_CHECK(options_.chunk_events > 0 && options_.chunks_max > 0);
+  RCL_CHECK(options_.chunk_events > 0 && options_.chunks_max > 0 &&
+            options_.tail_segment_events_max > 0);
 }
 
 LogFeed::Cursor::Cursor(LogFeed* feed) : feed_(feed) {
@@ -191,6 +193,19 @@ void LogFeed::Cursor::SetCatchingUp(bool catching_up) {
 uint64_t LogFeed::chunks_decoded() const {
   absl::MutexLock lock(&mu_);
   return decoded_;
+}
+
+uint64_t LogFeed::events_decoded() const { return events_decoded_.load(std::memory_order_relaxed); }
+
+absl::Status LogFeed::StreamCounted(uint64_t from, uint64_t to,
+                                    const std::function<bool(const LogEvent&)>& visit) {
+  uint64_t streamed = 0;
+  absl::Status s = StreamEvents(*log_, from, to, [&](const LogEvent& e) {
+    ++streamed;
+    return visit(e);
+  });
+  events_decoded_.fetch_add(streamed, std::memory_order_relaxed);
+  return s;
 }
 
 void LogFeed::WaitForLaggards(const Cursor& cursor, uint64_t index) {
@@ -253,6 +268,7 @@ absl::StatusOr<std::shared_ptr<const LogFeed::Chunk>> LogFeed::GetChunk(Cursor& 
   const uint64_t first = index * options_.chunk_events + 1;
   absl::StatusOr<bool> whole = DecodeEvents(*log_, first, first + options_.chunk_events - 1,
                                             options_.chunk_bytes_max, chunk.get());
+  events_decoded_.fetch_add(chunk->events.size(), std::memory_order_relaxed);
   absl::MutexLock lock(&mu_);
   if (!whole.ok()) {
     chunks_.erase(index);  // a waiter tries again itself
@@ -290,7 +306,7 @@ absl::Status LogFeed::Read(Cursor& cursor, uint64_t from, uint64_t to, uint64_t 
     const uint64_t last = std::min(to, (index + 1) * k);
     if (chunk == nullptr) {
       bool stopped = false;
-      RCL_RETURN_IF_ERROR(StreamEvents(*log_, next, last, [&](const LogEvent& e) {
+      RCL_RETURN_IF_ERROR(StreamCounted(next, last, [&](const LogEvent& e) {
         stopped = !visit(e);
         return !stopped;
       }));
@@ -302,9 +318,110 @@ absl::Status LogFeed::Read(Cursor& cursor, uint64_t from, uint64_t to, uint64_t 
     next = last + 1;
   }
   if (!more || next > to) return absl::OkStatus();
-  // The rest (a reader following the head; past the last whole chunk): this
-  // reader's alone, one event at a time.
-  return StreamEvents(*log_, next, to, visit);
+  // The rest (a reader following the head; past the last whole chunk): from
+  // the shared tail.
+  return ReadTail(next, to, head, visit);
+}
+
+LogFeed::TailPiece LogFeed::FindOrClaim(uint64_t next, uint64_t to, uint64_t head) {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    auto following = tail_.upper_bound(next);  // the first segment after `next`
+    if (following != tail_.begin() && std::prev(following)->second.last >= next) {
+      const auto& [first, segment] = *std::prev(following);
+      if (segment.events != nullptr || segment.oversized) {
+        return TailPiece{first, segment.last, segment.events, false};
+      }
+      // Another reader is decoding it: wait for it (or for its failure).
+      const uint64_t key = first;
+      auto ready = [this, key]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        auto found = tail_.find(key);
+        return found == tail_.end() || found->second.events != nullptr || found->second.oversized;
+      };
+      mu_.Await(absl::Condition(&ready));
+      continue;  // look again: it may be published, evicted or dropped
+    }
+    uint64_t last = std::min(to, next + options_.tail_segment_events_max - 1);
+    if (following != tail_.end()) last = std::min(last, following->first - 1);
+    // Only the immutable log (at or below a head) is ever shared.
+    RCL_CHECK(next <= last && last <= head);
+    tail_[next] = Segment{last, nullptr, false};
+    return TailPiece{next, last, nullptr, true};
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const DecodedEvents>> LogFeed::DecodeSegment(uint64_t first,
+                                                                            uint64_t last) {
+  auto events = std::make_shared<DecodedEvents>();
+  absl::StatusOr<bool> whole =
+      DecodeEvents(*log_, first, last, options_.chunk_bytes_max, events.get());
+  events_decoded_.fetch_add(events->events.size(), std::memory_order_relaxed);
+  absl::MutexLock lock(&mu_);
+  auto it = tail_.find(first);
+  // A claim is never evicted: it is still there, still undecoded.
+  RCL_CHECK(it != tail_.end() && it->second.last == last && it->second.events == nullptr &&
+            !it->second.oversized);
+  if (!whole.ok()) {
+    tail_.erase(it);  // a waiter tries again itself
+    return whole.status();
+  }
+  if (!*whole) {
+    it->second.oversized = true;  // a marker: every reader streams it
+    TrimTail();
+    return std::shared_ptr<const DecodedEvents>();
+  }
+  // A segment's events are positions first..last, consecutive.
+  RCL_CHECK(events->events.size() == last - first + 1 &&
+            events->events.front().record.position == first &&
+            events->events.back().record.position == last);
+  it->second.events = events;
+  tail_bytes_ += events->bytes;
+  TrimTail();
+  return std::shared_ptr<const DecodedEvents>(std::move(events));
+}
+
+void LogFeed::TrimTail() {
+  auto it = tail_.begin();
+  while (it != tail_.end() &&
+         (tail_.size() > options_.tail_segments_max || tail_bytes_ > options_.tail_bytes_max)) {
+    const Segment& segment = it->second;
+    if (segment.events == nullptr && !segment.oversized) {
+      ++it;  // being decoded
+      continue;
+    }
+    if (segment.events != nullptr) {
+      RCL_CHECK(tail_bytes_ >= segment.events->bytes);
+      tail_bytes_ -= segment.events->bytes;
+    }
+    it = tail_.erase(it);  // the oldest positions first
+  }
+}
+
+absl::Status LogFeed::ReadTail(uint64_t next, uint64_t to, uint64_t head,
+                               const std::function<bool(const LogEvent&)>& visit) {
+  RCL_CHECK(to <= head);
+  while (next <= to) {
+    TailPiece piece = FindOrClaim(next, to, head);
+    if (piece.claimed) {
+      RCL_ASSIGN_OR_RETURN(piece.events, DecodeSegment(piece.first, piece.last));
+    }
+    const uint64_t last = std::min(to, piece.last);
+    bool more = true;
+    if (piece.events == nullptr) {
+      // Oversized: this reader streams its part alone.
+      RCL_RETURN_IF_ERROR(StreamCounted(next, last, [&](const LogEvent& e) {
+        more = visit(e);
+        return more;
+      }));
+    } else {
+      for (uint64_t p = next; p <= last && more; ++p) {
+        more = visit(piece.events->events[p - piece.first]);
+      }
+    }
+    if (!more) break;
+    next = last + 1;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace rcl::projections

@@ -16,21 +16,37 @@
 // is simply decoded again: the feed changes how often the log is decoded,
 // never which events a worker sees (exactly from..to, in order).
 //
-// Only readers catching up share chunks, and only whole chunks at or below
-// the head the caller gives (the log below the head is immutable); a reader
-// following new commits, the part of a read past the last whole chunk, and
-// a chunk over Options::chunk_bytes_max are streamed by each reader alone,
-// one event at a time.
+// Readers following the head (the normal case while the server takes
+// commands) read the new events from a shared "tail": decoded stretches
+// (segments) of consecutive positions at or below the head some reader
+// gave. A reader takes what segments cover; a stretch no segment covers it
+// decodes once (at most Options::tail_segment_events_max events) and
+// publishes as a segment for the others, who wait for it while it is being
+// decoded rather than decode it again (if the decoder fails, a waiter
+// decodes it itself). Segments never overlap. The part of a catching-up
+// read past its last whole chunk goes through the tail too. A stretch over
+// Options::chunk_bytes_max is kept as a marker only: each reader streams it
+// alone, one event at a time.
 //
 // Memory: at most chunks_max shared chunks of at most chunk_bytes_max each,
 // plus the chunk each reader is folding (a decoded event with its parsed
-// payload is about 1 KiB: a chunk of 2,048 about 2 MiB).
+// payload is about 1 KiB: a chunk of 2,048 about 2 MiB); the tail keeps at
+// most tail_segments_max segments and tail_bytes_max bytes (the oldest
+// positions evicted first, right after a segment is published; a segment
+// being decoded is never evicted), plus the segment each reader is folding
+// and the one each reader may be decoding (each at most chunk_bytes_max;
+// a segment of a few events still takes its arena's first 64 KiB). A chunk or a
+// segment that is gone is simply decoded again.
 //
 // Thread-safety: every method is safe from any thread; a Cursor is used by
-// its worker thread only.
+// its worker thread only. The chunks, the tail and the cursors' places are
+// guarded by one mutex; decoding and visiting run outside it, each reader
+// holding the chunk or segment it visits (shared, immutable once
+// published), so an eviction never frees events a reader is visiting.
 #ifndef RCL_PROJECTIONS_LOG_FEED_H_
 #define RCL_PROJECTIONS_LOG_FEED_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -117,6 +133,14 @@ absl::Status StreamEvents(const ledger::EventStore& log, uint64_t from, uint64_t
 
 class LogFeed {
  public:
+  // The tail's default bounds: a segment of at most a chunk's events; about
+  // 8,000 events kept (two follower batches of the three workers' lag), in
+  // at most 128 segments (followers waking at different heads cut the new
+  // events into small segments).
+  static constexpr uint64_t kTailSegmentEventsMax = 2048;
+  static constexpr size_t kTailSegmentsMax = 128;
+  static constexpr size_t kTailBytesMax = size_t{8} << 20;
+
   struct Options {
     uint64_t chunk_events = 2048;
     // A chunk whose events take more memory is not kept: its readers each
@@ -124,6 +148,10 @@ class LogFeed {
     size_t chunk_bytes_max = size_t{4} << 20;
     size_t chunks_max = 6;
     size_t lead_chunks_max = 4;
+    // The shared tail of readers following the head.
+    uint64_t tail_segment_events_max = kTailSegmentEventsMax;
+    size_t tail_segments_max = kTailSegmentsMax;
+    size_t tail_bytes_max = kTailBytesMax;
   };
   // Longest a worker waits, per chunk, for the slowest to come within its
   // lead: longer than a slow worker takes to fold a chunk and write its
@@ -142,8 +170,12 @@ class LogFeed {
   absl::Status Read(Cursor& cursor, uint64_t from, uint64_t to, uint64_t head,
                     const std::function<bool(const LogEvent&)>& visit);
 
-  // Decodes done (shared chunks and unshared stretches), for tests and status.
+  // Shared chunks decoded (a chunk evicted and decoded again counts twice),
+  // for tests and status.
   uint64_t chunks_decoded() const;
+  // Events read from the log and decoded by this feed's readers: in chunks,
+  // in tail segments, or streamed by a reader alone (for tests).
+  uint64_t events_decoded() const;
 
   // One worker's place in the log. A cursor catching up keeps within
   // lead_chunks_max chunks of the slowest other catching-up cursor.
@@ -172,12 +204,42 @@ class LogFeed {
     bool catching_up = false;
     uint64_t chunk = 0;  // the chunk it reads now
   };
+  struct Segment {
+    uint64_t last = 0;                            // its positions: its key in tail_ .. last
+    std::shared_ptr<const DecodedEvents> events;  // null while being decoded, or oversized
+    bool oversized = false;                       // over chunk_bytes_max: streamed by each reader
+  };
+  // Positions first..last of the tail for a reader at `first`: a segment's
+  // (events null when oversized), or a stretch this reader has claimed and
+  // must decode (`claimed`).
+  struct TailPiece {
+    uint64_t first = 0;
+    uint64_t last = 0;
+    std::shared_ptr<const DecodedEvents> events;
+    bool claimed = false;
+  };
   // The shared chunk `index`, decoding it if no one has it.
   absl::StatusOr<std::shared_ptr<const Chunk>> GetChunk(Cursor& cursor, uint64_t index);
   void WaitForLaggards(const Cursor& cursor, uint64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops a decoded chunk: one every catching-up reader has passed if any,
   // else the least recently used; false when none is decoded.
   bool EvictOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Visits next..to (to <= head) from the tail.
+  absl::Status ReadTail(uint64_t next, uint64_t to, uint64_t head,
+                        const std::function<bool(const LogEvent&)>& visit);
+  // The segment covering `next`, waiting while it is being decoded; else a
+  // claim on next..(at most to, tail_segment_events_max events, up to the
+  // next segment).
+  TailPiece FindOrClaim(uint64_t next, uint64_t to, uint64_t head) ABSL_LOCKS_EXCLUDED(mu_);
+  // Decodes the claimed stretch first..last and publishes it (null when
+  // oversized); on error drops the claim.
+  absl::StatusOr<std::shared_ptr<const DecodedEvents>> DecodeSegment(uint64_t first, uint64_t last)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Evicts the oldest decoded segments while over the tail's bounds.
+  void TrimTail() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // StreamEvents, counted in events_decoded_.
+  absl::Status StreamCounted(uint64_t from, uint64_t to,
+                             const std::function<bool(const LogEvent&)>& visit);
 
   const ledger::EventStore* log_;
   const Options options_;
@@ -186,6 +248,10 @@ class LogFeed {
   std::map<const Cursor*, Place> places_ ABSL_GUARDED_BY(mu_);
   uint64_t use_clock_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t decoded_ ABSL_GUARDED_BY(mu_) = 0;
+  // The tail: segments by first position (never overlapping), their bytes.
+  std::map<uint64_t, Segment> tail_ ABSL_GUARDED_BY(mu_);
+  size_t tail_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> events_decoded_{0};
 };
 
 }  // namespace rcl::projections

@@ -2,8 +2,11 @@
 // through it: every reader sees exactly the events it asks for, in order,
 // whether it keeps up with the others, falls behind them (its chunks evicted
 // and decoded again) or follows the head; chunks are decoded once when they
-// stay cached; a rebuild started while live workers follow new commits, and
-// workers of very different speeds, still fold every event exactly once.
+// stay cached; followers of the head share the tail's segments (the new
+// events decoded once for all of them, a bounded number kept, an evicted
+// stretch decoded again); a rebuild started while live workers follow new
+// commits, and workers of very different speeds, still fold every event
+// exactly once.
 #include "projections/log_feed.h"
 
 #include <atomic>
@@ -191,6 +194,182 @@ TEST(LogFeedTest, PayloadsAreParsedOnceAsTheirMessagesAndPostingsAreFound) {
                 return true;
               }).ok());
   EXPECT_EQ(streamed, books.head());
+}
+
+// One read of from..to by a follower (not catching up), returning the
+// positions it saw; every event must have its payload parsed.
+std::vector<uint64_t> Follow(LogFeed& feed, LogFeed::Cursor& cursor, uint64_t from, uint64_t to,
+                             uint64_t head) {
+  std::vector<uint64_t> seen;
+  absl::Status s = feed.Read(cursor, from, to, head, [&](const LogEvent& e) {
+    EXPECT_NE(e.As<rcl::v1::PatientRegistered>(), nullptr) << e.record.type;
+    EXPECT_FALSE(e.undecodable);
+    seen.push_back(e.record.position);
+    return true;
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  return seen;
+}
+
+std::vector<uint64_t> Positions(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> v;
+  for (uint64_t p = from; p <= to; ++p) v.push_back(p);
+  return v;
+}
+
+// The three projection workers following the head read the same new
+// events: the log is read and decoded once for all of them.
+TEST(LogFeedTailTest, FollowersReadingTheSameNewEventsTogetherDecodeThemOnce) {
+  ClaimsLedger books;
+  Write(books, 0, 40);
+  LogFeed feed(&books.store(), LogFeed::Options{});
+  const uint64_t head = books.head();
+  std::vector<uint64_t> seen[3];
+  StartLine start(3);
+  std::vector<std::thread> followers;
+  for (int i = 0; i < 3; ++i) {
+    followers.emplace_back([&, i] {
+      LogFeed::Cursor cursor(&feed);
+      start.ArriveAndWait();
+      seen[i] = Follow(feed, cursor, 1, head, head);
+    });
+  }
+  for (std::thread& t : followers) t.join();
+  for (const auto& s : seen) EXPECT_EQ(s, Positions(1, head));
+  EXPECT_EQ(feed.events_decoded(), head);
+  EXPECT_EQ(feed.chunks_decoded(), 0u);  // no reader caught up
+}
+
+TEST(LogFeedTailTest, FollowersAtDifferentPlacesEachSeeExactlyTheirPositionsInOrder) {
+  ClaimsLedger books;
+  Write(books, 0, 60);
+  LogFeed::Options options;
+  options.tail_segment_events_max = 16;
+  LogFeed feed(&books.store(), options);
+  const uint64_t head = books.head();
+  ASSERT_GE(head, 60u);
+  LogFeed::Cursor a(&feed), b(&feed), c(&feed);
+  EXPECT_EQ(Follow(feed, a, 1, 40, 40), Positions(1, 40));      // at the head then
+  EXPECT_EQ(Follow(feed, b, 20, 60, 60), Positions(20, 60));    // overlapping it
+  EXPECT_EQ(Follow(feed, c, 50, 55, head), Positions(50, 55));  // inside a segment
+  EXPECT_EQ(Follow(feed, c, 56, head, head), Positions(56, head));
+  EXPECT_EQ(Follow(feed, a, 3, 9, head), Positions(3, 9));  // far behind
+  EXPECT_EQ(Follow(feed, b, head, head, head), Positions(head, head));
+  // Every position was decoded once, in segments of at most 16 events.
+  EXPECT_EQ(feed.events_decoded(), head);
+}
+
+TEST(LogFeedTailTest, OldSegmentsAreEvictedAndAReaderWantingThemDecodesThemAgain) {
+  ClaimsLedger books;
+  Write(books, 0, 48);
+  LogFeed::Options options;
+  options.tail_segment_events_max = 4;
+  options.tail_segments_max = 3;
+  LogFeed feed(&books.store(), options);
+  const uint64_t head = books.head();
+  LogFeed::Cursor follower(&feed), laggard(&feed);
+  for (uint64_t from = 1; from <= head; from += 4) {
+    const uint64_t to = std::min(head, from + 3);
+    EXPECT_EQ(Follow(feed, follower, from, to, to), Positions(from, to));
+  }
+  EXPECT_EQ(feed.events_decoded(), head);
+  // The last 3 segments (12 events) are kept: reading them decodes nothing.
+  EXPECT_EQ(Follow(feed, laggard, head - 11, head, head), Positions(head - 11, head));
+  EXPECT_EQ(feed.events_decoded(), head);
+  // The first ones are gone: decoded again, the same events.
+  EXPECT_EQ(Follow(feed, laggard, 1, 10, head), Positions(1, 10));
+  EXPECT_EQ(feed.events_decoded(), head + 10);
+}
+
+TEST(LogFeedTailTest, TheTailKeepsNoMoreThanItsBytesAndFollowersStillSeeEveryEvent) {
+  ClaimsLedger books;
+  Write(books, 0, 20);
+  LogFeed::Options options;
+  options.tail_bytes_max = 1;  // every segment evicted as soon as published
+  LogFeed feed(&books.store(), options);
+  const uint64_t head = books.head();
+  LogFeed::Cursor a(&feed), b(&feed);
+  EXPECT_EQ(Follow(feed, a, 1, head, head), Positions(1, head));
+  EXPECT_EQ(Follow(feed, b, 1, head, head), Positions(1, head));
+  EXPECT_EQ(feed.events_decoded(), 2 * head);
+}
+
+TEST(LogFeedTailTest, StretchesOverTheMemoryBoundAreStreamedByEachFollower) {
+  ClaimsLedger books;
+  Write(books, 0, 12);
+  LogFeed::Options options;
+  options.chunk_bytes_max = 1;  // every stretch too large to keep
+  LogFeed feed(&books.store(), options);
+  const uint64_t head = books.head();
+  LogFeed::Cursor a(&feed), b(&feed);
+  EXPECT_EQ(Follow(feed, a, 1, head, head), Positions(1, head));
+  EXPECT_EQ(Follow(feed, b, 2, head, head), Positions(2, head));
+  EXPECT_EQ(Follow(feed, a, 5, 7, head), Positions(5, 7));
+}
+
+TEST(LogFeedTailTest, AReaderStoppingEarlyAndAGapAreAsBefore) {
+  ClaimsLedger books;
+  Write(books, 0, 10);
+  LogFeed feed(&books.store(), LogFeed::Options{});
+  const uint64_t head = books.head();
+  LogFeed::Cursor cursor(&feed);
+  uint64_t visited = 0;
+  ASSERT_TRUE(
+      feed.Read(cursor, 1, head, head, [&](const LogEvent&) { return ++visited < 3; }).ok());
+  EXPECT_EQ(visited, 3u);
+  // Positions past the log's end: DATA_LOSS for every reader, none kept.
+  for (int i = 0; i < 2; ++i) {
+    absl::Status s =
+        feed.Read(cursor, head - 1, head + 2, head + 2, [](const LogEvent&) { return true; });
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  }
+  EXPECT_EQ(Follow(feed, cursor, 1, head, head), Positions(1, head));
+}
+
+// Followers as the runtime's workers: each reads from its checkpoint to the
+// head it last saw while a writer appends; each sees every event once in
+// order, and the new events are decoded about once (not once a follower).
+TEST(LogFeedTailTest, FollowersOfALogBeingWrittenSeeEveryEventOnceInOrder) {
+  ClaimsLedger books;
+  Write(books, 0, 5);
+  LogFeed::Options options;
+  options.tail_segment_events_max = 8;
+  options.tail_segments_max = 1000;  // nothing evicted
+  options.tail_bytes_max = SIZE_MAX;
+  LogFeed feed(&books.store(), options);
+  constexpr int kWrites = 150;
+  const uint64_t first_head = books.head();
+  std::atomic<bool> writing{true};
+  std::vector<uint64_t> seen[3];
+  std::vector<std::thread> followers;
+  for (int i = 0; i < 3; ++i) {
+    followers.emplace_back([&, i] {
+      LogFeed::Cursor cursor(&feed);
+      uint64_t checkpoint = 0;
+      while (true) {
+        const bool last_round = !writing.load();
+        const uint64_t head = books.head();
+        if (head > checkpoint) {
+          const uint64_t to = std::min(head, checkpoint + 7 + i);  // batches of other sizes
+          for (uint64_t p : Follow(feed, cursor, checkpoint + 1, to, head)) seen[i].push_back(p);
+          checkpoint = to;
+        } else if (last_round) {
+          break;
+        } else {
+          absl::SleepFor(absl::Microseconds(200));
+        }
+      }
+    });
+  }
+  for (int i = 0; i < kWrites; ++i)
+    ASSERT_TRUE(books.Run(RegisterPatient(absl::StrCat("W", i))).ok());
+  writing.store(false);
+  for (std::thread& t : followers) t.join();
+  const uint64_t head = books.head();
+  ASSERT_GT(head, first_head);
+  for (const auto& s : seen) EXPECT_EQ(s, Positions(1, head));
+  // Nothing evicted: each position decoded once.
+  EXPECT_EQ(feed.events_decoded(), head);
 }
 
 // Counts every event per position; optionally slow.
