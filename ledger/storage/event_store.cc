@@ -19,6 +19,8 @@ namespace {
 
 // Column families sharing the block cache and the memtable budget.
 constexpr size_t kFamilies = 6;
+// Size of one partition of a table's filter or index (point-lookup families).
+constexpr uint64_t kMetadataPartitionBytes = 4096;
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                            size_t write_buffer_bytes, bool point_lookups) {
@@ -33,7 +35,22 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   cf.write_buffer_size = std::max<size_t>(write_buffer_bytes / kFamilies, 1 << 20);
   cf.max_write_buffer_number = 2;
-  if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  if (point_lookups) {
+    // Point lookups of keys that mostly do not exist yet (a new command id,
+    // a new stream): a bloom filter answers them without a data block.
+    // Filters and indexes come in partitions of about 4 KiB, each cached
+    // like a data block, under a top-level index that stays pinned: a
+    // lookup reads one small partition. A whole-table filter (about
+    // 1.25 MiB for a 64 MiB table) is larger than a shard of the default
+    // cache, so it did not stay cached and was read from the file and
+    // checksummed again on every lookup: two thirds of the sequencer's time
+    // on a log of 1.5 million events (docs/PERFORMANCE.md).
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = kMetadataPartitionBytes;
+    table.pin_top_level_index_and_filter = true;
+  }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.compression = rocksdb::kNoCompression;
   return cf;
