@@ -58,11 +58,20 @@ void CheckContext(const rcl::v1::CommandContext& c, const std::string& at, Viola
   }
 }
 
+const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& command) {
+  return command.kind_case() == rcl::v1::Command::KIND_NOT_SET
+             ? nullptr
+             : rcl::v1::Command::descriptor()->FindFieldByNumber(command.kind_case());
+}
+
 void AddCommandViolations(const absl::Status& s, const std::string& at,
                           const rcl::v1::Command& command, Violations& v) {
+  AddKindViolations(s, at, CommandKind(command), v);
+}
+
+void AddKindViolations(const absl::Status& s, const std::string& at,
+                       const google::protobuf::FieldDescriptor* kind, Violations& v) {
   if (s.ok()) return;
-  const google::protobuf::FieldDescriptor* kind = command.GetReflection()->GetOneofFieldDescriptor(
-      command, rcl::v1::Command::descriptor()->FindOneofByName("kind"));
   const std::string prefix =
       Field(at, "command.") + (kind == nullptr ? std::string() : kind->name() + ".");
   std::vector<FieldViolation> fields = GetFieldViolations(s);
@@ -95,6 +104,19 @@ ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Cal
   r.causation_id = c.context().causation_id();
   r.actor = caller.actor;
   r.command = c.command();
+  return r;
+}
+
+ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller) {
+  ledger::CommandRequest r;
+  rcl::v1::CommandContext& context = *c.mutable_context();
+  r.tenant = std::move(*context.mutable_tenant());
+  r.command_id = std::move(*context.mutable_command_id());
+  if (context.has_expected_version()) r.expected_version = context.expected_version();
+  r.correlation_id = std::move(*context.mutable_correlation_id());
+  r.causation_id = std::move(*context.mutable_causation_id());
+  r.actor = caller.actor;
+  r.command.Swap(c.mutable_command());
   return r;
 }
 

@@ -36,6 +36,12 @@ void CheckContext(const rcl::v1::CommandContext& c, const std::string& at, Viola
 // record_charge.cpt").
 void AddCommandViolations(const absl::Status& s, const std::string& at,
                           const rcl::v1::Command& command, Violations& v);
+// The same for a command of kind `kind` (the Command field that is set, or
+// null), once the command itself has been moved to the ledger.
+void AddKindViolations(const absl::Status& s, const std::string& at,
+                       const google::protobuf::FieldDescriptor* kind, Violations& v);
+// The Command field that is set in `command` (its oneof `kind`), or null.
+const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& command);
 
 // Both of the above for one command: its method, or INVALID_ARGUMENT with
 // its violations added to `v`. When the context is invalid (the command
@@ -46,6 +52,9 @@ absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, co
 
 // The ledger command of `c`, written as `caller`.
 ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Caller& caller);
+// The same, moving the command and its context's strings out of `c` (no
+// copy): for a caller that owns the decoded request and is done with it.
+ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller);
 
 // One command's outcome as ExecuteBatch and CommandStream answer it.
 void ToBatchResult(const absl::StatusOr<ledger::CommandResult>& r, rcl::v1::BatchResult* out);

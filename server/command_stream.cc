@@ -168,12 +168,12 @@ class CommandStream final : public Reactor {
                                      "among a stream's unanswered commands")),
                     /*release_tag=*/false);
     }
-    Submit(tag, req.command());
+    Submit(tag, std::move(*req.mutable_command()));
   }
 
   // Checks, authorizes and queues one command; answers it at once when it
   // is refused before the ledger has it.
-  void Submit(uint64_t tag, const rcl::v1::BatchCommand& command) {
+  void Submit(uint64_t tag, rcl::v1::BatchCommand&& command) {
     Violations shape;
     absl::StatusOr<std::string> method = CheckBatchCommand(command, "", shape);
     if (!method.ok()) return Answer(tag, shape.ToStatus());
@@ -181,7 +181,9 @@ class CommandStream final : public Reactor {
         AuthorizeCall(gate_, *ctx_, *method, FindPermission(*method), command);
     if (!caller.ok()) return Answer(tag, caller.status());
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
-    absl::Status queued = ledger_->Submit(ToLedgerRequest(command, *caller),
+    // The command moves to the ledger; its kind stays, to name its fields.
+    const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
+    absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller),
                                           [this, tag](absl::StatusOr<ledger::CommandResult> r) {
                                             Answer(tag, r);
                                             Unref();
@@ -190,7 +192,7 @@ class CommandStream final : public Reactor {
     Unref();  // the callback will never run
     if (!absl::IsInvalidArgument(queued)) return Answer(tag, queued);
     Violations invalid;
-    AddCommandViolations(queued, "", command.command(), invalid);
+    AddKindViolations(queued, "", kind, invalid);
     Answer(tag, invalid.ToStatus());
   }
 

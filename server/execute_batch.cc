@@ -113,8 +113,12 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   std::vector<ledger::CommandRequest> requests(n);
   std::vector<ledger::CommandCallback> callbacks;
   callbacks.reserve(n);
+  // The decoded request is this call's alone: its commands move to the
+  // ledger (no copy); their kinds stay, to name an invalid one's fields.
+  std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
   for (int i = 0; i < n; ++i) {
-    requests[i] = ToLedgerRequest(req->commands(i), caller);
+    kinds[i] = CommandKind(req->commands(i).command());
+    requests[i] = ToLedgerRequest(std::move(*req->mutable_commands(i)), caller);
     callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
       call->results[i] = std::move(result);
       if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
@@ -131,7 +135,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   Violations invalid;
   for (int i = 0; i < n; ++i) {
     if (absl::IsInvalidArgument(queued[i])) {
-      AddCommandViolations(queued[i], At(i), req->commands(i).command(), invalid);
+      AddKindViolations(queued[i], At(i), kinds[i], invalid);
     }
   }
   if (!invalid.empty()) {

@@ -33,8 +33,10 @@
 
 namespace rcl::server {
 
+// The decoded request, owned by the call: a handler may move fields out of
+// it once it no longer reads them (ExecuteBatch moves its commands).
 template <class Request>
-using RequestPtr = std::shared_ptr<const Request>;
+using RequestPtr = std::shared_ptr<Request>;
 
 // Shared by the services: counts the calls that reach a handler, and once
 // draining, answers every new call UNAVAILABLE at once. Shutdown drains
