@@ -671,12 +671,7 @@ absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req,
   e.actor = req.actor;
   e.effective_date = ne->effective_date;
   e.payload = std::move(ne->payload);
-  // The decided message folds as its bytes would (they are its
-  // serialization); an event without one is parsed from its bytes.
-  RCL_CHECK(ne->message == nullptr || ne->message->GetDescriptor()->name() == e.type)
-      << "a " << ne->message->GetDescriptor()->name() << " message as a " << e.type << " event";
-  RCL_RETURN_IF_ERROR(ne->message != nullptr ? ApplyParsedEvent(state, e.version, *ne->message)
-                                             : ApplyEvent(state, e.version, e.type, e.payload));
+  RCL_RETURN_IF_ERROR(ApplyDecidedEvent(state, e.version, e.type, e.payload, ne->message.get()));
   RCL_CHECK(state->version == static_cast<int64_t>(e.version))
       << "stream " << e.stream << " at version " << state->version << " after applying version "
       << e.version;

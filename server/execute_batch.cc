@@ -75,6 +75,50 @@ bool AdmissionRefused(const std::vector<absl::Status>& queued) {
   return true;
 }
 
+// Queues the call's commands to the ledger, moving them out of the decoded
+// request (this call's alone; their kinds stay, to name an invalid one's
+// fields), and answers at once what the ledger refused before queueing.
+grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, std::shared_ptr<BatchCall> call,
+                                     rcl::v1::ExecuteBatchRequest& req, const Caller& caller) {
+  const int n = req.commands_size();
+  std::vector<ledger::CommandRequest> requests(n);
+  std::vector<ledger::CommandCallback> callbacks;
+  callbacks.reserve(n);
+  std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
+  for (int i = 0; i < n; ++i) {
+    kinds[i] = CommandKind(req.commands(i).command());
+    requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller);
+    callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
+      call->results[i] = std::move(result);
+      if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
+    });
+  }
+  std::vector<absl::Status> queued =
+      ledger->SubmitBatch(std::move(requests), std::move(callbacks), req.atomic());
+  RCL_CHECK(queued.size() == static_cast<size_t>(n)) << "the count was checked above";
+  if (AdmissionRefused(queued)) {
+    call->reactor->Finish(ToGrpcStatus(queued[0]));
+    return call->reactor;
+  }
+  // An invalid command refuses the call (the ledger queued none of them).
+  Violations invalid;
+  for (int i = 0; i < n; ++i) {
+    if (absl::IsInvalidArgument(queued[i])) {
+      AddKindViolations(queued[i], At(i), kinds[i], invalid);
+    }
+  }
+  if (!invalid.empty()) {
+    call->reactor->Finish(ToGrpcStatus(invalid.ToStatus()));
+    return call->reactor;
+  }
+  for (int i = 0; i < n; ++i) {
+    if (queued[i].ok()) continue;
+    call->results[i] = queued[i];
+    if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
+  }
+  return call->reactor;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
@@ -110,44 +154,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   call->atomic = req->atomic();
   call->results.assign(n, absl::UnknownError("not answered"));
   call->waiting.store(n, std::memory_order_relaxed);
-  std::vector<ledger::CommandRequest> requests(n);
-  std::vector<ledger::CommandCallback> callbacks;
-  callbacks.reserve(n);
-  // The decoded request is this call's alone: its commands move to the
-  // ledger (no copy); their kinds stay, to name an invalid one's fields.
-  std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
-  for (int i = 0; i < n; ++i) {
-    kinds[i] = CommandKind(req->commands(i).command());
-    requests[i] = ToLedgerRequest(std::move(*req->mutable_commands(i)), caller);
-    callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
-      call->results[i] = std::move(result);
-      if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
-    });
-  }
-  std::vector<absl::Status> queued =
-      ledger_->SubmitBatch(std::move(requests), std::move(callbacks), req->atomic());
-  RCL_CHECK(queued.size() == static_cast<size_t>(n)) << "the count was checked above";
-  if (AdmissionRefused(queued)) {
-    call->reactor->Finish(ToGrpcStatus(queued[0]));
-    return call->reactor;
-  }
-  // An invalid command refuses the call (the ledger queued none of them).
-  Violations invalid;
-  for (int i = 0; i < n; ++i) {
-    if (absl::IsInvalidArgument(queued[i])) {
-      AddKindViolations(queued[i], At(i), kinds[i], invalid);
-    }
-  }
-  if (!invalid.empty()) {
-    call->reactor->Finish(ToGrpcStatus(invalid.ToStatus()));
-    return call->reactor;
-  }
-  for (int i = 0; i < n; ++i) {
-    if (queued[i].ok()) continue;
-    call->results[i] = queued[i];
-    if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
-  }
-  return call->reactor;
+  return QueueBatch(ledger_, std::move(call), *req, caller);
 }
 
 }  // namespace rcl::server

@@ -187,4 +187,12 @@ absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
   return absl::OkStatus();
 }
 
+absl::Status ApplyDecidedEvent(StreamState* state, uint64_t version, std::string_view type,
+                               std::string_view payload, const google::protobuf::Message* message) {
+  if (message == nullptr) return ApplyEvent(state, version, type, payload);
+  RCL_CHECK(message->GetDescriptor()->name() == type)
+      << "a " << message->GetDescriptor()->name() << " message as a " << type << " event";
+  return ApplyParsedEvent(state, version, *message);
+}
+
 }  // namespace rcl::ledger

@@ -251,6 +251,11 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
 // is the event's payload; its name is the event's type).
 absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
                               const google::protobuf::Message& payload);
+// A new event as the sequencer folds it: from `message`, the payload its
+// decider emitted (whose serialization `payload` is; its name must be
+// `type`), or when there is none, from the bytes.
+absl::Status ApplyDecidedEvent(StreamState* state, uint64_t version, std::string_view type,
+                               std::string_view payload, const google::protobuf::Message* message);
 
 // CARC 23: "the impact of prior payer(s) adjudication": on a next payer's
 // remittance, the part of the charge the prior payers covered.
