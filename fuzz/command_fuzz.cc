@@ -77,19 +77,26 @@ void ReplaceStrings(Message* m, int depth, const std::string& from, const std::s
 }
 
 // Whether the refusal of `command` holds `value` because the command holds
-// it: the refusal of the same command with `value` replaced (by as many
-// 'x's) no longer does. A value that is also the validator's own text (the
-// fuzzer lifts "10-digit NPI with" from the binary) is not an echo.
+// it: with `value` replaced by a filler of its length, the refusal holds the
+// filler. Two fillers, since one may make the field valid (and its refusal
+// go): 'x's, and '~'s (outside every identifier and code alphabet). A value
+// that is also the validator's own text is no echo: the fuzzer lifts such
+// text from the binary ("10-digit NPI with", "1..64 characters of
+// [A-Za-z0-9._-] starting with a"), and no filler brings it back.
 bool Echoes(const rcl::v1::Command& command, const std::string& value, absl::CivilDay today) {
-  rcl::v1::Command other = command;
-  ReplaceStrings(&other, 0, value, std::string(value.size(), 'x'));
-  const absl::Status status = rcl::ledger::ValidateCommand(&other, today);
-  std::string text(status.message().data(), status.message().size());
-  for (const rcl::FieldViolation& fv : rcl::GetFieldViolations(status)) {
-    text += fv.field;
-    text += fv.description;
+  for (const char fill : {'x', '~'}) {
+    const std::string filler(value.size(), fill);
+    rcl::v1::Command other = command;
+    ReplaceStrings(&other, 0, value, filler);
+    const absl::Status status = rcl::ledger::ValidateCommand(&other, today);
+    std::string text(status.message().data(), status.message().size());
+    for (const rcl::FieldViolation& fv : rcl::GetFieldViolations(status)) {
+      text += fv.field;
+      text += fv.description;
+    }
+    if (text.find(filler) != std::string::npos) return true;
   }
-  return text.find(value) == std::string::npos;
+  return false;
 }
 
 // A value long and particular enough that no field name or rule description
