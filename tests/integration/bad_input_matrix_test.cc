@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "rcl/v1/audit.grpc.pb.h"
 #include "rcl/v1/reports.grpc.pb.h"
 #include "tests/integration/bad_input_rows.h"
+#include "tests/testing/raw_calls.h"
 #include "tests/testing/server_process.h"
 
 namespace rcl {
@@ -97,35 +99,14 @@ grpc::Status Call(grpc::GenericStub* stub, const MethodDescriptor* method, const
                     [&done](grpc::Status s) { done.set_value(std::move(s)); });
     return done.get_future().get();
   }
-  grpc::CompletionQueue cq;
-  auto call = stub->PrepareCall(&context, path, &cq);
-  void* tag;
-  bool ok;
-  auto step = [&] { return cq.Next(&tag, &ok) && ok; };
-  grpc::ByteBuffer response;
-  call->StartCall(reinterpret_cast<void*>(1));
-  if (step()) {
-    call->WriteLast(bytes, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    if (step()) {
-      call->Read(&response, reinterpret_cast<void*>(3));
-      if (step()) context.TryCancel();  // it answered: a good request, not what a row expects
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  v1::CommandStreamResponse answer;
-  grpc::Slice answer_bytes;
-  if (method->name() == "CommandStream" && response.Length() > 0 &&
-      response.DumpToSingleSlice(&answer_bytes).ok() &&
-      answer.ParseFromArray(answer_bytes.begin(), static_cast<int>(answer_bytes.size()))) {
-    return grpc::Status(static_cast<grpc::StatusCode>(answer.result().code()),
-                        answer.result().message());
-  }
-  return status;
+  // A call that answered was a good request, not what a row expects: it is
+  // cancelled rather than left open.
+  testing::OneMessageResult r =
+      testing::OneMessageCall(stub, &context, path, bytes, /*cancel_after_answer=*/true);
+  std::optional<grpc::Status> answer = method->name() == "CommandStream"
+                                           ? testing::CommandStreamAnswerStatus(r.response)
+                                           : std::nullopt;
+  return answer.value_or(r.status);
 }
 
 class BadInputMatrixTest : public ::testing::Test {

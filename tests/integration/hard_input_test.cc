@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "rcl/v1/api.grpc.pb.h"
 #include "rcl/v1/api.pb.h"
+#include "tests/testing/raw_calls.h"
 #include "tests/testing/server_process.h"
 
 namespace rcl {
@@ -105,30 +107,10 @@ grpc::Status RawSubscribe(grpc::GenericStub* stub, const std::string& bytes,
                           const std::string& method = "/rcl.v1.LogService/Subscribe") {
   grpc::ClientContext context;
   context.set_deadline(CallDeadline(std::chrono::seconds(3)));
-  grpc::CompletionQueue cq;
-  auto call = stub->PrepareCall(&context, method, &cq);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  void* tag;
-  bool ok;
-  // One operation at a time.
-  auto wait = [&cq, &tag, &ok] { return cq.Next(&tag, &ok) && ok; };
-  call->StartCall(reinterpret_cast<void*>(1));
-  if (wait()) {
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    if (wait()) {
-      call->Read(&response, reinterpret_cast<void*>(3));
-      wait();
-    }
-  }
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
+  return testing::OneMessageCall(stub, &context, method, request, /*cancel_after_answer=*/false)
+      .status;
 }
 
 // The first answer of a CommandStream call that sends `bytes` as its one
@@ -137,37 +119,14 @@ grpc::Status RawSubscribe(grpc::GenericStub* stub, const std::string& bytes,
 grpc::Status FirstCommandStreamAnswer(grpc::GenericStub* stub, const std::string& bytes) {
   grpc::ClientContext context;
   context.set_deadline(CallDeadline(std::chrono::seconds(3)));
-  grpc::CompletionQueue cq;
-  auto call = stub->PrepareCall(&context, "/rcl.v1.LedgerService/CommandStream", &cq);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  void* tag;
-  bool ok;
-  auto wait = [&cq, &tag, &ok] { return cq.Next(&tag, &ok) && ok; };
-  bool answered = false;
-  call->StartCall(reinterpret_cast<void*>(1));
-  if (wait()) {
-    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    if (wait()) {
-      call->Read(&response, reinterpret_cast<void*>(3));
-      answered = wait();
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  v1::CommandStreamResponse answer;
-  grpc::Slice answer_bytes;
-  if (answered && response.DumpToSingleSlice(&answer_bytes).ok() &&
-      answer.ParseFromArray(answer_bytes.begin(), static_cast<int>(answer_bytes.size()))) {
-    return grpc::Status(static_cast<grpc::StatusCode>(answer.result().code()),
-                        answer.result().message());
-  }
-  return status;
+  testing::OneMessageResult r =
+      testing::OneMessageCall(stub, &context, "/rcl.v1.LedgerService/CommandStream", request,
+                              /*cancel_after_answer=*/false);
+  std::optional<grpc::Status> answer =
+      r.answered ? testing::CommandStreamAnswerStatus(r.response) : std::nullopt;
+  return answer.value_or(r.status);
 }
 
 std::vector<google::rpc::BadRequest::FieldViolation> Violations(const grpc::Status& status) {
