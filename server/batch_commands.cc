@@ -95,18 +95,6 @@ absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, co
   return absl::InvalidArgumentError("invalid context");
 }
 
-ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Caller& caller) {
-  ledger::CommandRequest r;
-  r.tenant = c.context().tenant();
-  r.command_id = c.context().command_id();
-  if (c.context().has_expected_version()) r.expected_version = c.context().expected_version();
-  r.correlation_id = c.context().correlation_id();
-  r.causation_id = c.context().causation_id();
-  r.actor = caller.actor;
-  r.command = c.command();
-  return r;
-}
-
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller) {
   ledger::CommandRequest r;
   rcl::v1::CommandContext& context = *c.mutable_context();

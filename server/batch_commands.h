@@ -50,10 +50,9 @@ const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& com
 absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, const std::string& at,
                                               Violations& v);
 
-// The ledger command of `c`, written as `caller`.
-ledger::CommandRequest ToLedgerRequest(const rcl::v1::BatchCommand& c, const Caller& caller);
-// The same, moving the command and its context's strings out of `c` (no
-// copy): for a caller that owns the decoded request and is done with it.
+// The ledger command of `c`, written as `caller`: the command and its
+// context's strings move out of `c` (no copy), so the caller must own the
+// decoded request and be done with it.
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller);
 
 // One command's outcome as ExecuteBatch and CommandStream answer it.

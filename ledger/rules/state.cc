@@ -179,20 +179,15 @@ absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view t
   return absl::OkStatus();
 }
 
-absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
-                              const google::protobuf::Message& payload) {
-  RCL_RETURN_IF_ERROR(CheckNextVersion(*state, version));
-  RCL_RETURN_IF_ERROR(FoldParsedEvent(state, payload));
-  state->version = static_cast<int64_t>(version);
-  return absl::OkStatus();
-}
-
 absl::Status ApplyDecidedEvent(StreamState* state, uint64_t version, std::string_view type,
                                std::string_view payload, const google::protobuf::Message* message) {
   if (message == nullptr) return ApplyEvent(state, version, type, payload);
   RCL_CHECK(message->GetDescriptor()->name() == type)
       << "a " << message->GetDescriptor()->name() << " message as a " << type << " event";
-  return ApplyParsedEvent(state, version, *message);
+  RCL_RETURN_IF_ERROR(CheckNextVersion(*state, version));
+  RCL_RETURN_IF_ERROR(FoldParsedEvent(state, *message));
+  state->version = static_cast<int64_t>(version);
+  return absl::OkStatus();
 }
 
 }  // namespace rcl::ledger

@@ -247,10 +247,6 @@ struct StreamState {
 // amounts whose sums overflow int64 cents are DATA_LOSS.
 absl::Status ApplyEvent(StreamState* state, uint64_t version, std::string_view type,
                         std::string_view payload);
-// The same for a payload already parsed (the message whose serialization
-// is the event's payload; its name is the event's type).
-absl::Status ApplyParsedEvent(StreamState* state, uint64_t version,
-                              const google::protobuf::Message& payload);
 // A new event as the sequencer folds it: from `message`, the payload its
 // decider emitted (whose serialization `payload` is; its name must be
 // `type`), or when there is none, from the bytes.
