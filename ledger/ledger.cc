@@ -14,16 +14,13 @@
 #include "ledger/replay.h"
 #include "ledger/rules/commands.h"
 #include "ledger/rules/validation.h"
+#include "ledger/sequencer_context.h"
 #include "ledger/state_cache.h"
 #include "ledger/status.h"
 #include "spdlog/spdlog.h"
 
 namespace rcl::ledger {
 namespace {
-
-std::string StateKey(std::string_view tenant, std::string_view stream) {
-  return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
-}
 
 CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& command_id) {
   CommandResult out;
@@ -36,120 +33,6 @@ CommandResult FromRecord(const rcl::v1::CommandRecord& r, const std::string& com
 }
 
 }  // namespace
-
-struct Ledger::SequencerState {
-  SequencerState(size_t cache_max, size_t cache_bytes_max, size_t pinned_streams_max)
-      : cache(cache_max, cache_bytes_max), pinned_max(pinned_streams_max) {}
-  // Stream states by StateKey, evictable. Holds durable states, and may also
-  // hold the states of batches not yet durable (but see `pinned`).
-  StateCache cache;
-  // The state of every stream that a decided batch not yet durable has
-  // changed, as of the last such batch: key -> (seq of that batch, state).
-  // The store cannot answer for these streams until that batch is written, so
-  // they must not depend on the cache keeping them: lookups check here first,
-  // then the cache, then the store. Released once durable_seq_ reaches the
-  // batch; bounded by `pinned_max` (see PinnedStreamsMax()).
-  struct Pinned {
-    uint64_t seq;
-    std::shared_ptr<const StreamState> state;
-  };
-  absl::flat_hash_map<std::string, Pinned> pinned;
-  std::deque<std::pair<uint64_t, std::string>> pinned_order;  // (seq, key), seq ascending
-  const size_t pinned_max;
-  uint64_t next_position = 1;
-  Hash last_hash{};
-  int64_t last_recorded_at_us = 0;
-  uint64_t next_seq = 1;
-  // Commands with an id decided in batches that may not be durable yet (the
-  // store cannot answer for them): command key -> (batch seq, fingerprint,
-  // result). Pruned once their batch is durable.
-  struct InFlight {
-    uint64_t seq;
-    std::string fingerprint;
-    CommandResult result;
-  };
-  absl::flat_hash_map<std::string, InFlight> in_flight;
-  std::deque<std::pair<uint64_t, std::string>> in_flight_order;
-  // Each tenant's tip as the next batch extends it: its last tenant sequence,
-  // tenant hash and Merkle right edge, and the last batch that moved it.
-  // Loaded from the store on a tenant's first command; tips of durable
-  // batches are dropped when there are more than kTenantTipsMax (the store
-  // answers for them again).
-  struct TenantTip {
-    uint64_t seq = 0;
-    Hash hash{};
-    audit::CompactRange range;
-    uint64_t batch_seq = 0;
-  };
-  absl::flat_hash_map<std::string, TenantTip> tips;
-};
-
-// The state of a tenant's streams as the batch being decided sees it: the
-// batch's own effects (overlay) over the states of batches not yet durable
-// (pinned) over the cache over the store.
-class Ledger::BatchView : public StateView {
- public:
-  BatchView(Ledger* ledger, absl::flat_hash_map<std::string, StreamState>* overlay)
-      : ledger_(ledger), overlay_(overlay) {}
-
-  void set_tenant(const std::string& tenant) { tenant_ = tenant; }
-  void set_today(absl::CivilDay today) { today_ = today; }
-  absl::CivilDay Today() const override { return today_; }
-
-  absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
-    std::string key = StateKey(tenant_, stream);
-    if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
-    RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
-    held_.push_back(state);
-    return state.get();
-  }
-
-  // The stream's state in the overlay, for applying this batch's new events:
-  // moved out of the cache when nothing else holds it (the common case: the
-  // stream's last batch is durable), else a copy.
-  absl::StatusOr<StreamState*> Mutable(const std::string& stream) {
-    std::string key = StateKey(tenant_, stream);
-    if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
-    RCL_ASSIGN_OR_RETURN(std::shared_ptr<const StreamState> state, Load(key, stream));
-    base_versions_.try_emplace(key, state->version);
-    if (std::shared_ptr<StreamState> sole =
-            ledger_->sequencer_state_->cache.TakeIfSole(key, &state)) {
-      return &overlay_->emplace(key, std::move(*sole)).first->second;
-    }
-    return &overlay_->emplace(key, *state).first->second;
-  }
-
-  // The version a stream had before this batch, for every stream Mutable()
-  // was called for.
-  int64_t BaseVersion(const std::string& key) const {
-    auto it = base_versions_.find(key);
-    RCL_CHECK(it != base_versions_.end()) << "stream changed without a base version";
-    return it->second;
-  }
-
-  void ReleasePins() { held_.clear(); }
-
- private:
-  absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key,
-                                                          const std::string& stream) {
-    SequencerState& w = *ledger_->sequencer_state_;
-    if (auto it = w.pinned.find(key); it != w.pinned.end()) return it->second.state;
-    if (auto cached = w.cache.Find(key)) return cached;
-    RCL_ASSIGN_OR_RETURN(StreamState loaded, LoadStreamState(*ledger_->store_, tenant_, stream));
-    auto state = std::make_shared<StreamState>(std::move(loaded));
-    w.cache.Put(key, state);
-    return std::shared_ptr<const StreamState>(state);
-  }
-
-  Ledger* ledger_;
-  absl::flat_hash_map<std::string, StreamState>* overlay_;
-  std::string tenant_;
-  absl::CivilDay today_;
-  // States handed out by Get() while one command is decided (the cache may
-  // evict them meanwhile).
-  std::vector<std::shared_ptr<const StreamState>> held_;
-  absl::flat_hash_map<std::string, int64_t> base_versions_;
-};
 
 Ledger::Ledger(Options options) : options_(std::move(options)) {}
 
@@ -359,22 +242,6 @@ void Ledger::TryResumeWrites() {
   spdlog::warn("the disk has space again: writes resume at position {}", stored->position + 1);
 }
 
-// What one batch's decisions share. Sequencer thread only.
-struct Ledger::BatchContext {
-  explicit BatchContext(Ledger* ledger) : view(ledger, &overlay) {}
-  DecidedBatch out;
-  absl::flat_hash_map<std::string, StreamState> overlay;  // this batch's effects, by StateKey
-  BatchView view;
-  std::unique_ptr<rocksdb::WriteBatch> write_batch = std::make_unique<rocksdb::WriteBatch>();
-  uint64_t first_position = 0;
-  uint64_t next_position = 0;
-  Hash chain{};
-  int64_t recorded_at_us = 0;
-  // Last version written by this batch, per stream (StateKey).
-  absl::flat_hash_map<std::string, int64_t> versions;
-  size_t written_commands = 0;
-};
-
 // The sequencer's one batch, in named steps: forget what is durable, then
 // per command: the idempotency check, the expected-version check, decide and
 // apply (undone on failure), extend the chain, record the command; finally
@@ -395,7 +262,7 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   if (batch.front().atomic_group > 0) {
     DecideAtomic(ctx, batch);
   } else {
-    for (size_t i = 0; i < batch.size(); ++i) ctx.out.results[i] = DecideOne(ctx, batch[i]);
+    DecideEach(ctx, batch);
   }
   ctx.view.ReleasePins();
   PublishBatch(ctx);
@@ -465,81 +332,6 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
   if (!command_key.empty()) RecordCommand(ctx, pending, command_key, result);
   ++ctx.written_commands;
   return result;
-}
-
-struct Ledger::AtomicUndo {
-  size_t in_flight_order = 0;  // entries of in_flight_order before the group
-  // Each tenant's tip before the group; nullopt: none was loaded.
-  absl::flat_hash_map<std::string, std::optional<SequencerState::TenantTip>> tips;
-};
-
-// Sequencer thread. An atomic group, alone in its batch: each command decided
-// in order against the state the earlier ones produced (the batch's overlay),
-// all into the batch's one WriteBatch. If one is refused, nothing of the
-// group is written: it keeps its error, the others get ABORTED.
-void Ledger::DecideAtomic(BatchContext& ctx, const std::vector<Pending>& group) {
-  SequencerState& w = *sequencer_state_;
-  RCL_CHECK(group.front().atomic_group == group.size())
-      << "atomic group of " << group.front().atomic_group << " in a batch of " << group.size();
-  AtomicUndo undo;
-  undo.in_flight_order = w.in_flight_order.size();
-  size_t refused = group.size();
-  for (size_t i = 0; i < group.size() && refused == group.size(); ++i) {
-    const std::string& tenant = group[i].request.tenant;
-    if (!undo.tips.contains(tenant)) {
-      auto tip = w.tips.find(tenant);
-      undo.tips.emplace(tenant, tip == w.tips.end()
-                                    ? std::nullopt
-                                    : std::optional<SequencerState::TenantTip>(tip->second));
-    }
-    const uint64_t before = ctx.next_position;
-    absl::StatusOr<CommandResult>& r = ctx.out.results[i];
-    r = DecideOne(ctx, group[i]);
-    if (!r.ok()) {
-      refused = i;
-    } else if (ctx.next_position != before) {
-      // Written now: its events directly follow the previous command's.
-      RCL_CHECK(r->position == ctx.next_position - 1 &&
-                r->event_ids.size() == ctx.next_position - before)
-          << "atomic command " << i << " at position " << r->position << " with "
-          << r->event_ids.size() << " events after position " << before - 1;
-    }
-  }
-  if (refused == group.size()) {
-    RCL_CHECK(ctx.next_position - ctx.first_position >= ctx.written_commands);
-    return;
-  }
-  RollBackAtomic(ctx, undo);
-  for (size_t i = 0; i < group.size(); ++i) {
-    if (i == refused) continue;
-    ctx.out.results[i] = absl::AbortedError(
-        absl::StrCat(kNotWrittenPrefix, refused, " of the atomic batch was refused"));
-  }
-}
-
-// Sequencer thread. Forgets every effect of a refused atomic group: its
-// overlay, write, positions and chain (the batch writes nothing), the tenant
-// tips it moved and the command ids it recorded.
-void Ledger::RollBackAtomic(BatchContext& ctx, const AtomicUndo& undo) {
-  SequencerState& w = *sequencer_state_;
-  for (const auto& [tenant, tip] : undo.tips) {
-    if (tip.has_value()) {
-      w.tips[tenant] = *tip;
-    } else {
-      w.tips.erase(tenant);
-    }
-  }
-  RCL_CHECK(w.in_flight_order.size() >= undo.in_flight_order);
-  while (w.in_flight_order.size() > undo.in_flight_order) {
-    w.in_flight.erase(w.in_flight_order.back().second);
-    w.in_flight_order.pop_back();
-  }
-  ctx.overlay.clear();
-  ctx.versions.clear();
-  ctx.write_batch = std::make_unique<rocksdb::WriteBatch>();
-  ctx.next_position = ctx.first_position;
-  ctx.chain = ctx.out.head_before.hash;
-  ctx.written_commands = 0;
 }
 
 // Sequencer thread. A dry run: the events the command would append, decided
@@ -613,49 +405,43 @@ absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ct
                                                       decision.events.size(), " events; at most ",
                                                       EventsMax(req.command), " are allowed"));
   }
-  // Overlay entries as they were before this command: a copy when an entry
-  // already held this batch's earlier effects, nullopt when this command
-  // creates it (undo = erase; the cached state underneath is untouched).
-  absl::flat_hash_map<std::string, std::optional<StreamState>> undo;
+  for (const NewEvent& ne : decision.events) RCL_RETURN_IF_ERROR(CheckNewEvent(ne));
+  // Folded into the overlay in place: a refusal from here on leaves it
+  // half-changed, and the batch is decided again without this command
+  // (DecideEach, ledger_groups.cc).
   std::vector<EventRecord> records;
   records.reserve(decision.events.size());
-  absl::Status applied = absl::OkStatus();
   for (NewEvent& ne : decision.events) {
-    std::string key = StateKey(req.tenant, ne.stream);
-    if (!undo.contains(key)) {
-      auto existing = ctx.overlay.find(key);
-      undo.emplace(key, existing == ctx.overlay.end()
-                            ? std::nullopt
-                            : std::optional<StreamState>(existing->second));
+    absl::Status applied = ApplyNewEvent(ctx, req, records.size(), &ne, result, &records);
+    if (!applied.ok()) {
+      ctx.overlay_broken = true;
+      return applied;
     }
-    applied = ApplyNewEvent(ctx, req, records.size(), &ne, result, &records);
-    if (!applied.ok()) break;
     if (req.progress != nullptr) req.progress->Done(records.size());
   }
-  if (applied.ok()) return records;
-  for (auto& [key, before] : undo) {
-    if (before.has_value()) {
-      ctx.overlay[key] = *std::move(before);
-    } else {
-      ctx.overlay.erase(key);
-    }
+  return records;
+}
+
+// Sequencer thread. The limits of a decided event's envelope, checked before
+// anything of its command is folded.
+absl::Status Ledger::CheckNewEvent(const NewEvent& ne) {
+  static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
+  if (ne.payload.size() > kPayloadSizeMax) {
+    return absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
   }
-  return applied;
+  if (ne.stream.empty() || ne.stream.size() > kEnvelopeStringSizeMax ||
+      ne.type.size() > kEnvelopeStringSizeMax ||
+      ne.effective_date.size() > kEnvelopeStringSizeMax) {
+    return absl::InternalError("event envelope field outside its limits");
+  }
+  return absl::OkStatus();
 }
 
 // Sequencer thread. The envelope of one new event, folded into the overlay.
 absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index,
                                    NewEvent* ne, CommandResult* result,
                                    std::vector<EventRecord>* records) {
-  static_assert(kPayloadSizeMax == 64 * 1024, "the message below names the limit");
-  if (ne->payload.size() > kPayloadSizeMax) {
-    return absl::FailedPreconditionError("event payload exceeds the 64 KiB limit");
-  }
-  if (ne->stream.empty() || ne->stream.size() > kEnvelopeStringSizeMax ||
-      ne->type.size() > kEnvelopeStringSizeMax ||
-      ne->effective_date.size() > kEnvelopeStringSizeMax) {
-    return absl::InternalError("event envelope field outside its limits");
-  }
+  RCL_CHECK(CheckNewEvent(*ne).ok()) << "an event past its limits reached the overlay";
   RCL_ASSIGN_OR_RETURN(StreamState * state, ctx.view.Mutable(ne->stream));
   EventRecord e;
   e.position = ctx.next_position + index;

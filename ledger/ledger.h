@@ -250,15 +250,18 @@ class Ledger {
   static size_t PinnedStreamsMax(const Options& options);
   void SequencerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   struct BatchContext;
-  // The sequencer's steps (ledger.cc says what each does). Sequencer thread only.
+  // The sequencer's steps (ledger.cc and ledger_groups.cc say what each
+  // does). Sequencer thread only.
   DecidedBatch DecideBatch(std::vector<Pending> batch);
   void ForgetDurable(uint64_t seq);
   absl::StatusOr<CommandResult> DecideOne(BatchContext& ctx, const Pending& pending);
+  void DecideEach(BatchContext& ctx, const std::vector<Pending>& batch);
   void DecideAtomic(BatchContext& ctx, const std::vector<Pending>& group);
-  // What deciding an atomic group changes outside its BatchContext (tenant
-  // tips, in-flight command ids), as it was before: restored if it fails.
-  struct AtomicUndo;
-  void RollBackAtomic(BatchContext& ctx, const AtomicUndo& undo);
+  // What deciding a batch's commands changes outside its BatchContext
+  // (tenant tips, in-flight command ids), as it was at the batch's start:
+  // restored by RollBack.
+  struct BatchUndo;
+  void RollBack(BatchContext& ctx, const BatchUndo& undo);
   std::optional<absl::StatusOr<CommandResult>> CheckIdempotency(const Pending& pending,
                                                                 const std::string& command_key);
   absl::StatusOr<CommandResult> DecideDryRun(BatchContext& ctx, const CommandRequest& req,
@@ -268,6 +271,7 @@ class Ledger {
   absl::StatusOr<std::vector<EventRecord>> DecideAndApply(BatchContext& ctx,
                                                           const CommandRequest& req,
                                                           CommandResult* result);
+  static absl::Status CheckNewEvent(const NewEvent& ne);
   absl::Status ApplyNewEvent(BatchContext& ctx, const CommandRequest& req, size_t index,
                              NewEvent* ne, CommandResult* result,
                              std::vector<EventRecord>* records);
