@@ -758,6 +758,67 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
   ledger->Stop();
 }
 
+// A command refused after folding part of its events (here: S1 folded, then
+// an unknown type) makes the sequencer roll its batch back and decide it
+// again without it. The batchmates decided twice must come out as once: the
+// command id recorded before the refusal is not answered from the rolled-back
+// pass, and S1's versions continue from the first pass's survivors only.
+TEST(AtomicityTest, ABatchDecidedAgainAfterARefusalAnswersEachCommandOnce) {
+  ScratchDir dir;
+  Results results;
+  auto gate = std::make_shared<Gate>();
+  Ledger::Options options = LedgerOptions(dir.path());
+  options.decide = Gate::Wrap(
+      gate, PlanningDecider({
+                {"first", {{PatientStream("S1")}}},
+                {"broken", {{PatientStream("S1")}, {PatientStream("S2"), "NoSuchEvent"}}},
+                {"second", {{PatientStream("S1")}}},
+            }));
+  auto ledger = OpenLedgerOrDie(options);
+  ASSERT_NE(ledger, nullptr);
+  ASSERT_TRUE(ledger->Submit(Request(RegisterPatientCommand("gate")), results.Callback(0)).ok());
+  ASSERT_TRUE(gate->WaitEntered());
+  const std::vector<std::pair<std::string, std::string>> commands = {
+      {"first", "c-first"}, {"broken", "c-broken"}, {"first", "c-first"}, {"second", "c-second"}};
+  for (size_t i = 0; i < commands.size(); ++i) {
+    ASSERT_TRUE(ledger
+                    ->Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second),
+                             results.Callback(i + 1))
+                    .ok());
+  }
+  gate->Release();
+  ASSERT_TRUE(results.WaitFor(commands.size() + 1));
+  auto result = [&](size_t i) { return results.Get(i + 1); };
+  ASSERT_TRUE(result(0).ok()) << result(0).status();
+  EXPECT_EQ(result(0)->position, 2u);
+  EXPECT_FALSE(result(1).ok());
+  EXPECT_THAT(std::string(result(1).status().message()), HasSubstr("NoSuchEvent"));
+  // The same command id again: the first one's result, as written.
+  ASSERT_TRUE(result(2).ok()) << result(2).status();
+  EXPECT_EQ(result(2)->position, 2u);
+  EXPECT_EQ(result(2)->event_ids, result(0)->event_ids);
+  ASSERT_TRUE(result(3).ok()) << result(3).status();
+  EXPECT_EQ(result(3)->position, 3u);
+
+  std::vector<EventRecord> log = ReadLog(ledger->store());
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[1].event_id, result(0)->event_ids.at(0));
+  EXPECT_EQ(log[1].command_id, "c-first");
+  EXPECT_EQ(log[1].stream, PatientStream("S1"));
+  EXPECT_EQ(log[1].version, 0u);
+  EXPECT_EQ(log[2].command_id, "c-second");
+  EXPECT_EQ(log[2].stream, PatientStream("S1"));
+  EXPECT_EQ(log[2].version, 1u);
+  EXPECT_EQ(*ledger->store().StreamLastVersion(kTenant, PatientStream("S2")), -1);
+  absl::StatusOr<std::optional<std::string>> broken = ledger->store().GetCommand(kTenant, "c-broken");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(broken->has_value());
+  absl::StatusOr<VerifyResult> v = ledger->store().Verify(1, 0);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->ok) << v->error;
+  ledger->Stop();
+}
+
 TEST(AtomicityTest, ACommandOverTheEventLimitWritesNothing) {
   ScratchDir dir;
   Ledger::Options options = LedgerOptions(dir.path(), /*sync_writes=*/false);
