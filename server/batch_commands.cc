@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
@@ -17,44 +18,85 @@ std::string Field(const std::string& at, const std::string& name) {
   return at.empty() ? std::string(name) : absl::StrCat(at, ".", name);
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> CommandMethod(const rcl::v1::Command& command, const std::string& at,
-                                          Violations& v) {
-  const google::protobuf::OneofDescriptor* kind =
-      rcl::v1::Command::descriptor()->FindOneofByName("kind");
-  RCL_CHECK(kind != nullptr) << "rcl.v1.Command has no oneof kind";
-  const google::protobuf::FieldDescriptor* field =
-      command.GetReflection()->GetOneofFieldDescriptor(command, kind);
-  const std::string where = Field(at, "command");
-  if (field == nullptr) {
-    v.Add(where, "must hold a command");
-    return absl::InvalidArgumentError("no command");
-  }
-  static const google::protobuf::ServiceDescriptor* const service =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("rcl.v1.LedgerService");
-  RCL_CHECK(service != nullptr) << "rcl.v1.LedgerService is not linked in";
-  const google::protobuf::MethodDescriptor* method =
-      service->FindMethodByName(field->message_type()->name());
-  if (method == nullptr || method->output_type() != rcl::v1::CommandResponse::descriptor()) {
-    v.Add(where, absl::StrCat(field->name(), " cannot be batched; use its own RPC"));
-    return absl::InvalidArgumentError("not batchable");
-  }
-  return absl::StrCat(service->full_name(), "/", method->name());
+// Every batchable command kind's RPC, by the kind's field number in
+// rcl.v1.Command. Built once, from the descriptors.
+const absl::flat_hash_map<int, BatchMethod>& BatchMethods() {
+  static const absl::flat_hash_map<int, BatchMethod>* const methods = [] {
+    auto* out = new absl::flat_hash_map<int, BatchMethod>();
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            "rcl.v1.LedgerService");
+    RCL_CHECK(service != nullptr) << "rcl.v1.LedgerService is not linked in";
+    const google::protobuf::OneofDescriptor* kind =
+        rcl::v1::Command::descriptor()->FindOneofByName("kind");
+    RCL_CHECK(kind != nullptr) << "rcl.v1.Command has no oneof kind";
+    for (int i = 0; i < kind->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* field = kind->field(i);
+      const google::protobuf::MethodDescriptor* method =
+          service->FindMethodByName(field->message_type()->name());
+      if (method == nullptr || method->output_type() != rcl::v1::CommandResponse::descriptor()) {
+        continue;
+      }
+      BatchMethod m;
+      m.name = absl::StrCat(service->full_name(), "/", method->name());
+      m.permission = FindPermission(m.name);
+      // ExecuteBatch authorizes a kind and tenant once per call, reading the
+      // tenant from the BatchCommand's context: it must be where the
+      // permission looks, and no read may need its own access record.
+      RCL_CHECK(m.permission == nullptr || (m.permission->tenant_field == "context.tenant" &&
+                                            m.permission->access_log_field.empty()))
+          << m.name << ": a batchable command's permission must read context.tenant";
+      out->emplace(field->number(), std::move(m));
+    }
+    return out;
+  }();
+  return *methods;
 }
 
-void CheckContext(const rcl::v1::CommandContext& c, const std::string& at, Violations& v) {
-  const std::string prefix = Field(at, "context.");
-  ledger::CheckString(prefix + "tenant", c.tenant(), ledger::kIdRule, ledger::Presence::kRequired,
-                      v);
-  ledger::CheckString(prefix + "command_id", c.command_id(), ledger::kIdRule,
-                      ledger::Presence::kOptional, v);
-  ledger::CheckString(prefix + "correlation_id", c.correlation_id(), ledger::kTraceIdRule,
-                      ledger::Presence::kOptional, v);
-  ledger::CheckString(prefix + "causation_id", c.causation_id(), ledger::kTraceIdRule,
-                      ledger::Presence::kOptional, v);
+}  // namespace
+
+std::string CommandAt::Name() const {
+  return index == kStream ? std::string() : absl::StrCat("commands[", index, "]");
+}
+
+std::string CommandAt::Field(std::string_view name) const {
+  return index == kStream ? std::string(name)
+                          : absl::StrCat("commands[", index, "].", AbslView(name));
+}
+
+absl::StatusOr<const BatchMethod*> CommandMethod(const rcl::v1::Command& command, CommandAt at,
+                                                 Violations& v) {
+  if (command.kind_case() == rcl::v1::Command::KIND_NOT_SET) {
+    v.Add(at.Field("command"), "must hold a command");
+    return absl::InvalidArgumentError("no command");
+  }
+  const absl::flat_hash_map<int, BatchMethod>& methods = BatchMethods();
+  auto it = methods.find(static_cast<int>(command.kind_case()));
+  if (it == methods.end()) {
+    const google::protobuf::FieldDescriptor* kind = CommandKind(command);
+    RCL_CHECK(kind != nullptr) << "kind " << command.kind_case() << " has no field";
+    v.Add(at.Field("command"), absl::StrCat(kind->name(), " cannot be batched; use its own RPC"));
+    return absl::InvalidArgumentError("not batchable");
+  }
+  return &it->second;
+}
+
+// Checked with names relative to the context; named from `at` only when
+// something is wrong.
+void CheckContext(const rcl::v1::CommandContext& c, CommandAt at, Violations& v) {
+  Violations found;
+  ledger::CheckString("tenant", c.tenant(), ledger::kIdRule, ledger::Presence::kRequired, found);
+  ledger::CheckString("command_id", c.command_id(), ledger::kIdRule, ledger::Presence::kOptional,
+                      found);
+  ledger::CheckString("correlation_id", c.correlation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, found);
+  ledger::CheckString("causation_id", c.causation_id(), ledger::kTraceIdRule,
+                      ledger::Presence::kOptional, found);
   if (c.has_expected_version() && c.expected_version() < -1) {
-    v.Add(prefix + "expected_version", "must be -1 (no stream) or a version >= 0");
+    found.Add("expected_version", "must be -1 (no stream) or a version >= 0");
+  }
+  for (const FieldViolation& f : found.list()) {
+    v.Add(at.Field(absl::StrCat("context.", f.field)), f.description);
   }
 }
 
@@ -79,18 +121,18 @@ void AddKindViolations(const absl::Status& s, const std::string& at,
   for (const FieldViolation& f : fields) v.Add(prefix + f.field, f.description);
 }
 
-absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, const std::string& at,
-                                              Violations& v) {
+absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand& c, CommandAt at,
+                                                     Violations& v) {
   Violations context;
   CheckContext(c.context(), at, context);
-  absl::StatusOr<std::string> method = CommandMethod(c.command(), at, v);
+  absl::StatusOr<const BatchMethod*> method = CommandMethod(c.command(), at, v);
   if (context.empty()) return method;
   for (const FieldViolation& f : context.list()) v.Add(f.field, f.description);
   if (method.ok()) {
     rcl::v1::Command copy = c.command();
     Violations fields;
     ledger::ValidateCommand(&copy, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), fields);
-    AddCommandViolations(fields.ToStatus(), at, copy, v);
+    AddCommandViolations(fields.ToStatus(), at.Name(), copy, v);
   }
   return absl::InvalidArgumentError("invalid context");
 }

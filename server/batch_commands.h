@@ -2,8 +2,8 @@
 // (server/command_stream.h) share: a rcl.v1.BatchCommand checked, named and
 // turned into a ledger command, and a ledger result turned into a
 // rcl.v1.BatchResult. Field names are given relative to `at`: the batch
-// passes "commands[3]" ("commands[3].context.tenant"), the stream passes ""
-// ("context.tenant").
+// names its commands by index ("commands[3].context.tenant"), the stream
+// does not ("context.tenant").
 //
 // Pure functions: no state, callable from any thread.
 #ifndef RCL_SERVER_BATCH_COMMANDS_H_
@@ -17,19 +17,36 @@
 #include "ledger/status.h"
 #include "rcl/v1/api.pb.h"
 #include "server/authorizer.h"
+#include "server/permissions.h"
 
 namespace rcl::server {
 
-// The full name of the LedgerService RPC a command stands for
-// ("rcl.v1.LedgerService/RecordCharge"): the one named like the command's
-// message that answers a CommandResponse. INVALID_ARGUMENT (and a violation
-// of `at`.command) for a command without a kind, or one that has no such
-// RPC (imports, exports).
-absl::StatusOr<std::string> CommandMethod(const rcl::v1::Command& command, const std::string& at,
-                                          Violations& v);
+// Where a command's fields are named from: "commands[3]" in a batch, nothing
+// on a stream. The names are built only for a violation.
+struct CommandAt {
+  static constexpr int kStream = -1;
+  int index = kStream;
+  // "commands[3]", or "" on a stream.
+  std::string Name() const;
+  // "commands[3].context.tenant", or "context.tenant" on a stream.
+  std::string Field(std::string_view name) const;
+};
+
+// The LedgerService RPC a command kind stands for: the one named like the
+// command's message that answers a CommandResponse.
+struct BatchMethod {
+  std::string name;                        // "rcl.v1.LedgerService/RecordCharge"
+  const Permission* permission = nullptr;  // FindPermission(name): null if none
+};
+
+// The RPC of the command's kind (looked up once per kind for the process).
+// INVALID_ARGUMENT (and a violation of `at`.command) for a command without a
+// kind, or one that has no such RPC (imports, exports).
+absl::StatusOr<const BatchMethod*> CommandMethod(const rcl::v1::Command& command, CommandAt at,
+                                                 Violations& v);
 
 // The command's context, checked as the ledger checks it.
-void CheckContext(const rcl::v1::CommandContext& c, const std::string& at, Violations& v);
+void CheckContext(const rcl::v1::CommandContext& c, CommandAt at, Violations& v);
 
 // The ledger's INVALID_ARGUMENT for a command (field names relative to the
 // command) as violations named from `at` ("commands[3].command.
@@ -47,8 +64,8 @@ const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& com
 // its violations added to `v`. When the context is invalid (the command
 // is refused anyway) the command's own fields are checked too, as the
 // ledger would have checked them.
-absl::StatusOr<std::string> CheckBatchCommand(const rcl::v1::BatchCommand& c, const std::string& at,
-                                              Violations& v);
+absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand& c, CommandAt at,
+                                                     Violations& v);
 
 // The ledger command of `c`, written as `caller`: the command and its
 // context's strings move out of `c` (no copy), so the caller must own the

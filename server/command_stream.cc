@@ -175,10 +175,10 @@ class CommandStream final : public Reactor {
   // is refused before the ledger has it.
   void Submit(uint64_t tag, rcl::v1::BatchCommand&& command) {
     Violations shape;
-    absl::StatusOr<std::string> method = CheckBatchCommand(command, "", shape);
+    absl::StatusOr<const BatchMethod*> method = CheckBatchCommand(command, CommandAt{}, shape);
     if (!method.ok()) return Answer(tag, shape.ToStatus());
     absl::StatusOr<Caller> caller =
-        AuthorizeCall(gate_, *ctx_, *method, FindPermission(*method), command);
+        AuthorizeCall(gate_, *ctx_, (*method)->name, (*method)->permission, command);
     if (!caller.ok()) return Answer(tag, caller.status());
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
     // The command moves to the ledger; its kind stays, to name its fields.

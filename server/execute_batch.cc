@@ -21,9 +21,6 @@
 namespace rcl::server {
 namespace {
 
-// "commands[3]": where command `index`'s fields are named from.
-std::string At(int index) { return absl::StrCat("commands[", index, "]"); }
-
 // One call in flight: what the ledger's callbacks fill in. Each callback
 // writes its own slot; the one that brings `waiting` to zero answers.
 struct BatchCall {
@@ -104,7 +101,7 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, std::shared_ptr<Bat
   Violations invalid;
   for (int i = 0; i < n; ++i) {
     if (absl::IsInvalidArgument(queued[i])) {
-      AddKindViolations(queued[i], At(i), kinds[i], invalid);
+      AddKindViolations(queued[i], CommandAt{i}.Name(), kinds[i], invalid);
     }
   }
   if (!invalid.empty()) {
@@ -133,20 +130,30 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   // Every command's shape and permission first: a refused one refuses the
   // call, and nothing is queued.
   Violations shape;
-  std::vector<std::string> methods(n);
+  std::vector<const BatchMethod*> methods(n, nullptr);
   for (int i = 0; i < n; ++i) {
-    absl::StatusOr<std::string> method = CheckBatchCommand(req->commands(i), At(i), shape);
-    if (method.ok()) methods[i] = *std::move(method);
+    absl::StatusOr<const BatchMethod*> method =
+        CheckBatchCommand(req->commands(i), CommandAt{i}, shape);
+    if (method.ok()) methods[i] = *method;
   }
   if (!shape.empty()) return Refuse(ctx, shape.ToStatus());
+  // The call's credentials are the same for every command, and a batchable
+  // command's permission reads only its tenant (batch_commands.cc): a
+  // command of the kind and tenant just allowed is allowed alike.
+  const BatchMethod* allowed_method = nullptr;
+  const std::string* allowed_tenant = nullptr;
   for (int i = 0; i < n; ++i) {
+    const rcl::v1::BatchCommand& c = req->commands(i);
+    if (methods[i] == allowed_method && c.context().tenant() == *allowed_tenant) continue;
     absl::StatusOr<Caller> allowed =
-        AuthorizeCall(gate_, *ctx, methods[i], FindPermission(methods[i]), req->commands(i));
+        AuthorizeCall(gate_, *ctx, methods[i]->name, methods[i]->permission, c);
     if (!allowed.ok()) {
       return Refuse(ctx,
                     absl::Status(allowed.status().code(),
                                  absl::StrCat("commands[", i, "]: ", allowed.status().message())));
     }
+    allowed_method = methods[i];
+    allowed_tenant = &c.context().tenant();
   }
   auto call = std::make_shared<BatchCall>();
   call->reactor = ctx->DefaultReactor();

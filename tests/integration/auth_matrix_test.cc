@@ -266,6 +266,14 @@ TEST(AuthMatrixTest, EachCommandOfABatchNeedsTheRoleAndTenantOfItsOwnRpc) {
   EXPECT_THAT(other_tenant.error_message(), ::testing::HasSubstr("commands[0]"));
   EXPECT_THAT(other_tenant.error_message(), ::testing::HasSubstr("not a tenant"));
 
+  // A kind and tenant allowed once in the call are not taken as allowed for
+  // another tenant of the same kind.
+  grpc::Status then_other =
+      CallRaw(channel, method, batch({encounter_t1, encounter_t1, encounter_t2}), As(coder));
+  EXPECT_EQ(then_other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(then_other.error_message(), ::testing::HasSubstr("commands[2]"));
+  EXPECT_THAT(then_other.error_message(), ::testing::HasSubstr("not a tenant"));
+
   grpc::Status biller_codes = CallRaw(channel, method, batch({encounter_t1}), As(biller));
   EXPECT_EQ(biller_codes.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 

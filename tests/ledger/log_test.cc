@@ -810,7 +810,8 @@ TEST(AtomicityTest, ABatchDecidedAgainAfterARefusalAnswersEachCommandOnce) {
   EXPECT_EQ(log[2].stream, PatientStream("S1"));
   EXPECT_EQ(log[2].version, 1u);
   EXPECT_EQ(*ledger->store().StreamLastVersion(kTenant, PatientStream("S2")), -1);
-  absl::StatusOr<std::optional<std::string>> broken = ledger->store().GetCommand(kTenant, "c-broken");
+  absl::StatusOr<std::optional<std::string>> broken =
+      ledger->store().GetCommand(kTenant, "c-broken");
   ASSERT_TRUE(broken.ok());
   EXPECT_FALSE(broken->has_value());
   absl::StatusOr<VerifyResult> v = ledger->store().Verify(1, 0);
