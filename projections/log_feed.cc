@@ -110,13 +110,14 @@ size_t RecordBytes(const ledger::EventRecord& r) {
 }
 
 // Scans from..to, checking that no position is skipped or missing; `visit`
-// returns false to stop early (then no check of the end).
+// returns false to stop early (then no check of the end), and may move from
+// the record.
 absl::Status ScanChecked(const ledger::EventStore& log, uint64_t from, uint64_t to,
-                         const std::function<bool(const ledger::EventRecord&)>& visit) {
+                         const std::function<bool(ledger::EventRecord&)>& visit) {
   uint64_t expected = from;
   bool stopped = false;
   absl::Status skipped;
-  RCL_RETURN_IF_ERROR(log.ScanLog(from, to, to - from + 1, [&](const ledger::EventRecord& r) {
+  RCL_RETURN_IF_ERROR(log.ScanLog(from, to, to - from + 1, [&](ledger::EventRecord& r) {
     if (r.position != expected) {
       skipped = absl::DataLossError(
           absl::StrCat("the log skips from position ", expected, " to ", r.position));
@@ -143,11 +144,11 @@ absl::StatusOr<bool> DecodeEvents(const ledger::EventStore& log, uint64_t from, 
   out->events.reserve(to - from + 1);
   size_t records = 0;
   bool whole = true;
-  RCL_RETURN_IF_ERROR(ScanChecked(log, from, to, [&](const ledger::EventRecord& r) {
+  RCL_RETURN_IF_ERROR(ScanChecked(log, from, to, [&](ledger::EventRecord& r) {
     LogEvent& e = out->events.emplace_back();
-    e.record = r;
+    e.record = std::move(r);
     ParsePayload(&out->arena, &e);
-    records += RecordBytes(r);
+    records += RecordBytes(e.record);
     out->bytes = records + static_cast<size_t>(out->arena.SpaceAllocated());
     whole = out->bytes <= bytes_max;
     return whole;
@@ -160,9 +161,9 @@ absl::Status StreamEvents(const ledger::EventStore& log, uint64_t from, uint64_t
   if (to < from) return absl::OkStatus();
   google::protobuf::Arena arena(ArenaBlocks());
   LogEvent e;
-  return ScanChecked(log, from, to, [&](const ledger::EventRecord& r) {
+  return ScanChecked(log, from, to, [&](ledger::EventRecord& r) {
     arena.Reset();
-    e.record = r;
+    e.record = std::move(r);
     e.payload = nullptr;
     e.undecodable = false;
     ParsePayload(&arena, &e);

@@ -218,7 +218,7 @@ absl::StatusOr<EventRecord> EventStore::ReadEventAt(const rocksdb::ReadOptions& 
 }
 
 absl::Status EventStore::ScanLog(uint64_t from, uint64_t to, size_t count_max,
-                                 const std::function<bool(const EventRecord&)>& visit) const {
+                                 const std::function<bool(EventRecord&)>& visit) const {
   if (from > to || count_max == 0) return absl::OkStatus();
   std::string upper = PositionKey(to == UINT64_MAX ? to : to + 1);
   rocksdb::Slice upper_slice(upper);

@@ -97,9 +97,10 @@ class EventStore {
   absl::StatusOr<EventRecord> ReadEvent(uint64_t position) const;
 
   // Calls `visit` for each event with from <= position <= to in order, at most
-  // `count_max` of them, until `visit` returns false.
+  // `count_max` of them, until `visit` returns false. The record is the
+  // visit's own: it may move from it.
   absl::Status ScanLog(uint64_t from, uint64_t to, size_t count_max,
-                       const std::function<bool(const EventRecord&)>& visit) const;
+                       const std::function<bool(EventRecord&)>& visit) const;
 
   // The last position whose event was recorded at or before `time_us`
   // (recorded_at_us never decreases along the log), among positions
