@@ -361,6 +361,7 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
       };
       if (!ready()) cursor.SetCatchingUp(false);  // idle: no one waits for it
       mu_.Await(absl::Condition(&ready));
+      GatherLocked(*gen);
       const Progress& p = ProgressOf(*gen);
       if (p.stop) return;
       from = p.checkpoint + 1;
@@ -394,6 +395,22 @@ void Runtime::RunWorker(Slot* slot, std::shared_ptr<Generation> gen) {
     p.checkpoint = to;
     NoteRate(p, to);
   }
+}
+
+// A worker's thread, with new events to fold. When it follows the head
+// with only a few, it waits a moment for more (Options::follow_gather_*):
+// under small commits each batch would otherwise be a wake-up, a decode
+// and a write for a handful of events. A query waiting for a position ends
+// the wait, so read-your-writes costs nothing more.
+void Runtime::GatherLocked(const Generation& gen) {
+  const size_t want = options_.follow_gather_events;
+  auto gathered = [this, &gen, want]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Progress& p = ProgressOf(gen);
+    return p.stop || !p.error.empty() || readers_waiting_ > 0 || head_ <= p.checkpoint ||
+           head_ - p.checkpoint >= want;
+  };
+  if (want == 0 || gathered()) return;
+  mu_.AwaitWithTimeout(absl::Condition(&gathered), options_.follow_gather_wait);
 }
 
 // A worker's thread, after its write found the disk full (below the
@@ -526,7 +543,10 @@ absl::StatusOr<std::unique_ptr<StateReader>> Runtime::Read(std::string_view name
       const Progress& p = ProgressOf(g);
       return !p.error.empty() || stopping_ || (Complete(g) && p.checkpoint >= min_position);
     };
+    ++readers_waiting_;  // ends any worker's gathering (GatherLocked)
     mu_.AwaitWithTimeout(absl::Condition(&reached), options_.min_position_wait_max);
+    RCL_CHECK(readers_waiting_ > 0);
+    --readers_waiting_;
     gen = copies_[slot].live;
     const Progress& p = ProgressOf(*gen);
     if (!p.error.empty()) {

@@ -80,6 +80,14 @@ class Runtime {
     // batches behind): fewer, larger writes.
     size_t batch_events_max = 4096;
     size_t catch_up_batch_events_max = 16384;
+    // While following the head, a worker with fewer than
+    // follow_gather_events new events waits up to follow_gather_wait for
+    // more before it folds, unless a query waits for a position (or the
+    // worker stops): under a stream of small commits, fewer and larger
+    // batches and wake-ups, for at most that much more lag. 0 events: no
+    // wait.
+    size_t follow_gather_events = 256;
+    absl::Duration follow_gather_wait = absl::Milliseconds(1);
     // Each worker's rows held across batches (StateTxn's bound, estimated).
     size_t held_rows_bytes = size_t{32} << 20;
     // The shared reader's chunks (LogFeed::Options).
@@ -174,6 +182,8 @@ class Runtime {
   // After a write found the disk full: waits until more than the reserve is
   // free (a retry interval at least; less when stopped). Worker thread.
   void WaitForSpace(Generation& gen) ABSL_LOCKS_EXCLUDED(mu_);
+  // A following worker's wait for more events (Options::follow_gather_*).
+  void GatherLocked(const Generation& gen) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Swaps a rebuilt copy in once it has caught up; on its worker thread.
   // True once it is the live copy.
   bool MaybeSwap(Slot* slot, const std::shared_ptr<Generation>& gen) ABSL_LOCKS_EXCLUDED(mu_);
@@ -196,6 +206,8 @@ class Runtime {
 
   mutable absl::Mutex mu_;
   uint64_t head_ ABSL_GUARDED_BY(mu_) = 0;
+  // Queries waiting in Read() for a position: no worker gathers meanwhile.
+  size_t readers_waiting_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<const Slot*, Copies> copies_ ABSL_GUARDED_BY(mu_);
   // Every running or stopped copy's progress (std::map: references stay valid).
   std::map<const Generation*, Progress> progress_ ABSL_GUARDED_BY(mu_);

@@ -41,13 +41,15 @@ class CountingProjection final : public Projection {
 
 std::unique_ptr<Runtime> Open(
     const ClaimsLedger& books, const std::string& path, uint64_t fail_at = 0,
-    std::function<void(std::string_view, uint64_t)> before_batch = nullptr) {
+    std::function<void(std::string_view, uint64_t)> before_batch = nullptr,
+    std::function<void(Runtime::Options&)> adjust = nullptr) {
   Runtime::Options options;
   options.path = path;
   options.batch_events_max = 7;
   options.catch_up_batch_events_max = 7;
   options.min_position_wait_max = absl::Milliseconds(300);
   options.before_batch = std::move(before_batch);
+  if (adjust) adjust(options);
   std::vector<std::unique_ptr<Projection>> list;
   list.push_back(std::make_unique<CountingProjection>(fail_at));
   auto runtime = Runtime::Open(options, &books.store(), std::move(list));
@@ -185,6 +187,56 @@ TEST(RuntimeTest, ARebuildOfAnEmptyLogSwapsInAndTheNextEventsAreFoldedOnce) {
   ASSERT_TRUE(reader.ok()) << reader.status();
   ExpectEachOnce(**reader, books.head());
   books.ledger().RemoveCommitListener(listener);
+}
+
+}  // namespace
+}  // namespace rcl::projections
+
+namespace rcl::projections {
+namespace {
+
+// Following small commits, a worker waits for more before it folds
+// (Options::follow_gather_*): five commits of one event become one batch. A
+// query waiting for a position ends the wait at once, and so does Stop().
+TEST(RuntimeTest, AFollowingWorkerGathersSmallCommitsButNoQueryOrStopWaitsForIt) {
+  ClaimsLedger books;
+  absl::Mutex mu;
+  std::vector<uint64_t> batches;  // each batch's first position
+  auto runtime = Open(
+      books, books.dir() + "/projections", 0,
+      [&](std::string_view, uint64_t from) {
+        absl::MutexLock lock(&mu);
+        batches.push_back(from);
+      },
+      [](Runtime::Options& o) {
+        o.follow_gather_events = 5;
+        o.follow_gather_wait = absl::Seconds(60);  // longer than any bound below
+      });
+  int listener =
+      books.ledger().AddCommitListener([&](uint64_t head) { runtime->NotifyHead(head); });
+  Write(books, 0, 5);  // five commits
+  auto checkpoint = [&] { return runtime->Status().at(0).checkpoint; };
+  for (int i = 0; i < 1000 && checkpoint() < 5; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(checkpoint(), 5u);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(batches, std::vector<uint64_t>{1}) << "the five commits were folded apart";
+  }
+
+  // One more event, fewer than five: the worker gathers, and a query for it
+  // ends the gathering well within its 300 ms wait.
+  Write(books, 5, 1);
+  auto reader = runtime->Read("counting", books.head());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ExpectEachOnce(**reader, books.head());
+  reader->reset();
+
+  // Gathering again; stopping does not wait for it.
+  Write(books, 6, 1);
+  books.ledger().RemoveCommitListener(listener);
+  const absl::Time stop_began = absl::Now();
+  runtime.reset();
+  EXPECT_LT(absl::Now() - stop_began, absl::Seconds(30)) << "Stop() waited for the gathering";
 }
 
 }  // namespace
