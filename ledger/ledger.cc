@@ -244,8 +244,10 @@ void Ledger::TryResumeWrites() {
 
 // The sequencer's one batch, in named steps: forget what is durable, then
 // per command: the idempotency check, the expected-version check, decide and
-// apply (undone on failure), extend the chain, record the command; finally
-// publish the states later batches decide on.
+// apply (a refusal after part of a command was folded rolls the batch back
+// to decide it again without that command: ledger_groups.cc), extend the
+// chain, record the command; finally publish the states later batches
+// decide on.
 Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   SequencerState& w = *sequencer_state_;
   BatchContext ctx(this);
