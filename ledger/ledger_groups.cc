@@ -16,7 +16,8 @@
 namespace rcl::ledger {
 
 struct Ledger::BatchUndo {
-  size_t in_flight_order = 0;  // entries of in_flight_order at the batch's start
+  explicit BatchUndo(const SequencerState& w) : in_flight_order(w.in_flight_order.size()) {}
+  size_t in_flight_order;  // entries of in_flight_order at the batch's start
   // Each tenant's tip at the batch's start; nullopt: none was loaded.
   absl::flat_hash_map<std::string, std::optional<SequencerState::TenantTip>> tips;
 
@@ -42,8 +43,7 @@ struct Ledger::BatchUndo {
 // restart answers one more command, so there are fewer restarts than
 // commands.
 void Ledger::DecideEach(BatchContext& ctx, const std::vector<Pending>& batch) {
-  BatchUndo undo;
-  undo.in_flight_order = sequencer_state_->in_flight_order.size();
+  BatchUndo undo(*sequencer_state_);
   // Commands that broke the overlay: their errors, by index.
   absl::flat_hash_map<size_t, absl::Status> broke;
   size_t i = 0;
@@ -76,8 +76,7 @@ void Ledger::DecideEach(BatchContext& ctx, const std::vector<Pending>& batch) {
 void Ledger::DecideAtomic(BatchContext& ctx, const std::vector<Pending>& group) {
   RCL_CHECK(group.front().atomic_group == group.size())
       << "atomic group of " << group.front().atomic_group << " in a batch of " << group.size();
-  BatchUndo undo;
-  undo.in_flight_order = sequencer_state_->in_flight_order.size();
+  BatchUndo undo(*sequencer_state_);
   size_t refused = group.size();
   for (size_t i = 0; i < group.size() && refused == group.size(); ++i) {
     undo.NoteTip(*sequencer_state_, group[i].request.tenant);

@@ -13,11 +13,6 @@
 namespace rcl::server {
 namespace {
 
-// "commands[3].context.tenant", or "context.tenant" when `at` is empty.
-std::string Field(const std::string& at, const std::string& name) {
-  return at.empty() ? std::string(name) : absl::StrCat(at, ".", name);
-}
-
 // Every batchable command kind's RPC, by the kind's field number in
 // rcl.v1.Command. Built once, from the descriptors.
 const absl::flat_hash_map<int, BatchMethod>& BatchMethods() {
@@ -106,18 +101,15 @@ const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& com
              : rcl::v1::Command::descriptor()->FindFieldByNumber(command.kind_case());
 }
 
-void AddCommandViolations(const absl::Status& s, const std::string& at,
-                          const rcl::v1::Command& command, Violations& v) {
-  AddKindViolations(s, at, CommandKind(command), v);
-}
-
-void AddKindViolations(const absl::Status& s, const std::string& at,
+void AddKindViolations(const absl::Status& s, CommandAt at,
                        const google::protobuf::FieldDescriptor* kind, Violations& v) {
   if (s.ok()) return;
   const std::string prefix =
-      Field(at, "command.") + (kind == nullptr ? std::string() : kind->name() + ".");
+      at.Field("command.") + (kind == nullptr ? std::string() : kind->name() + ".");
   std::vector<FieldViolation> fields = GetFieldViolations(s);
-  if (fields.empty()) v.Add(at.empty() ? "command" : at, std::string(s.message()));
+  if (fields.empty()) {
+    v.Add(at.index == CommandAt::kStream ? "command" : at.Name(), std::string(s.message()));
+  }
   for (const FieldViolation& f : fields) v.Add(prefix + f.field, f.description);
 }
 
@@ -132,7 +124,7 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
     rcl::v1::Command copy = c.command();
     Violations fields;
     ledger::ValidateCommand(&copy, absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()), fields);
-    AddCommandViolations(fields.ToStatus(), at.Name(), copy, v);
+    AddKindViolations(fields.ToStatus(), at, CommandKind(copy), v);
   }
   return absl::InvalidArgumentError("invalid context");
 }

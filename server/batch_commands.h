@@ -48,19 +48,16 @@ absl::StatusOr<const BatchMethod*> CommandMethod(const rcl::v1::Command& command
 // The command's context, checked as the ledger checks it.
 void CheckContext(const rcl::v1::CommandContext& c, CommandAt at, Violations& v);
 
-// The ledger's INVALID_ARGUMENT for a command (field names relative to the
-// command) as violations named from `at` ("commands[3].command.
-// record_charge.cpt").
-void AddCommandViolations(const absl::Status& s, const std::string& at,
-                          const rcl::v1::Command& command, Violations& v);
-// The same for a command of kind `kind` (the Command field that is set, or
-// null), once the command itself has been moved to the ledger.
-void AddKindViolations(const absl::Status& s, const std::string& at,
+// The ledger's INVALID_ARGUMENT for a command of kind `kind` (the Command
+// field that is set, or null; field names relative to the command) as
+// violations named from `at` ("commands[3].command.record_charge.cpt"). The
+// kind, not the command: the command may have moved to the ledger.
+void AddKindViolations(const absl::Status& s, CommandAt at,
                        const google::protobuf::FieldDescriptor* kind, Violations& v);
 // The Command field that is set in `command` (its oneof `kind`), or null.
 const google::protobuf::FieldDescriptor* CommandKind(const rcl::v1::Command& command);
 
-// Both of the above for one command: its method, or INVALID_ARGUMENT with
+// CheckContext and CommandMethod for one command: its method, or INVALID_ARGUMENT with
 // its violations added to `v`. When the context is invalid (the command
 // is refused anyway) the command's own fields are checked too, as the
 // ledger would have checked them.

@@ -192,7 +192,7 @@ class CommandStream final : public Reactor {
     Unref();  // the callback will never run
     if (!absl::IsInvalidArgument(queued)) return Answer(tag, queued);
     Violations invalid;
-    AddKindViolations(queued, "", kind, invalid);
+    AddKindViolations(queued, CommandAt{}, kind, invalid);
     Answer(tag, invalid.ToStatus());
   }
 

@@ -101,7 +101,7 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, std::shared_ptr<Bat
   Violations invalid;
   for (int i = 0; i < n; ++i) {
     if (absl::IsInvalidArgument(queued[i])) {
-      AddKindViolations(queued[i], CommandAt{i}.Name(), kinds[i], invalid);
+      AddKindViolations(queued[i], CommandAt{i}, kinds[i], invalid);
     }
   }
   if (!invalid.empty()) {

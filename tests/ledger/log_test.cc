@@ -656,6 +656,19 @@ TEST(AtomicityTest, OneCommandAcrossStreamsCommitsTogetherWithConsecutivePositio
   ledger->Stop();
 }
 
+// Submits one RegisterPatient per (patient id, command id), answered into
+// `results` from index 1 on (index 0 is the gate's command).
+void SubmitRegistrations(Ledger& ledger,
+                         const std::vector<std::pair<std::string, std::string>>& commands,
+                         Results& results) {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    ASSERT_TRUE(ledger
+                    .Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second),
+                            results.Callback(i + 1))
+                    .ok());
+  }
+}
+
 TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
   ScratchDir dir;
   Results results;
@@ -692,12 +705,7 @@ TEST(AtomicityTest, ACommandFailingMidwayWritesNothingAndItsBatchmatesCommit) {
       {"before", "c-before"},        {"too-big", "c-too-big"},  {"retry", "c-retry"},
       {"unknown-type", "c-unknown"}, {"wrong-kind", "c-wrong"}, {"at-limit", "c-limit"},
       {"after", "c-after"}};
-  for (size_t i = 0; i < commands.size(); ++i) {
-    ASSERT_TRUE(ledger
-                    ->Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second),
-                             results.Callback(i + 1))
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitRegistrations(*ledger, commands, results));
   gate->Release();
   ASSERT_TRUE(results.WaitFor(commands.size() + 1));
   EXPECT_EQ(ledger->commits() - commits_before, 2u);  // gate's batch, then the rest
@@ -780,12 +788,7 @@ TEST(AtomicityTest, ABatchDecidedAgainAfterARefusalAnswersEachCommandOnce) {
   ASSERT_TRUE(gate->WaitEntered());
   const std::vector<std::pair<std::string, std::string>> commands = {
       {"first", "c-first"}, {"broken", "c-broken"}, {"first", "c-first"}, {"second", "c-second"}};
-  for (size_t i = 0; i < commands.size(); ++i) {
-    ASSERT_TRUE(ledger
-                    ->Submit(Request(RegisterPatientCommand(commands[i].first), commands[i].second),
-                             results.Callback(i + 1))
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitRegistrations(*ledger, commands, results));
   gate->Release();
   ASSERT_TRUE(results.WaitFor(commands.size() + 1));
   auto result = [&](size_t i) { return results.Get(i + 1); };
