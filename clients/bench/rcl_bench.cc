@@ -395,6 +395,7 @@ class Slot final : public StreamSource {
 
   void FillDiagnoses(rcl::v1::RecordDiagnoses* dc) {
     dc->set_encounter_id(encounter_id_);
+    dc->clear_icd10_codes();
     for (const char* code : kDiagnosisPairs[(index_ + encounter_seq_) % kDiagnosisPairs.size()]) {
       dc->add_icd10_codes(code);
     }
@@ -402,11 +403,14 @@ class Slot final : public StreamSource {
 
   // batch_size commands: each run of kLinesPerEncounter opens an encounter,
   // records its diagnoses and then charges, as the single-command mix does.
+  // The request is rebuilt in place: command i is always of the same kind,
+  // so its messages and strings are reused rather than allocated again (the
+  // generator shares the server's cores).
   grpc::ByteBuffer BuildBatch() {
-    batch_.Clear();
     batch_.set_atomic(config_->atomic);
     for (int i = 0; i < config_->batch_size; ++i) {
-      rcl::v1::BatchCommand* c = batch_.add_commands();
+      rcl::v1::BatchCommand* c =
+          i < batch_.commands_size() ? batch_.mutable_commands(i) : batch_.add_commands();
       c->mutable_context()->set_tenant(config_->tenant);
       const int step = i % kLinesPerEncounter;
       if (step == 0) {
@@ -424,7 +428,7 @@ class Slot final : public StreamSource {
   // An ExecuteBatchResponse: its events and commands; false (with status_
   // set to the first failure) when any command failed.
   bool ParseBatch(uint64_t* events, uint64_t* commands) {
-    rcl::v1::ExecuteBatchResponse response;
+    rcl::v1::ExecuteBatchResponse& response = batch_response_;  // reused, as batch_
     grpc::Slice slice;
     if (!response_.DumpToSingleSlice(&slice).ok() ||
         !response.ParseFromArray(slice.begin(), static_cast<int>(slice.size()))) {
@@ -446,6 +450,8 @@ class Slot final : public StreamSource {
     ++line_;
     const Procedure& procedure = kProcedures[charge_seq_ % kProcedures.size()];
     cc->set_encounter_id(encounter_id_);
+    cc->clear_modifiers();
+    cc->clear_diagnosis_pointers();
     cc->set_line_number(line_);
     cc->set_cpt(procedure.cpt);
     // Modifier 25 on every other E/M visit (a separately identifiable E/M).
@@ -486,6 +492,7 @@ class Slot final : public StreamSource {
   uint64_t charge_seq_ = 0;
   rcl::v1::RecordChargeRequest charge_;
   rcl::v1::ExecuteBatchRequest batch_;
+  rcl::v1::ExecuteBatchResponse batch_response_;
 
   // The call in flight.
   int kind_ = kPing;
