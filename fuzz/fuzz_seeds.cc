@@ -165,8 +165,8 @@ void WriteRecordSeeds(const fs::path& dir) {
       const std::string payload = Payload(type, text);
       if (events == &kClaimEvents) stream += StreamEntry(type, payload);
       rcl::ledger::EventRecord e = Record(type, payload, n);
-      std::string canonical;
-      const std::string record = rcl::ledger::SealRecord(prev, tenant_prev, &e, &canonical);
+      std::string record;
+      rcl::ledger::SealRecord(prev, tenant_prev, &e, &record);
       prev = e.hash;
       tenant_prev = e.tenant_hash;
       Write(dir / ("record_" + type), std::string(1, '\x00') + record);

@@ -251,6 +251,10 @@ void Ledger::TryResumeWrites() {
 Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   SequencerState& w = *sequencer_state_;
   BatchContext ctx(this);
+  // Room for what a command usually writes, so the write grows by doubling
+  // seldom (each doubling copies it whole).
+  ctx.write_batch =
+      std::make_unique<rocksdb::WriteBatch>(kWriteBytesPerCommandGuess * batch.size());
   ctx.out.seq = w.next_seq++;
   ctx.out.results.assign(batch.size(), absl::UnknownError("not decided"));
   ForgetDurable(ctx.out.seq);
@@ -479,7 +483,7 @@ void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records,
     RCL_CHECK(e.position == ctx.next_position + result->event_ids.size())
         << "position " << e.position << " where " << ctx.next_position + result->event_ids.size()
         << " is next";
-    std::string key = StateKey(e.tenant, e.stream);
+    const std::string& key = StateKeyInto(&ctx.state_key, e.tenant, e.stream);
     auto [last, first_in_batch] = ctx.versions.try_emplace(key, 0);
     if (first_in_batch) last->second = ctx.view.BaseVersion(key);
     RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)
@@ -508,8 +512,8 @@ void Ledger::SealAndPut(BatchContext& ctx, EventRecord* e) {
   RCL_CHECK(!store_->merkle_tree() || t.range.size() == t.seq)
       << "tenant tree of " << t.range.size() << " leaves at tenant sequence " << t.seq;
   e->tenant_seq = t.seq + 1;
-  std::string canonical;
-  const std::string record = SealRecord(ctx.chain, t.hash, e, &canonical);
+  const std::string_view canonical = SealRecord(ctx.chain, t.hash, e, &ctx.record);
+  const std::string_view record = ctx.record;
   ctx.chain = e->hash;
   t.seq = e->tenant_seq;
   t.hash = e->tenant_hash;
@@ -518,12 +522,12 @@ void Ledger::SealAndPut(BatchContext& ctx, EventRecord* e) {
   batch.Put(store_->log_family(), PositionKey(e->position), record);
   std::string position_value;
   PutBigEndian64(&position_value, e->position);
-  batch.Put(store_->stream_family(), StreamIndexKey(e->tenant, e->stream, e->version),
-            position_value);
+  StreamIndexKeyInto(&ctx.index_key, e->tenant, e->stream, e->version);
+  batch.Put(store_->stream_family(), ctx.index_key, position_value);
   const bool tree = store_->merkle_tree();
   const Hash leaf = tree ? audit::LeafHash(canonical) : Hash{};
-  batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq),
-            TenantIndexValue(e->position, tree ? &leaf : nullptr));
+  TenantIndexValueInto(&ctx.index_value, e->position, tree ? &leaf : nullptr);
+  batch.Put(store_->tenant_family(), TenantIndexKey(e->tenant, e->tenant_seq), ctx.index_value);
   if (!tree) return;
   t.range.Append(leaf, [&](const audit::PerfectNode& node) {
     // The leaf is in the tenant index entry; levels 1 to 3 are recomputed.

@@ -95,6 +95,12 @@ inline constexpr size_t kTenantTipsMax = 10'000;
 // at most max(batch_commands_max, kBatchCommandsMax) commands.
 inline constexpr size_t kBatchCommandsMax = 1000;
 
+// What one command's write usually takes (a charge's record, its three
+// index entries and its command record: about 1 KiB): a decided batch's
+// write is made this much room a command at first (1 MiB for a batch of
+// kBatchCommandsMax), so that it seldom grows by copying.
+inline constexpr size_t kWriteBytesPerCommandGuess = 1024;
+
 // In a refused atomic batch, the message of every command but the refused
 // one starts with this (code ABORTED).
 inline constexpr char kNotWrittenPrefix[] = "not written: command ";

@@ -129,7 +129,7 @@ void Ledger::RollBack(BatchContext& ctx, const BatchUndo& undo) {
   }
   ctx.overlay.clear();
   ctx.versions.clear();
-  ctx.write_batch = std::make_unique<rocksdb::WriteBatch>();
+  ctx.write_batch->Clear();  // its room kept
   ctx.next_position = ctx.first_position;
   ctx.chain = ctx.out.head_before.hash;
   ctx.written_commands = 0;

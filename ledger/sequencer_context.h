@@ -27,6 +27,15 @@ namespace rcl::ledger {
 inline std::string StateKey(std::string_view tenant, std::string_view stream) {
   return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
 }
+// The same into *key (its capacity kept: a buffer reused for every lookup
+// allocates once), returned.
+inline const std::string& StateKeyInto(std::string* key, std::string_view tenant,
+                                       std::string_view stream) {
+  key->assign(tenant);
+  key->push_back('\0');
+  key->append(stream);
+  return *key;
+}
 
 struct Ledger::SequencerState {
   SequencerState(size_t cache_max, size_t cache_bytes_max, size_t pinned_streams_max)
@@ -88,7 +97,7 @@ class Ledger::BatchView : public StateView {
   absl::CivilDay Today() const override { return today_; }
 
   absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
-    std::string key = StateKey(tenant_, stream);
+    const std::string& key = StateKeyInto(&key_, tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
     held_.push_back(state);
@@ -99,7 +108,7 @@ class Ledger::BatchView : public StateView {
   // moved out of the cache when nothing else holds it (the common case: the
   // stream's last batch is durable), else a copy.
   absl::StatusOr<StreamState*> Mutable(const std::string& stream) {
-    std::string key = StateKey(tenant_, stream);
+    const std::string& key = StateKeyInto(&key_, tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(std::shared_ptr<const StreamState> state, Load(key, stream));
     base_versions_.try_emplace(key, state->version);
@@ -135,6 +144,9 @@ class Ledger::BatchView : public StateView {
   Ledger* ledger_;
   absl::flat_hash_map<std::string, StreamState>* overlay_;
   std::string tenant_;
+  // The key of the stream being looked up (Get, Mutable, and Load under
+  // them): one buffer, so that a lookup allocates only what it keeps.
+  std::string key_;
   absl::CivilDay today_;
   // States handed out by Get() while one command is decided (the cache may
   // evict them meanwhile).
@@ -160,6 +172,13 @@ struct Ledger::BatchContext {
   // the overlay, which then no longer holds only its batchmates' effects:
   // the batch must be rolled back (ledger_groups.cc).
   bool overlay_broken = false;
+  // Buffers reused by every event of the batch (their bytes are copied
+  // where they are kept): the record being sealed and the index entry
+  // being put (SealAndPut), and the stream key ExtendChain checks.
+  std::string record;
+  std::string index_key;
+  std::string index_value;
+  std::string state_key;
 };
 
 }  // namespace rcl::ledger

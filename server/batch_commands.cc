@@ -129,22 +129,30 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
   return absl::InvalidArgumentError("invalid context");
 }
 
-ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller) {
+ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Caller& caller) {
   ledger::CommandRequest r;
-  rcl::v1::CommandContext& context = *c.mutable_context();
-  r.tenant = std::move(*context.mutable_tenant());
-  r.command_id = std::move(*context.mutable_command_id());
+  // An unset string is left alone: its mutable_ accessor would make a string
+  // just to move nothing out of it.
+  if (!context.tenant().empty()) r.tenant = std::move(*context.mutable_tenant());
+  if (!context.command_id().empty()) r.command_id = std::move(*context.mutable_command_id());
   if (context.has_expected_version()) r.expected_version = context.expected_version();
-  r.correlation_id = std::move(*context.mutable_correlation_id());
-  r.causation_id = std::move(*context.mutable_causation_id());
+  if (!context.correlation_id().empty()) {
+    r.correlation_id = std::move(*context.mutable_correlation_id());
+  }
+  if (!context.causation_id().empty()) r.causation_id = std::move(*context.mutable_causation_id());
   r.actor = caller.actor;
+  return r;
+}
+
+ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller) {
+  ledger::CommandRequest r = FromContext(std::move(*c.mutable_context()), caller);
   r.command.Swap(c.mutable_command());
   return r;
 }
 
-void ToBatchResult(const absl::StatusOr<ledger::CommandResult>& r, rcl::v1::BatchResult* out) {
+void ToBatchResult(absl::StatusOr<ledger::CommandResult>&& r, rcl::v1::BatchResult* out) {
   if (r.ok()) {
-    ToCommandResponse(*r, out->mutable_result());
+    ToCommandResponse(*std::move(r), out->mutable_result());
     return;
   }
   out->set_code(static_cast<int32_t>(r.status().code()));

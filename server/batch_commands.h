@@ -68,9 +68,13 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
 // context's strings move out of `c` (no copy), so the caller must own the
 // decoded request and be done with it.
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller);
+// The ledger request of a command's context (its strings move out),
+// written as `caller`; the command itself is left to the caller to set.
+ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Caller& caller);
 
-// One command's outcome as ExecuteBatch and CommandStream answer it.
-void ToBatchResult(const absl::StatusOr<ledger::CommandResult>& r, rcl::v1::BatchResult* out);
+// One command's outcome as ExecuteBatch and CommandStream answer it; the
+// result's strings move into the answer (no copy), its status stays.
+void ToBatchResult(absl::StatusOr<ledger::CommandResult>&& r, rcl::v1::BatchResult* out);
 
 }  // namespace rcl::server
 

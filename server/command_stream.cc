@@ -185,7 +185,7 @@ class CommandStream final : public Reactor {
     const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
     absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller),
                                           [this, tag](absl::StatusOr<ledger::CommandResult> r) {
-                                            Answer(tag, r);
+                                            Answer(tag, std::move(r));
                                             Unref();
                                           });
     if (queued.ok()) return;
@@ -197,11 +197,10 @@ class CommandStream final : public Reactor {
   }
 
   // Queues the answer to command `tag` (any thread; never blocks).
-  void Answer(uint64_t tag, const absl::StatusOr<ledger::CommandResult>& r,
-              bool release_tag = true) {
+  void Answer(uint64_t tag, absl::StatusOr<ledger::CommandResult> r, bool release_tag = true) {
     Response message;
     message.set_tag(tag);
-    ToBatchResult(r, message.mutable_result());
+    ToBatchResult(std::move(r), message.mutable_result());
     Step step;
     {
       absl::MutexLock lock(&mu_);

@@ -22,7 +22,11 @@ namespace rcl::server {
 namespace {
 
 // One call in flight: what the ledger's callbacks fill in. Each callback
-// writes its own slot; the one that brings `waiting` to zero answers.
+// writes its own slot. `waiting` counts the commands not yet answered plus
+// one that QueueBatch holds while it queues them; whoever brings it to zero
+// (Settle) answers the call and deletes it. The callbacks hold a plain
+// pointer and an index (no allocation per command: a std::function keeps
+// that much in place).
 struct BatchCall {
   grpc::ServerUnaryReactor* reactor = nullptr;
   rcl::v1::ExecuteBatchResponse* resp = nullptr;
@@ -35,17 +39,16 @@ void Answer(BatchCall& call) {
   rcl::v1::ExecuteBatchResponse& resp = *call.resp;
   int32_t refused = -1;
   uint32_t succeeded = 0;
+  resp.mutable_results()->Reserve(static_cast<int>(call.results.size()));
   for (size_t i = 0; i < call.results.size(); ++i) {
-    const absl::StatusOr<ledger::CommandResult>& r = call.results[i];
-    ToBatchResult(r, resp.add_results());
+    absl::StatusOr<ledger::CommandResult>& r = call.results[i];
     if (r.ok()) {
       ++succeeded;
-      continue;
-    }
-    if (call.atomic && refused < 0 &&
-        !absl::StartsWith(r.status().message(), ledger::kNotWrittenPrefix)) {
+    } else if (call.atomic && refused < 0 &&
+               !absl::StartsWith(r.status().message(), ledger::kNotWrittenPrefix)) {
       refused = static_cast<int32_t>(i);
     }
+    ToBatchResult(std::move(r), resp.add_results());  // its status stays
   }
   // An atomic batch is written whole or not at all.
   RCL_CHECK(!call.atomic || succeeded == 0 || succeeded == call.results.size())
@@ -54,6 +57,13 @@ void Answer(BatchCall& call) {
   resp.set_failed(static_cast<uint32_t>(call.results.size()) - succeeded);
   resp.set_refused_index(refused);
   call.reactor->Finish(grpc::Status::OK);
+}
+
+// One answer or QueueBatch's own hold is done; the last answers the call.
+void Settle(BatchCall* call) {
+  if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  Answer(*call);
+  delete call;
 }
 
 // Every command got the same refusal from the ledger's admission (queue
@@ -75,9 +85,14 @@ bool AdmissionRefused(const std::vector<absl::Status>& queued) {
 // Queues the call's commands to the ledger, moving them out of the decoded
 // request (this call's alone; their kinds stay, to name an invalid one's
 // fields), and answers at once what the ledger refused before queueing.
-grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, std::shared_ptr<BatchCall> call,
+// Takes `call` (waiting = commands + 1).
+grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
                                      rcl::v1::ExecuteBatchRequest& req, const Caller& caller) {
+  grpc::ServerUnaryReactor* const reactor = call->reactor;  // `call` may be gone below
   const int n = req.commands_size();
+  RCL_CHECK(call->waiting.load(std::memory_order_relaxed) == static_cast<size_t>(n) + 1 &&
+            call->results.size() == static_cast<size_t>(n))
+      << "a call of " << n << " commands waits for " << call->waiting.load() << " answers";
   std::vector<ledger::CommandRequest> requests(n);
   std::vector<ledger::CommandCallback> callbacks;
   callbacks.reserve(n);
@@ -87,33 +102,36 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, std::shared_ptr<Bat
     requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller);
     callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
       call->results[i] = std::move(result);
-      if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
+      Settle(call);
     });
   }
   std::vector<absl::Status> queued =
       ledger->SubmitBatch(std::move(requests), std::move(callbacks), req.atomic());
   RCL_CHECK(queued.size() == static_cast<size_t>(n)) << "the count was checked above";
-  if (AdmissionRefused(queued)) {
-    call->reactor->Finish(ToGrpcStatus(queued[0]));
-    return call->reactor;
-  }
-  // An invalid command refuses the call (the ledger queued none of them).
-  Violations invalid;
-  for (int i = 0; i < n; ++i) {
-    if (absl::IsInvalidArgument(queued[i])) {
-      AddKindViolations(queued[i], CommandAt{i}, kinds[i], invalid);
+  // Refused whole (admission) or for an invalid command: the ledger queued
+  // none of them, so no callback runs and the call is answered here.
+  absl::Status whole = AdmissionRefused(queued) ? queued[0] : absl::OkStatus();
+  if (whole.ok()) {
+    Violations invalid;
+    for (int i = 0; i < n; ++i) {
+      if (absl::IsInvalidArgument(queued[i])) {
+        AddKindViolations(queued[i], CommandAt{i}, kinds[i], invalid);
+      }
     }
+    if (!invalid.empty()) whole = invalid.ToStatus();
   }
-  if (!invalid.empty()) {
-    call->reactor->Finish(ToGrpcStatus(invalid.ToStatus()));
-    return call->reactor;
+  if (!whole.ok()) {
+    reactor->Finish(ToGrpcStatus(whole));
+    delete call;
+    return reactor;
   }
   for (int i = 0; i < n; ++i) {
     if (queued[i].ok()) continue;
     call->results[i] = queued[i];
-    if (call->waiting.fetch_sub(1, std::memory_order_acq_rel) == 1) Answer(*call);
+    Settle(call);
   }
-  return call->reactor;
+  Settle(call);  // QueueBatch's own hold
+  return reactor;
 }
 
 }  // namespace
@@ -155,13 +173,13 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
     allowed_method = methods[i];
     allowed_tenant = &c.context().tenant();
   }
-  auto call = std::make_shared<BatchCall>();
+  auto* call = new BatchCall();
   call->reactor = ctx->DefaultReactor();
   call->resp = resp;
   call->atomic = req->atomic();
   call->results.assign(n, absl::UnknownError("not answered"));
-  call->waiting.store(n, std::memory_order_relaxed);
-  return QueueBatch(ledger_, std::move(call), *req, caller);
+  call->waiting.store(static_cast<size_t>(n) + 1, std::memory_order_relaxed);
+  return QueueBatch(ledger_, call, *req, caller);
 }
 
 }  // namespace rcl::server

@@ -12,6 +12,7 @@
 #include "ledger/rules/validation.h"
 #include "ledger/status.h"
 #include "server/audit_service.h"
+#include "server/batch_commands.h"
 #include "server/command_stream.h"
 #include "server/event_convert.h"
 #include "server/import_stream.h"
@@ -75,8 +76,18 @@ void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse*
   out->set_position(r.position);
   out->set_stream(r.stream);
   out->set_stream_version(r.stream_version);
+  out->mutable_event_ids()->Reserve(static_cast<int>(r.event_ids.size()));
   for (const auto& id : r.event_ids) out->add_event_ids(id);
   out->set_command_id(r.command_id);
+}
+
+void ToCommandResponse(ledger::CommandResult&& r, rcl::v1::CommandResponse* out) {
+  out->set_position(r.position);
+  out->set_stream(std::move(r.stream));
+  out->set_stream_version(r.stream_version);
+  out->mutable_event_ids()->Reserve(static_cast<int>(r.event_ids.size()));
+  for (auto& id : r.event_ids) out->add_event_ids(std::move(id));
+  out->set_command_id(std::move(r.command_id));
 }
 
 LogServiceImpl::LogServiceImpl(ledger::Ledger* ledger, WorkPool* reads, SubscriptionHub* hub,
@@ -339,17 +350,11 @@ void LedgerServiceImpl::RegisterMethods() {
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
                                                      const Caller& caller,
-                                                     const rcl::v1::CommandContext& context,
+                                                     rcl::v1::CommandContext&& context,
                                                      rcl::v1::Command command,
                                                      rcl::v1::CommandResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  ledger::CommandRequest request;
-  request.tenant = context.tenant();
-  request.command_id = context.command_id();
-  if (context.has_expected_version()) request.expected_version = context.expected_version();
-  request.correlation_id = context.correlation_id();
-  request.causation_id = context.causation_id();
-  request.actor = caller.actor;
+  ledger::CommandRequest request = FromContext(std::move(context), caller);
   request.command = std::move(command);
   absl::Status queued =
       ledger_->Submit(std::move(request), [reactor, resp](absl::StatusOr<ledger::CommandResult> r) {
@@ -357,20 +362,21 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
           reactor->Finish(ToGrpcStatus(r.status()));
           return;
         }
-        ToCommandResponse(*r, resp);
+        ToCommandResponse(*std::move(r), resp);
         reactor->Finish(grpc::Status::OK);
       });
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }
 
-#define RCL_COMMAND_RPC_IMPL(Name, field)                                       \
-  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                            \
-      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req, \
-      rcl::v1::CommandResponse* resp, const Caller& caller) {                   \
-    rcl::v1::Command command;                                                   \
-    *command.mutable_##field() = req->command();                                \
-    return Execute(ctx, caller, req->context(), std::move(command), resp);      \
+#define RCL_COMMAND_RPC_IMPL(Name, field)                                                      \
+  grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                           \
+      grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req,                \
+      rcl::v1::CommandResponse* resp, const Caller& caller) {                                  \
+    /* The request is this call's alone and read no more: its parts move. */                   \
+    rcl::v1::Command command;                                                                  \
+    command.mutable_##field()->Swap(req->mutable_command());                                   \
+    return Execute(ctx, caller, std::move(*req->mutable_context()), std::move(command), resp); \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)

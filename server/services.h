@@ -81,8 +81,10 @@ struct RequestBytesMax<rcl::v1::ExecuteBatchRequest> {
   static constexpr size_t value = kBatchRequestBytesMax;
 };
 
-// A written command's answer: where its events went.
+// A written command's answer: where its events went. The second form moves
+// the result's strings into the answer (no copy).
 void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out);
+void ToCommandResponse(ledger::CommandResult&& r, rcl::v1::CommandResponse* out);
 
 class LogServiceImpl final : public rcl::v1::LogService::Service {
  public:
@@ -179,10 +181,11 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
 
  private:
   void RegisterMethods();
-  // Writes as `caller` (the actor of the events).
+  // Writes as `caller` (the actor of the events); the context's strings
+  // move into the ledger's request.
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const Caller& caller,
-                                    const rcl::v1::CommandContext& context,
-                                    rcl::v1::Command command, rcl::v1::CommandResponse* resp);
+                                    rcl::v1::CommandContext&& context, rcl::v1::Command command,
+                                    rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
   WorkPool* reads_;
   CallGate* gate_;

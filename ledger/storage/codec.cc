@@ -91,15 +91,26 @@ uint64_t GetBigEndian64(const char* in) {
   return value;
 }
 
+namespace {
+// Appends the canonical bytes of `e` to *out, which is first made room for
+// them and the four hashes after them (one allocation, or none for a
+// buffer reused from the event before).
+void AppendCanonicalBytes(const EventRecord& e, std::string* out) {
+  size_t strings = 0;
+  for (const StringField& f : kStringFields) strings += 4 + (e.*f.member).size();
+  out->reserve(out->size() + kFixedHeaderSize + strings + kTrailingHashes * kHashSize);
+  out->push_back(static_cast<char>(kRecordFormat));
+  PutBigEndian64(out, e.position);
+  PutBigEndian64(out, e.version);
+  PutBigEndian64(out, static_cast<uint64_t>(e.recorded_at_us));
+  PutBigEndian64(out, e.tenant_seq);
+  for (const StringField& f : kStringFields) PutString(out, e.*f.member);
+}
+}  // namespace
+
 std::string CanonicalBytes(const EventRecord& e) {
   std::string out;
-  out.reserve(kFixedHeaderSize + e.payload.size() + 128 + 4 * kStringFieldCount);
-  out.push_back(static_cast<char>(kRecordFormat));
-  PutBigEndian64(&out, e.position);
-  PutBigEndian64(&out, e.version);
-  PutBigEndian64(&out, static_cast<uint64_t>(e.recorded_at_us));
-  PutBigEndian64(&out, e.tenant_seq);
-  for (const StringField& f : kStringFields) PutString(&out, e.*f.member);
+  AppendCanonicalBytes(e, &out);
   return out;
 }
 
@@ -159,7 +170,8 @@ void AppendHashes(const EventRecord& event, std::string* out) {
 }  // namespace
 
 std::string EncodeRecord(const EventRecord& event) {
-  std::string out = CanonicalBytes(event);
+  std::string out;
+  AppendCanonicalBytes(event, &out);
   AppendHashes(event, &out);
   return out;
 }
@@ -197,8 +209,8 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
   return e;
 }
 
-std::string SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
-                       std::string* canonical) {
+std::string_view SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
+                            std::string* record) {
   const StringField* over = OverLimit(*event);
   RCL_CHECK(over == nullptr) << "event at position " << event->position << ": " << over->name
                              << " of " << (event->*over->member).size()
@@ -209,13 +221,16 @@ std::string SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, Even
       << " lacks a position, tenant sequence, tenant, stream, type or event id";
   event->prev_hash = prev_hash;
   event->tenant_prev_hash = tenant_prev_hash;
-  *canonical = CanonicalBytes(*event);
-  event->hash = ChainHash(prev_hash, *canonical);
-  event->tenant_hash = ChainHash(tenant_prev_hash, *canonical);
-  std::string record = *canonical;
-  record.reserve(canonical->size() + kTrailingHashes * kHashSize);
-  AppendHashes(*event, &record);
-  return record;
+  record->clear();
+  AppendCanonicalBytes(*event, record);
+  const size_t canonical_size = record->size();
+  event->hash = ChainHash(prev_hash, *record);
+  event->tenant_hash = ChainHash(tenant_prev_hash, *record);
+  AppendHashes(*event, record);
+  RCL_CHECK(record->size() == canonical_size + kTrailingHashes * kHashSize)
+      << "a record of " << record->size() << " bytes after " << canonical_size
+      << " canonical bytes";
+  return std::string_view(*record).substr(0, canonical_size);
 }
 
 std::string PositionKey(uint64_t position) {
@@ -240,13 +255,25 @@ std::string StreamPrefix(std::string_view tenant, std::string_view stream) {
 }
 
 std::string StreamIndexKey(std::string_view tenant, std::string_view stream, uint64_t version) {
-  std::string key = StreamPrefix(tenant, stream);
-  PutBigEndian64(&key, version);
+  std::string key;
+  StreamIndexKeyInto(&key, tenant, stream, version);
   return key;
+}
+
+void StreamIndexKeyInto(std::string* key, std::string_view tenant, std::string_view stream,
+                        uint64_t version) {
+  key->clear();
+  key->reserve(tenant.size() + stream.size() + 2 + 8);
+  key->append(tenant);
+  key->push_back('\0');
+  key->append(stream);
+  key->push_back('\0');
+  PutBigEndian64(key, version);
 }
 
 std::string CommandKey(std::string_view tenant, std::string_view command_id) {
   std::string key;
+  key.reserve(tenant.size() + 1 + command_id.size());
   key.append(tenant);
   key.push_back('\0');
   key.append(command_id);
@@ -269,11 +296,16 @@ std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq) {
 
 std::string TenantIndexValue(uint64_t position, const Hash* leaf_hash) {
   std::string value;
-  value.reserve(kTenantIndexValueWithLeafSize);
-  PutBigEndian64(&value, position);
-  if (leaf_hash != nullptr)
-    value.append(reinterpret_cast<const char*>(leaf_hash->data()), kHashSize);
+  TenantIndexValueInto(&value, position, leaf_hash);
   return value;
+}
+
+void TenantIndexValueInto(std::string* value, uint64_t position, const Hash* leaf_hash) {
+  value->clear();
+  value->reserve(kTenantIndexValueWithLeafSize);
+  PutBigEndian64(value, position);
+  if (leaf_hash != nullptr)
+    value->append(reinterpret_cast<const char*>(leaf_hash->data()), kHashSize);
 }
 
 absl::StatusOr<TenantIndexEntry> DecodeTenantIndexValue(std::string_view value) {

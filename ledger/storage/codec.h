@@ -73,13 +73,15 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes);
 
 // The record the sequencer writes for `event`: sets its prev_hash and
 // tenant_prev_hash, its hash to ChainHash(prev_hash, canonical bytes) and its
-// tenant_hash to ChainHash(tenant_prev_hash, canonical bytes), sets
-// *canonical to the canonical bytes (the Merkle leaf), and returns
-// EncodeRecord(*event). Stops the process (RCL_CHECK) if the event has no
+// tenant_hash to ChainHash(tenant_prev_hash, canonical bytes), sets *record
+// to EncodeRecord(*event) (its old contents dropped; its capacity kept, so
+// that a buffer reused event after event allocates once), and returns the
+// canonical bytes (the Merkle leaf): the record's first part, valid until
+// *record changes. Stops the process (RCL_CHECK) if the event has no
 // position, tenant sequence, tenant, stream, type or event id, or a string
 // over its limit: a record DecodeRecord would refuse never reaches the disk.
-std::string SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
-                       std::string* canonical);
+std::string_view SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,
+                            std::string* record);
 
 // Keys.
 std::string PositionKey(uint64_t position);
@@ -87,6 +89,9 @@ absl::StatusOr<uint64_t> DecodePositionKey(std::string_view key);
 // tenant \0 stream \0 (prefix of all of a stream's index keys).
 std::string StreamPrefix(std::string_view tenant, std::string_view stream);
 std::string StreamIndexKey(std::string_view tenant, std::string_view stream, uint64_t version);
+// The same into *key (its old contents dropped, its capacity kept).
+void StreamIndexKeyInto(std::string* key, std::string_view tenant, std::string_view stream,
+                        uint64_t version);
 std::string CommandKey(std::string_view tenant, std::string_view command_id);
 // tenant \0 (prefix of all of a tenant's index keys, and of its Merkle nodes).
 std::string TenantPrefix(std::string_view tenant);
@@ -96,6 +101,8 @@ std::string TenantIndexKey(std::string_view tenant, uint64_t tenant_seq);
 inline constexpr size_t kTenantIndexValueSize = 8;
 inline constexpr size_t kTenantIndexValueWithLeafSize = 8 + kHashSize;
 std::string TenantIndexValue(uint64_t position, const Hash* leaf_hash);
+// The same into *value (its old contents dropped, its capacity kept).
+void TenantIndexValueInto(std::string* value, uint64_t position, const Hash* leaf_hash);
 struct TenantIndexEntry {
   uint64_t position = 0;
   bool has_leaf = false;

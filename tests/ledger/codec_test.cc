@@ -300,8 +300,8 @@ TEST(CodecTest, SealRecordChainsAndEncodesTheEvent) {
   e.tenant_hash = HashOf(0);
   const Hash prev = HashOf(0x5c);
   const Hash tenant_prev = HashOf(0x3e);
-  std::string canonical;
-  std::string record = SealRecord(prev, tenant_prev, &e, &canonical);
+  std::string record = "what the buffer held for the event before";
+  const std::string canonical(SealRecord(prev, tenant_prev, &e, &record));
   EXPECT_EQ(canonical, CanonicalBytes(e));
   EXPECT_EQ(e.prev_hash, prev);
   EXPECT_EQ(e.hash, ChainHash(prev, canonical));
@@ -309,25 +309,35 @@ TEST(CodecTest, SealRecordChainsAndEncodesTheEvent) {
   EXPECT_EQ(e.tenant_hash, ChainHash(tenant_prev, canonical));
   EXPECT_NE(e.hash, e.tenant_hash);
   EXPECT_EQ(record, EncodeRecord(e));
+  // The buffer reused for a second event holds that event's record alone.
+  EventRecord next = SampleRecord();
+  next.position = e.position + 1;
+  next.payload = "a shorter payload";
+  const std::string next_canonical(SealRecord(e.hash, e.tenant_hash, &next, &record));
+  EXPECT_EQ(next_canonical, CanonicalBytes(next));
+  EXPECT_EQ(record, EncodeRecord(next));
+  absl::StatusOr<EventRecord> decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, next);
 }
 
 // What the sequencer is about to write must be a record DecodeRecord accepts;
 // if not, the process stops instead of writing it.
 TEST(CodecDeathTest, SealRecordRefusesToWriteWhatCouldNotBeReadBack) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  std::string canonical;
+  std::string record;
   EventRecord over = SampleRecord();
   over.actor.assign(kEnvelopeStringSizeMax + 1, 'a');
-  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &over, &canonical),
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &over, &record),
                "RCL_CHECK\\(over == nullptr\\) failed: event at position [0-9]+: "
                "actor of 257 bytes, over its limit of 256");
   EventRecord unnamed = SampleRecord();
   unnamed.stream.clear();
-  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unnamed, &canonical),
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unnamed, &record),
                "lacks a position, tenant sequence, tenant, stream, type or event id");
   EventRecord unsequenced = SampleRecord();
   unsequenced.tenant_seq = 0;
-  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unsequenced, &canonical),
+  EXPECT_DEATH(SealRecord(HashOf(1), HashOf(2), &unsequenced, &record),
                "lacks a position, tenant sequence");
 }
 
