@@ -8,7 +8,11 @@ namespace rcl::projections {
 
 std::string Key(char tag, std::string_view tenant, std::initializer_list<std::string_view> parts,
                 bool trailing_separator) {
-  std::string key(1, tag);
+  size_t size = 1 + tenant.size() + (trailing_separator ? 1 : 0);
+  for (std::string_view p : parts) size += 1 + p.size();
+  std::string key;
+  key.reserve(size);  // one allocation (none for a short key), not one a doubling
+  key.push_back(tag);
   key.append(tenant);
   for (std::string_view p : parts) {
     key.push_back('\0');
