@@ -483,7 +483,7 @@ void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records,
     RCL_CHECK(e.position == ctx.next_position + result->event_ids.size())
         << "position " << e.position << " where " << ctx.next_position + result->event_ids.size()
         << " is next";
-    const std::string& key = StateKeyInto(&ctx.state_key, e.tenant, e.stream);
+    const std::string& key = StateKey(&ctx.state_key, e.tenant, e.stream);
     auto [last, first_in_batch] = ctx.versions.try_emplace(key, 0);
     if (first_in_batch) last->second = ctx.view.BaseVersion(key);
     RCL_CHECK(static_cast<int64_t>(e.version) == last->second + 1)

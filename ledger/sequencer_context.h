@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "ledger/audit/merkle.h"
 #include "ledger/ledger.h"
 #include "ledger/replay.h"
@@ -23,14 +22,11 @@
 
 namespace rcl::ledger {
 
-// A stream's key in the sequencer's maps: tenant, NUL, stream.
-inline std::string StateKey(std::string_view tenant, std::string_view stream) {
-  return absl::StrCat(AbslView(tenant), absl::string_view("\0", 1), AbslView(stream));
-}
-// The same into *key (its capacity kept: a buffer reused for every lookup
-// allocates once), returned.
-inline const std::string& StateKeyInto(std::string* key, std::string_view tenant,
-                                       std::string_view stream) {
+// A stream's key in the sequencer's maps (tenant, NUL, stream), built into
+// *key and returned: its capacity kept, so a buffer reused for every lookup
+// allocates once.
+inline const std::string& StateKey(std::string* key, std::string_view tenant,
+                                   std::string_view stream) {
   key->assign(tenant);
   key->push_back('\0');
   key->append(stream);
@@ -97,7 +93,7 @@ class Ledger::BatchView : public StateView {
   absl::CivilDay Today() const override { return today_; }
 
   absl::StatusOr<const StreamState*> Get(const std::string& stream) override {
-    const std::string& key = StateKeyInto(&key_, tenant_, stream);
+    const std::string& key = StateKey(&key_, tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(auto state, Load(key, stream));
     held_.push_back(state);
@@ -108,7 +104,7 @@ class Ledger::BatchView : public StateView {
   // moved out of the cache when nothing else holds it (the common case: the
   // stream's last batch is durable), else a copy.
   absl::StatusOr<StreamState*> Mutable(const std::string& stream) {
-    const std::string& key = StateKeyInto(&key_, tenant_, stream);
+    const std::string& key = StateKey(&key_, tenant_, stream);
     if (auto it = overlay_->find(key); it != overlay_->end()) return &it->second;
     RCL_ASSIGN_OR_RETURN(std::shared_ptr<const StreamState> state, Load(key, stream));
     base_versions_.try_emplace(key, state->version);

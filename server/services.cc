@@ -73,12 +73,7 @@ using RejectedSubscription = RejectedWrite<rcl::v1::SubscribeResponse>;
 }  // namespace
 
 void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out) {
-  out->set_position(r.position);
-  out->set_stream(r.stream);
-  out->set_stream_version(r.stream_version);
-  out->mutable_event_ids()->Reserve(static_cast<int>(r.event_ids.size()));
-  for (const auto& id : r.event_ids) out->add_event_ids(id);
-  out->set_command_id(r.command_id);
+  ToCommandResponse(ledger::CommandResult(r), out);
 }
 
 void ToCommandResponse(ledger::CommandResult&& r, rcl::v1::CommandResponse* out) {

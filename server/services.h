@@ -82,7 +82,7 @@ struct RequestBytesMax<rcl::v1::ExecuteBatchRequest> {
 };
 
 // A written command's answer: where its events went. The second form moves
-// the result's strings into the answer (no copy).
+// the result's strings into the answer; the first copies them.
 void ToCommandResponse(const ledger::CommandResult& r, rcl::v1::CommandResponse* out);
 void ToCommandResponse(ledger::CommandResult&& r, rcl::v1::CommandResponse* out);
 

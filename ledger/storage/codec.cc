@@ -244,13 +244,20 @@ absl::StatusOr<uint64_t> DecodePositionKey(std::string_view key) {
   return GetBigEndian64(key.data());
 }
 
+namespace {
+// Appends tenant \0 stream \0, the start of a stream's index keys.
+void AppendStreamPrefix(std::string* key, std::string_view tenant, std::string_view stream) {
+  key->append(tenant);
+  key->push_back('\0');
+  key->append(stream);
+  key->push_back('\0');
+}
+}  // namespace
+
 std::string StreamPrefix(std::string_view tenant, std::string_view stream) {
   std::string key;
   key.reserve(tenant.size() + stream.size() + 2);
-  key.append(tenant);
-  key.push_back('\0');
-  key.append(stream);
-  key.push_back('\0');
+  AppendStreamPrefix(&key, tenant, stream);
   return key;
 }
 
@@ -264,10 +271,7 @@ void StreamIndexKeyInto(std::string* key, std::string_view tenant, std::string_v
                         uint64_t version) {
   key->clear();
   key->reserve(tenant.size() + stream.size() + 2 + 8);
-  key->append(tenant);
-  key->push_back('\0');
-  key->append(stream);
-  key->push_back('\0');
+  AppendStreamPrefix(key, tenant, stream);
   PutBigEndian64(key, version);
 }
 
