@@ -177,7 +177,7 @@ void Ledger::SequencerLoop() {
       size_t n = std::min(queue_.size(), options_.batch_commands_max);
       for (size_t i = 0; i < n; ++i) {
         const size_t group = queue_.front().atomic_group;
-        const bool alone = DecidedAlone(queue_.front().request.command) || group > 0;
+        const bool alone = DecidedAlone(*queue_.front().request.command) || group > 0;
         if (alone && !batch.empty()) break;
         const size_t take = std::max<size_t>(group, 1);
         RCL_CHECK(queue_.size() >= take) << "atomic group of " << group << " cut short";
@@ -326,13 +326,13 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
     std::optional<absl::StatusOr<CommandResult>> seen = CheckIdempotency(pending, command_key);
     if (seen.has_value()) return *std::move(seen);
   }
-  const std::string primary = CommandStream(req.command);
+  std::string primary = CommandStream(*req.command);
   RCL_RETURN_IF_ERROR(CheckExpectedVersion(ctx.view, req, primary));
   if (req.dry_run) return DecideDryRun(ctx, req, primary);
   RCL_RETURN_IF_ERROR(LoadTip(req.tenant));
   CommandResult result;
   result.command_id = req.command_id.empty() ? NewUuid() : req.command_id;
-  result.stream = primary;
+  result.stream = std::move(primary);
   RCL_ASSIGN_OR_RETURN(std::vector<EventRecord> records, DecideAndApply(ctx, req, &result));
   ExtendChain(ctx, &records, &result);
   if (!command_key.empty()) RecordCommand(ctx, pending, command_key, result);
@@ -344,12 +344,12 @@ absl::StatusOr<CommandResult> Ledger::DecideOne(BatchContext& ctx, const Pending
 // against the batch's view; nothing is applied, written or recorded.
 absl::StatusOr<CommandResult> Ledger::DecideDryRun(BatchContext& ctx, const CommandRequest& req,
                                                    const std::string& primary) {
-  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
-                                                          : Decide(req.command, ctx.view));
-  if (decision.events.size() > EventsMax(req.command)) {
+  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(*req.command, ctx.view)
+                                                          : Decide(*req.command, ctx.view));
+  if (decision.events.size() > EventsMax(*req.command)) {
     return absl::FailedPreconditionError(absl::StrCat("command would append ",
                                                       decision.events.size(), " events; at most ",
-                                                      EventsMax(req.command), " are allowed"));
+                                                      EventsMax(*req.command), " are allowed"));
   }
   CommandResult result;
   result.stream = primary;
@@ -400,16 +400,16 @@ absl::Status Ledger::CheckExpectedVersion(BatchView& view, const CommandRequest&
 absl::StatusOr<std::vector<EventRecord>> Ledger::DecideAndApply(BatchContext& ctx,
                                                                 const CommandRequest& req,
                                                                 CommandResult* result) {
-  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(req.command, ctx.view)
-                                                          : Decide(req.command, ctx.view));
+  RCL_ASSIGN_OR_RETURN(Decision decision, options_.decide ? options_.decide(*req.command, ctx.view)
+                                                          : Decide(*req.command, ctx.view));
   // The decision holds what it needs; the states it read may now move into
   // the overlay instead of being copied (BatchView::Mutable).
   ctx.view.ReleasePins();
   if (decision.events.empty()) return absl::InternalError("command decided no events");
-  if (decision.events.size() > EventsMax(req.command)) {
+  if (decision.events.size() > EventsMax(*req.command)) {
     return absl::FailedPreconditionError(absl::StrCat("command would append ",
                                                       decision.events.size(), " events; at most ",
-                                                      EventsMax(req.command), " are allowed"));
+                                                      EventsMax(*req.command), " are allowed"));
   }
   for (const NewEvent& ne : decision.events) RCL_RETURN_IF_ERROR(CheckNewEvent(ne));
   // Folded into the overlay in place: a refusal from here on leaves it
@@ -454,14 +454,14 @@ absl::Status Ledger::ApplyNewEvent(BatchContext& ctx, const CommandRequest& req,
   e.version = static_cast<uint64_t>(state->version + 1);
   e.recorded_at_us = ctx.recorded_at_us;
   e.tenant = req.tenant;
-  e.stream = ne->stream;
-  e.type = ne->type;
+  e.stream = std::move(ne->stream);  // the decision is done with its events
+  e.type = std::move(ne->type);
   e.event_id = NewUuid();
   e.command_id = result->command_id;
   e.correlation_id = req.correlation_id;
   e.causation_id = req.causation_id;
   e.actor = req.actor;
-  e.effective_date = ne->effective_date;
+  e.effective_date = std::move(ne->effective_date);
   e.payload = std::move(ne->payload);
   RCL_RETURN_IF_ERROR(ApplyDecidedEvent(state, e.version, e.type, e.payload, ne->message.get()));
   RCL_CHECK(state->version == static_cast<int64_t>(e.version))
@@ -495,7 +495,7 @@ void Ledger::ExtendChain(BatchContext& ctx, std::vector<EventRecord>* records,
     RCL_CHECK(balanced.ok()) << e.type << " at position " << e.position << " of " << e.stream
                              << ": " << balanced.message();
     SealAndPut(ctx, &e);
-    result->event_ids.push_back(e.event_id);
+    result->event_ids.push_back(std::move(e.event_id));  // sealed: the record is done with it
   }
   ctx.next_position += records->size();
   result->position = ctx.next_position - 1;

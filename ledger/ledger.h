@@ -43,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/bounded_queue.h"
+#include "ledger/held_command.h"
 #include "ledger/rules/commands.h"
 #include "ledger/storage/disk_space.h"
 #include "ledger/storage/event_store.h"
@@ -58,7 +59,7 @@ struct CommandRequest {
   std::string correlation_id;
   std::string causation_id;
   std::string actor;
-  rcl::v1::Command command;
+  HeldCommand command;  // its own, or on a batch's arena (held_command.h)
   // Decide only: nothing is written, the result's `preview` holds the events
   // the command would append (its position and versions are not set).
   bool dry_run = false;

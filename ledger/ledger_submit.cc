@@ -38,10 +38,10 @@ absl::StatusOr<Ledger::Pending> Ledger::Prepare(CommandRequest request,
   RCL_RETURN_IF_ERROR(ValidateRequest(request));
   Pending pending;
   // What the queued command holds: the parsed command and its strings.
-  pending.bytes = sizeof(Pending) + request.command.SpaceUsedLong() + request.tenant.capacity() +
+  pending.bytes = sizeof(Pending) + request.command->SpaceUsedLong() + request.tenant.capacity() +
                   request.command_id.capacity() + request.correlation_id.capacity() +
                   request.causation_id.capacity() + request.actor.capacity();
-  if (!request.command_id.empty()) pending.fingerprint = Fingerprint(request.command);
+  if (!request.command_id.empty()) pending.fingerprint = Fingerprint(*request.command);
   pending.request = std::move(request);
   pending.callback = std::move(callback);
   return pending;
@@ -102,7 +102,7 @@ std::vector<absl::Status> Ledger::SubmitBatch(std::vector<CommandRequest> reques
     absl::StatusOr<Pending> p;
     if (requests[i].dry_run) {
       p = InvalidField("dry_run", "a batch cannot hold dry runs");
-    } else if (atomic && DecidedAlone(requests[i].command)) {
+    } else if (atomic && DecidedAlone(*requests[i].command)) {
       p = InvalidField("command", "an import cannot be part of an atomic batch");
     } else {
       p = Prepare(std::move(requests[i]), std::move(callbacks[i]));
@@ -180,7 +180,7 @@ absl::Status Ledger::ValidateRequest(CommandRequest& request) const {
     v.Add("expected_version", "must be -1 (no stream) or a version >= 0");
   }
   absl::CivilDay today = absl::ToCivilDay(absl::FromUnixMicros(NowUs()), absl::UTCTimeZone());
-  ValidateCommand(&request.command, today, v);
+  ValidateCommand(&*request.command, today, v);
   return v.ToStatus();
 }
 

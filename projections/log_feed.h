@@ -51,6 +51,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -59,6 +60,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/reflection.h"
 #include "ledger/storage/codec.h"
 #include "ledger/storage/event_store.h"
 #include "rcl/v1/events.pb.h"
@@ -84,25 +86,24 @@ struct LogEvent {
 };
 
 // The payload's postings (its `repeated rcl.v1.Posting postings`), read in
-// place; empty when it has none.
+// place; empty when it has none. The field is looked up by reflection once,
+// when the view is made (a fold reads it per posting).
 class PostingsView {
  public:
   PostingsView() = default;
   PostingsView(const google::protobuf::Message* payload,
                const google::protobuf::FieldDescriptor* field)
-      : payload_(payload), field_(field) {}
-  int size() const {
-    return payload_ == nullptr ? 0 : payload_->GetReflection()->FieldSize(*payload_, field_);
-  }
+      : postings_(
+            payload->GetReflection()->GetRepeatedFieldRef<rcl::v1::Posting>(*payload, field)) {}
+  int size() const { return postings_.has_value() ? postings_->size() : 0; }
   bool empty() const { return size() == 0; }
-  const rcl::v1::Posting& operator[](int i) const {
-    return static_cast<const rcl::v1::Posting&>(
-        payload_->GetReflection()->GetRepeatedMessage(*payload_, field_, i));
-  }
+  // For a generated message the reference is the entry itself; the scratch
+  // space the interface asks for is not written.
+  const rcl::v1::Posting& operator[](int i) const { return postings_->Get(i, &scratch_); }
 
  private:
-  const google::protobuf::Message* payload_ = nullptr;
-  const google::protobuf::FieldDescriptor* field_ = nullptr;
+  std::optional<google::protobuf::RepeatedFieldRef<rcl::v1::Posting>> postings_;
+  mutable rcl::v1::Posting scratch_;
 };
 PostingsView PostingsOf(const LogEvent& event);
 // The event's type is a message with postings (a financial event).

@@ -9,6 +9,7 @@
 #ifndef RCL_SERVER_BATCH_COMMANDS_H_
 #define RCL_SERVER_BATCH_COMMANDS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -66,8 +67,11 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
 
 // The ledger command of `c`, written as `caller`: the command and its
 // context's strings move out of `c` (no copy), so the caller must own the
-// decoded request and be done with it.
-ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller);
+// decoded request and be done with it. When `c` lives on a protobuf arena,
+// `arena_owner` is what keeps that arena alive: the command stays on it and
+// the request holds a share (ledger/held_command.h); else it is null.
+ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller,
+                                       std::shared_ptr<const void> arena_owner = nullptr);
 // The ledger request of a command's context (its strings move out),
 // written as `caller`; the command itself is left to the caller to set.
 ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Caller& caller);

@@ -85,9 +85,14 @@ bool AdmissionRefused(const std::vector<absl::Status>& queued) {
 // Queues the call's commands to the ledger, moving them out of the decoded
 // request (this call's alone; their kinds stay, to name an invalid one's
 // fields), and answers at once what the ledger refused before queueing.
-// Takes `call` (waiting = commands + 1).
+// A request decoded on an arena stays there: each ledger request holds a
+// share of it (`owner`). Takes `call` (waiting = commands + 1).
 grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
-                                     rcl::v1::ExecuteBatchRequest& req, const Caller& caller) {
+                                     RequestPtr<rcl::v1::ExecuteBatchRequest> owner,
+                                     const Caller& caller) {
+  rcl::v1::ExecuteBatchRequest& req = *owner;
+  std::shared_ptr<const void> arena_owner;
+  if (req.GetArena() != nullptr) arena_owner = owner;
   grpc::ServerUnaryReactor* const reactor = call->reactor;  // `call` may be gone below
   const int n = req.commands_size();
   RCL_CHECK(call->waiting.load(std::memory_order_relaxed) == static_cast<size_t>(n) + 1 &&
@@ -99,7 +104,7 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
   std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
   for (int i = 0; i < n; ++i) {
     kinds[i] = CommandKind(req.commands(i).command());
-    requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller);
+    requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller, arena_owner);
     callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
       call->results[i] = std::move(result);
       Settle(call);
@@ -179,7 +184,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExecuteBatch(
   call->atomic = req->atomic();
   call->results.assign(n, absl::UnknownError("not answered"));
   call->waiting.store(static_cast<size_t>(n) + 1, std::memory_order_relaxed);
-  return QueueBatch(ledger_, call, *req, caller);
+  return QueueBatch(ledger_, call, std::move(req), caller);
 }
 
 }  // namespace rcl::server

@@ -36,7 +36,7 @@ ledger::CommandRequest ImportCommand(const rcl::v1::ImportRemittanceFileRequest&
   request.correlation_id = context.correlation_id();
   request.causation_id = context.causation_id();
   request.actor = caller.actor;
-  auto* import = request.command.mutable_import_remittance_file();
+  auto* import = request.command->mutable_import_remittance_file();
   import->set_x12(req.x12());
   import->set_accept_imbalance(req.accept_imbalance());
   return request;

@@ -334,8 +334,16 @@ void LedgerServiceImpl::RegisterMethods() {
           }));
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
                            rcl::v1::ExportClaims837Response);
-  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExecuteBatch, rcl::v1::ExecuteBatchRequest,
-                           rcl::v1::ExecuteBatchResponse);
+  // Its request (the commands) and its answer (a result per command) are
+  // each on an arena (NewRequest, ArenaResponses; ledger/held_command.h).
+  MarkMethodCallback(
+      MethodIndex(kLedgerServiceName, "ExecuteBatch"),
+      DecodingHandler<rcl::v1::ExecuteBatchRequest, rcl::v1::ExecuteBatchResponse>(
+          gate_, absl::StrCat(kLedgerServiceName, "/ExecuteBatch"),
+          [this](grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ExecuteBatchRequest> req,
+                 rcl::v1::ExecuteBatchResponse* resp,
+                 const Caller& caller) { return ExecuteBatch(ctx, std::move(req), resp, caller); },
+          /*arenas=*/true));
   MarkMethodCallback(MethodIndex(kLedgerServiceName, "CommandStream"),
                      CommandStreamHandler(gate_, ledger_));
 }
@@ -590,7 +598,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::ExportClaims837(
     request.correlation_id = context.correlation_id();
     request.causation_id = context.causation_id();
     request.actor = actor;
-    auto* record = request.command.mutable_record_claim_export();
+    auto* record = request.command->mutable_record_claim_export();
     record->set_export_id(built->export_id);
     record->set_file_sha256(built->file_sha256);
     for (const std::string& id : ids) record->add_claim_ids(id);

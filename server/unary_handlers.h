@@ -22,9 +22,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "grpcpp/support/message_allocator.h"
 #include "server/authorizer.h"
 #include "server/permissions.h"
 #include "server/request_decoding.h"
@@ -89,15 +91,75 @@ template <class Request, class Response>
 using UnaryMethod = std::function<grpc::ServerUnaryReactor*(
     grpc::CallbackServerContext*, RequestPtr<Request>, Response*, const Caller&)>;
 
+// First block of a request's or a response's arena (NewRequest,
+// ArenaResponses): an ExecuteBatch of 100 commands takes about 60 KiB parsed
+// and its answer about 30 KiB; blocks double from here up to 1 MiB.
+inline constexpr size_t kMessageArenaFirstBlockBytes = 32 * 1024;
+inline constexpr size_t kMessageArenaBlockBytesMax = 1024 * 1024;
+
+inline google::protobuf::ArenaOptions MessageArenaOptions() {
+  google::protobuf::ArenaOptions o;
+  o.start_block_size = kMessageArenaFirstBlockBytes;
+  o.max_block_size = kMessageArenaBlockBytesMax;
+  return o;
+}
+
+// A new request to decode into: on the heap, or `on_arena` on a protobuf
+// arena of its own that the pointer shares ownership of (what a handler
+// hands on from it may hold the arena alive: ledger/held_command.h).
+template <class Request>
+RequestPtr<Request> NewRequest(bool on_arena) {
+  if (!on_arena) return std::make_shared<Request>();
+  auto arena = std::make_shared<google::protobuf::Arena>(MessageArenaOptions());
+  Request* request = google::protobuf::Arena::CreateMessage<Request>(arena.get());
+  return RequestPtr<Request>(std::move(arena), request);
+}
+
+// Gives each call of a method its response on a protobuf arena of its own,
+// freed whole when gRPC is done with the call. For the answers built of
+// many small parts on one thread and freed on another (ExecuteBatch: a
+// result, a response and its strings per command), so that they cost a few
+// block allocations instead of several heap allocations per command.
+// Stateless: one per response type, for the life of the process.
+template <class Response>
+class ArenaResponses : public grpc::MessageAllocator<grpc::ByteBuffer, Response> {
+ public:
+  static ArenaResponses* Get() {
+    static ArenaResponses* const allocator = new ArenaResponses();
+    return allocator;
+  }
+
+  grpc::MessageHolder<grpc::ByteBuffer, Response>* AllocateMessages() override {
+    return new Holder();
+  }
+
+ private:
+  class Holder : public grpc::MessageHolder<grpc::ByteBuffer, Response> {
+   public:
+    Holder() : arena_(MessageArenaOptions()) {
+      this->set_request(&request_);
+      this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
+    }
+    void Release() override { delete this; }
+
+   private:
+    grpc::ByteBuffer request_;
+    google::protobuf::Arena arena_;  // owns the response
+  };
+};
+
 // A unary callback handler that takes the request's raw bytes, decodes them
 // (refusing invalid UTF-8 field by field), authorizes the call and calls
 // `method`. `name` is the method's full name ("rcl.v1.LogService/ReadAll").
+// With `arenas`, the request and the response each live on an arena
+// (NewRequest, ArenaResponses): for a method whose messages hold many parts.
 template <class Request, class Response>
 grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, std::string name,
-                                               UnaryMethod<Request, Response> method) {
+                                               UnaryMethod<Request, Response> method,
+                                               bool arenas = false) {
   const Permission* permission = FindPermission(name);
-  return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
-      [gate, name = std::move(name), permission, method = std::move(method)](
+  auto* handler = new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
+      [gate, name = std::move(name), permission, method = std::move(method), arenas](
           grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* bytes, Response* resp) {
         absl::Status admitted = Admit(gate);
         if (!admitted.ok()) return Refuse(ctx, admitted);
@@ -106,13 +168,15 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, std::string name,
                                  absl::StrCat("request of ", bytes->Length(), " bytes; at most ",
                                               RequestBytesMax<Request>::value)));
         }
-        auto request = std::make_shared<Request>();
+        RequestPtr<Request> request = NewRequest<Request>(arenas);
         absl::Status decoded = DecodeRequest(*bytes, request.get());
         if (!decoded.ok()) return Refuse(ctx, decoded);
         absl::StatusOr<Caller> caller = AuthorizeCall(gate, *ctx, name, permission, *request);
         if (!caller.ok()) return Refuse(ctx, caller.status());
         return method(ctx, std::move(request), resp, *caller);
       });
+  if (arenas) handler->SetMessageAllocator(ArenaResponses<Response>::Get());
+  return handler;
 }
 
 // A server-streaming call refused before it starts: ends at once.

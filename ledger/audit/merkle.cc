@@ -398,12 +398,12 @@ absl::StatusOr<CompactRange> CompactRange::FromNodes(uint64_t tree_size, std::ve
 }
 
 void CompactRange::Append(const Hash& leaf_hash,
-                          const std::function<void(const PerfectNode&)>& on_node) {
+                          absl::FunctionRef<void(const PerfectNode&)> on_node) {
   RCL_CHECK(size_ != UINT64_MAX) << "a tree holds at most 2^64 - 1 leaves";
   Hash h = leaf_hash;
   uint64_t index = size_;  // of the new node at the current level
   uint32_t level = 0;
-  if (on_node) on_node(PerfectNode{level, index, h});
+  on_node(PerfectNode{level, index, h});
   // Each trailing one bit of the old size is a perfect left sibling waiting
   // for this right one.
   for (uint64_t s = size_; (s & 1) != 0; s >>= 1) {
@@ -412,7 +412,7 @@ void CompactRange::Append(const Hash& leaf_hash,
     nodes_.pop_back();
     ++level;
     index >>= 1;
-    if (on_node) on_node(PerfectNode{level, index, h});
+    on_node(PerfectNode{level, index, h});
   }
   nodes_.push_back(h);
   ++size_;

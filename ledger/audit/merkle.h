@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -142,11 +143,16 @@ class CompactRange {
   // per set bit of `tree_size`.
   static absl::StatusOr<CompactRange> FromNodes(uint64_t tree_size, std::vector<Hash> nodes);
 
-  // Adds the next leaf. If `on_node` is set, calls it for every perfect node
-  // this leaf completes, bottom-up: the leaf itself (level 0) first, then each
-  // node it closes; these are the nodes a store keeps.
-  void Append(const Hash& leaf_hash,
-              const std::function<void(const PerfectNode&)>& on_node = nullptr);
+  // Adds the next leaf, and calls `on_node` for every perfect node this
+  // leaf completes, bottom-up: the leaf itself (level 0) first, then each
+  // node it closes; these are the nodes a store keeps. (A FunctionRef: the
+  // sequencer appends every event, and a capturing std::function would
+  // allocate each time.)
+  void Append(const Hash& leaf_hash, absl::FunctionRef<void(const PerfectNode&)> on_node);
+  // Adds the next leaf; nothing to report.
+  void Append(const Hash& leaf_hash) {
+    Append(leaf_hash, [](const PerfectNode&) {});
+  }
 
   // MTH of the leaves appended so far (EmptyRoot() when none).
   Hash Root() const;

@@ -40,9 +40,12 @@ absl::Status EmitMessage(Decision* d, std::string stream,
 
 namespace {
 
-absl::StatusOr<const EncounterState*> GetEncounter(StateView& view,
-                                                   const std::string& encounter_id) {
-  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(EncounterStream(encounter_id)));
+// The open encounter `encounter_id`; its stream's name in `stream` (the
+// events the command emits go there: named once per command).
+absl::StatusOr<const EncounterState*> GetEncounter(StateView& view, const std::string& encounter_id,
+                                                   std::string* stream) {
+  *stream = EncounterStream(encounter_id);
+  RCL_ASSIGN_OR_RETURN(const StreamState* s, view.Get(*stream));
   const auto* e = std::get_if<EncounterState>(&s->aggregate);
   if (!s->exists() || e == nullptr)
     return Rule(absl::StrCat("encounter ", encounter_id, " is not open"));
@@ -50,8 +53,9 @@ absl::StatusOr<const EncounterState*> GetEncounter(StateView& view,
 }
 
 absl::StatusOr<const EncounterState*> GetCodableEncounter(StateView& view,
-                                                          const std::string& encounter_id) {
-  RCL_ASSIGN_OR_RETURN(const EncounterState* e, GetEncounter(view, encounter_id));
+                                                          const std::string& encounter_id,
+                                                          std::string* stream) {
+  RCL_ASSIGN_OR_RETURN(const EncounterState* e, GetEncounter(view, encounter_id, stream));
   if (e->coding_complete)
     return Rule(absl::StrCat("encounter ", encounter_id, " has completed coding"));
   return e;
@@ -149,7 +153,9 @@ static_assert(kEncounterDiagnosesMax == static_cast<size_t>(kDiagnosesPerEncount
               "the rule and request validation must allow the same number of diagnoses");
 
 absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c, StateView& view) {
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  std::string stream;
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc,
+                       GetCodableEncounter(view, c.encounter_id(), &stream));
   if (enc->diagnoses.size() + c.icd10_codes_size() > kEncounterDiagnosesMax) {
     return Rule(absl::StrCat("an encounter holds at most ", kEncounterDiagnosesMax, " diagnoses"));
   }
@@ -164,13 +170,14 @@ absl::StatusOr<Decision> DecideRecordDiagnoses(const rcl::v1::RecordDiagnoses& c
   *e.mutable_icd10_codes() = c.icd10_codes();
   e.set_first_pointer(static_cast<int>(enc->diagnoses.size()) + 1);
   Decision d;
-  RCL_RETURN_IF_ERROR(
-      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, std::move(stream), std::move(e), enc->date_of_service));
   return d;
 }
 
 absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, StateView& view) {
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  std::string stream;
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc,
+                       GetCodableEncounter(view, c.encounter_id(), &stream));
   if (enc->lines.contains(c.line_number())) {
     return Rule(
         absl::StrCat("line ", c.line_number(), " already exists on encounter ", c.encounter_id()));
@@ -197,15 +204,16 @@ absl::StatusOr<Decision> DecideRecordCharge(const rcl::v1::RecordCharge& c, Stat
   e.set_date_of_service(enc->date_of_service);
   AddPostingPair(e.mutable_postings(), kArUnbilled, kGrossCharges, c.amount_cents());
   Decision d;
-  RCL_RETURN_IF_ERROR(
-      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, std::move(stream), std::move(e), enc->date_of_service));
   return d;
 }
 
 absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateView& view) {
   // Charges change only while coding is open: once coded, the encounter's
   // lines are what claims bill.
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  std::string stream;
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc,
+                       GetCodableEncounter(view, c.encounter_id(), &stream));
   auto it = enc->lines.find(c.line_number());
   if (it == enc->lines.end()) {
     return Rule(
@@ -227,13 +235,14 @@ absl::StatusOr<Decision> DecideVoidCharge(const rcl::v1::VoidCharge& c, StateVie
   // The exact negation of the charge's postings.
   AddPostingPair(e.mutable_postings(), kGrossCharges, kArUnbilled, it->second.amount_cents);
   Decision d;
-  RCL_RETURN_IF_ERROR(
-      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, std::move(stream), std::move(e), enc->date_of_service));
   return d;
 }
 
 absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, StateView& view) {
-  RCL_ASSIGN_OR_RETURN(const EncounterState* enc, GetCodableEncounter(view, c.encounter_id()));
+  std::string stream;
+  RCL_ASSIGN_OR_RETURN(const EncounterState* enc,
+                       GetCodableEncounter(view, c.encounter_id(), &stream));
   if (enc->diagnoses.empty()) return Rule("coding cannot complete without at least one diagnosis");
   if (enc->ActiveLineCount() == 0)
     return Rule("coding cannot complete without at least one charge line");
@@ -242,8 +251,7 @@ absl::StatusOr<Decision> DecideCompleteCoding(const rcl::v1::CompleteCoding& c, 
   e.set_active_line_count(enc->ActiveLineCount());
   e.set_diagnosis_count(static_cast<int>(enc->diagnoses.size()));
   Decision d;
-  RCL_RETURN_IF_ERROR(
-      EmitEvent(&d, EncounterStream(c.encounter_id()), std::move(e), enc->date_of_service));
+  RCL_RETURN_IF_ERROR(EmitEvent(&d, std::move(stream), std::move(e), enc->date_of_service));
   return d;
 }
 

@@ -174,7 +174,7 @@ TEST_F(BatchTest, ReplayingAnAtomicBatchReturnsTheSameResultsAndWritesNothingMor
 
 TEST_F(BatchTest, InvalidCommandInAnAtomicBatchQueuesNone) {
   std::vector<CommandRequest> batch = FirstVisit("P1", false);
-  batch[1].command.mutable_open_encounter()->set_patient_id("");
+  batch[1].command->mutable_open_encounter()->set_patient_id("");
   Results results = ledger_->ExecuteBatch(batch, /*atomic=*/true);
   EXPECT_EQ(results[1].status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(results[0].status().code(), absl::StatusCode::kAborted);

@@ -373,7 +373,7 @@ std::vector<InvalidCase> InvalidCases() {
        with([](CommandRequest& r) { r.actor = std::string(kEnvelopeStringSizeMax + 1, 'a'); }), ""},
       {"expected version below -1", with([](CommandRequest& r) { r.expected_version = -2; }),
        "expected_version"},
-      {"no command", with([](CommandRequest& r) { r.command.Clear(); }), "command"},
+      {"no command", with([](CommandRequest& r) { r.command->Clear(); }), "command"},
       {"invalid NPI", Request(bad_npi), "rendering_npi"},
       {"date of service in the future", Request(future_service), "date_of_service"},
       {"malformed ICD-10-CM code", Request(bad_icd), "icd10_codes[0]"},
