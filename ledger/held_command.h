@@ -66,8 +66,8 @@ class HeldCommand {
   bool held() const { return held_ != nullptr; }
 
  private:
-  rcl::v1::Command own_;                // used when held_ is null
-  std::shared_ptr<const void> owner_;   // keeps *held_ alive
+  rcl::v1::Command own_;               // used when held_ is null
+  std::shared_ptr<const void> owner_;  // keeps *held_ alive
   rcl::v1::Command* held_ = nullptr;
 };
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ledger/status.h"
 #include "server/batch_commands.h"
+#include "server/message_arena.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
 
@@ -142,8 +144,10 @@ class CommandStream final : public Reactor {
           absl::StrCat("message ", index, " of the stream has ", bytes.Length(), " bytes; at most ",
                        kRequestBytesMax)));
     }
-    Request req;
-    absl::Status decoded = DecodeRequest(bytes, &req);
+    // On an arena of its own, which the ledger's request then holds
+    // (server/message_arena.h).
+    std::shared_ptr<Request> req = NewOnArena<Request, kCommandArenaBytes>();
+    absl::Status decoded = DecodeRequest(bytes, req.get());
     if (!decoded.ok()) {
       // The field violations travel on (as the status's payload).
       absl::Status ended(decoded.code(),
@@ -153,7 +157,7 @@ class CommandStream final : public Reactor {
       });
       return EndWith(std::move(ended));
     }
-    const uint64_t tag = req.tag();
+    const uint64_t tag = req->tag();
     bool duplicate = false;
     {
       absl::MutexLock lock(&mu_);
@@ -168,12 +172,13 @@ class CommandStream final : public Reactor {
                                      "among a stream's unanswered commands")),
                     /*release_tag=*/false);
     }
-    Submit(tag, std::move(*req.mutable_command()));
+    Submit(tag, std::move(req));
   }
 
-  // Checks, authorizes and queues one command; answers it at once when it
-  // is refused before the ledger has it.
-  void Submit(uint64_t tag, rcl::v1::BatchCommand&& command) {
+  // Checks, authorizes and queues the message's command; answers it at once
+  // when it is refused before the ledger has it.
+  void Submit(uint64_t tag, std::shared_ptr<Request> req) {
+    rcl::v1::BatchCommand& command = *req->mutable_command();
     Violations shape;
     absl::StatusOr<const BatchMethod*> method = CheckBatchCommand(command, CommandAt{}, shape);
     if (!method.ok()) return Answer(tag, shape.ToStatus());
@@ -183,7 +188,7 @@ class CommandStream final : public Reactor {
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
     // The command moves to the ledger; its kind stays, to name its fields.
     const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
-    absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller),
+    absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller, req),
                                           [this, tag](absl::StatusOr<ledger::CommandResult> r) {
                                             Answer(tag, std::move(r));
                                             Unref();

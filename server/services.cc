@@ -288,9 +288,11 @@ LedgerServiceImpl::LedgerServiceImpl(ledger::Ledger* ledger, WorkPool* reads, Ca
 }
 
 void LedgerServiceImpl::RegisterMethods() {
+// A command's request is decoded on an arena its ledger request then holds
+// (RCL_COMMAND_RPC_IMPL below).
 #define RCL_REGISTER_COMMAND(Name)                                           \
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, Name, rcl::v1::Name##Request, \
-                           rcl::v1::CommandResponse)
+                           rcl::v1::CommandResponse, MessageArenas::kCommand)
   RCL_REGISTER_COMMAND(RegisterPatient);
   RCL_REGISTER_COMMAND(AddCoverage);
   RCL_REGISTER_COMMAND(EndCoverage);
@@ -322,7 +324,7 @@ void LedgerServiceImpl::RegisterMethods() {
   RCL_REGISTER_UNARY(kLedgerServiceName, GetClaim, rcl::v1::GetClaimRequest, rcl::v1::ClaimView);
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ImportRemittanceFile,
                            rcl::v1::ImportRemittanceFileRequest,
-                           rcl::v1::ImportRemittanceFileResponse);
+                           rcl::v1::ImportRemittanceFileResponse, MessageArenas::kNone);
   MarkMethodCallback(
       MethodIndex(kLedgerServiceName, "ImportRemittanceFileStream"),
       AuthorizingStreamHandler<rcl::v1::ImportRemittanceFileRequest,
@@ -333,17 +335,11 @@ void LedgerServiceImpl::RegisterMethods() {
             return StartImportStream(ledger_, reads_, std::move(req), caller);
           }));
   RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExportClaims837, rcl::v1::ExportClaims837Request,
-                           rcl::v1::ExportClaims837Response);
+                           rcl::v1::ExportClaims837Response, MessageArenas::kNone);
   // Its request (the commands) and its answer (a result per command) are
   // each on an arena (NewRequest, ArenaResponses; ledger/held_command.h).
-  MarkMethodCallback(
-      MethodIndex(kLedgerServiceName, "ExecuteBatch"),
-      DecodingHandler<rcl::v1::ExecuteBatchRequest, rcl::v1::ExecuteBatchResponse>(
-          gate_, absl::StrCat(kLedgerServiceName, "/ExecuteBatch"),
-          [this](grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::ExecuteBatchRequest> req,
-                 rcl::v1::ExecuteBatchResponse* resp,
-                 const Caller& caller) { return ExecuteBatch(ctx, std::move(req), resp, caller); },
-          /*arenas=*/true));
+  RCL_REGISTER_UNARY_WRITE(kLedgerServiceName, ExecuteBatch, rcl::v1::ExecuteBatchRequest,
+                           rcl::v1::ExecuteBatchResponse, MessageArenas::kBatch);
   MarkMethodCallback(MethodIndex(kLedgerServiceName, "CommandStream"),
                      CommandStreamHandler(gate_, ledger_));
 }
@@ -354,7 +350,7 @@ void LedgerServiceImpl::RegisterMethods() {
 grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext* ctx,
                                                      const Caller& caller,
                                                      rcl::v1::CommandContext&& context,
-                                                     rcl::v1::Command command,
+                                                     ledger::HeldCommand command,
                                                      rcl::v1::CommandResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   ledger::CommandRequest request = FromContext(std::move(context), caller);
@@ -372,14 +368,19 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
   return reactor;
 }
 
+// The request is this call's alone and read no more: its parts move. It
+// lives on an arena (RCL_REGISTER_COMMAND): the ledger's command is made
+// there too, the request's part swapped in without a copy, and the ledger's
+// request holds the arena.
 #define RCL_COMMAND_RPC_IMPL(Name, field)                                                      \
   grpc::ServerUnaryReactor* LedgerServiceImpl::Name(                                           \
       grpc::CallbackServerContext* ctx, RequestPtr<rcl::v1::Name##Request> req,                \
       rcl::v1::CommandResponse* resp, const Caller& caller) {                                  \
-    /* The request is this call's alone and read no more: its parts move. */                   \
-    rcl::v1::Command command;                                                                  \
-    command.mutable_##field()->Swap(req->mutable_command());                                   \
-    return Execute(ctx, caller, std::move(*req->mutable_context()), std::move(command), resp); \
+    RCL_CHECK(req->GetArena() != nullptr) << "a command's request is decoded on an arena";     \
+    auto* command = google::protobuf::Arena::CreateMessage<rcl::v1::Command>(req->GetArena()); \
+    command->mutable_##field()->Swap(req->mutable_command());                                  \
+    return Execute(ctx, caller, std::move(*req->mutable_context()),                            \
+                   ledger::HeldCommand(req, command), resp);                                   \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)

@@ -184,7 +184,7 @@ class LedgerServiceImpl final : public rcl::v1::LedgerService::Service {
   // Writes as `caller` (the actor of the events); the context's strings
   // move into the ledger's request.
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* ctx, const Caller& caller,
-                                    rcl::v1::CommandContext&& context, rcl::v1::Command command,
+                                    rcl::v1::CommandContext&& context, ledger::HeldCommand command,
                                     rcl::v1::CommandResponse* resp);
   ledger::Ledger* ledger_;
   WorkPool* reads_;

@@ -22,12 +22,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/support/message_allocator.h"
 #include "server/authorizer.h"
+#include "server/message_arena.h"
 #include "server/permissions.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
@@ -91,37 +91,32 @@ template <class Request, class Response>
 using UnaryMethod = std::function<grpc::ServerUnaryReactor*(
     grpc::CallbackServerContext*, RequestPtr<Request>, Response*, const Caller&)>;
 
-// First block of a request's or a response's arena (NewRequest,
-// ArenaResponses): an ExecuteBatch of 100 commands takes about 60 KiB parsed
-// and its answer about 30 KiB; blocks double from here up to 1 MiB.
-inline constexpr size_t kMessageArenaFirstBlockBytes = 32 * 1024;
-inline constexpr size_t kMessageArenaBlockBytesMax = 1024 * 1024;
+// Where a method's messages live (server/message_arena.h).
+enum class MessageArenas {
+  kNone,     // on the heap (reads, admin, imports)
+  kCommand,  // the request and the response each on an arena of kCommandArenaBytes
+  kBatch,    // the same, of kBatchArenaBytes (ExecuteBatch)
+};
 
-inline google::protobuf::ArenaOptions MessageArenaOptions() {
-  google::protobuf::ArenaOptions o;
-  o.start_block_size = kMessageArenaFirstBlockBytes;
-  o.max_block_size = kMessageArenaBlockBytesMax;
-  return o;
-}
-
-// A new request to decode into: on the heap, or `on_arena` on a protobuf
-// arena of its own that the pointer shares ownership of (what a handler
-// hands on from it may hold the arena alive: ledger/held_command.h).
+// A new request to decode into, where `arenas` says; on an arena, the
+// pointer owns the arena.
 template <class Request>
-RequestPtr<Request> NewRequest(bool on_arena) {
-  if (!on_arena) return std::make_shared<Request>();
-  auto arena = std::make_shared<google::protobuf::Arena>(MessageArenaOptions());
-  Request* request = google::protobuf::Arena::CreateMessage<Request>(arena.get());
-  return RequestPtr<Request>(std::move(arena), request);
+RequestPtr<Request> NewRequest(MessageArenas arenas) {
+  switch (arenas) {
+    case MessageArenas::kNone: break;
+    case MessageArenas::kCommand: return NewOnArena<Request, kCommandArenaBytes>();
+    case MessageArenas::kBatch: return NewOnArena<Request, kBatchArenaBytes>();
+  }
+  return std::make_shared<Request>();
 }
 
-// Gives each call of a method its response on a protobuf arena of its own,
-// freed whole when gRPC is done with the call. For the answers built of
-// many small parts on one thread and freed on another (ExecuteBatch: a
-// result, a response and its strings per command), so that they cost a few
-// block allocations instead of several heap allocations per command.
-// Stateless: one per response type, for the life of the process.
-template <class Response>
+// Gives each call of a method its response on an arena of its own (its
+// first block kFirstBlockBytes), freed whole when gRPC is done with the
+// call: the answer is built on the completer thread and freed on a gRPC
+// thread, part by part on the heap (ExecuteBatch: a result, a response and
+// its strings per command). Stateless: one per response type and size, for
+// the life of the process.
+template <class Response, size_t kFirstBlockBytes>
 class ArenaResponses : public grpc::MessageAllocator<grpc::ByteBuffer, Response> {
  public:
   static ArenaResponses* Get() {
@@ -136,27 +131,26 @@ class ArenaResponses : public grpc::MessageAllocator<grpc::ByteBuffer, Response>
  private:
   class Holder : public grpc::MessageHolder<grpc::ByteBuffer, Response> {
    public:
-    Holder() : arena_(MessageArenaOptions()) {
+    Holder() {
       this->set_request(&request_);
-      this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
+      this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_.arena));
     }
     void Release() override { delete this; }
 
    private:
     grpc::ByteBuffer request_;
-    google::protobuf::Arena arena_;  // owns the response
+    BlockArena<kFirstBlockBytes> arena_;  // owns the response
   };
 };
 
 // A unary callback handler that takes the request's raw bytes, decodes them
 // (refusing invalid UTF-8 field by field), authorizes the call and calls
 // `method`. `name` is the method's full name ("rcl.v1.LogService/ReadAll").
-// With `arenas`, the request and the response each live on an arena
-// (NewRequest, ArenaResponses): for a method whose messages hold many parts.
+// `arenas`: where its request and response live (MessageArenas).
 template <class Request, class Response>
 grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, std::string name,
                                                UnaryMethod<Request, Response> method,
-                                               bool arenas = false) {
+                                               MessageArenas arenas = MessageArenas::kNone) {
   const Permission* permission = FindPermission(name);
   auto* handler = new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, Response>(
       [gate, name = std::move(name), permission, method = std::move(method), arenas](
@@ -175,7 +169,15 @@ grpc::internal::MethodHandler* DecodingHandler(CallGate* gate, std::string name,
         if (!caller.ok()) return Refuse(ctx, caller.status());
         return method(ctx, std::move(request), resp, *caller);
       });
-  if (arenas) handler->SetMessageAllocator(ArenaResponses<Response>::Get());
+  switch (arenas) {
+    case MessageArenas::kNone: break;
+    case MessageArenas::kCommand:
+      handler->SetMessageAllocator(ArenaResponses<Response, kCommandArenaBytes>::Get());
+      break;
+    case MessageArenas::kBatch:
+      handler->SetMessageAllocator(ArenaResponses<Response, kBatchArenaBytes>::Get());
+      break;
+  }
   return handler;
 }
 
@@ -229,12 +231,14 @@ grpc::internal::MethodHandler* AuthorizingStreamHandler(CallGate* gate, std::str
                  const Caller&) { return Name(ctx, std::move(req), resp); }))
 // The same for a method that writes events: this->Name also gets the
 // Caller (the actor of its events).
-#define RCL_REGISTER_UNARY_WRITE(service, Name, Request, Response)                          \
+// `arenas`: where its messages live (MessageArenas).
+#define RCL_REGISTER_UNARY_WRITE(service, Name, Request, Response, arenas)                  \
   MarkMethodCallback(                                                                       \
       MethodIndex(service, #Name),                                                          \
       DecodingHandler<Request, Response>(                                                   \
           gate_, absl::StrCat(service, "/", #Name),                                         \
           [this](grpc::CallbackServerContext* ctx, RequestPtr<Request> req, Response* resp, \
-                 const Caller& caller) { return Name(ctx, std::move(req), resp, caller); }))
+                 const Caller& caller) { return Name(ctx, std::move(req), resp, caller); }, \
+          arenas))
 
 #endif  // RCL_SERVER_UNARY_HANDLERS_H_
