@@ -255,6 +255,10 @@ Ledger::DecidedBatch Ledger::DecideBatch(std::vector<Pending> batch) {
   // seldom (each doubling copies it whole).
   ctx.write_batch =
       std::make_unique<rocksdb::WriteBatch>(kWriteBytesPerCommandGuess * batch.size());
+  const size_t streams = std::min(batch.size(), kBatchStreamsReserveMax);
+  ctx.overlay.reserve(streams);
+  ctx.versions.reserve(streams);
+  ctx.view.Reserve(streams);
   ctx.out.seq = w.next_seq++;
   ctx.out.results.assign(batch.size(), absl::UnknownError("not decided"));
   ForgetDurable(ctx.out.seq);

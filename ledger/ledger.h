@@ -102,6 +102,12 @@ inline constexpr size_t kBatchCommandsMax = 1000;
 // kBatchCommandsMax), so that it seldom grows by copying.
 inline constexpr size_t kWriteBytesPerCommandGuess = 1024;
 
+// A decided batch's tables of the streams it changes (its overlay, their
+// base versions and last versions) start with room for one stream a
+// command, up to this many: growing one rehashes and moves every stream
+// state it holds.
+inline constexpr size_t kBatchStreamsReserveMax = 256;
+
 // In a refused atomic batch, the message of every command but the refused
 // one starts with this (code ABORTED).
 inline constexpr char kNotWrittenPrefix[] = "not written: command ";

@@ -125,6 +125,9 @@ class Ledger::BatchView : public StateView {
 
   void ReleasePins() { held_.clear(); }
 
+  // Room for `streams` streams changed by the batch.
+  void Reserve(size_t streams) { base_versions_.reserve(streams); }
+
  private:
   absl::StatusOr<std::shared_ptr<const StreamState>> Load(const std::string& key,
                                                           const std::string& stream) {

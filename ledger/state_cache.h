@@ -34,7 +34,7 @@ class StateCache {
 
   std::shared_ptr<const StreamState> Find(const std::string& key) {
     auto it = map_.find(key);
-    if (it == map_.end()) return nullptr;
+    if (it == map_.end() || it->second.state == nullptr) return nullptr;
     order_.splice(order_.begin(), order_, it->second.position);
     return it->second.state;
   }
@@ -44,19 +44,22 @@ class StateCache {
   // batch not yet durable pins it and no command being decided holds it, so
   // the state is what the store holds and dropping it costs only a reload.
   // nullptr (and *also_held kept) otherwise; the caller then copies.
+  // The entry stays, empty (Find does not see it), so that putting the
+  // changed state back (Put, once the batch is decided) reuses its key.
   std::shared_ptr<StreamState> TakeIfSole(const std::string& key,
                                           std::shared_ptr<const StreamState>* also_held) {
     auto it = map_.find(key);
-    if (it == map_.end() || it->second.state.get() != also_held->get() ||
-        it->second.state.use_count() != 2) {
+    if (it == map_.end() || it->second.state == nullptr ||
+        it->second.state.get() != also_held->get() || it->second.state.use_count() != 2) {
       return nullptr;
     }
     std::shared_ptr<StreamState> taken = std::move(it->second.state);
     also_held->reset();
-    bytes_ -= it->second.bytes;
-    order_.erase(it->second.position);
-    map_.erase(it);
-    RCL_CHECK(taken.use_count() == 1) << "a taken stream state is still shared";
+    const size_t empty_bytes = KeyBytes(key);
+    bytes_ = bytes_ - it->second.bytes + empty_bytes;
+    it->second.bytes = empty_bytes;
+    RCL_CHECK(taken.use_count() == 1 && it->second.state == nullptr)
+        << "a taken stream state is still shared";
     return taken;
   }
 
@@ -86,13 +89,18 @@ class StateCache {
   size_t bytes() const { return bytes_; }
 
   static size_t EntryBytes(const std::string& key, const StreamState& state) {
+    return KeyBytes(key) + EstimateStateBytes(state);
+  }
+  // An entry's bookkeeping alone (an entry whose state was taken).
+  static size_t KeyBytes(const std::string& key) {
     size_t key_bytes = key.capacity() > 15 ? key.capacity() + 1 : 0;
-    return kEntryOverheadBytes + 2 * key_bytes + EstimateStateBytes(state);
+    return kEntryOverheadBytes + 2 * key_bytes;
   }
 
  private:
   struct Entry {
-    // Mutable only through TakeIfSole; every reader gets a const view.
+    // Mutable only through TakeIfSole; every reader gets a const view. Null
+    // while taken (TakeIfSole) and not yet put back.
     std::shared_ptr<StreamState> state;
     std::list<std::string>::iterator position;
     size_t bytes = 0;

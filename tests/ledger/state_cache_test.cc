@@ -78,9 +78,22 @@ TEST(StateCacheTest, TakesAStateOnlyWhenNothingElseHoldsIt) {
   EXPECT_EQ(taken.use_count(), 1);
   EXPECT_EQ(taken->version, 3);
   EXPECT_EQ(cache.Find("t-a"), nullptr);
-  EXPECT_EQ(cache.size(), 1u);
+  // The entry stays without its state (its key is reused when the changed
+  // state is put back), charged its bookkeeping alone.
+  EXPECT_EQ(cache.size(), 2u);
   EXPECT_LT(cache.bytes(), bytes_before);
-  EXPECT_EQ(cache.bytes(), StateCache::EntryBytes("t-b", *Encounter(4)));
+  EXPECT_EQ(cache.bytes(),
+            StateCache::EntryBytes("t-b", *Encounter(4)) + StateCache::KeyBytes("t-a"));
+  std::shared_ptr<const StreamState> none;
+  EXPECT_EQ(cache.TakeIfSole("t-a", &none), nullptr) << "nothing left to take";
+
+  // The changed state goes back under the same entry.
+  taken->version = 4;
+  cache.Put("t-a", std::move(taken));
+  ASSERT_NE(cache.Find("t-a"), nullptr);
+  EXPECT_EQ(cache.Find("t-a")->version, 4);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.bytes(), bytes_before);
 
   // Not the cached state (or not cached at all): nothing to take.
   std::shared_ptr<const StreamState> other = Encounter(4);
