@@ -36,7 +36,9 @@
 namespace rcl::server {
 
 // The decoded request, owned by the call: a handler may move fields out of
-// it once it no longer reads them (ExecuteBatch moves its commands).
+// it once it no longer reads them (ExecuteBatch moves its commands'
+// contexts). On an arena (MessageArenas) the pointer owns the arena, and a
+// handler may hand shares of it on (ledger/held_command.h).
 template <class Request>
 using RequestPtr = std::shared_ptr<Request>;
 
