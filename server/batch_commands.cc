@@ -146,14 +146,10 @@ ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Call
 
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller,
                                        std::shared_ptr<const void> arena_owner) {
-  RCL_CHECK((c.GetArena() != nullptr) == (arena_owner != nullptr))
-      << "a command on an arena needs the arena's owner, and only it";
+  RCL_CHECK(c.GetArena() != nullptr && arena_owner != nullptr)
+      << "a batchable command is decoded on an arena, and comes with its owner";
   ledger::CommandRequest r = FromContext(std::move(*c.mutable_context()), caller);
-  if (arena_owner != nullptr) {
-    r.command = ledger::HeldCommand(std::move(arena_owner), c.mutable_command());
-  } else {
-    r.command->Swap(c.mutable_command());
-  }
+  r.command = ledger::HeldCommand(std::move(arena_owner), c.mutable_command());
   return r;
 }
 

@@ -67,11 +67,12 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
 
 // The ledger command of `c`, written as `caller`: the command and its
 // context's strings move out of `c` (no copy), so the caller must own the
-// decoded request and be done with it. When `c` lives on a protobuf arena,
-// `arena_owner` is what keeps that arena alive: the command stays on it and
-// the request holds a share (ledger/held_command.h); else it is null.
+// decoded request and be done with it. `c` lives on a protobuf arena
+// (ExecuteBatch and CommandStream decode there) and `arena_owner` keeps that
+// arena alive: the command stays on it and the request holds a share
+// (ledger/held_command.h).
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller,
-                                       std::shared_ptr<const void> arena_owner = nullptr);
+                                       std::shared_ptr<const void> arena_owner);
 // The ledger request of a command's context (its strings move out),
 // written as `caller`; the command itself is left to the caller to set.
 ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Caller& caller);

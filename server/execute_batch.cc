@@ -85,14 +85,13 @@ bool AdmissionRefused(const std::vector<absl::Status>& queued) {
 // Queues the call's commands to the ledger, moving them out of the decoded
 // request (this call's alone; their kinds stay, to name an invalid one's
 // fields), and answers at once what the ledger refused before queueing.
-// A request decoded on an arena stays there: each ledger request holds a
-// share of it (`owner`). Takes `call` (waiting = commands + 1).
+// The request was decoded on an arena (MessageArenas::kBatch) and stays
+// there: each ledger request holds a share of it (`owner`). Takes `call`
+// (waiting = commands + 1).
 grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
                                      RequestPtr<rcl::v1::ExecuteBatchRequest> owner,
                                      const Caller& caller) {
   rcl::v1::ExecuteBatchRequest& req = *owner;
-  std::shared_ptr<const void> arena_owner;
-  if (req.GetArena() != nullptr) arena_owner = owner;
   grpc::ServerUnaryReactor* const reactor = call->reactor;  // `call` may be gone below
   const int n = req.commands_size();
   RCL_CHECK(call->waiting.load(std::memory_order_relaxed) == static_cast<size_t>(n) + 1 &&
@@ -104,7 +103,7 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
   std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
   for (int i = 0; i < n; ++i) {
     kinds[i] = CommandKind(req.commands(i).command());
-    requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller, arena_owner);
+    requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller, owner);
     callbacks.push_back([call, i](absl::StatusOr<ledger::CommandResult> result) {
       call->results[i] = std::move(result);
       Settle(call);
