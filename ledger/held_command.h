@@ -14,6 +14,7 @@
 #ifndef RCL_LEDGER_HELD_COMMAND_H_
 #define RCL_LEDGER_HELD_COMMAND_H_
 
+#include <cstddef>
 #include <memory>
 #include <utility>
 
@@ -28,10 +29,12 @@ class HeldCommand {
   // Its own message (implicit: `request.command = std::move(command)`).
   HeldCommand(rcl::v1::Command command)  // NOLINT(google-explicit-constructor)
       : own_(std::move(command)) {}
-  // `command`, in memory that `owner` keeps alive (an arena's share).
-  HeldCommand(std::shared_ptr<const void> owner, rcl::v1::Command* command)
-      : owner_(std::move(owner)), held_(command) {
+  // `command`, in memory that `owner` keeps alive: an arena, of which this
+  // request's share is `share_bytes` (what the queue charges it).
+  HeldCommand(std::shared_ptr<const void> owner, rcl::v1::Command* command, size_t share_bytes)
+      : owner_(std::move(owner)), held_(command), share_bytes_(share_bytes) {
     RCL_CHECK(owner_ != nullptr && held_ != nullptr) << "a held command needs its owner";
+    RCL_CHECK(share_bytes_ >= sizeof(rcl::v1::Command)) << "a held command's share holds it";
   }
 
   HeldCommand(const HeldCommand& other) : own_(*other) {}
@@ -40,6 +43,7 @@ class HeldCommand {
       rcl::v1::Command copy = *other;  // `other` may live in what this holds
       owner_.reset();
       held_ = nullptr;
+      share_bytes_ = 0;
       own_ = std::move(copy);
     }
     return *this;
@@ -47,12 +51,14 @@ class HeldCommand {
   HeldCommand(HeldCommand&& other) noexcept
       : own_(std::move(other.own_)),
         owner_(std::move(other.owner_)),
-        held_(std::exchange(other.held_, nullptr)) {}
+        held_(std::exchange(other.held_, nullptr)),
+        share_bytes_(std::exchange(other.share_bytes_, 0)) {}
   HeldCommand& operator=(HeldCommand&& other) noexcept {
     if (this != &other) {
       own_ = std::move(other.own_);
       owner_ = std::move(other.owner_);
       held_ = std::exchange(other.held_, nullptr);
+      share_bytes_ = std::exchange(other.share_bytes_, 0);
     }
     return *this;
   }
@@ -65,10 +71,16 @@ class HeldCommand {
   // Whether the message lives in memory another owner shares (tests).
   bool held() const { return held_ != nullptr; }
 
+  // The memory this command keeps: its share of the arena it lives on, or
+  // its own message's size (protobuf reflection: the slow way, for a
+  // command built in memory rather than decoded from a call).
+  size_t BytesHeld() const { return held_ != nullptr ? share_bytes_ : own_.SpaceUsedLong(); }
+
  private:
   rcl::v1::Command own_;               // used when held_ is null
   std::shared_ptr<const void> owner_;  // keeps *held_ alive
   rcl::v1::Command* held_ = nullptr;
+  size_t share_bytes_ = 0;  // when held_ is set
 };
 
 }  // namespace rcl::ledger

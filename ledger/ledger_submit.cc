@@ -38,7 +38,7 @@ absl::StatusOr<Ledger::Pending> Ledger::Prepare(CommandRequest request,
   RCL_RETURN_IF_ERROR(ValidateRequest(request));
   Pending pending;
   // What the queued command holds: the parsed command and its strings.
-  pending.bytes = sizeof(Pending) + request.command->SpaceUsedLong() + request.tenant.capacity() +
+  pending.bytes = sizeof(Pending) + request.command.BytesHeld() + request.tenant.capacity() +
                   request.command_id.capacity() + request.correlation_id.capacity() +
                   request.causation_id.capacity() + request.actor.capacity();
   if (!request.command_id.empty()) pending.fingerprint = Fingerprint(*request.command);

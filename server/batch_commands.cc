@@ -145,11 +145,12 @@ ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Call
 }
 
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller,
-                                       std::shared_ptr<const void> arena_owner) {
+                                       std::shared_ptr<const void> arena_owner,
+                                       size_t share_bytes) {
   RCL_CHECK(c.GetArena() != nullptr && arena_owner != nullptr)
       << "a batchable command is decoded on an arena, and comes with its owner";
   ledger::CommandRequest r = FromContext(std::move(*c.mutable_context()), caller);
-  r.command = ledger::HeldCommand(std::move(arena_owner), c.mutable_command());
+  r.command = ledger::HeldCommand(std::move(arena_owner), c.mutable_command(), share_bytes);
   return r;
 }
 

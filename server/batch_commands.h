@@ -69,10 +69,10 @@ absl::StatusOr<const BatchMethod*> CheckBatchCommand(const rcl::v1::BatchCommand
 // context's strings move out of `c` (no copy), so the caller must own the
 // decoded request and be done with it. `c` lives on a protobuf arena
 // (ExecuteBatch and CommandStream decode there) and `arena_owner` keeps that
-// arena alive: the command stays on it and the request holds a share
-// (ledger/held_command.h).
+// arena alive: the command stays on it and the request holds a share of
+// it, `share_bytes` of the arena's memory (ledger/held_command.h).
 ledger::CommandRequest ToLedgerRequest(rcl::v1::BatchCommand&& c, const Caller& caller,
-                                       std::shared_ptr<const void> arena_owner);
+                                       std::shared_ptr<const void> arena_owner, size_t share_bytes);
 // The ledger request of a command's context (its strings move out),
 // written as `caller`; the command itself is left to the caller to set.
 ledger::CommandRequest FromContext(rcl::v1::CommandContext&& context, const Caller& caller);

@@ -17,6 +17,7 @@
 #include "ledger/storage/disk_space.h"
 #include "server/backup.h"
 #include "server/config_file.h"
+#include "server/request_decoding.h"
 #include "server/server.h"
 #include "server/subscriptions.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
@@ -258,6 +259,7 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("rcl");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  rcl::server::RouteProtobufLog();
   if (!absl::GetFlag(FLAGS_restore_from).empty()) {
     return Restore(absl::GetFlag(FLAGS_restore_from), absl::GetFlag(FLAGS_data_dir));
   }

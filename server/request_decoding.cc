@@ -7,9 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "ledger/rules/input_rules.h"
 #include "ledger/status.h"
+#include "spdlog/spdlog.h"
 
 namespace rcl::server {
 namespace {
@@ -109,18 +112,59 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
   return out;
 }
 
+// Parses the slices in place: one slice as an array, several through
+// gRPC's reader (a copy of the buffer shares its slices, nothing is copied).
+bool ParseInPlace(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  if (!bytes.Valid()) return false;
+  grpc::Slice single;
+  if (bytes.TrySingleSlice(&single).ok()) {
+    return request->ParseFromArray(single.begin(), static_cast<int>(single.size()));
+  }
+  grpc::ByteBuffer shared(bytes);
+  grpc::ProtoBufferReader reader(&shared);
+  return request->ParseFromZeroCopyStream(&reader) && reader.status().ok();
+}
+
+// The line protobuf's parser logs for a string field that is not UTF-8
+// (DecodeRequest answers that request itself).
+bool IsUtf8ParseLine(const std::string& message) {
+  return message.find("contains invalid UTF-8 data when parsing") != std::string::npos;
+}
+
+void ProtobufLogToSpdlog(google::protobuf::LogLevel level, const char* filename, int line,
+                         const std::string& message) {
+  if (IsUtf8ParseLine(message)) return;
+  switch (level) {
+    case google::protobuf::LOGLEVEL_INFO:
+      spdlog::info("protobuf ({}:{}): {}", filename, line, message);
+      break;
+    case google::protobuf::LOGLEVEL_WARNING:
+      spdlog::warn("protobuf ({}:{}): {}", filename, line, message);
+      break;
+    default:  // ERROR and FATAL (protobuf aborts after a FATAL line)
+      spdlog::error("protobuf ({}:{}): {}", filename, line, message);
+      break;
+  }
+}
+
 }  // namespace
 
 absl::Status DecodeRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* request) {
+  // Every request but a bad one: parsed where gRPC received it. Protobuf's
+  // parser refuses a proto3 string that is not UTF-8, so a request it takes
+  // holds none.
+  if (ParseInPlace(bytes, request)) return absl::OkStatus();
+  // A bad request: find what to name.
+  request->Clear();
   std::string wire = Flatten(bytes);
   Violations v;
-  bool well_formed = CheckStrings(request->GetDescriptor(), wire, nullptr, 0, v);
+  // Malformed bytes end the walk; the strings named before that still count.
+  CheckStrings(request->GetDescriptor(), wire, nullptr, 0, v);
   if (!v.empty()) return v.ToStatus();
-  if (!well_formed || !request->ParseFromString(wire)) {
-    return InvalidField("request",
-                        absl::StrCat("is not a valid ", request->GetDescriptor()->full_name()));
-  }
-  return absl::OkStatus();
+  return InvalidField("request",
+                      absl::StrCat("is not a valid ", request->GetDescriptor()->full_name()));
 }
+
+void RouteProtobufLog() { google::protobuf::SetLogHandler(&ProtobufLogToSpdlog); }
 
 }  // namespace rcl::server

@@ -379,8 +379,9 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
     RCL_CHECK(req->GetArena() != nullptr) << "a command's request is decoded on an arena";     \
     auto* command = google::protobuf::Arena::CreateMessage<rcl::v1::Command>(req->GetArena()); \
     command->mutable_##field()->Swap(req->mutable_command());                                  \
+    const size_t share = req->GetArena()->SpaceAllocated();                                    \
     return Execute(ctx, caller, std::move(*req->mutable_context()),                            \
-                   ledger::HeldCommand(req, command), resp);                                   \
+                   ledger::HeldCommand(req, command, share), resp);                            \
   }
 RCL_COMMAND_RPC_IMPL(RegisterPatient, register_patient)
 RCL_COMMAND_RPC_IMPL(AddCoverage, add_coverage)

@@ -5,6 +5,7 @@
 #include "server/request_decoding.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_replace.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -43,6 +44,28 @@ TEST(RequestDecodingTest, AWellFormedRequestDecodes) {
   ASSERT_TRUE(DecodeRequest(Buffer(Batch("J45.909").SerializeAsString()), &decoded).ok());
   ASSERT_EQ(decoded.commands_size(), 3);
   EXPECT_EQ(decoded.commands(2).command().record_diagnoses().icd10_codes(2), "J45.909");
+}
+
+// What gRPC hands over in several slices (a large call) decodes alike,
+// whichever slice a string straddles.
+TEST(RequestDecodingTest, ARequestInSeveralSlicesDecodesAndItsBadStringIsNamed) {
+  const std::string good = Batch("J45.909").SerializeAsString();
+  const std::string bad = absl::StrReplaceAll(Batch("ZQZQ").SerializeAsString(),
+                                              {{"ZQZQ", std::string("\xff\xfe\xfd\xfc", 4)}});
+  auto sliced = [](const std::string& bytes) {
+    std::vector<grpc::Slice> slices;
+    for (size_t at = 0; at < bytes.size(); at += 7) slices.emplace_back(bytes.substr(at, 7));
+    return grpc::ByteBuffer(slices.data(), slices.size());
+  };
+  rcl::v1::ExecuteBatchRequest decoded;
+  ASSERT_TRUE(DecodeRequest(sliced(good), &decoded).ok());
+  EXPECT_EQ(decoded.commands(2).command().record_diagnoses().icd10_codes(2), "J45.909");
+  rcl::v1::ExecuteBatchRequest refused;
+  absl::Status status = DecodeRequest(sliced(bad), &refused);
+  EXPECT_EQ(status.message(),
+            "commands[2].command.record_diagnoses.icd10_codes[2]: must be valid UTF-8")
+      << status;
+  EXPECT_EQ(refused.commands_size(), 0) << "a refused request is left empty";
 }
 
 TEST(RequestDecodingTest, InvalidUtf8IsNamedWithTheIndexOfEachRepeatedEntry) {

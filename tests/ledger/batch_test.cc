@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/arena.h"
 #include "gtest/gtest.h"
 #include "ledger/ledger.h"
 #include "tests/testing/ledger_fixture.h"
@@ -248,6 +249,39 @@ TEST_F(BatchTest, ABatchLargerThanTheQueueIsRefusedNamingTheQueueBound) {
   for (const auto& r : ledger_->ExecuteBatch(three, /*atomic=*/true))
     EXPECT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Head(), 3u);
+}
+
+// Commands decoded onto one arena (as ExecuteBatch decodes a call) are
+// charged the arena's memory against the queue's byte bound, each its
+// share: a call whose arena is too large for the bound is refused whole.
+TEST_F(BatchTest, CommandsOnAnArenaAreChargedTheirShareOfItAgainstTheQueueBytes) {
+  ledger_.reset();
+  Ledger::Options options = LedgerOptions(dir_.path());
+  options.queue_bytes_max = 64 << 10;
+  ledger_ = OpenLedgerOrDie(std::move(options));
+  ASSERT_NE(ledger_, nullptr);
+  auto held = [](std::vector<CommandRequest> requests, size_t share) {
+    auto arena = std::make_shared<google::protobuf::Arena>();
+    for (CommandRequest& r : requests) {
+      auto* command = google::protobuf::Arena::CreateMessage<rcl::v1::Command>(arena.get());
+      *command = *r.command;
+      r.command = HeldCommand(arena, command, share);
+    }
+    return requests;
+  };
+  // Four shares of 32 KiB: 128 KiB, over the bound.
+  for (const auto& r : ledger_->ExecuteBatch(held(FirstVisit("P1", false), 32 << 10), false)) {
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+    EXPECT_THAT(r.status().message(), HasSubstr("hold too much memory"));
+  }
+  EXPECT_EQ(Head(), 0u);
+  // The same commands with 4 KiB shares are taken, and their charge is
+  // given back once they are answered: the next call is taken too.
+  for (const char* patient : {"P1", "P2"}) {
+    for (const auto& r : ledger_->ExecuteBatch(held(FirstVisit(patient, false), 4 << 10), false))
+      EXPECT_TRUE(r.ok()) << r.status();
+  }
+  EXPECT_EQ(Head(), 8u);
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ TEST(HeldCommandTest, AnArenaCommandLivesAsLongAsTheLastRequestHoldingIt) {
   std::vector<CommandRequest> requests(2);
   {
     std::shared_ptr<rcl::v1::Command> decoded = OnArena("E-0001-long-enough-for-the-heap");
-    requests[0].command = HeldCommand(decoded, decoded.get());
-    requests[1].command = HeldCommand(decoded, decoded.get());
+    requests[0].command = HeldCommand(decoded, decoded.get(), sizeof(rcl::v1::Command));
+    requests[1].command = HeldCommand(decoded, decoded.get(), sizeof(rcl::v1::Command));
   }  // the decoded request is gone; the arena is not
   EXPECT_TRUE(requests[0].command.held());
   EXPECT_EQ(requests[0].command->open_encounter().encounter_id(),
@@ -42,7 +42,7 @@ TEST(HeldCommandTest, AnArenaCommandLivesAsLongAsTheLastRequestHoldingIt) {
 TEST(HeldCommandTest, MovingARequestKeepsItsCommandWhereItLives) {
   std::shared_ptr<rcl::v1::Command> decoded = OnArena("E-0002");
   CommandRequest a;
-  a.command = HeldCommand(decoded, decoded.get());
+  a.command = HeldCommand(decoded, decoded.get(), sizeof(rcl::v1::Command));
   CommandRequest b = std::move(a);
   EXPECT_TRUE(b.command.held());
   EXPECT_EQ(&*b.command, decoded.get());  // not copied
@@ -52,7 +52,7 @@ TEST(HeldCommandTest, MovingARequestKeepsItsCommandWhereItLives) {
 TEST(HeldCommandTest, ACopyHasItsOwnMessageSoChangingOneLeavesTheOther) {
   std::shared_ptr<rcl::v1::Command> decoded = OnArena("E-0003");
   CommandRequest held;
-  held.command = HeldCommand(decoded, decoded.get());
+  held.command = HeldCommand(decoded, decoded.get(), sizeof(rcl::v1::Command));
   CommandRequest copy = held;
   EXPECT_FALSE(copy.command.held());
   copy.command->mutable_open_encounter()->set_encounter_id("E-9999");
@@ -69,6 +69,19 @@ TEST(HeldCommandTest, ACopyHasItsOwnMessageSoChangingOneLeavesTheOther) {
   held.command = own.command;
   EXPECT_FALSE(held.command.held());
   EXPECT_EQ(held.command->open_encounter().encounter_id(), "E-0003");
+}
+
+TEST(HeldCommandTest, TheQueueChargesAHeldCommandItsShareAndAnOwnOneItsSize) {
+  std::shared_ptr<rcl::v1::Command> decoded = OnArena("E-0006");
+  CommandRequest held;
+  held.command = HeldCommand(decoded, decoded.get(), 4096);
+  EXPECT_EQ(held.command.BytesHeld(), 4096u);
+  CommandRequest moved = std::move(held);
+  EXPECT_EQ(moved.command.BytesHeld(), 4096u);
+  // A copy is a message of its own: charged what it holds, not the share.
+  CommandRequest copy = moved;
+  EXPECT_EQ(copy.command.BytesHeld(), static_cast<size_t>(copy.command->SpaceUsedLong()));
+  EXPECT_LT(copy.command.BytesHeld(), 4096u);
 }
 
 TEST(HeldCommandTest, ACommandOfItsOwnMovesWithoutCopyingItsParts) {
