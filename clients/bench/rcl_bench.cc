@@ -1,6 +1,6 @@
 // rcl-bench: a closed-loop load generator for the rcl-server write path.
 //
-// Five modes, all on grpc::CompletionQueues the driver threads poll (every
+// Six modes, all on grpc::CompletionQueues the driver threads poll (every
 // call but the stream's is a generic unary call):
 //   --mode sync   (default) --clients N threads, each with one command in
 //                 flight at a time: the latency run.
@@ -11,6 +11,8 @@
 //                 thread; clients/bench/stream_driver.h): no RPC per command.
 //   --mode ping   like sync, but each call is the empty gRPC health check
 //                 (grpc.health.v1.Health/Check): the RPC round trip alone.
+//   --mode async-ping  like async, but each call is that health check: what
+//                 gRPC alone costs and allows at --inflight calls in flight.
 //   --mode batch  like sync, but each call is one ExecuteBatch of
 //                 --batch_size commands (the same mix: an encounter, its
 //                 diagnoses and charges, kLinesPerEncounter commands per
@@ -73,7 +75,8 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "rcl-server address, HOST:PORT");
 ABSL_FLAG(std::string, mode, "sync",
           "sync: --clients threads, one command in flight each; async: --inflight "
-          "commands in flight from --threads threads; ping: like sync with empty health checks");
+          "commands in flight from --threads threads; ping: like sync with empty health checks; "
+          "async-ping: like async with empty health checks");
 ABSL_FLAG(int32_t, clients, 1, "sync/ping mode: concurrent clients, one thread each");
 ABSL_FLAG(int32_t, batch_size, 100, "batch mode: commands per ExecuteBatch call (1..1000)");
 ABSL_FLAG(bool, atomic, false, "batch mode: atomic batches (all or nothing, one commit each)");
@@ -585,7 +588,8 @@ struct Run {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Closed-loop load generator for rcl-server's command path.\n"
-      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|stream|ping|batch] [--clients N] "
+      "Usage: rcl-bench [--server HOST:PORT] [--mode sync|async|stream|ping|async-ping|batch] "
+      "[--clients N] "
       "[--batch_size N] [--atomic] "
       "[--inflight N --threads T] [--duration S] [--warmup S] [--tenant T] [--server_pid PID] "
       "[--json] [--noshared_channel]");
@@ -615,7 +619,7 @@ int Main(int argc, char** argv) {
       absl::FPrintF(stderr, "rcl-bench: --clients must be in 1..%d\n", kMaxClients);
       return 2;
     }
-  } else if (run.mode == "async" || run.mode == "stream") {
+  } else if (run.mode == "async" || run.mode == "stream" || run.mode == "async-ping") {
     run.slots = absl::GetFlag(FLAGS_inflight);
     run.threads = absl::GetFlag(FLAGS_threads);
     if (run.slots < 1 || run.slots > kMaxInflight || run.threads < 1 ||
@@ -625,7 +629,8 @@ int Main(int argc, char** argv) {
       return 2;
     }
   } else {
-    absl::FPrintF(stderr, "rcl-bench: --mode must be sync, async, stream, ping or batch\n");
+    absl::FPrintF(stderr,
+                  "rcl-bench: --mode must be sync, async, stream, ping, async-ping or batch\n");
     return 2;
   }
   const int batch_size = absl::GetFlag(FLAGS_batch_size);
@@ -669,6 +674,7 @@ int Main(int argc, char** argv) {
     }
     stubs.push_back(std::make_unique<grpc::GenericStub>(channels.back()));
   }
+  const bool ping = run.mode == "ping" || run.mode == "async-ping";
   Window window;
   std::vector<std::unique_ptr<Slot>> slots;
   std::vector<std::vector<Slot*>> per_thread(run.threads);
@@ -677,7 +683,7 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < run.slots; ++i) {
     const int thread = i % run.threads;
     slots.push_back(std::make_unique<Slot>(i, stubs[shared_channel ? 0 : thread].get(), &config,
-                                           run.mode == "ping", &window));
+                                           ping, &window));
     per_thread[thread].push_back(slots.back().get());
     per_stream[thread].push_back(slots.back().get());
   }
@@ -772,7 +778,7 @@ int Main(int argc, char** argv) {
     if (config.batch_size > 0) {
       absl::PrintF("batches: %d calls of %d commands%s (latency per call)\n", latencies.size(),
                    config.batch_size, config.atomic ? ", atomic" : "");
-    } else if (run.mode != "ping") {
+    } else if (!ping) {
       absl::PrintF("mix: %d %s, %d %s, %d %s\n", by_kind[kRecordCharge], kKindNames[kRecordCharge],
                    by_kind[kOpenEncounter], kKindNames[kOpenEncounter], by_kind[kRecordDiagnoses],
                    kKindNames[kRecordDiagnoses]);
