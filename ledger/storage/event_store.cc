@@ -22,6 +22,27 @@ constexpr size_t kFamilies = 6;
 // Size of one partition of a table's filter or index (point-lookup families).
 constexpr uint64_t kMetadataPartitionBytes = 4096;
 
+// The index families' keys end in a BE64 counter under a prefix that names
+// what it counts: a stream's versions (`streams`), a tenant's sequence
+// (`tenants`), a tree level's nodes (`merkle`). Each prefix's keys arrive in
+// counter order, but many prefixes are written at once (a billing office's
+// clerks each on their own encounter), so consecutive inserts into the
+// memtable land far apart and each searched the skiplist from the top. With
+// this as the memtable's insert hint, RocksDB keeps where each prefix's last
+// key went and inserts its next key there. It changes no read and nothing on
+// disk; each prefix in a memtable costs about 250 bytes of it.
+class CounterPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "rcl.CounterPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - kCounterBytes);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > kCounterBytes; }
+
+ private:
+  static constexpr size_t kCounterBytes = 8;
+};
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
                                            size_t write_buffer_bytes, bool point_lookups) {
   rocksdb::ColumnFamilyOptions cf;
@@ -79,13 +100,19 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const Options& opti
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const size_t wb = options.write_buffer_bytes;
+  // A family whose keys end in a counter (CounterPrefix).
+  auto counted = [&cache, wb, hint = std::make_shared<const CounterPrefix>()]() {
+    rocksdb::ColumnFamilyOptions cf = FamilyOptions(cache, wb, true);
+    cf.memtable_insert_with_hint_prefix_extractor = hint;
+    return cf;
+  };
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, wb, false)},
       {kLogFamily, FamilyOptions(cache, wb, false)},
-      {kStreamIndexFamily, FamilyOptions(cache, wb, true)},
+      {kStreamIndexFamily, counted()},
       {kCommandFamily, FamilyOptions(cache, wb, true)},
-      {kTenantFamily, FamilyOptions(cache, wb, true)},
-      {kMerkleFamily, FamilyOptions(cache, wb, true)},
+      {kTenantFamily, counted()},
+      {kMerkleFamily, counted()},
   };
   static_assert(kFamilies == 6, "the families above share the budgets");
   rocksdb::DB* raw = nullptr;
