@@ -188,7 +188,7 @@ class CommandStream final : public Reactor {
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
     // The command moves to the ledger; its kind stays, to name its fields.
     const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
-    const size_t share = req->GetArena()->SpaceAllocated();
+    const size_t share = ArenaShareBytes(*req, 1);
     absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller, req, share),
                                           [this, tag](absl::StatusOr<ledger::CommandResult> r) {
                                             Answer(tag, std::move(r));

@@ -4,7 +4,6 @@
 // (Ledger::SubmitBatch) and answered one result per command, in order. The
 // call is finished on the ledger's completer thread once the last command is
 // answered; no gRPC callback thread waits.
-#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -17,6 +16,7 @@
 #include "ledger/rules/validation.h"
 #include "ledger/status.h"
 #include "server/batch_commands.h"
+#include "server/message_arena.h"
 #include "server/services.h"
 
 namespace rcl::server {
@@ -102,9 +102,7 @@ grpc::ServerUnaryReactor* QueueBatch(ledger::Ledger* ledger, BatchCall* call,
   std::vector<ledger::CommandCallback> callbacks;
   callbacks.reserve(n);
   std::vector<const google::protobuf::FieldDescriptor*> kinds(n);
-  // The arena is freed with the last of them: each is charged an equal part.
-  const size_t share = std::max<size_t>(req.GetArena()->SpaceAllocated() / static_cast<size_t>(n),
-                                        sizeof(rcl::v1::Command));
+  const size_t share = ArenaShareBytes(req, static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     kinds[i] = CommandKind(req.commands(i).command());
     requests[i] = ToLedgerRequest(std::move(*req.mutable_commands(i)), caller, owner, share);

@@ -15,10 +15,13 @@
 #ifndef RCL_SERVER_MESSAGE_ARENA_H_
 #define RCL_SERVER_MESSAGE_ARENA_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 
 #include "google/protobuf/arena.h"
+#include "google/protobuf/message_lite.h"
+#include "rcl/v1/events.pb.h"
 
 namespace rcl::server {
 
@@ -58,6 +61,15 @@ std::shared_ptr<M> NewOnArena() {
   auto owner = std::make_shared<BlockArena<kFirstBlockBytes>>();
   M* message = google::protobuf::Arena::CreateMessage<M>(&owner->arena);
   return std::shared_ptr<M>(std::move(owner), message);
+}
+
+// What each of `holders` requests sharing `message`'s arena is charged
+// against the command queue's byte bound (Ledger::Options::queue_bytes_max):
+// an equal part of the arena's memory, which is freed with the last of them.
+// At least a command's own size, which HeldCommand checks.
+inline size_t ArenaShareBytes(const google::protobuf::MessageLite& message, size_t holders) {
+  return std::max(message.GetArena()->SpaceAllocated() / std::max<size_t>(holders, 1),
+                  sizeof(rcl::v1::Command));
 }
 
 }  // namespace rcl::server

@@ -16,6 +16,7 @@
 #include "server/command_stream.h"
 #include "server/event_convert.h"
 #include "server/import_stream.h"
+#include "server/message_arena.h"
 #include "server/request_decoding.h"
 #include "server/status_mapping.h"
 #include "server/unary_handlers.h"
@@ -379,7 +380,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Execute(grpc::CallbackServerContext
     RCL_CHECK(req->GetArena() != nullptr) << "a command's request is decoded on an arena";     \
     auto* command = google::protobuf::Arena::CreateMessage<rcl::v1::Command>(req->GetArena()); \
     command->mutable_##field()->Swap(req->mutable_command());                                  \
-    const size_t share = req->GetArena()->SpaceAllocated();                                    \
+    const size_t share = ArenaShareBytes(*req, 1);                                             \
     return Execute(ctx, caller, std::move(*req->mutable_context()),                            \
                    ledger::HeldCommand(req, command, share), resp);                            \
   }
