@@ -25,7 +25,7 @@ template <typename Event>
 absl::StatusOr<const Event*> PayloadOf(const LogEvent& e) {
   const Event* payload = e.As<Event>();
   if (payload == nullptr)
-    return absl::DataLossError(absl::StrCat("undecodable ", e.record.type, " payload"));
+    return absl::DataLossError(absl::StrCat("undecodable ", AbslView(e.record.type), " payload"));
   return payload;
 }
 
@@ -81,7 +81,7 @@ absl::Status AddToCell(StateTxn& txn, const std::string& key, int64_t balance, i
 // The cells of both bases and both sides (basis letter, side letter).
 constexpr std::string_view kAgingCells[] = {"dy", "dp", "sy", "sp"};
 
-absl::Status UpdateAging(StateTxn& txn, const std::string& tenant, const ClaimFacts* before,
+absl::Status UpdateAging(StateTxn& txn, std::string_view tenant, const ClaimFacts* before,
                          const ClaimFacts& after) {
   for (std::string_view cell : kAgingCells) {
     const std::string_view basis = cell.substr(0, 1);
@@ -114,7 +114,7 @@ absl::Status AddTotalsAt(StateTxn& txn, const std::string& key, const store::Bal
 }
 
 // A patient's row and its place in the statement queue (patients who owe).
-absl::Status UpdatePatient(StateTxn& txn, const std::string& tenant, const std::string& patient_id,
+absl::Status UpdatePatient(StateTxn& txn, std::string_view tenant, const std::string& patient_id,
                            int64_t balance_delta, const std::string* statement_date) {
   RCL_ASSIGN_OR_RETURN(store::PatientRow * row,
                        txn.Mutable<store::PatientRow>(Key(kPatientTag, tenant, {patient_id})));
@@ -156,7 +156,7 @@ void CollectDenialCodes(const rcl::v1::ClaimAdjudicated& e, store::ClaimRow* row
 
 // The projection's own fields of a claim row (dates, queues' facts).
 absl::Status ApplyOwnFields(const LogEvent& le, store::ClaimRow* row) {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   if (e.type == "ClaimSubmitted") {
     std::string date = EventDate(e);
     if (row->first_submitted_date().empty()) row->set_first_submitted_date(date);
@@ -186,7 +186,7 @@ absl::Status ApplyOwnFields(const LogEvent& le, store::ClaimRow* row) {
   return absl::OkStatus();
 }
 
-absl::Status UpdateTotals(StateTxn& txn, const std::string& tenant, const ClaimFacts* before,
+absl::Status UpdateTotals(StateTxn& txn, std::string_view tenant, const ClaimFacts* before,
                           const ClaimFacts& after) {
   store::BalanceTotals delta = after.amounts;
   if (before != nullptr) AddTotals(before->amounts, -1, &delta);
@@ -197,7 +197,7 @@ absl::Status UpdateTotals(StateTxn& txn, const std::string& tenant, const ClaimF
   return AddTotalsAt(txn, Key(kTotalsTag, tenant, {kPayerTotals, after.payer_id}), delta);
 }
 
-void RecordHistory(StateTxn& txn, const ledger::EventRecord& e, std::string_view claim_id,
+void RecordHistory(StateTxn& txn, const ledger::RecordView& e, std::string_view claim_id,
                    const std::string& date, const ClaimFacts* before, const ClaimFacts& after) {
   store::BalanceDelta delta;
   delta.set_payer_cents(after.payer_balance - (before ? before->payer_balance : 0));
@@ -210,7 +210,7 @@ void RecordHistory(StateTxn& txn, const ledger::EventRecord& e, std::string_view
 
 // The latest date any claim event of the tenant counts on: reports as of a
 // later date can use the running sums.
-absl::Status NoteDate(StateTxn& txn, const ledger::EventRecord& e, const std::string& date) {
+absl::Status NoteDate(StateTxn& txn, const ledger::RecordView& e, const std::string& date) {
   RCL_ASSIGN_OR_RETURN(store::TenantRow * tenant,
                        txn.Mutable<store::TenantRow>(Key(kTenantTag, e.tenant, {})));
   if (date > tenant->max_effective_date()) tenant->set_max_effective_date(date);
@@ -218,7 +218,7 @@ absl::Status NoteDate(StateTxn& txn, const ledger::EventRecord& e, const std::st
 }
 
 // Membership of the denial and awaiting-response queues.
-void UpdateQueues(StateTxn& txn, const std::string& tenant, std::string_view claim_id,
+void UpdateQueues(StateTxn& txn, std::string_view tenant, std::string_view claim_id,
                   const ClaimFacts* before, const ClaimFacts& after) {
   bool denied_before = before != nullptr && before->open_denial;
   if (denied_before != after.open_denial) {
@@ -241,7 +241,7 @@ void UpdateQueues(StateTxn& txn, const std::string& tenant, std::string_view cla
 }
 
 absl::Status ApplyClaimEvent(const LogEvent& le, StateTxn& txn) {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   std::string_view claim_id = std::string_view(e.stream).substr(kClaimStreamPrefix.size());
   bool exists = false;
   RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
@@ -266,9 +266,9 @@ absl::Status ApplyClaimEvent(const LogEvent& le, StateTxn& txn) {
 }
 
 absl::Status ApplyAppealEvent(const LogEvent& le, StateTxn& txn) {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   if (e.type != "AppealFiled" && e.type != "AppealDecided") return absl::OkStatus();
-  std::string appeal_id = e.stream.substr(kAppealStreamPrefix.size());
+  const std::string appeal_id(e.stream.substr(kAppealStreamPrefix.size()));
   RCL_ASSIGN_OR_RETURN(store::AppealRow * row,
                        txn.Mutable<store::AppealRow>(Key(kAppealTag, e.tenant, {appeal_id})));
   auto due_key = [&](const store::AppealRow& r) {
@@ -296,19 +296,19 @@ absl::Status ApplyAppealEvent(const LogEvent& le, StateTxn& txn) {
 }
 
 absl::Status ApplyStatement(const LogEvent& le, StateTxn& txn) {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   RCL_ASSIGN_OR_RETURN(const rcl::v1::PatientStatementIssued* statement,
                        PayloadOf<rcl::v1::PatientStatementIssued>(le));
   std::string date =
       statement->statement_date().empty() ? EventDate(e) : statement->statement_date();
-  std::string patient_id = e.stream.substr(kPatientStreamPrefix.size());
+  const std::string patient_id(e.stream.substr(kPatientStreamPrefix.size()));
   return UpdatePatient(txn, e.tenant, patient_id, 0, &date);
 }
 
 }  // namespace
 
 absl::Status ClaimsProjection::Apply(const LogEvent& le, StateTxn& txn) const {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   if (e.stream.starts_with(kClaimStreamPrefix)) return ApplyClaimEvent(le, txn);
   if (e.stream.starts_with(kAppealStreamPrefix)) return ApplyAppealEvent(le, txn);
   if (e.type == "PatientStatementIssued" && e.stream.starts_with(kPatientStreamPrefix)) {

@@ -44,7 +44,7 @@ std::string HistoryPrefix(std::string_view tenant, std::string_view kind, std::s
 // the claim stood after it.
 absl::Status FoldClaim(const LogEvent& le, std::string_view claim_id, StateTxn& txn,
                        store::HistoryMark* mark) {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   bool exists = false;
   RCL_ASSIGN_OR_RETURN(store::ClaimRow * row,
                        txn.Mutable<store::ClaimRow>(Key(kClaimTag, e.tenant, {claim_id}), &exists));
@@ -85,8 +85,8 @@ absl::Status BuildEntry(const ledger::EventStore& log, uint64_t position, std::s
                                             ", which the log holds for another stream"));
   }
   google::protobuf::Arena arena;
-  const LogEvent le = ToLogEvent(std::move(record), &arena);
-  const ledger::EventRecord& e = le.record;
+  const LogEvent le = ToLogEvent(record, &arena);
+  const ledger::EventRecord& e = record;
   entry->set_position(e.position);
   entry->set_tenant_seq(e.tenant_seq);
   entry->set_source(SourceOf(le));
@@ -114,7 +114,7 @@ absl::Status BuildEntry(const ledger::EventStore& log, uint64_t position, std::s
 }  // namespace
 
 absl::Status HistoryProjection::Apply(const LogEvent& le, StateTxn& txn) const {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   const Kind* kind = KindOfStream(e.stream);
   if (kind == nullptr) return absl::OkStatus();
   if (le.undecodable && CarriesPostings(le))

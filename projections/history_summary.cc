@@ -261,10 +261,10 @@ std::string AccountSide(std::string_view type, const LogEvent& event) {
 }  // namespace
 
 std::string Summarize(const LogEvent& event) {
-  const std::string& type = event.record.type;
+  std::string_view type = event.record.type;
   std::string s = ClaimSide(type, event);
   if (s.empty()) s = AccountSide(type, event);
-  return s.empty() ? type : s;
+  return s.empty() ? std::string(type) : s;
 }
 
 }  // namespace rcl::projections

@@ -37,8 +37,8 @@ std::string UtcDate(int64_t unix_us) {
       absl::ToCivilDay(absl::FromUnixMicros(unix_us), absl::UTCTimeZone()));
 }
 
-std::string EventDate(const ledger::EventRecord& event) {
-  return event.effective_date.empty() ? UtcDate(event.recorded_at_us) : event.effective_date;
+std::string EventDate(std::string_view effective_date, int64_t recorded_at_us) {
+  return effective_date.empty() ? UtcDate(recorded_at_us) : std::string(effective_date);
 }
 
 std::string TodayUtc() { return UtcDate(absl::ToUnixMicros(absl::Now())); }

@@ -26,7 +26,12 @@ std::vector<std::string_view> SplitKey(std::string_view key, std::string_view pr
 
 // The business date an event counts on: its effective date, or the UTC date
 // it was recorded when it has none (YYYY-MM-DD).
-std::string EventDate(const ledger::EventRecord& event);
+std::string EventDate(std::string_view effective_date, int64_t recorded_at_us);
+// The same of an event (a ledger::RecordView or ledger::EventRecord).
+template <typename Event>
+std::string EventDate(const Event& event) {
+  return EventDate(event.effective_date, event.recorded_at_us);
+}
 // The UTC date of a time in microseconds since the epoch.
 std::string UtcDate(int64_t unix_us);
 // YYYY-MM-DD of today (UTC).

@@ -68,13 +68,20 @@ void ParsePayload(google::protobuf::Arena* arena, LogEvent* e) {
   PayloadType t = FindType(e->record.type);
   if (t.prototype == nullptr) return;
   google::protobuf::Message* message = t.prototype->New(arena);
-  const std::string& bytes = e->record.payload;
+  std::string_view bytes = e->record.payload;
   if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
       !message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     e->undecodable = true;
     return;
   }
   e->payload = message;
+}
+
+// `bytes` copied onto `arena` (freed with it).
+std::string_view CopyOnto(google::protobuf::Arena* arena, std::string_view bytes) {
+  char* copy = google::protobuf::Arena::CreateArray<char>(arena, bytes.size());
+  std::copy(bytes.begin(), bytes.end(), copy);
+  return std::string_view(copy, bytes.size());
 }
 
 }  // namespace
@@ -86,9 +93,12 @@ PostingsView PostingsOf(const LogEvent& event) {
   return PostingsView(event.payload, t.postings);
 }
 
-LogEvent ToLogEvent(ledger::EventRecord record, google::protobuf::Arena* arena) {
+LogEvent ToLogEvent(const ledger::EventRecord& record, google::protobuf::Arena* arena) {
   LogEvent e;
-  e.record = std::move(record);
+  absl::StatusOr<ledger::RecordView> view =
+      ledger::DecodeRecordView(CopyOnto(arena, ledger::EncodeRecord(record)));
+  RCL_CHECK(view.ok()) << "an event record that does not decode: " << view.status();
+  e.record = *view;
   ParsePayload(arena, &e);
   return e;
 }
@@ -101,23 +111,15 @@ DecodedEvents::DecodedEvents() : arena(ArenaBlocks()) {}
 
 namespace {
 
-// Memory of one decoded event beside its payload's arena share: the record
-// and its strings (an upper bound: short strings live inline).
-size_t RecordBytes(const ledger::EventRecord& r) {
-  return sizeof(LogEvent) + r.tenant.size() + r.stream.size() + r.type.size() + r.event_id.size() +
-         r.command_id.size() + r.correlation_id.size() + r.causation_id.size() + r.actor.size() +
-         r.effective_date.size() + r.payload.size();
-}
-
 // Scans from..to, checking that no position is skipped or missing; `visit`
-// returns false to stop early (then no check of the end), and may move from
-// the record.
+// returns false to stop early (then no check of the end). The record views
+// the log's bytes, valid only during its visit.
 absl::Status ScanChecked(const ledger::EventStore& log, uint64_t from, uint64_t to,
-                         const std::function<bool(ledger::EventRecord&)>& visit) {
+                         const std::function<bool(const ledger::RecordView&)>& visit) {
   uint64_t expected = from;
   bool stopped = false;
   absl::Status skipped;
-  RCL_RETURN_IF_ERROR(log.ScanLog(from, to, to - from + 1, [&](ledger::EventRecord& r) {
+  RCL_RETURN_IF_ERROR(log.ScanLogViews(from, to, to - from + 1, [&](const ledger::RecordView& r) {
     if (r.position != expected) {
       skipped = absl::DataLossError(
           absl::StrCat("the log skips from position ", expected, " to ", r.position));
@@ -142,14 +144,15 @@ absl::StatusOr<bool> DecodeEvents(const ledger::EventStore& log, uint64_t from, 
   RCL_CHECK(out->events.empty());
   if (to < from) return true;
   out->events.reserve(to - from + 1);
-  size_t records = 0;
   bool whole = true;
-  RCL_RETURN_IF_ERROR(ScanChecked(log, from, to, [&](ledger::EventRecord& r) {
+  RCL_RETURN_IF_ERROR(ScanChecked(log, from, to, [&](const ledger::RecordView& r) {
+    // The record's bytes and its payload's message share the arena: one
+    // allocation a few hundred events, none of them per string.
     LogEvent& e = out->events.emplace_back();
-    e.record = std::move(r);
+    e.record = ledger::Rebased(r, CopyOnto(&out->arena, r.bytes));
     ParsePayload(&out->arena, &e);
-    records += RecordBytes(e.record);
-    out->bytes = records + static_cast<size_t>(out->arena.SpaceAllocated());
+    out->bytes =
+        out->events.size() * sizeof(LogEvent) + static_cast<size_t>(out->arena.SpaceAllocated());
     whole = out->bytes <= bytes_max;
     return whole;
   }));
@@ -161,9 +164,9 @@ absl::Status StreamEvents(const ledger::EventStore& log, uint64_t from, uint64_t
   if (to < from) return absl::OkStatus();
   google::protobuf::Arena arena(ArenaBlocks());
   LogEvent e;
-  return ScanChecked(log, from, to, [&](ledger::EventRecord& r) {
+  return ScanChecked(log, from, to, [&](const ledger::RecordView& r) {
     arena.Reset();
-    e.record = std::move(r);
+    e.record = r;  // the log's bytes, valid for this visit
     e.payload = nullptr;
     e.undecodable = false;
     ParsePayload(&arena, &e);

@@ -68,7 +68,7 @@
 namespace rcl::projections {
 
 struct LogEvent {
-  ledger::EventRecord record;
+  ledger::RecordView record;  // views bytes owned with the event (see DecodedEvents)
   // The payload as the rcl.v1 message named by record.type (owned by the
   // DecodedEvents' arena); null when the type names no such message, or when
   // the payload does not parse (then `undecodable`: a projection that needs
@@ -125,7 +125,7 @@ absl::StatusOr<bool> DecodeEvents(const ledger::EventStore& log, uint64_t from, 
                                   size_t bytes_max, DecodedEvents* out);
 
 // `record` as a LogEvent, its payload parsed on `arena` (as the feed does).
-LogEvent ToLogEvent(ledger::EventRecord record, google::protobuf::Arena* arena);
+LogEvent ToLogEvent(const ledger::EventRecord& record, google::protobuf::Arena* arena);
 
 // Visits positions from..to of `log` decoded one at a time (the memory of
 // one event) until `visit` returns false; DATA_LOSS as DecodeEvents.

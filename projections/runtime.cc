@@ -452,8 +452,9 @@ absl::Status Runtime::FoldBatch(const Projection& projection, Generation& gen, S
     }
     applied = projection.Apply(e, txn);
     if (!applied.ok()) {
-      applied = absl::Status(applied.code(), absl::StrCat("at position ", e.record.position, " (",
-                                                          e.record.type, "): ", applied.message()));
+      applied = absl::Status(applied.code(),
+                             absl::StrCat("at position ", e.record.position, " (",
+                                          AbslView(e.record.type), "): ", applied.message()));
       return false;
     }
     ++expected;

@@ -31,7 +31,7 @@ absl::Status CheckBalanced(const PostingsView& postings) {
 }  // namespace
 
 absl::Status TrialBalanceProjection::Apply(const LogEvent& le, StateTxn& txn) const {
-  const ledger::EventRecord& e = le.record;
+  const ledger::RecordView& e = le.record;
   if (le.undecodable && CarriesPostings(le))
     return absl::DataLossError(absl::StrCat("undecodable ", AbslView(e.type), " payload"));
   const PostingsView postings = PostingsOf(le);

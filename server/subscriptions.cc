@@ -280,11 +280,11 @@ bool SubscriptionHub::PlanSweep(Sweep* sweep) {
 }
 
 void SubscriptionHub::RunSweep(Sweep sweep) {
-  absl::Status status = ledger_->store().ScanLog(sweep.from, sweep.to, kSubscribeScanPerStepMax,
-                                                 [&](const ledger::EventRecord& e) {
-                                                   sweep.tenants.insert(e.tenant);
-                                                   return true;
-                                                 });
+  absl::Status status = ledger_->store().ScanLogViews(
+      sweep.from, sweep.to, kSubscribeScanPerStepMax, [&](const ledger::RecordView& e) {
+        if (!sweep.tenants.contains(AbslView(e.tenant))) sweep.tenants.emplace(e.tenant);
+        return true;
+      });
   if (!status.ok()) {
     // Everyone it covers reads for itself (and meets the error there).
     spdlog::error("subscription frontier read failed: {}", status.ToString());

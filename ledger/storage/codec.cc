@@ -26,20 +26,23 @@ static_assert(kHashSize == SHA256_DIGEST_LENGTH, "kHashSize is the size of a SHA
 // their limits. CanonicalBytes and DecodeRecord both walk this one list.
 struct StringField {
   std::string EventRecord::*member;
+  std::string_view RecordView::*view;
   const char* name;
   size_t size_max;
 };
 constexpr StringField kStringFields[] = {
-    {&EventRecord::tenant, "tenant", kEnvelopeStringSizeMax},
-    {&EventRecord::stream, "stream", kEnvelopeStringSizeMax},
-    {&EventRecord::type, "type", kEnvelopeStringSizeMax},
-    {&EventRecord::event_id, "event_id", kEnvelopeStringSizeMax},
-    {&EventRecord::command_id, "command_id", kEnvelopeStringSizeMax},
-    {&EventRecord::correlation_id, "correlation_id", kEnvelopeStringSizeMax},
-    {&EventRecord::causation_id, "causation_id", kEnvelopeStringSizeMax},
-    {&EventRecord::actor, "actor", kEnvelopeStringSizeMax},
-    {&EventRecord::effective_date, "effective_date", kEnvelopeStringSizeMax},
-    {&EventRecord::payload, "payload", kPayloadSizeMax},
+    {&EventRecord::tenant, &RecordView::tenant, "tenant", kEnvelopeStringSizeMax},
+    {&EventRecord::stream, &RecordView::stream, "stream", kEnvelopeStringSizeMax},
+    {&EventRecord::type, &RecordView::type, "type", kEnvelopeStringSizeMax},
+    {&EventRecord::event_id, &RecordView::event_id, "event_id", kEnvelopeStringSizeMax},
+    {&EventRecord::command_id, &RecordView::command_id, "command_id", kEnvelopeStringSizeMax},
+    {&EventRecord::correlation_id, &RecordView::correlation_id, "correlation_id",
+     kEnvelopeStringSizeMax},
+    {&EventRecord::causation_id, &RecordView::causation_id, "causation_id", kEnvelopeStringSizeMax},
+    {&EventRecord::actor, &RecordView::actor, "actor", kEnvelopeStringSizeMax},
+    {&EventRecord::effective_date, &RecordView::effective_date, "effective_date",
+     kEnvelopeStringSizeMax},
+    {&EventRecord::payload, &RecordView::payload, "payload", kPayloadSizeMax},
 };
 static_assert(std::size(kStringFields) == kStringFieldCount, "docs/STORAGE.md: ten strings");
 static_assert(kPayloadSizeMax <= UINT32_MAX && kEnvelopeStringSizeMax <= UINT32_MAX,
@@ -62,14 +65,15 @@ void PutString(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-// Reads a u32-length-prefixed string at *pos; false if it runs past `end`.
-bool GetString(std::string_view in, size_t* pos, std::string* out) {
+// Reads a u32-length-prefixed string at *pos (a view into `in`); false if it
+// runs past the end of `in`.
+bool GetString(std::string_view in, size_t* pos, std::string_view* out) {
   if (in.size() - *pos < 4) return false;
   const auto* p = reinterpret_cast<const uint8_t*>(in.data() + *pos);
   uint32_t n = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
   *pos += 4;
   if (in.size() - *pos < n) return false;
-  out->assign(in.data() + *pos, n);
+  *out = in.substr(*pos, n);
   *pos += n;
   return true;
 }
@@ -176,7 +180,7 @@ std::string EncodeRecord(const EventRecord& event) {
   return out;
 }
 
-absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
+absl::StatusOr<RecordView> DecodeRecordView(std::string_view bytes) {
   if (bytes.size() < kFixedHeaderSize + 4 * kStringFieldCount + kTrailingHashes * kHashSize) {
     return absl::DataLossError("event record too short");
   }
@@ -184,7 +188,8 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
     return absl::DataLossError(
         absl::StrCat("unknown event record format ", int{static_cast<uint8_t>(bytes[0])}));
   }
-  EventRecord e;
+  RecordView e;
+  e.bytes = bytes;
   e.position = GetBigEndian64(bytes.data() + 1);
   e.version = GetBigEndian64(bytes.data() + 9);
   e.recorded_at_us = static_cast<int64_t>(GetBigEndian64(bytes.data() + 17));
@@ -192,14 +197,15 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
   std::string_view body = bytes.substr(0, bytes.size() - kTrailingHashes * kHashSize);
   size_t pos = kFixedHeaderSize;
   for (const StringField& f : kStringFields) {
-    if (!GetString(body, &pos, &(e.*f.member)))
+    if (!GetString(body, &pos, &(e.*f.view)))
       return absl::DataLossError("event record field runs past its end");
   }
   if (pos != body.size()) return absl::DataLossError("event record has trailing bytes");
-  if (const StringField* f = OverLimit(e)) {
-    return absl::DataLossError(absl::StrCat("event record's ", f->name, " is ",
-                                            (e.*f->member).size(), " bytes, over its limit of ",
-                                            f->size_max));
+  for (const StringField& f : kStringFields) {
+    if ((e.*f.view).size() > f.size_max) {
+      return absl::DataLossError(absl::StrCat("event record's ", f.name, " is ", (e.*f.view).size(),
+                                              " bytes, over its limit of ", f.size_max));
+    }
   }
   const auto* hashes = reinterpret_cast<const uint8_t*>(bytes.data() + body.size());
   for (Hash* h : {&e.prev_hash, &e.hash, &e.tenant_prev_hash, &e.tenant_hash}) {
@@ -207,6 +213,40 @@ absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
     hashes += kHashSize;
   }
   return e;
+}
+
+EventRecord ToRecord(const RecordView& view) {
+  EventRecord e;
+  e.position = view.position;
+  e.version = view.version;
+  e.tenant_seq = view.tenant_seq;
+  e.recorded_at_us = view.recorded_at_us;
+  for (const StringField& f : kStringFields) (e.*f.member).assign(view.*f.view);
+  e.prev_hash = view.prev_hash;
+  e.hash = view.hash;
+  e.tenant_prev_hash = view.tenant_prev_hash;
+  e.tenant_hash = view.tenant_hash;
+  return e;
+}
+
+RecordView Rebased(const RecordView& view, std::string_view copy) {
+  RCL_CHECK(copy.size() == view.bytes.size())
+      << "a copy of " << copy.size() << " bytes of a record of " << view.bytes.size();
+  RecordView e = view;
+  e.bytes = copy;
+  for (const StringField& f : kStringFields) {
+    std::string_view s = view.*f.view;
+    const auto offset = static_cast<size_t>(s.data() - view.bytes.data());
+    RCL_CHECK(s.data() >= view.bytes.data() && offset + s.size() <= copy.size())
+        << "the record's " << f.name << " is not within its bytes";
+    e.*f.view = copy.substr(offset, s.size());
+  }
+  return e;
+}
+
+absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes) {
+  RCL_ASSIGN_OR_RETURN(RecordView view, DecodeRecordView(bytes));
+  return ToRecord(view);
 }
 
 std::string_view SealRecord(const Hash& prev_hash, const Hash& tenant_prev_hash, EventRecord* event,

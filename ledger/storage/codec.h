@@ -57,6 +57,32 @@ struct EventRecord {
   bool operator==(const EventRecord&) const = default;
 };
 
+// One stored event read in place: EventRecord's fields, the strings viewing
+// the record's bytes (`bytes`, the whole record), so valid only as long as
+// those bytes are. What a reader that only looks at events decodes them to
+// (no copy of any string).
+struct RecordView {
+  uint64_t position = 0;
+  uint64_t version = 0;
+  uint64_t tenant_seq = 0;
+  int64_t recorded_at_us = 0;
+  std::string_view tenant;
+  std::string_view stream;
+  std::string_view type;
+  std::string_view event_id;
+  std::string_view command_id;
+  std::string_view correlation_id;
+  std::string_view causation_id;
+  std::string_view actor;
+  std::string_view effective_date;
+  std::string_view payload;
+  Hash prev_hash{};
+  Hash hash{};
+  Hash tenant_prev_hash{};
+  Hash tenant_hash{};
+  std::string_view bytes;  // the whole record the strings view
+};
+
 // The canonical bytes of an event: everything but the four hashes, in a fixed
 // order with fixed-width big-endian integers and u32-length-prefixed strings.
 // They are also the event's Merkle leaf (docs/AUDIT.md).
@@ -70,6 +96,13 @@ std::string EncodeRecord(const EventRecord& event);
 // DATA_LOSS unless `bytes` is one whole record of a known format whose
 // strings are within the limits above.
 absl::StatusOr<EventRecord> DecodeRecord(std::string_view bytes);
+// The same checks, the strings left in `bytes` (which must outlive the view).
+absl::StatusOr<RecordView> DecodeRecordView(std::string_view bytes);
+// The view's strings copied: what DecodeRecord(view.bytes) returns.
+EventRecord ToRecord(const RecordView& view);
+// `view` over `copy`, a copy of its bytes: the same strings at the same
+// offsets (no decoding again).
+RecordView Rebased(const RecordView& view, std::string_view copy);
 
 // The record the sequencer writes for `event`: sets its prev_hash and
 // tenant_prev_hash, its hash to ChainHash(prev_hash, canonical bytes) and its

@@ -246,6 +246,14 @@ absl::StatusOr<EventRecord> EventStore::ReadEventAt(const rocksdb::ReadOptions& 
 
 absl::Status EventStore::ScanLog(uint64_t from, uint64_t to, size_t count_max,
                                  const std::function<bool(EventRecord&)>& visit) const {
+  return ScanLogViews(from, to, count_max, [&visit](const RecordView& view) {
+    EventRecord e = ToRecord(view);
+    return visit(e);
+  });
+}
+
+absl::Status EventStore::ScanLogViews(uint64_t from, uint64_t to, size_t count_max,
+                                      const std::function<bool(const RecordView&)>& visit) const {
   if (from > to || count_max == 0) return absl::OkStatus();
   std::string upper = PositionKey(to == UINT64_MAX ? to : to + 1);
   rocksdb::Slice upper_slice(upper);
@@ -254,7 +262,7 @@ absl::Status EventStore::ScanLog(uint64_t from, uint64_t to, size_t count_max,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_));
   size_t seen = 0;
   for (it->Seek(PositionKey(from)); it->Valid() && seen < count_max; it->Next(), ++seen) {
-    RCL_ASSIGN_OR_RETURN(EventRecord e, DecodeRecord(it->value().ToStringView()));
+    RCL_ASSIGN_OR_RETURN(RecordView e, DecodeRecordView(it->value().ToStringView()));
     if (!visit(e)) return absl::OkStatus();
   }
   return FromRocks(it->status(), "scan log");

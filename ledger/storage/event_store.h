@@ -101,6 +101,10 @@ class EventStore {
   // visit's own: it may move from it.
   absl::Status ScanLog(uint64_t from, uint64_t to, size_t count_max,
                        const std::function<bool(EventRecord&)>& visit) const;
+  // The same, each event read in place (no string copied): the view and its
+  // bytes are valid only during its visit.
+  absl::Status ScanLogViews(uint64_t from, uint64_t to, size_t count_max,
+                            const std::function<bool(const RecordView&)>& visit) const;
 
   // The last position whose event was recorded at or before `time_us`
   // (recorded_at_us never decreases along the log), among positions

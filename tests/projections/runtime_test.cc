@@ -29,7 +29,7 @@ class CountingProjection final : public Projection {
   std::string_view name() const override { return "counting"; }
   uint32_t version() const override { return 1; }
   absl::Status Apply(const LogEvent& le, StateTxn& state) const override {
-    const ledger::EventRecord& e = le.record;
+    const ledger::RecordView& e = le.record;
     if (e.position == fail_at_) return absl::DataLossError("this event cannot be folded");
     RCL_RETURN_IF_ERROR(state.AddInt64(absl::StrCat("p", e.position), 1));
     return state.AddInt64("total", 1);
