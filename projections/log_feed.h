@@ -68,7 +68,10 @@
 namespace rcl::projections {
 
 struct LogEvent {
-  ledger::RecordView record;  // views bytes owned with the event (see DecodedEvents)
+  // The record's strings view its bytes: on the DecodedEvents' arena, or,
+  // for an event streamed alone (StreamEvents), the log's own, valid only
+  // during its visit.
+  ledger::RecordView record;
   // The payload as the rcl.v1 message named by record.type (owned by the
   // DecodedEvents' arena); null when the type names no such message, or when
   // the payload does not parse (then `undecodable`: a projection that needs
@@ -109,8 +112,8 @@ PostingsView PostingsOf(const LogEvent& event);
 // The event's type is a message with postings (a financial event).
 bool CarriesPostings(const LogEvent& event);
 
-// Consecutive events of the log, their payloads parsed on one arena (freed
-// at once with them).
+// Consecutive events of the log: each record's bytes copied onto one arena
+// and its payload parsed there (all freed at once with them).
 struct DecodedEvents {
   DecodedEvents();
   google::protobuf::Arena arena;

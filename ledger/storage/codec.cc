@@ -23,7 +23,8 @@ static_assert(kFixedHeaderSize == 33, "header layout is part of the on-disk form
 static_assert(kHashSize == SHA256_DIGEST_LENGTH, "kHashSize is the size of a SHA-256 digest");
 
 // The strings of a record, in their order on disk (part of the format), with
-// their limits. CanonicalBytes and DecodeRecord both walk this one list.
+// their limits, as EventRecord's members and RecordView's. The encoder, both
+// decoders and the conversions between the two all walk this one list.
 struct StringField {
   std::string EventRecord::*member;
   std::string_view RecordView::*view;
@@ -236,10 +237,10 @@ RecordView Rebased(const RecordView& view, std::string_view copy) {
   e.bytes = copy;
   for (const StringField& f : kStringFields) {
     std::string_view s = view.*f.view;
-    const auto offset = static_cast<size_t>(s.data() - view.bytes.data());
-    RCL_CHECK(s.data() >= view.bytes.data() && offset + s.size() <= copy.size())
+    const char* base = view.bytes.data();
+    RCL_CHECK(s.data() >= base && s.data() + s.size() <= base + view.bytes.size())
         << "the record's " << f.name << " is not within its bytes";
-    e.*f.view = copy.substr(offset, s.size());
+    e.*f.view = copy.substr(static_cast<size_t>(s.data() - base), s.size());
   }
   return e;
 }
