@@ -4,8 +4,9 @@
 // must give an error (DATA_LOSS), never a crash, undefined behaviour or an
 // unbounded allocation. The first input byte picks the mode:
 //
-//   even: the rest is one record for DecodeRecord. A record that decodes
-//         re-encodes to the very same bytes, its strings within their
+//   even: the rest is one record for DecodeRecord and DecodeRecordView
+//         (which must agree, also on a copy through Rebased). A record that
+//         decodes re-encodes to the very same bytes, its strings within their
 //         limits; a refusal is DATA_LOSS with a message. A decoded record's
 //         payload is folded into a fresh stream: OK or DATA_LOSS.
 //   odd:  the rest is a stream of events, each [type byte][u16 BE length]
@@ -42,10 +43,18 @@ bool DataLossWithMessage(const absl::Status& st) {
 
 void CheckRecord(std::string_view bytes) {
   const absl::StatusOr<L::EventRecord> record = L::DecodeRecord(bytes);
+  // Read in place (as the projections read the log), the same record or the
+  // same refusal.
+  const absl::StatusOr<L::RecordView> view = L::DecodeRecordView(bytes);
+  RCL_FUZZ_REQUIRE(view.ok() == record.ok());
   if (!record.ok()) {
     RCL_FUZZ_REQUIRE(DataLossWithMessage(record.status()));
+    RCL_FUZZ_REQUIRE(view.status() == record.status());
     return;
   }
+  RCL_FUZZ_REQUIRE(L::ToRecord(*view) == *record);
+  const std::string copy(bytes);
+  RCL_FUZZ_REQUIRE(L::ToRecord(L::Rebased(*view, copy)) == *record);
   RCL_FUZZ_REQUIRE(L::EncodeRecord(*record) == bytes);
   RCL_FUZZ_REQUIRE(record->payload.size() <= L::kPayloadSizeMax);
   for (const std::string* s :
