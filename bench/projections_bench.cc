@@ -51,10 +51,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/projections_load.h"
 #include "clients/demo.h"
 #include "ledger/ledger.h"
 #include "ledger/storage/event_store.h"
@@ -111,187 +111,6 @@ double SecondsSince(Clock::time_point t0) {
 void Log(const std::string& line) {
   std::fprintf(stderr, "rcl-bench-projections: %s\n", line.c_str());
   std::fflush(stderr);
-}
-
-// ---------------------------------------------------------------------------
-// The load: commands submitted without waiting for their answers (a bounded
-// number in flight). The ledger decides commands in submission order, so a
-// command may depend on one still in flight.
-
-class Loader {
- public:
-  Loader(ledger::Ledger* ledger, std::string tenant, int in_flight_max)
-      : ledger_(ledger), tenant_(std::move(tenant)), in_flight_max_(in_flight_max) {}
-
-  void Submit(const rcl::v1::Command& command, std::string command_id) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto room = [this]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
-      mu_.Await(absl::Condition(&room));
-      ++in_flight_;
-    }
-    ledger::CommandRequest request;
-    request.tenant = tenant_;
-    request.command_id = std::move(command_id);
-    request.command = command;
-    while (true) {
-      absl::Status submitted = ledger_->Submit(
-          request, [this](absl::StatusOr<ledger::CommandResult> result) { Done(result.status()); });
-      if (submitted.code() == absl::StatusCode::kResourceExhausted) {
-        absl::SleepFor(
-            absl::Milliseconds(1));  // the queue is full: retry the same command, keeping the order
-        continue;
-      }
-      if (!submitted.ok()) Done(submitted);
-      return;
-    }
-  }
-
-  // Waits for every answer; the first error, if any.
-  absl::Status Drain() {
-    absl::MutexLock lock(&mu_);
-    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; };
-    mu_.Await(absl::Condition(&idle));
-    if (errors_ > 0)
-      return absl::Status(
-          first_error_.code(),
-          absl::StrCat(errors_, " commands failed; the first: ", first_error_.message()));
-    return absl::OkStatus();
-  }
-
-  int64_t answered() {
-    absl::MutexLock lock(&mu_);
-    return answered_;
-  }
-
- private:
-  void Done(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
-    if (!status.ok() && errors_++ == 0) first_error_ = status;
-    --in_flight_;
-    ++answered_;
-  }
-
-  ledger::Ledger* ledger_;
-  const std::string tenant_;
-  const int in_flight_max_;
-  absl::Mutex mu_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t answered_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
-};
-
-// The demo's commands, into the Loader (answers are checked at Drain()).
-class LedgerSink : public demo::DemoSink {
- public:
-  explicit LedgerSink(Loader* loader) : loader_(loader) {}
-  absl::StatusOr<rcl::v1::CommandResponse> Execute(
-      const rcl::v1::Command& command, const rcl::client::CommandOptions& options) override {
-    loader_->Submit(command, options.command_id);
-    return rcl::v1::CommandResponse();  // the demo reads only the status
-  }
-  absl::StatusOr<rcl::v1::ClaimView> GetClaim(const std::string& claim_id) override {
-    return absl::UnimplementedError("the benchmark skips the demo's final check");
-  }
-
- private:
-  Loader* loader_;
-};
-
-std::string Date(absl::CivilDay day) { return absl::FormatCivilTime(day); }
-
-// Claims that stay open: per claim an encounter (diagnosis, one office visit
-// charge, coding complete) and a claim created, scrubbed and submitted, for
-// patients with one primary coverage (four claims each).
-void LoadOpenClaims(Loader& loader, int64_t claims, absl::CivilDay today) {
-  static constexpr std::pair<const char*, const char*> kPayers[] = {{"87726", "UNITEDHEALTHCARE"},
-                                                                    {"60054", "AETNA"},
-                                                                    {"62308", "CIGNA"},
-                                                                    {"00901", "MEDICARE PART B"}};
-  constexpr int64_t kSpreadDays = 730;
-  const int64_t patients = (claims + 3) / 4;
-  const absl::CivilDay newest = today - 1;
-  const std::string coverage_from = Date(newest - kSpreadDays - 30);
-  const std::string billing_npi = demo::NpiWithCheckDigit("158204718");
-  const std::string rendering_npi = demo::NpiWithCheckDigit("104382957");
-  int64_t sent = 0;
-  auto next_id = [&sent]() { return absl::StrCat("oc-", ++sent); };
-  for (int64_t p = 0; p < patients; ++p) {
-    const std::string patient_id = absl::StrFormat("oc-P%07d", p + 1);
-    rcl::v1::Command reg;
-    auto* r = reg.mutable_register_patient();
-    r->set_patient_id(patient_id);
-    r->set_family_name("OPENCLAIM");
-    r->set_given_name(absl::StrCat("PATIENT", p % 1000));
-    r->set_birth_date(Date(absl::CivilDay(1950 + p % 50, 1 + p % 12, 1 + p % 28)));
-    loader.Submit(reg, next_id());
-    rcl::v1::Command add;
-    auto* a = add.mutable_add_coverage();
-    a->set_patient_id(patient_id);
-    a->set_coverage_id("C1");
-    a->set_payer_id(kPayers[p % 4].first);
-    a->set_payer_name(kPayers[p % 4].second);
-    a->set_member_id(absl::StrFormat("M%09d", p + 1));
-    a->set_rank(1);
-    a->set_effective_from(coverage_from);
-    loader.Submit(add, next_id());
-  }
-  for (int64_t c = 0; c < claims; ++c) {
-    if (claims >= 10 && c % (claims / 10) == 0) {
-      Log(absl::StrFormat("open claims: %d of %d sent", c, claims));
-    }
-    const std::string patient_id = absl::StrFormat("oc-P%07d", c % patients + 1);
-    const std::string encounter_id = absl::StrFormat("oc-E%07d", c + 1);
-    const std::string claim_id = absl::StrFormat("oc-CL%07d", c + 1);
-    // 7919 is prime to 730: the claims cycle through every day of the spread.
-    const absl::CivilDay dos = newest - (c * 7919) % kSpreadDays;
-
-    rcl::v1::Command open;
-    auto* o = open.mutable_open_encounter();
-    o->set_encounter_id(encounter_id);
-    o->set_patient_id(patient_id);
-    o->set_rendering_npi(rendering_npi);
-    o->set_billing_npi(billing_npi);
-    o->set_date_of_service(Date(dos));
-    o->set_place_of_service("11");
-    loader.Submit(open, next_id());
-
-    rcl::v1::Command diagnose;
-    diagnose.mutable_record_diagnoses()->set_encounter_id(encounter_id);
-    diagnose.mutable_record_diagnoses()->add_icd10_codes(c % 2 == 0 ? "I10" : "E11.9");
-    loader.Submit(diagnose, next_id());
-
-    rcl::v1::Command charge;
-    auto* ch = charge.mutable_record_charge();
-    ch->set_encounter_id(encounter_id);
-    ch->set_line_number(1);
-    ch->set_cpt(c % 3 == 0 ? "99214" : "99213");
-    ch->set_units(1);
-    ch->set_amount_cents(9000 + (c % 40) * 250);
-    ch->add_diagnosis_pointers(1);
-    loader.Submit(charge, next_id());
-
-    rcl::v1::Command complete;
-    complete.mutable_complete_coding()->set_encounter_id(encounter_id);
-    loader.Submit(complete, next_id());
-
-    rcl::v1::Command create;
-    auto* cc = create.mutable_create_claim();
-    cc->set_claim_id(claim_id);
-    cc->set_encounter_id(encounter_id);
-    cc->set_coverage_id("C1");
-    loader.Submit(create, next_id());
-
-    rcl::v1::Command scrub;
-    scrub.mutable_scrub_claim()->set_claim_id(claim_id);
-    loader.Submit(scrub, next_id());
-
-    rcl::v1::Command submit;
-    submit.mutable_submit_claim()->set_claim_id(claim_id);
-    loader.Submit(submit, next_id());
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -498,7 +317,7 @@ int Run() {
       absl::GetFlag(FLAGS_in_flight)));
 
   Clock::time_point load_t0 = Clock::now();
-  if (!reuse) LoadOpenClaims(loader, open_claims, today);
+  if (!reuse) LoadOpenClaims(loader, open_claims, today, Log);
   if (absl::Status s = loader.Drain(); !s.ok()) return fail("open claims", s);
   const uint64_t open_claim_events = reuse ? 0 : ledger->head().position;
   Log(absl::StrFormat("open claims: %d claims, %d events, %.1f s", open_claims, open_claim_events,
