@@ -1,5 +1,7 @@
 #include "projections/history_projection.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -79,25 +81,32 @@ absl::Status BuildEntry(const ledger::EventStore& log, uint64_t position, std::s
   store::HistoryMark mark;
   if (!mark.ParseFromArray(mark_bytes.data(), static_cast<int>(mark_bytes.size())))
     return absl::DataLossError("projection store: undecodable history entry");
-  RCL_ASSIGN_OR_RETURN(ledger::EventRecord record, log.ReadEvent(position));
-  if (record.stream != stream) {
+  google::protobuf::Arena arena;
+  std::optional<LogEvent> read;
+  RCL_RETURN_IF_ERROR(log.ScanLogViews(position, position, 1, [&](const ledger::RecordView& r) {
+    read = ToLogEvent(r, &arena);
+    return false;
+  }));
+  if (!read.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no event at position ", position));
+  }
+  const LogEvent& le = *read;
+  const ledger::RecordView& e = le.record;
+  if (e.stream != stream) {
     return absl::DataLossError(absl::StrCat("the history names position ", position,
                                             ", which the log holds for another stream"));
   }
-  google::protobuf::Arena arena;
-  const LogEvent le = ToLogEvent(record, &arena);
-  const ledger::EventRecord& e = record;
   entry->set_position(e.position);
   entry->set_tenant_seq(e.tenant_seq);
   entry->set_source(SourceOf(le));
   entry->set_stream_version(e.version);
   entry->set_recorded_at_us(e.recorded_at_us);
-  entry->set_effective_date(e.effective_date);
-  entry->set_actor(e.actor);
-  entry->set_command_id(e.command_id);
-  entry->set_correlation_id(e.correlation_id);
-  entry->set_event_id(e.event_id);
-  entry->set_type(e.type);
+  entry->set_effective_date(e.effective_date.data(), e.effective_date.size());
+  entry->set_actor(e.actor.data(), e.actor.size());
+  entry->set_command_id(e.command_id.data(), e.command_id.size());
+  entry->set_correlation_id(e.correlation_id.data(), e.correlation_id.size());
+  entry->set_event_id(e.event_id.data(), e.event_id.size());
+  entry->set_type(e.type.data(), e.type.size());
   entry->set_summary(Summarize(le));
   const PostingsView postings = PostingsOf(le);
   for (int i = 0; i < postings.size(); ++i) {

@@ -93,12 +93,9 @@ PostingsView PostingsOf(const LogEvent& event) {
   return PostingsView(event.payload, t.postings);
 }
 
-LogEvent ToLogEvent(const ledger::EventRecord& record, google::protobuf::Arena* arena) {
+LogEvent ToLogEvent(const ledger::RecordView& record, google::protobuf::Arena* arena) {
   LogEvent e;
-  absl::StatusOr<ledger::RecordView> view =
-      ledger::DecodeRecordView(CopyOnto(arena, ledger::EncodeRecord(record)));
-  RCL_CHECK(view.ok()) << "an event record that does not decode: " << view.status();
-  e.record = *view;
+  e.record = ledger::Rebased(record, CopyOnto(arena, record.bytes));
   ParsePayload(arena, &e);
   return e;
 }
@@ -148,9 +145,7 @@ absl::StatusOr<bool> DecodeEvents(const ledger::EventStore& log, uint64_t from, 
   RCL_RETURN_IF_ERROR(ScanChecked(log, from, to, [&](const ledger::RecordView& r) {
     // The record's bytes and its payload's message share the arena: one
     // allocation a few hundred events, none of them per string.
-    LogEvent& e = out->events.emplace_back();
-    e.record = ledger::Rebased(r, CopyOnto(&out->arena, r.bytes));
-    ParsePayload(&out->arena, &e);
+    out->events.push_back(ToLogEvent(r, &out->arena));
     out->bytes =
         out->events.size() * sizeof(LogEvent) + static_cast<size_t>(out->arena.SpaceAllocated());
     whole = out->bytes <= bytes_max;

@@ -127,8 +127,9 @@ struct DecodedEvents {
 absl::StatusOr<bool> DecodeEvents(const ledger::EventStore& log, uint64_t from, uint64_t to,
                                   size_t bytes_max, DecodedEvents* out);
 
-// `record` as a LogEvent, its payload parsed on `arena` (as the feed does).
-LogEvent ToLogEvent(const ledger::EventRecord& record, google::protobuf::Arena* arena);
+// `record` as a LogEvent: its bytes copied onto `arena` and its payload
+// parsed there (as the feed's segments hold their events).
+LogEvent ToLogEvent(const ledger::RecordView& record, google::protobuf::Arena* arena);
 
 // Visits positions from..to of `log` decoded one at a time (the memory of
 // one event) until `visit` returns false; DATA_LOSS as DecodeEvents.
