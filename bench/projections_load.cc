@@ -11,8 +11,7 @@ namespace rcl::bench {
 void Loader::Submit(const rcl::v1::Command& command, std::string command_id) {
   {
     absl::MutexLock lock(&mu_);
-    auto room = [this]()
-                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
+    auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ < in_flight_max_; };
     mu_.Await(absl::Condition(&room));
     ++in_flight_;
   }
