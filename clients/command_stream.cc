@@ -28,9 +28,10 @@ CommandStream::~CommandStream() { Close().IgnoreError(); }
 
 void CommandStream::Submit(rcl::v1::BatchCommand command, Callback done) {
   rcl::v1::CommandStreamRequest request;
-  *request.mutable_command() = std::move(command);
-  if (request.command().context().tenant().empty()) {
-    request.mutable_command()->mutable_context()->set_tenant(tenant_);
+  rcl::v1::StreamCommand* c = request.add_commands();
+  *c->mutable_command() = std::move(command);
+  if (c->command().context().tenant().empty()) {
+    c->mutable_command()->mutable_context()->set_tenant(tenant_);
   }
   absl::Status refused;
   {
@@ -43,7 +44,7 @@ void CommandStream::Submit(rcl::v1::BatchCommand command, Callback done) {
                       : absl::FailedPreconditionError("the command stream is closed");
       } else {
         const uint64_t tag = next_tag_++;
-        request.set_tag(tag);
+        c->set_tag(tag);
         pending_.emplace(tag, std::move(done));
       }
     }
@@ -71,15 +72,17 @@ absl::StatusOr<rcl::v1::CommandResponse> CommandStream::Execute(rcl::v1::BatchCo
 void CommandStream::ReadAnswers() {
   rcl::v1::CommandStreamResponse response;
   while (stream_->Read(&response)) {
-    Callback done;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = pending_.find(response.tag());
-      if (it == pending_.end()) continue;  // not ours (a duplicate tag's answer)
-      done = std::move(it->second);
-      pending_.erase(it);
+    for (rcl::v1::StreamAnswer& answer : *response.mutable_answers()) {
+      Callback done;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = pending_.find(answer.tag());
+        if (it == pending_.end()) continue;  // not ours (a duplicate tag's answer)
+        done = std::move(it->second);
+        pending_.erase(it);
+      }
+      done(FromBatchResult(answer.mutable_result()));
     }
-    done(FromBatchResult(response.mutable_result()));
   }
   absl::Status status;
   {

@@ -1,7 +1,8 @@
 // rcl::client::CommandStream: one LedgerService.CommandStream call (docs/API.md,
 // "CommandStream") shared by any number of threads. Each command goes out as
 // one message with a fresh tag; its answer comes back once the command is
-// durable (or refused), matched by tag.
+// durable (or refused), matched by tag (answers ready together share a
+// message).
 //
 //   RCL_ASSIGN_OR_RETURN(std::unique_ptr<CommandStream> stream, client->OpenCommandStream());
 //   absl::StatusOr<rcl::v1::CommandResponse> r = stream->Execute(command);  // blocks

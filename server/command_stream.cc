@@ -1,5 +1,6 @@
 #include "server/command_stream.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -66,8 +67,10 @@ class CommandStream final : public Reactor {
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
-      RCL_CHECK(outstanding_ > 0) << "a result written for no command";
-      --outstanding_;
+      const size_t written = static_cast<size_t>(out_.answers_size());
+      RCL_CHECK(written > 0 && outstanding_ >= written)
+          << written << " answers written for " << outstanding_ << " commands outstanding";
+      outstanding_ -= written;
       if (!ok) broken_ = true;
       step = NextLocked();
     }
@@ -93,7 +96,6 @@ class CommandStream final : public Reactor {
   struct Step {
     bool read = false;
     const Response* write = nullptr;
-    bool buffer = false;  // the write may wait for the next one
     bool finish = false;
     grpc::Status status;
   };
@@ -103,14 +105,17 @@ class CommandStream final : public Reactor {
     Step step;
     if (finished_) return step;
     if (!writing_ && !broken_ && !queue_.empty()) {
-      out_ = std::move(queue_.front());
-      queue_.pop_front();
+      // Every answer waiting (a group commit's, or more that came while the
+      // last write was out) goes in this one message.
+      out_.Clear();
+      const size_t n = std::min(queue_.size(), kCommandStreamAnswersPerMessageMax);
+      out_.mutable_answers()->Reserve(static_cast<int>(n));
+      for (size_t i = 0; i < n; ++i) {
+        *out_.add_answers() = std::move(queue_.front());
+        queue_.pop_front();
+      }
       writing_ = true;
       step.write = &out_;
-      // More answers are waiting: let gRPC hold this one for them, so that a
-      // group commit's answers leave in a few frames (the last one of a
-      // burst goes without the hint and flushes them all).
-      step.buffer = !queue_.empty();
     }
     if (!reading_ && !read_closed_ && !broken_ && stream_error_.ok() &&
         outstanding_ < kCommandStreamInflightMax) {
@@ -127,16 +132,13 @@ class CommandStream final : public Reactor {
   }
 
   void Run(const Step& step) {
-    if (step.write != nullptr) {
-      StartWrite(step.write,
-                 step.buffer ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
-    }
+    if (step.write != nullptr) StartWrite(step.write);
     if (step.read) StartRead(&in_);
     if (step.finish) Finish(step.status);
   }
 
-  // One message: a command to check, authorize and submit, or (when it
-  // cannot be read as one) the end of the stream.
+  // One message: its commands to check, authorize and submit, each on its
+  // own, or (when it cannot be read as commands) the end of the stream.
   void Handle(grpc::ByteBuffer bytes) {
     const uint64_t index = ++messages_;
     if (bytes.Length() > kRequestBytesMax) {
@@ -144,7 +146,7 @@ class CommandStream final : public Reactor {
           absl::StrCat("message ", index, " of the stream has ", bytes.Length(), " bytes; at most ",
                        kRequestBytesMax)));
     }
-    // On an arena of its own, which the ledger's request then holds
+    // On an arena of its own, which the ledger's requests then share
     // (server/message_arena.h).
     std::shared_ptr<Request> req = NewOnArena<Request, kCommandArenaBytes>();
     absl::Status decoded = DecodeRequest(bytes, req.get());
@@ -157,28 +159,39 @@ class CommandStream final : public Reactor {
       });
       return EndWith(std::move(ended));
     }
-    const uint64_t tag = req->tag();
-    bool duplicate = false;
-    {
-      absl::MutexLock lock(&mu_);
-      ++outstanding_;  // its answer, whatever it is
-      duplicate = !tags_.insert(tag).second;
+    const size_t n = static_cast<size_t>(req->commands_size());
+    if (n == 0 || n > kCommandStreamCommandsPerMessageMax) {
+      return EndWith(absl::InvalidArgumentError(
+          absl::StrCat("message ", index, " of the stream holds ", n,
+                       " commands; a message holds 1 to ", kCommandStreamCommandsPerMessageMax)));
     }
-    if (duplicate) {
-      return Answer(tag,
-                    absl::InvalidArgumentError(
-                        absl::StrCat("tag ", tag,
-                                     " is already in flight on this stream; tags must be unique "
-                                     "among a stream's unanswered commands")),
-                    /*release_tag=*/false);
+    const size_t share = ArenaShareBytes(*req, n);
+    for (rcl::v1::StreamCommand& c : *req->mutable_commands()) {
+      const uint64_t tag = c.tag();
+      bool duplicate = false;
+      {
+        absl::MutexLock lock(&mu_);
+        ++outstanding_;  // its answer, whatever it is
+        duplicate = !tags_.insert(tag).second;
+      }
+      if (duplicate) {
+        Answer(tag,
+               absl::InvalidArgumentError(
+                   absl::StrCat("tag ", tag,
+                                " is already in flight on this stream; tags must be unique "
+                                "among a stream's unanswered commands")),
+               /*release_tag=*/false);
+        continue;
+      }
+      Submit(tag, *c.mutable_command(), req, share);
     }
-    Submit(tag, std::move(req));
   }
 
-  // Checks, authorizes and queues the message's command; answers it at once
-  // when it is refused before the ledger has it.
-  void Submit(uint64_t tag, std::shared_ptr<Request> req) {
-    rcl::v1::BatchCommand& command = *req->mutable_command();
+  // Checks, authorizes and queues one command of the message; answers it
+  // at once when it is refused before the ledger has it. `command` lives on
+  // `req`'s arena; the ledger's request holds `share` of it.
+  void Submit(uint64_t tag, rcl::v1::BatchCommand& command, const std::shared_ptr<Request>& req,
+              size_t share) {
     Violations shape;
     absl::StatusOr<const BatchMethod*> method = CheckBatchCommand(command, CommandAt{}, shape);
     if (!method.ok()) return Answer(tag, shape.ToStatus());
@@ -188,7 +201,6 @@ class CommandStream final : public Reactor {
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
     // The command moves to the ledger; its kind stays, to name its fields.
     const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
-    const size_t share = ArenaShareBytes(*req, 1);
     absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller, req, share),
                                           [this, tag](absl::StatusOr<ledger::CommandResult> r) {
                                             Answer(tag, std::move(r));
@@ -204,7 +216,7 @@ class CommandStream final : public Reactor {
 
   // Queues the answer to command `tag` (any thread; never blocks).
   void Answer(uint64_t tag, absl::StatusOr<ledger::CommandResult> r, bool release_tag = true) {
-    Response message;
+    rcl::v1::StreamAnswer message;
     message.set_tag(tag);
     ToBatchResult(std::move(r), message.mutable_result());
     Step step;
@@ -251,9 +263,10 @@ class CommandStream final : public Reactor {
   // Commands read and not yet answered on the wire (in the ledger, queued
   // or being written): at most kCommandStreamInflightMax.
   size_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_set<uint64_t> tags_ ABSL_GUARDED_BY(mu_);  // of commands not yet answered
-  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);          // answers waiting for the wire
-  Response out_;  // the answer being written (only while writing_)
+  absl::flat_hash_set<uint64_t> tags_ ABSL_GUARDED_BY(mu_);       // of commands not yet answered
+  std::deque<rcl::v1::StreamAnswer> queue_ ABSL_GUARDED_BY(mu_);  // answers waiting for the wire
+  // The answers being written (only while writing_; read by OnWriteDone).
+  Response out_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

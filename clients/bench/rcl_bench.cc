@@ -6,9 +6,10 @@
 //                 flight at a time: the latency run.
 //   --mode async  --inflight N commands kept in flight by --threads T (1 or 2)
 //                 threads, so that the generator leaves the CPU to the server.
-//   --mode stream like async, but every command is one message of a
-//                 LedgerService.CommandStream call (one call per --threads
-//                 thread; clients/bench/stream_driver.h): no RPC per command.
+//   --mode stream like async, but the commands travel over one
+//                 LedgerService.CommandStream call per --threads thread
+//                 (clients/bench/stream_driver.h): no RPC per command; the
+//                 commands that follow a message of answers share a message.
 //   --mode ping   like sync, but each call is the empty gRPC health check
 //                 (grpc.health.v1.Health/Check): the RPC round trip alone.
 //   --mode async-ping  like async, but each call is that health check: what

@@ -12,6 +12,8 @@ namespace rcl::bench {
 namespace {
 
 constexpr char kMethod[] = "/rcl.v1.LedgerService/CommandStream";
+// The server's kCommandStreamCommandsPerMessageMax (server/command_stream.h).
+constexpr int kCommandsPerMessageMax = 64;
 
 // Completion-queue tags of the call's operations.
 enum Op : intptr_t { kStart = 1, kRead, kWrite, kWritesDone, kFinish };
@@ -35,22 +37,23 @@ class StreamCall {
     }
   }
 
-  // Sends source `i`'s next command.
+  // Queues source `i`'s next command: it goes out with the others queued
+  // when the next write starts (Pump).
   void Send(size_t i) {
-    rcl::v1::CommandStreamRequest request;
-    request.set_tag(i);
-    sources_[i]->NextCommand(request.mutable_command());
-    const std::string bytes = request.SerializeAsString();
-    grpc::Slice slice(bytes);
-    writes_.emplace_back(&slice, 1);
+    if (writes_.empty() || writes_.back().commands_size() >= kCommandsPerMessageMax) {
+      writes_.emplace_back();
+    }
+    rcl::v1::StreamCommand* c = writes_.back().add_commands();
+    c->set_tag(i);
+    sources_[i]->NextCommand(c->mutable_command());
     waiting_[i] = true;
     ++in_flight_;
-    PumpWrites();
   }
 
   // Handles completions until `in_flight_` is 0, sending each answered
   // source again while `again()` says so. False when the call broke.
   bool Pump(const std::function<bool()>& again) {
+    PumpWrites();
     while (in_flight_ > 0) {
       void* tag = nullptr;
       bool ok = false;
@@ -66,8 +69,9 @@ class StreamCall {
           PumpWrites();
           break;
         case kRead:
-          if (!ok || !OnAnswer(again)) return Broken();
+          if (!ok || !OnAnswers(again)) return Broken();
           call_->Read(&read_, TagOf(kRead));
+          PumpWrites();  // the commands that follow those answers, in one message
           break;
         default: break;
       }
@@ -93,28 +97,40 @@ class StreamCall {
   }
 
  private:
+  // Writes the commands queued so far (one message of up to
+  // kCommandsPerMessageMax) unless a write is out.
   void PumpWrites() {
     if (writing_ || !started_ || writes_.empty()) return;
     writing_ = true;
-    call_->Write(writes_.front(), TagOf(kWrite));
+    const std::string bytes = writes_.front().SerializeAsString();
     writes_.pop_front();
+    grpc::Slice slice(bytes);
+    out_ = grpc::ByteBuffer(&slice, 1);
+    call_->Write(out_, TagOf(kWrite));
   }
 
-  // False when the answer is not one of ours.
-  bool OnAnswer(const std::function<bool()>& again) {
+  // One message of answers. False when one is not for a command of ours.
+  bool OnAnswers(const std::function<bool()>& again) {
     rcl::v1::CommandStreamResponse response;
     grpc::Slice slice;
     if (!read_.DumpToSingleSlice(&slice).ok() ||
         !response.ParseFromArray(slice.begin(), static_cast<int>(slice.size())) ||
-        response.tag() >= sources_.size() || !waiting_[response.tag()]) {
-      absl::FPrintF(stderr, "rcl-bench: an answer that is not a CommandStreamResponse of ours\n");
+        response.answers_size() == 0) {
+      absl::FPrintF(stderr, "rcl-bench: an answer that is not a CommandStreamResponse\n");
       return false;
     }
-    const size_t i = static_cast<size_t>(response.tag());
-    waiting_[i] = false;
-    --in_flight_;
-    sources_[i]->Answered(response.result());
-    if (sources_[i]->alive() && again()) Send(i);
+    for (const rcl::v1::StreamAnswer& a : response.answers()) {
+      if (a.tag() >= sources_.size() || !waiting_[a.tag()]) {
+        absl::FPrintF(stderr, "rcl-bench: an answer to a command not in flight (tag %d)\n",
+                      a.tag());
+        return false;
+      }
+      const size_t i = static_cast<size_t>(a.tag());
+      waiting_[i] = false;
+      --in_flight_;
+      sources_[i]->Answered(a.result());
+      if (sources_[i]->alive() && again()) Send(i);
+    }
     return true;
   }
 
@@ -146,7 +162,8 @@ class StreamCall {
   grpc::CompletionQueue cq_;
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
   grpc::ByteBuffer read_;
-  std::deque<grpc::ByteBuffer> writes_;
+  std::deque<rcl::v1::CommandStreamRequest> writes_;  // to send, in order
+  grpc::ByteBuffer out_;                              // the write in progress
   bool started_ = false;
   bool writing_ = false;
   bool broken_ = false;

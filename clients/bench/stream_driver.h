@@ -1,8 +1,10 @@
 // rcl-bench's --mode stream: the slots' commands over one
 // LedgerService.CommandStream call per driver thread (docs/API.md,
 // "CommandStream"), on a grpc::CompletionQueue polled by that thread: one
-// read always outstanding, one write at a time (the rest queued), each
-// command tagged with its slot's index.
+// read always outstanding, one write at a time, each command tagged with its
+// slot's index. The commands that follow one message of answers go out
+// together, in one message (up to 64), as an application with many clerks
+// on one stream would send what it has ready.
 //
 // Threads: everything here runs on the one driver thread that calls
 // DriveStream; the sources are that thread's alone.

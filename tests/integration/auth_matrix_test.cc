@@ -301,8 +301,9 @@ TEST(AuthMatrixTest, EachCommandOfAStreamNeedsTheRoleAndTenantOfItsOwnRpc) {
   auto stub = rcl::v1::LedgerService::NewStub(PlainChannel((*server)->address()));
   auto command = [](uint64_t tag, const std::string& text) {
     rcl::v1::CommandStreamRequest r;
-    r.set_tag(tag);
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, r.mutable_command())) << text;
+    rcl::v1::StreamCommand* c = r.add_commands();
+    c->set_tag(tag);
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, c->mutable_command())) << text;
     return r;
   };
   const std::string patient_t1 =
@@ -321,7 +322,9 @@ TEST(AuthMatrixTest, EachCommandOfAStreamNeedsTheRoleAndTenantOfItsOwnRpc) {
     stream->WritesDone();
     std::map<uint64_t, rcl::v1::BatchResult> out;
     rcl::v1::CommandStreamResponse response;
-    while (stream->Read(&response)) out[response.tag()] = response.result();
+    while (stream->Read(&response)) {
+      for (const rcl::v1::StreamAnswer& a : response.answers()) out[a.tag()] = a.result();
+    }
     grpc::Status status = stream->Finish();
     EXPECT_TRUE(status.ok()) << status.error_message();
     return out;

@@ -319,17 +319,39 @@ class RawCommandStreamTest : public CommandStreamTest {
     stub_ = rcl::v1::LedgerService::NewStub(
         grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
   }
+  // Adds command `c` under `tag` to message `r`.
+  static void AddTagged(rcl::v1::CommandStreamRequest* r, uint64_t tag, rcl::v1::BatchCommand c) {
+    rcl::v1::StreamCommand* added = r->add_commands();
+    added->set_tag(tag);
+    if (c.context().tenant().empty()) c.mutable_context()->set_tenant("default");
+    *added->mutable_command() = std::move(c);
+  }
+  // A message of one command.
   static rcl::v1::CommandStreamRequest Tagged(uint64_t tag, rcl::v1::BatchCommand c) {
     rcl::v1::CommandStreamRequest r;
-    r.set_tag(tag);
-    if (c.context().tenant().empty()) c.mutable_context()->set_tenant("default");
-    *r.mutable_command() = std::move(c);
+    AddTagged(&r, tag, std::move(c));
     return r;
+  }
+  // Every answer of the call, in the order they came, and how many messages
+  // carried them.
+  struct Answers {
+    std::vector<rcl::v1::StreamAnswer> answers;
+    int messages = 0;
+  };
+  static Answers ReadAll(Stream* s) {
+    Answers out;
+    rcl::v1::CommandStreamResponse r;
+    while (s->Read(&r)) {
+      ++out.messages;
+      EXPECT_GT(r.answers_size(), 0) << "a message with no answer";
+      for (const rcl::v1::StreamAnswer& a : r.answers()) out.answers.push_back(a);
+    }
+    return out;
   }
   std::unique_ptr<rcl::v1::LedgerService::Stub> stub_;
 };
 
-// Two commands with one tag, sent together: the second is refused alone
+// Two commands with one tag, in one message: the second is refused alone
 // while the first is in flight. When the first is answered before the
 // server reads the second (a scheduling race on a loaded machine), the tag
 // is free again and both are written; so the pair is sent until the
@@ -341,13 +363,11 @@ TEST_F(RawCommandStreamTest, ADuplicateInflightTagIsRefusedAlone) {
     grpc::ClientContext ctx;
     std::unique_ptr<Stream> s = stub_->CommandStream(&ctx);
     const std::string p = absl::StrCat("P", attempt, "-");
-    // One flush for both: the buffer hint holds the first back.
-    ASSERT_TRUE(s->Write(Tagged(7, Register(p + "1")), grpc::WriteOptions().set_buffer_hint()));
-    ASSERT_TRUE(s->Write(Tagged(7, Register(p + "2"))));
+    rcl::v1::CommandStreamRequest both = Tagged(7, Register(p + "1"));
+    AddTagged(&both, 7, Register(p + "2"));
+    ASSERT_TRUE(s->Write(both));
     ASSERT_TRUE(s->WritesDone());
-    std::vector<rcl::v1::CommandStreamResponse> got;
-    rcl::v1::CommandStreamResponse r;
-    while (s->Read(&r)) got.push_back(r);
+    const std::vector<rcl::v1::StreamAnswer> got = ReadAll(s.get()).answers;
     EXPECT_TRUE(s->Finish().ok());
     ASSERT_EQ(got.size(), 2u) << "attempt " << attempt;
     int refused = 0;
@@ -374,9 +394,7 @@ TEST_F(RawCommandStreamTest, AnOversizedMessageEndsTheStreamAfterEarlierAnswers)
       std::string(server::kRequestBytesMax + 1, 'x'));
   s->Write(Tagged(2, huge));
   s->WritesDone();
-  std::vector<rcl::v1::CommandStreamResponse> got;
-  rcl::v1::CommandStreamResponse r;
-  while (s->Read(&r)) got.push_back(r);
+  const std::vector<rcl::v1::StreamAnswer> got = ReadAll(s.get()).answers;
   grpc::Status status = s->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("message 2"));
@@ -387,6 +405,74 @@ TEST_F(RawCommandStreamTest, AnOversizedMessageEndsTheStreamAfterEarlierAnswers)
   auto head = client_->Head();
   ASSERT_TRUE(head.ok()) << head.status();
   EXPECT_EQ(head->position(), 1u);
+}
+
+// A message of many commands: each is its own command (its own answer under
+// its own tag, its own position), and their answers, ready at about the
+// same time, come back in fewer messages than commands.
+TEST_F(RawCommandStreamTest, AMessageOfManyCommandsIsAnsweredPerCommandInFewerMessages) {
+  constexpr int kCommands = 64;
+  static_assert(kCommands == server::kCommandStreamCommandsPerMessageMax);
+  grpc::ClientContext ctx;
+  std::unique_ptr<Stream> s = stub_->CommandStream(&ctx);
+  rcl::v1::CommandStreamRequest many;
+  for (int i = 0; i < kCommands; ++i) {
+    AddTagged(&many, 1000 + i, Register(absl::StrCat("M", i)));
+  }
+  // One refused among them (a charge on an encounter that does not exist):
+  // the others are written all the same.
+  rcl::v1::BatchCommand orphan;
+  orphan.mutable_command()->mutable_record_charge()->set_encounter_id("no-such-encounter");
+  many.mutable_commands(10)->set_tag(1010);
+  *many.mutable_commands(10)->mutable_command()->mutable_command() = orphan.command();
+  ASSERT_TRUE(s->Write(many));
+  ASSERT_TRUE(s->WritesDone());
+  const Answers got = ReadAll(s.get());
+  EXPECT_TRUE(s->Finish().ok());
+  ASSERT_EQ(got.answers.size(), static_cast<size_t>(kCommands));
+  EXPECT_LT(got.messages, kCommands) << "every answer came in a message of its own";
+  std::set<uint64_t> tags;
+  std::set<uint64_t> positions;
+  for (const rcl::v1::StreamAnswer& a : got.answers) {
+    tags.insert(a.tag());
+    if (a.tag() == 1010) {
+      EXPECT_NE(a.result().code(), 0) << "a charge on no encounter was written";
+      continue;
+    }
+    EXPECT_EQ(a.result().code(), 0) << a.tag() << ": " << a.result().message();
+    positions.insert(a.result().result().position());
+  }
+  EXPECT_EQ(tags.size(), static_cast<size_t>(kCommands)) << "an answer twice, or one missing";
+  EXPECT_EQ(positions.size(), static_cast<size_t>(kCommands - 1));
+  auto head = client_->Head();
+  ASSERT_TRUE(head.ok()) << head.status();
+  EXPECT_EQ(head->position(), static_cast<uint64_t>(kCommands - 1));
+}
+
+// A message that holds no command, or more than a message may, is not a
+// message of commands: it ends the stream (after the answers before it),
+// and nothing of it is written.
+TEST_F(RawCommandStreamTest, AMessageOfNoneOrTooManyCommandsEndsTheStream) {
+  for (const int n : {0, static_cast<int>(server::kCommandStreamCommandsPerMessageMax) + 1}) {
+    SCOPED_TRACE(n);
+    const uint64_t before = client_->Head()->position();
+    grpc::ClientContext ctx;
+    std::unique_ptr<Stream> s = stub_->CommandStream(&ctx);
+    ASSERT_TRUE(s->Write(Tagged(1, Register(absl::StrCat("F", n)))));
+    rcl::v1::CommandStreamRequest bad;
+    for (int i = 0; i < n; ++i) AddTagged(&bad, 10 + i, Register(absl::StrCat("N", n, "-", i)));
+    s->Write(bad);
+    s->WritesDone();
+    const std::vector<rcl::v1::StreamAnswer> got = ReadAll(s.get()).answers;
+    const grpc::Status status = s->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("message 2 of the stream holds"));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].tag(), 1u);
+    EXPECT_EQ(got[0].result().code(), 0) << got[0].result().message();
+    EXPECT_EQ(client_->Head()->position(), before + 1)
+        << "a command of the bad message was written";
+  }
 }
 
 }  // namespace

@@ -50,17 +50,18 @@ inline OneMessageResult OneMessageCall(grpc::GenericStub* stub, grpc::ClientCont
   return r;
 }
 
-// The status a CommandStream answer stands for (its result's code and
-// message); nullopt when `response` holds no answer.
+// The status the first answer of a CommandStream response stands for (its
+// result's code and message); nullopt when `response` holds no answer.
 inline std::optional<grpc::Status> CommandStreamAnswerStatus(const grpc::ByteBuffer& response) {
   grpc::Slice bytes;
   rcl::v1::CommandStreamResponse answer;
   if (response.Length() == 0 || !response.DumpToSingleSlice(&bytes).ok() ||
-      !answer.ParseFromArray(bytes.begin(), static_cast<int>(bytes.size()))) {
+      !answer.ParseFromArray(bytes.begin(), static_cast<int>(bytes.size())) ||
+      answer.answers_size() == 0) {
     return std::nullopt;
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(answer.result().code()),
-                      answer.result().message());
+  const rcl::v1::BatchResult& first = answer.answers(0).result();
+  return grpc::Status(static_cast<grpc::StatusCode>(first.code()), first.message());
 }
 
 }  // namespace rcl::testing
