@@ -346,26 +346,30 @@ inline const std::vector<Row>& Rows() {
       {"LedgerService.ExecuteBatch", "state: refused command inside a batch (answered per command)",
        BatchOf(1, "P1"), kOk, ""},
       // --- CommandStream: a command is refused in its own answer (the
-      // stream goes on); a message that is not a command ends the call.
-      {"LedgerService.CommandStream", "empty request: a command without a kind", "", kInvalid,
+      // stream goes on); a message that is not commands ends the call.
+      {"LedgerService.CommandStream", "empty request: a message of no command ends the stream", "",
+       kInvalid, "holds 0 commands; a message holds 1 to 64"},
+      {"LedgerService.CommandStream", "a command without a kind", "commands { tag: 1 }", kInvalid,
        "command: must hold a command"},
       {"LedgerService.CommandStream", "format: an import",
-       "command { context { tenant: \"acme\" } command { import_remittance_file { } } }", kInvalid,
-       "cannot be batched"},
+       "commands { command { context { tenant: \"acme\" } command { import_remittance_file { } } } "
+       "}",
+       kInvalid, "cannot be batched"},
       {"LedgerService.CommandStream", "empty patient id, named from the command",
-       "tag: 1 command { context { tenant: \"acme\" } command { register_patient { patient_id: "
-       "\"\" family_name: \"Doe\" given_name: \"Jo\" birth_date: \"1980-01-01\" } } }",
+       "commands { tag: 1 command { context { tenant: \"acme\" } command { register_patient { "
+       "patient_id: \"\" family_name: \"Doe\" given_name: \"Jo\" birth_date: \"1980-01-01\" } } } "
+       "}",
        kInvalid, "command.register_patient.patient_id"},
       {"LedgerService.CommandStream", "oversize patient id",
-       "command { context { tenant: \"acme\" } command { register_patient { patient_id: "
-       "\"$BIG\" family_name: \"Doe\" given_name: \"Jo\" birth_date: \"1980-01-01\" } } }",
+       "commands { command { context { tenant: \"acme\" } command { register_patient { patient_id: "
+       "\"$BIG\" family_name: \"Doe\" given_name: \"Jo\" birth_date: \"1980-01-01\" } } } }",
        kInvalid, "command.register_patient.patient_id"},
       {"LedgerService.CommandStream", "oversize: a message over 256 KiB ends the stream",
-       "command { context { tenant: \"acme\" } command { register_patient { patient_id: "
-       "\"$BIG\" family_name: \"$BIG\" given_name: \"$BIG\" birth_date: \"$BIG\" } } }",
+       "commands { command { context { tenant: \"acme\" } command { register_patient { patient_id: "
+       "\"$BIG\" family_name: \"$BIG\" given_name: \"$BIG\" birth_date: \"$BIG\" } } } }",
        StatusCode::RESOURCE_EXHAUSTED, "at most 262144"},
       {"LedgerService.CommandStream", "format: a command without a tenant",
-       "command { command { register_patient { patient_id: \"P7\" } } }", kInvalid,
+       "commands { command { command { register_patient { patient_id: \"P7\" } } } }", kInvalid,
        "context.tenant"},
       // --- LogService.
       {"LogService.ReadStream", "empty request", "", kInvalid, "tenant"},
