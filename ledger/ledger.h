@@ -196,6 +196,12 @@ class Ledger {
                                         std::vector<CommandCallback> callbacks, bool atomic)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Completer thread, inside a command's callback only (checked): runs `fn`
+  // there once every callback of the batch being answered has run, so that
+  // answers going to one place can leave together (CommandStream writes a
+  // group commit's answers in one message). `fn` must not block.
+  void AfterThisBatch(std::function<void()> fn);
+
   // SubmitBatch and wait: one result per command.
   std::vector<absl::StatusOr<CommandResult>> ExecuteBatch(std::vector<CommandRequest> requests,
                                                           bool atomic) ABSL_LOCKS_EXCLUDED(mu_);
@@ -354,6 +360,9 @@ class Ledger {
   std::thread sequencer_thread_;
   std::thread writer_thread_;
   std::thread completer_thread_;
+  // Completer thread only: what AfterThisBatch deferred to the end of the
+  // batch being answered.
+  std::vector<std::function<void()>> after_batch_;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> committed_commands_{0};
   std::atomic<uint64_t> fsyncs_{0};

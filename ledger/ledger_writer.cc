@@ -207,15 +207,33 @@ void Ledger::PublishHead(const LogHead& head) {
   for (auto& listener : listeners) listener(head.position);
 }
 
+namespace {
+// The ledger whose completer runs on this thread while it answers a batch
+// (AfterThisBatch may be called only then).
+thread_local const Ledger* tl_completing = nullptr;
+}  // namespace
+
 void Ledger::CompleterLoop() {
   while (std::optional<DecidedBatch> b = to_complete_->Pop()) {
     size_t bytes = 0;
+    tl_completing = this;
     for (size_t i = 0; i < b->commands.size(); ++i) {
       b->commands[i].callback(std::move(b->results[i]));
       bytes += b->commands[i].bytes;
     }
+    tl_completing = nullptr;
+    // Moved out first: a deferred function may not defer again.
+    std::vector<std::function<void()>> after = std::move(after_batch_);
+    after_batch_.clear();
+    for (std::function<void()>& fn : after) fn();
     commands_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   }
+}
+
+// Completer thread, inside a callback.
+void Ledger::AfterThisBatch(std::function<void()> fn) {
+  RCL_CHECK(tl_completing == this) << "AfterThisBatch outside this ledger's completion callbacks";
+  after_batch_.push_back(std::move(fn));
 }
 
 }  // namespace rcl::ledger

@@ -201,11 +201,9 @@ class CommandStream final : public Reactor {
     refs_.fetch_add(1, std::memory_order_relaxed);  // the ledger's callback holds one
     // The command moves to the ledger; its kind stays, to name its fields.
     const google::protobuf::FieldDescriptor* kind = CommandKind(command.command());
-    absl::Status queued = ledger_->Submit(ToLedgerRequest(std::move(command), *caller, req, share),
-                                          [this, tag](absl::StatusOr<ledger::CommandResult> r) {
-                                            Answer(tag, std::move(r));
-                                            Unref();
-                                          });
+    absl::Status queued = ledger_->Submit(
+        ToLedgerRequest(std::move(command), *caller, req, share),
+        [this, tag](absl::StatusOr<ledger::CommandResult> r) { Answered(tag, std::move(r)); });
     if (queued.ok()) return;
     Unref();  // the callback will never run
     if (!absl::IsInvalidArgument(queued)) return Answer(tag, queued);
@@ -214,23 +212,62 @@ class CommandStream final : public Reactor {
     Answer(tag, invalid.ToStatus());
   }
 
-  // Queues the answer to command `tag` (any thread; never blocks).
+  // Queues the answer to command `tag` and writes it unless a write is out
+  // (any thread; never blocks).
   void Answer(uint64_t tag, absl::StatusOr<ledger::CommandResult> r, bool release_tag = true) {
-    rcl::v1::StreamAnswer message;
-    message.set_tag(tag);
-    ToBatchResult(std::move(r), message.mutable_result());
+    rcl::v1::StreamAnswer message = ToAnswer(tag, std::move(r));
     Step step;
     {
       absl::MutexLock lock(&mu_);
-      if (release_tag) tags_.erase(tag);
-      if (broken_ || finished_) {
-        --outstanding_;  // nobody to tell
-      } else {
-        queue_.push_back(std::move(message));
-      }
+      QueueLocked(std::move(message), release_tag);
       step = NextLocked();
     }
     Run(step);
+  }
+
+  static rcl::v1::StreamAnswer ToAnswer(uint64_t tag, absl::StatusOr<ledger::CommandResult> r) {
+    rcl::v1::StreamAnswer message;
+    message.set_tag(tag);
+    ToBatchResult(std::move(r), message.mutable_result());
+    return message;
+  }
+
+  // An answer for the wire, unless the call is over (then nobody is told).
+  void QueueLocked(rcl::v1::StreamAnswer message, bool release_tag)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (release_tag) tags_.erase(message.tag());
+    if (broken_ || finished_) {
+      --outstanding_;
+    } else {
+      queue_.push_back(std::move(message));
+    }
+  }
+
+  // The ledger's answer to command `tag` (completer thread, inside the
+  // callbacks of a batch): queued, and written once the batch's callbacks
+  // have all run, so that a group commit's answers to this stream leave in
+  // one message. The command's reference passes to that flush (or is
+  // dropped when this batch already flushes this stream).
+  void Answered(uint64_t tag, absl::StatusOr<ledger::CommandResult> r) {
+    rcl::v1::StreamAnswer message = ToAnswer(tag, std::move(r));
+    bool first = false;
+    {
+      absl::MutexLock lock(&mu_);
+      QueueLocked(std::move(message), /*release_tag=*/true);
+      first = !flush_after_batch_;
+      flush_after_batch_ = true;
+    }
+    if (!first) return Unref();
+    ledger_->AfterThisBatch([this] {
+      Step step;
+      {
+        absl::MutexLock lock(&mu_);
+        flush_after_batch_ = false;
+        step = NextLocked();
+      }
+      Run(step);
+      Unref();
+    });
   }
 
   // A message that is not a command: read no more, answer what is in
@@ -254,11 +291,14 @@ class CommandStream final : public Reactor {
   uint64_t messages_ = 0;
 
   absl::Mutex mu_;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;       // a StartRead not yet done (or being handled)
-  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;   // the client half-closed
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;       // a StartWrite not yet done
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;        // cancelled or a write failed: send nothing
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;      // Finish called
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;      // a StartRead not yet done (or being handled)
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;  // the client half-closed
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;      // a StartWrite not yet done
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;       // cancelled or a write failed: send nothing
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;     // Finish called
+  // The ledger's completer will write this stream's answers at the end of
+  // the batch it is answering (Answered).
+  bool flush_after_batch_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status stream_error_ ABSL_GUARDED_BY(mu_);  // ends the stream once answers drain
   // Commands read and not yet answered on the wire (in the ledger, queued
   // or being written): at most kCommandStreamInflightMax.

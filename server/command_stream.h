@@ -15,15 +15,19 @@
 // Threads of a stream (one CommandStream reactor per call):
 //   - gRPC callback threads: OnReadDone (decode, check, authorize, submit),
 //     OnWriteDone, OnCancel, OnDone;
-//   - the ledger's completer thread: a command's result (queued for writing;
-//     never blocks).
+//   - the ledger's completer thread: a command's result, queued and written
+//     once the callbacks of its ledger batch have all run
+//     (Ledger::AfterThisBatch), so that a group commit's answers leave in
+//     one message; never blocks.
 // Every member the reactor changes is guarded by its mutex; StartRead,
 // StartWrite and Finish are called outside it, decided under it (one read
 // and one write outstanding at most, that write carrying the answers queued
 // when it started, at most kCommandStreamAnswersPerMessageMax). The reactor
 // is reference-counted: gRPC holds one reference until OnDone, every command
-// in the ledger holds one until its callback ran, so a result arriving after
-// the call ended finds the reactor alive (and drops the result).
+// in the ledger holds one until its callback ran (and the batch's flush of
+// its answer, when it is the stream's first answer of that batch), so a
+// result arriving after the call ended finds the reactor alive (and drops
+// the result).
 #ifndef RCL_SERVER_COMMAND_STREAM_H_
 #define RCL_SERVER_COMMAND_STREAM_H_
 

@@ -11,6 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/arena.h"
 #include "gtest/gtest.h"
@@ -282,6 +285,48 @@ TEST_F(BatchTest, CommandsOnAnArenaAreChargedTheirShareOfItAgainstTheQueueBytes)
       EXPECT_TRUE(r.ok()) << r.status();
   }
   EXPECT_EQ(Head(), 8u);
+}
+
+// AfterThisBatch: what a callback defers runs once every callback of its
+// batch has run, in the order deferred, on the completer thread (how
+// CommandStream sends a group commit's answers in one message).
+TEST_F(BatchTest, WhatACallbackDefersRunsAfterEveryCallbackOfItsBatch) {
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  absl::Notification done;
+  auto note = [&](std::string what) {
+    absl::MutexLock lock(&mu);
+    order.push_back(std::move(what));
+  };
+  std::vector<CommandRequest> batch = FirstVisit("P1", false);
+  std::vector<CommandCallback> callbacks;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    callbacks.push_back([&, i](absl::StatusOr<CommandResult> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      note(absl::StrCat("answer ", i));
+      if (i % 2 == 0) {
+        ledger_->AfterThisBatch([&, i] {
+          note(absl::StrCat("after ", i));
+          if (i == 2) done.Notify();
+        });
+      }
+    });
+  }
+  // Atomic: the four commands are one batch of the ledger's.
+  for (const absl::Status& s : ledger_->SubmitBatch(std::move(batch), std::move(callbacks), true)) {
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(order, ::testing::ElementsAre("answer 0", "answer 1", "answer 2", "answer 3",
+                                            "after 0", "after 2"));
+}
+
+TEST(BatchDeathTest, AfterThisBatchOutsideACallbackAborts) {
+  ScratchDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedgerOrDie(LedgerOptions(dir.path()));
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_DEATH(ledger->AfterThisBatch([] {}), "outside this ledger's completion callbacks");
 }
 
 }  // namespace
